@@ -1,0 +1,57 @@
+import { Site } from './errors';
+import { Entry, EntryKind, HOST_KINDS, SERVICE_KINDS } from './types';
+
+/** The supervisor's own host in Wippy; user services may not be placed on it. */
+export const CONTROL_HOST = 'node:control';
+
+/**
+ * Checks that every reference between entries names an existing entry of a usable kind.
+ * Runs after all files are loaded because references may point forward or across files.
+ * `skipped` maps ids of entries dropped for an unsupported kind to that kind, so a
+ * reference to one says why it is missing instead of just "not found".
+ */
+export function checkReferences(root: string, entries: Entry[], skipped: Map<string, string>): void {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+
+  const expect = (site: Site, field: string, ref: string, kinds: readonly EntryKind[]): void => {
+    const target = byId.get(ref);
+    if (target === undefined) {
+      const skippedKind = skipped.get(ref);
+      throw site.error(
+        skippedKind !== undefined
+          ? `field "${field}": entry "${ref}" has unsupported kind "${skippedKind}" and was skipped`
+          : `field "${field}": entry "${ref}" not found`,
+      );
+    }
+    if (!kinds.includes(target.kind)) {
+      throw site.error(`field "${field}": entry "${ref}" is a ${target.kind}, expected ${listKinds(kinds)}`);
+    }
+  };
+
+  for (const entry of entries) {
+    const site = new Site(root, entry.file, entry.id);
+    switch (entry.kind) {
+      case 'process.service':
+        if (entry.host === CONTROL_HOST) {
+          throw site.error(`field "host": services cannot run on "${CONTROL_HOST}", the supervisor's own host`);
+        }
+        expect(site, 'process', entry.process, ['process.lua']);
+        expect(site, 'host', entry.host, HOST_KINDS);
+        break;
+      case 'process.lua':
+      case 'library.lua':
+        for (const [alias, ref] of Object.entries(entry.imports)) {
+          expect(site, `imports.${alias}`, ref, ['library.lua']);
+        }
+        break;
+    }
+    if ('lifecycle' in entry) {
+      for (const ref of entry.lifecycle.requires) expect(site, 'lifecycle.requires', ref, SERVICE_KINDS);
+    }
+  }
+}
+
+function listKinds(kinds: readonly string[]): string {
+  if (kinds.length === 1) return `a ${kinds[0]}`;
+  return `a ${kinds.slice(0, -1).join(', ')} or ${kinds[kinds.length - 1]}`;
+}

@@ -1,0 +1,130 @@
+/**
+ * The typed registry model (spec §1.2–§1.6). Entries are validated and defaulted at load
+ * time, so consumers never see raw YAML: durations are milliseconds, references are full
+ * `ns:name` ids and `file://` values are already replaced by the file contents.
+ */
+
+export const ENTRY_KINDS = [
+  'terminal.host',
+  'process.host',
+  'process.lua',
+  'library.lua',
+  'process.service',
+] as const;
+
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+export type Meta = Record<string, unknown>;
+
+export interface BaseEntry {
+  /** `namespace:name`; split at the first `:`. */
+  id: string;
+  namespace: string;
+  name: string;
+  kind: EntryKind;
+  /** File-level meta with the entry's own meta merged over it (shallow). */
+  meta: Meta;
+  /** Absolute path of the definition file. */
+  file: string;
+}
+
+export interface RestartPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  backoffFactor: number;
+  jitter: number;
+  /** 0 means retry forever. */
+  maxAttempts: number;
+}
+
+export interface Lifecycle {
+  autoStart: boolean;
+  /** Full ids of the services that must be running first (`requires` + legacy `depends_on`). */
+  requires: string[];
+  startup: 'required' | 'optional';
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  stableThresholdMs: number;
+  restart: RestartPolicy;
+}
+
+export interface TerminalHostEntry extends BaseEntry {
+  kind: 'terminal.host';
+  hideLogs: boolean;
+  lifecycle: Lifecycle;
+}
+
+export interface ProcessHostEntry extends BaseEntry {
+  kind: 'process.host';
+  /** Absent means "one per CPU" (Wippy's NumCPU default); the host decides. */
+  workers?: number;
+  queueSize: number;
+  localQueueSize: number;
+  lifecycle: Lifecycle;
+}
+
+export interface LuaCode {
+  /** Lua source text (after `file://` interpolation). */
+  source: string;
+  /** Absolute path of the file `source` was read from, for Lua error messages. */
+  sourcePath?: string;
+  /** Names `require()` may load from the runtime's built-in modules. */
+  modules: string[];
+  /** `require(alias)` → full id of a `library.lua` entry. */
+  imports: Record<string, string>;
+}
+
+export interface ProcessLuaEntry extends BaseEntry, LuaCode {
+  kind: 'process.lua';
+  /** Key of the function in the table the chunk returns. */
+  method: string;
+}
+
+export interface LibraryLuaEntry extends BaseEntry, LuaCode {
+  kind: 'library.lua';
+}
+
+export interface ProcessServiceEntry extends BaseEntry {
+  kind: 'process.service';
+  /** Full id of the `process.lua` entry to run. */
+  process: string;
+  /** Full id of the host (`process.host` or `terminal.host`) to run it on. */
+  host: string;
+  /** Positional arguments for the process's method. */
+  input: unknown[];
+  lifecycle: Lifecycle;
+}
+
+export type Entry =
+  | TerminalHostEntry
+  | ProcessHostEntry
+  | ProcessLuaEntry
+  | LibraryLuaEntry
+  | ProcessServiceEntry;
+
+export type HostEntry = TerminalHostEntry | ProcessHostEntry;
+
+/** Entries the supervisor starts and stops: they carry a lifecycle. */
+export type ServiceLikeEntry = HostEntry | ProcessServiceEntry;
+
+export type EntryOfKind<K extends EntryKind> = Extract<Entry, { kind: K }>;
+
+export const HOST_KINDS: readonly EntryKind[] = ['terminal.host', 'process.host'];
+export const SERVICE_KINDS: readonly EntryKind[] = ['terminal.host', 'process.host', 'process.service'];
+
+export function isEntryKind(kind: string): kind is EntryKind {
+  return (ENTRY_KINDS as readonly string[]).includes(kind);
+}
+
+export function isHost(entry: Entry): entry is HostEntry {
+  return HOST_KINDS.includes(entry.kind);
+}
+
+export function isServiceLike(entry: Entry): entry is ServiceLikeEntry {
+  return SERVICE_KINDS.includes(entry.kind);
+}
+
+/** Qualifies a bare name with a namespace; ids are split at the first `:`. */
+export function qualify(ref: string, namespace: string): string {
+  return ref.includes(':') ? ref : `${namespace}:${ref}`;
+}

@@ -1,0 +1,151 @@
+import * as path from 'path';
+import { RegistryError, loadProject } from '../../src/registry';
+import { fixture, loadError } from './helpers';
+
+const INDEX = 'src/_index.yaml';
+
+/** fixture → [exact message, entry id named by the error (undefined when none)] */
+const ERRORS: Record<string, [string, string | undefined]> = {
+  'err-missing-source': [`${INDEX}: entry app:relay: missing required field "source"`, 'app:relay'],
+  'err-missing-method': [`${INDEX}: entry app:relay: missing required field "method"`, 'app:relay'],
+  'err-missing-kind': [`${INDEX}: entry app:relay: missing required field "kind"`, 'app:relay'],
+  'err-missing-name': [`${INDEX}: entries[1]: missing required field "name"`, undefined],
+  'err-wrong-type': [
+    `${INDEX}: entry app:relay: field "modules" must be a list of strings, got string "process"`,
+    'app:relay',
+  ],
+  'err-wrong-type-bool': [
+    `${INDEX}: entry app:processes: field "lifecycle.auto_start" must be true or false, got string "yes"`,
+    'app:processes',
+  ],
+  'err-bad-startup': [
+    `${INDEX}: entry app:processes: field "lifecycle.startup" must be "required" or "optional", got string "sometimes"`,
+    'app:processes',
+  ],
+  'err-bad-duration': [
+    `${INDEX}: entry app:processes: field "lifecycle.restart.initial_delay": time: unknown unit " seconds" in duration "10 seconds"`,
+    'app:processes',
+  ],
+  'err-file-missing': [
+    `${INDEX}: entry app:relay: field "source": cannot read file://scripts/relay.lua (src/scripts/relay.lua): no such file or directory`,
+    'app:relay',
+  ],
+  'err-path-traversal': [
+    `${INDEX}: entry app:relay: field "source": file://../../outside.lua escapes the project root (path traversal)`,
+    'app:relay',
+  ],
+  'err-duplicate-id': [
+    'src/more/extra.yaml: entry app:processes: duplicate id, already defined in src/_index.yaml',
+    'app:processes',
+  ],
+  'err-unknown-process': [
+    `${INDEX}: entry app:relay-service: field "process": entry "app:relay" not found`,
+    'app:relay-service',
+  ],
+  'err-unknown-host': [
+    `${INDEX}: entry app:relay-service: field "host": entry "app:workers" not found`,
+    'app:relay-service',
+  ],
+  'err-unknown-import': [
+    `${INDEX}: entry app:relay: field "imports.helpers": entry "app.lib:helpers" not found`,
+    'app:relay',
+  ],
+  'err-unknown-requires': [
+    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:db" not found`,
+    'app:processes',
+  ],
+  'err-requires-skipped': [
+    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:gateway" has unsupported kind "http.service" and was skipped`,
+    'app:processes',
+  ],
+  'err-requires-not-service': [
+    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:relay" is a process.lua, expected a terminal.host, process.host or process.service`,
+    'app:processes',
+  ],
+  'err-import-not-library': [
+    `${INDEX}: entry app:other: field "imports.r": entry "app:relay" is a process.lua, expected a library.lua`,
+    'app:other',
+  ],
+  'err-process-not-lua': [
+    `${INDEX}: entry app:relay-service: field "process": entry "app:processes" is a process.host, expected a process.lua`,
+    'app:relay-service',
+  ],
+  'err-host-not-host': [
+    `${INDEX}: entry app:relay-service: field "host": entry "app:relay" is a process.lua, expected a terminal.host or process.host`,
+    'app:relay-service',
+  ],
+  'err-control-host': [
+    `${INDEX}: entry app:relay-service: field "host": services cannot run on "node:control", the supervisor's own host`,
+    'app:relay-service',
+  ],
+  'missing-src': ['wippy.lock: source directory "./nowhere" not found', undefined],
+};
+
+describe('load errors: one line naming the file and the entry', () => {
+  it.each(Object.entries(ERRORS))('%s', (name, [message, entry]) => {
+    const err = loadError(name);
+    expect(err.message).toBe(message);
+    expect(err.message).not.toContain('\n');
+    expect(err.entry).toBe(entry);
+    expect(err.file && path.isAbsolute(err.file)).toBe(true);
+    expect(err.line).toBeUndefined();
+  });
+
+  it('reports a YAML syntax error with its line and the parser reason', () => {
+    const err = loadError('err-yaml-syntax');
+    expect(err.message).toBe('src/_index.yaml:11: bad indentation of a sequence entry');
+    expect(err).toBeInstanceOf(RegistryError);
+    expect(err.name).toBe('RegistryError');
+    expect(err.line).toBe(11);
+    expect(err.file).toBe(path.join(fixture('err-yaml-syntax'), 'src/_index.yaml'));
+  });
+});
+
+describe('load warnings: the entry is kept or skipped, loading goes on', () => {
+  it('skips an entry of unknown kind with a warning', () => {
+    const registry = loadProject(fixture('warn-unknown-kind'));
+    expect(registry.entries().map((e) => e.id)).toEqual(['app:processes']);
+    expect(registry.get('app:gateway')).toBeUndefined();
+    expect(registry.warnings).toEqual([
+      'src/_index.yaml: entry app:gateway: unknown kind "http.service", entry skipped ' +
+        '(supported: terminal.host, process.host, process.lua, library.lua, process.service)',
+    ]);
+  });
+
+  it('warns that lifecycle on a process.lua has no effect and points at process.service', () => {
+    const registry = loadProject(fixture('warn-lifecycle-on-process'));
+    expect(registry.get('app:worker')?.kind).toBe('process.lua');
+    expect(registry.get('app:worker')).not.toHaveProperty('lifecycle');
+    expect(registry.warnings).toEqual([
+      'src/_index.yaml: entry app:worker: "lifecycle" has no effect on a process.lua entry; ' +
+        'define a process.service with "process: app:worker" to run it as a service',
+    ]);
+  });
+
+  it('warns about unknown lifecycle fields and bare-number (nanosecond) durations', () => {
+    const registry = loadProject(fixture('warn-unknown-lifecycle-field'));
+    const host = registry.byKind('process.host')[0];
+    expect(host.lifecycle.autoStart).toBe(false);
+    expect(host.lifecycle.startTimeoutMs).toBe(5e-6);
+    expect(registry.warnings).toEqual([
+      'src/_index.yaml: entry app:processes: unknown field "lifecycle.auto_strat" ignored',
+      'src/_index.yaml: entry app:processes: field "lifecycle.start_timeout": the bare number 5 is read ' +
+        'as nanoseconds, as Wippy does; write a duration such as "5s" if that was meant',
+    ]);
+  });
+
+  it('starts with an empty registry and a warning when there is no wippy.lock', () => {
+    const dir = fixture('no-lock');
+    const registry = loadProject(dir);
+    expect(registry.entries()).toEqual([]);
+    expect(registry.warnings).toEqual([`no wippy.lock found in ${dir}, starting with an empty registry`]);
+  });
+
+  it('warns that hub modules listed in the lock file are not loaded', () => {
+    const registry = loadProject(fixture('lock-modules'));
+    expect(registry.entries().map((e) => e.id)).toEqual(['app:processes']);
+    expect(registry.warnings).toEqual([
+      'wippy.lock: 1 hub module(s) listed under "modules" are not supported and were not loaded',
+    ]);
+  });
+});
