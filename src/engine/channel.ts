@@ -1,0 +1,125 @@
+/**
+ * Channels (spec §3.4): Go semantics inside one process. Unbuffered channels are rendezvous points, buffered
+ * ones FIFO queues; a select waits on several at once and the first ready case in table order wins. Waiters are
+ * tasks; completing one only hands a Completion to `resume` (which queues the task).
+ */
+import type { Slot } from './slots';
+import type { Task } from './scheduler';
+import { Fifo } from '../util/fifo';
+
+/** The per-select state shared by its waiters, so the first completion withdraws the others. */
+export interface SelectWait {
+  done: boolean;
+  readonly waiters: Waiter[];
+}
+
+/** One blocked operation. */
+export interface Waiter {
+  readonly channel: Channel;
+  readonly task: Task;
+  readonly sending: boolean;
+  /** The value a blocked sender offers. */
+  readonly value: Slot | null;
+  readonly select: SelectWait | null;
+  readonly caseIndex: number;
+}
+
+/** How a blocked operation ended; the task is resumed with it. */
+export interface Completion {
+  readonly waiter: Waiter;
+  readonly value: Slot | null;
+  readonly ok: boolean;
+  /** A send that failed because the channel was closed. */
+  readonly closedSend: boolean;
+}
+
+export type Resumer = (completion: Completion) => void;
+
+export type ReceiveResult = { readonly value: Slot | null; readonly ok: boolean } | null;
+
+export class Channel {
+  closed = false;
+  /** The Lua userdata for this channel, so every push of it is the same object (`r.channel == ch`). */
+  identity: Slot | null = null;
+  private readonly buffer = new Fifo<Slot>();
+  private readonly receivers = new Fifo<Waiter>();
+  private readonly senders = new Fifo<Waiter>();
+
+  constructor(
+    /** Buffer size: 0 for a rendezvous channel, Infinity for a mailbox-backed one. */
+    readonly capacity: number,
+    private readonly resume: Resumer,
+  ) {}
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  /** Completes a send at once if a receiver waits or the buffer has room. The caller checks `closed` first. */
+  trySend(value: Slot): boolean {
+    const receiver = nextWaiter(this.receivers);
+    if (receiver !== null) {
+      this.complete(receiver, value, true, false);
+      return true;
+    }
+    if (this.buffer.length < this.capacity) {
+      this.buffer.push(value);
+      return true;
+    }
+    return false;
+  }
+
+  /** A receive that completes at once, or null when it would block. A closed, drained channel gives ok=false. */
+  tryReceive(): ReceiveResult {
+    if (this.buffer.length > 0) {
+      const value = this.buffer.shift() as Slot;
+      const sender = nextWaiter(this.senders);
+      if (sender !== null) {
+        this.buffer.push(sender.value as Slot);
+        this.complete(sender, sender.value, true, false);
+      }
+      return { value, ok: true };
+    }
+    const sender = nextWaiter(this.senders);
+    if (sender !== null) {
+      this.complete(sender, sender.value, true, false);
+      return { value: sender.value, ok: true };
+    }
+    return this.closed ? { value: null, ok: false } : null;
+  }
+
+  /** Closing twice is a no-op. Blocked receivers get (nil, false); blocked senders fail. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (let w = nextWaiter(this.receivers); w !== null; w = nextWaiter(this.receivers)) this.complete(w, null, false, false);
+    for (let w = nextWaiter(this.senders); w !== null; w = nextWaiter(this.senders)) this.complete(w, w.value, false, true);
+  }
+
+  /** Registers a blocked receive (or send, with `value`) of `task`, possibly as one case of a select. */
+  wait(task: Task, value: Slot | null, select: SelectWait | null = null, caseIndex = 0): void {
+    const sending = value !== null;
+    const waiter: Waiter = { channel: this, task, sending, value, select, caseIndex };
+    (sending ? this.senders : this.receivers).push(waiter);
+    select?.waiters.push(waiter);
+  }
+
+  private complete(w: Waiter, value: Slot | null, ok: boolean, closedSend: boolean): void {
+    const select = w.select;
+    if (select !== null) {
+      select.done = true;
+      for (const other of select.waiters) {
+        if (other !== w) (other.sending ? other.channel.senders : other.channel.receivers).remove((x) => x === other);
+      }
+    }
+    this.resume({ waiter: w, value, ok, closedSend });
+  }
+}
+
+/** The first waiter whose task still waits (a task whose process ended is skipped and dropped). */
+function nextWaiter(queue: Fifo<Waiter>): Waiter | null {
+  for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
+    if (w.task.state === 'blocked' && (w.select === null || !w.select.done)) return w;
+  }
+  return null;
+}

@@ -1,0 +1,65 @@
+/**
+ * The one entry point to Fengari: sets V8 flags first, then re-exports the typed API, plus fast string
+ * conversion (TextDecoder/TextEncoder beat Fengari's own helpers and never throw on invalid UTF-8).
+ */
+import './v8-flags';
+import { lua, lauxlib, lualib, to_luastring, to_jsstring } from 'fengari';
+import type { LuaState, LuaString } from 'fengari';
+
+export { lua, lauxlib, lualib, to_luastring, to_jsstring };
+export type { LuaState, LuaString };
+
+const decoder = new TextDecoder('utf-8');
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+/** Lua string (or number, converted in place as lua_tolstring does) at idx as a JS string; invalid UTF-8 → U+FFFD. */
+export function toJsString(L: LuaState, idx: number): string {
+  const bytes = lua.lua_tolstring(L, idx);
+  return bytes === null ? '' : decoder.decode(bytes);
+}
+
+/** Decodes bytes as UTF-8, or returns null when they are not valid UTF-8 (binary data stays bytes). */
+export function decodeStrict(bytes: LuaString): string | null {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export function decodeLossy(bytes: LuaString): string {
+  return decoder.decode(bytes);
+}
+
+/** Short strings are cheaper through to_luastring, long ones through TextEncoder (notes §2.3). */
+export function encode(s: string): LuaString {
+  return s.length < 48 ? to_luastring(s) : encoder.encode(s);
+}
+
+export function pushString(L: LuaState, s: string): void {
+  lua.lua_pushstring(L, encode(s));
+}
+
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+/** Pushes an integer when n is integral and fits Fengari's 32-bit integers, a float otherwise (never a wrap). */
+export function pushNumber(L: LuaState, n: number): void {
+  if (Number.isInteger(n) && n >= INT_MIN && n <= INT_MAX) lua.lua_pushinteger(L, n);
+  else lua.lua_pushnumber(L, n);
+}
+
+/** Raises a Lua error with a JS string message; never returns. */
+export function raise(L: LuaState, message: string): never {
+  lua.lua_pushstring(L, encode(message));
+  return lua.lua_error(L);
+}
+
+/** Raises a Lua error with position information (like luaL_error's "where" prefix). */
+export function raiseAt(L: LuaState, message: string, level = 1): never {
+  lauxlib.luaL_where(L, level);
+  lua.lua_pushstring(L, encode(message));
+  lua.lua_concat(L, 2);
+  return lua.lua_error(L);
+}

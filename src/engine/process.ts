@@ -1,0 +1,155 @@
+/**
+ * A Lua process: a set of tasks (its main function and every `coroutine.spawn`ed function) sharing one globals
+ * table in a VM. It ends when main returns or any task fails; then every task dies and every resource it owns
+ * (timers, tickers, subscriptions) is released.
+ */
+import { lua, lauxlib, encode, toJsString, type LuaState } from './lua';
+import { objectAt, popSlot, pushSlot, type Slot } from './slots';
+import { Task, type TaskOwner } from './scheduler';
+import { exportValue } from './values';
+import { ErrorValue, type Value } from '../kernel/value';
+import type { CompiledChunk, LuaVM } from './vm';
+
+export interface ProcessSpec {
+  /** The entry id: chunk name in tracebacks, named in errors. */
+  readonly entryId: string;
+  readonly chunk: CompiledChunk;
+  readonly method: string;
+  /** Names `require` may load (the entry's `modules:`). */
+  readonly modules: ReadonlySet<string>;
+  /** `imports:` aliases → compiled library chunks. */
+  readonly imports: ReadonlyMap<string, CompiledChunk>;
+}
+
+/** How a process ended: the value main returned, or the error it failed with. */
+export interface ExitResult {
+  readonly value: Value;
+  readonly error: ErrorValue | null;
+}
+
+/** Something a process owns that must be released when it ends. */
+export interface Resource {
+  dispose(): void;
+}
+
+export class LuaProcess implements TaskOwner {
+  readonly env: Slot;
+  /** Modules already required from `imports:` (run once per process). */
+  readonly loaded = new Map<string, Slot>();
+  private readonly tasks = new Set<Task>();
+  private readonly resources = new Set<Resource>();
+  private main: Task | null = null;
+  private result: ExitResult | null = null;
+
+  constructor(
+    readonly vm: LuaVM,
+    readonly spec: ProcessSpec,
+    /** How logs and errors name this process (its PID once it has one). */
+    public name: string,
+    private readonly onExit: (result: ExitResult) => void,
+  ) {
+    this.env = vm.newEnv();
+  }
+
+  get alive(): boolean {
+    return this.result === null;
+  }
+
+  get exitResult(): ExitResult | null {
+    return this.result;
+  }
+
+  /** Starts main with arguments pushed by `pushArgs` (which returns how many it pushed). */
+  start(pushArgs: (T: LuaState) => number = () => 0): void {
+    const L = this.vm.L;
+    const T = lua.lua_newthread(L);
+    lua.lua_settop(L, -2);
+    pushSlot(T, this.vm.bootFn);
+    pushSlot(T, this.spec.chunk.fn);
+    pushSlot(T, this.env);
+    lua.lua_pushstring(T, encode(this.spec.method));
+    const task = new Task(T, this);
+    task.startArgs = 3 + pushArgs(T);
+    this.main = task;
+    this.tasks.add(task);
+    this.vm.sched.enqueue(task);
+  }
+
+  /** `coroutine.spawn(fn, ...)`: the child is queued first, then the caller, so the child runs first. */
+  spawnCoroutine(T: LuaState): number {
+    lauxlib.luaL_checktype(T, 1, lua.LUA_TFUNCTION);
+    const n = lua.lua_gettop(T);
+    const child = lua.lua_newthread(T);
+    const threadSlot = popSlot(T);
+    lua.lua_xmove(T, child, n);
+    const task = new Task(child, this);
+    task.startArgs = n - 1;
+    this.tasks.add(task);
+    this.vm.sched.enqueue(task);
+    return this.vm.sched.reschedule(T, [threadSlot]);
+  }
+
+  own(resource: Resource): void {
+    this.resources.add(resource);
+  }
+
+  disown(resource: Resource): void {
+    this.resources.delete(resource);
+  }
+
+  /** Ends the process at once (its tasks never run again). */
+  terminate(reason = 'process terminated'): void {
+    this.finish({ value: null, error: new ErrorValue(reason, 'Internal') });
+  }
+
+  taskReturned(task: Task): void {
+    if (task !== this.main) {
+      this.tasks.delete(task);
+      return;
+    }
+    const T = task.thread;
+    const n = lua.lua_gettop(T);
+    const value = n >= 1 ? exportValue(T, 1) : null;
+    const failure = n >= 2 ? errorOf(T, 2) : null;
+    this.finish(failure ? { value: null, error: failure } : { value, error: null });
+  }
+
+  taskFailed(task: Task): void {
+    const T = task.thread;
+    const L = this.vm.L;
+    const error = errorOf(T, -1) ?? new ErrorValue(describe(T, -1));
+    lauxlib.luaL_traceback(L, T, encode(error.message), 0);
+    const stack = toJsString(L, -1);
+    lua.lua_settop(L, 0);
+    this.finish({ value: null, error: new ErrorValue(error.message, error.kind, error.retryable, error.details, stack) });
+  }
+
+  private finish(result: ExitResult): void {
+    if (this.result !== null) return;
+    this.result = result;
+    for (const task of this.tasks) this.vm.sched.cancel(task);
+    this.tasks.clear();
+    for (const resource of this.resources) resource.dispose();
+    this.resources.clear();
+    this.onExit(result);
+  }
+}
+
+/** The error a value stands for (a string message or an error object), or null when it is no error. */
+function errorOf(T: LuaState, idx: number): ErrorValue | null {
+  const type = lua.lua_type(T, idx);
+  if (type === lua.LUA_TSTRING) return new ErrorValue(toJsString(T, idx));
+  if (type === lua.LUA_TUSERDATA) {
+    const obj = objectAt(T, idx);
+    if (obj instanceof ErrorValue) return obj;
+  }
+  return null;
+}
+
+function describe(T: LuaState, idx: number): string {
+  if (lua.lua_type(T, idx) === lua.LUA_TNIL) return 'nil';
+  lauxlib.luaL_tolstring(T, idx);
+  const s = toJsString(T, -1);
+  lua.lua_settop(T, -2);
+  return s;
+}

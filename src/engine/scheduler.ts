@@ -1,0 +1,148 @@
+/**
+ * The run queue of one Lua state. Every Lua thread the runtime drives (a process's main function and each
+ * `coroutine.spawn`ed function) is a Task. Runnable tasks are resumed in batches; between batches Node's event
+ * loop gets its turn (timers, I/O). Nothing is ever resumed from inside another task's host call: waking a task
+ * only queues it.
+ */
+import { lua, type LuaState } from './lua';
+import type { KFunction } from 'fengari';
+import { pushSlot, type Slot } from './slots';
+import { Fifo } from '../util/fifo';
+
+/** Values for a resume: slots, or a function that pushes them on the task's own thread and says how many. */
+export type ResumeValues = Slot[] | ((T: LuaState) => number);
+
+export type TaskState = 'queued' | 'running' | 'blocked' | 'done';
+
+/** Who a task belongs to: told when it returns (results on its stack) or fails (error value on its stack). */
+export interface TaskOwner {
+  taskReturned(task: Task): void;
+  taskFailed(task: Task): void;
+}
+
+export class Task {
+  state: TaskState = 'queued';
+  /** Values already on the thread's stack for its first resume (function arguments). */
+  startArgs = 0;
+  resumeValues: ResumeValues | null = null;
+
+  constructor(
+    readonly thread: LuaState,
+    readonly owner: TaskOwner,
+  ) {}
+}
+
+export interface SchedulerOptions {
+  /** How long one batch may run before the event loop gets its turn. */
+  batchMs: number;
+}
+
+export class Scheduler {
+  /** The task whose thread is running right now (host functions find their process through it). */
+  current: Task | null = null;
+  private readonly queue = new Fifo<Task>();
+  private scheduled = false;
+  private readonly drainBound = (): void => this.drain();
+
+  constructor(
+    private readonly L: LuaState,
+    /** Pushed by `block` so the yield-through patch recognises host requests (Lua code cannot forge it). */
+    private readonly requestTag: object,
+    private readonly options: SchedulerOptions = { batchMs: 4 },
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a task; `values` become the results of whatever it yielded from. */
+  enqueue(task: Task, values: ResumeValues | null = null): void {
+    task.state = 'queued';
+    task.resumeValues = values;
+    this.queue.push(task);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drainBound);
+    }
+  }
+
+  /** Resumes a blocked task with `values`. Waking a task that is not blocked is a no-op (returns false). */
+  wake(task: Task, values: ResumeValues | null = null): boolean {
+    if (task.state !== 'blocked') return false;
+    this.enqueue(task, values);
+    return true;
+  }
+
+  /**
+   * Suspends the running task until `wake`. Call as `return sched.block(T)` from a host function; the values
+   * given to `wake` become that host function's results, or, with a continuation `k`, k sees them on top of
+   * the stack and decides the results (or raises). Works from inside user coroutines and pcall.
+   */
+  block(T: LuaState, k: KFunction | null = null): number {
+    const task = this.current;
+    if (task === null) throw new Error('block() outside a running task');
+    task.state = 'blocked';
+    lua.lua_pushlightuserdata(T, this.requestTag);
+    return lua.lua_yieldk(T, 1, null, k);
+  }
+
+  /** Yields the running task to the back of the queue, resuming it later with `values`. */
+  reschedule(T: LuaState, values: ResumeValues | null = null): number {
+    const task = this.current;
+    if (task === null) throw new Error('reschedule() outside a running task');
+    this.enqueue(task, values);
+    lua.lua_pushlightuserdata(T, this.requestTag);
+    return lua.lua_yield(T, 1);
+  }
+
+  /** Drops a task: it will never run again (its process ended). */
+  cancel(task: Task): void {
+    task.state = 'done';
+    task.resumeValues = null;
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const deadline = performance.now() + this.options.batchMs;
+    let steps = 0;
+    for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
+      if (task.state === 'queued') this.step(task);
+      if ((++steps & 31) === 0 && performance.now() > deadline) break;
+    }
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drainBound);
+    }
+  }
+
+  private step(task: Task): void {
+    const T = task.thread;
+    let nargs = task.startArgs;
+    task.startArgs = 0;
+    const values = task.resumeValues;
+    if (values !== null) {
+      task.resumeValues = null;
+      if (typeof values === 'function') {
+        nargs = values(T);
+      } else {
+        lua.lua_checkstack(T, values.length);
+        for (const v of values) pushSlot(T, v);
+        nargs = values.length;
+      }
+    }
+    task.state = 'running';
+    this.current = task;
+    const status = lua.lua_resume(T, this.L, nargs);
+    this.current = null;
+    if (status === lua.LUA_YIELD) {
+      lua.lua_settop(T, 0);
+      // Still 'running': a bare coroutine.yield or a preemption; either way it goes to the back of the queue.
+      if (task.state === 'running') this.enqueue(task);
+      return;
+    }
+    if ((task.state as TaskState) === 'done') return; // its process ended while it ran (terminate from inside)
+    task.state = 'done';
+    if (status === lua.LUA_OK) task.owner.taskReturned(task);
+    else task.owner.taskFailed(task);
+  }
+}

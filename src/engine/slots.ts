@@ -1,0 +1,65 @@
+/**
+ * Detached Lua values held by JS ("slots"), and JS objects as Lua userdata.
+ *
+ * Channel buffers, pending resume values and identity-stable userdata (a channel compared with `==`) need Lua
+ * values that live outside any stack. The public API offers only registry refs, which cost a table write and
+ * a read per value; Fengari's garbage collector is the JS one, so a copy of the stack cell is enough to keep a
+ * value alive. This file is the only one that touches Fengari's stack internals.
+ */
+import { TValue } from 'fengari/src/lobject';
+import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';
+import { lua } from './lua';
+
+export type { Slot, LuaTable };
+
+/** Copies the value at the top of L's stack into a slot and pops it. */
+export function popSlot(L: LuaState): Slot {
+  const cell = L.stack[L.top - 1];
+  const slot = new TValue(cell.type, cell.value);
+  lua.lua_settop(L, -2);
+  return slot;
+}
+
+/** Copies the value at idx into a slot without changing the stack. */
+export function slotAt(L: LuaState, idx: number): Slot {
+  lua.lua_pushvalue(L, idx);
+  return popSlot(L);
+}
+
+/** Pushes a copy (the VM mutates stack cells in place, so the slot itself must never sit on a stack). */
+export function pushSlot(L: LuaState, slot: Slot): void {
+  L.stack[L.top] = new TValue(slot.type, slot.value);
+  L.top++;
+}
+
+/** The identity of a table/userdata/function value (for JS-side maps keyed by Lua object). */
+export function identityAt(L: LuaState, idx: number): unknown {
+  lua.lua_pushvalue(L, idx);
+  const id = L.stack[L.top - 1].value;
+  lua.lua_settop(L, -2);
+  return id;
+}
+
+/** The table object at the top of the stack (for use as a userdata metatable). */
+export function tableAtTop(L: LuaState): LuaTable {
+  return L.stack[L.top - 1].value as LuaTable;
+}
+
+/** Pushes a new full userdata whose payload is `obj` and whose metatable is `mt`. */
+export function pushObject(L: LuaState, obj: object, mt: LuaTable): void {
+  lua.lua_newuserdata(L, 0);
+  const u = L.stack[L.top - 1].value as Udata;
+  u.data = obj;
+  u.metatable = mt;
+}
+
+/** Makes a slot holding a new userdata for `obj` (pushed on and popped off `L`). */
+export function objectSlot(L: LuaState, obj: object, mt: LuaTable): Slot {
+  pushObject(L, obj, mt);
+  return popSlot(L);
+}
+
+/** The JS payload of the userdata at idx, or null for anything else. */
+export function objectAt(L: LuaState, idx: number): unknown {
+  return lua.lua_type(L, idx) === lua.LUA_TUSERDATA ? lua.lua_touserdata(L, idx) : null;
+}

@@ -1,0 +1,311 @@
+/**
+ * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
+ * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
+ */
+import { lua, lauxlib, lualib, encode, pushNumber, toJsString, raise, type LuaState } from './lua';
+import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
+import { Scheduler } from './scheduler';
+import { PRELUDE } from './prelude';
+import { LuaProcess } from './process';
+import type { ValueContext } from './values';
+import type { JSFunction } from 'fengari';
+import { LuaFloat } from '../kernel/value';
+
+export interface VmOptions {
+  /** Lua instructions a thread may run before it is preempted (the time slice). */
+  instructionBudget?: number;
+  /** How long one scheduler batch may run before the event loop gets its turn. */
+  batchMs?: number;
+  /** Source transformation applied to every chunk before compiling (type-annotation erasure). */
+  eraseTypes?: (source: string) => string;
+  /** Where global `print` goes. */
+  print?: (proc: LuaProcess, text: string) => void;
+}
+
+/** A chunk compiled once per distinct (name, source); each process instantiates it with its own globals. */
+export interface CompiledChunk {
+  readonly name: string;
+  readonly fn: Slot;
+}
+
+/** A Lua syntax error in an entry's source: names the entry, the file and the line. */
+export class LuaSyntaxError extends Error {
+  constructor(
+    readonly entry: string,
+    readonly file: string | undefined,
+    readonly line: number | undefined,
+    readonly reason: string,
+  ) {
+    super(`${file ?? entry}${line === undefined ? '' : `:${line}`}: syntax error: ${reason} (entry ${entry})`);
+    this.name = 'LuaSyntaxError';
+  }
+}
+
+/** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
+const GLOBAL_MODULES = new Set(['process', 'channel', 'payload', 'errors']);
+
+export class LuaVM implements ValueContext {
+  readonly L: LuaState;
+  readonly sched: Scheduler;
+  /** Metatable of error userdata (set by the errors module). */
+  errorMeta: LuaTable;
+  private readonly requestTag = { wisp: 'host request' };
+  private readonly preempted = new Set<LuaState>();
+  private readonly chunks = new Map<string, CompiledChunk>();
+  private readonly modules = new Map<string, Slot>();
+  private readonly keys = new Map<string, Slot>();
+  private readonly base: Slot;
+  private readonly envMeta: Slot;
+  private readonly readonlyFn: Slot;
+  readonly bootFn: Slot;
+  private readonly eraseTypes: (source: string) => string;
+  private readonly printSink: (proc: LuaProcess, text: string) => void;
+
+  constructor(options: VmOptions = {}) {
+    this.eraseTypes = options.eraseTypes ?? ((s) => s);
+    this.printSink = options.print ?? ((proc, text) => process.stderr.write(`[${proc.name}] ${text}\n`));
+    const L = (this.L = lauxlib.luaL_newstate());
+    this.sched = new Scheduler(L, this.requestTag, { batchMs: options.batchMs ?? 4 });
+    lua.lua_atnativeerror(L, (T) => {
+      const e = lua.lua_touserdata(T, 1);
+      pushMessage(T, e instanceof Error ? e.message : String(e));
+      return 1;
+    });
+    for (const [name, open] of [
+      ['_G', lualib.luaopen_base],
+      ['coroutine', lualib.luaopen_coroutine],
+      ['table', lualib.luaopen_table],
+      ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math],
+      ['utf8', lualib.luaopen_utf8],
+      ['os', lualib.luaopen_os],
+    ] as const) {
+      lauxlib.luaL_requiref(L, name, open, 1);
+      lua.lua_settop(L, 0);
+    }
+    const exports = this.runPrelude();
+    this.base = exports.base;
+    this.envMeta = exports.env_meta;
+    this.readonlyFn = exports.readonly;
+    this.bootFn = exports.boot;
+    lua.lua_newtable(L);
+    this.errorMeta = tableAtTop(L);
+    lua.lua_settop(L, 0);
+    // Installed last, on the main thread, so every thread created from now on inherits it.
+    lua.lua_sethook(L, (T) => this.preempt(T), lua.LUA_MASKCOUNT, options.instructionBudget ?? 20000);
+  }
+
+  /** The process whose code is running now (host functions use it); raises if called outside a process. */
+  currentProcess(T: LuaState): LuaProcess {
+    const task = this.sched.current;
+    if (task === null || !(task.owner instanceof LuaProcess)) return raise(T, 'not inside a process');
+    return task.owner;
+  }
+
+  compile(source: string, chunkName: string, file?: string): CompiledChunk {
+    const key = `${chunkName}\0${source}`;
+    const cached = this.chunks.get(key);
+    if (cached !== undefined) return cached;
+    const L = this.L;
+    // Same line as the user's first line, so every line number stays right.
+    const code = `local _ENV = ...; ${this.eraseTypes(source)}`;
+    const status = lauxlib.luaL_loadbufferx(L, encode(code), null, encode(`=${chunkName}`), encode('t'));
+    if (status !== lua.LUA_OK) {
+      const message = toJsString(L, -1);
+      lua.lua_settop(L, 0);
+      throw syntaxError(chunkName, file, message);
+    }
+    const chunk = { name: chunkName, fn: popSlot(L) };
+    this.chunks.set(key, chunk);
+    return chunk;
+  }
+
+  /** A fresh globals table for one process: `_G` is itself, everything else comes from the shared base. */
+  newEnv(): Slot {
+    const L = this.L;
+    lua.lua_createtable(L, 0, 1);
+    pushSlot(L, this.key('_G'));
+    lua.lua_pushvalue(L, -2);
+    lua.lua_rawset(L, -3);
+    pushSlot(L, this.envMeta);
+    lua.lua_setmetatable(L, -2);
+    return popSlot(L);
+  }
+
+  /** An interned Lua string for a table key: one TString object, hashed once. */
+  key(name: string): Slot {
+    let slot = this.keys.get(name);
+    if (slot === undefined) {
+      lua.lua_pushstring(this.L, encode(name));
+      slot = popSlot(this.L);
+      this.keys.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** Sets `t[name] = value` where t is at `tableIdx` (negative indices are taken before the pushes). */
+  setField(L: LuaState, tableIdx: number, name: string, push: () => void): void {
+    const idx = lua.lua_absindex(L, tableIdx);
+    pushSlot(L, this.key(name));
+    push();
+    lua.lua_rawset(L, idx);
+  }
+
+  /** Builds a table of host functions and constants (numbers as Lua would hold them) as a slot. */
+  functionTable(fns: Record<string, JSFunction>, constants: Record<string, Constant> = {}): Slot {
+    const L = this.L;
+    lua.lua_createtable(L, 0, Object.keys(fns).length + Object.keys(constants).length);
+    for (const [name, fn] of Object.entries(fns)) this.setField(L, -1, name, () => lua.lua_pushcclosure(L, fn, 0));
+    for (const [name, value] of Object.entries(constants)) this.setField(L, -1, name, () => pushConstant(L, value));
+    return popSlot(L);
+  }
+
+  /** A metatable for a userdata type: methods under __index, plus extra metamethods. */
+  metatable(typeName: string, methods: Record<string, JSFunction>, meta: Record<string, JSFunction> = {}): LuaTable {
+    const L = this.L;
+    lua.lua_createtable(L, 0, 4);
+    pushSlot(L, this.functionTable(methods));
+    lua.lua_setfield(L, -2, '__index');
+    for (const [name, fn] of Object.entries(meta)) this.setField(L, -1, name, () => lua.lua_pushcclosure(L, fn, 0));
+    lua.lua_pushstring(L, encode(typeName));
+    lua.lua_setfield(L, -2, '__name');
+    lua.lua_pushboolean(L, false);
+    lua.lua_setfield(L, -2, '__metatable');
+    const mt = tableAtTop(L);
+    lua.lua_settop(L, -2);
+    return mt;
+  }
+
+  /**
+   * Makes a module available: as a read-only view, to `require(name)` when an entry lists it, and as a global
+   * when `global` is set. Userdata modules (logger) are immutable already and are not wrapped.
+   */
+  defineModule(name: string, value: Slot, global = false): void {
+    const L = this.L;
+    pushSlot(L, value);
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      pushSlot(L, this.readonlyFn);
+      lua.lua_insert(L, -2);
+      lua.lua_pushstring(L, encode(name));
+      lua.lua_call(L, 2, 1);
+    }
+    const view = popSlot(L);
+    this.modules.set(name, view);
+    if (global) {
+      pushSlot(L, this.base);
+      this.setField(L, -1, name, () => pushSlot(L, view));
+      lua.lua_settop(L, 0);
+    }
+  }
+
+  private preempt(T: LuaState): void {
+    const task = this.sched.current;
+    if (task === null || task.state !== 'running' || !lua.lua_isyieldable(T)) return;
+    if (T !== task.thread) this.preempted.add(T);
+    lua.lua_yield(T, 0);
+  }
+
+  private runPrelude(): Record<'base' | 'env_meta' | 'readonly' | 'boot', Slot> {
+    const L = this.L;
+    if (lauxlib.luaL_loadbufferx(L, encode(PRELUDE), null, encode('=wisp:prelude'), encode('t')) !== lua.LUA_OK) {
+      throw new Error(`prelude: ${toJsString(L, -1)}`);
+    }
+    lua.lua_pushlightuserdata(L, this.requestTag);
+    pushSlot(L, this.functionTable(this.hostFunctions()));
+    if (lua.lua_pcall(L, 2, 1, 0) !== lua.LUA_OK) throw new Error(`prelude: ${toJsString(L, -1)}`);
+    const get = (name: string): Slot => {
+      lua.lua_getfield(L, -1, name);
+      return popSlot(L);
+    };
+    const result = { base: get('base'), env_meta: get('env_meta'), readonly: get('readonly'), boot: get('boot') };
+    lua.lua_settop(L, 0);
+    return result;
+  }
+
+  private hostFunctions(): Record<string, JSFunction> {
+    return {
+      was_preempted: (T) => {
+        lua.lua_pushboolean(T, this.preempted.delete(lua.lua_tothread(T, 1) as LuaState));
+        return 1;
+      },
+      current_env: (T) => {
+        pushSlot(T, this.currentProcess(T).env);
+        return 1;
+      },
+      spawn: (T) => this.currentProcess(T).spawnCoroutine(T),
+      erase_types: (T) => {
+        const source = toJsString(T, 1);
+        const erased = this.eraseTypes(source);
+        if (erased === source) lua.lua_settop(T, 1);
+        else lua.lua_pushstring(T, encode(erased));
+        return 1;
+      },
+      collectgarbage: (T) => {
+        const opt = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : 'collect';
+        if (opt === 'count') lua.lua_pushnumber(T, process.memoryUsage().heapUsed / 1024);
+        else lua.lua_pushinteger(T, 0);
+        return 1;
+      },
+      print: (T) => {
+        const n = lua.lua_gettop(T);
+        const parts: string[] = [];
+        for (let i = 1; i <= n; i++) {
+          lauxlib.luaL_tolstring(T, i);
+          parts.push(toJsString(T, -1));
+          lua.lua_settop(T, -2);
+        }
+        this.printSink(this.currentProcess(T), parts.join(' '));
+        return 0;
+      },
+      require: (T) => this.require(T),
+      store_module: (T) => {
+        this.currentProcess(T).loaded.set(toJsString(T, 1), slotAt(T, 2));
+        return 0;
+      },
+    };
+  }
+
+  /** `require(name)`: answers ('value', module) or ('chunk', library chunk to run once in the process). */
+  private require(T: LuaState): number {
+    const name = toJsString(T, 1);
+    const proc = this.currentProcess(T);
+    const loaded = proc.loaded.get(name);
+    const spec = proc.spec;
+    if (loaded !== undefined) return pushPair(T, 'value', loaded);
+    const library = spec.imports.get(name);
+    if (library !== undefined) return pushPair(T, 'chunk', library.fn);
+    const module = this.modules.get(name);
+    if (spec.modules.has(name) || GLOBAL_MODULES.has(name)) {
+      if (module !== undefined) return pushPair(T, 'value', module);
+      return raise(T, `module '${name}' (listed in modules: of ${spec.entryId}) is not provided by wisp`);
+    }
+    return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
+  }
+}
+
+/** A module constant: numbers become integers when they fit, LuaFloat forces a float. */
+export type Constant = string | number | boolean | LuaFloat;
+
+function pushConstant(L: LuaState, value: Constant): void {
+  if (typeof value === 'string') lua.lua_pushstring(L, encode(value));
+  else if (typeof value === 'boolean') lua.lua_pushboolean(L, value);
+  else if (value instanceof LuaFloat) lua.lua_pushnumber(L, value.value);
+  else pushNumber(L, value);
+}
+
+function pushPair(T: LuaState, kind: string, value: Slot): number {
+  lua.lua_pushstring(T, encode(kind));
+  pushSlot(T, value);
+  return 2;
+}
+
+function pushMessage(T: LuaState, message: string): void {
+  lua.lua_pushstring(T, encode(message));
+}
+
+function syntaxError(chunkName: string, file: string | undefined, message: string): LuaSyntaxError {
+  const prefix = `${chunkName}:`;
+  const rest = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+  const m = /^(\d+): ([^]*)$/.exec(rest);
+  return m ? new LuaSyntaxError(chunkName, file, Number(m[1]), m[2]) : new LuaSyntaxError(chunkName, file, undefined, rest);
+}

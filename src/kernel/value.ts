@@ -1,0 +1,78 @@
+/**
+ * Portable values: what crosses a process boundary (message payloads, spawn arguments, exit results). Plain
+ * JS, no Lua, so the same values can later cross worker threads and nodes. Lua semantics kept: integers and
+ * floats stay distinct (a float with an integral value is boxed as LuaFloat), tables keep cycles and shared
+ * parts (they are plain object graphs), strings that are not valid UTF-8 stay bytes.
+ */
+
+export type ErrorKind =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Invalid'
+  | 'PermissionDenied'
+  | 'Unavailable'
+  | 'Internal'
+  | 'Canceled'
+  | 'Conflict'
+  | 'Timeout'
+  | 'RateLimited'
+  | 'Unknown';
+
+/** A float whose value happens to be integral (`4.0`), kept apart from the integer 4. */
+export class LuaFloat {
+  constructor(readonly value: number) {}
+}
+
+/** A Lua table. Keys are never nil or NaN; integral float keys are normalised to integers, as in Lua. */
+export class Table {
+  readonly map = new Map<Value, Value>();
+
+  get(key: Value): Value {
+    return this.map.get(key) ?? null;
+  }
+
+  /** Builds a table from a JS record and/or list (tests, events built by the runtime). */
+  static from(record: Record<string, Value> = {}, list: Value[] = []): Table {
+    const t = new Table();
+    list.forEach((v, i) => t.map.set(i + 1, v));
+    for (const [k, v] of Object.entries(record)) if (v !== null) t.map.set(k, v);
+    return t;
+  }
+}
+
+/** An error value (Wippy's error objects): a message with a kind, visible to Lua as an error userdata. */
+export class ErrorValue {
+  constructor(
+    readonly message: string,
+    readonly kind: ErrorKind = 'Unknown',
+    readonly retryable: boolean | null = null,
+    readonly details: Value = null,
+    /** A Lua traceback, when the error was raised by Lua code. */
+    readonly stack: string | null = null,
+  ) {}
+
+  toString(): string {
+    return this.message;
+  }
+}
+
+export type Value = null | boolean | number | string | Uint8Array | LuaFloat | Table | ErrorValue;
+
+
+/** Converts a portable value to plain JSON-friendly JS (for logs and tests): tables become arrays or objects. */
+export function toPlain(v: Value, seen = new Set<Table>()): unknown {
+  if (v instanceof LuaFloat) return v.value;
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v);
+  if (v instanceof ErrorValue) return v.message;
+  if (!(v instanceof Table)) return v;
+  if (seen.has(v)) return '<cycle>';
+  seen.add(v);
+  const n = v.map.size;
+  let isArray = n > 0;
+  for (let i = 1; i <= n && isArray; i++) if (!v.map.has(i)) isArray = false;
+  const out: unknown = isArray
+    ? Array.from({ length: n }, (_, i) => toPlain(v.map.get(i + 1) ?? null, seen))
+    : Object.fromEntries([...v.map].map(([k, x]) => [String(toPlain(k, seen)), toPlain(x, seen)]));
+  seen.delete(v);
+  return out;
+}

@@ -1,0 +1,177 @@
+/** The `channel` global (spec §3.4): `channel.new`, `channel.select`, and the channel/case methods. */
+import { lua, lauxlib, pushString, raise, type LuaState } from '../engine/lua';
+import { objectAt, objectSlot, pushObject, pushSlot, slotAt, type LuaTable } from '../engine/slots';
+import { Channel, type Completion, type SelectWait } from '../engine/channel';
+import type { LuaVM } from '../engine/vm';
+import type { Task } from '../engine/scheduler';
+import type { Slot } from '../engine/slots';
+import type { JSFunction } from 'fengari';
+
+/** A select case made by `ch:case_send(v)` (value set) or `ch:case_receive()` (value null). */
+class Case {
+  constructor(
+    readonly channel: Channel,
+    readonly value: Slot | null,
+  ) {}
+}
+
+export interface ChannelApi {
+  /** Creates a channel owned by Lua code of this VM; its identity userdata is made once. */
+  create(capacity: number): Channel;
+}
+
+export function installChannel(vm: LuaVM): ChannelApi {
+  const sched = vm.sched;
+  const resume = (c: Completion): void => {
+    sched.wake(c.waiter.task, (T) => {
+      lua.lua_pushlightuserdata(T, c);
+      return 1;
+    });
+  };
+
+  const currentTask = (T: LuaState): Task => sched.current ?? raise(T, 'channel operation outside a process');
+
+  const checkChannel = (T: LuaState, idx: number): Channel => {
+    const ch = objectAt(T, idx);
+    return ch instanceof Channel ? ch : lauxlib.luaL_argerror(T, idx, 'channel expected');
+  };
+
+  const completionAt = (T: LuaState): Completion => lua.lua_touserdata(T, -1) as Completion;
+
+  const pushResult = (T: LuaState, ch: Channel, value: Slot | null, ok: boolean): number => {
+    lua.lua_createtable(T, 0, 3);
+    vm.setField(T, -1, 'channel', () => pushSlot(T, ch.identity as Slot));
+    if (value !== null) vm.setField(T, -1, 'value', () => pushSlot(T, value));
+    vm.setField(T, -1, 'ok', () => lua.lua_pushboolean(T, ok));
+    return 1;
+  };
+
+  const pushReceived = (T: LuaState, value: Slot | null, ok: boolean): number => {
+    if (value === null) lua.lua_pushnil(T);
+    else pushSlot(T, value);
+    lua.lua_pushboolean(T, ok);
+    return 2;
+  };
+
+  const closedSend = (T: LuaState): never => raise(T, 'send on closed channel');
+
+  const sendDone = (T: LuaState): number => {
+    if (completionAt(T).closedSend) closedSend(T);
+    lua.lua_pushboolean(T, true);
+    return 1;
+  };
+
+  const receiveDone = (T: LuaState): number => {
+    const c = completionAt(T);
+    return pushReceived(T, c.value, c.ok);
+  };
+
+  const selectDone = (T: LuaState): number => {
+    const c = completionAt(T);
+    if (c.closedSend) closedSend(T);
+    return pushResult(T, c.waiter.channel, c.value, c.ok);
+  };
+
+  const methods: Record<string, JSFunction> = {
+    send: (T) => {
+      const ch = checkChannel(T, 1);
+      if (ch.closed) closedSend(T);
+      lua.lua_settop(T, 2);
+      const value = slotAt(T, 2);
+      if (ch.trySend(value)) {
+        lua.lua_pushboolean(T, true);
+        return 1;
+      }
+      ch.wait(currentTask(T), value);
+      return sched.block(T, sendDone);
+    },
+    receive: (T) => {
+      const ch = checkChannel(T, 1);
+      const r = ch.tryReceive();
+      if (r !== null) return pushReceived(T, r.value, r.ok);
+      ch.wait(currentTask(T), null);
+      return sched.block(T, receiveDone);
+    },
+    close: (T) => {
+      checkChannel(T, 1).close();
+      return 0;
+    },
+    case_send: (T) => {
+      const ch = checkChannel(T, 1);
+      lua.lua_settop(T, 2);
+      return pushCase(T, new Case(ch, slotAt(T, 2)));
+    },
+    case_receive: (T) => pushCase(T, new Case(checkChannel(T, 1), null)),
+  };
+
+  const channelMeta = vm.metatable('channel', methods, {
+    __tostring: (T) => {
+      const ch = checkChannel(T, 1);
+      pushString(T, `channel(${ch.capacity === Infinity ? 'mailbox' : ch.capacity})`);
+      return 1;
+    },
+  });
+  const caseMeta: LuaTable = vm.metatable('channel.case', {});
+
+  function pushCase(T: LuaState, c: Case): number {
+    pushObject(T, c, caseMeta);
+    return 1;
+  }
+
+  const create = (capacity: number): Channel => {
+    const ch = new Channel(capacity, resume);
+    ch.identity = objectSlot(vm.L, ch, channelMeta);
+    return ch;
+  };
+
+  const select: JSFunction = (T) => {
+    lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);
+    let withDefault = lua.lua_toboolean(T, 2);
+    lua.lua_getfield(T, 1, 'default');
+    withDefault = withDefault || lua.lua_toboolean(T, -1);
+    lua.lua_settop(T, -2);
+    const n = lua.lua_rawlen(T, 1);
+    const cases: Case[] = [];
+    for (let i = 1; i <= n; i++) {
+      lua.lua_rawgeti(T, 1, i);
+      const c = objectAt(T, -1);
+      lua.lua_settop(T, -2);
+      if (!(c instanceof Case)) return raise(T, `select: case #${i} is not a channel case (use ch:case_receive() or ch:case_send(v))`);
+      cases.push(c);
+    }
+    for (const c of cases) {
+      if (c.value === null) {
+        const r = c.channel.tryReceive();
+        if (r !== null) return pushResult(T, c.channel, r.value, r.ok);
+      } else {
+        if (c.channel.closed) closedSend(T);
+        if (c.channel.trySend(c.value)) return pushResult(T, c.channel, c.value, true);
+      }
+    }
+    if (withDefault) {
+      lua.lua_createtable(T, 0, 2);
+      vm.setField(T, -1, 'default', () => lua.lua_pushboolean(T, true));
+      vm.setField(T, -1, 'ok', () => lua.lua_pushboolean(T, true));
+      return 1;
+    }
+    const task = currentTask(T);
+    const wait: SelectWait = { done: false, waiters: [] };
+    cases.forEach((c, i) => c.channel.wait(task, c.value, wait, i));
+    return sched.block(T, selectDone);
+  };
+
+  vm.defineModule(
+    'channel',
+    vm.functionTable({
+      new: (T) => {
+        const size = lauxlib.luaL_optinteger(T, 1, 0);
+        if (size < 0) return raise(T, 'channel size must not be negative');
+        pushSlot(T, create(size).identity as Slot);
+        return 1;
+      },
+      select,
+    }),
+    true,
+  );
+  return { create };
+}

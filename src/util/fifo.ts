@@ -1,0 +1,56 @@
+/** A FIFO queue with O(1) push and shift (a growable ring buffer). Run queues, channel buffers and mailboxes use it. */
+export class Fifo<T> {
+  private items: (T | undefined)[] = new Array(8);
+  private head = 0;
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.items[(this.head + this.count) & (this.items.length - 1)] = item;
+    this.count++;
+  }
+
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.count--;
+    return item;
+  }
+
+  peek(): T | undefined {
+    return this.count === 0 ? undefined : this.items[this.head];
+  }
+
+  /** Removes the first item for which `match` holds; O(n), for the rare cancel paths. */
+  remove(match: (item: T) => boolean): boolean {
+    const n = this.count;
+    for (let i = 0; i < n; i++) {
+      const item = this.shift() as T;
+      if (match(item)) {
+        for (let j = i + 1; j < n; j++) this.push(this.shift() as T);
+        return true;
+      }
+      this.push(item);
+    }
+    return false;
+  }
+
+  clear(): void {
+    this.items = new Array(8);
+    this.head = 0;
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const bigger: (T | undefined)[] = new Array(this.items.length * 2);
+    for (let i = 0; i < this.count; i++) bigger[i] = this.items[(this.head + i) & (this.items.length - 1)];
+    this.items = bigger;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,50 @@
+/** Runs Lua fixtures as real processes in a real VM through the real scheduler. */
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { createVM } from '../../src/modules';
+import { LuaProcess, type ExitResult, type ProcessSpec } from '../../src/engine/process';
+import { pushValue } from '../../src/engine/values';
+import { toPlain, type Value } from '../../src/kernel/value';
+import type { LuaVM, VmOptions } from '../../src/engine/vm';
+
+export const FIXTURES = join(__dirname, '..', '..', 'fixtures');
+
+export function fixture(path: string): string {
+  return readFileSync(join(FIXTURES, path), 'utf8');
+}
+
+export interface Run {
+  proc: LuaProcess;
+  exit: Promise<ExitResult>;
+}
+
+export function spawn(vm: LuaVM, source: string, entryId = 'test:main', args: Value[] = [], modules = ['time', 'channel']): Run {
+  const spec: ProcessSpec = {
+    entryId,
+    chunk: vm.compile(source, entryId),
+    method: 'main',
+    modules: new Set(modules),
+    imports: new Map(),
+  };
+  let done!: (r: ExitResult) => void;
+  const exit = new Promise<ExitResult>((resolve) => (done = resolve));
+  const proc = new LuaProcess(vm, spec, entryId, done);
+  proc.start((T) => {
+    for (const a of args) pushValue(T, a, vm);
+    return args.length;
+  });
+  return { proc, exit };
+}
+
+/** Runs one script to its end and returns main's result as plain JS (throws on a process error). */
+export async function run(source: string, options: VmOptions = {}): Promise<unknown> {
+  const vm = createVM(options);
+  const r = await spawn(vm, source).exit;
+  if (r.error) throw new Error(r.error.stack ?? r.error.message);
+  return toPlain(r.value);
+}
+
+/** Runs a fixture file (under fixtures/) and returns main's result as plain JS. */
+export function runFixture(path: string, options: VmOptions = {}): Promise<unknown> {
+  return run(fixture(path), options);
+}
