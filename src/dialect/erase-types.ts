@@ -11,19 +11,24 @@
  * Wippy makes types runtime values, so code may mention `X`. The binding keeps any value `X` already
  * has (a global, or a local class declared before the type, which is left alone entirely) and
  * otherwise is a table whose call returns its argument, so `X(data)` passes data through unchecked.
+ * There is no `X:is(v)`. Each binding is a local, so Lua's limit of 200 locals per function counts it.
+ *
+ * Narrow forms, to stay unambiguous with plain Lua: `e as T` only when a name follows `as`;
+ * `e!` only when the `!` touches the expression and is not the start of a mistyped `!=`.
+ * A malformed annotation that spans lines is blanked up to the offending token and an `@` is put
+ * there, so Lua's error ("unexpected symbol near '@'") carries the line of the actual mistake.
+ *
+ * Files: lexer.ts (tokens), cursor.ts (token helpers), type-syntax.ts (type expressions), here
+ * (statements and expressions, and the edits).
  */
-import { Token, tokenize } from './lexer';
+import { Fail } from './cursor';
+import { TypeSkipper } from './type-syntax';
 
 interface Edit {
   start: number;
   end: number;
   /** Replacement for the first line of the range; the rest of the range is blanked. */
   text?: string;
-}
-
-/** Thrown to unwind to the statement loop; `at` is the index of the offending token. */
-class Fail {
-  constructor(readonly at: number) {}
 }
 
 /** Type name bound by the replacement of `type X = …` (see the file comment). */
@@ -81,18 +86,10 @@ function applyEdits(source: string, edits: Edit[]): string {
   return out + source.slice(cursor);
 }
 
-class Eraser {
-  private readonly toks: Token[];
-  private p = 0;
-  /** Offset just past the last consumed character (a split `>>` consumes half a token). */
-  private lastEnd = 0;
+class Eraser extends TypeSkipper {
   private readonly edits: Edit[] = [];
   /** Local names visible at the current point, innermost block last. */
   private scopes: Set<string>[] = [new Set()];
-
-  constructor(private readonly src: string) {
-    this.toks = tokenize(src).filter((t) => t.kind !== 'comment');
-  }
 
   run(): Edit[] {
     // A syntax error unwinds here; parsing resumes at the offending token so that annotations
@@ -111,52 +108,6 @@ class Eraser {
         this.scopes = [new Set()];
       }
     }
-  }
-
-  // ---- token helpers -------------------------------------------------------------------------
-
-  private get t(): Token {
-    return this.toks[this.p];
-  }
-
-  private peek(k: number): Token {
-    return this.toks[Math.min(this.p + k, this.toks.length - 1)];
-  }
-
-  /** Punctuation, keyword or stray character with exactly this text. */
-  private static isSym(t: Token, v: string): boolean {
-    return (t.kind === 'op' || t.kind === 'keyword' || t.kind === 'error') && t.value === v;
-  }
-
-  private is(v: string): boolean {
-    return Eraser.isSym(this.t, v);
-  }
-
-  private isName(v?: string): boolean {
-    return this.t.kind === 'name' && (v === undefined || this.t.value === v);
-  }
-
-  private next(): Token {
-    const t = this.t;
-    if (t.kind === 'eof') throw new Fail(this.p);
-    this.lastEnd = t.end;
-    this.p++;
-    return t;
-  }
-
-  private accept(v: string): boolean {
-    if (!this.is(v)) return false;
-    this.next();
-    return true;
-  }
-
-  private expect(v: string): void {
-    if (!this.accept(v)) throw new Fail(this.p);
-  }
-
-  private name(): string {
-    if (this.t.kind !== 'name') throw new Fail(this.p);
-    return this.next().value;
   }
 
   // ---- scopes (only to decide what `type X` binds) ---------------------------------------------
@@ -417,7 +368,7 @@ class Eraser {
   }
 
   /** Precedence does not matter for erasing, so operators are just consumed in sequence. */
-  private expr(): void {
+  protected expr(): void {
     for (;;) {
       while ((this.t.kind === 'op' || this.t.kind === 'keyword') && UNARY.has(this.t.value)) this.next();
       this.simpleExpr();
@@ -540,184 +491,5 @@ class Eraser {
       if (!this.accept(',') && !this.accept(';')) break;
     }
     this.expect('}');
-  }
-
-  // ---- type expressions (consumed, never interpreted) --------------------------------------------
-
-  /**
-   * A type: `A | B & C?`, with an optional leading `|`/`&`. With `pack`, also a type pack as
-   * return types have them: `()`, `(A, B)`, `...T`, `T...`.
-   */
-  private type(pack = false): void {
-    if (pack && this.accept('...')) {
-      this.type();
-      return;
-    }
-    if (this.is('|') || this.is('&')) this.next();
-    if (this.typeUnit(pack) === 'pack') return;
-    while (this.is('|') || this.is('&')) {
-      this.next();
-      this.typeUnit(false);
-    }
-    if (pack) this.accept('...');
-  }
-
-  /** A simple type followed by any `?` and validators such as `@min(0)`. */
-  private typeUnit(pack: boolean): 'type' | 'pack' {
-    if (this.simpleType(pack) === 'pack') return 'pack';
-    for (;;) {
-      if (this.is('?')) this.next();
-      else if (this.is('@')) this.validator();
-      else return 'type';
-    }
-  }
-
-  /** `@name` or `@name(args)`; the arguments are skipped as balanced brackets. */
-  private validator(): void {
-    this.next();
-    if (this.t.kind !== 'name' && this.t.kind !== 'keyword') throw new Fail(this.p);
-    this.next();
-    if (!this.is('(') || this.t.start !== this.lastEnd) return;
-    let depth = 0;
-    do {
-      if (this.is('(') || this.is('{') || this.is('[')) depth++;
-      else if (this.is(')') || this.is('}') || this.is(']')) depth--;
-      this.next();
-    } while (depth > 0);
-  }
-
-  private simpleType(pack: boolean): 'type' | 'pack' {
-    const t = this.t;
-    if (t.kind === 'keyword' && (t.value === 'nil' || t.value === 'true' || t.value === 'false')) {
-      this.next();
-    } else if (t.kind === 'string') {
-      this.next(); // singleton type "a"
-    } else if (t.kind === 'name') {
-      this.next();
-      if (t.value === 'typeof' && this.is('(')) {
-        this.next();
-        this.expr();
-        this.expect(')');
-        return 'type';
-      }
-      while (this.accept('.')) this.name(); // module.Type
-      if (this.is('<')) this.typeArgs();
-    } else if (this.is('{')) {
-      this.tableType();
-    } else if (this.is('(') || this.is('<')) {
-      return this.parenOrFunctionType(pack);
-    } else throw new Fail(this.p);
-    return 'type';
-  }
-
-  private tableType(): void {
-    this.expect('{');
-    if (this.accept('}')) return;
-    if (!this.isPropStart()) {
-      this.type(); // array `{T}`
-      this.accept(',') || this.accept(';');
-      this.expect('}');
-      return;
-    }
-    do {
-      if (this.is('}')) break;
-      if (this.accept('[')) {
-        this.type();
-        this.expect(']');
-      } else {
-        if ((this.isName('read') || this.isName('write')) && this.isPropName(this.peek(1))) this.next();
-        if (!this.isPropName(this.t)) throw new Fail(this.p);
-        this.next();
-        this.accept('?'); // `{name?: T}` is accepted too, as a lenient spelling of `{name: T?}`
-      }
-      this.expect(':');
-      this.type();
-    } while (this.accept(',') || this.accept(';'));
-    this.expect('}');
-  }
-
-  private isPropName(t: Token): boolean {
-    return t.kind === 'name' || t.kind === 'keyword';
-  }
-
-  private isPropStart(): boolean {
-    if (this.is('[')) return true;
-    if (this.isPropName(this.t) && Eraser.isSym(this.peek(1), ':')) return true;
-    if (this.isPropName(this.t) && Eraser.isSym(this.peek(1), '?') && Eraser.isSym(this.peek(2), ':')) return true;
-    return (this.isName('read') || this.isName('write')) && this.isPropName(this.peek(1)) && Eraser.isSym(this.peek(2), ':');
-  }
-
-  /**
-   * `(T)`, a function type `<G>(a: A, ...B) -> R`, or (where `pack`) a type pack `(A, B)`.
-   */
-  private parenOrFunctionType(pack: boolean): 'type' | 'pack' {
-    const generic = this.is('<');
-    if (generic) this.genericParams();
-    this.expect('(');
-    let items = 0;
-    let plain = true; // a single unnamed, non-variadic item: could be a parenthesised type
-    if (!this.is(')')) {
-      do {
-        if (this.accept('...')) {
-          plain = false;
-          this.type();
-        } else {
-          if (this.t.kind === 'name' && Eraser.isSym(this.peek(1), ':')) {
-            plain = false; // named parameter `(x: number) -> ()`
-            this.next();
-            this.next();
-          }
-          this.type();
-          if (this.accept('...')) plain = false;
-        }
-        items++;
-      } while (this.accept(','));
-    }
-    this.expect(')');
-    if (this.is('-') && Eraser.isSym(this.peek(1), '>') && this.peek(1).start === this.t.end) {
-      this.next();
-      this.next();
-      this.type(true);
-      return 'type';
-    }
-    if (generic) throw new Fail(this.p);
-    if (items === 1 && plain) return 'type';
-    if (!pack) throw new Fail(this.p);
-    return 'pack';
-  }
-
-  /** `<T, U = string, V... = ...any>` on declarations and functions. */
-  private genericParams(): void {
-    this.expect('<');
-    do {
-      this.name();
-      this.accept('...');
-      if (this.accept('=')) this.type(true);
-    } while (this.accept(','));
-    this.closeAngle();
-  }
-
-  /** `<number, (A) -> B, ...any>` after a type name. */
-  private typeArgs(): void {
-    this.expect('<');
-    if (this.is('>') || this.is('>>') || this.is('>=')) {
-      this.closeAngle();
-      return;
-    }
-    do this.type(true);
-    while (this.accept(','));
-    this.closeAngle();
-  }
-
-  /** Consumes one `>`, splitting the `>>` and `>=` tokens that Lua's lexer forms. */
-  private closeAngle(): void {
-    const t = this.t;
-    if (this.is('>')) {
-      this.next();
-      return;
-    }
-    if (!this.is('>>') && !this.is('>=')) throw new Fail(this.p);
-    this.toks[this.p] = { ...t, value: t.value.slice(1), start: t.start + 1 };
-    this.lastEnd = t.start + 1;
   }
 }
