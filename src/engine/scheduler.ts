@@ -40,6 +40,8 @@ export interface SchedulerOptions {
 export class Scheduler {
   /** The task whose thread is running right now (host functions find their process through it). */
   current: Task | null = null;
+  /** When the current task was resumed (performance.now()), for time-sliced preemption. */
+  resumedAt = 0;
   private readonly queue = new Fifo<Task>();
   private scheduled = false;
   private readonly drainBound = (): void => this.drain();
@@ -104,10 +106,9 @@ export class Scheduler {
   private drain(): void {
     this.scheduled = false;
     const deadline = performance.now() + this.options.batchMs;
-    let steps = 0;
     for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
       if (task.state === 'queued') this.step(task);
-      if ((++steps & 31) === 0 && performance.now() > deadline) break;
+      if (performance.now() > deadline) break;
     }
     if (this.queue.length > 0 && !this.scheduled) {
       this.scheduled = true;
@@ -132,6 +133,7 @@ export class Scheduler {
     }
     task.state = 'running';
     this.current = task;
+    this.resumedAt = performance.now();
     const status = lua.lua_resume(T, this.L, nargs);
     this.current = null;
     if (status === lua.LUA_YIELD) {

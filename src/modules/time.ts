@@ -82,7 +82,11 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
     if (!ch.closed) ch.trySend(objectSlot(vm.L, new TimeValue(now()), timeMeta));
   };
 
-  /** A one-shot or repeating clock feeding a channel; released when its process ends. */
+  /**
+   * A one-shot or repeating clock feeding a channel; released when its process ends. A ticker keeps its period
+   * against absolute deadlines (a late tick does not push the next one back) and drops ticks a slow reader
+   * missed, as Go's tickers do.
+   */
   class Clock implements Resource {
     readonly channel: Channel = channels.create(1);
     private handle: NodeJS.Timeout | null = null;
@@ -91,17 +95,24 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       private readonly repeat: boolean,
     ) {}
     start(ns: number): void {
+      const periodMs = ns / 1e6;
+      let due = performance.now() + periodMs;
       const fire = (): void => {
-        if (!this.repeat) this.stop();
         offerNow(this.channel);
+        if (!this.repeat) {
+          this.stop();
+          return;
+        }
+        const now = performance.now();
+        due += Math.max(1, Math.ceil((now - due) / periodMs)) * periodMs;
+        this.handle = setTimeout(fire, Math.max(0, due - now));
       };
-      this.handle = this.repeat ? setInterval(fire, delayMs(ns)) : setTimeout(fire, delayMs(ns));
+      this.handle = setTimeout(fire, Math.ceil(periodMs));
       this.proc.own(this);
     }
     stop(): boolean {
       if (this.handle === null) return false;
-      if (this.repeat) clearInterval(this.handle);
-      else clearTimeout(this.handle);
+      clearTimeout(this.handle);
       this.handle = null;
       this.proc.disown(this);
       return true;
@@ -138,11 +149,7 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       const c = objectAt(T, 1);
       return c instanceof Clock ? c : lauxlib.luaL_argerror(T, 1, 'timer expected');
     };
-    const channel: JSFunction = (T) => {
-      lua.lua_settop(T, 0);
-      const ch = clockAt(T).channel;
-      return pushSlot(T, ch.identity as Slot), 1;
-    };
+    const channel: JSFunction = (T) => (pushSlot(T, clockAt(T).channel.identity as Slot), 1);
     return {
       channel,
       response: channel,
