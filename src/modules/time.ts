@@ -50,8 +50,26 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Milliseconds for setTimeout: at least the duration (Go sleeps at least d). */
-const delayMs = (ns: number): number => Math.ceil(ns / 1e6);
+/**
+ * Runs `fn` once at least `ms` have passed on the monotonic clock. Node may fire a timer up to a loop
+ * iteration early (timers start from the loop's cached time); Go never wakes a sleeper early, so re-arm.
+ */
+function atLeast(ms: number, fn: () => void): { cancel(): void } {
+  const due = performance.now() + ms;
+  let handle: NodeJS.Timeout | NodeJS.Immediate;
+  const check = (): void => {
+    const left = due - performance.now();
+    if (left <= 0) fn();
+    else handle = setTimeout(check, Math.ceil(left));
+  };
+  handle = ms < 1 ? setImmediate(check) : setTimeout(check, Math.ceil(ms));
+  return {
+    cancel: () => {
+      clearTimeout(handle as NodeJS.Timeout);
+      clearImmediate(handle as NodeJS.Immediate);
+    },
+  };
+}
 
 export function installTime(vm: LuaVM, channels: ChannelApi): void {
   const sched = vm.sched;
@@ -89,7 +107,7 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
    */
   class Clock implements Resource {
     readonly channel: Channel = channels.create(1);
-    private handle: NodeJS.Timeout | null = null;
+    private timer: { cancel(): void } | null = null;
     constructor(
       private readonly proc: LuaProcess,
       private readonly repeat: boolean,
@@ -105,15 +123,15 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
         }
         const now = performance.now();
         due += Math.max(1, Math.ceil((now - due) / periodMs)) * periodMs;
-        this.handle = setTimeout(fire, Math.max(0, due - now));
+        this.timer = atLeast(due - now, fire);
       };
-      this.handle = setTimeout(fire, Math.ceil(periodMs));
+      this.timer = atLeast(periodMs, fire);
       this.proc.own(this);
     }
     stop(): boolean {
-      if (this.handle === null) return false;
-      clearTimeout(this.handle);
-      this.handle = null;
+      if (this.timer === null) return false;
+      this.timer.cancel();
+      this.timer = null;
       this.proc.disown(this);
       return true;
     }
@@ -286,14 +304,11 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       if (ns <= 0) return sched.reschedule(T);
       const task = sched.current ?? raise(T, 'time.sleep outside a process');
       const proc = vm.currentProcess(T);
-      const wakeUp = (): void => {
+      const wait = atLeast(ns / 1e6, () => {
         proc.disown(timer);
         sched.wake(task);
-      };
-      const handle = ns < 1e6 ? setImmediate(wakeUp) : setTimeout(wakeUp, delayMs(ns));
-      const timer: Resource = {
-        dispose: () => (ns < 1e6 ? clearImmediate(handle as NodeJS.Immediate) : clearTimeout(handle as NodeJS.Timeout)),
-      };
+      });
+      const timer: Resource = { dispose: () => wait.cancel() };
       proc.own(timer);
       return sched.block(T);
     },
