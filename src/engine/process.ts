@@ -67,7 +67,7 @@ export class LuaProcess implements TaskOwner {
     pushSlot(T, this.vm.bootFn);
     pushSlot(T, this.spec.chunk.fn);
     pushSlot(T, this.env);
-    lua.lua_pushstring(T, encode(this.spec.method));
+    pushSlot(T, this.vm.key(this.spec.method));
     const task = new Task(T, this);
     task.startArgs = 3 + pushArgs(T);
     this.main = task;

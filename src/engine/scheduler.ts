@@ -9,8 +9,11 @@ import type { KFunction } from 'fengari';
 import { pushSlot, type Slot } from './slots';
 import { Fifo } from '../util/fifo';
 
-/** Values for a resume: slots, or a function that pushes them on the task's own thread and says how many. */
-export type ResumeValues = Slot[] | ((T: LuaState) => number);
+/**
+ * Values for a resume: slots, or a function that pushes them on the task's own thread and says how many
+ * (it gets the task, so a shared function can read `task.payload` instead of a closure per wake-up).
+ */
+export type ResumeValues = Slot[] | ((T: LuaState, task: Task) => number);
 
 export type TaskState = 'queued' | 'running' | 'blocked' | 'done';
 
@@ -25,6 +28,8 @@ export class Task {
   /** Values already on the thread's stack for its first resume (function arguments). */
   startArgs = 0;
   resumeValues: ResumeValues | null = null;
+  /** Whatever the waker wants the resume-values function to see. */
+  payload: unknown = null;
 
   constructor(
     readonly thread: LuaState,
@@ -105,10 +110,14 @@ export class Scheduler {
 
   private drain(): void {
     this.scheduled = false;
-    const deadline = performance.now() + this.options.batchMs;
+    let now = performance.now();
+    const deadline = now + this.options.batchMs;
     for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
-      if (task.state === 'queued') this.step(task);
-      if (performance.now() > deadline) break;
+      if (task.state !== 'queued') continue;
+      this.resumedAt = now;
+      this.step(task);
+      now = performance.now();
+      if (now > deadline) break;
     }
     if (this.queue.length > 0 && !this.scheduled) {
       this.scheduled = true;
@@ -124,7 +133,7 @@ export class Scheduler {
     if (values !== null) {
       task.resumeValues = null;
       if (typeof values === 'function') {
-        nargs = values(T);
+        nargs = values(T, task);
       } else {
         lua.lua_checkstack(T, values.length);
         for (const v of values) pushSlot(T, v);
@@ -133,7 +142,6 @@ export class Scheduler {
     }
     task.state = 'running';
     this.current = task;
-    this.resumedAt = performance.now();
     const status = lua.lua_resume(T, this.L, nargs);
     this.current = null;
     if (status === lua.LUA_YIELD) {

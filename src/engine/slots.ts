@@ -32,6 +32,25 @@ export function pushSlot(L: LuaState, slot: Slot): void {
   L.top++;
 }
 
+const NIL_TYPE = 0;
+const USERDATA_TYPE = 7;
+
+/** A copy of argument `n` (1-based) of the running host function; nil when absent. Hot path of channel ops. */
+export function argSlot(L: LuaState, n: number): Slot {
+  const i = L.ci.funcOff + n;
+  if (i >= L.top) return new TValue(NIL_TYPE, null);
+  const cell = L.stack[i];
+  return new TValue(cell.type, cell.value);
+}
+
+/** The JS payload of argument `n` when it is a full userdata, else null. */
+export function argObject(L: LuaState, n: number): unknown {
+  const i = L.ci.funcOff + n;
+  if (i >= L.top) return null;
+  const cell = L.stack[i];
+  return cell.type === USERDATA_TYPE ? (cell.value as Udata).data : null;
+}
+
 /** The identity of a table/userdata/function value (for JS-side maps keyed by Lua object). */
 export function identityAt(L: LuaState, idx: number): unknown {
   lua.lua_pushvalue(L, idx);

@@ -1,6 +1,6 @@
 /** The `channel` global (spec §3.4): `channel.new`, `channel.select`, and the channel/case methods. */
 import { lua, lauxlib, pushString, raise, type LuaState } from '../engine/lua';
-import { objectAt, objectSlot, pushObject, pushSlot, slotAt, type LuaTable } from '../engine/slots';
+import { argObject, argSlot, objectAt, objectSlot, pushObject, pushSlot, type LuaTable } from '../engine/slots';
 import { Channel, type Completion, type SelectWait } from '../engine/channel';
 import type { LuaVM } from '../engine/vm';
 import type { Task } from '../engine/scheduler';
@@ -22,21 +22,27 @@ export interface ChannelApi {
 
 export function installChannel(vm: LuaVM): ChannelApi {
   const sched = vm.sched;
+  const pushCompletion = (T: LuaState, task: Task): number => {
+    lua.lua_pushlightuserdata(T, task.payload);
+    return 1;
+  };
   const resume = (c: Completion): void => {
-    sched.wake(c.waiter.task, (T) => {
-      lua.lua_pushlightuserdata(T, c);
-      return 1;
-    });
+    c.waiter.task.payload = c;
+    sched.wake(c.waiter.task, pushCompletion);
   };
 
   const currentTask = (T: LuaState): Task => sched.current ?? raise(T, 'channel operation outside a process');
 
-  const checkChannel = (T: LuaState, idx: number): Channel => {
-    const ch = objectAt(T, idx);
-    return ch instanceof Channel ? ch : lauxlib.luaL_argerror(T, idx, 'channel expected');
+  const checkChannel = (T: LuaState, n: number): Channel => {
+    const ch = argObject(T, n);
+    return ch instanceof Channel ? ch : lauxlib.luaL_argerror(T, n, 'channel expected');
   };
 
-  const completionAt = (T: LuaState): Completion => lua.lua_touserdata(T, -1) as Completion;
+  const completionAt = (T: LuaState): Completion => {
+    const c = lua.lua_touserdata(T, -1) as Completion;
+    c.waiter.task.payload = null;
+    return c;
+  };
 
   const pushResult = (T: LuaState, ch: Channel, value: Slot | null, ok: boolean): number => {
     lua.lua_createtable(T, 0, 3);
@@ -76,8 +82,7 @@ export function installChannel(vm: LuaVM): ChannelApi {
     send: (T) => {
       const ch = checkChannel(T, 1);
       if (ch.closed) closedSend(T);
-      lua.lua_settop(T, 2);
-      const value = slotAt(T, 2);
+      const value = argSlot(T, 2);
       if (ch.trySend(value)) {
         lua.lua_pushboolean(T, true);
         return 1;
@@ -97,9 +102,7 @@ export function installChannel(vm: LuaVM): ChannelApi {
       return 0;
     },
     case_send: (T) => {
-      const ch = checkChannel(T, 1);
-      lua.lua_settop(T, 2);
-      return pushCase(T, new Case(ch, slotAt(T, 2)));
+      return pushCase(T, new Case(checkChannel(T, 1), argSlot(T, 2)));
     },
     case_receive: (T) => pushCase(T, new Case(checkChannel(T, 1), null)),
   };

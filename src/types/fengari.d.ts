@@ -19,6 +19,8 @@ declare module 'fengari' {
     readonly __luaStateBrand: unique symbol;
     stack: TValue[];
     top: number;
+    /** The running call; `funcOff` is the stack index of the called function (its arguments follow). */
+    ci: { funcOff: number };
     status: number;
     l_G: { mainthread: LuaState; l_registry: TValue };
   }
