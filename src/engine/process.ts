@@ -9,6 +9,7 @@ import { Task, type TaskOwner } from './scheduler';
 import { exportValue } from './values';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
+import type { Router } from '../kernel/router';
 
 export interface ProcessSpec {
   /** The entry id: chunk name in tracebacks, named in errors. */
@@ -32,7 +33,16 @@ export interface Resource {
   dispose(): void;
 }
 
+/** What connects a process to the rest of the world (set by the host that runs it). */
+export interface KernelLink {
+  readonly pid: string;
+  readonly host: string;
+  readonly router: Router;
+}
+
 export class LuaProcess implements TaskOwner {
+  /** Null for a process run outside any node (engine tests and benchmarks). */
+  kernel: KernelLink | null = null;
   readonly env: Slot;
   /** Modules already required from `imports:` (run once per process). */
   readonly loaded = new Map<string, Slot>();

@@ -21,9 +21,11 @@ export interface VmOptions {
   batchMs?: number;
   /** Source transformation applied to every chunk before compiling; default: Luau type-annotation erasure. */
   eraseTypes?: (source: string) => string;
-  /** Where global `print` goes. */
-  print?: (proc: LuaProcess, text: string) => void;
+  /** Where global `print` goes (it gets the calling thread, to report the caller's location). */
+  print?: PrintSink;
 }
+
+export type PrintSink = (proc: LuaProcess, text: string, T: LuaState) => void;
 
 /** A chunk compiled once per distinct (name, source); each process instantiates it with its own globals. */
 export interface CompiledChunk {
@@ -63,7 +65,7 @@ export class LuaVM implements ValueContext {
   readonly bootFn: Slot;
   private readonly eraseTypes: (source: string) => string;
   private readonly sliceMs: number;
-  private readonly printSink: (proc: LuaProcess, text: string) => void;
+  private printSink: PrintSink;
 
   constructor(options: VmOptions = {}) {
     this.eraseTypes = options.eraseTypes ?? eraseTypes;
@@ -99,6 +101,11 @@ export class LuaVM implements ValueContext {
     // not counted: the same instruction count takes 30x longer before V8 has optimised Fengari's interpreter.
     this.sliceMs = options.sliceMs ?? 2;
     lua.lua_sethook(L, (T) => this.preempt(T), lua.LUA_MASKCOUNT, options.checkEvery ?? 1000);
+  }
+
+  /** Sends global `print` somewhere else (the logger module does, unless the VM options chose a sink). */
+  printTo(sink: PrintSink): void {
+    this.printSink = sink;
   }
 
   /** The process whose code is running now (host functions use it); raises if called outside a process. */
@@ -182,6 +189,24 @@ export class LuaVM implements ValueContext {
     return mt;
   }
 
+  /** A read-only view of a table (writes raise, rawset refuses it, pairs iterates the table). */
+  readonlyView(table: Slot, name: string): Slot {
+    const L = this.L;
+    pushSlot(L, this.readonlyFn);
+    pushSlot(L, table);
+    lua.lua_pushstring(L, encode(name));
+    lua.lua_call(L, 2, 1);
+    return popSlot(L);
+  }
+
+  /** Sets `parent[name]` to a read-only view of `child` (nested module tables such as process.registry). */
+  nestTable(parent: Slot, name: string, child: Slot, qualifiedName: string): void {
+    const view = this.readonlyView(child, qualifiedName);
+    pushSlot(this.L, parent);
+    this.setField(this.L, -1, name, () => pushSlot(this.L, view));
+    lua.lua_settop(this.L, -2);
+  }
+
   /**
    * Makes a module available: as a read-only view, to `require(name)` when an entry lists it, and as a global
    * when `global` is set. Userdata modules (logger) are immutable already and are not wrapped.
@@ -189,13 +214,9 @@ export class LuaVM implements ValueContext {
   defineModule(name: string, value: Slot, global = false): void {
     const L = this.L;
     pushSlot(L, value);
-    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
-      pushSlot(L, this.readonlyFn);
-      lua.lua_insert(L, -2);
-      lua.lua_pushstring(L, encode(name));
-      lua.lua_call(L, 2, 1);
-    }
-    const view = popSlot(L);
+    const isTable = lua.lua_type(L, -1) === lua.LUA_TTABLE;
+    lua.lua_settop(L, -2);
+    const view = isTable ? this.readonlyView(value, name) : value;
     this.modules.set(name, view);
     if (global) {
       pushSlot(L, this.base);
@@ -261,7 +282,7 @@ export class LuaVM implements ValueContext {
           parts.push(toJsString(T, -1));
           lua.lua_settop(T, -2);
         }
-        this.printSink(this.currentProcess(T), parts.join(' '));
+        this.printSink(this.currentProcess(T), parts.join(' '), T);
         return 0;
       },
       require: (T) => this.require(T),

@@ -3,11 +3,25 @@ import { LuaVM, type VmOptions } from '../engine/vm';
 import { installErrors } from './errors';
 import { installChannel } from './channel';
 import { installTime } from './time';
+import { installPayload } from './payload';
+import { installProcess } from './process';
+import { installLogger, SILENT, type LogSink } from './logger';
+import { installIo } from './io';
 
-export function createVM(options: VmOptions = {}): LuaVM {
+export interface RuntimeVmOptions extends VmOptions {
+  /** Where `logger` records and global `print` go (default: nowhere). */
+  logs?: LogSink;
+}
+
+export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const vm = new LuaVM(options);
   installErrors(vm);
   const channels = installChannel(vm);
   installTime(vm, channels);
+  const payloads = installPayload(vm);
+  installProcess(vm, channels, payloads);
+  const print = installLogger(vm, options.logs ?? SILENT);
+  if (options.print === undefined) vm.printTo(print);
+  installIo(vm);
   return vm;
 }

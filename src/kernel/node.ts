@@ -1,0 +1,280 @@
+/**
+ * A standalone node: its processes, hosts, names, monitors and links. Plain TypeScript, no Lua. Hosts start
+ * processes and report their exits; everything else goes through the Router methods.
+ */
+import { formatPid, parsePid, PidAllocator, type Pid } from './pid';
+import { Mailbox } from './mailbox';
+import { NameRegistry, SCOPE } from './names';
+import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
+import { ErrorValue, type ErrorKind, type Value } from './value';
+import type { Result, Router, SpawnRequest } from './router';
+
+/** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
+export interface Runtime {
+  terminate(reason: ErrorValue): void;
+}
+
+/** A host runs processes of some kind (Lua on a process host or terminal host). */
+export interface Host {
+  readonly id: string;
+  /** Creates the process for `entry`; it must not run before this returns. */
+  start(record: ProcessRecord, entry: string, args: readonly Value[]): ErrorValue | null;
+}
+
+export class ProcessRecord {
+  readonly mailbox = new Mailbox();
+  /** PIDs that receive EXIT when this process ends. */
+  readonly monitors = new Set<string>();
+  /** PIDs this process monitors (so its exit can drop them). */
+  readonly watching = new Set<string>();
+  readonly links = new Set<string>();
+  trapLinks = false;
+  alive = true;
+  runtime: Runtime | null = null;
+
+  constructor(
+    readonly pid: Pid,
+    readonly id: string,
+    readonly entry: string,
+    readonly parent: string | null,
+  ) {}
+}
+
+/** Internal host of supervisors and other runtime-owned PIDs (`{node:control|0x…}`). */
+export const CONTROL_HOST = 'node:control';
+
+const fail = (message: string, kind: ErrorKind = 'NotFound'): ErrorValue => new ErrorValue(message, kind);
+const TERMINATED = (): ErrorValue => new ErrorValue('process terminated', 'Internal');
+const LINKED_FAILED = (): ErrorValue => new ErrorValue('linked process failed', 'Internal');
+
+export class Node implements Router {
+  readonly pids: PidAllocator;
+  private readonly hosts = new Map<string, Host>();
+  private readonly processes = new Map<string, ProcessRecord>();
+  private readonly names = new NameRegistry();
+  private readonly exitWatchers = new Map<string, ((outcome: Outcome) => void)[]>();
+
+  constructor(readonly name: string | null = null) {
+    this.pids = new PidAllocator(name);
+  }
+
+  addHost(host: Host): void {
+    this.hosts.set(host.id, host);
+  }
+
+  removeHost(id: string): void {
+    this.hosts.delete(id);
+  }
+
+  hasHost(id: string): boolean {
+    return this.hosts.has(id);
+  }
+
+  get processCount(): number {
+    return this.processes.size;
+  }
+
+  process(pid: string): ProcessRecord | undefined {
+    return this.processes.get(pid);
+  }
+
+  /** Every live process (for shutdown). */
+  allProcesses(): ProcessRecord[] {
+    return [...this.processes.values()];
+  }
+
+  /** Makes a PID for a process the runtime itself drives (a supervisor, an exec watcher). */
+  createProcess(host: string, entry: string, parent: string | null, runtime: Runtime | null): ProcessRecord {
+    const pid = this.pids.allocate(host);
+    const record = new ProcessRecord(pid, formatPid(pid), entry, parent);
+    record.runtime = runtime;
+    this.processes.set(record.id, record);
+    return record;
+  }
+
+  /** Calls `fn` once when `pid` exits (runtime-internal watchers: exec, supervisors, the terminal). */
+  onExit(pid: string, fn: (outcome: Outcome) => void): void {
+    const list = this.exitWatchers.get(pid);
+    if (list === undefined) this.exitWatchers.set(pid, [fn]);
+    else list.push(fn);
+  }
+
+  spawn(request: SpawnRequest): Result<string> {
+    const host = this.hosts.get(request.host);
+    if (host === undefined) return { ok: false, error: fail('host not found') };
+    const record = this.createProcess(request.host, request.entry, request.parent, null);
+    const error = host.start(record, request.entry, request.args);
+    if (error !== null) {
+      this.forget(record);
+      return { ok: false, error };
+    }
+    // The child is queued, not yet run: monitor and link are in place before its first instruction.
+    const parent = request.parent === null ? undefined : this.processes.get(request.parent);
+    if (parent !== undefined) {
+      if (request.monitor) this.addMonitor(parent, record);
+      if (request.link) this.addLink(parent, record);
+    }
+    return { ok: true, value: record.id };
+  }
+
+  /** Called by a runtime when its process has ended: names first, then EXIT and LINK_DOWN (spec §4.1). */
+  exited(pid: string, outcome: Outcome): void {
+    const record = this.processes.get(pid);
+    if (record === undefined || !record.alive) return;
+    this.forget(record);
+    for (const watched of record.watching) this.processes.get(watched)?.monitors.delete(pid);
+    if (record.monitors.size > 0) {
+      const event = exitEvent(pid, outcome);
+      for (const m of record.monitors) this.processes.get(m)?.mailbox.deliverEvent(event);
+    }
+    for (const l of record.links) {
+      const other = this.processes.get(l);
+      if (other === undefined) continue;
+      other.links.delete(pid);
+      if (outcome.error === null) continue;
+      if (other.trapLinks) other.mailbox.deliverEvent(linkDownEvent(pid, outcome));
+      else other.runtime?.terminate(LINKED_FAILED());
+    }
+    const watchers = this.exitWatchers.get(pid);
+    if (watchers !== undefined) {
+      this.exitWatchers.delete(pid);
+      for (const fn of watchers) fn(outcome);
+    }
+  }
+
+  send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
+    if (topic.startsWith('@')) return fail('cannot send to @ topics', 'Invalid');
+    const target = this.resolve(dest);
+    if (!target.ok) return target.error;
+    target.value.mailbox.deliver({ from, topic, payloads });
+    return null;
+  }
+
+  terminate(_from: string, dest: string): ErrorValue | null {
+    const target = this.resolve(dest);
+    if (!target.ok) return target.error;
+    target.value.runtime?.terminate(TERMINATED());
+    return null;
+  }
+
+  cancel(from: string, dest: string, reason: string): ErrorValue | null {
+    const target = this.resolve(dest);
+    if (!target.ok) return target.error;
+    target.value.mailbox.deliverEvent(cancelEvent(from, reason));
+    return null;
+  }
+
+  monitor(watcher: string, dest: string): ErrorValue | null {
+    const pair = this.pair(watcher, dest);
+    if (!pair.ok) return pair.error;
+    const [w, target] = pair.value;
+    if (target.monitors.has(w.id)) return fail('already monitoring pid', 'AlreadyExists');
+    this.addMonitor(w, target);
+    return null;
+  }
+
+  unmonitor(watcher: string, dest: string): ErrorValue | null {
+    const pair = this.pair(watcher, dest);
+    if (!pair.ok) return pair.error;
+    const [w, target] = pair.value;
+    target.monitors.delete(w.id);
+    w.watching.delete(target.id);
+    return null;
+  }
+
+  link(pid: string, dest: string): ErrorValue | null {
+    const pair = this.pair(pid, dest);
+    if (!pair.ok) return pair.error;
+    this.addLink(pair.value[0], pair.value[1]);
+    return null;
+  }
+
+  unlink(pid: string, dest: string): ErrorValue | null {
+    const pair = this.pair(pid, dest);
+    if (!pair.ok) return pair.error;
+    const [a, b] = pair.value;
+    a.links.delete(b.id);
+    b.links.delete(a.id);
+    return null;
+  }
+
+  register(name: string, pid: string, scope: number): ErrorValue | null {
+    const unavailable = this.scopeError(scope);
+    if (unavailable !== null) return unavailable;
+    if (name === '') return fail('name cannot be empty', 'Invalid');
+    const owner = this.resolve(pid);
+    if (!owner.ok) return owner.error;
+    return this.names.register(name, owner.value.id) === true ? null : fail('name already registered', 'AlreadyExists');
+  }
+
+  lookup(name: string): Result<string> {
+    const pid = this.names.lookup(name);
+    return pid === undefined ? { ok: false, error: fail('name not registered') } : { ok: true, value: pid };
+  }
+
+  unregister(name: string, scope: number): boolean {
+    return scope === SCOPE.LOCAL && this.names.unregister(name);
+  }
+
+  setTrapLinks(pid: string, trap: boolean): void {
+    const record = this.processes.get(pid);
+    if (record !== undefined) record.trapLinks = trap;
+  }
+
+  trapLinks(pid: string): boolean {
+    return this.processes.get(pid)?.trapLinks ?? false;
+  }
+
+  mailboxOf(pid: string): Mailbox | null {
+    return this.processes.get(pid)?.mailbox ?? null;
+  }
+
+  /** A PID string or a registered name → a live local process, or the spec's error. */
+  resolve(dest: string): Result<ProcessRecord> {
+    const pid = parsePid(dest);
+    if (pid === null) {
+      const owner = this.names.lookup(dest);
+      const record = owner === undefined ? undefined : this.processes.get(owner);
+      if (record === undefined) return { ok: false, error: fail(`could not resolve '${dest}' as PID or registered name`) };
+      return { ok: true, value: record };
+    }
+    if (pid.node !== this.name) return { ok: false, error: fail(`node not found: ${pid.node ?? 'local'}`, 'Unavailable') };
+    if (pid.host !== CONTROL_HOST && !this.hosts.has(pid.host)) return { ok: false, error: fail('host not found') };
+    const record = this.processes.get(formatPid(pid));
+    return record === undefined ? { ok: false, error: fail('process not found') } : { ok: true, value: record };
+  }
+
+  private pair(self: string, dest: string): Result<[ProcessRecord, ProcessRecord]> {
+    const me = this.processes.get(self);
+    if (me === undefined) return { ok: false, error: fail('process not found') };
+    const target = this.resolve(dest);
+    if (!target.ok) {
+      const notFound = target.error.message === 'process not found';
+      return notFound ? { ok: false, error: fail('pid not registered') } : target;
+    }
+    if (target.value === me) return { ok: false, error: fail('cannot monitor or link a process to itself', 'Invalid') };
+    return { ok: true, value: [me, target.value] };
+  }
+
+  private addMonitor(watcher: ProcessRecord, target: ProcessRecord): void {
+    target.monitors.add(watcher.id);
+    watcher.watching.add(target.id);
+  }
+
+  private addLink(a: ProcessRecord, b: ProcessRecord): void {
+    a.links.add(b.id);
+    b.links.add(a.id);
+  }
+
+  private forget(record: ProcessRecord): void {
+    record.alive = false;
+    this.processes.delete(record.id);
+    this.names.releaseAll(record.id);
+  }
+
+  private scopeError(scope: number): ErrorValue | null {
+    if (scope === SCOPE.LOCAL) return null;
+    const name = Object.entries(SCOPE).find(([, v]) => v === scope)?.[0].toLowerCase() ?? `scope ${scope}`;
+    return fail(`${name} registry not available`, 'Internal');
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The `io` module (spec §3.7): terminal I/O for the process a terminal host runs. Anywhere else every call
+ * answers `nil, "no terminal context"`. `require("io")` gives this module; Lua's standard io is absent.
+ */
+import { lua, lauxlib, pushString, toJsString, type LuaState } from '../engine/lua';
+import { fail } from './errors';
+import type { LuaVM } from '../engine/vm';
+import type { LuaProcess } from '../engine/process';
+import type { JSFunction } from 'fengari';
+
+/** What a terminal host gives its process. */
+export interface Terminal {
+  readonly args: readonly string[];
+  write(text: string): void;
+  writeError(text: string): void;
+  /** The next line without its line ending; null at end of input. */
+  readLine(): Promise<string | null>;
+  /** Up to n bytes of input as text; null at end of input. */
+  read(n: number): Promise<string | null>;
+}
+
+const terminals = new WeakMap<LuaProcess, Terminal>();
+
+export function attachTerminal(proc: LuaProcess, terminal: Terminal): void {
+  terminals.set(proc, terminal);
+}
+
+function joined(T: LuaState, separator: string): string {
+  const n = lua.lua_gettop(T);
+  const parts: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    lauxlib.luaL_tolstring(T, i);
+    parts.push(toJsString(T, -1));
+    lua.lua_settop(T, -2);
+  }
+  return parts.join(separator);
+}
+
+export function installIo(vm: LuaVM): void {
+  const sched = vm.sched;
+  /** Runs `fn` with the caller's terminal, or answers nil, "no terminal context". */
+  const withTerminal = (fn: (T: LuaState, terminal: Terminal) => number): JSFunction => (T) => {
+    const terminal = terminals.get(vm.currentProcess(T));
+    return terminal === undefined ? fail(T, vm, 'no terminal context', 'Unavailable') : fn(T, terminal);
+  };
+  const blockOn = (T: LuaState, pending: Promise<string | null>): number => {
+    const task = sched.current ?? lauxlib.luaL_error(T, 'io outside a process');
+    pending.then(
+      (text) =>
+        sched.wake(task, (R) => {
+          if (text !== null) return pushString(R, text), 1;
+          return fail(R, vm, 'EOF', 'Unavailable');
+        }),
+      (e: unknown) => sched.wake(task, (R) => fail(R, vm, e instanceof Error ? e.message : String(e), 'Internal')),
+    );
+    return sched.block(T);
+  };
+  const ok = (T: LuaState): number => (lua.lua_pushboolean(T, true), 1);
+
+  vm.defineModule(
+    'io',
+    vm.functionTable({
+      print: withTerminal((T, t) => (t.write(`${joined(T, '\t')}\n`), ok(T))),
+      write: withTerminal((T, t) => (t.write(joined(T, '')), ok(T))),
+      eprint: withTerminal((T, t) => (t.writeError(`${joined(T, '\t')}\n`), ok(T))),
+      readline: withTerminal((T, t) => blockOn(T, t.readLine())),
+      read: withTerminal((T, t) => blockOn(T, t.read(lauxlib.luaL_optinteger(T, 1, 1024)))),
+      flush: withTerminal((T) => ok(T)),
+      raw: withTerminal((T) => ok(T)),
+      args: withTerminal((T, t) => {
+        lua.lua_createtable(T, t.args.length, 0);
+        t.args.forEach((a, i) => {
+          pushString(T, a);
+          lua.lua_rawseti(T, -2, i + 1);
+        });
+        return 1;
+      }),
+    }),
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * Message and Payload objects (spec §3.2) and the `payload` global. A Message wraps what the kernel delivered;
+ * `msg:payload():data()` makes a fresh Lua copy of the payload each time it is called.
+ */
+import { lua, lauxlib, pushString, toJsString, type LuaState } from '../engine/lua';
+import { argObject, pushObject, type LuaTable } from '../engine/slots';
+import { exportValue, pushValue } from '../engine/values';
+import type { LuaVM } from '../engine/vm';
+import type { Message } from '../kernel/message';
+import type { Value } from '../kernel/value';
+
+const FORMAT = {
+  LUA: 'lua/any',
+  JSON: 'json/plain',
+  YAML: 'yaml/plain',
+  STRING: 'text/plain',
+  BYTES: 'bytes/plain',
+  MSGPACK: 'msgpack/plain',
+  GOLANG: 'golang/any',
+  ERROR: 'golang/error',
+};
+
+class MessageObject {
+  constructor(readonly message: Message) {}
+}
+
+class PayloadObject {
+  constructor(
+    readonly value: Value,
+    readonly format: string = FORMAT.LUA,
+  ) {}
+}
+
+export interface PayloadApi {
+  pushMessage(T: LuaState, message: Message): void;
+  /** The value a `listen` channel carries without `{message = true}`: the payload, or a list of them. */
+  pushRawPayload(T: LuaState, message: Message): void;
+}
+
+export function installPayload(vm: LuaVM): PayloadApi {
+  let payloadMeta: LuaTable;
+  const pushPayload = (T: LuaState, p: PayloadObject): number => (pushObject(T, p, payloadMeta), 1);
+  const checkMessage = (T: LuaState): Message => {
+    const m = argObject(T, 1);
+    return m instanceof MessageObject ? m.message : lauxlib.luaL_argerror(T, 1, 'process.Message expected');
+  };
+  const checkPayload = (T: LuaState): PayloadObject => {
+    const p = argObject(T, 1);
+    return p instanceof PayloadObject ? p : lauxlib.luaL_argerror(T, 1, 'payload expected');
+  };
+  const data = (T: LuaState): number => {
+    pushValue(T, checkPayload(T).value, vm);
+    lua.lua_pushnil(T);
+    return 2;
+  };
+
+  payloadMeta = vm.metatable('payload', {
+    data,
+    unmarshal: data,
+    get_format: (T) => (pushString(T, checkPayload(T).format), 1),
+    transcode: (T) => pushPayload(T, new PayloadObject(checkPayload(T).value, toJsString(T, 2))),
+  });
+
+  const pushPayloads = (T: LuaState, payloads: readonly Value[]): void => {
+    if (payloads.length === 0) lua.lua_pushnil(T);
+    else if (payloads.length === 1) pushPayload(T, new PayloadObject(payloads[0]));
+    else {
+      lua.lua_createtable(T, payloads.length, 0);
+      payloads.forEach((v, i) => {
+        pushPayload(T, new PayloadObject(v));
+        lua.lua_rawseti(T, -2, i + 1);
+      });
+    }
+  };
+
+  const messageMeta = vm.metatable(
+    'process.Message',
+    {
+      topic: (T) => (pushString(T, checkMessage(T).topic), 1),
+      from: (T) => (pushString(T, checkMessage(T).from), 1),
+      payload: (T) => (pushPayloads(T, checkMessage(T).payloads), 1),
+    },
+    { __tostring: (T) => (pushString(T, `process.Message{topic=${checkMessage(T).topic}}`), 1) },
+  );
+
+  const api = vm.functionTable({ new: (T) => pushPayload(T, new PayloadObject(exportValue(T, 1))) });
+  vm.nestTable(api, 'format', vm.functionTable({}, FORMAT), 'payload.format');
+  vm.defineModule('payload', api, true);
+
+  return {
+    pushMessage: (T, message) => pushObject(T, new MessageObject(message), messageMeta),
+    pushRawPayload: (T, message) => {
+      if (message.payloads.length === 1) pushValue(T, message.payloads[0], vm);
+      else {
+        lua.lua_createtable(T, message.payloads.length, 0);
+        message.payloads.forEach((v, i) => {
+          pushValue(T, v, vm);
+          lua.lua_rawseti(T, -2, i + 1);
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
+ * name registry. Every call goes through the kernel's Router; nothing here touches another process.
+ */
+import { lua, lauxlib, pushString, raise, toJsString, type LuaState } from '../engine/lua';
+import { argObject, popSlot, pushSlot, type Slot } from '../engine/slots';
+import { exportRange, exportValue, pushValue } from '../engine/values';
+import { pushError, fail } from './errors';
+import { SCOPE } from '../kernel/names';
+import { EVENT, type Message } from '../kernel/message';
+import type { ChannelApi } from './channel';
+import type { Channel } from '../engine/channel';
+import type { PayloadApi } from './payload';
+import type { LuaVM } from '../engine/vm';
+import type { KernelLink, LuaProcess } from '../engine/process';
+import type { Subscription } from '../kernel/mailbox';
+import { ErrorValue, type Value } from '../kernel/value';
+import type { JSFunction } from 'fengari';
+
+/** Per-process subscription state: the same channel for every call of inbox()/events()/listen(topic). */
+interface Subscriptions {
+  inbox: Channel | null;
+  events: Channel | null;
+  readonly listens: Map<string, { channel: Channel; sub: Subscription }>;
+}
+
+export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): void {
+  const subscriptions = new WeakMap<LuaProcess, Subscriptions>();
+  const sched = vm.sched;
+
+  const self = (T: LuaState): { proc: LuaProcess; link: KernelLink } => {
+    const proc = vm.currentProcess(T);
+    const link = proc.kernel;
+    return link === null ? raise(T, 'process functions need a running node') : { proc, link };
+  };
+  const subsOf = (proc: LuaProcess): Subscriptions => {
+    let s = subscriptions.get(proc);
+    if (s === undefined) subscriptions.set(proc, (s = { inbox: null, events: null, listens: new Map() }));
+    return s;
+  };
+  const checkString = (T: LuaState, n: number): string => {
+    lauxlib.luaL_checkstring(T, n);
+    return toJsString(T, n);
+  };
+  /** `true` on success, `nil, err` on failure; a process the call killed (itself, or via a link) stops here. */
+  const outcome = (T: LuaState, proc: LuaProcess, error: ErrorValue | null): number => {
+    if (!proc.alive) return sched.block(T);
+    if (error !== null) return lua.lua_pushnil(T), pushError(T, vm, error), 2;
+    lua.lua_pushboolean(T, true);
+    return 1;
+  };
+  /** Builds a Lua value on the VM's main thread and hands it to a channel (mailbox sinks run outside Lua). */
+  const offer = (ch: Channel, push: (L: LuaState) => void): void => {
+    push(vm.L);
+    const slot: Slot = popSlot(vm.L);
+    if (!ch.closed) ch.trySend(slot);
+  };
+
+  const spawner = (monitor: boolean, link: boolean): JSFunction => (T) => {
+    const { proc, link: k } = self(T);
+    const entry = checkString(T, 1);
+    const host = checkString(T, 2);
+    const r = k.router.spawn({ entry, host, args: exportRange(T, 3), parent: k.pid, monitor, link });
+    if (!proc.alive) return sched.block(T);
+    if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
+    pushString(T, r.value);
+    return 1;
+  };
+
+  const pushEvent = (L: LuaState, event: Value): void => pushValue(L, event, vm);
+
+  const api: Record<string, JSFunction> = {
+    pid: (T) => (pushString(T, self(T).link.pid), 1),
+    id: (T) => (pushString(T, vm.currentProcess(T).spec.entryId), 1),
+    send: (T) => {
+      const { proc, link } = self(T);
+      const dest = checkString(T, 1);
+      const topic = checkString(T, 2);
+      return outcome(T, proc, link.router.send(link.pid, dest, topic, exportRange(T, 3)));
+    },
+    spawn: spawner(false, false),
+    spawn_monitored: spawner(true, false),
+    spawn_linked: spawner(false, true),
+    spawn_linked_monitored: spawner(true, true),
+    exec: (T) => {
+      const { proc, link } = self(T);
+      const r = link.router.spawn({
+        entry: checkString(T, 1), host: checkString(T, 2), args: exportRange(T, 3), parent: link.pid, monitor: false, link: false,
+      });
+      if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
+      const task = sched.current;
+      if (task === null || !proc.alive) return sched.block(T);
+      link.router.onExit(r.value, (result) => {
+        sched.wake(task, (R) => {
+          if (result.error === null) return pushValue(R, result.value, vm), 1;
+          return lua.lua_pushnil(R), pushError(R, vm, result.error), 2;
+        });
+      });
+      return sched.block(T);
+    },
+    terminate: (T) => {
+      const { proc, link } = self(T);
+      return outcome(T, proc, link.router.terminate(link.pid, checkString(T, 1)));
+    },
+    cancel: (T) => {
+      const { proc, link } = self(T);
+      const reason = lua.lua_isnoneornil(T, 2) ? '' : (lauxlib.luaL_tolstring(T, 2), toJsString(T, -1));
+      return outcome(T, proc, link.router.cancel(link.pid, checkString(T, 1), reason));
+    },
+    monitor: (T) => {
+      const { proc, link } = self(T);
+      return outcome(T, proc, link.router.monitor(link.pid, checkString(T, 1)));
+    },
+    unmonitor: (T) => {
+      const { proc, link } = self(T);
+      return outcome(T, proc, link.router.unmonitor(link.pid, checkString(T, 1)));
+    },
+    link: (T) => {
+      const { proc, link } = self(T);
+      return outcome(T, proc, link.router.link(link.pid, checkString(T, 1)));
+    },
+    unlink: (T) => {
+      const { proc, link } = self(T);
+      return outcome(T, proc, link.router.unlink(link.pid, checkString(T, 1)));
+    },
+    get_options: (T) => {
+      const { link } = self(T);
+      lua.lua_createtable(T, 0, 1);
+      vm.setField(T, -1, 'trap_links', () => lua.lua_pushboolean(T, link.router.trapLinks(link.pid)));
+      return 1;
+    },
+    set_options: (T) => {
+      const { link } = self(T);
+      lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);
+      let trap: boolean | null = null;
+      lua.lua_pushnil(T);
+      while (lua.lua_next(T, 1)) {
+        const key = lua.lua_type(T, -2) === lua.LUA_TSTRING ? toJsString(T, -2) : String(exportValue(T, -2));
+        if (key !== 'trap_links') return lua.lua_pushboolean(T, false), pushError(T, vm, errorOf(`option ${key} is not supported`)), 2;
+        if (lua.lua_type(T, -1) !== lua.LUA_TBOOLEAN) {
+          return lua.lua_pushboolean(T, false), pushError(T, vm, errorOf('trap_links must be a boolean')), 2;
+        }
+        trap = lua.lua_toboolean(T, -1);
+        lua.lua_settop(T, -2);
+      }
+      if (trap !== null) link.router.setTrapLinks(link.pid, trap);
+      lua.lua_pushboolean(T, true);
+      lua.lua_pushnil(T);
+      return 2;
+    },
+    inbox: (T) => {
+      const { proc, link } = self(T);
+      const subs = subsOf(proc);
+      if (subs.inbox === null) {
+        const ch = (subs.inbox = channels.create(Infinity));
+        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => offer(ch, (L) => payloads.pushMessage(L, m)));
+      }
+      pushSlot(T, subs.inbox.identity as Slot);
+      return 1;
+    },
+    events: (T) => {
+      const { proc, link } = self(T);
+      const subs = subsOf(proc);
+      if (subs.events === null) {
+        const ch = (subs.events = channels.create(Infinity));
+        link.router.mailboxOf(link.pid)?.subscribeEvents((e) => offer(ch, (L) => pushEvent(L, e)));
+      }
+      pushSlot(T, subs.events.identity as Slot);
+      return 1;
+    },
+    listen: (T) => {
+      const { proc, link } = self(T);
+      const topic = checkString(T, 1);
+      if (topic === '' || topic.startsWith('@')) return fail(T, vm, `cannot listen to topic '${topic}'`, 'Invalid');
+      let asMessages = false;
+      if (lua.lua_type(T, 2) === lua.LUA_TTABLE) {
+        lua.lua_getfield(T, 2, 'message');
+        asMessages = lua.lua_toboolean(T, -1);
+      }
+      const subs = subsOf(proc);
+      let entry = subs.listens.get(topic);
+      if (entry === undefined) {
+        const ch = channels.create(Infinity);
+        const mailbox = link.router.mailboxOf(link.pid);
+        if (mailbox === null) return raise(T, 'no mailbox');
+        const sub = mailbox.listen(topic, (m) =>
+          offer(ch, (L) => (asMessages ? payloads.pushMessage(L, m) : payloads.pushRawPayload(L, m))),
+        );
+        subs.listens.set(topic, (entry = { channel: ch, sub }));
+      }
+      pushSlot(T, entry.channel.identity as Slot);
+      return 1;
+    },
+    unlisten: (T) => {
+      const { proc, link } = self(T);
+      const ch = argObject(T, 1);
+      const subs = subsOf(proc);
+      for (const [topic, entry] of subs.listens) {
+        if (entry.channel !== ch) continue;
+        link.router.mailboxOf(link.pid)?.unlisten(entry.sub);
+        entry.channel.close();
+        subs.listens.delete(topic);
+        lua.lua_pushboolean(T, true);
+        return 1;
+      }
+      lua.lua_pushboolean(T, false);
+      return 1;
+    },
+  };
+
+  const scopeArg = (T: LuaState, n: number): number => lauxlib.luaL_optinteger(T, n, SCOPE.LOCAL);
+  const registry = vm.functionTable(
+    {
+      register: (T) => {
+        const { proc, link } = self(T);
+        const name = checkString(T, 1);
+        const pid = lua.lua_isnoneornil(T, 2) ? link.pid : checkString(T, 2);
+        return outcome(T, proc, link.router.register(name, pid, scopeArg(T, 3)));
+      },
+      lookup: (T) => {
+        const r = self(T).link.router.lookup(checkString(T, 1));
+        if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
+        pushString(T, r.value);
+        return 1;
+      },
+      unregister: (T) => (lua.lua_pushboolean(T, self(T).link.router.unregister(checkString(T, 1), scopeArg(T, 2))), 1),
+    },
+    SCOPE,
+  );
+
+  const table = vm.functionTable(api);
+  vm.nestTable(table, 'registry', registry, 'process.registry');
+  vm.nestTable(table, 'event', vm.functionTable({}, EVENT), 'process.event');
+  vm.defineModule('process', table, true);
+}
+
+const errorOf = (message: string): ErrorValue => new ErrorValue(message, 'Invalid');
