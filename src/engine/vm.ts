@@ -46,6 +46,30 @@ export class LuaSyntaxError extends Error {
   }
 }
 
+let syntaxState: LuaState | null = null;
+
+/**
+ * Compiles `source` in a bare state and throws a LuaSyntaxError if it is not valid (after type erasure).
+ * Lets the runtime reject a broken entry at boot, before any host has a VM.
+ */
+export function checkSyntax(source: string, chunkName: string, file?: string, erase: (s: string) => string = eraseTypes): void {
+  const L = (syntaxState ??= lauxlib.luaL_newstate());
+  loadChunk(L, erase(source), chunkName, file);
+  lua.lua_settop(L, 0);
+}
+
+/**
+ * Loads a chunk whose first statement binds `_ENV` to its first argument (on the user's first line, so every
+ * line number stays right) and leaves the function on the stack; throws a LuaSyntaxError otherwise.
+ */
+function loadChunk(L: LuaState, source: string, chunkName: string, file: string | undefined): void {
+  const status = lauxlib.luaL_loadbufferx(L, encode(`local _ENV = ...; ${source}`), null, encode(`=${chunkName}`), encode('t'));
+  if (status === lua.LUA_OK) return;
+  const message = toJsString(L, -1);
+  lua.lua_settop(L, -2);
+  throw syntaxError(chunkName, file, message);
+}
+
 /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
 const GLOBAL_MODULES = new Set(['process', 'channel', 'payload', 'errors']);
 
@@ -119,16 +143,8 @@ export class LuaVM implements ValueContext {
     const key = `${chunkName}\0${source}`;
     const cached = this.chunks.get(key);
     if (cached !== undefined) return cached;
-    const L = this.L;
-    // Same line as the user's first line, so every line number stays right.
-    const code = `local _ENV = ...; ${this.eraseTypes(source)}`;
-    const status = lauxlib.luaL_loadbufferx(L, encode(code), null, encode(`=${chunkName}`), encode('t'));
-    if (status !== lua.LUA_OK) {
-      const message = toJsString(L, -1);
-      lua.lua_settop(L, 0);
-      throw syntaxError(chunkName, file, message);
-    }
-    const chunk = { name: chunkName, fn: popSlot(L) };
+    loadChunk(this.L, this.eraseTypes(source), chunkName, file);
+    const chunk = { name: chunkName, fn: popSlot(this.L) };
     this.chunks.set(key, chunk);
     return chunk;
   }

@@ -2,7 +2,7 @@
  * A standalone node: its processes, hosts, names, monitors and links. Plain TypeScript, no Lua. Hosts start
  * processes and report their exits; everything else goes through the Router methods.
  */
-import { formatPid, parsePid, PidAllocator, type Pid } from './pid';
+import { CONTROL_HOST, formatPid, parsePid, PidAllocator, type Pid } from './pid';
 import { Mailbox } from './mailbox';
 import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
@@ -39,9 +39,6 @@ export class ProcessRecord {
     readonly parent: string | null,
   ) {}
 }
-
-/** Internal host of supervisors and other runtime-owned PIDs (`{node:control|0x…}`). */
-export const CONTROL_HOST = 'node:control';
 
 const fail = (message: string, kind: ErrorKind = 'NotFound'): ErrorValue => new ErrorValue(message, kind);
 const TERMINATED = (): ErrorValue => new ErrorValue('process terminated', 'Internal');

@@ -3,6 +3,9 @@
  * every host and by internal PIDs (supervisors, exec watchers). Processes see PIDs as plain strings.
  */
 
+/** The host of supervisors and other runtime-owned PIDs (`{node:control|0x…}`); no service may run on it. */
+export const CONTROL_HOST = 'node:control';
+
 export interface Pid {
   /** Null on a standalone node: the node part is omitted. */
   readonly node: string | null;

@@ -76,3 +76,18 @@ export function toPlain(v: Value, seen = new Set<Table>()): unknown {
   seen.delete(v);
   return out;
 }
+
+/** Converts plain JS data (YAML/JSON: service `input`, CLI values) to a portable value. */
+export function fromPlain(x: unknown): Value {
+  if (x === null || x === undefined) return null;
+  if (typeof x === 'boolean' || typeof x === 'number' || typeof x === 'string') return x;
+  if (x instanceof Uint8Array || x instanceof Table || x instanceof LuaFloat || x instanceof ErrorValue) return x;
+  if (x instanceof Date) return x.toISOString();
+  if (Array.isArray(x)) return Table.from({}, x.map(fromPlain));
+  if (typeof x === 'object') {
+    const t = new Table();
+    for (const [k, v] of Object.entries(x as Record<string, unknown>)) if (v !== null && v !== undefined) t.map.set(k, fromPlain(v));
+    return t;
+  }
+  return String(x);
+}

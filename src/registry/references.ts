@@ -1,8 +1,8 @@
 import { Site } from './errors';
 import { Entry, EntryKind, HOST_KINDS, SERVICE_KINDS } from './types';
+import { CONTROL_HOST } from '../kernel/pid';
 
-/** The supervisor's own host in Wippy; user services may not be placed on it. */
-export const CONTROL_HOST = 'node:control';
+export { CONTROL_HOST };
 
 /**
  * Checks that every reference between entries names an existing entry of a usable kind.

@@ -1,0 +1,88 @@
+/**
+ * A host that runs `process.lua` entries: one Fengari state (LuaVM) for all its processes. It compiles each
+ * entry once, connects every process to the node (its PID, the Router) and reports exits back.
+ */
+import { createVM, type RuntimeVmOptions } from '../modules';
+import { LuaProcess, type ProcessSpec } from '../engine/process';
+import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../engine/vm';
+import { pushValue } from '../engine/values';
+import { ErrorValue, type Value } from '../kernel/value';
+import { displayPath, type Registry } from '../registry';
+import type { Host, Node, ProcessRecord } from '../kernel/node';
+
+export class LuaHost implements Host {
+  readonly vm: LuaVM;
+  private readonly specs = new Map<string, ProcessSpec>();
+  private readonly running = new Map<string, LuaProcess>();
+
+  constructor(
+    readonly id: string,
+    protected readonly node: Node,
+    private readonly registry: Registry,
+    options: RuntimeVmOptions,
+  ) {
+    this.vm = createVM(options);
+  }
+
+  get processCount(): number {
+    return this.running.size;
+  }
+
+  start(record: ProcessRecord, entryId: string, args: readonly Value[]): ErrorValue | null {
+    const spec = this.spec(entryId);
+    if (spec instanceof ErrorValue) return spec;
+    const proc = new LuaProcess(this.vm, spec, record.id, (result) => {
+      this.running.delete(record.id);
+      this.node.exited(record.id, result);
+      this.ended(proc);
+    });
+    proc.kernel = { pid: record.id, host: this.id, router: this.node };
+    record.runtime = { terminate: (reason) => proc.terminate(reason.message) };
+    this.running.set(record.id, proc);
+    this.prepare(proc);
+    proc.start((T) => {
+      for (const a of args) pushValue(T, a, this.vm);
+      return args.length;
+    });
+    return null;
+  }
+
+  /** Compiles an entry (once) and checks it can run here; a bad entry is an error value naming it. */
+  spec(entryId: string): ProcessSpec | ErrorValue {
+    const cached = this.specs.get(entryId);
+    if (cached !== undefined) return cached;
+    const entry = this.registry.get(entryId);
+    if (entry === undefined) return new ErrorValue(`entry ${entryId} not found`, 'NotFound');
+    if (entry.kind !== 'process.lua') return new ErrorValue(`entry ${entryId} is a ${entry.kind}, not a process.lua`, 'Invalid');
+    try {
+      const imports = new Map<string, CompiledChunk>();
+      for (const [alias, libraryId] of Object.entries(entry.imports)) {
+        const library = this.registry.get(libraryId);
+        if (library?.kind !== 'library.lua') return new ErrorValue(`import ${alias}: ${libraryId} is not a library.lua`, 'Invalid');
+        imports.set(alias, this.compile(library.source, library.id, library.sourcePath ?? library.file));
+      }
+      const spec: ProcessSpec = {
+        entryId,
+        chunk: this.compile(entry.source, entry.id, entry.sourcePath ?? entry.file),
+        method: entry.method,
+        modules: new Set(entry.modules),
+        imports,
+      };
+      this.specs.set(entryId, spec);
+      return spec;
+    } catch (e) {
+      if (e instanceof LuaSyntaxError) return new ErrorValue(e.message, 'Invalid');
+      throw e;
+    }
+  }
+
+  /** Hook for subclasses: runs before a new process's first instruction. */
+  protected prepare(_proc: LuaProcess): void {}
+
+  /** Hook for subclasses: runs after a process has ended and its exit was reported. */
+  protected ended(_proc: LuaProcess): void {}
+
+  private compile(source: string, id: string, file: string): CompiledChunk {
+    return this.vm.compile(source, id, displayPath(this.registry.root, file));
+  }
+}

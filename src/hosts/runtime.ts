@@ -1,0 +1,133 @@
+/**
+ * Boots a project: the node, its hosts and services in dependency order; runs a process on the terminal host;
+ * shuts everything down in reverse order. The CLI drives it; tests drive it in-process.
+ */
+import { Node } from '../kernel/node';
+import { ErrorValue, type Value } from '../kernel/value';
+import { cancelEvent, type Outcome } from '../kernel/message';
+import { LuaHost } from './lua-host';
+import { TerminalHost } from './terminal';
+import { ServiceSupervisor } from './service';
+import { startLevels, type Registry, type Entry } from '../registry';
+import type { Terminal } from '../modules/io';
+import type { LogLevel, LogSink } from '../modules/logger';
+import type { VmOptions } from '../engine/vm';
+
+export interface RuntimeOptions {
+  readonly logs: LogSink;
+  /** The terminal that terminal hosts attach to their process (stdio in the CLI). */
+  readonly terminal: Terminal | null;
+  readonly vm?: VmOptions;
+  /** Told when shutdown has to wait for a service that has not stopped after its CANCEL. */
+  readonly onStopWait?: (service: string, timeoutMs: number) => void;
+}
+
+/** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
+const HOST_GRACE_MS = 100;
+
+export class Runtime {
+  readonly node = new Node();
+  readonly hosts = new Map<string, LuaHost>();
+  readonly services = new Map<string, ServiceSupervisor>();
+  private levels: string[][] = [];
+
+  constructor(
+    readonly registry: Registry,
+    private readonly options: RuntimeOptions,
+  ) {}
+
+  /** Starts every auto_start host and service, dependencies first. Throws a RegistryError on a cycle. */
+  boot(): void {
+    this.levels = startLevels(this.registry);
+    const failed = new Set<string>();
+    for (const level of this.levels) {
+      for (const id of level) {
+        const entry = this.registry.get(id) as Entry;
+        if (!('lifecycle' in entry) || !entry.lifecycle.autoStart) continue;
+        const blockedBy = entry.lifecycle.requires.find((dep) => failed.has(dep));
+        if (blockedBy !== undefined) {
+          this.log('error', 'service not started: a required dependency failed', { service: id, dependency: blockedBy });
+          failed.add(id);
+          continue;
+        }
+        if (entry.kind === 'process.service') {
+          const ok = this.service(id).start();
+          if (!ok && entry.lifecycle.startup === 'required') failed.add(id);
+        } else {
+          this.startHost(id);
+        }
+      }
+    }
+  }
+
+  startHost(id: string): LuaHost {
+    const existing = this.hosts.get(id);
+    if (existing !== undefined) return existing;
+    const entry = this.registry.get(id);
+    if (entry === undefined || (entry.kind !== 'process.host' && entry.kind !== 'terminal.host')) {
+      throw new Error(`${id} is not a host`);
+    }
+    const vmOptions = { ...this.options.vm, logs: this.options.logs };
+    const host =
+      entry.kind === 'terminal.host'
+        ? new TerminalHost(id, this.node, this.registry, vmOptions, this.options.terminal ?? noTerminal())
+        : new LuaHost(id, this.node, this.registry, vmOptions);
+    this.hosts.set(id, host);
+    this.node.addHost(host);
+    this.log('debug', 'host started', { host: id });
+    return host;
+  }
+
+  /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */
+  exec(entry: string, host: string, args: readonly Value[]): Promise<Outcome> {
+    this.startHost(host);
+    const r = this.node.spawn({ entry, host, args, parent: null, monitor: false, link: false });
+    if (!r.ok) return Promise.resolve({ value: null, error: r.error });
+    return new Promise((resolve) => this.node.onExit(r.value, resolve));
+  }
+
+  /**
+   * Stops services in reverse dependency order (each: CANCEL, then terminate after its stop_timeout), then
+   * gives the hosts' remaining processes a CANCEL "scheduler shutdown" and a short grace before terminating.
+   */
+  async shutdown(): Promise<void> {
+    for (const level of [...this.levels].reverse()) {
+      const stopping = level.flatMap((id) => {
+        const s = this.services.get(id);
+        return s === undefined ? [] : [s.stop((svc, ms) => this.options.onStopWait?.(svc.id, ms))];
+      });
+      await Promise.all(stopping);
+    }
+    const left = this.node.allProcesses().filter((p) => p.runtime !== null && this.hosts.has(p.pid.host));
+    if (left.length > 0) {
+      const shutdown = cancelEvent('{|}', 'scheduler shutdown');
+      for (const p of left) p.mailbox.deliverEvent(shutdown);
+      await new Promise((r) => setTimeout(r, HOST_GRACE_MS));
+      for (const p of this.node.allProcesses()) {
+        if (this.hosts.has(p.pid.host)) p.runtime?.terminate(new ErrorValue('process terminated', 'Internal'));
+      }
+    }
+  }
+
+  private service(id: string): ServiceSupervisor {
+    let s = this.services.get(id);
+    if (s === undefined) {
+      const entry = this.registry.get(id);
+      if (entry?.kind !== 'process.service') throw new Error(`${id} is not a process.service`);
+      s = new ServiceSupervisor(entry, this.node, this.options.logs);
+      this.services.set(id, s);
+    }
+    return s;
+  }
+
+  private log(level: LogLevel, message: string, fields: Record<string, unknown>): void {
+    if (this.options.logs.enabled(level)) this.options.logs.write({ level, message, logger: 'runtime', fields });
+  }
+}
+
+function noTerminal(): Terminal {
+  const none = (): never => {
+    throw new Error('no terminal attached');
+  };
+  return { args: [], write: none, writeError: none, readLine: none, read: none };
+}

@@ -1,0 +1,138 @@
+/**
+ * The supervisor of one `process.service` (spec §1.6, §4): a PID on `node:control` that starts the process on
+ * its host as parent and monitor, restarts it after failures with exponential backoff (Our decisions 2), never
+ * restarts a normal return, and stops it with CANCEL "service stopping", then terminate after stop_timeout.
+ */
+import { CONTROL_HOST } from '../kernel/pid';
+import { EVENT } from '../kernel/message';
+import { ErrorValue, fromPlain, Table, type Value } from '../kernel/value';
+import type { Node, ProcessRecord } from '../kernel/node';
+import type { ProcessServiceEntry } from '../registry';
+import type { LogSink } from '../modules/logger';
+
+export type ServiceState = 'Unknown' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed' | 'Exited';
+
+/** The delay before retry `failures` (1-based): initial·factor^(n-1), capped, ±jitter. */
+export function backoffDelay(policy: ProcessServiceEntry['lifecycle']['restart'], failures: number, random = Math.random): number {
+  const base = Math.min(policy.initialDelayMs * policy.backoffFactor ** (failures - 1), policy.maxDelayMs);
+  return Math.max(0, base * (1 + policy.jitter * (2 * random() - 1)));
+}
+
+export class ServiceSupervisor {
+  state: ServiceState = 'Unknown';
+  /** Consecutive failures; reset to 1 by a failure after a run that lasted stable_threshold. */
+  failures = 0;
+  private control: ProcessRecord | null = null;
+  private child: string | null = null;
+  private startedAt = 0;
+  private retry: NodeJS.Timeout | null = null;
+  private stopped: (() => void) | null = null;
+
+  constructor(
+    readonly entry: ProcessServiceEntry,
+    private readonly node: Node,
+    private readonly logs: LogSink,
+    /** Called on every state change (tests and the runtime watch it). */
+    private readonly onChange: (s: ServiceSupervisor) => void = () => undefined,
+  ) {}
+
+  get id(): string {
+    return this.entry.id;
+  }
+
+  get pid(): string | null {
+    return this.child;
+  }
+
+  /** Starts the process; false when it could not be started (the error is logged and the state is Failed). */
+  start(): boolean {
+    if (this.control === null) {
+      this.control = this.node.createProcess(CONTROL_HOST, this.entry.id, null, { terminate: () => undefined });
+      this.control.mailbox.subscribeEvents((e) => this.onEvent(e));
+    }
+    this.set('Starting');
+    const r = this.node.spawn({
+      entry: this.entry.process,
+      host: this.entry.host,
+      args: this.entry.input.map(fromPlain),
+      parent: this.control.id,
+      monitor: true,
+      link: false,
+    });
+    if (!r.ok) {
+      this.child = null;
+      this.failed(r.error, 0);
+      return false;
+    }
+    this.child = r.value;
+    this.startedAt = performance.now();
+    this.set('Running', { pid: r.value });
+    return true;
+  }
+
+  /** Stops the service: CANCEL, then terminate after stop_timeout. `waiting` is told when it has to wait. */
+  stop(waiting: (service: ServiceSupervisor, timeoutMs: number) => void = () => undefined): Promise<void> {
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
+    const child = this.child;
+    if (child === null || this.control === null || this.node.process(child) === undefined) {
+      if (this.state !== 'Exited' && this.state !== 'Failed') this.set('Stopped');
+      return Promise.resolve();
+    }
+    this.set('Stopping');
+    const done = new Promise<void>((resolve) => (this.stopped = resolve));
+    this.node.cancel(this.control.id, child, 'service stopping');
+    const timeoutMs = this.entry.lifecycle.stopTimeoutMs;
+    const notice = setTimeout(() => waiting(this, timeoutMs), Math.min(500, timeoutMs));
+    const force = setTimeout(() => {
+      this.set('Failed', { error: `stop timeout after ${timeoutMs / 1000}s` });
+      this.node.terminate(this.control?.id ?? '', child);
+    }, timeoutMs);
+    return done.finally(() => {
+      clearTimeout(notice);
+      clearTimeout(force);
+    });
+  }
+
+  private onEvent(event: Value): void {
+    if (!(event instanceof Table) || event.get('kind') !== EVENT.EXIT || event.get('from') !== this.child) return;
+    const result = event.get('result');
+    const error = result instanceof Table ? result.get('error') : null;
+    const ranMs = performance.now() - this.startedAt;
+    this.child = null;
+    if (this.stopped !== null) {
+      const resolve = this.stopped;
+      this.stopped = null;
+      if (this.state === 'Stopping') this.set('Stopped');
+      resolve();
+      return;
+    }
+    if (error instanceof ErrorValue) this.failed(error, ranMs);
+    else this.set('Exited');
+  }
+
+  private failed(error: ErrorValue, ranMs: number): void {
+    const policy = this.entry.lifecycle.restart;
+    this.failures = ranMs >= this.entry.lifecycle.stableThresholdMs ? 1 : this.failures + 1;
+    const retry = policy.maxAttempts === 0 || this.failures < policy.maxAttempts;
+    if (!retry) {
+      this.set('Failed', { error: error.message, attempts: this.failures, retrying: false });
+      return;
+    }
+    const delay = backoffDelay(policy, this.failures);
+    this.set('Failed', { error: error.message, attempts: this.failures, next_delay_ms: Math.round(delay) });
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.start();
+    }, delay);
+  }
+
+  private set(state: ServiceState, fields: Record<string, unknown> = {}): void {
+    this.state = state;
+    const level = state === 'Failed' ? (fields.retrying === false ? 'error' : 'warn') : 'info';
+    if (this.logs.enabled(level)) {
+      this.logs.write({ level, message: `service ${state.toLowerCase()}`, logger: 'supervisor', fields: { service: this.id, ...fields } });
+    }
+    this.onChange(this);
+  }
+}
