@@ -48,10 +48,10 @@ export function installPayload(vm: LuaVM): PayloadApi {
     const p = argObject(T, 1);
     return p instanceof PayloadObject ? p : lauxlib.luaL_argerror(T, 1, 'payload expected');
   };
+  // One result on success (not `value, nil`), so `send(to, topic, p:data())` carries exactly one payload.
   const data = (T: LuaState): number => {
     pushValue(T, checkPayload(T).value, vm);
-    lua.lua_pushnil(T);
-    return 2;
+    return 1;
   };
 
   payloadMeta = vm.metatable('payload', {
