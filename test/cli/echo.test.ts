@@ -1,0 +1,61 @@
+import { ECHO, projectCopy, wisp } from '../helpers/cli';
+
+const PID = /\{app:processes\|0x[0-9a-f]{5,}\}/;
+/** The tutorial's relay ignores CANCEL, so shutdown waits for its stop_timeout; these copies stop in 0.5 s. */
+const quickStop = (yaml: string): string => yaml.replace('      auto_start: true\n\n  - name: worker', '      auto_start: true\n      stop_timeout: 500ms\n\n  - name: worker');
+
+describe('the echo service tutorial, unmodified, through the wisp CLI', () => {
+  test('several lines are echoed in upper case by worker processes, then Goodbye and exit 0', async () => {
+    const r = await wisp(['run', '-x', 'app:terminal/app:cli'], { cwd: ECHO, input: 'hello world\nsecond line\nthird\n' });
+    expect(r.code).toBe(0);
+    const out = r.stdout.split('\n');
+    expect(out[0]).toBe('Echo Client');
+    expect(out[1]).toBe('Type messages to echo. Ctrl+C to exit.');
+    expect(r.stdout).toContain('>   HELLO WORLD\n');
+    expect(r.stdout).toMatch(new RegExp(`  from worker: ${PID.source}\\n> {3}SECOND LINE\\n`));
+    expect(r.stdout).toContain('  THIRD\n');
+    const workers = [...r.stdout.matchAll(/from worker: (\{[^}]+\})/g)].map((m) => m[1]);
+    expect(new Set(workers).size).toBe(3); // a fresh worker per message
+    expect(r.stdout.endsWith('\nGoodbye!\n')).toBe(true);
+    // The tutorial's relay never reads CANCEL: shutdown says so on stderr and waits for its stop_timeout (10s).
+    expect(r.stderr).toBe('waiting up to 10s for app:relay-service to stop; press Ctrl+C to exit now\n');
+    expect(r.ms).toBeGreaterThanOrEqual(10000);
+  }, 30000);
+
+  test('the ns:entry form works too, and EOF on stdin ends cleanly', async () => {
+    const dir = projectCopy(ECHO, { 'src/_index.yaml': quickStop });
+    const r = await wisp(['run', '-x', 'app:cli'], { cwd: dir, input: '' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Echo Client\nType messages to echo. Ctrl+C to exit.\n\n> \nGoodbye!\n');
+  });
+
+  test('without the relay service the CLI says "error: relay not available"', async () => {
+    const dir = projectCopy(ECHO, {
+      'src/_index.yaml': (y) => y.replace(/  - name: relay-service\n(.*\n){5}/, ''),
+    });
+    const r = await wisp(['run', '-x', 'app:terminal/app:cli'], { cwd: dir, input: 'anyone there?\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('>   error: relay not available\n');
+    expect(r.stderr).toBe('');
+  });
+
+  test('a worker slower than the 2s timeout gives the timeout path', async () => {
+    const dir = projectCopy(ECHO, {
+      'src/_index.yaml': quickStop,
+      'src/worker.lua': (w) => w.replace('time.sleep("100ms")', 'time.sleep("3s")'),
+    });
+    const r = await wisp(['run', '-x', 'app:cli'], { cwd: dir, input: 'slow\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('>   timeout\n');
+    expect(r.stdout).not.toContain('SLOW');
+  });
+
+  test('logs are silent under -x; -c shows the relay and supervisor logs on stdout', async () => {
+    const dir = projectCopy(ECHO, { 'src/_index.yaml': quickStop });
+    const r = await wisp(['run', '-c', '-x', 'app:cli'], { cwd: dir, input: 'x\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/INFO +relay started +\{"pid": "\{app:processes\|0x00002\}", "location": "app:relay:\d+"\}/);
+    expect(r.stdout).toMatch(/INFO +supervisor +service running +\{"service": "app:relay-service", "pid": "\{app:processes\|0x00002\}"\}/);
+    expect(r.stdout).toMatch(/INFO +worker exited/);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * A person at a real terminal: tmux gives the CLI a pseudo-terminal; keys are typed with send-keys and the
+ * screen is read with capture-pane. Ctrl+C arrives as a real SIGINT from the terminal's line discipline.
+ */
+import { execFileSync } from 'child_process';
+import { ECHO, hasTmux, WISP } from '../helpers/cli';
+
+const session = `wisp-test-${process.pid}`;
+const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = (): string => tmux('capture-pane', '-p', '-t', session);
+
+async function waitFor(pattern: RegExp, ms = 15000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const text = screen();
+    if (pattern.test(text)) return text;
+    if (Date.now() > end) throw new Error(`screen never matched ${pattern}:\n${text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+(hasTmux ? describe : describe.skip)('typing into the echo CLI in a real terminal (tmux)', () => {
+  afterAll(() => {
+    try {
+      tmux('kill-session', '-t', session);
+    } catch {
+      // already gone
+    }
+  });
+
+  test('lines are echoed; Ctrl+C starts shutdown, says what it waits for; a second Ctrl+C exits at once', async () => {
+    const command = `cd '${ECHO}' && node '${WISP}' run -x app:terminal/app:cli; echo "EXIT=$?"; sleep 60`;
+    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
+    await waitFor(/Type messages to echo/);
+    await waitFor(/^>\s*$/m);
+    tmux('send-keys', '-t', session, 'hello from a terminal', 'Enter');
+    let text = await waitFor(/from worker: \{app:processes\|0x[0-9a-f]{5,}\}/);
+    expect(text).toContain('> hello from a terminal\n  HELLO FROM A TERMINAL\n');
+    tmux('send-keys', '-t', session, 'again', 'Enter');
+    text = await waitFor(/ {2}AGAIN\n/);
+    tmux('send-keys', '-t', session, 'C-c');
+    text = await waitFor(/waiting up to 10s for app:relay-service to stop; press Ctrl\+C to exit now/);
+    tmux('send-keys', '-t', session, 'C-c');
+    text = await waitFor(/EXIT=\d+/);
+    expect(text).toContain('force exit');
+    expect(text).toContain('EXIT=1');
+  }, 30000);
+});

@@ -1,0 +1,52 @@
+/** Runs the real `wisp` command as a child process with real stdin/stdout. */
+import { spawn, spawnSync } from 'child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
+export const ROOT = join(__dirname, '..', '..');
+export const WISP = join(ROOT, 'bin', 'wisp.js');
+export const ECHO = join(ROOT, 'lua', 'echo-service');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+// eslint-disable-next-line no-control-regex
+export const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+export function wisp(args: string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WISP, ...args], { cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`wisp ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 20000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: plain(stdout), stderr: plain(stderr), ms: Date.now() - start });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A copy of a project in a temp directory, with optional edits (file → transform of its text). */
+export function projectCopy(from: string, edits: Record<string, (text: string) => string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-'));
+  cpSync(from, dir, { recursive: true });
+  for (const [file, edit] of Object.entries(edits)) {
+    const path = join(dir, file);
+    writeFileSync(path, edit(readFileSync(path, 'utf8')));
+  }
+  return dir;
+}
+
+export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
