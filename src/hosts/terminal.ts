@@ -38,20 +38,24 @@ export class StdioTerminal implements Terminal {
   private ended = false;
   private reading = false;
   private readonly waiting: (() => void)[] = [];
+  /** Streams whose reader went away (EPIPE): further output is dropped instead of crashing the runtime. */
+  private readonly closed = new Set<NodeJS.WritableStream>();
 
   constructor(
     readonly args: readonly string[],
     private readonly input: NodeJS.ReadableStream & { unref?(): void } = process.stdin,
     private readonly output: NodeJS.WritableStream = process.stdout,
     private readonly errors: NodeJS.WritableStream = process.stderr,
-  ) {}
+  ) {
+    for (const stream of [output, errors]) stream.on('error', () => this.closed.add(stream));
+  }
 
   write(text: string): void {
-    this.output.write(text);
+    if (!this.closed.has(this.output)) this.output.write(text);
   }
 
   writeError(text: string): void {
-    this.errors.write(text);
+    if (!this.closed.has(this.errors)) this.errors.write(text);
   }
 
   async readLine(): Promise<string | null> {
