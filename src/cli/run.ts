@@ -39,12 +39,6 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     onStopWait: (service, ms) =>
       process.stderr.write(`waiting up to ${ms / 1000}s for ${service} to stop; press Ctrl+C to exit now\n`),
   });
-  if (target !== null) {
-    const spec = runtime.startHost(target.host).spec(target.entry);
-    if (!('entryId' in spec)) throw new UsageError(spec.message);
-  }
-  runtime.boot();
-
   // The first signal starts a graceful shutdown; one during shutdown (whatever started it) exits at once.
   let signalled!: () => void;
   const signal = new Promise<void>((resolve) => (signalled = resolve));
@@ -59,6 +53,12 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  if (target !== null) {
+    const spec = runtime.startHost(target.host).spec(target.entry);
+    if (!('entryId' in spec)) throw new UsageError(spec.message);
+  }
+  runtime.boot();
 
   let code = 0;
   if (target !== null) {
