@@ -1,0 +1,154 @@
+'use strict';
+/** Kernel benchmarks (issue 3): the tutorial's echo flow, spawn+EXIT, a 1000-process ring, 100k idle processes. */
+const path = require('path');
+const { loadProject } = require('../dist/registry');
+const { Runtime } = require('../dist/hosts/runtime');
+const { SILENT } = require('../dist/modules/logger');
+const { Table } = require('../dist/kernel/value');
+const { settled, heapUsed, medianOf, median } = require('./harness');
+
+const ROOT = path.join(__dirname, '..');
+
+function boot(dir, edit = () => undefined) {
+  const registry = loadProject(dir);
+  edit(registry);
+  const rt = new Runtime(registry, { logs: SILENT, terminal: null });
+  rt.boot();
+  return rt;
+}
+
+function exitOf(rt, pid) {
+  return new Promise((resolve) => rt.node.onExit(pid, resolve));
+}
+
+/** A JS-driven process in the node: it sends, and replies land in its mailbox. */
+function driver(rt) {
+  const me = rt.node.createProcess('node:control', 'bench:driver', null, { terminate: () => undefined });
+  let waiting = null;
+  const replies = [];
+  me.mailbox.subscribeInbox((m) => {
+    if (waiting) {
+      const w = waiting;
+      waiting = null;
+      w(m);
+    } else replies.push(m);
+  });
+  return {
+    pid: me.id,
+    next: () => (replies.length ? Promise.resolve(replies.shift()) : new Promise((r) => (waiting = r))),
+  };
+}
+
+async function echo() {
+  // The tutorial project as it is, with a worker that does not sleep (the benchmark measures the runtime).
+  const rt = boot(path.join(ROOT, 'lua', 'echo-service'), (registry) => {
+    const worker = registry.get('app:worker');
+    worker.source = worker.source.replace('time.sleep("100ms")', '');
+  });
+  await settled(rt.hosts.get('app:processes').vm);
+  const d = driver(rt);
+  const message = Table.from({ sender: d.pid, data: 'hello world' });
+  const roundTrip = async () => {
+    const t0 = performance.now();
+    const err = rt.node.send(d.pid, 'relay', 'echo', [message]);
+    if (err) throw new Error(err.message);
+    const reply = await d.next();
+    if (reply.payloads[0].get('data') !== 'HELLO WORLD') throw new Error('bad reply');
+    return (performance.now() - t0) * 1000;
+  };
+  for (let i = 0; i < 2000; i++) await roundTrip();
+  const rtts = [];
+  for (let i = 0; i < 10000; i++) rtts.push(await roundTrip());
+  rtts.sort((a, b) => a - b);
+  const perS = await medianOf(3, async () => {
+    const n = 10000;
+    const window = 64;
+    const t0 = performance.now();
+    let sent = 0;
+    for (; sent < window; sent++) rt.node.send(d.pid, 'relay', 'echo', [message]);
+    for (let got = 0; got < n; got++) {
+      await d.next();
+      if (sent < n) rt.node.send(d.pid, 'relay', 'echo', [message]), sent++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  });
+  await stop(rt);
+  return { echo_rtt_p50_us: median(rtts), echo_rtt_p99_us: rtts[Math.floor(rtts.length * 0.99)], echo_per_s: perS };
+}
+
+async function stop(rt) {
+  for (const s of rt.services.values()) s.entry.lifecycle.stopTimeoutMs = 10;
+  await rt.shutdown();
+}
+
+async function spawnExit() {
+  const rt = boot(path.join(__dirname, 'project'));
+  const run = async (n) => {
+    const r = rt.node.spawn({ entry: 'bench:spawner', host: 'bench:processes', args: [n], parent: null, monitor: false, link: false });
+    const t0 = performance.now();
+    const outcome = await exitOf(rt, r.value);
+    if (outcome.error) throw new Error(outcome.error.message);
+    return n / ((performance.now() - t0) / 1000);
+  };
+  await run(5000);
+  const perS = await medianOf(5, () => run(20000));
+  await stop(rt);
+  return perS;
+}
+
+async function ring() {
+  const rt = boot(path.join(__dirname, 'project'));
+  const d = driver(rt);
+  rt.node.register('ring-done', d.pid, 0);
+  const n = 1000;
+  const pids = [];
+  for (let i = 0; i < n; i++) {
+    pids.push(rt.node.spawn({ entry: 'bench:ring_node', host: 'bench:processes', args: [], parent: null, monitor: false, link: false }).value);
+  }
+  pids.forEach((pid, i) => rt.node.send(d.pid, pid, 'next', [pids[(i + 1) % n]]));
+  const lap = async (hops) => {
+    const t0 = performance.now();
+    rt.node.send(d.pid, pids[0], 'token', [hops]);
+    await d.next();
+    return hops / ((performance.now() - t0) / 1000);
+  };
+  await lap(20000);
+  const perS = await medianOf(5, () => lap(100000));
+  await stop(rt);
+  return perS;
+}
+
+async function idle100k() {
+  const rt = boot(path.join(__dirname, 'project'));
+  const vm = rt.hosts.get('bench:processes').vm;
+  const spawnIdle = () => rt.node.spawn({ entry: 'bench:idle', host: 'bench:processes', args: [], parent: null, monitor: false, link: false });
+  spawnIdle();
+  await settled(vm);
+  const before = heapUsed();
+  for (let i = 0; i < 100000; i++) {
+    spawnIdle();
+    if (i % 5000 === 0) await settled(vm);
+  }
+  await settled(vm);
+  const after = heapUsed();
+  if (rt.node.processCount < 100000) throw new Error('processes ended');
+  await stop(rt);
+  return (after - before) / (1024 * 1024);
+}
+
+module.exports = {
+  targets: {
+    echo_rtt_p50_us: { max: 150 },
+    spawn_exit_per_s: { min: 30000 },
+    ring_msgs_per_s: { min: 100000 },
+    idle_processes_100k_heap_mb: { max: 600 },
+  },
+  async run() {
+    return {
+      ...(await echo()),
+      spawn_exit_per_s: await spawnExit(),
+      ring_msgs_per_s: await ring(),
+      idle_processes_100k_heap_mb: await idle100k(),
+    };
+  },
+};
