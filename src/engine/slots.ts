@@ -6,11 +6,14 @@
  * a read per value; Fengari's garbage collector is the JS one, so a copy of the stack cell is enough to keep a
  * value alive. This file is the only one that touches Fengari's stack internals.
  */
-import { TValue } from 'fengari/src/lobject';
+import { TValue, Udata as UdataObject } from 'fengari/src/lobject';
 import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';
 import { lua } from './lua';
 
 export type { Slot, LuaTable };
+
+const NIL_TYPE = 0;
+const USERDATA_TYPE = 7;
 
 /** Copies the value at the top of L's stack into a slot and pops it. */
 export function popSlot(L: LuaState): Slot {
@@ -31,9 +34,6 @@ export function pushSlot(L: LuaState, slot: Slot): void {
   L.stack[L.top] = new TValue(slot.type, slot.value);
   L.top++;
 }
-
-const NIL_TYPE = 0;
-const USERDATA_TYPE = 7;
 
 /** A copy of argument `n` (1-based) of the running host function; nil when absent. Hot path of channel ops. */
 export function argSlot(L: LuaState, n: number): Slot {
@@ -72,10 +72,12 @@ export function pushObject(L: LuaState, obj: object, mt: LuaTable): void {
   u.metatable = mt;
 }
 
-/** Makes a slot holding a new userdata for `obj` (pushed on and popped off `L`). */
+/** Makes a slot holding a new userdata for `obj`, without touching any stack (mailbox deliveries use it). */
 export function objectSlot(L: LuaState, obj: object, mt: LuaTable): Slot {
-  pushObject(L, obj, mt);
-  return popSlot(L);
+  const u = new UdataObject(L, 0);
+  u.data = obj;
+  u.metatable = mt;
+  return new TValue(USERDATA_TYPE, u);
 }
 
 /** The JS payload of the userdata at idx, or null for anything else. */

@@ -12,7 +12,7 @@ export interface ValueContext {
   readonly errorMeta: LuaTable;
 }
 
-export function exportValue(L: LuaState, idx: number, seen = new Map<unknown, Table>()): Value {
+export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>): Value {
   switch (lua.lua_type(L, idx)) {
     case lua.LUA_TBOOLEAN:
       return lua.lua_toboolean(L, idx);
@@ -26,7 +26,7 @@ export function exportValue(L: LuaState, idx: number, seen = new Map<unknown, Ta
       return decodeStrict(bytes) ?? bytes;
     }
     case lua.LUA_TTABLE:
-      return exportTable(L, lua.lua_absindex(L, idx), seen);
+      return exportTable(L, lua.lua_absindex(L, idx), seen ?? new Map<unknown, Table>());
     case lua.LUA_TUSERDATA: {
       const obj = objectAt(L, idx);
       return obj instanceof ErrorValue ? obj : null;
@@ -55,6 +55,8 @@ function exportTable(L: LuaState, idx: number, seen: Map<unknown, Table>): Table
 /** Exports values idx..top (spawn arguments, multiple payloads). */
 export function exportRange(L: LuaState, from: number): Value[] {
   const top = lua.lua_gettop(L);
+  if (top < from) return [];
+  if (top === from) return [exportValue(L, from)];
   const seen = new Map<unknown, Table>();
   const out: Value[] = [];
   for (let i = from; i <= top; i++) out.push(exportValue(L, i, seen));

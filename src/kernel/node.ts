@@ -228,6 +228,8 @@ export class Node implements Router {
 
   /** A PID string or a registered name → a live local process, or the spec's error. */
   resolve(dest: string): Result<ProcessRecord> {
+    const known = this.processes.get(dest); // a canonical PID string: the common case, no parsing
+    if (known !== undefined) return { ok: true, value: known };
     const pid = parsePid(dest);
     if (pid === null) {
       const owner = this.names.lookup(dest);

@@ -3,7 +3,7 @@
  * `msg:payload():data()` makes a fresh Lua copy of the payload each time it is called.
  */
 import { lua, lauxlib, pushString, toJsString, type LuaState } from '../engine/lua';
-import { argObject, pushObject, type LuaTable } from '../engine/slots';
+import { argObject, objectSlot, pushObject, type LuaTable, type Slot } from '../engine/slots';
 import { exportValue, pushValue } from '../engine/values';
 import type { LuaVM } from '../engine/vm';
 import type { Message } from '../kernel/message';
@@ -33,6 +33,8 @@ class PayloadObject {
 
 export interface PayloadApi {
   pushMessage(T: LuaState, message: Message): void;
+  /** A message as a detached Lua value (for a channel), built without a stack. */
+  messageSlot(message: Message): Slot;
   /** The value a `listen` channel carries without `{message = true}`: the payload, or a list of them. */
   pushRawPayload(T: LuaState, message: Message): void;
 }
@@ -89,6 +91,7 @@ export function installPayload(vm: LuaVM): PayloadApi {
 
   return {
     pushMessage: (T, message) => pushObject(T, new MessageObject(message), messageMeta),
+    messageSlot: (message) => objectSlot(vm.L, new MessageObject(message), messageMeta),
     pushRawPayload: (T, message) => {
       if (message.payloads.length === 1) pushValue(T, message.payloads[0], vm);
       else {

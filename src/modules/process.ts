@@ -153,7 +153,9 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const subs = subsOf(proc);
       if (subs.inbox === null) {
         const ch = (subs.inbox = channels.create(Infinity));
-        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => offer(ch, (L) => payloads.pushMessage(L, m)));
+        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => {
+          if (!ch.closed) ch.trySend(payloads.messageSlot(m));
+        });
       }
       pushSlot(T, subs.inbox.identity as Slot);
       return 1;

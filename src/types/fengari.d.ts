@@ -185,6 +185,7 @@ declare module 'fengari' {
 }
 
 declare module 'fengari/src/lobject' {
-  import type { TValue as T } from 'fengari';
+  import type { TValue as T, LuaState, Udata as U } from 'fengari';
   export const TValue: typeof T;
+  export const Udata: new (L: LuaState, size: number) => U;
 }
