@@ -1,4 +1,5 @@
-import { ECHO, projectCopy, wisp } from '../helpers/cli';
+import { join } from 'path';
+import { ECHO, projectCopy, ROOT, wisp } from '../helpers/cli';
 
 const PID = /\{app:processes\|0x[0-9a-f]{5,}\}/;
 /** The tutorial's relay ignores CANCEL, so shutdown waits for its stop_timeout; these copies stop in 0.5 s. */
@@ -57,5 +58,16 @@ describe('the echo service tutorial, unmodified, through the wisp CLI', () => {
     expect(r.stdout).toMatch(/INFO +relay started +\{"pid": "\{app:processes\|0x00002\}", "location": "app:relay:\d+"\}/);
     expect(r.stdout).toMatch(/INFO +supervisor +service running +\{"service": "app:relay-service", "pid": "\{app:processes\|0x00002\}"\}/);
     expect(r.stdout).toMatch(/INFO +worker exited/);
+  });
+});
+
+describe('a typed variant of the echo service (Luau annotations added to the three scripts)', () => {
+  test('runs end to end', async () => {
+    const dir = projectCopy(join(ROOT, 'fixtures', 'dialect', 'typed-echo'), { 'src/_index.yaml': quickStop });
+    const r = await wisp(['run', '-x', 'app:terminal/app:cli'], { cwd: dir, input: 'typed lua\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('>   TYPED LUA\n');
+    expect(r.stdout).toMatch(new RegExp(`  from worker: ${PID.source}\\n`));
+    expect(r.stdout.endsWith('\nGoodbye!\n')).toBe(true);
   });
 });

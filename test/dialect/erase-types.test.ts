@@ -241,7 +241,7 @@ describe('typed echo service', () => {
   };
 
   it.each(['cli.lua', 'relay.lua', 'worker.lua'])('%s is annotated and compiles after erasure', (file) => {
-    const src = read(`typed-echo/${file}`);
+    const src = read(`typed-echo/src/${file}`);
     expect(compiles(src)).toBe(false);
     const out = eraseTypes(src);
     expect(breaks(out)).toBe(breaks(src));
@@ -251,7 +251,7 @@ describe('typed echo service', () => {
   });
 
   it('the erased worker still upper-cases and replies', () => {
-    const out = eraseTypes(read('typed-echo/worker.lua'));
+    const out = eraseTypes(read('typed-echo/src/worker.lua'));
     const call = `local m = (function() ${out}\nend)()
       local rc = m.main("{app:terminal|0x00002}", "hello")
       local s = sent[1]
