@@ -2,6 +2,7 @@
 /** Engine benchmarks (issue 2): process creation, idle memory, channel handoffs, yield/resume round trips. */
 const { createVM } = require('../dist/modules');
 const { LuaProcess } = require('../dist/engine/process');
+const { lua } = require('../dist/engine/lua');
 const { settled, heapUsed, medianOf } = require('./harness');
 
 const BLOCK_ON_RECEIVE = 'local ch = channel.new() return { main = function() ch:receive() end }';
@@ -48,43 +49,32 @@ async function idleProcessHeapBytes() {
   });
 }
 
-async function channelHandoffsPerS() {
-  const n = 200000;
-  const source = `return { main = function(n)
-    local ch = channel.new()
-    local done = channel.new()
-    coroutine.spawn(function() for i = 1, n do ch:receive() end done:send(true) end)
-    for i = 1, n do ch:send(i) end
-    done:receive()
-  end }`;
+/** Runs `main(n)` of `source` in one process, five times; the median of n / seconds. */
+async function opsPerSecond(id, source, n) {
   const vm = createVM();
+  const spec = { entryId: id, chunk: vm.compile(source, id), method: 'main', modules: new Set(['time']), imports: new Map() };
   return medianOf(5, async () => {
-    const spec = { entryId: 'bench:ch', chunk: vm.compile(source, 'bench:ch'), method: 'main', modules: new Set(), imports: new Map() };
     let done;
     const exit = new Promise((r) => (done = r));
     const t0 = performance.now();
-    new LuaProcess(vm, spec, 'bench:ch', done).start((T) => (require('../dist/engine/lua').lua.lua_pushinteger(T, n), 1));
+    new LuaProcess(vm, spec, id, done).start((T) => (lua.lua_pushinteger(T, n), 1));
     const r = await exit;
     if (r.error) throw new Error(r.error.message);
     return n / ((performance.now() - t0) / 1000);
   });
 }
 
-async function yieldResumePerS() {
-  const n = 200000;
-  const source = `local time = require("time") return { main = function(n) for i = 1, n do time.sleep(0) end end }`;
-  const vm = createVM();
-  return medianOf(5, async () => {
-    const spec = { entryId: 'bench:y', chunk: vm.compile(source, 'bench:y'), method: 'main', modules: new Set(['time']), imports: new Map() };
-    let done;
-    const exit = new Promise((r) => (done = r));
-    const t0 = performance.now();
-    new LuaProcess(vm, spec, 'bench:y', done).start((T) => (require('../dist/engine/lua').lua.lua_pushinteger(T, n), 1));
-    const r = await exit;
-    if (r.error) throw new Error(r.error.message);
-    return n / ((performance.now() - t0) / 1000);
-  });
-}
+const channelHandoffsPerS = () =>
+  opsPerSecond('bench:ch', `return { main = function(n)
+    local ch = channel.new()
+    local done = channel.new()
+    coroutine.spawn(function() for i = 1, n do ch:receive() end done:send(true) end)
+    for i = 1, n do ch:send(i) end
+    done:receive()
+  end }`, 200000);
+
+const yieldResumePerS = () =>
+  opsPerSecond('bench:y', 'local time = require("time") return { main = function(n) for i = 1, n do time.sleep(0) end end }', 200000);
 
 module.exports = {
   targets: {

@@ -19,6 +19,22 @@ export function toJsString(L: LuaState, idx: number): string {
   return bytes === null ? '' : decoder.decode(bytes);
 }
 
+/** What `tostring(v)` gives for the value at idx (honours __tostring), as a JS string; the stack is unchanged. */
+export function tostringAt(L: LuaState, idx: number): string {
+  lauxlib.luaL_tolstring(L, idx);
+  const s = toJsString(L, -1);
+  lua.lua_settop(L, -2);
+  return s;
+}
+
+/** `tostring` of every argument of the running host function, joined by `separator` (print, io.print). */
+export function joinArgs(L: LuaState, separator: string): string {
+  const n = lua.lua_gettop(L);
+  const parts: string[] = [];
+  for (let i = 1; i <= n; i++) parts.push(tostringAt(L, i));
+  return parts.join(separator);
+}
+
 /** Decodes bytes as UTF-8, or returns null when they are not valid UTF-8 (binary data stays bytes). */
 export function decodeStrict(bytes: LuaString): string | null {
   try {

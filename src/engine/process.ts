@@ -3,7 +3,7 @@
  * table in a VM. It ends when main returns or any task fails; then every task dies and every resource it owns
  * (timers, tickers, subscriptions) is released.
  */
-import { lua, lauxlib, encode, toJsString, type LuaState } from './lua';
+import { lua, lauxlib, encode, toJsString, tostringAt, type LuaState } from './lua';
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue } from './values';
@@ -127,7 +127,7 @@ export class LuaProcess implements TaskOwner {
   taskFailed(task: Task): void {
     const T = task.thread;
     const L = this.vm.L;
-    const error = errorOf(T, -1) ?? new ErrorValue(describe(T, -1));
+    const error = errorOf(T, -1) ?? new ErrorValue(lua.lua_isnil(T, -1) ? 'nil' : tostringAt(T, -1));
     lauxlib.luaL_traceback(L, T, encode(error.message), 0);
     const stack = toJsString(L, -1);
     lua.lua_settop(L, 0);
@@ -154,12 +154,4 @@ function errorOf(T: LuaState, idx: number): ErrorValue | null {
     if (obj instanceof ErrorValue) return obj;
   }
   return null;
-}
-
-function describe(T: LuaState, idx: number): string {
-  if (lua.lua_type(T, idx) === lua.LUA_TNIL) return 'nil';
-  lauxlib.luaL_tolstring(T, idx);
-  const s = toJsString(T, -1);
-  lua.lua_settop(T, -2);
-  return s;
 }

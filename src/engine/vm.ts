@@ -2,7 +2,7 @@
  * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
  * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
  */
-import { lua, lauxlib, lualib, encode, pushNumber, toJsString, raise, type LuaState } from './lua';
+import { lua, lauxlib, lualib, encode, joinArgs, pushNumber, toJsString, raise, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
 import { Scheduler } from './scheduler';
 import { PRELUDE } from './prelude';
@@ -291,14 +291,7 @@ export class LuaVM implements ValueContext {
         return 1;
       },
       print: (T) => {
-        const n = lua.lua_gettop(T);
-        const parts: string[] = [];
-        for (let i = 1; i <= n; i++) {
-          lauxlib.luaL_tolstring(T, i);
-          parts.push(toJsString(T, -1));
-          lua.lua_settop(T, -2);
-        }
-        this.printSink(this.currentProcess(T), parts.join(' '), T);
+        this.printSink(this.currentProcess(T), joinArgs(T, ' '), T);
         return 0;
       },
       require: (T) => this.require(T),

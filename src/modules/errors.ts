@@ -2,7 +2,7 @@
  * Error values (spec §3.0): userdata wrapping an ErrorValue. `tostring` and `..` give the message; methods
  * `kind`, `message`, `retryable`, `details`, `stack`; the `errors` global makes, wraps and tests them.
  */
-import { lua, lauxlib, pushString, toJsString, type LuaState } from '../engine/lua';
+import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { objectAt, pushObject } from '../engine/slots';
 import { exportValue, pushValue } from '../engine/values';
 import { ErrorValue, type ErrorKind } from '../kernel/value';
@@ -39,13 +39,6 @@ function errorAt(T: LuaState, idx: number): ErrorValue | null {
   return e instanceof ErrorValue ? e : null;
 }
 
-/** The text of a value as `tostring` gives it (error objects give their message). */
-function textOf(T: LuaState, idx: number): string {
-  lauxlib.luaL_tolstring(T, idx);
-  const s = toJsString(T, -1);
-  lua.lua_settop(T, -2);
-  return s;
-}
 
 export function installErrors(vm: LuaVM): void {
   const check = (T: LuaState): ErrorValue => errorAt(T, 1) ?? lauxlib.luaL_argerror(T, 1, 'error expected');
@@ -70,7 +63,7 @@ export function installErrors(vm: LuaVM): void {
     },
     {
       __tostring: (T) => (pushString(T, check(T).message), 1),
-      __concat: (T) => (pushString(T, textOf(T, 1) + textOf(T, 2)), 1),
+      __concat: (T) => (pushString(T, tostringAt(T, 1) + tostringAt(T, 2)), 1),
       __eq: (T) => {
         const a = errorAt(T, 1);
         const b = errorAt(T, 2);
@@ -90,7 +83,7 @@ export function installErrors(vm: LuaVM): void {
       if (lua.lua_type(T, 1) === lua.LUA_TTABLE) {
         const get = (name: string): number => lua.lua_getfield(T, 1, name);
         get('message');
-        const message = textOf(T, -1);
+        const message = tostringAt(T, -1);
         get('kind');
         const kind = lua.lua_isnil(T, -1) ? 'Unknown' : kindArg(T, -1);
         get('retryable');
@@ -100,12 +93,12 @@ export function installErrors(vm: LuaVM): void {
         pushError(T, vm, new ErrorValue(message, kind, retryable, details));
         return 1;
       }
-      pushError(T, vm, new ErrorValue(textOf(T, 1)));
+      pushError(T, vm, new ErrorValue(tostringAt(T, 1)));
       return 1;
     },
     wrap: (T) => {
       const inner = errorAt(T, 1);
-      const message = `${textOf(T, 2)}: ${inner?.message ?? textOf(T, 1)}`;
+      const message = `${tostringAt(T, 2)}: ${inner?.message ?? tostringAt(T, 1)}`;
       pushError(T, vm, new ErrorValue(message, inner?.kind ?? 'Unknown', inner?.retryable ?? null, inner?.details ?? null));
       return 1;
     },

@@ -2,7 +2,7 @@
  * The `io` module (spec §3.7): terminal I/O for the process a terminal host runs. Anywhere else every call
  * answers `nil, "no terminal context"`. `require("io")` gives this module; Lua's standard io is absent.
  */
-import { lua, lauxlib, pushString, toJsString, type LuaState } from '../engine/lua';
+import { lua, lauxlib, joinArgs, pushString, type LuaState } from '../engine/lua';
 import { fail } from './errors';
 import type { LuaVM } from '../engine/vm';
 import type { LuaProcess } from '../engine/process';
@@ -23,17 +23,6 @@ const terminals = new WeakMap<LuaProcess, Terminal>();
 
 export function attachTerminal(proc: LuaProcess, terminal: Terminal): void {
   terminals.set(proc, terminal);
-}
-
-function joined(T: LuaState, separator: string): string {
-  const n = lua.lua_gettop(T);
-  const parts: string[] = [];
-  for (let i = 1; i <= n; i++) {
-    lauxlib.luaL_tolstring(T, i);
-    parts.push(toJsString(T, -1));
-    lua.lua_settop(T, -2);
-  }
-  return parts.join(separator);
 }
 
 export function installIo(vm: LuaVM): void {
@@ -60,9 +49,9 @@ export function installIo(vm: LuaVM): void {
   vm.defineModule(
     'io',
     vm.functionTable({
-      print: withTerminal((T, t) => (t.write(`${joined(T, '\t')}\n`), ok(T))),
-      write: withTerminal((T, t) => (t.write(joined(T, '')), ok(T))),
-      eprint: withTerminal((T, t) => (t.writeError(`${joined(T, '\t')}\n`), ok(T))),
+      print: withTerminal((T, t) => (t.write(`${joinArgs(T, '\t')}\n`), ok(T))),
+      write: withTerminal((T, t) => (t.write(joinArgs(T, '')), ok(T))),
+      eprint: withTerminal((T, t) => (t.writeError(`${joinArgs(T, '\t')}\n`), ok(T))),
       readline: withTerminal((T, t) => blockOn(T, t.readLine())),
       read: withTerminal((T, t) => blockOn(T, t.read(lauxlib.luaL_optinteger(T, 1, 1024)))),
       flush: withTerminal((T) => ok(T)),

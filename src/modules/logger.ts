@@ -2,7 +2,7 @@
  * The `logger` module (spec §3.8) and global `print` (§3.9). The module value is a Logger userdata, used with
  * colon calls; each record carries `pid` and `location` ("<entry-id>:<line>") and goes to the runtime's sink.
  */
-import { lua, lauxlib, pushString, raise, toJsString, type LuaState } from '../engine/lua';
+import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, objectSlot, pushObject } from '../engine/slots';
 import { exportValue } from '../engine/values';
 import { toPlain, type Value } from '../kernel/value';
@@ -67,9 +67,7 @@ export function installLogger(vm: LuaVM, sink: LogSink): (proc: LuaProcess, text
   const method = (level: LogLevel): JSFunction => (T) => {
     const logger = checkLogger(T);
     if (!sink.enabled(level)) return 0;
-    lauxlib.luaL_tolstring(T, 2);
-    const message = toJsString(T, -1);
-    lua.lua_settop(T, -2);
+    const message = tostringAt(T, 2);
     const fields = { ...origin(current(T), T), ...logger.fields, ...fieldsAt(T, 3) };
     sink.write({ level, message, logger: logger.name, fields });
     return 0;

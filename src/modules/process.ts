@@ -2,7 +2,7 @@
  * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
-import { lua, lauxlib, pushString, raise, toJsString, type LuaState } from '../engine/lua';
+import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, popSlot, pushSlot, type Slot } from '../engine/slots';
 import { exportRange, exportValue, pushValue } from '../engine/values';
 import { pushError, fail } from './errors';
@@ -14,6 +14,7 @@ import type { PayloadApi } from './payload';
 import type { LuaVM } from '../engine/vm';
 import type { KernelLink, LuaProcess } from '../engine/process';
 import type { Subscription } from '../kernel/mailbox';
+import type { Router } from '../kernel/router';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { JSFunction } from 'fengari';
 
@@ -68,6 +69,11 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
   };
 
   const pushEvent = (L: LuaState, event: Value): void => pushValue(L, event, vm);
+  /** A call `process.x(dest)` that the Router answers with an error or null. */
+  const onTarget = (op: (router: Router, me: string, dest: string) => ErrorValue | null): JSFunction => (T) => {
+    const { proc, link } = self(T);
+    return outcome(T, proc, op(link.router, link.pid, checkString(T, 1)));
+  };
 
   const api: Record<string, JSFunction> = {
     pid: (T) => (pushString(T, self(T).link.pid), 1),
@@ -98,31 +104,16 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       });
       return sched.block(T);
     },
-    terminate: (T) => {
-      const { proc, link } = self(T);
-      return outcome(T, proc, link.router.terminate(link.pid, checkString(T, 1)));
-    },
+    terminate: onTarget((r, me, dest) => r.terminate(me, dest)),
     cancel: (T) => {
       const { proc, link } = self(T);
-      const reason = lua.lua_isnoneornil(T, 2) ? '' : (lauxlib.luaL_tolstring(T, 2), toJsString(T, -1));
+      const reason = lua.lua_isnoneornil(T, 2) ? '' : tostringAt(T, 2);
       return outcome(T, proc, link.router.cancel(link.pid, checkString(T, 1), reason));
     },
-    monitor: (T) => {
-      const { proc, link } = self(T);
-      return outcome(T, proc, link.router.monitor(link.pid, checkString(T, 1)));
-    },
-    unmonitor: (T) => {
-      const { proc, link } = self(T);
-      return outcome(T, proc, link.router.unmonitor(link.pid, checkString(T, 1)));
-    },
-    link: (T) => {
-      const { proc, link } = self(T);
-      return outcome(T, proc, link.router.link(link.pid, checkString(T, 1)));
-    },
-    unlink: (T) => {
-      const { proc, link } = self(T);
-      return outcome(T, proc, link.router.unlink(link.pid, checkString(T, 1)));
-    },
+    monitor: onTarget((r, me, dest) => r.monitor(me, dest)),
+    unmonitor: onTarget((r, me, dest) => r.unmonitor(me, dest)),
+    link: onTarget((r, me, dest) => r.link(me, dest)),
+    unlink: onTarget((r, me, dest) => r.unlink(me, dest)),
     get_options: (T) => {
       const { link } = self(T);
       lua.lua_createtable(T, 0, 1);

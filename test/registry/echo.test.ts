@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Lifecycle, loadProject, startLevels } from '../../src/registry';
-import { fixture } from './helpers';
 
-const ECHO = fixture('echo');
+/** The tutorial project itself (lua/echo-service holds its files byte for byte). */
+const ECHO = path.join(__dirname, '..', '..', 'lua', 'echo-service');
 
 describe('the echo tutorial project', () => {
   const registry = loadProject(ECHO);
