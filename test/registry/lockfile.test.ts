@@ -11,7 +11,7 @@ describe('wippy.lock', () => {
     const file = path.join(tempProject(), 'wippy.lock');
     writeLockFile(file, { srcDir: './src', modulesDir: '.wippy' });
     expect(fs.readFileSync(file, 'utf8')).toBe('directories:\n    modules: .wippy\n    src: ./src\n');
-    expect(fs.readFileSync(file, 'utf8')).toBe(fs.readFileSync(fixture('echo/wippy.lock'), 'utf8'));
+    expect(fs.readFileSync(file, 'utf8')).toBe(fs.readFileSync(path.join(__dirname, '..', '..', 'lua', 'echo-service', 'wippy.lock'), 'utf8'));
   });
 
   it('defaults to ./src and .wippy', () => {
