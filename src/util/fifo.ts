@@ -1,6 +1,12 @@
-/** A FIFO queue with O(1) push and shift (a growable ring buffer). Run queues, channel buffers and mailboxes use it. */
+const NONE: never[] = [];
+
+/**
+ * A FIFO queue with O(1) push and shift (a growable ring buffer, power-of-two sized). Run queues, channel
+ * buffers and mailboxes use it. Storage is allocated on first push: most channels of an idle process never
+ * queue anything, and 100k idle processes would otherwise carry 100k empty arrays each.
+ */
 export class Fifo<T> {
-  private items: (T | undefined)[] = new Array(8);
+  private items: (T | undefined)[] = NONE;
   private head = 0;
   private count = 0;
 
@@ -42,13 +48,13 @@ export class Fifo<T> {
   }
 
   clear(): void {
-    this.items = new Array(8);
+    this.items = NONE;
     this.head = 0;
     this.count = 0;
   }
 
   private grow(): void {
-    const bigger: (T | undefined)[] = new Array(this.items.length * 2);
+    const bigger: (T | undefined)[] = new Array(Math.max(4, this.items.length * 2));
     for (let i = 0; i < this.count; i++) bigger[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = bigger;
     this.head = 0;
