@@ -2,7 +2,7 @@
  * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
  * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
  */
-import { lua, lauxlib, lualib, encode, joinArgs, pushNumber, toJsString, raise, type LuaState } from './lua';
+import { lua, lauxlib, lualib, encode, joinArgs, pushNumber, pushString, toJsString, raise, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
 import { Scheduler } from './scheduler';
 import { PRELUDE } from './prelude';
@@ -98,7 +98,7 @@ export class LuaVM implements ValueContext {
     this.sched = new Scheduler(L, this.requestTag, { batchMs: options.batchMs ?? 4 });
     lua.lua_atnativeerror(L, (T) => {
       const e = lua.lua_touserdata(T, 1);
-      pushMessage(T, e instanceof Error ? e.message : String(e));
+      pushString(T, e instanceof Error ? e.message : String(e)); // becomes the Lua error value
       return 1;
     });
     for (const [name, open] of [
@@ -334,10 +334,6 @@ function pushPair(T: LuaState, kind: string, value: Slot): number {
   lua.lua_pushstring(T, encode(kind));
   pushSlot(T, value);
   return 2;
-}
-
-function pushMessage(T: LuaState, message: string): void {
-  lua.lua_pushstring(T, encode(message));
 }
 
 function syntaxError(chunkName: string, file: string | undefined, message: string): LuaSyntaxError {
