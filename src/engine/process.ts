@@ -134,6 +134,12 @@ export class LuaProcess implements TaskOwner {
     this.finish({ value: null, error: new ErrorValue(error.message, error.kind, error.retryable, error.details, stack) });
   }
 
+  taskCrashed(_task: Task, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const stack = error instanceof Error ? (error.stack ?? null) : null;
+    this.finish({ value: null, error: new ErrorValue(`internal error: ${message}`, 'Internal', null, null, stack) });
+  }
+
   private finish(result: ExitResult): void {
     if (this.result !== null) return;
     this.result = result;

@@ -21,6 +21,8 @@ export type TaskState = 'queued' | 'running' | 'blocked' | 'done';
 export interface TaskOwner {
   taskReturned(task: Task): void;
   taskFailed(task: Task): void;
+  /** A JS exception escaped the runtime's own code while driving this task: fail its owner, not the runtime. */
+  taskCrashed(task: Task, error: unknown): void;
 }
 
 export class Task {
@@ -115,7 +117,13 @@ export class Scheduler {
     for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
       if (task.state !== 'queued') continue;
       this.resumedAt = now;
-      this.step(task);
+      try {
+        this.step(task);
+      } catch (e) {
+        this.current = null;
+        task.state = 'done';
+        task.owner.taskCrashed(task, e);
+      }
       now = performance.now();
       if (now > deadline) break;
     }

@@ -71,6 +71,21 @@ describe('robustness', () => {
     expect(uncaught.error?.message).toBe('kaboom from JS');
   });
 
+  test('a JS exception in the runtime while resuming a process fails that process only', async () => {
+    const vm = createVM();
+    vm.defineModule('buggy', vm.functionTable({
+      wait: (T) => {
+        const task = vm.sched.current;
+        setTimeout(() => task && vm.sched.wake(task, () => { throw new Error('bug in a resume'); }), 5);
+        return vm.sched.block(T);
+      },
+    }));
+    const victim = spawn(vm, 'return { main = function() require("buggy").wait() return "unreachable" end }', 'app:v', [], ['buggy']);
+    const bystander = spawn(vm, 'local time = require("time") return { main = function() time.sleep("30ms") return "fine" end }', 'app:b');
+    expect((await victim.exit).error?.message).toBe('internal error: bug in a resume');
+    expect(toPlain((await bystander.exit).value)).toBe('fine');
+  });
+
   test('invalid UTF-8 from Lua never throws in the host', async () => {
     const printed: string[] = [];
     const vm = createVM({ print: (_p, text) => printed.push(text) });
