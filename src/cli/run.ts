@@ -54,10 +54,6 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  if (target !== null) {
-    const spec = runtime.startHost(target.host).spec(target.entry);
-    if (!('entryId' in spec)) throw new UsageError(spec.message);
-  }
   runtime.boot();
 
   let code = 0;
@@ -100,6 +96,11 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   const e = registry.get(entry);
   if (e === undefined) throw new UsageError(`entry ${entry} not found`);
   if (e.kind !== 'process.lua') throw new UsageError(`entry ${entry} is a ${e.kind}, not a process.lua`);
+  if (host !== undefined) {
+    const h = registry.get(host);
+    if (h === undefined) throw new UsageError(`host ${host} not found`);
+    if (h.kind !== 'terminal.host' && h.kind !== 'process.host') throw new UsageError(`${host} is a ${h.kind}, not a host`);
+  }
   return { entry, host: host ?? terminalHost(registry), args };
 
   function terminalHost(r: Registry): string {

@@ -51,10 +51,6 @@ export class Channel {
     private readonly resume: Resumer,
   ) {}
 
-  get buffered(): number {
-    return this.buffer.length;
-  }
-
   /** Completes a send at once if a receiver waits or the buffer has room. The caller checks `closed` first. */
   trySend(value: Slot): boolean {
     const receiver = nextWaiter(this.receivers);
@@ -67,6 +63,14 @@ export class Channel {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A value from outside Lua (a mailbox delivery, a timer tick): never blocks; dropped when the channel is
+   * closed or its buffer is full (as Go's timers drop ticks a slow reader missed).
+   */
+  offer(value: Slot): boolean {
+    return !this.closed && this.trySend(value);
   }
 
   /** A receive that completes at once, or null when it would block. A closed, drained channel gives ok=false. */

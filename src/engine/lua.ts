@@ -19,6 +19,12 @@ export function toJsString(L: LuaState, idx: number): string {
   return bytes === null ? '' : decoder.decode(bytes);
 }
 
+/** Argument n of the running host function as a JS string; raises Lua's "bad argument" error otherwise. */
+export function checkJsString(L: LuaState, n: number): string {
+  lauxlib.luaL_checkstring(L, n);
+  return toJsString(L, n);
+}
+
 /** What `tostring(v)` gives for the value at idx (honours __tostring), as a JS string; the stack is unchanged. */
 export function tostringAt(L: LuaState, idx: number): string {
   lauxlib.luaL_tolstring(L, idx);
@@ -42,10 +48,6 @@ export function decodeStrict(bytes: LuaString): string | null {
   } catch {
     return null;
   }
-}
-
-export function decodeLossy(bytes: LuaString): string {
-  return decoder.decode(bytes);
 }
 
 /** Short strings are cheaper through to_luastring, long ones through TextEncoder (notes §2.3). */
@@ -72,10 +74,3 @@ export function raise(L: LuaState, message: string): never {
   return lua.lua_error(L);
 }
 
-/** Raises a Lua error with position information (like luaL_error's "where" prefix). */
-export function raiseAt(L: LuaState, message: string, level = 1): never {
-  lauxlib.luaL_where(L, level);
-  lua.lua_pushstring(L, encode(message));
-  lua.lua_concat(L, 2);
-  return lua.lua_error(L);
-}

@@ -65,10 +65,6 @@ export class LuaProcess implements TaskOwner {
     return this.result === null;
   }
 
-  get exitResult(): ExitResult | null {
-    return this.result;
-  }
-
   /** Starts main with arguments pushed by `pushArgs` (which returns how many it pushed). */
   start(pushArgs: (T: LuaState) => number = () => 0): void {
     const L = this.vm.L;

@@ -59,14 +59,6 @@ export class Node implements Router {
     this.hosts.set(host.id, host);
   }
 
-  removeHost(id: string): void {
-    this.hosts.delete(id);
-  }
-
-  hasHost(id: string): boolean {
-    return this.hosts.has(id);
-  }
-
   get processCount(): number {
     return this.processes.size;
   }

@@ -2,7 +2,7 @@
  * The `logger` module (spec §3.8) and global `print` (§3.9). The module value is a Logger userdata, used with
  * colon calls; each record carries `pid` and `location` ("<entry-id>:<line>") and goes to the runtime's sink.
  */
-import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
+import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, objectSlot, pushObject } from '../engine/slots';
 import { exportValue } from '../engine/values';
 import { toPlain, type Value } from '../kernel/value';
@@ -86,8 +86,7 @@ export function installLogger(vm: LuaVM, sink: LogSink): (proc: LuaProcess, text
       },
       named: (T) => {
         const logger = checkLogger(T);
-        lauxlib.luaL_checkstring(T, 2);
-        const name = toJsString(T, 2);
+        const name = checkJsString(T, 2);
         if (name === '') return raise(T, 'name cannot be empty');
         pushObject(T, new Logger(logger.name === null ? name : `${logger.name}.${name}`, logger.fields), meta);
         return 1;

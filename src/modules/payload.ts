@@ -32,7 +32,6 @@ class PayloadObject {
 }
 
 export interface PayloadApi {
-  pushMessage(T: LuaState, message: Message): void;
   /** A message as a detached Lua value (for a channel), built without a stack. */
   messageSlot(message: Message): Slot;
   /** The value a `listen` channel carries without `{message = true}`: the payload, or a list of them. */
@@ -90,7 +89,6 @@ export function installPayload(vm: LuaVM): PayloadApi {
   vm.defineModule('payload', api, true);
 
   return {
-    pushMessage: (T, message) => pushObject(T, new MessageObject(message), messageMeta),
     messageSlot: (message) => objectSlot(vm.L, new MessageObject(message), messageMeta),
     pushRawPayload: (T, message) => {
       if (message.payloads.length === 1) pushValue(T, message.payloads[0], vm);

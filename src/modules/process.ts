@@ -2,7 +2,7 @@
  * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
-import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
+import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, popSlot, pushSlot, type Slot } from '../engine/slots';
 import { exportRange, exportValue, pushValue } from '../engine/values';
 import { pushError, fail } from './errors';
@@ -39,10 +39,6 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     if (s === undefined) subscriptions.set(proc, (s = { inbox: null, events: null, listens: new Map() }));
     return s;
   };
-  const checkString = (T: LuaState, n: number): string => {
-    lauxlib.luaL_checkstring(T, n);
-    return toJsString(T, n);
-  };
   /** `true` on success, `nil, err` on failure; a process the call killed (itself, or via a link) stops here. */
   const outcome = (T: LuaState, proc: LuaProcess, error: ErrorValue | null): number => {
     if (!proc.alive) return sched.block(T);
@@ -50,17 +46,16 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     lua.lua_pushboolean(T, true);
     return 1;
   };
-  /** Builds a Lua value on the VM's main thread and hands it to a channel (mailbox sinks run outside Lua). */
-  const offer = (ch: Channel, push: (L: LuaState) => void): void => {
+  /** A Lua value built on the VM's main thread, for a channel (mailbox sinks run outside any Lua thread). */
+  const built = (push: (L: LuaState) => void): Slot => {
     push(vm.L);
-    const slot: Slot = popSlot(vm.L);
-    if (!ch.closed) ch.trySend(slot);
+    return popSlot(vm.L);
   };
 
   const spawner = (monitor: boolean, link: boolean): JSFunction => (T) => {
     const { proc, link: k } = self(T);
-    const entry = checkString(T, 1);
-    const host = checkString(T, 2);
+    const entry = checkJsString(T, 1);
+    const host = checkJsString(T, 2);
     const r = k.router.spawn({ entry, host, args: exportRange(T, 3), parent: k.pid, monitor, link });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
@@ -72,7 +67,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
   /** A call `process.x(dest)` that the Router answers with an error or null. */
   const onTarget = (op: (router: Router, me: string, dest: string) => ErrorValue | null): JSFunction => (T) => {
     const { proc, link } = self(T);
-    return outcome(T, proc, op(link.router, link.pid, checkString(T, 1)));
+    return outcome(T, proc, op(link.router, link.pid, checkJsString(T, 1)));
   };
 
   const api: Record<string, JSFunction> = {
@@ -80,8 +75,8 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     id: (T) => (pushString(T, vm.currentProcess(T).spec.entryId), 1),
     send: (T) => {
       const { proc, link } = self(T);
-      const dest = checkString(T, 1);
-      const topic = checkString(T, 2);
+      const dest = checkJsString(T, 1);
+      const topic = checkJsString(T, 2);
       return outcome(T, proc, link.router.send(link.pid, dest, topic, exportRange(T, 3)));
     },
     spawn: spawner(false, false),
@@ -91,7 +86,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     exec: (T) => {
       const { proc, link } = self(T);
       const r = link.router.spawn({
-        entry: checkString(T, 1), host: checkString(T, 2), args: exportRange(T, 3), parent: link.pid, monitor: false, link: false,
+        entry: checkJsString(T, 1), host: checkJsString(T, 2), args: exportRange(T, 3), parent: link.pid, monitor: false, link: false,
       });
       if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
       const task = sched.current;
@@ -108,7 +103,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     cancel: (T) => {
       const { proc, link } = self(T);
       const reason = lua.lua_isnoneornil(T, 2) ? '' : tostringAt(T, 2);
-      return outcome(T, proc, link.router.cancel(link.pid, checkString(T, 1), reason));
+      return outcome(T, proc, link.router.cancel(link.pid, checkJsString(T, 1), reason));
     },
     monitor: onTarget((r, me, dest) => r.monitor(me, dest)),
     unmonitor: onTarget((r, me, dest) => r.unmonitor(me, dest)),
@@ -144,9 +139,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const subs = subsOf(proc);
       if (subs.inbox === null) {
         const ch = (subs.inbox = channels.create(Infinity));
-        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => {
-          if (!ch.closed) ch.trySend(payloads.messageSlot(m));
-        });
+        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => ch.offer(payloads.messageSlot(m)));
       }
       pushSlot(T, subs.inbox.identity as Slot);
       return 1;
@@ -156,14 +149,14 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const subs = subsOf(proc);
       if (subs.events === null) {
         const ch = (subs.events = channels.create(Infinity));
-        link.router.mailboxOf(link.pid)?.subscribeEvents((e) => offer(ch, (L) => pushEvent(L, e)));
+        link.router.mailboxOf(link.pid)?.subscribeEvents((e) => ch.offer(built((L) => pushEvent(L, e))));
       }
       pushSlot(T, subs.events.identity as Slot);
       return 1;
     },
     listen: (T) => {
       const { proc, link } = self(T);
-      const topic = checkString(T, 1);
+      const topic = checkJsString(T, 1);
       if (topic === '' || topic.startsWith('@')) return fail(T, vm, `cannot listen to topic '${topic}'`, 'Invalid');
       let asMessages = false;
       if (lua.lua_type(T, 2) === lua.LUA_TTABLE) {
@@ -177,7 +170,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
         const mailbox = link.router.mailboxOf(link.pid);
         if (mailbox === null) return raise(T, 'no mailbox');
         const sub = mailbox.listen(topic, (m) =>
-          offer(ch, (L) => (asMessages ? payloads.pushMessage(L, m) : payloads.pushRawPayload(L, m))),
+          ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m))),
         );
         subs.listens.set(topic, (entry = { channel: ch, sub }));
       }
@@ -206,17 +199,17 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     {
       register: (T) => {
         const { proc, link } = self(T);
-        const name = checkString(T, 1);
-        const pid = lua.lua_isnoneornil(T, 2) ? link.pid : checkString(T, 2);
+        const name = checkJsString(T, 1);
+        const pid = lua.lua_isnoneornil(T, 2) ? link.pid : checkJsString(T, 2);
         return outcome(T, proc, link.router.register(name, pid, scopeArg(T, 3)));
       },
       lookup: (T) => {
-        const r = self(T).link.router.lookup(checkString(T, 1));
+        const r = self(T).link.router.lookup(checkJsString(T, 1));
         if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
         pushString(T, r.value);
         return 1;
       },
-      unregister: (T) => (lua.lua_pushboolean(T, self(T).link.router.unregister(checkString(T, 1), scopeArg(T, 2))), 1),
+      unregister: (T) => (lua.lua_pushboolean(T, self(T).link.router.unregister(checkJsString(T, 1), scopeArg(T, 2))), 1),
     },
     SCOPE,
   );

@@ -95,10 +95,6 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
     return v instanceof LocationValue ? v.loc : lauxlib.luaL_argerror(T, idx, 'Location expected');
   };
 
-  /** Offers the current time to a channel without blocking (a full buffer drops it, as Go's tickers do). */
-  const offerNow = (ch: Channel): void => {
-    if (!ch.closed) ch.trySend(objectSlot(vm.L, new TimeValue(now()), timeMeta));
-  };
 
   /**
    * A one-shot or repeating clock feeding a channel; released when its process ends. A ticker keeps its period
@@ -116,14 +112,14 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       const periodMs = ns / 1e6;
       let due = performance.now() + periodMs;
       const fire = (): void => {
-        offerNow(this.channel);
+        this.channel.offer(objectSlot(vm.L, new TimeValue(now()), timeMeta));
         if (!this.repeat) {
           this.stop();
           return;
         }
-        const now = performance.now();
-        due += Math.max(1, Math.ceil((now - due) / periodMs)) * periodMs;
-        this.timer = atLeast(due - now, fire);
+        const t = performance.now();
+        due += Math.max(1, Math.ceil((t - due) / periodMs)) * periodMs;
+        this.timer = atLeast(due - t, fire);
       };
       this.timer = atLeast(periodMs, fire);
       this.proc.own(this);

@@ -29,10 +29,6 @@ export class Fifo<T> {
     return item;
   }
 
-  peek(): T | undefined {
-    return this.count === 0 ? undefined : this.items[this.head];
-  }
-
   /** Removes the first item for which `match` holds; O(n), for the rare cancel paths. */
   remove(match: (item: T) => boolean): boolean {
     const n = this.count;
@@ -45,12 +41,6 @@ export class Fifo<T> {
       this.push(item);
     }
     return false;
-  }
-
-  clear(): void {
-    this.items = NONE;
-    this.head = 0;
-    this.count = 0;
   }
 
   private grow(): void {

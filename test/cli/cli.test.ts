@@ -45,6 +45,8 @@ describe('user errors are one line on stderr and exit code 1', () => {
     [['-x', 'cli:nope'], 'Error: entry cli:nope not found\n'],
     [['-x', 'cli:processes'], 'Error: entry cli:processes is a process.host, not a process.lua\n'],
     [['nosuch'], 'Error: command "nosuch" not found (no entry has meta.command.name: nosuch)\n'],
+    [['--host', 'cli:nohost', '-x', 'cli:outcome'], 'Error: host cli:nohost not found\n'],
+    [['--host', 'cli:outcome', '-x', 'cli:outcome'], 'Error: cli:outcome is a process.lua, not a host\n'],
   ])('wisp run %j', async (args, stderr) => {
     const r = await run(args);
     expect([r.code, r.stdout, r.stderr]).toEqual([1, '', stderr]);
