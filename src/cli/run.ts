@@ -54,6 +54,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // Parked processes hold no Node handle (a mailbox is not I/O), so without this the event loop would drain
+  // and the process exit 0 while services wait for messages or the -x process is deadlocked.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   runtime.boot();
 
   let code = 0;
@@ -71,6 +74,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   shuttingDown = true;
   terminal.close();
   await Promise.race([runtime.shutdown(), new Promise((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS).unref())]);
+  clearInterval(keepAlive);
   return code;
 }
 

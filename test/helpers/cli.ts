@@ -1,8 +1,8 @@
 /** Runs the real `wisp` command as a child process with real stdin/stdout. */
 import { spawn, spawnSync } from 'child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { dirname, join } from 'path';
 
 export const ROOT = join(__dirname, '..', '..');
 export const WISP = join(ROOT, 'bin', 'wisp.js');
@@ -50,3 +50,30 @@ export function projectCopy(from: string, edits: Record<string, (text: string) =
 }
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+/** A fresh project in a temp directory: `files` maps paths under src/ to their text; wippy.lock is written. */
+export function writeProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-'));
+  writeFileSync(join(dir, 'wippy.lock'), 'directories:\n  src: ./src\n');
+  for (const [file, text] of Object.entries(files)) {
+    const path = join(dir, 'src', file);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  return dir;
+}
+
+/** Starts `wisp args` in `cwd`, collecting its output as it comes (for tests that signal or watch it live). */
+export function startWisp(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [WISP, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += plain(d.toString())));
+  child.stderr.on('data', (d: Buffer) => (stderr += plain(d.toString())));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  return { child, exited, out: () => stdout, err: () => stderr, running: () => !done };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
