@@ -15,16 +15,28 @@ local create, resume, yield, status = co.create, co.resume, co.yield, co.status
 local select, error, type, tostring = select, error, type, tostring
 local setmetatable, raw_rawset, next = setmetatable, rawset, next
 local was_preempted, current_env = host.was_preempted, host.current_env
+local raise_if_killed, stuck, isyieldable = host.raise_if_killed, host.stuck, co.isyieldable
+local raw_pcall, raw_xpcall = pcall, xpcall
 
 -- A host request (first value REQ) or a preemption (no values, flagged by the hook) that a user coroutine
--- yielded is re-yielded to the level above; the reply resumes the inner coroutine.
+-- yielded is re-yielded to the level above; the reply resumes the inner coroutine. Where the level above
+-- cannot yield (inside a library callback), a preempted coroutine is resumed at once and the runaway guard
+-- keeps count. A failure caused by the guard's kill is raised again: no resume, pcall or xpcall catches it.
 local function pass(c, ok, ...)
-  if ok and status(c) == 'suspended' then
-    if select('#', ...) == 0 then
-      if was_preempted(c) then return pass(c, resume(c, yield(REQ))) end
-    elseif (...) == REQ then
-      return pass(c, resume(c, yield(...)))
+  if ok then
+    if status(c) == 'suspended' then
+      if select('#', ...) == 0 then
+        if was_preempted(c) then
+          if isyieldable() then return pass(c, resume(c, yield(REQ))) end
+          stuck()
+          return pass(c, resume(c))
+        end
+      elseif (...) == REQ then
+        return pass(c, resume(c, yield(...)))
+      end
     end
+  else
+    raise_if_killed()
   end
   return ok, ...
 end
@@ -47,16 +59,25 @@ local function co_wrap(f)
   return function(...) return wrap_result(co_resume(c, ...)) end
 end
 
--- Read-only views: writes raise, rawset refuses them, pairs iterates the real table, the metatable is hidden.
+local function checked(ok, ...)
+  if not ok then raise_if_killed() end
+  return ok, ...
+end
+local function safe_pcall(f, ...) return checked(raw_pcall(f, ...)) end
+local function safe_xpcall(f, handler, ...) return checked(raw_xpcall(f, handler, ...)) end
+
+-- Read-only views: writes raise, rawset refuses them, the metatable is hidden, and pairs walks the real table
+-- through a closure, so neither the table nor anything writable is ever handed out.
 local protected = {}
 local function readonly(t, name)
   local p = {}
+  local function iterate(_, k) return next(t, k) end
   setmetatable(p, {
     __index = t,
     __newindex = function(_, k)
       error("cannot modify read-only table '" .. name .. "' (field '" .. tostring(k) .. "')", 2)
     end,
-    __pairs = function() return next, t, nil end,
+    __pairs = function() return iterate, p, nil end,
     __metatable = false,
   })
   protected[p] = true
@@ -86,6 +107,8 @@ for _, k in next, {'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'raweq
   B[k] = G[k]
 end
 B.rawset = safe_rawset
+B.pcall = safe_pcall
+B.xpcall = safe_xpcall
 B.load = safe_load
 B.unpack = table.unpack
 B.collectgarbage = host.collectgarbage

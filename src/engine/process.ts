@@ -123,7 +123,10 @@ export class LuaProcess implements TaskOwner {
   taskFailed(task: Task): void {
     const T = task.thread;
     const L = this.vm.L;
-    const error = errorOf(T, -1) ?? new ErrorValue(lua.lua_isnil(T, -1) ? 'nil' : tostringAt(T, -1));
+    const error =
+      task.killed !== null
+        ? new ErrorValue(task.killed, 'Internal')
+        : (errorOf(T, -1) ?? new ErrorValue(lua.lua_isnil(T, -1) ? 'nil' : tostringAt(T, -1)));
     lauxlib.luaL_traceback(L, T, encode(error.message), 0);
     const stack = toJsString(L, -1);
     lua.lua_settop(L, 0);

@@ -32,6 +32,8 @@ export class Task {
   resumeValues: ResumeValues | null = null;
   /** Whatever the waker wants the resume-values function to see. */
   payload: unknown = null;
+  /** Why the runaway guard killed it; once set, every hook raises this until the task has unwound. */
+  killed: string | null = null;
 
   constructor(
     readonly thread: LuaState,
@@ -49,6 +51,8 @@ export class Scheduler {
   current: Task | null = null;
   /** When the current task was resumed (performance.now()), for time-sliced preemption. */
   resumedAt = 0;
+  /** Counts resumes, so per-resume state elsewhere (the runaway guard) can tell one resume from the next. */
+  resumes = 0;
   private readonly queue = new Fifo<Task>();
   private scheduled = false;
   private readonly drainBound = (): void => this.drain();
@@ -150,6 +154,7 @@ export class Scheduler {
     }
     task.state = 'running';
     this.current = task;
+    this.resumes++;
     const status = lua.lua_resume(T, this.L, nargs);
     this.current = null;
     if (status === lua.LUA_YIELD) {

@@ -5,6 +5,7 @@
 import { lua, lauxlib, lualib, encode, joinArgs, pushNumber, pushString, toJsString, raise, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
 import { Scheduler } from './scheduler';
+import { RunawayGuard } from './runaway';
 import { PRELUDE } from './prelude';
 import { LuaProcess } from './process';
 import type { ValueContext } from './values';
@@ -17,6 +18,8 @@ export interface VmOptions {
   sliceMs?: number;
   /** Instructions between two checks of the time slice. */
   checkEvery?: number;
+  /** CPU a thread may use where it cannot be preempted before its process is killed (runaway.ts). */
+  hardSliceMs?: number;
   /** How long one scheduler batch may run before the event loop gets its turn. */
   batchMs?: number;
   /** Source transformation applied to every chunk before compiling; default: Luau type-annotation erasure. */
@@ -89,6 +92,7 @@ export class LuaVM implements ValueContext {
   readonly bootFn: Slot;
   private readonly eraseTypes: (source: string) => string;
   private readonly sliceMs: number;
+  private readonly guard: RunawayGuard;
   private printSink: PrintSink;
 
   constructor(options: VmOptions = {}) {
@@ -124,7 +128,12 @@ export class LuaVM implements ValueContext {
     // Installed last, on the main thread, so every thread created from now on inherits it. The slice is timed,
     // not counted: the same instruction count takes 30x longer before V8 has optimised Fengari's interpreter.
     this.sliceMs = options.sliceMs ?? 2;
-    lua.lua_sethook(L, (T) => this.preempt(T), lua.LUA_MASKCOUNT, options.checkEvery ?? 1000);
+    const hook = (T: LuaState): void => this.preempt(T);
+    this.guard = new RunawayGuard(this.sched, options.hardSliceMs ?? 1000, hook);
+    L.l_G.wisp_match_hook = (T) => {
+      if (performance.now() - this.sched.resumedAt >= this.sliceMs) this.guard.stuck(T);
+    };
+    lua.lua_sethook(L, hook, lua.LUA_MASKCOUNT, options.checkEvery ?? 1000);
   }
 
   /** Sends global `print` somewhere else (the logger module does, unless the VM options chose a sink). */
@@ -241,10 +250,19 @@ export class LuaVM implements ValueContext {
     }
   }
 
+  /**
+   * The count hook. A thread past its slice yields when it and the task's main thread can (a user coroutine's
+   * yield travels up through the prelude's resume); where it cannot, the runaway guard decides.
+   */
   private preempt(T: LuaState): void {
     const task = this.sched.current;
-    if (task === null || task.state !== 'running' || !lua.lua_isyieldable(T)) return;
+    if (task === null || task.state !== 'running') return;
+    if (task.killed !== null) this.guard.raiseIfKilled(T);
     if (performance.now() - this.sched.resumedAt < this.sliceMs) return;
+    if (!lua.lua_isyieldable(T) || (T !== task.thread && !lua.lua_isyieldable(task.thread))) {
+      this.guard.stuck(T);
+      return;
+    }
     if (T !== task.thread) this.preempted.add(T);
     lua.lua_yield(T, 0);
   }
@@ -271,6 +289,14 @@ export class LuaVM implements ValueContext {
       was_preempted: (T) => {
         lua.lua_pushboolean(T, this.preempted.delete(lua.lua_tothread(T, 1) as LuaState));
         return 1;
+      },
+      raise_if_killed: (T) => {
+        this.guard.raiseIfKilled(T);
+        return 0;
+      },
+      stuck: (T) => {
+        this.guard.stuck(T);
+        return 0;
       },
       current_env: (T) => {
         pushSlot(T, this.currentProcess(T).env);

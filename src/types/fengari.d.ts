@@ -22,7 +22,14 @@ declare module 'fengari' {
     /** The running call; `funcOff` is the stack index of the called function (its arguments follow). */
     ci: { funcOff: number };
     status: number;
-    l_G: { mainthread: LuaState; l_registry: TValue };
+    /** 0 while a hook runs (hooks cannot nest); internal. */
+    allowhook: number;
+    l_G: {
+      mainthread: LuaState;
+      l_registry: TValue;
+      /** wisp's patch calls it every 16384 pattern-match steps (scripts/fengari-patches/03-match-steps.js). */
+      wisp_match_hook?: (L: LuaState) => void;
+    };
   }
 
   /** A full userdata object (internal). `data` is the payload wisp attaches. */
