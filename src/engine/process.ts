@@ -3,7 +3,7 @@
  * table in a VM. It ends when main returns or any task fails; then every task dies and every resource it owns
  * (timers, tickers, subscriptions) is released.
  */
-import { lua, lauxlib, encode, toJsString, tostringAt, type LuaState } from './lua';
+import { lua, lauxlib, encode, toJsString, type LuaState } from './lua';
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue } from './values';
@@ -123,14 +123,16 @@ export class LuaProcess implements TaskOwner {
   taskFailed(task: Task): void {
     const T = task.thread;
     const L = this.vm.L;
+    const raisedString = task.killed === null && lua.lua_type(T, -1) === lua.LUA_TSTRING;
     const error =
       task.killed !== null
         ? new ErrorValue(task.killed, 'Internal')
-        : (errorOf(T, -1) ?? new ErrorValue(lua.lua_isnil(T, -1) ? 'nil' : tostringAt(T, -1)));
+        : (errorOf(T, -1) ?? new ErrorValue(this.vm.describeError(task)));
     lauxlib.luaL_traceback(L, T, encode(error.message), 0);
     const stack = toJsString(L, -1);
     lua.lua_settop(L, 0);
-    this.finish({ value: null, error: new ErrorValue(error.message, error.kind, error.retryable, error.details, stack) });
+    const message = raisedString ? located(error.message, stack) : error.message;
+    this.finish({ value: null, error: new ErrorValue(message, error.kind, error.retryable, error.details, stack) });
   }
 
   taskCrashed(_task: Task, error: unknown): void {
@@ -148,6 +150,20 @@ export class LuaProcess implements TaskOwner {
     this.resources.clear();
     this.onExit(result);
   }
+}
+
+/**
+ * A message raised by a library function without a position (Fengari's own "attempt to index a nil value"
+ * from an iterator) gets the position of the Lua code that called it, as a Lua-raised error would have.
+ * `error(msg, 0)` keeps its message: leaving the position out was the caller's choice.
+ */
+function located(message: string, stack: string): string {
+  if (/^[^\s:]+(:[^\s:]+)*:\d+: /.test(message)) return message;
+  const frames = stack.split('\n').slice(1).map((line) => line.trim());
+  const first = frames.findIndex((f) => f !== 'stack traceback:');
+  if (first < 0 || !frames[first].startsWith('[JS]:') || frames[first] === "[JS]: in function 'error'") return message;
+  const caller = frames.slice(first).find((f) => !f.startsWith('[JS]:') && /^\S+:\d+:/.test(f));
+  return caller === undefined ? message : `${caller.slice(0, caller.indexOf(': '))}: ${message}`;
 }
 
 /** The error a value stands for (a string message or an error object), or null when it is no error. */

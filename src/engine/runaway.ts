@@ -54,7 +54,8 @@ export class RunawayGuard {
 
   private kill(T: LuaState, task: Task, message: string): never {
     task.killed = message;
-    lua.lua_sethook(T, this.hook, lua.LUA_MASKCOUNT, 1);
+    // Every instruction from now on raises again; not on the main thread, whose hook every new thread inherits.
+    if (T !== T.l_G.mainthread) lua.lua_sethook(T, this.hook, lua.LUA_MASKCOUNT, 1);
     // Raising from inside the hook skips Fengari's reset of allowhook; an xpcall handler called for this very
     // error would then run with hooks off, out of the guard's reach.
     T.allowhook = 1;

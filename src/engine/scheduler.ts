@@ -108,6 +108,26 @@ export class Scheduler {
     return lua.lua_yield(T, 1);
   }
 
+  /**
+   * Runs `fn` (which calls into Lua on the main thread) as if `task` were running, so the hook and the runaway
+   * guard watch over it; for user code the runtime runs on a task's behalf after it ended (its error's
+   * __tostring).
+   */
+  runAs<T>(task: Task, fn: () => T): T {
+    const saved = { current: this.current, resumedAt: this.resumedAt, state: task.state };
+    this.current = task;
+    this.resumedAt = performance.now();
+    this.resumes++;
+    task.state = 'running';
+    try {
+      return fn();
+    } finally {
+      this.current = saved.current;
+      this.resumedAt = saved.resumedAt;
+      task.state = saved.state;
+    }
+  }
+
   /** Drops a task: it will never run again (its process ended). */
   cancel(task: Task): void {
     task.state = 'done';

@@ -4,7 +4,7 @@
  */
 import { lua, lauxlib, lualib, encode, joinArgs, pushNumber, pushString, toJsString, raise, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
-import { Scheduler } from './scheduler';
+import { Scheduler, type Task } from './scheduler';
 import { RunawayGuard } from './runaway';
 import { PRELUDE } from './prelude';
 import { LuaProcess } from './process';
@@ -90,6 +90,7 @@ export class LuaVM implements ValueContext {
   private readonly envMeta: Slot;
   private readonly readonlyFn: Slot;
   readonly bootFn: Slot;
+  private readonly tostringFn: Slot;
   private readonly eraseTypes: (source: string) => string;
   private readonly sliceMs: number;
   private readonly guard: RunawayGuard;
@@ -122,6 +123,8 @@ export class LuaVM implements ValueContext {
     this.envMeta = exports.env_meta;
     this.readonlyFn = exports.readonly;
     this.bootFn = exports.boot;
+    lua.lua_getglobal(L, 'tostring');
+    this.tostringFn = popSlot(L);
     lua.lua_newtable(L);
     this.errorMeta = tableAtTop(L);
     lua.lua_settop(L, 0);
@@ -134,6 +137,26 @@ export class LuaVM implements ValueContext {
       if (performance.now() - this.sched.resumedAt >= this.sliceMs) this.guard.stuck(T);
     };
     lua.lua_sethook(L, hook, lua.LUA_MASKCOUNT, options.checkEvery ?? 1000);
+  }
+
+  /**
+   * The message of the error value on top of a failed task's stack that is neither a string nor an error
+   * object (it is popped): `tostring` of it, run on the task's behalf so a __tostring is watched by the
+   * runaway guard, or "(error object is a T value)" when that fails.
+   */
+  describeError(task: Task): string {
+    const T = task.thread;
+    const L = this.L;
+    const type = lua.lua_type(T, -1);
+    if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return 'nil';
+    const top = lua.lua_gettop(L);
+    lua.lua_checkstack(L, 3);
+    pushSlot(L, this.tostringFn);
+    lua.lua_xmove(T, L, 1);
+    const ok = this.sched.runAs(task, () => lua.lua_pcall(L, 1, 1, 0) === lua.LUA_OK) && lua.lua_type(L, -1) === lua.LUA_TSTRING;
+    const message = ok ? toJsString(L, -1) : `(error object is a ${typeName(type)} value)`;
+    lua.lua_settop(L, top);
+    return message;
   }
 
   /** Sends global `print` somewhere else (the logger module does, unless the VM options chose a sink). */
@@ -354,6 +377,12 @@ function pushConstant(L: LuaState, value: Constant): void {
   else if (typeof value === 'boolean') lua.lua_pushboolean(L, value);
   else if (value instanceof LuaFloat) lua.lua_pushnumber(L, value.value);
   else pushNumber(L, value);
+}
+
+const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
+
+function typeName(type: number): string {
+  return TYPE_NAMES[type] ?? 'unknown';
 }
 
 function pushPair(T: LuaState, kind: string, value: Slot): number {

@@ -68,7 +68,7 @@ describe('robustness', () => {
     const r = await spawn(vm, 'return { main = function() local ok, e = pcall(require("boom").explode) return {ok, e} end }', 'app:x', [], ['boom']).exit;
     expect(toPlain(r.value)).toEqual([false, 'kaboom from JS']);
     const uncaught = await spawn(vm, 'return { main = function() require("boom").explode() end }', 'app:y', [], ['boom']).exit;
-    expect(uncaught.error?.message).toBe('kaboom from JS');
+    expect(uncaught.error?.message).toBe('app:y:1: kaboom from JS');
   });
 
   test('a JS exception in the runtime while resuming a process fails that process only', async () => {
