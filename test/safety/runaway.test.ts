@@ -5,6 +5,7 @@
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
 import { toPlain } from '../../src/kernel/value';
+import { sleep, startWisp, wisp, writeProject } from '../helpers/cli';
 
 const HARD_MS = 150;
 
@@ -86,5 +87,49 @@ describe('runaway code is killed where it cannot be preempted', () => {
     end }`).exit;
     expect(r.error).toBeNull();
     expect(r.value).toBe(400000);
+  });
+});
+
+describe('runaway code through the CLI (default 1 s hard slice)', () => {
+  const INDEX = `version: "1.0"
+namespace: run
+entries:
+  - name: terminal
+    kind: terminal.host
+  - name: processes
+    kind: process.host
+    lifecycle:
+      auto_start: true
+  - name: spinner
+    kind: process.lua
+    source: file://spinner.lua
+    method: main
+  - name: spinner-service
+    kind: process.service
+    process: spinner
+    host: processes
+    lifecycle:
+      auto_start: true
+`;
+  const SPINNER = 'return { main = function() string.gsub("x", ".", function() while true do end end) end }';
+
+  test('-x: the offender exits 1 with the runaway message; no JS stack trace', async () => {
+    const dir = writeProject({ '_index.yaml': INDEX, 'spinner.lua': SPINNER });
+    const r = await wisp(['run', '-x', 'run:spinner'], { cwd: dir, timeoutMs: 30000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^runaway code: ran \d+ ms without yielding .*the limit is 1000 ms\n/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('SIGINT ends the runtime promptly while a service keeps running away', async () => {
+    const dir = writeProject({ '_index.yaml': INDEX, 'spinner.lua': SPINNER });
+    const run = startWisp(['run', '-c'], dir);
+    while (!run.out().includes('service running') && run.running()) await sleep(20);
+    await sleep(300);
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    await run.exited;
+    // At most one hard slice for the offender to be killed, then a normal shutdown.
+    expect(Date.now() - t0).toBeLessThan(8000);
   });
 });
