@@ -77,3 +77,17 @@ export function startWisp(args: string[], cwd: string) {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** An `_index.yaml` with a terminal host `terminal` and an auto-started process host `processes`, then `entries`. */
+export function indexWithHosts(namespace: string, entries: string): string {
+  return `version: "1.0"
+namespace: ${namespace}
+entries:
+  - name: terminal
+    kind: terminal.host
+  - name: processes
+    kind: process.host
+    lifecycle:
+      auto_start: true
+${entries}`;
+}

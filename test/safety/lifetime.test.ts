@@ -1,16 +1,7 @@
 /** The runtime lives until it is told to stop, even when every process is parked with no timer or I/O. */
-import { sleep, startWisp, writeProject } from '../helpers/cli';
+import { indexWithHosts, sleep, startWisp, writeProject } from '../helpers/cli';
 
-const INDEX = `version: "1.0"
-namespace: live
-entries:
-  - name: terminal
-    kind: terminal.host
-  - name: processes
-    kind: process.host
-    lifecycle:
-      auto_start: true
-  - name: parked
+const INDEX = indexWithHosts('live', `  - name: parked
     kind: process.lua
     source: file://parked.lua
     method: main
@@ -25,7 +16,7 @@ entries:
     source: file://deadlock.lua
     method: main
     modules: [channel]
-`;
+`);
 // Parked in a select over inbox and events: no timer, no stdin read; it stops on CANCEL.
 const PARKED = `return { main = function()
   local inbox, events = process.inbox(), process.events()

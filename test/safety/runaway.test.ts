@@ -5,7 +5,7 @@
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
 import { toPlain } from '../../src/kernel/value';
-import { sleep, startWisp, wisp, writeProject } from '../helpers/cli';
+import { indexWithHosts, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
 
 const HARD_MS = 150;
 
@@ -91,16 +91,7 @@ describe('runaway code is killed where it cannot be preempted', () => {
 });
 
 describe('runaway code through the CLI (default 1 s hard slice)', () => {
-  const INDEX = `version: "1.0"
-namespace: run
-entries:
-  - name: terminal
-    kind: terminal.host
-  - name: processes
-    kind: process.host
-    lifecycle:
-      auto_start: true
-  - name: spinner
+  const INDEX = indexWithHosts('run', `  - name: spinner
     kind: process.lua
     source: file://spinner.lua
     method: main
@@ -110,7 +101,7 @@ entries:
     host: processes
     lifecycle:
       auto_start: true
-`;
+`);
   const SPINNER = 'return { main = function() string.gsub("x", ".", function() while true do end end) end }';
 
   test('-x: the offender exits 1 with the runaway message; no JS stack trace', async () => {
