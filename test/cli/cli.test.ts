@@ -106,6 +106,11 @@ describe('wisp init and --version', () => {
     expect(lock).toContain('name: acme/http');
   });
 
+  test('init into a missing directory: one line naming the file, exit 1, no JS stack trace', async () => {
+    const r = await wisp(['init', '-l', '/nonexistent-wisp-dir/sub/wippy.lock']);
+    expect([r.code, r.stderr]).toEqual([1, 'Error: cannot open /nonexistent-wisp-dir/sub/wippy.lock: no such file or directory\n']);
+  });
+
   test('--version', async () => {
     const r = await wisp(['--version']);
     expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
