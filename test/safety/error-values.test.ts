@@ -34,3 +34,7 @@ describe('failure messages', () => {
     expect(msg).toMatch(/^table: 0x[0-9a-f]+$/);
   });
 });
+
+test('string.char out of range is a Lua argument error, not JS text', async () => {
+  expect(await failure('string.char(65, -1)')).toBe("app:x:1: bad argument #2 to 'char' (value out of range)");
+});
