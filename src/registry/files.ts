@@ -1,5 +1,6 @@
 import { Site, describe, isMapping } from './errors';
 import { ioReason, type ProjectFiles } from './project-files';
+import { nameProblem, namespaceProblem } from './names';
 import { Meta } from './types';
 import { parseYaml, YamlError } from './yaml';
 
@@ -38,9 +39,8 @@ export function readDefinitionFile(site: Site, files: ProjectFiles): RawEntry[] 
   if (typeof namespace !== 'string' || namespace === '') {
     throw site.error(`field "namespace" must be a non-empty string, got ${describe(namespace)}`);
   }
-  if (namespace.includes(':') || /\s/.test(namespace)) {
-    throw site.error(`invalid namespace ${JSON.stringify(namespace)}: it must not contain ":" or spaces`);
-  }
+  const nsProblem = namespaceProblem(namespace);
+  if (nsProblem !== null) throw site.error(`invalid namespace ${JSON.stringify(namespace)}: ${nsProblem}`);
 
   if (doc.entries === undefined || doc.entries === null) {
     if (doc.name === undefined && doc.kind === undefined) return [];
@@ -62,10 +62,10 @@ export function readDefinitionFile(site: Site, files: ProjectFiles): RawEntry[] 
 function rawEntry(site: Site, namespace: string, fileMeta: Meta, e: Record<string, unknown>, at: string): RawEntry {
   const { name, kind, meta, ...rest } = e;
   if (name === undefined || name === null || name === '') throw site.error(`${at}: missing required field "name"`);
-  if (typeof name !== 'string' || /\s/.test(name)) {
-    throw site.error(`${at}: field "name" must be a string without spaces, got ${describe(name)}`);
-  }
+  if (typeof name !== 'string') throw site.error(`${at}: field "name" must be a string, got ${describe(name)}`);
   const es = site.forEntry(`${namespace}:${name}`);
+  const problem = nameProblem(name);
+  if (problem !== null) throw es.error(`invalid name ${JSON.stringify(name)}: ${problem}`);
   if (kind === undefined || kind === null || kind === '') throw es.error('missing required field "kind"');
   if (typeof kind !== 'string') throw es.error(`field "kind" must be a string, got ${describe(kind)}`);
   const entryMeta = meta ?? {};

@@ -152,7 +152,9 @@ describe('loader details', () => {
       new RegistryError('src/a.yaml: field "entries" must be a list, got mapping'),
     );
     const dir2 = tempProject({ 'wippy.lock': LOCK, 'src/a.json': '{"namespace": "a:b", "entries": []}' });
-    expect(() => loadProject(dir2)).toThrow('src/a.json: invalid namespace "a:b": it must not contain ":" or spaces');
+    expect(() => loadProject(dir2)).toThrow(
+      'src/a.json: invalid namespace "a:b": it must not contain ":", which separates the namespace from the name in an id',
+    );
   });
 
   it('reports JSON syntax errors with a line number', () => {
