@@ -22,8 +22,9 @@ export const MAX_EXPANDED_DEPTH = 1_000;
 
 // The YAML 1.2 core schema plus merge keys (`<<: *base`), which yaml.v3 supports. The
 // default schema would also turn `2024-01-01` into a Date, which Wippy keeps as a string.
-const mergeType = (yaml as unknown as { types?: { merge?: yaml.Type } }).types?.merge;
-const SCHEMA = mergeType ? yaml.CORE_SCHEMA.extend([mergeType]) : yaml.CORE_SCHEMA;
+// The merge type must be implicit (resolved from the plain `<<`); extend([type]) adds it as explicit.
+const mergeType = (yaml as unknown as { types: { merge: yaml.Type } }).types.merge;
+const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [mergeType] });
 
 /** A problem with the document, with the 1-based line when the parser knows it. */
 export class YamlError extends Error {
