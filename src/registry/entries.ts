@@ -11,8 +11,8 @@ export const HOST_DEFAULTS = Object.freeze({ queueSize: 1024, localQueueSize: 25
 
 /**
  * Validates one raw entry of a known kind into its typed form; `file://` values are read
- * through `files`, `file:///p` from `srcDir`. References to other entries are only normalised here; whether they
- * exist is checked once every file is loaded (see references.ts).
+ * through `files` (`file:///p` from `srcDir`). References to other entries are only
+ * normalised here; whether they exist is checked once every file is loaded (see references.ts).
  */
 export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, files: ProjectFiles, srcDir: string): Entry {
   const { data, sources } = interpolateFiles(site, raw.data, files, srcDir);

@@ -12,6 +12,7 @@
  * - `file://rel` is relative to the definition file and may reach anywhere in the project (Wippy:
  *   only the source directory); `file:///p` is `p` in the source directory, as in Wippy.
  * - YAML aliases may expand a document by at most 100 000 nodes and to 1000 levels (yaml.ts).
+ * - Namespaces and names cannot hold `:`, `/`, blanks; namespaces no empty dot parts (names.ts).
  * - `lifecycle.requires` may only name hosts and services, and `imports` only
  *   `library.lua` entries; anything else is a load error.
  * - Unknown `lifecycle`/`restart` keys are warnings (a typo would silently keep a service
