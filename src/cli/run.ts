@@ -8,6 +8,7 @@ import { checkSyntax } from '../engine/vm';
 import { displayPath, loadProject, type Registry } from '../registry';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
+import { after } from '../util/timer';
 
 export interface RunFlags extends LogFlags {
   exec?: string;
@@ -23,7 +24,8 @@ interface Target {
   readonly args: string[];
 }
 
-const SHUTDOWN_TIMEOUT_MS = 30_000;
+/** How much longer than its own stop timeouts a graceful shutdown may take before the CLI exits anyway. */
+const SHUTDOWN_MARGIN_MS = 30_000;
 
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
   const registry = loadProject(cwd);
@@ -73,7 +75,8 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   }
   shuttingDown = true;
   terminal.close();
-  await Promise.race([runtime.shutdown(), new Promise((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS).unref())]);
+  const giveUpMs = runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
+  await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
   clearInterval(keepAlive);
   return code;
 }

@@ -55,6 +55,23 @@ export function encode(s: string): LuaString {
   return s.length < 48 ? to_luastring(s) : encoder.encode(s);
 }
 
+/** A chunk's source: its bytes exactly as Lua compiles them, or JS text, compiled as its UTF-8. */
+export type LuaSource = Uint8Array | string;
+
+/**
+ * The source as a JS string of one character per byte (latin1). Text tools (the type eraser) work on JS
+ * strings; on this one they keep every byte, raw `\xff` in a string literal included, and `fromByteString`
+ * gives the same bytes back.
+ */
+export function byteString(source: LuaSource): string {
+  const bytes = typeof source === 'string' ? Buffer.from(source, 'utf8') : source;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+export function fromByteString(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1');
+}
+
 export function pushString(L: LuaState, s: string): void {
   lua.lua_pushstring(L, encode(s));
 }

@@ -2,7 +2,8 @@
  * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
  * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
  */
-import { lua, lauxlib, lualib, encode, joinArgs, pushNumber, pushString, toJsString, raise, type LuaState } from './lua';
+import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushNumber, pushString, toJsString, raise,
+  type LuaSource, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
 import { Scheduler, type Task } from './scheduler';
 import { RunawayGuard } from './runaway';
@@ -55,18 +56,20 @@ let syntaxState: LuaState | null = null;
  * Compiles `source` in a bare state and throws a LuaSyntaxError if it is not valid (after type erasure).
  * Lets the runtime reject a broken entry at boot, before any host has a VM.
  */
-export function checkSyntax(source: string, chunkName: string, file?: string, erase: (s: string) => string = eraseTypes): void {
+export function checkSyntax(source: LuaSource, chunkName: string, file?: string, erase: (s: string) => string = eraseTypes): void {
   const L = (syntaxState ??= lauxlib.luaL_newstate());
-  loadChunk(L, erase(source), chunkName, file);
+  loadChunk(L, erase(byteString(source)), chunkName, file);
   lua.lua_settop(L, 0);
 }
 
 /**
  * Loads a chunk whose first statement binds `_ENV` to its first argument (on the user's first line, so every
- * line number stays right) and leaves the function on the stack; throws a LuaSyntaxError otherwise.
+ * line number stays right) and leaves the function on the stack; throws a LuaSyntaxError otherwise. `source` is
+ * a byte string (see byteString), so the chunk gets the source's bytes exactly.
  */
 function loadChunk(L: LuaState, source: string, chunkName: string, file: string | undefined): void {
-  const status = lauxlib.luaL_loadbufferx(L, encode(`local _ENV = ...; ${source}`), null, encode(`=${chunkName}`), encode('t'));
+  const bytes = fromByteString(`local _ENV = ...; ${source}`);
+  const status = lauxlib.luaL_loadbufferx(L, bytes, null, encode(`=${chunkName}`), encode('t'));
   if (status === lua.LUA_OK) return;
   const message = toJsString(L, -1);
   lua.lua_settop(L, -2);
@@ -171,11 +174,13 @@ export class LuaVM implements ValueContext {
     return task.owner;
   }
 
-  compile(source: string, chunkName: string, file?: string): CompiledChunk {
-    const key = `${chunkName}\0${source}`;
+  /** Compiles a chunk once per distinct (name, source bytes); a string source is compiled as its UTF-8. */
+  compile(source: LuaSource, chunkName: string, file?: string): CompiledChunk {
+    const bytes = byteString(source);
+    const key = `${chunkName}\0${bytes}`;
     const cached = this.chunks.get(key);
     if (cached !== undefined) return cached;
-    loadChunk(this.L, this.eraseTypes(source), chunkName, file);
+    loadChunk(this.L, this.eraseTypes(bytes), chunkName, file);
     const chunk = { name: chunkName, fn: popSlot(this.L) };
     this.chunks.set(key, chunk);
     return chunk;
@@ -327,10 +332,11 @@ export class LuaVM implements ValueContext {
       },
       spawn: (T) => this.currentProcess(T).spawnCoroutine(T),
       erase_types: (T) => {
-        const source = toJsString(T, 1);
+        // As bytes, so a chunk given to load() keeps raw bytes in its string literals.
+        const source = byteString(lua.lua_tolstring(T, 1) ?? new Uint8Array(0));
         const erased = this.eraseTypes(source);
         if (erased === source) lua.lua_settop(T, 1);
-        else lua.lua_pushstring(T, encode(erased));
+        else lua.lua_pushstring(T, fromByteString(erased));
         return 1;
       },
       collectgarbage: (T) => {

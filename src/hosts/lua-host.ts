@@ -82,7 +82,7 @@ export class LuaHost implements Host {
   /** Hook for subclasses: runs after a process has ended and its exit was reported. */
   protected ended(_proc: LuaProcess): void {}
 
-  private compile(source: string, id: string, file: string): CompiledChunk {
+  private compile(source: Uint8Array, id: string, file: string): CompiledChunk {
     return this.vm.compile(source, id, displayPath(this.registry.root, file));
   }
 }

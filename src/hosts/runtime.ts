@@ -86,6 +86,15 @@ export class Runtime {
     return new Promise((resolve) => this.node.onExit(r.value, resolve));
   }
 
+  /** The longest shutdown() can take: each stop level waits for its slowest stop_timeout, then the hosts' grace. */
+  maxShutdownMs(): number {
+    let total = HOST_GRACE_MS;
+    for (const level of this.levels) {
+      total += Math.max(0, ...level.map((id) => this.services.get(id)?.entry.lifecycle.stopTimeoutMs ?? 0));
+    }
+    return total;
+  }
+
   /**
    * Stops services in reverse dependency order (each: CANCEL, then terminate after its stop_timeout), then
    * gives the hosts' remaining processes a CANCEL "scheduler shutdown" and a short grace before terminating.

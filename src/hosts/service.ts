@@ -9,6 +9,7 @@ import { ErrorValue, fromPlain, Table, type Value } from '../kernel/value';
 import type { Node, ProcessRecord } from '../kernel/node';
 import type { ProcessServiceEntry } from '../registry';
 import type { LogSink } from '../modules/logger';
+import { after, type Timer } from '../util/timer';
 
 export type ServiceState = 'Unknown' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed' | 'Exited';
 
@@ -25,7 +26,7 @@ export class ServiceSupervisor {
   private control: ProcessRecord | null = null;
   private child: string | null = null;
   private startedAt = 0;
-  private retry: NodeJS.Timeout | null = null;
+  private retry: Timer | null = null;
   private stopped: (() => void) | null = null;
 
   constructor(
@@ -72,7 +73,7 @@ export class ServiceSupervisor {
 
   /** Stops the service: CANCEL, then terminate after stop_timeout. `waiting` is told when it has to wait. */
   stop(waiting: (service: ServiceSupervisor, timeoutMs: number) => void = () => undefined): Promise<void> {
-    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry?.cancel();
     this.retry = null;
     const child = this.child;
     if (child === null || this.control === null || this.node.process(child) === undefined) {
@@ -83,14 +84,14 @@ export class ServiceSupervisor {
     const done = new Promise<void>((resolve) => (this.stopped = resolve));
     this.node.cancel(this.control.id, child, 'service stopping');
     const timeoutMs = this.entry.lifecycle.stopTimeoutMs;
-    const notice = setTimeout(() => waiting(this, timeoutMs), Math.min(500, timeoutMs));
-    const force = setTimeout(() => {
+    const notice = after(Math.min(500, timeoutMs), () => waiting(this, timeoutMs));
+    const force = after(timeoutMs, () => {
       this.set('Failed', { error: `stop timeout after ${timeoutMs / 1000}s` });
       this.node.terminate(this.control?.id ?? '', child);
-    }, timeoutMs);
+    });
     return done.finally(() => {
-      clearTimeout(notice);
-      clearTimeout(force);
+      notice.cancel();
+      force.cancel();
     });
   }
 
@@ -121,10 +122,10 @@ export class ServiceSupervisor {
     }
     const delay = backoffDelay(policy, this.failures);
     this.set('Failed', { error: error.message, attempts: this.failures, next_delay_ms: Math.round(delay) });
-    this.retry = setTimeout(() => {
+    this.retry = after(delay, () => {
       this.retry = null;
       this.start();
-    }, delay);
+    });
   }
 
   private set(state: ServiceState, fields: Record<string, unknown> = {}): void {

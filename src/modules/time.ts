@@ -12,6 +12,7 @@ import type { Channel } from '../engine/channel';
 import type { LuaVM } from '../engine/vm';
 import type { LuaProcess, Resource } from '../engine/process';
 import type { JSFunction } from 'fengari';
+import { after, type Timer } from '../util/timer';
 import { formatDuration, durationFrom, durationHours, durationMinutes, durationSeconds, HOUR, MINUTE, SECOND,
   MILLISECOND, MICROSECOND, NANOSECOND } from '../lib/duration';
 import { addDuration, civil, dateOf, fixedZone, formatTime, fromUnix, inLocation, LAYOUTS, Local, loadLocation,
@@ -50,27 +51,6 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/**
- * Runs `fn` once at least `ms` have passed on the monotonic clock. Node may fire a timer up to a loop
- * iteration early (timers start from the loop's cached time); Go never wakes a sleeper early, so re-arm.
- */
-function atLeast(ms: number, fn: () => void): { cancel(): void } {
-  const due = performance.now() + ms;
-  let handle: NodeJS.Timeout | NodeJS.Immediate;
-  const check = (): void => {
-    const left = due - performance.now();
-    if (left <= 0) fn();
-    else handle = setTimeout(check, Math.ceil(left));
-  };
-  handle = ms < 1 ? setImmediate(check) : setTimeout(check, Math.ceil(ms));
-  return {
-    cancel: () => {
-      clearTimeout(handle as NodeJS.Timeout);
-      clearImmediate(handle as NodeJS.Immediate);
-    },
-  };
-}
-
 export function installTime(vm: LuaVM, channels: ChannelApi): void {
   const sched = vm.sched;
   let timeMeta: LuaTable;
@@ -103,7 +83,7 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
    */
   class Clock implements Resource {
     readonly channel: Channel = channels.create(1);
-    private timer: { cancel(): void } | null = null;
+    private timer: Timer | null = null;
     constructor(
       private readonly proc: LuaProcess,
       private readonly repeat: boolean,
@@ -119,9 +99,9 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
         }
         const t = performance.now();
         due += Math.max(1, Math.ceil((t - due) / periodMs)) * periodMs;
-        this.timer = atLeast(due - t, fire);
+        this.timer = after(due - t, fire);
       };
-      this.timer = atLeast(periodMs, fire);
+      this.timer = after(periodMs, fire);
       this.proc.own(this);
     }
     stop(): boolean {
@@ -300,7 +280,7 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       if (ns <= 0) return sched.reschedule(T);
       const task = sched.current ?? raise(T, 'time.sleep outside a process');
       const proc = vm.currentProcess(T);
-      const wait = atLeast(ns / 1e6, () => {
+      const wait = after(ns / 1e6, () => {
         proc.disown(timer);
         sched.wake(task);
       });

@@ -1,7 +1,8 @@
 import { Site } from './errors';
 import { Fields } from './fields';
 import { RawEntry } from './files';
-import { interpolateFiles } from './interpolate';
+import { interpolateFiles, type FileSource } from './interpolate';
+import type { ProjectFiles } from './project-files';
 import { parseLifecycle } from './lifecycle';
 import { BaseEntry, Entry, EntryKind, LuaCode, qualify } from './types';
 
@@ -9,12 +10,12 @@ import { BaseEntry, Entry, EntryKind, LuaCode, qualify } from './types';
 export const HOST_DEFAULTS = Object.freeze({ queueSize: 1024, localQueueSize: 256 });
 
 /**
- * Validates one raw entry of a known kind into its typed form. `roots` bounds relative
- * `file://` paths. References to other entries are only normalised here; whether they
- * exist is checked once every file is loaded (see references.ts).
+ * Validates one raw entry of a known kind into its typed form; `file://` values are read
+ * through `files` (`file:///p` from `srcDir`). References to other entries are only
+ * normalised here; whether they exist is checked once every file is loaded (see references.ts).
  */
-export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, roots: string[]): Entry {
-  const { data, sources } = interpolateFiles(site, raw.data, roots);
+export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, files: ProjectFiles, srcDir: string): Entry {
+  const { data, sources } = interpolateFiles(site, raw.data, files, srcDir);
   const f = new Fields(site, data);
   const base: BaseEntry = {
     id: `${raw.namespace}:${raw.name}`,
@@ -65,15 +66,16 @@ export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, roots: st
   }
 }
 
-function luaCode(f: Fields, sources: Map<string, string>, ns: string): LuaCode {
+function luaCode(f: Fields, sources: Map<string, FileSource>, ns: string): LuaCode {
+  // A source read from a file is compiled from its exact bytes; an inline one is YAML text, so UTF-8.
   // An empty .lua file is still a source; only a missing or empty literal is an error.
-  const source = sources.has('source') ? String(f.data.source) : f.requiredString('source');
+  const file = sources.get('source');
+  const source = file !== undefined ? file.bytes : Buffer.from(f.requiredString('source'), 'utf8');
   const imports: Record<string, string> = {};
   for (const [alias, target] of Object.entries(f.stringMap('imports'))) imports[alias] = qualify(target, ns);
-  const sourcePath = sources.get('source');
   return {
     source,
-    ...(sourcePath !== undefined ? { sourcePath } : {}),
+    ...(file !== undefined ? { sourcePath: file.path } : {}),
     modules: f.stringList('modules'),
     imports,
   };

@@ -1,16 +1,8 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import * as yaml from 'js-yaml';
 import { Site, describe, isMapping } from './errors';
-import { ioReason } from './interpolate';
+import { ioReason, type ProjectFiles } from './project-files';
+import { nameProblem, namespaceProblem } from './names';
 import { Meta } from './types';
-
-const DEFINITION_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-
-// The YAML 1.2 core schema plus merge keys (`<<: *base`), which yaml.v3 supports. The
-// default schema would also turn `2024-01-01` into a Date, which Wippy keeps as a string.
-const mergeType = (yaml as unknown as { types?: { merge?: yaml.Type } }).types?.merge;
-const SCHEMA = mergeType ? yaml.CORE_SCHEMA.extend([mergeType]) : yaml.CORE_SCHEMA;
+import { parseYaml, YamlError } from './yaml';
 
 /** One entry as written, before kind-specific validation. */
 export interface RawEntry {
@@ -23,63 +15,32 @@ export interface RawEntry {
   data: Record<string, unknown>;
 }
 
-/**
- * Every definition file under `dir`, in the order Go's `fs.WalkDir` visits them (names
- * sorted per directory, depth first), so load order and duplicate reports are stable.
- */
-export function findDefinitionFiles(dir: string): string[] {
-  const out: string[] = [];
-  const visit = (d: string): void => {
-    const names = fs.readdirSync(d).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const name of names) {
-      const full = path.join(d, name);
-      let stat: fs.Stats;
-      try {
-        stat = fs.statSync(full);
-      } catch {
-        continue; // dangling symlink: nothing to load
-      }
-      if (stat.isDirectory()) {
-        if (name !== 'node_modules') visit(full);
-      } else if (stat.isFile() && DEFINITION_EXTENSIONS.has(path.extname(name))) {
-        out.push(full);
-      }
-    }
-  };
-  visit(dir);
-  return out;
-}
-
 /** Parses a YAML (or JSON, a YAML subset) file; syntax errors name the file and line. */
-export function parseYamlFile(site: Site): unknown {
+export function parseYamlFile(site: Site, files: ProjectFiles): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(site.file, 'utf8');
+    text = files.read(site.file).toString('utf8');
   } catch (err) {
     throw site.error(`cannot read file: ${ioReason(err)}`);
   }
   try {
-    return yaml.load(text, { schema: SCHEMA, filename: site.file });
+    return parseYaml(text, site.file);
   } catch (err) {
-    if (err instanceof yaml.YAMLException) {
-      const line = err.mark ? err.mark.line + 1 : undefined;
-      throw site.error(err.reason || err.message.split('\n')[0], line);
-    }
+    if (err instanceof YamlError) throw site.error(err.reason, err.line);
     throw err;
   }
 }
 
 /** The entries a definition file declares; `[]` for files Wippy skips (no `namespace`). */
-export function readDefinitionFile(site: Site): RawEntry[] {
-  const doc = parseYamlFile(site);
+export function readDefinitionFile(site: Site, files: ProjectFiles): RawEntry[] {
+  const doc = parseYamlFile(site, files);
   if (!isMapping(doc) || doc.namespace === undefined || doc.namespace === null) return [];
   const namespace = doc.namespace;
   if (typeof namespace !== 'string' || namespace === '') {
     throw site.error(`field "namespace" must be a non-empty string, got ${describe(namespace)}`);
   }
-  if (namespace.includes(':') || /\s/.test(namespace)) {
-    throw site.error(`invalid namespace ${JSON.stringify(namespace)}: it must not contain ":" or spaces`);
-  }
+  const nsProblem = namespaceProblem(namespace);
+  if (nsProblem !== null) throw site.error(`invalid namespace ${JSON.stringify(namespace)}: ${nsProblem}`);
 
   if (doc.entries === undefined || doc.entries === null) {
     if (doc.name === undefined && doc.kind === undefined) return [];
@@ -101,10 +62,10 @@ export function readDefinitionFile(site: Site): RawEntry[] {
 function rawEntry(site: Site, namespace: string, fileMeta: Meta, e: Record<string, unknown>, at: string): RawEntry {
   const { name, kind, meta, ...rest } = e;
   if (name === undefined || name === null || name === '') throw site.error(`${at}: missing required field "name"`);
-  if (typeof name !== 'string' || /\s/.test(name)) {
-    throw site.error(`${at}: field "name" must be a string without spaces, got ${describe(name)}`);
-  }
+  if (typeof name !== 'string') throw site.error(`${at}: field "name" must be a string, got ${describe(name)}`);
   const es = site.forEntry(`${namespace}:${name}`);
+  const problem = nameProblem(name);
+  if (problem !== null) throw es.error(`invalid name ${JSON.stringify(name)}: ${problem}`);
   if (kind === undefined || kind === null || kind === '') throw es.error('missing required field "kind"');
   if (typeof kind !== 'string') throw es.error(`field "kind" must be a string, got ${describe(kind)}`);
   const entryMeta = meta ?? {};

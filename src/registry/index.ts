@@ -6,8 +6,13 @@
  *   non-zero number under 1ms draws a warning, since `start_timeout: 10` is almost
  *   certainly a mistake. Negative durations are rejected.
  * - Lifecycle defaults fill only absent fields; an explicit `0` (say `jitter: 0`) is kept.
- * - `file:///abs` is an absolute host path; relative `file://` paths must stay inside the
- *   project directory (or the source directory, if the lock file puts it elsewhere).
+ * - Nothing outside the project directory is read (symbolic links resolved): `directories.src`
+ *   must be inside it, links out of it are refused, and so are files that are not regular files
+ *   (FIFOs, devices). Links to directories inside the project are followed, each directory once.
+ * - `file://rel` is relative to the definition file and may reach anywhere in the project (Wippy:
+ *   only the source directory); `file:///p` is `p` in the source directory, as in Wippy.
+ * - YAML aliases may expand a document by at most 100 000 nodes and to 1000 levels (yaml.ts).
+ * - Namespaces and names cannot hold `:`, `/`, blanks; namespaces no empty dot parts (names.ts).
  * - `lifecycle.requires` may only name hosts and services, and `imports` only
  *   `library.lua` entries; anything else is a load error.
  * - Unknown `lifecycle`/`restart` keys are warnings (a typo would silently keep a service

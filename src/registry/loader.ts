@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildEntry } from './entries';
 import { RegistryError, Site, displayPath } from './errors';
-import { findDefinitionFiles, readDefinitionFile } from './files';
-import { ioReason } from './interpolate';
+import { readDefinitionFile } from './files';
+import { ioReason, ProjectFiles, RefusedPath } from './project-files';
 import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { Registry } from './registry';
@@ -12,7 +12,8 @@ import { ENTRY_KINDS, Entry, isEntryKind } from './types';
 export const LOCK_FILE_NAME = 'wippy.lock';
 
 /**
- * Loads `dir/wippy.lock` and every definition file under its `directories.src`.
+ * Loads `dir/wippy.lock` and every definition file under its `directories.src`, which must be
+ * inside `dir`: nothing outside the project directory is ever read.
  * Throws `RegistryError` (one-line message) on the first problem; non-fatal problems
  * (unknown kinds, `lifecycle` on a `process.lua`, …) end up in `registry.warnings`.
  * Hub modules (`directories.modules`, `.wapp` packs) are not loaded.
@@ -33,31 +34,30 @@ export function loadProject(dir: string): Registry {
       `${LOCK_FILE_NAME}: ${lock.modules.length} hub module(s) listed under "modules" are not supported and were not loaded`,
     );
   }
+  const files = new ProjectFiles(root);
   const srcDir = path.resolve(root, lock.directories.src);
-  if (!fs.existsSync(srcDir) || !fs.statSync(srcDir).isDirectory()) {
-    throw new RegistryError(
-      `${LOCK_FILE_NAME}: source directory "${lock.directories.src}" not found`,
-      { file: lockPath },
-    );
-  }
-
-  let files: string[];
   try {
-    files = findDefinitionFiles(srcDir);
+    files.directory(srcDir);
   } catch (err) {
-    const at = (err as NodeJS.ErrnoException).path ?? srcDir;
-    throw new RegistryError(`${displayPath(root, at)}: cannot read directory: ${ioReason(err)}`, { file: at });
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : ioReason(err);
+    throw new RegistryError(`${LOCK_FILE_NAME}: source directory "${lock.directories.src}" ${reason}`, { file: lockPath });
   }
 
-  // Relative file:// paths may reach anywhere in the project, or in src when the lock
-  // file points it outside the project.
-  const roots = [root, srcDir];
+  let definitionFiles: string[];
+  try {
+    definitionFiles = files.definitionFiles(srcDir);
+  } catch (err) {
+    const at = err instanceof RefusedPath ? err.path : ((err as NodeJS.ErrnoException).path ?? srcDir);
+    const what = err instanceof RefusedPath ? '' : 'cannot read directory: ';
+    throw new RegistryError(`${displayPath(root, at)}: ${what}${ioReason(err)}`, { file: at });
+  }
+
   const entries: Entry[] = [];
   const definedIn = new Map<string, string>();
   const skipped = new Map<string, string>();
-  for (const file of files) {
+  for (const file of definitionFiles) {
     const site = new Site(root, file, undefined, warnings);
-    for (const raw of readDefinitionFile(site)) {
+    for (const raw of readDefinitionFile(site, files)) {
       const id = `${raw.namespace}:${raw.name}`;
       const es = site.forEntry(id);
       const previous = definedIn.get(id);
@@ -68,7 +68,7 @@ export function loadProject(dir: string): Registry {
         skipped.set(id, raw.kind);
         continue;
       }
-      entries.push(buildEntry(raw, raw.kind, es, roots));
+      entries.push(buildEntry(raw, raw.kind, es, files, srcDir));
     }
   }
   checkReferences(root, entries, skipped);

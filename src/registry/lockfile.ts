@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 import { Site, describe, isMapping } from './errors';
 import { parseYamlFile } from './files';
+import { ProjectFiles } from './project-files';
 
 export const DEFAULT_SRC_DIR = './src';
 export const DEFAULT_MODULES_DIR = '.wippy';
@@ -25,7 +26,7 @@ export interface LockDirectoryOptions {
 export function readLockFile(file: string): LockFile {
   const abs = path.resolve(file);
   const site = new Site(path.dirname(abs), abs);
-  const doc = parseYamlFile(site) ?? {};
+  const doc = parseYamlFile(site, new ProjectFiles(site.root)) ?? {};
   if (!isMapping(doc)) throw site.error(`expected a mapping at the top level, got ${describe(doc)}`);
   const { directories, modules, ...rest } = doc;
 

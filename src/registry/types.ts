@@ -64,8 +64,11 @@ export interface ProcessHostEntry extends BaseEntry {
 }
 
 export interface LuaCode {
-  /** Lua source text (after `file://` interpolation). */
-  source: string;
+  /**
+   * The Lua source as the bytes Lua compiles: a `file://` source exactly as on disk (raw bytes in string
+   * literals stay raw), an inline one as UTF-8.
+   */
+  source: Uint8Array;
   /** Absolute path of the file `source` was read from, for Lua error messages. */
   sourcePath?: string;
   /** Names `require()` may load from the runtime's built-in modules. */

@@ -31,7 +31,7 @@ describe('the echo tutorial project', () => {
       const entry = registry.get(`app:${name}`);
       if (entry?.kind !== 'process.lua') throw new Error(`app:${name} is not a process.lua`);
       const file = path.join(ECHO, 'src', `${name}.lua`);
-      expect(entry.source).toBe(fs.readFileSync(file, 'utf8'));
+      expect(entry.source).toEqual(fs.readFileSync(file));
       expect(entry.sourcePath).toBe(file);
       expect(entry.method).toBe('main');
       expect(entry.imports).toEqual({});

@@ -60,14 +60,14 @@ describe('project layout', () => {
     });
     const helpers = registry.get('app.lib:helpers');
     expect(helpers).toMatchObject({ kind: 'library.lua', modules: [], imports: {} });
-    expect(helpers?.kind === 'library.lua' && helpers.source).toBe(
-      fs.readFileSync(path.join(dir, 'src/lib/helpers.lua'), 'utf8'),
+    expect(helpers?.kind === 'library.lua' && helpers.source).toEqual(
+      fs.readFileSync(path.join(dir, 'src/lib/helpers.lua')),
     );
   });
 
   it('accepts an explicit data: mapping', () => {
     const util = registry.get('app:util');
-    expect(util).toMatchObject({ kind: 'library.lua', source: 'return {}', modules: ['json'] });
+    expect(util).toMatchObject({ kind: 'library.lua', source: Buffer.from('return {}'), modules: ['json'] });
     expect(util).not.toHaveProperty('sourcePath');
   });
 
@@ -119,7 +119,7 @@ describe('loader details', () => {
     expect(registry.warnings).toEqual([]);
   });
 
-  it('interpolates file:// anywhere in entry data (not meta), including file:///absolute paths', () => {
+  it('interpolates file:// anywhere in entry data (not meta); file:///p is p in the source directory, as in Wippy', () => {
     const dir = tempProject({
       'wippy.lock': LOCK,
       'shared/payload.txt': 'shared payload',
@@ -133,19 +133,17 @@ describe('loader details', () => {
         '    kind: process.service',
         '    process: empty',
         '    host: processes',
-        '    input: ["file://../../shared/payload.txt", {deep: ["file://ABS"]}, "plain file:// text"]',
+        '    input: ["file://../../shared/payload.txt", {deep: ["file:///abs.txt"]}, "plain file:// text"]',
       ].join('\n'),
       'src/svc/empty.lua': '',
-      'abs.txt': 'absolute contents',
+      'src/abs.txt': 'rooted at src',
     });
-    const yamlFile = path.join(dir, 'src/svc/_index.yaml');
-    fs.writeFileSync(yamlFile, fs.readFileSync(yamlFile, 'utf8').replace('file://ABS', `file://${dir}/abs.txt`));
     const registry = loadProject(dir);
     expect(registry.get('app:svc')).toMatchObject({
-      input: ['shared payload', { deep: ['absolute contents'] }, 'plain file:// text'],
+      input: ['shared payload', { deep: ['rooted at src'] }, 'plain file:// text'],
       meta: { doc: 'file://nothing.md' },
     });
-    expect(registry.get('app:empty')).toMatchObject({ source: '', sourcePath: path.join(dir, 'src/svc/empty.lua') });
+    expect(registry.get('app:empty')).toMatchObject({ source: Buffer.alloc(0), sourcePath: path.join(dir, 'src/svc/empty.lua') });
   });
 
   it('reports a file whose top level is not usable, and a non-list entries field', () => {
@@ -154,7 +152,9 @@ describe('loader details', () => {
       new RegistryError('src/a.yaml: field "entries" must be a list, got mapping'),
     );
     const dir2 = tempProject({ 'wippy.lock': LOCK, 'src/a.json': '{"namespace": "a:b", "entries": []}' });
-    expect(() => loadProject(dir2)).toThrow('src/a.json: invalid namespace "a:b": it must not contain ":" or spaces');
+    expect(() => loadProject(dir2)).toThrow(
+      'src/a.json: invalid namespace "a:b": it must not contain ":", which separates the namespace from the name in an id',
+    );
   });
 
   it('reports JSON syntax errors with a line number', () => {
