@@ -241,6 +241,13 @@ export class LuaVM implements ValueContext {
     }
   }
 
+  /** Sets (or replaces) a global every process sees, in the shared base (runtime types, casts, `type`). */
+  defineGlobal(name: string, value: Slot): void {
+    pushSlot(this.L, this.base);
+    this.setField(this.L, -1, name, () => pushSlot(this.L, value));
+    lua.lua_settop(this.L, -2);
+  }
+
   private preempt(T: LuaState): void {
     const task = this.sched.current;
     if (task === null || task.state !== 'running' || !lua.lua_isyieldable(T)) return;
