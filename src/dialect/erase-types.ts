@@ -1,5 +1,6 @@
 /**
- * Erases Luau-style type annotations so that Lua 5.3 (Fengari) can compile Wippy sources.
+ * Erases Luau-style type annotations so that Lua 5.3 (Fengari) can compile Wippy sources, and turns type
+ * declarations into runtime types.
  *
  * A recursive-descent parser walks the whole Lua grammar (without building a tree) so it knows
  * whether a `:` follows a local name, a parameter, a parameter list or a method receiver, and
@@ -7,13 +8,13 @@
  * line break is kept, so Lua reports errors at the user's lines. Every erasure sits where plain
  * Lua 5.3 would be a syntax error, which is why valid Lua comes back unchanged (the same string).
  *
- * What `type X = …` turns into: `local X=X or setmetatable({},{__call=function(_,v)return v end});`
- * Wippy makes types runtime values, so code may mention `X`. The binding keeps any value `X` already
- * has (a global, or a local class declared before the type, which is left alone entirely) and
- * otherwise is a table whose call returns its argument, so `X(data)` passes data through unchecked.
- * There is no `X:is(v)`. Each binding is a local, so Lua's limit of 200 locals per function counts it.
+ * What `type X = …` (and go-lua's `interface X … end`) turns into: a local X bound to a runtime type value
+ * (type-codegen.ts, src/modules/types.ts), so `X:is(v)` validates and `X(v)` validates or raises, as in Wippy.
+ * A local declared before the type under the same name (a class, say) is left alone entirely. Each binding is a
+ * local, so Lua's limit of 200 locals per function counts it, and a chunk with declarations gets two more.
  *
- * Narrow forms, to stay unambiguous with plain Lua: `e as T` only when a name follows `as`;
+ * Narrow forms, to stay unambiguous with plain Lua: `e as T` when a name follows `as`, or a type that starts
+ * with `{`, `(`, a number or `nil`/`true`/`false` and parses as one (`as {x = 1}` stays a call);
  * `e!` only when the `!` touches the expression and is not the start of a mistyped `!=`.
  * A malformed annotation that spans lines is blanked up to the offending token and an `@` is put
  * there, so Lua's error ("unexpected symbol near '@'") carries the line of the actual mistake.
@@ -22,18 +23,15 @@
  * (statements and expressions, and the edits).
  */
 import { Fail } from './cursor';
-import { TypeSkipper } from './type-syntax';
+import { TypeParser } from './type-syntax';
+import type { TypeNode } from './type-ast';
+import { CHUNK_PREAMBLE, declarationCode, typeCode, type CodegenContext } from './type-codegen';
 
 interface Edit {
   start: number;
   end: number;
   /** Replacement for the first line of the range; the rest of the range is blanked. */
   text?: string;
-}
-
-/** Type name bound by the replacement of `type X = …` (see the file comment). */
-function typeBinding(name: string): string {
-  return `local ${name}=${name} or setmetatable({},{__call=function(_,v)return v end});`;
 }
 
 const BLOCK_END = new Set(['end', 'else', 'elseif', 'until']);
@@ -86,12 +84,20 @@ function applyEdits(source: string, edits: Edit[]): string {
   return out + source.slice(cursor);
 }
 
-class Eraser extends TypeSkipper {
+class Eraser extends TypeParser {
   private readonly edits: Edit[] = [];
-  /** Local names visible at the current point, innermost block last. */
-  private scopes: Set<string>[] = [new Set()];
+  /** Local names visible at the current point (with their annotation, if any), innermost block last. */
+  private scopes: Map<string, TypeNode | null>[] = [new Map()];
+  /** Whether some declaration needs the runtime-type locals at the top of the chunk. */
+  private declares = false;
 
   run(): Edit[] {
+    const edits = this.parse();
+    if (this.declares) edits.push({ start: 0, end: 0, text: CHUNK_PREAMBLE });
+    return edits;
+  }
+
+  private parse(): Edit[] {
     // A syntax error unwinds here; parsing resumes at the offending token so that annotations
     // further down are still erased and Lua reports the user's first error, not ours.
     for (;;) {
@@ -105,7 +111,7 @@ class Eraser extends TypeSkipper {
         this.p = e.at > attempt ? e.at : e.at + 1;
         if (this.p >= this.toks.length) return this.edits;
         this.lastEnd = this.p > 0 ? this.toks[this.p - 1].end : 0;
-        this.scopes = [new Set()];
+        this.scopes = [new Map()];
       }
     }
   }
@@ -113,7 +119,7 @@ class Eraser extends TypeSkipper {
   // ---- scopes (only to decide what `type X` binds) ---------------------------------------------
 
   private scoped(body: () => void): void {
-    this.scopes.push(new Set());
+    this.scopes.push(new Map());
     try {
       body();
     } finally {
@@ -121,12 +127,31 @@ class Eraser extends TypeSkipper {
     }
   }
 
-  private declare(name: string): void {
-    this.scopes[this.scopes.length - 1].add(name);
+  private declare(name: string, type: TypeNode | null = null): void {
+    this.scopes[this.scopes.length - 1].set(name, type);
   }
 
   private isLocal(name: string): boolean {
     return this.scopes.some((s) => s.has(name));
+  }
+
+  /** The annotation of the innermost visible local `name` (for `typeof(name)`). */
+  private annotationOf(name: string): TypeNode | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const s = this.scopes[i];
+      if (s.has(name)) return s.get(name) ?? undefined;
+    }
+    return undefined;
+  }
+
+  private codegen(): CodegenContext {
+    const text = (start: number, end: number): string => {
+      const inside = this.edits
+        .filter((e) => e.start >= start && e.end <= end)
+        .map((e) => ({ ...e, start: e.start - start, end: e.end - start }));
+      return applyEdits(this.src.slice(start, end), inside);
+    };
+    return { text, params: new Set(), lookup: (name) => this.annotationOf(name) };
   }
 
   // ---- erasing ---------------------------------------------------------------------------------
@@ -241,6 +266,10 @@ class Eraser extends TypeSkipper {
       this.typeDeclaration();
       return;
     }
+    if (this.startsInterface()) {
+      this.interfaceDeclaration();
+      return;
+    }
     this.exprStatement();
   }
 
@@ -273,7 +302,7 @@ class Eraser extends TypeSkipper {
     }
     this.expect('do');
     this.scoped(() => {
-      names.forEach((n) => this.declare(n));
+      names.forEach(([n, t]) => this.declare(n, t));
       this.block();
     });
     this.expect('end');
@@ -289,14 +318,68 @@ class Eraser extends TypeSkipper {
     const names = [this.boundName()];
     while (this.accept(',')) names.push(this.boundName());
     if (this.accept('=')) this.exprList();
-    names.forEach((n) => this.declare(n));
+    names.forEach(([n, t]) => this.declare(n, t));
   }
 
   /** A name being declared, with an optional `: Type` (locals, `for` variables, parameters). */
-  private boundName(): string {
+  private boundName(): [string, TypeNode | null] {
     const n = this.name();
-    if (this.is(':')) this.erase(() => (this.next(), this.type()));
-    return n;
+    let type: TypeNode | null = null;
+    if (this.is(':')) this.erase(() => (this.next(), (type = this.type())));
+    return [n, type];
+  }
+
+  /** go-lua's `interface Name [: Base, …] function m(params): R … end`: `interface` then a name. */
+  private startsInterface(): boolean {
+    return this.isName('interface') && this.peek(1).kind === 'name';
+  }
+
+  private interfaceDeclaration(): void {
+    let name = '';
+    let code = '';
+    this.erase(
+      () => {
+        this.next(); // `interface`
+        name = this.name();
+        const bases: string[] = [];
+        if (this.accept(':')) {
+          do bases.push(this.name());
+          while (this.accept(','));
+        }
+        const methods: string[] = [];
+        while (this.accept('function')) {
+          methods.push(this.name());
+          this.expect('(');
+          if (!this.is(')')) {
+            do this.boundName();
+            while (this.accept(','));
+          }
+          this.expect(')');
+          if (this.accept(':')) this.returnTypes();
+        }
+        this.expect('end');
+        const ctx = this.codegen();
+        const record = typeCode({ k: 'record', fields: methods.map((m) => ({ name: m, type: { k: 'function' }, optional: false })) }, ctx);
+        const parts = [record, ...bases.map((b) => typeCode({ k: 'name', name: b }, ctx))];
+        code = parts.length === 1 ? parts[0] : `__wt.inter(${parts.join(', ')})`;
+      },
+      () => this.bind(name, () => declarationCode(name, [], { k: 'any' }, this.codegen()).replace('__wt.any', code)),
+    );
+  }
+
+  /** The binding of a declared type, unless a local of that name is visible (it is what the type describes). */
+  private bind(name: string, code: () => string): string | undefined {
+    if (this.isLocal(name)) return undefined;
+    this.declares = true;
+    const text = code();
+    this.declare(name);
+    return text;
+  }
+
+  /** `: T`, `: T, U`, `: ()`, `: (T, U)` after a parameter list (after the colon). */
+  private returnTypes(): void {
+    this.type(true);
+    while (this.accept(',')) this.type(true);
   }
 
   /** `type Name =` / `type Name<`, or the same after `export`; anything else is ordinary code. */
@@ -309,21 +392,18 @@ class Eraser extends TypeSkipper {
 
   private typeDeclaration(): void {
     let name = '';
+    let params: string[] = [];
+    let type: TypeNode = { k: 'any' };
     this.erase(
       () => {
         if (this.isName('export')) this.next();
         this.next(); // `type`
         name = this.name();
-        if (this.is('<')) this.genericParams();
+        if (this.is('<')) params = this.genericParams();
         this.expect('=');
-        this.type();
+        type = this.type();
       },
-      () => {
-        // A local declared before the type is the value it describes: leave it alone.
-        if (this.isLocal(name)) return undefined;
-        this.declare(name);
-        return typeBinding(name);
-      },
+      () => this.bind(name, () => declarationCode(name, params, type, this.codegen())),
     );
   }
 
@@ -350,11 +430,12 @@ class Eraser extends TypeSkipper {
             if (this.is(':')) this.erase(() => (this.next(), this.type(true)));
             break;
           }
-          this.declare(this.boundName());
+          const [n, t] = this.boundName();
+          this.declare(n, t);
         } while (this.accept(','));
       }
       this.expect(')');
-      if (this.is(':')) this.erase(() => (this.next(), this.type(true)));
+      if (this.is(':')) this.erase(() => (this.next(), this.returnTypes()));
       this.block();
     });
     this.expect('end');
@@ -422,8 +503,27 @@ class Eraser extends TypeSkipper {
         this.erase(() => (this.next(), this.type()));
       } else if (this.isName('as') && this.peek(1).kind === 'name') {
         this.erase(() => (this.next(), this.type()));
+      } else if (this.isName('as') && this.castTypeMayFollow()) {
+        // `as {…}` or `as (…)`: a cast only if a type parses there (`x as {k = 1}` is plain Lua).
+        const saved = { p: this.p, lastEnd: this.lastEnd, edits: this.edits.length };
+        try {
+          this.erase(() => (this.next(), this.type()));
+        } catch (e) {
+          if (!(e instanceof Fail)) throw e;
+          this.p = saved.p;
+          this.lastEnd = saved.lastEnd;
+          this.edits.length = saved.edits;
+          return;
+        }
       } else return;
     }
+  }
+
+  private castTypeMayFollow(): boolean {
+    const n = this.peek(1);
+    if (n.kind === 'number') return true;
+    if (n.kind === 'keyword') return n.value === 'nil' || n.value === 'true' || n.value === 'false';
+    return Eraser.isSym(n, '{') || Eraser.isSym(n, '(');
   }
 
   /**

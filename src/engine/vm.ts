@@ -278,6 +278,13 @@ export class LuaVM implements ValueContext {
     }
   }
 
+  /** Sets (or replaces) a global every process sees, in the shared base (runtime types, casts, `type`). */
+  defineGlobal(name: string, value: Slot): void {
+    pushSlot(this.L, this.base);
+    this.setField(this.L, -1, name, () => pushSlot(this.L, value));
+    lua.lua_settop(this.L, -2);
+  }
+
   /**
    * The count hook. A thread past its slice yields when it and the task's main thread can (a user coroutine's
    * yield travels up through the prelude's resume); where it cannot, the runaway guard decides.

@@ -5,6 +5,10 @@
  * parts (they are plain object graphs), strings that are not valid UTF-8 stay bytes.
  */
 
+/**
+ * An error's kind. The known kinds, or `''` for an unknown kind (Wippy's `errors.UNKNOWN`); any other string is
+ * kept as given (`errors.new{kind = "Custom"}` keeps "Custom", as in Wippy).
+ */
 export type ErrorKind =
   | 'NotFound'
   | 'AlreadyExists'
@@ -16,7 +20,8 @@ export type ErrorKind =
   | 'Conflict'
   | 'Timeout'
   | 'RateLimited'
-  | 'Unknown';
+  | ''
+  | (string & Record<never, never>);
 
 /** A float whose value happens to be integral (`4.0`), kept apart from the integer 4. */
 export class LuaFloat {
@@ -40,15 +45,36 @@ export class Table {
   }
 }
 
+/** One Lua stack frame captured when an error object was made (`errors.call_stack`). */
+export interface StackFrame {
+  readonly level: number;
+  readonly source: string;
+  readonly line: number;
+  readonly name: string;
+  /** What the function is: "Lua", "C" (a host function) or "main". */
+  readonly what: string;
+}
+
+/** Where an error object came from, beyond its message (errors made by Lua code and wrapped errors). */
+export interface ErrorOrigin {
+  /** The context of `errors.wrap(e, context)`; kept apart from the message. */
+  readonly context?: string;
+  /** The error that was wrapped. */
+  readonly cause?: ErrorValue;
+  /** The Lua stack where the error object was made. */
+  readonly frames?: readonly StackFrame[];
+}
+
 /** An error value (Wippy's error objects): a message with a kind, visible to Lua as an error userdata. */
 export class ErrorValue {
   constructor(
     readonly message: string,
-    readonly kind: ErrorKind = 'Unknown',
+    readonly kind: ErrorKind = '',
     readonly retryable: boolean | null = null,
     readonly details: Value = null,
     /** A Lua traceback, when the error was raised by Lua code. */
     readonly stack: string | null = null,
+    readonly origin: ErrorOrigin = {},
   ) {}
 
   toString(): string {

@@ -1,11 +1,16 @@
 /**
- * Error values (spec §3.0): userdata wrapping an ErrorValue. `tostring` and `..` give the message; methods
- * `kind`, `message`, `retryable`, `details`, `stack`; the `errors` global makes, wraps and tests them.
+ * Error values (spec §3.0): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
+ * - `tostring(e)`, `..` and every string-library argument give the message only; `errors.wrap(e, ctx)` keeps
+ *   the context apart (its message is the message of `e`, its context shows in `e:stack()`).
+ * - Methods `kind` (`""` when unknown, = `errors.UNKNOWN`), `message`, `retryable` (nil when unset),
+ *   `details` (nil when empty; only string keys are kept, as in Wippy), `stack` (the frames where the error
+ *   object was made, the wrap contexts first).
+ * - The `errors` global: `new`, `wrap`, `is`, `call_stack` and the kind constants.
  */
 import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { objectAt, pushObject } from '../engine/slots';
-import { exportValue, pushValue } from '../engine/values';
-import { ErrorValue, type ErrorKind } from '../kernel/value';
+import { pushValue } from '../engine/values';
+import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../kernel/value';
 import type { LuaVM } from '../engine/vm';
 
 const KINDS: Record<string, ErrorKind> = {
@@ -19,18 +24,48 @@ const KINDS: Record<string, ErrorKind> = {
   CONFLICT: 'Conflict',
   TIMEOUT: 'Timeout',
   RATE_LIMITED: 'RateLimited',
-  UNKNOWN: 'Unknown',
+  UNKNOWN: '',
 };
-const KIND_NAMES = new Set<string>(Object.values(KINDS));
+
+/** At most this many frames are kept for `e:stack()` and `errors.call_stack(e)`. */
+const MAX_FRAMES = 32;
 
 export function pushError(T: LuaState, vm: LuaVM, e: ErrorValue): void {
   pushObject(T, e, vm.errorMeta);
 }
 
-/** The `nil, err` convention: pushes both and returns 2. */
-export function fail(T: LuaState, vm: LuaVM, message: string, kind: ErrorKind = 'Unknown'): number {
+/** The Lua stack of thread T from `level` up (level 0 is the running host function), as Wippy captures it. */
+export function captureFrames(T: LuaState, level = 0): StackFrame[] {
+  const frames: StackFrame[] = [];
+  const ar = new lua.lua_Debug();
+  for (let l = level; frames.length < MAX_FRAMES && lua.lua_getstack(T, l, ar); l++) {
+    lua.lua_getinfo(T, 'nSl', ar);
+    frames.push({
+      level: l,
+      source: ar.short_src === null ? '?' : new TextDecoder().decode(ar.short_src),
+      line: ar.currentline,
+      name: ar.name === null ? '' : new TextDecoder().decode(ar.name),
+      what: ar.what === null ? '' : new TextDecoder().decode(ar.what),
+    });
+  }
+  return frames;
+}
+
+export interface FailOptions {
+  /** Whether retrying can help; unset (nil in Lua) by default. */
+  retryable?: boolean;
+  /** The operation that failed, kept apart from the message as `errors.wrap` does (`time.parse`). */
+  context?: string;
+}
+
+/**
+ * The `nil, err` convention: pushes both and returns 2. The error carries the caller's Lua stack, as the errors
+ * Wippy's modules make with NewLuaError.
+ */
+export function fail(T: LuaState, vm: LuaVM, message: string, kind: ErrorKind = '', options: FailOptions = {}): number {
   lua.lua_pushnil(T);
-  pushError(T, vm, new ErrorValue(message, kind));
+  const origin = { frames: captureFrames(T), context: options.context };
+  pushError(T, vm, new ErrorValue(message, kind, options.retryable ?? null, null, null, origin));
   return 2;
 }
 
@@ -39,30 +74,97 @@ function errorAt(T: LuaState, idx: number): ErrorValue | null {
   return e instanceof ErrorValue ? e : null;
 }
 
+/** What Go's `error.Error()` gives for an error: its message, after its context when it has one. */
+function fullMessage(e: ErrorValue): string {
+  return e.origin.context === undefined ? e.message : `${e.origin.context}: ${e.message}`;
+}
+
+/** `e:stack()`: for e and each error it wraps, its context line, then its frames. */
+function stackText(e: ErrorValue): string {
+  let out = '';
+  for (let cur: ErrorValue | undefined = e; cur !== undefined; cur = cur.origin.cause) {
+    if (cur.origin.context !== undefined) out += `${cur.origin.context}\n`;
+    for (const f of cur.origin.frames ?? []) out += `  ${f.source}:${f.line} (${f.name})\n`;
+    if (cur.origin.frames === undefined && cur.stack !== null) out += `${cur.stack}\n`;
+  }
+  return out;
+}
+
+/**
+ * Details as Wippy keeps them: a map with string keys only (recursively; other keys are dropped), integers and
+ * floats kept apart, anything that is not a string, number, boolean or table turned into its `tostring` form.
+ */
+function detailsAt(T: LuaState, idx: number, depth = 0): Table {
+  const out = new Table();
+  const at = lua.lua_absindex(T, idx);
+  if (depth > 64) return out;
+  lua.lua_checkstack(T, 4);
+  lua.lua_pushnil(T);
+  while (lua.lua_next(T, at)) {
+    if (lua.lua_type(T, -2) === lua.LUA_TSTRING) {
+      const v = detailValue(T, -1, depth);
+      if (v !== null) out.map.set(toJsString(T, -2), v);
+    }
+    lua.lua_settop(T, -2);
+  }
+  return out;
+}
+
+function detailValue(T: LuaState, idx: number, depth: number): Value {
+  switch (lua.lua_type(T, idx)) {
+    case lua.LUA_TBOOLEAN:
+      return lua.lua_toboolean(T, idx);
+    case lua.LUA_TNUMBER: {
+      if (lua.lua_isinteger(T, idx)) return lua.lua_tointeger(T, idx);
+      const n = lua.lua_tonumber(T, idx);
+      return Number.isInteger(n) ? new LuaFloat(n) : n;
+    }
+    case lua.LUA_TSTRING:
+      return toJsString(T, idx);
+    case lua.LUA_TTABLE:
+      return detailsAt(T, idx, depth + 1);
+    case lua.LUA_TNIL:
+      return null;
+    default:
+      return tostringAt(T, idx);
+  }
+}
+
+/** Non-empty details, or null (so that `e:details()` is nil, as in Wippy). */
+function nonEmpty(d: Value): Value {
+  return d instanceof Table && d.map.size === 0 ? null : d;
+}
 
 export function installErrors(vm: LuaVM): void {
-  const check = (T: LuaState): ErrorValue => errorAt(T, 1) ?? lauxlib.luaL_argerror(T, 1, 'error expected');
+  // Methods called on something else answer what Wippy's do: an empty kind/message/stack, nil otherwise.
+  const method = (get: (T: LuaState, e: ErrorValue) => void, otherwise: (T: LuaState) => void) => (T: LuaState): number => {
+    const e = errorAt(T, 1);
+    if (e === null) otherwise(T);
+    else get(T, e);
+    return 1;
+  };
+  const pushEmpty = (T: LuaState): void => pushString(T, '');
   vm.errorMeta = vm.metatable(
     'error',
     {
-      kind: (T) => (pushString(T, check(T).kind), 1),
-      message: (T) => (pushString(T, check(T).message), 1),
-      retryable: (T) => {
-        const r = check(T).retryable;
-        if (r === null) lua.lua_pushnil(T);
-        else lua.lua_pushboolean(T, r);
-        return 1;
-      },
-      details: (T) => (pushValue(T, check(T).details, vm), 1),
-      stack: (T) => {
-        const s = check(T).stack;
-        if (s === null) lua.lua_pushnil(T);
-        else pushString(T, s);
-        return 1;
-      },
+      kind: method((T, e) => pushString(T, e.kind), pushEmpty),
+      message: method((T, e) => pushString(T, e.message), pushEmpty),
+      retryable: method(
+        (T, e) => (e.retryable === null ? lua.lua_pushnil(T) : lua.lua_pushboolean(T, e.retryable)),
+        (T) => lua.lua_pushnil(T),
+      ),
+      details: method(
+        (T, e) => {
+          const d = nonEmpty(e.details);
+          if (d === null) lua.lua_pushnil(T);
+          else pushValue(T, d, vm);
+        },
+        (T) => lua.lua_pushnil(T),
+      ),
+      stack: method((T, e) => pushString(T, stackText(e)), pushEmpty),
     },
     {
-      __tostring: (T) => (pushString(T, check(T).message), 1),
+      __tostring: (T) => (pushString(T, errorAt(T, 1)?.message ?? ''), 1),
       __concat: (T) => (pushString(T, tostringAt(T, 1) + tostringAt(T, 2)), 1),
       __eq: (T) => {
         const a = errorAt(T, 1);
@@ -72,42 +174,85 @@ export function installErrors(vm: LuaVM): void {
       },
     },
   );
+  // Lets an error stand where the string library wants a string (scripts/fengari-patches/03-checkstring-coerce.js).
+  pushError(vm.L, vm, new ErrorValue(''));
+  lua.lua_getmetatable(vm.L, -1);
+  lua.lua_pushboolean(vm.L, true);
+  lua.lua_setfield(vm.L, -2, '__wisp_coerce');
+  lua.lua_settop(vm.L, -3);
 
-  const kindArg = (T: LuaState, idx: number): ErrorKind => {
-    const k = toJsString(T, idx);
-    return KIND_NAMES.has(k) ? (k as ErrorKind) : 'Unknown';
-  };
-
-  const api = vm.functionTable({
-    new: (T) => {
-      if (lua.lua_type(T, 1) === lua.LUA_TTABLE) {
-        const get = (name: string): number => lua.lua_getfield(T, 1, name);
-        get('message');
-        const message = tostringAt(T, -1);
-        get('kind');
-        const kind = lua.lua_isnil(T, -1) ? 'Unknown' : kindArg(T, -1);
-        get('retryable');
-        const retryable = lua.lua_isnil(T, -1) ? null : lua.lua_toboolean(T, -1);
-        get('details');
-        const details = exportValue(T, -1);
-        pushError(T, vm, new ErrorValue(message, kind, retryable, details));
+  const api = vm.functionTable(
+    {
+      new: (T) => {
+        let e: ErrorValue;
+        const type = lua.lua_type(T, 1);
+        if (type === lua.LUA_TSTRING) e = new ErrorValue(toJsString(T, 1));
+        else if (type === lua.LUA_TTABLE) {
+          lua.lua_getfield(T, 1, 'message');
+          if (lua.lua_isnil(T, -1)) return lauxlib.luaL_argerror(T, 1, 'message field is required');
+          if (lua.lua_type(T, -1) !== lua.LUA_TSTRING) return lauxlib.luaL_argerror(T, 1, 'message must be a string');
+          const message = toJsString(T, -1);
+          lua.lua_getfield(T, 1, 'kind');
+          const kind = lua.lua_type(T, -1) === lua.LUA_TSTRING ? toJsString(T, -1) : '';
+          lua.lua_getfield(T, 1, 'retryable');
+          const retryable = lua.lua_type(T, -1) === lua.LUA_TBOOLEAN ? lua.lua_toboolean(T, -1) : null;
+          lua.lua_getfield(T, 1, 'details');
+          const details = lua.lua_type(T, -1) === lua.LUA_TTABLE ? detailsAt(T, -1) : null;
+          e = new ErrorValue(message, kind, retryable, details);
+        } else {
+          if (type === lua.LUA_TNONE) return lauxlib.luaL_argerror(T, 1, 'value expected');
+          return lauxlib.luaL_argerror(T, 1, 'expected string or table');
+        }
+        pushError(T, vm, new ErrorValue(e.message, e.kind, e.retryable, e.details, null, { frames: captureFrames(T) }));
         return 1;
-      }
-      pushError(T, vm, new ErrorValue(tostringAt(T, 1)));
-      return 1;
+      },
+      wrap: (T) => {
+        if (lua.lua_gettop(T) < 1) return lauxlib.luaL_argerror(T, 1, 'value expected');
+        if (lua.lua_gettop(T) < 2) return lauxlib.luaL_argerror(T, 2, 'value expected');
+        const parent = errorAt(T, 1);
+        if (parent === null && lua.lua_type(T, 1) !== lua.LUA_TSTRING) {
+          return lauxlib.luaL_argerror(T, 1, 'expected string or error object');
+        }
+        const contextError = errorAt(T, 2);
+        if (contextError === null && lua.lua_type(T, 2) !== lua.LUA_TSTRING) {
+          return lauxlib.luaL_argerror(T, 2, 'expected string or error object');
+        }
+        const message = parent === null ? toJsString(T, 1) : fullMessage(parent);
+        const context = contextError === null ? toJsString(T, 2) : contextError.message;
+        const e = new ErrorValue(
+          message,
+          parent?.kind ?? '',
+          parent?.retryable ?? null,
+          parent === null ? null : nonEmpty(parent.details),
+          null,
+          { context, cause: parent ?? undefined, frames: captureFrames(T) },
+        );
+        pushError(T, vm, e);
+        return 1;
+      },
+      is: (T) => {
+        if (lua.lua_gettop(T) < 1) return lauxlib.luaL_argerror(T, 1, 'value expected');
+        lauxlib.luaL_checkstring(T, 2);
+        const kind = toJsString(T, 2);
+        const e = errorAt(T, 1);
+        lua.lua_pushboolean(T, e !== null && e.kind === kind);
+        return 1;
+      },
+      call_stack: (T) => {
+        const frames = errorAt(T, 1)?.origin.frames;
+        if (frames === undefined || frames.length === 0) {
+          lua.lua_pushnil(T);
+          return 1;
+        }
+        const list = Table.from({}, frames.map((f) => Table.from({ level: f.level, source: f.source, line: f.line, name: f.name, type: f.what })));
+        lua.lua_pushthread(T);
+        const thread = tostringAt(T, -1).replace(/^thread: /, '');
+        lua.lua_settop(T, -2);
+        pushValue(T, Table.from({ thread, frames: list }), vm);
+        return 1;
+      },
     },
-    wrap: (T) => {
-      const inner = errorAt(T, 1);
-      const message = `${tostringAt(T, 2)}: ${inner?.message ?? tostringAt(T, 1)}`;
-      pushError(T, vm, new ErrorValue(message, inner?.kind ?? 'Unknown', inner?.retryable ?? null, inner?.details ?? null));
-      return 1;
-    },
-    is: (T) => {
-      const e = errorAt(T, 1);
-      lua.lua_pushboolean(T, e !== null && e.kind === kindArg(T, 2));
-      return 1;
-    },
-  }, KINDS);
+    KINDS,
+  );
   vm.defineModule('errors', api, true);
 }
-

@@ -1,6 +1,7 @@
 /** Installs the Lua modules into a VM. Errors first: every other module returns error values. */
 import { LuaVM, type VmOptions } from '../engine/vm';
 import { installErrors } from './errors';
+import { installTypes } from './types';
 import { installChannel } from './channel';
 import { installTime } from './time';
 import { installPayload } from './payload';
@@ -16,6 +17,7 @@ export interface RuntimeVmOptions extends VmOptions {
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const vm = new LuaVM(options);
   installErrors(vm);
+  installTypes(vm);
   const channels = installChannel(vm);
   installTime(vm, channels);
   const payloads = installPayload(vm);

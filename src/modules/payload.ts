@@ -7,15 +7,15 @@ import { argObject, objectSlot, pushObject, type LuaTable, type Slot } from '../
 import { exportValue, pushValue } from '../engine/values';
 import type { LuaVM } from '../engine/vm';
 import type { Message } from '../kernel/message';
-import type { Value } from '../kernel/value';
+import { ErrorValue, type Value } from '../kernel/value';
 
 const FORMAT = {
   LUA: 'lua/any',
   JSON: 'json/plain',
   YAML: 'yaml/plain',
   STRING: 'text/plain',
-  BYTES: 'bytes/plain',
-  MSGPACK: 'msgpack/plain',
+  BYTES: 'application/octet-stream',
+  MSGPACK: 'application/msgpack',
   GOLANG: 'golang/any',
   ERROR: 'golang/error',
 };
@@ -55,12 +55,16 @@ export function installPayload(vm: LuaVM): PayloadApi {
     return 1;
   };
 
-  payloadMeta = vm.metatable('payload', {
-    data,
-    unmarshal: data,
-    get_format: (T) => (pushString(T, checkPayload(T).format), 1),
-    transcode: (T) => pushPayload(T, new PayloadObject(checkPayload(T).value, toJsString(T, 2))),
-  });
+  payloadMeta = vm.metatable(
+    'payload',
+    {
+      data,
+      unmarshal: data,
+      get_format: (T) => (pushString(T, checkPayload(T).format), 1),
+      transcode: (T) => pushPayload(T, new PayloadObject(checkPayload(T).value, toJsString(T, 2))),
+    },
+    { __tostring: (T) => (pushString(T, `payload{format=${checkPayload(T).format}}`), 1) },
+  );
 
   const pushPayloads = (T: LuaState, payloads: readonly Value[]): void => {
     if (payloads.length === 0) lua.lua_pushnil(T);
@@ -84,7 +88,13 @@ export function installPayload(vm: LuaVM): PayloadApi {
     { __tostring: (T) => (pushString(T, `process.Message{topic=${checkMessage(T).topic}}`), 1) },
   );
 
-  const api = vm.functionTable({ new: (T) => pushPayload(T, new PayloadObject(exportValue(T, 1))) });
+  // An error object makes a Go-error payload (format golang/error), as in Wippy; anything else a Lua one.
+  const api = vm.functionTable({
+    new: (T) => {
+      const v = exportValue(T, 1);
+      return pushPayload(T, new PayloadObject(v, v instanceof ErrorValue ? FORMAT.ERROR : FORMAT.LUA));
+    },
+  });
   vm.nestTable(api, 'format', vm.functionTable({}, FORMAT), 'payload.format');
   vm.defineModule('payload', api, true);
 

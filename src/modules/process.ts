@@ -5,7 +5,7 @@
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, popSlot, pushSlot, type Slot } from '../engine/slots';
 import { exportRange, exportValue, pushValue } from '../engine/values';
-import { pushError, fail } from './errors';
+import { captureFrames, pushError, fail } from './errors';
 import { SCOPE } from '../kernel/names';
 import { EVENT, type Message } from '../kernel/message';
 import type { ChannelApi } from './channel';
@@ -39,10 +39,16 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     if (s === undefined) subscriptions.set(proc, (s = { inbox: null, events: null, listens: new Map() }));
     return s;
   };
+  /**
+   * A failure as the process module returns it: as in Wippy, never retryable, and carrying the caller's stack.
+   */
+  const processError = (T: LuaState, e: ErrorValue): void =>
+    pushError(T, vm, new ErrorValue(e.message, e.kind, e.retryable ?? false, e.details, e.stack,
+      { ...e.origin, frames: e.origin.frames ?? captureFrames(T) }));
   /** `true` on success, `nil, err` on failure; a process the call killed (itself, or via a link) stops here. */
   const outcome = (T: LuaState, proc: LuaProcess, error: ErrorValue | null): number => {
     if (!proc.alive) return sched.block(T);
-    if (error !== null) return lua.lua_pushnil(T), pushError(T, vm, error), 2;
+    if (error !== null) return lua.lua_pushnil(T), processError(T, error), 2;
     lua.lua_pushboolean(T, true);
     return 1;
   };
@@ -58,7 +64,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     const host = checkJsString(T, 2);
     const r = k.router.spawn({ entry, host, args: exportRange(T, 3), parent: k.pid, monitor, link });
     if (!proc.alive) return sched.block(T);
-    if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
+    if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
     return 1;
   };
@@ -88,13 +94,13 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const r = link.router.spawn({
         entry: checkJsString(T, 1), host: checkJsString(T, 2), args: exportRange(T, 3), parent: link.pid, monitor: false, link: false,
       });
-      if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
+      if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       const task = sched.current;
       if (task === null || !proc.alive) return sched.block(T);
       link.router.onExit(r.value, (result) => {
         sched.wake(task, (R) => {
           if (result.error === null) return pushValue(R, result.value, vm), 1;
-          return lua.lua_pushnil(R), pushError(R, vm, result.error), 2;
+          return lua.lua_pushnil(R), processError(R, result.error), 2;
         });
       });
       return sched.block(T);
@@ -122,9 +128,9 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       lua.lua_pushnil(T);
       while (lua.lua_next(T, 1)) {
         const key = lua.lua_type(T, -2) === lua.LUA_TSTRING ? toJsString(T, -2) : String(exportValue(T, -2));
-        if (key !== 'trap_links') return lua.lua_pushboolean(T, false), pushError(T, vm, errorOf(`option ${key} is not supported`)), 2;
+        if (key !== 'trap_links') return lua.lua_pushboolean(T, false), processError(T, errorOf(`option ${key} is not supported`)), 2;
         if (lua.lua_type(T, -1) !== lua.LUA_TBOOLEAN) {
-          return lua.lua_pushboolean(T, false), pushError(T, vm, errorOf('trap_links must be a boolean')), 2;
+          return lua.lua_pushboolean(T, false), processError(T, errorOf('trap_links must be a boolean')), 2;
         }
         trap = lua.lua_toboolean(T, -1);
         lua.lua_settop(T, -2);
@@ -157,7 +163,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     listen: (T) => {
       const { proc, link } = self(T);
       const topic = checkJsString(T, 1);
-      if (topic === '' || topic.startsWith('@')) return fail(T, vm, `cannot listen to topic '${topic}'`, 'Invalid');
+      if (topic === '' || topic.startsWith('@')) return fail(T, vm, `cannot listen to topic '${topic}'`, 'Invalid', { retryable: false });
       let asMessages = false;
       if (lua.lua_type(T, 2) === lua.LUA_TTABLE) {
         lua.lua_getfield(T, 2, 'message');
@@ -205,7 +211,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       },
       lookup: (T) => {
         const r = self(T).link.router.lookup(checkJsString(T, 1));
-        if (!r.ok) return lua.lua_pushnil(T), pushError(T, vm, r.error), 2;
+        if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
         pushString(T, r.value);
         return 1;
       },

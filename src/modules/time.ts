@@ -3,10 +3,10 @@
  * objects. Fengari integers are 32 bits, so any duration or time value that does not fit is handed to Lua as
  * a float, and the unit constants from MICROSECOND up are floats so that `3000 * time.MILLISECOND` cannot wrap.
  */
-import { lua, lauxlib, pushNumber, pushString, raise, toJsString, type LuaState } from '../engine/lua';
+import { lua, lauxlib, checkJsString, pushNumber, pushString, raise, toJsString, type LuaState } from '../engine/lua';
 import { objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../engine/slots';
 import { LuaFloat } from '../kernel/value';
-import { fail } from './errors';
+import { fail, type FailOptions } from './errors';
 import type { ChannelApi } from './channel';
 import type { Channel } from '../engine/channel';
 import type { LuaVM } from '../engine/vm';
@@ -28,6 +28,10 @@ class LocationValue {
   constructor(readonly loc: Location) {}
 }
 
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER',
+  'NOVEMBER', 'DECEMBER'];
+const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+
 const GO_STRING_LAYOUT = '2006-01-02 15:04:05.999999999 -0700 MST';
 const ZERO_TIME_SEC = -62135596800;
 
@@ -45,6 +49,19 @@ export function durationAt(T: LuaState, idx: number): number {
   }
   throw new TypeError(`invalid duration: expected a string, a number of nanoseconds or a Duration, got ${
     lua.lua_typename(T, lua.lua_type(T, idx)).toString()}`);
+}
+
+/** (t - zero time) mod d, in [0, d): what Go's Truncate takes off and Round measures. */
+function sinceZeroModulo(t: Instant, d: number): number {
+  // Split in seconds and nanoseconds so that the sum never loses precision past 2^53.
+  const sec = t.sec - ZERO_TIME_SEC;
+  if (d % 1e9 === 0) {
+    const ds = d / 1e9;
+    return (((sec % ds) + ds) % ds) * 1e9 + t.nsec;
+  }
+  const D = BigInt(Math.trunc(d));
+  const r = (BigInt(sec) * 1000000000n + BigInt(t.nsec)) % D;
+  return Number(r < 0n ? r + D : r);
 }
 
 function message(e: unknown): string {
@@ -116,22 +133,28 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
     }
   }
 
+  /** Wippy's time errors: Invalid (or NotFound), never retryable, the operation kept as the context. */
+  const invalid = (T: LuaState, text: string, context?: string, kind = 'Invalid'): number => {
+    const options: FailOptions = { retryable: false, context };
+    return fail(T, vm, text, kind, options);
+  };
+
   /** Parses a positive duration for after/timer/ticker, or pushes `nil, err` and returns null. */
-  const positive = (T: LuaState, idx: number): number | null => {
+  const positive = (T: LuaState, idx: number, name: string): number | null => {
     let ns: number;
     try {
       ns = durationAt(T, idx);
     } catch (e) {
-      fail(T, vm, message(e), 'Invalid');
+      invalid(T, message(e), `time.${name}`);
       return null;
     }
     if (ns > 0) return ns;
-    fail(T, vm, `non-positive duration ${formatDuration(ns)}`, 'Invalid');
+    invalid(T, `time.${name}: duration must be > 0`);
     return null;
   };
 
-  const startClock = (T: LuaState, repeat: boolean, push: (c: Clock) => number): number => {
-    const ns = positive(T, 1);
+  const startClock = (T: LuaState, name: string, repeat: boolean, push: (c: Clock) => number): number => {
+    const ns = positive(T, 1, name);
     if (ns === null) return 2;
     const clock = new Clock(vm.currentProcess(T), repeat);
     clock.start(ns);
@@ -217,14 +240,22 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       },
       utc: (T) => pushTime(T, inLocation(timeAt(T, 1), UTC)),
       local: (T) => pushTime(T, inLocation(timeAt(T, 1), Local)),
+      in_local: (T) => pushTime(T, inLocation(timeAt(T, 1), Local)),
       in_location: (T) => pushTime(T, inLocation(timeAt(T, 1), locationAt(T, 2))),
       location: (T) => (pushObject(T, new LocationValue(timeAt(T, 1).loc), locationMeta), 1),
       truncate: (T) => {
         const t = timeAt(T, 1);
         const d = durationArg(T, 2);
         if (d <= 0) return pushTime(T, t);
-        const ns = unixNano(t) - (((unixNano(t) - unixNano(fromUnix(ZERO_TIME_SEC, 0, UTC))) % d) + d) % d;
-        return pushTime(T, fromUnix(Math.floor(ns / 1e9), ns - Math.floor(ns / 1e9) * 1e9, t.loc));
+        return pushTime(T, addDuration(t, -sinceZeroModulo(t, d)));
+      },
+      // Go's Time.Round: to the nearest multiple of d since the zero time, halfway values rounding up.
+      round: (T) => {
+        const t = timeAt(T, 1);
+        const d = durationArg(T, 2);
+        if (d <= 0) return pushTime(T, t);
+        const r = sinceZeroModulo(t, d);
+        return pushTime(T, addDuration(t, r + r < d ? -r : d - r));
       },
     },
     {
@@ -288,22 +319,25 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       proc.own(timer);
       return sched.block(T);
     },
-    after: (T) => startClock(T, false, (c) => (pushSlot(T, c.channel.identity as Slot), 1)),
-    timer: (T) => startClock(T, false, (c) => (pushObject(T, c, clockMeta), 1)),
-    ticker: (T) => startClock(T, true, (c) => (pushObject(T, c, clockMeta), 1)),
+    after: (T) => startClock(T, 'after', false, (c) => (pushSlot(T, c.channel.identity as Slot), 1)),
+    timer: (T) => startClock(T, 'timer', false, (c) => (pushObject(T, c, clockMeta), 1)),
+    ticker: (T) => startClock(T, 'ticker', true, (c) => (pushObject(T, c, clockMeta), 1)),
     parse_duration: (T) => {
       try {
         return pushDuration(T, durationAt(T, 1));
       } catch (e) {
-        return fail(T, vm, message(e), 'Invalid');
+        return invalid(T, message(e), 'time.parse_duration');
       }
     },
     parse: (T) => {
+      const layout = checkJsString(T, 1);
+      const value = checkJsString(T, 2);
+      // Without a location, Wippy parses in the local zone (Go's ParseInLocation with time.Local).
+      const loc = lua.lua_isnoneornil(T, 3) ? Local : locationAt(T, 3);
       try {
-        const loc = lua.lua_isnoneornil(T, 3) ? undefined : locationAt(T, 3);
-        return pushTime(T, parseTime(toJsString(T, 1), toJsString(T, 2), loc));
+        return pushTime(T, parseTime(layout, value, loc));
       } catch (e) {
-        return fail(T, vm, message(e), 'Invalid');
+        return invalid(T, message(e), 'time.parse');
       }
     },
     unix: (T) => pushTime(T, fromUnix(lauxlib.luaL_checknumber(T, 1), lauxlib.luaL_optnumber(T, 2, 0))),
@@ -313,10 +347,12 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
       return pushTime(T, dateOf(n[0], n[1], n[2], n[3], n[4], n[5], n[6], loc));
     },
     load_location: (T) => {
+      const name = checkJsString(T, 1);
+      if (name === '') return invalid(T, 'empty location name');
       try {
-        return pushObject(T, new LocationValue(loadLocation(toJsString(T, 1))), locationMeta), 1;
+        return pushObject(T, new LocationValue(loadLocation(name)), locationMeta), 1;
       } catch (e) {
-        return fail(T, vm, message(e), 'NotFound');
+        return invalid(T, message(e), 'time.load_location', 'NotFound');
       }
     },
     fixed_zone: (T) => {
@@ -325,7 +361,23 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
     },
   };
   const constants: Record<string, string | number | LuaFloat> = {
-    ...LAYOUTS,
+    RFC3339: LAYOUTS.RFC3339,
+    RFC3339NANO: LAYOUTS.RFC3339Nano,
+    RFC822: LAYOUTS.RFC822,
+    RFC822Z: LAYOUTS.RFC822Z,
+    RFC850: LAYOUTS.RFC850,
+    RFC1123: LAYOUTS.RFC1123,
+    RFC1123Z: LAYOUTS.RFC1123Z,
+    KITCHEN: LAYOUTS.Kitchen,
+    STAMP: LAYOUTS.Stamp,
+    STAMP_MILLI: LAYOUTS.StampMilli,
+    STAMP_MICRO: LAYOUTS.StampMicro,
+    STAMP_NANO: LAYOUTS.StampNano,
+    DATE_TIME: LAYOUTS.DateTime,
+    DATE_ONLY: LAYOUTS.DateOnly,
+    TIME_ONLY: LAYOUTS.TimeOnly,
+    ...Object.fromEntries(MONTHS.map((m, i) => [m, i + 1])),
+    ...Object.fromEntries(WEEKDAYS.map((d, i) => [d, i])),
     NANOSECOND,
     MICROSECOND: new LuaFloat(MICROSECOND),
     MILLISECOND: new LuaFloat(MILLISECOND),
@@ -333,5 +385,10 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
     MINUTE: new LuaFloat(MINUTE),
     HOUR: new LuaFloat(HOUR),
   };
-  vm.defineModule('time', vm.functionTable(api, constants));
+  const mod = vm.functionTable(api, constants);
+  pushSlot(vm.L, mod);
+  vm.setField(vm.L, -1, 'utc', () => pushObject(vm.L, new LocationValue(UTC), locationMeta));
+  vm.setField(vm.L, -1, 'localtz', () => pushObject(vm.L, new LocationValue(Local), locationMeta));
+  lua.lua_settop(vm.L, -2);
+  vm.defineModule('time', mod);
 }

@@ -43,6 +43,15 @@ declare module 'fengari' {
     readonly __luaTableBrand: unique symbol;
   }
 
+  /** What lua_getinfo fills in (the fields wisp reads). */
+  export class lua_Debug {
+    constructor();
+    short_src: LuaString | null;
+    currentline: number;
+    name: LuaString | null;
+    what: LuaString | null;
+  }
+
   export type JSFunction = (L: LuaState) => number;
   export type KFunction = (L: LuaState, status: number, ctx: unknown) => number;
   export type Hook = (L: LuaState, ar: unknown) => void;
@@ -59,6 +68,9 @@ declare module 'fengari' {
     LUA_MASKCALL: number; LUA_MASKRET: number; LUA_MASKLINE: number; LUA_MASKCOUNT: number;
     LUA_MINSTACK: number;
 
+    lua_Debug: typeof lua_Debug;
+    lua_getstack(L: LuaState, level: number, ar: lua_Debug): boolean;
+    lua_getinfo(L: LuaState, what: LuaString | string, ar: lua_Debug): boolean;
     lua_absindex(L: LuaState, idx: number): number;
     lua_atnativeerror(L: LuaState, f: JSFunction): JSFunction | null;
     lua_call(L: LuaState, nargs: number, nresults: number): void;

@@ -13,12 +13,12 @@ describe('the time module (spec §3.6)', () => {
     });
   });
 
-  test('after delivers one Time on a channel; non-positive or invalid durations are Invalid errors', () => {
+  test('after delivers one Time on a channel; non-positive or invalid durations are Invalid errors (Wippy\'s messages)', () => {
     expect(r.after.fired).toEqual([true, true, 'number']);
     expect(r.after.once).toBe(true);
-    expect(r.after.after_0).toEqual([true, 'Invalid', 'non-positive duration 0s']);
-    expect(r.after['after_-5']).toEqual([true, 'Invalid', 'non-positive duration -5ns']);
-    expect(r.after.after_0s).toEqual([true, 'Invalid', 'non-positive duration 0s']);
+    expect(r.after.after_0).toEqual([true, 'Invalid', 'time.after: duration must be > 0']);
+    expect(r.after['after_-5']).toEqual([true, 'Invalid', 'time.after: duration must be > 0']);
+    expect(r.after.after_0s).toEqual([true, 'Invalid', 'time.after: duration must be > 0']);
     expect(r.after.after_nonsense).toEqual([true, 'Invalid', 'time: invalid duration "nonsense"']);
   });
 

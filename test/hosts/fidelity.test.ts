@@ -1,0 +1,46 @@
+/** Wippy semantics seen from processes in a booted project: errors, casts, typed libraries, broken entries. */
+import { writeFileSync } from 'fs';
+import { join } from 'path';
+import { boot, runEntry } from '../helpers/project';
+import { projectCopy, ROOT, wisp } from '../helpers/cli';
+import { toPlain } from '../../src/kernel/value';
+import type { Runtime } from '../../src/hosts/runtime';
+
+describe('Wippy semantics in a booted project', () => {
+  let rt: Runtime;
+  beforeAll(() => {
+    rt = boot('fidelity');
+  });
+  afterAll(() => rt.shutdown());
+
+  const rule = async (name: string): Promise<unknown> => {
+    const outcome = await runEntry(rt, 'f:main', 'f:processes', [name]);
+    if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
+    return toPlain(outcome.value);
+  };
+
+  test('process errors are never retryable, carry a stack, and stand in for strings', async () => {
+    expect(await rule('send_error')).toEqual([true, 'NotFound', false, 'process not found', true, '[process not found]', true]);
+  });
+
+  test('string(v) casts a received PID (the helper pattern of Wippy\'s process tests)', async () => {
+    expect(await rule('string_cast')).toEqual(['echo', true]);
+  });
+
+  test('a library exports runtime types that validate in the importing process', async () => {
+    expect(await rule('library_types')).toEqual([
+      true, true, true, 'host: length 0 is less than minimum length 1', 80, 'Server', 'type',
+    ]);
+  });
+});
+
+describe('a Lua syntax error in any entry fails the boot, as in Wippy', () => {
+  test('even when the entry run is fine', async () => {
+    const dir = projectCopy(join(ROOT, 'fixtures', 'fidelity'), {
+      'src/_index.yaml': (y) => `${y}\n  - name: broken\n    kind: process.lua\n    source: file://broken.lua\n    method: main\n`,
+    });
+    writeFileSync(join(dir, 'src', 'broken.lua'), 'local function main()\n  return = 1\nend\nreturn { main = main }\n');
+    const r = await wisp(['run', '-x', 'f:quick'], { cwd: dir });
+    expect([r.code, r.stderr]).toEqual([1, "Error: src/broken.lua:2: syntax error: unexpected symbol near '=' (entry f:broken)\n"]);
+  });
+});
