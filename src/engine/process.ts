@@ -6,7 +6,7 @@
 import { lua, lauxlib, encode, toJsString, tostringAt, type LuaState } from './lua';
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
-import { exportValue } from './values';
+import { exportValue, ValueCopyError } from './values';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import type { Router } from '../kernel/router';
@@ -115,9 +115,17 @@ export class LuaProcess implements TaskOwner {
     }
     const T = task.thread;
     const n = lua.lua_gettop(T);
-    const value = n >= 1 ? exportValue(T, 1) : null;
     const failure = n >= 2 ? errorOf(T, 2) : null;
-    this.finish(failure ? { value: null, error: failure } : { value, error: null });
+    if (failure !== null) return this.finish({ value: null, error: failure });
+    let value: Value = null;
+    try {
+      if (n >= 1) value = exportValue(T, 1);
+    } catch (e) {
+      if (!(e instanceof ValueCopyError)) throw e;
+      // The exit is still reported (monitors and links hear of it), with an error in place of the result.
+      return this.finish({ value: null, error: new ErrorValue(`the result could not be copied: ${e.message}`, 'Invalid') });
+    }
+    this.finish({ value, error: null });
   }
 
   taskFailed(task: Task): void {
