@@ -7,6 +7,8 @@ import { lua, lauxlib, encode, toJsString, tostringAt, type LuaState } from './l
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue, ValueCopyError } from './values';
+import { watchdog } from './watchdog';
+import type { MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import type { Router } from '../kernel/router';
@@ -59,6 +61,7 @@ export class LuaProcess implements TaskOwner {
     private readonly onExit: (result: ExitResult) => void,
   ) {
     this.env = vm.newEnv();
+    watchdog.track(this);
   }
 
   get alive(): boolean {
@@ -93,6 +96,19 @@ export class LuaProcess implements TaskOwner {
     this.tasks.add(task);
     this.vm.sched.enqueue(task);
     return this.vm.sched.reschedule(T, [threadSlot]);
+  }
+
+  /** The thread of its main function (null before start and after the end). */
+  get mainThread(): LuaState | null {
+    return this.main?.thread ?? null;
+  }
+
+  /** What this process holds, for the memory watchdog: its globals, its threads, the modules it required. */
+  memoryRoots(): MemoryRoot[] {
+    const roots: MemoryRoot[] = [this.env];
+    for (const task of this.tasks) roots.push(task.thread as unknown as MemoryRoot);
+    for (const slot of this.loaded.values()) roots.push(slot);
+    return roots;
   }
 
   own(resource: Resource): void {
@@ -132,7 +148,9 @@ export class LuaProcess implements TaskOwner {
     const T = task.thread;
     const L = this.vm.L;
     const error = errorOf(T, -1) ?? new ErrorValue(lua.lua_isnil(T, -1) ? 'nil' : tostringAt(T, -1));
-    lauxlib.luaL_traceback(L, T, encode(error.message), 0);
+    // The traceback repeats the message: a huge one is cut there (it stays whole in the error itself).
+    const shown = error.message.length > TRACEBACK_MESSAGE ? `${error.message.slice(0, TRACEBACK_MESSAGE)}…` : error.message;
+    lauxlib.luaL_traceback(L, T, encode(shown), 0);
     const stack = toJsString(L, -1);
     lua.lua_settop(L, 0);
     this.finish({ value: null, error: new ErrorValue(error.message, error.kind, error.retryable, error.details, stack) });
@@ -147,13 +165,18 @@ export class LuaProcess implements TaskOwner {
   private finish(result: ExitResult): void {
     if (this.result !== null) return;
     this.result = result;
+    watchdog.untrack(this);
     for (const task of this.tasks) this.vm.sched.cancel(task);
     this.tasks.clear();
+    this.main = null;
     for (const resource of this.resources) resource.dispose();
     this.resources.clear();
     this.onExit(result);
   }
 }
+
+/** How much of an error message a traceback repeats. */
+const TRACEBACK_MESSAGE = 64 * 1024;
 
 /** The error a value stands for (a string message or an error object), or null when it is no error. */
 function errorOf(T: LuaState, idx: number): ErrorValue | null {

@@ -79,7 +79,7 @@ export class LuaVM implements ValueContext {
   /** Metatable of error userdata (set by the errors module). */
   errorMeta: LuaTable;
   private readonly requestTag = { wisp: 'host request' };
-  private readonly preempted = new Set<LuaState>();
+  private readonly preempted = new WeakSet<LuaState>(); // weak: a failed process's coroutines must not stay reachable
   private readonly chunks = new Map<string, CompiledChunk>();
   private readonly modules = new Map<string, Slot>();
   private readonly keys = new Map<string, Slot>();
@@ -87,6 +87,8 @@ export class LuaVM implements ValueContext {
   private readonly envMeta: Slot;
   private readonly readonlyFn: Slot;
   readonly bootFn: Slot;
+  /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
+  hookTick: ((T: LuaState) => void) | null = null;
   private readonly eraseTypes: (source: string) => string;
   private readonly sliceMs: number;
   private printSink: PrintSink;
@@ -242,6 +244,7 @@ export class LuaVM implements ValueContext {
   }
 
   private preempt(T: LuaState): void {
+    if (this.hookTick !== null) this.hookTick(T);
     const task = this.sched.current;
     if (task === null || task.state !== 'running' || !lua.lua_isyieldable(T)) return;
     if (performance.now() - this.sched.resumedAt < this.sliceMs) return;

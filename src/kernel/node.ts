@@ -3,7 +3,7 @@
  * processes and report their exits; everything else goes through the Router methods.
  */
 import { CONTROL_HOST, formatPid, parsePid, PidAllocator, type Pid } from './pid';
-import { Mailbox } from './mailbox';
+import { Mailbox, MAILBOX_LIMIT } from './mailbox';
 import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
@@ -47,6 +47,8 @@ const LINKED_FAILED = (): ErrorValue => new ErrorValue('linked process failed', 
 
 export class Node implements Router {
   readonly pids: PidAllocator;
+  /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
+  mailboxLimit = MAILBOX_LIMIT;
   private readonly hosts = new Map<string, Host>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly names = new NameRegistry();
@@ -162,7 +164,12 @@ export class Node implements Router {
     if (topic.startsWith('@')) return fail('cannot send to @ topics', 'Invalid');
     const target = this.resolve(dest);
     if (!target.ok) return target.error;
-    target.value.mailbox.deliver({ from, topic, payloads });
+    const mailbox = target.value.mailbox;
+    if (mailbox.unread >= this.mailboxLimit) {
+      // The sender hears of it; the receiver and what it has queued are untouched.
+      return new ErrorValue(`mailbox full: ${target.value.id} has ${this.mailboxLimit} unread messages`, 'Unavailable', true);
+    }
+    mailbox.deliver({ from, topic, payloads });
     return null;
   }
 

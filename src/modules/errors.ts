@@ -7,6 +7,7 @@ import { objectAt, pushObject } from '../engine/slots';
 import { exportValue, pushValue } from '../engine/values';
 import { ErrorValue, type ErrorKind } from '../kernel/value';
 import type { LuaVM } from '../engine/vm';
+import { checkStringSize } from '../engine/limits';
 
 const KINDS: Record<string, ErrorKind> = {
   NOT_FOUND: 'NotFound',
@@ -63,7 +64,13 @@ export function installErrors(vm: LuaVM): void {
     },
     {
       __tostring: (T) => (pushString(T, check(T).message), 1),
-      __concat: (T) => (pushString(T, tostringAt(T, 1) + tostringAt(T, 2)), 1),
+      __concat: (T) => {
+        // As Lua's own `..` (bounded by the string limit): the two sides as strings, then lua_concat.
+        lauxlib.luaL_tolstring(T, 1);
+        lauxlib.luaL_tolstring(T, 2);
+        lua.lua_concat(T, 2);
+        return 1;
+      },
       __eq: (T) => {
         const a = errorAt(T, 1);
         const b = errorAt(T, 2);
@@ -99,6 +106,7 @@ export function installErrors(vm: LuaVM): void {
     wrap: (T) => {
       const inner = errorAt(T, 1);
       const message = `${tostringAt(T, 2)}: ${inner?.message ?? tostringAt(T, 1)}`;
+      checkStringSize(T, message);
       pushError(T, vm, new ErrorValue(message, inner?.kind ?? 'Unknown', inner?.retryable ?? null, inner?.details ?? null));
       return 1;
     },

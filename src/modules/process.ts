@@ -155,7 +155,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const subs = subsOf(proc);
       if (subs.inbox === null) {
         const ch = (subs.inbox = channels.create(Infinity));
-        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => ch.offer(payloads.messageSlot(m)));
+        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => ch.offer(payloads.messageSlot(m)), ch);
       }
       pushSlot(T, subs.inbox.identity as Slot);
       return 1;
@@ -185,8 +185,10 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
         const ch = channels.create(Infinity);
         const mailbox = link.router.mailboxOf(link.pid);
         if (mailbox === null) return raise(T, 'no mailbox');
-        const sub = mailbox.listen(topic, (m) =>
-          ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m))),
+        const sub = mailbox.listen(
+          topic,
+          (m) => ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m))),
+          ch,
         );
         subs.listens.set(topic, (entry = { channel: ch, sub }));
       }
