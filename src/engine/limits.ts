@@ -3,8 +3,8 @@
  * (scripts/fengari-patches/10-max-string.js) wherever a Lua string grows; host code that builds a string out
  * of Lua strings checks it here.
  */
+import { raise, type LuaState } from './lua'; // first: Fengari must be loaded before any of its internal modules
 import { wisp_limits } from 'fengari/src/luaconf';
-import { raise, type LuaState } from './lua';
 
 /** The largest Lua string: 64 MiB. */
 export const MAX_STRING_BYTES = wisp_limits.max_string;

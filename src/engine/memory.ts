@@ -13,6 +13,7 @@
  * Sizes are estimates measured on Node 20 (V8 11.3) for Fengari 0.1.5; they only have to rank processes and
  * give the order of magnitude in the error message.
  */
+import './lua'; // first: Fengari must be loaded before any of its internal modules
 import { TValue, LClosure, CClosure, Udata } from 'fengari/src/lobject';
 import type { TValue as Slot } from 'fengari';
 import type { UdataObject } from 'fengari/src/lobject';

@@ -10,18 +10,19 @@
  * Budget: V8's old-generation limit (heap_size_limit minus the young generation), for the heap in use plus
  * external memory (string bytes live outside the V8 heap). Past ACT of the budget it forces a full GC (at most
  * every GC_EVERY_MS, or CRITICAL_GC_EVERY_MS past CRITICAL); if the live size is still over ACT, it measures
- * every process (memory.ts) and fails the one holding the most, if that is at least MIN_VICTIM of the budget.
+ * every process (memory.ts) and fails the one holding the most, if that is at least MIN_VICTIM of the budget
+ * (when nobody does, as in a spawn storm, it only refuses new processes, and looks again less often).
  * A victim's memory still looks live until its thread has unwound and the scheduler has dropped its tasks:
  * until its thread is collected (a WeakRef; at most VICTIM_WAIT_MS), what it held is deducted, so a second
  * process is failed only for memory of its own. (A second GC when external memory is large makes V8 finish
  * releasing freed string buffers, which it does in the background.) While the live heap (less that) is over
  * ACT, new processes are refused ("out of memory").
  */
+import { lua, type LuaState } from './lua'; // first: Fengari must be loaded before any of its internal modules
 import { getHeapStatistics, setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { wisp_limits } from 'fengari/src/luaconf';
 import { lua_gethook } from 'fengari/src/ldebug';
-import { lua, type LuaState } from './lua';
 import { MemoryMeter, type MemoryRoot } from './memory';
 import type { LuaVM } from './vm';
 import type { LuaProcess } from './process';
@@ -33,6 +34,8 @@ const MIN_VICTIM = 1 / 64;
 const GC_EVERY_MS = 100;
 const CRITICAL_GC_EVERY_MS = 20;
 const VICTIM_WAIT_MS = 1000;
+const NO_VICTIM_BACKOFF_MS = 2000;
+const BACKOFF_GC_EVERY_MS = 1000;
 const HOOK_CHECK_EVERY = 16;
 const BATCH_CHECK_MS = 5;
 const TIMER_MS = 100;
@@ -74,6 +77,8 @@ export class MemoryWatchdog {
   private lastGcAt = -Infinity;
   /** The last victim, until its memory is back: its main thread (weakly), what it held, when to stop waiting. */
   private victim: { readonly thread: WeakRef<LuaState>; readonly held: number; readonly until: number } | null = null;
+  /** Until then, nobody was found holding much: GC and measure less often. */
+  private backoffUntil = -Infinity;
   private nextBatchCheck = 0;
   private hookCountdown = HOOK_CHECK_EVERY;
   private bigBytes = 0;
@@ -109,7 +114,7 @@ export class MemoryWatchdog {
     this.processes.delete(proc);
   }
 
-  /** Calls `fn` each time the watchdog fails a process; returns how to stop. */
+  /** Calls `fn` each time the watchdog is about to fail a process; returns how to stop. */
   onFailure(fn: (report: OomReport) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -124,8 +129,9 @@ export class MemoryWatchdog {
       this.underPressure = false;
       return;
     }
-    const gap = performance.now() - this.lastGcAt;
-    if (gap < (used < this.criticalAt ? GC_EVERY_MS : CRITICAL_GC_EVERY_MS)) return;
+    const now = performance.now();
+    const every = now < this.backoffUntil ? BACKOFF_GC_EVERY_MS : used < this.criticalAt ? GC_EVERY_MS : CRITICAL_GC_EVERY_MS;
+    if (now - this.lastGcAt < every) return;
     this.acting = true;
     try {
       this.relieve();
@@ -142,7 +148,10 @@ export class MemoryWatchdog {
     const t0 = performance.now();
     const [victim, held] = this.largest();
     const measureMs = performance.now() - t0;
-    if (victim === null || held < this.budget * MIN_VICTIM) return;
+    if (victim === null || held < this.budget * MIN_VICTIM) {
+      this.backoffUntil = performance.now() + NO_VICTIM_BACKOFF_MS;
+      return;
+    }
     const message =
       `out of memory: this process held about ${mib(held)} MiB when the runtime's heap reached ` +
       `${mib(live)} MiB of ${mib(this.budget)} MiB`;
@@ -150,11 +159,11 @@ export class MemoryWatchdog {
     const thread = victim.mainThread;
     const until = performance.now() + VICTIM_WAIT_MS;
     this.victim = thread === null ? null : { thread: new WeakRef(thread), held, until };
+    const report: OomReport = { process: victim.name, heldBytes: held, liveBytes: live, budgetBytes: this.budget, measureMs, message };
+    for (const fn of this.listeners) fn(report); // before the exit, so listeners can still see the process
     victim.terminate(message);
     this.underPressure = effective - held >= this.actAt;
     this.lastGcAt = performance.now(); // no GC before the batch that ran the victim is over: it would see it live
-    const report: OomReport = { process: victim.name, heldBytes: held, liveBytes: live, budgetBytes: this.budget, measureMs, message };
-    for (const fn of this.listeners) fn(report);
   }
 
   /** What the last victim held, while its thread is still alive (its memory is not back yet). */

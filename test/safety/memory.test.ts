@@ -12,6 +12,9 @@ import { toPlain } from '../../src/kernel/value';
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
 
+// Generous: each test is a CLI run, and the machine may be loaded.
+jest.setTimeout(180_000);
+
 const PROJECT = join(ROOT, 'fixtures', 'safety');
 const SMALL_HEAP = ['--max-old-space-size=128'];
 const scenario = (args: string[], node: string[] = []) =>
@@ -67,7 +70,15 @@ describe('the heap watchdog, with a 128 MB heap', () => {
     const r = await scenario(['hog', kind, '2'], SMALL_HEAP);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toMatch(
-      new RegExp(`^hog 1 \\(${kind}\\) failed after \\d+ ms: ${OOM}\\nhog 2 \\(${kind}\\) failed after \\d+ ms: ${OOM}\\nticker alive: \\d+ ticks\\n$`),
+      new RegExp(`^hog 1 \\(${kind}\\) ended after \\d+ ms: ${OOM}\\nhog 2 \\(${kind}\\) ended after \\d+ ms: ${OOM}\\nticker alive: \\d+ ticks\\n$`),
+    );
+  });
+
+  test('a spawn storm (idle processes, none holding much) is stopped by refusing new processes', async () => {
+    const r = await scenario(['hog', 'spawns', '1'], SMALL_HEAP);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(
+      /^hog 1 \(spawns\) ended after \d+ ms: returned spawned \d{4,}, then: out of memory: the runtime is near its heap limit; no new process can start now\nticker alive: \d+ ticks\n$/,
     );
   });
 

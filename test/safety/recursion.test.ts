@@ -6,6 +6,9 @@
 import { join } from 'path';
 import { ROOT, wisp } from '../helpers/cli';
 
+// Generous: each test is a CLI run, and the machine may be loaded.
+jest.setTimeout(90_000);
+
 const PROJECT = join(ROOT, 'fixtures', 'safety');
 const scenario = (args: string[], flags: string[] = []) =>
   wisp(['run', ...flags, '-x', 'safety:recursion', ...args], { cwd: PROJECT, timeoutMs: 60_000 });
