@@ -86,7 +86,7 @@ describe('the heap watchdog, with a 128 MB heap', () => {
     const r = await scenario(['mailhog', '100000', '4096'], SMALL_HEAP);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toMatch(
-      new RegExp(`^sink: ${OOM}\\nmailer: sent=\\d+ failed=[1-9]\\d* first error: process not found\\nticker alive: \\d+ ticks\\n$`),
+      new RegExp(`^sink \\(after \\d+ ms\\): ${OOM}\\nmailer \\(after \\d+ ms\\): sent=\\d+ failed=[1-9]\\d* first error: process not found\\nticker alive: \\d+ ticks\\n$`),
     );
   });
 });
