@@ -51,6 +51,19 @@ export class Channel {
     private readonly resume: Resumer,
   ) {}
 
+  /** Values waiting in the buffer. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  /** Calls `fn` on every buffered value and every value a blocked sender offers (the memory watchdog). */
+  forEachValue(fn: (value: Slot) => void): void {
+    this.buffer.forEach(fn);
+    this.senders.forEach((w) => {
+      if (w.value !== null) fn(w.value);
+    });
+  }
+
   /** Completes a send at once if a receiver waits or the buffer has room. The caller checks `closed` first. */
   trySend(value: Slot): boolean {
     const receiver = nextWaiter(this.receivers);

@@ -6,7 +6,9 @@
 import { lua, lauxlib, encode, toJsString, type LuaState } from './lua';
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
-import { exportValue } from './values';
+import { exportValue, ValueCopyError } from './values';
+import { watchdog } from './watchdog';
+import type { MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import type { Router } from '../kernel/router';
@@ -59,6 +61,7 @@ export class LuaProcess implements TaskOwner {
     private readonly onExit: (result: ExitResult) => void,
   ) {
     this.env = vm.newEnv();
+    watchdog.track(this);
   }
 
   get alive(): boolean {
@@ -95,6 +98,19 @@ export class LuaProcess implements TaskOwner {
     return this.vm.sched.reschedule(T, [threadSlot]);
   }
 
+  /** The thread of its main function (null before start and after the end). */
+  get mainThread(): LuaState | null {
+    return this.main?.thread ?? null;
+  }
+
+  /** What this process holds, for the memory watchdog: its globals, its threads, the modules it required. */
+  memoryRoots(): MemoryRoot[] {
+    const roots: MemoryRoot[] = [this.env];
+    for (const task of this.tasks) roots.push(task.thread as unknown as MemoryRoot);
+    for (const slot of this.loaded.values()) roots.push(slot);
+    return roots;
+  }
+
   own(resource: Resource): void {
     this.resources.add(resource);
   }
@@ -115,9 +131,17 @@ export class LuaProcess implements TaskOwner {
     }
     const T = task.thread;
     const n = lua.lua_gettop(T);
-    const value = n >= 1 ? exportValue(T, 1) : null;
     const failure = n >= 2 ? errorOf(T, 2) : null;
-    this.finish(failure ? { value: null, error: failure } : { value, error: null });
+    if (failure !== null) return this.finish({ value: null, error: failure });
+    let value: Value = null;
+    try {
+      if (n >= 1) value = exportValue(T, 1);
+    } catch (e) {
+      if (!(e instanceof ValueCopyError)) throw e;
+      // The exit is still reported (monitors and links hear of it), with an error in place of the result.
+      return this.finish({ value: null, error: new ErrorValue(`the result could not be copied: ${e.message}`, 'Invalid') });
+    }
+    this.finish({ value, error: null });
   }
 
   taskFailed(task: Task): void {
@@ -128,7 +152,9 @@ export class LuaProcess implements TaskOwner {
       task.killed !== null
         ? new ErrorValue(task.killed, 'Internal')
         : (errorOf(T, -1) ?? new ErrorValue(this.vm.describeError(task)));
-    lauxlib.luaL_traceback(L, T, encode(error.message), 0);
+    // The traceback repeats the message: a huge one is cut there (it stays whole in the error itself).
+    const shown = error.message.length > TRACEBACK_MESSAGE ? `${error.message.slice(0, TRACEBACK_MESSAGE)}…` : error.message;
+    lauxlib.luaL_traceback(L, T, encode(shown), 0);
     const stack = toJsString(L, -1);
     lua.lua_settop(L, 0);
     const message = raisedString ? located(error.message, stack) : error.message;
@@ -144,13 +170,18 @@ export class LuaProcess implements TaskOwner {
   private finish(result: ExitResult): void {
     if (this.result !== null) return;
     this.result = result;
+    watchdog.untrack(this);
     for (const task of this.tasks) this.vm.sched.cancel(task);
     this.tasks.clear();
+    this.main = null;
     for (const resource of this.resources) resource.dispose();
     this.resources.clear();
     this.onExit(result);
   }
 }
+
+/** How much of an error message a traceback repeats. */
+const TRACEBACK_MESSAGE = 64 * 1024;
 
 /**
  * A message raised by a library function without a position (Fengari's own "attempt to index a nil value"

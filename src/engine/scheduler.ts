@@ -56,6 +56,8 @@ export class Scheduler {
   private readonly queue = new Fifo<Task>();
   private scheduled = false;
   private readonly drainBound = (): void => this.drain();
+  /** Called after each batch with the time it ended (the memory watchdog's cheap check). */
+  afterBatch: ((now: number) => void) | null = null;
 
   constructor(
     private readonly L: LuaState,
@@ -155,6 +157,7 @@ export class Scheduler {
       this.scheduled = true;
       setImmediate(this.drainBound);
     }
+    if (this.afterBatch !== null) this.afterBatch(now);
   }
 
   private step(task: Task): void {

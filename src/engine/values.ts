@@ -1,19 +1,36 @@
 /**
  * Lua stack ⇄ portable values (kernel/value.ts). Export is the deep copy `process.send` makes: tables are
  * copied with cycles and shared parts preserved, integers stay integers, functions, threads and userdata other
- * than error objects become nil.
+ * than error objects become nil (an entry whose key becomes nil is dropped).
+ *
+ * Both directions are loops over an explicit stack of tables, never JS recursion: how deep a value nests must
+ * not depend on how much JS stack the caller has left (spec.md "Recursion"). A value nested deeper than
+ * MAX_VALUE_DEPTH tables cannot be exported: ValueCopyError, which callers turn into an error for the sender
+ * (`process.send` returns nil, err) or for the process (a result that cannot be copied fails it).
  */
 import { lua, decodeStrict, encode, pushNumber, type LuaState } from './lua';
 import { identityAt, objectAt, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
 import { ErrorValue, LuaFloat, Table, type Value } from '../kernel/value';
+
+/** How many tables deep a value may nest to cross a process boundary (a flat table is depth 1). */
+export const MAX_VALUE_DEPTH = 10_000;
+
+/** A Lua value that cannot become a portable value (nested too deep). */
+export class ValueCopyError extends Error {
+  constructor(message = `value nested too deep to copy (more than ${MAX_VALUE_DEPTH} levels of tables)`) {
+    super(message);
+    this.name = 'ValueCopyError';
+  }
+}
 
 /** Where error objects get their metatable when pushed. */
 export interface ValueContext {
   readonly errorMeta: LuaTable;
 }
 
-export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>): Value {
-  switch (lua.lua_type(L, idx)) {
+/** A value that is not a table (or a table already copied), or undefined: a table that still has to be walked. */
+function exportScalar(L: LuaState, idx: number, type: number): Value {
+  switch (type) {
     case lua.LUA_TBOOLEAN:
       return lua.lua_toboolean(L, idx);
     case lua.LUA_TNUMBER: {
@@ -25,8 +42,6 @@ export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>
       const bytes = lua.lua_tolstring(L, idx) as Uint8Array;
       return decodeStrict(bytes) ?? bytes;
     }
-    case lua.LUA_TTABLE:
-      return exportTable(L, lua.lua_absindex(L, idx), seen ?? new Map<unknown, Table>());
     case lua.LUA_TUSERDATA: {
       const obj = objectAt(L, idx);
       return obj instanceof ErrorValue ? obj : null;
@@ -36,20 +51,95 @@ export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>
   }
 }
 
-function exportTable(L: LuaState, idx: number, seen: Map<unknown, Table>): Table {
-  const id = identityAt(L, idx);
-  const known = seen.get(id);
+export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>): Value {
+  const type = lua.lua_type(L, idx);
+  if (type !== lua.LUA_TTABLE) return exportScalar(L, idx, type);
+  return exportTable(L, lua.lua_absindex(L, idx), seen ?? new Map<unknown, Table>());
+}
+
+const ROOT = 0;
+const KEY = 1;
+const VALUE = 2;
+
+/** One table being copied. Its Lua table sits at `idx`; while it is walked, lua_next's key and value follow. */
+interface ExportFrame {
+  readonly table: Table;
+  readonly idx: number;
+  /** What the finished copy is for the frame below: the root, the key or the value of its current entry. */
+  readonly role: typeof ROOT | typeof KEY | typeof VALUE;
+  /** The copied key of the current entry, once known. */
+  key: Value;
+}
+
+function exportTable(L: LuaState, rootIdx: number, seen: Map<unknown, Table>): Table {
+  const rootId = identityAt(L, rootIdx);
+  const known = seen.get(rootId);
   if (known !== undefined) return known;
-  const t = new Table();
-  seen.set(id, t);
-  lua.lua_checkstack(L, 4);
-  lua.lua_pushnil(L);
-  while (lua.lua_next(L, idx)) {
-    const value = exportValue(L, -1, seen);
-    if (value !== null) t.map.set(exportValue(L, -2, seen), value);
+  const root = new Table();
+  seen.set(rootId, root);
+  const base = lua.lua_gettop(L);
+  const frames: ExportFrame[] = [{ table: root, idx: rootIdx, role: ROOT, key: null }];
+  /** Starts copying the table on top of the stack (already pushed there) as `role` of the top frame. */
+  const descend = (role: typeof KEY | typeof VALUE): void => {
+    if (frames.length >= MAX_VALUE_DEPTH || !lua.lua_checkstack(L, 4)) throw new ValueCopyError();
+    const table = new Table();
+    seen.set(identityAt(L, -1), table);
+    frames.push({ table, idx: lua.lua_gettop(L), role, key: null });
+    lua.lua_pushnil(L);
+  };
+  /** The current entry of `f` has its key; copies the value on top of the stack (or descends into it). */
+  const takeValue = (f: ExportFrame): void => {
+    if (f.key !== null) {
+      const type = lua.lua_type(L, -1);
+      if (type === lua.LUA_TTABLE) {
+        const copy = seen.get(identityAt(L, -1));
+        if (copy === undefined) return descend(VALUE);
+        f.table.map.set(f.key, copy);
+      } else {
+        const value = exportScalar(L, -1, type);
+        if (value !== null) f.table.map.set(f.key, value);
+      }
+    }
     lua.lua_settop(L, -2);
+  };
+  try {
+    lua.lua_checkstack(L, 4);
+    lua.lua_pushnil(L);
+    for (;;) {
+      const f = frames[frames.length - 1];
+      if (lua.lua_next(L, f.idx)) {
+        const type = lua.lua_type(L, -2);
+        if (type !== lua.LUA_TTABLE) {
+          f.key = exportScalar(L, -2, type);
+          takeValue(f);
+          continue;
+        }
+        const copy = seen.get(identityAt(L, -2));
+        if (copy !== undefined) {
+          f.key = copy;
+          takeValue(f);
+          continue;
+        }
+        lua.lua_pushvalue(L, -2); // a table used as a key: copy it first, then the value
+        descend(KEY);
+        continue;
+      }
+      // `f` is complete; lua_next left its Lua table on top (a value slot, a key copy, or the root's own slot).
+      frames.pop();
+      if (frames.length === 0) return root;
+      lua.lua_settop(L, -2);
+      const parent = frames[frames.length - 1];
+      if (f.role === KEY) {
+        parent.key = f.table;
+        takeValue(parent);
+      } else {
+        parent.table.map.set(parent.key, f.table); // a value is only descended into under a key
+      }
+    }
+  } catch (e) {
+    lua.lua_settop(L, base);
+    throw e;
   }
-  return t;
 }
 
 /** Exports values idx..top (spawn arguments, multiple payloads). */
@@ -63,29 +153,78 @@ export function exportRange(L: LuaState, from: number): Value[] {
   return out;
 }
 
-export function pushValue(L: LuaState, v: Value, ctx: ValueContext, made = new Map<Table, Slot>()): void {
+function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): void {
   if (v === null) lua.lua_pushnil(L);
   else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
   else if (typeof v === 'number') pushNumber(L, v);
   else if (typeof v === 'string') lua.lua_pushstring(L, encode(v));
   else if (v instanceof Uint8Array) lua.lua_pushstring(L, v);
   else if (v instanceof LuaFloat) lua.lua_pushnumber(L, v.value);
-  else if (v instanceof Table) pushTable(L, v, ctx, made);
   else pushObject(L, v, ctx.errorMeta);
 }
 
-function pushTable(L: LuaState, t: Table, ctx: ValueContext, made: Map<Table, Slot>): void {
-  const known = made.get(t);
+export function pushValue(L: LuaState, v: Value, ctx: ValueContext, made = new Map<Table, Slot>()): void {
+  if (v instanceof Table) pushTable(L, v, ctx, made);
+  else pushScalar(L, v, ctx);
+}
+
+/** One Lua table being filled; it sits at `idx`, with the key (and value) of the current entry above it. */
+interface PushFrame {
+  readonly entries: IterableIterator<[Value, Value]>;
+  readonly idx: number;
+  readonly role: typeof ROOT | typeof KEY | typeof VALUE;
+  /** The value of the current entry while its key (a table) is being built. */
+  value: Value;
+}
+
+function pushTable(L: LuaState, root: Table, ctx: ValueContext, made: Map<Table, Slot>): void {
+  const known = made.get(root);
   if (known !== undefined) {
     pushSlot(L, known); // the same Lua table again: shared parts and cycles survive the copy
     return;
   }
-  lua.lua_checkstack(L, 4);
-  lua.lua_createtable(L, 0, t.map.size);
-  made.set(t, slotAt(L, -1));
-  for (const [k, v] of t.map) {
-    pushValue(L, k, ctx, made);
-    pushValue(L, v, ctx, made);
-    lua.lua_rawset(L, -3);
+  const base = lua.lua_gettop(L);
+  const frames: PushFrame[] = [];
+  /** Creates the Lua table for `t` on top of the stack and makes it the one being filled. */
+  const descend = (t: Table, role: typeof ROOT | typeof KEY | typeof VALUE): void => {
+    if (!lua.lua_checkstack(L, 4)) throw new ValueCopyError('value nested too deep to copy (Lua stack full)');
+    lua.lua_createtable(L, 0, t.map.size);
+    made.set(t, slotAt(L, -1));
+    frames.push({ entries: t.map.entries(), idx: lua.lua_gettop(L), role, value: null });
+  };
+  /** Pushes `v`, or starts building it when it is a table not made yet (true: the caller must wait for it). */
+  const pushOrDescend = (v: Value, role: typeof KEY | typeof VALUE): boolean => {
+    if (v instanceof Table) {
+      const slot = made.get(v);
+      if (slot === undefined) {
+        descend(v, role);
+        return true;
+      }
+      pushSlot(L, slot);
+    } else pushScalar(L, v, ctx);
+    return false;
+  };
+  try {
+    descend(root, ROOT);
+    for (;;) {
+      const f = frames[frames.length - 1];
+      const next = f.entries.next();
+      if (!next.done) {
+        const [k, v] = next.value;
+        f.value = v;
+        if (pushOrDescend(k, KEY) || pushOrDescend(v, VALUE)) continue;
+        lua.lua_rawset(L, f.idx);
+        continue;
+      }
+      frames.pop();
+      if (frames.length === 0) return;
+      const parent = frames[frames.length - 1];
+      // A finished key waits for its value; a finished value completes the entry.
+      if (f.role === KEY && pushOrDescend(parent.value, VALUE)) continue;
+      lua.lua_rawset(L, parent.idx);
+    }
+  } catch (e) {
+    lua.lua_settop(L, base);
+    throw e;
   }
 }

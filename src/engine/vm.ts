@@ -85,7 +85,7 @@ export class LuaVM implements ValueContext {
   /** Metatable of error userdata (set by the errors module). */
   errorMeta: LuaTable;
   private readonly requestTag = { wisp: 'host request' };
-  private readonly preempted = new Set<LuaState>();
+  private readonly preempted = new WeakSet<LuaState>(); // weak: a failed process's coroutines must not stay reachable
   private readonly chunks = new Map<string, CompiledChunk>();
   private readonly modules = new Map<string, Slot>();
   private readonly keys = new Map<string, Slot>();
@@ -94,6 +94,8 @@ export class LuaVM implements ValueContext {
   private readonly readonlyFn: Slot;
   readonly bootFn: Slot;
   private readonly tostringFn: Slot;
+  /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
+  hookTick: ((T: LuaState) => void) | null = null;
   private readonly eraseTypes: (source: string) => string;
   private readonly sliceMs: number;
   private readonly guard: RunawayGuard;
@@ -290,6 +292,7 @@ export class LuaVM implements ValueContext {
    * yield travels up through the prelude's resume); where it cannot, the runaway guard decides.
    */
   private preempt(T: LuaState): void {
+    if (this.hookTick !== null) this.hookTick(T);
     const task = this.sched.current;
     if (task === null || task.state !== 'running') return;
     if (task.killed !== null) this.guard.raiseIfKilled(T);

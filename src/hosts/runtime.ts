@@ -12,6 +12,7 @@ import { startLevels, type Registry, type Entry } from '../registry';
 import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
+import { watchdog } from '../engine/watchdog';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -30,11 +31,20 @@ export class Runtime {
   readonly hosts = new Map<string, LuaHost>();
   readonly services = new Map<string, ServiceSupervisor>();
   private levels: string[][] = [];
+  private readonly unwatch: () => void;
 
   constructor(
     readonly registry: Registry,
     private readonly options: RuntimeOptions,
-  ) {}
+  ) {
+    const MiB = 1024 * 1024;
+    this.unwatch = watchdog.onFailure((r) => {
+      if (!this.node.process(r.process)) return; // another runtime's process (tests run several)
+      this.log('error', 'out of memory: process failed', {
+        pid: r.process, held_mib: Math.round(r.heldBytes / MiB), heap_mib: Math.round(r.liveBytes / MiB), budget_mib: Math.round(r.budgetBytes / MiB), measure_ms: Math.round(r.measureMs),
+      });
+    });
+  }
 
   /** Starts every auto_start host and service, dependencies first. Throws a RegistryError on a cycle. */
   boot(): void {
@@ -116,6 +126,7 @@ export class Runtime {
         if (this.hosts.has(p.pid.host)) p.runtime?.terminate(new ErrorValue('process terminated', 'Internal'));
       }
     }
+    this.unwatch();
   }
 
   private service(id: string): ServiceSupervisor {

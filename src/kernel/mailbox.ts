@@ -2,6 +2,10 @@
  * A process's mailbox (spec §3.1 "Routing rule"): a message goes to the first `listen` subscription whose
  * pattern matches its topic, else to the inbox; with no taker it waits, in order, until one subscribes.
  * Events (EXIT, LINK_DOWN, CANCEL) wait the same way for `process.events()`.
+ *
+ * Unread messages are limited (src/engine/spec.md "Memory"): the ones waiting here plus the ones a subscriber
+ * has taken but its process has not received yet (its Backlog). The Router refuses a send beyond the limit;
+ * events are never refused.
  */
 import { Fifo } from '../util/fifo';
 import type { Message } from './message';
@@ -10,10 +14,19 @@ import type { Value } from './value';
 export type MessageSink = (message: Message) => void;
 export type EventSink = (event: Value) => void;
 
+/** How many unread messages a process may have before sends to it fail. */
+export const MAILBOX_LIMIT = 100_000;
+
+/** Messages a subscriber holds that its process has not read yet (a channel's buffer). */
+export interface Backlog {
+  readonly buffered: number;
+}
+
 export interface Subscription {
   readonly topic: string;
   readonly sink: MessageSink;
   readonly matches: (topic: string) => boolean;
+  readonly backlog: Backlog | null;
 }
 
 /** `*` matches within one dot-separated segment, `**` across segments; anything else is literal. */
@@ -32,10 +45,31 @@ export class Mailbox {
   private readonly pendingEvents = new Fifo<Value>();
   private readonly listeners: Subscription[] = [];
   private inbox: MessageSink | null = null;
+  private inboxBacklog: Backlog | null = null;
   private events: EventSink | null = null;
 
   get queued(): number {
     return this.pending.length + this.pendingEvents.length;
+  }
+
+  /** Messages not read yet: waiting here for a subscriber, or held by one (events not counted). */
+  get unread(): number {
+    let n = this.pending.length + (this.inboxBacklog?.buffered ?? 0);
+    for (const sub of this.listeners) if (sub.backlog !== null) n += sub.backlog.buffered;
+    return n;
+  }
+
+  /** Messages waiting for a subscriber, oldest first (the memory watchdog measures them). */
+  forEachPending(fn: (message: Message) => void): void {
+    this.pending.forEach(fn);
+  }
+
+  /** What the subscribers hold (the memory watchdog measures it). */
+  backlogs(): Backlog[] {
+    const out: Backlog[] = [];
+    if (this.inboxBacklog !== null) out.push(this.inboxBacklog);
+    for (const sub of this.listeners) if (sub.backlog !== null) out.push(sub.backlog);
+    return out;
   }
 
   deliver(message: Message): void {
@@ -49,8 +83,9 @@ export class Mailbox {
     else this.pendingEvents.push(event);
   }
 
-  subscribeInbox(sink: MessageSink): void {
+  subscribeInbox(sink: MessageSink, backlog: Backlog | null = null): void {
     this.inbox = sink;
+    this.inboxBacklog = backlog;
     this.flush();
   }
 
@@ -59,8 +94,8 @@ export class Mailbox {
     for (let e = this.pendingEvents.shift(); e !== undefined; e = this.pendingEvents.shift()) sink(e);
   }
 
-  listen(topic: string, sink: MessageSink): Subscription {
-    const sub: Subscription = { topic, sink, matches: topicMatcher(topic) };
+  listen(topic: string, sink: MessageSink, backlog: Backlog | null = null): Subscription {
+    const sub: Subscription = { topic, sink, matches: topicMatcher(topic), backlog };
     this.listeners.push(sub);
     this.flush();
     return sub;

@@ -3,10 +3,11 @@
  * processes and report their exits; everything else goes through the Router methods.
  */
 import { CONTROL_HOST, formatPid, parsePid, PidAllocator, type Pid } from './pid';
-import { Mailbox } from './mailbox';
+import { Mailbox, MAILBOX_LIMIT } from './mailbox';
 import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
+import { Fifo } from '../util/fifo';
 import type { Result, Router, SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
@@ -46,10 +47,15 @@ const LINKED_FAILED = (): ErrorValue => new ErrorValue('linked process failed', 
 
 export class Node implements Router {
   readonly pids: PidAllocator;
+  /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
+  mailboxLimit = MAILBOX_LIMIT;
   private readonly hosts = new Map<string, Host>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly names = new NameRegistry();
   private readonly exitWatchers = new Map<string, ((outcome: Outcome) => void)[]>();
+  /** Exits waiting to be reported: a link cascade is a queue, never JS recursion (spec.md "Recursion"). */
+  private readonly exits = new Fifo<{ readonly pid: string; readonly outcome: Outcome }>();
+  private reporting = false;
 
   constructor(readonly name: string | null = null) {
     this.pids = new PidAllocator(name);
@@ -106,8 +112,31 @@ export class Node implements Router {
     return { ok: true, value: record.id };
   }
 
-  /** Called by a runtime when its process has ended: names first, then EXIT and LINK_DOWN (spec §4.1). */
+  /**
+   * Called by a runtime when its process has ended: names first, then EXIT and LINK_DOWN (spec §4.1). A process
+   * that a link kills reports its own exit from inside this call; that exit is queued and reported after the
+   * current one, so a chain of any length is a loop.
+   */
   exited(pid: string, outcome: Outcome): void {
+    this.exits.push({ pid, outcome });
+    if (this.reporting) return;
+    this.reporting = true;
+    let failure: unknown = null;
+    try {
+      for (let e = this.exits.shift(); e !== undefined; e = this.exits.shift()) {
+        try {
+          this.report(e.pid, e.outcome);
+        } catch (error) {
+          failure ??= error; // a watcher's bug must not cost the exits queued behind it
+        }
+      }
+    } finally {
+      this.reporting = false;
+    }
+    if (failure !== null) throw failure;
+  }
+
+  private report(pid: string, outcome: Outcome): void {
     const record = this.processes.get(pid);
     if (record === undefined || !record.alive) return;
     this.forget(record);
@@ -135,7 +164,12 @@ export class Node implements Router {
     if (topic.startsWith('@')) return fail('cannot send to @ topics', 'Invalid');
     const target = this.resolve(dest);
     if (!target.ok) return target.error;
-    target.value.mailbox.deliver({ from, topic, payloads });
+    const mailbox = target.value.mailbox;
+    if (mailbox.unread >= this.mailboxLimit) {
+      // The sender hears of it; the receiver and what it has queued are untouched.
+      return new ErrorValue(`mailbox full: ${target.value.id} has ${this.mailboxLimit} unread messages`, 'Unavailable', true);
+    }
+    mailbox.deliver({ from, topic, payloads });
     return null;
   }
 

@@ -85,22 +85,58 @@ export class ErrorValue {
 export type Value = null | boolean | number | string | Uint8Array | LuaFloat | Table | ErrorValue;
 
 
-/** Converts a portable value to plain JSON-friendly JS (for logs and tests): tables become arrays or objects. */
-export function toPlain(v: Value, seen = new Set<Table>()): unknown {
+/**
+ * Converts a portable value to plain JSON-friendly JS (for logs and tests): tables become arrays or objects.
+ * A table inside itself becomes '<cycle>'; tables nested deeper than `maxDepth` become '<too deep>' (log
+ * fields use a small depth, since JSON.stringify recurses). A loop, never JS recursion, whatever the depth.
+ */
+export function toPlain(v: Value, maxDepth = Infinity): unknown {
+  if (!(v instanceof Table)) return plainScalar(v);
+  interface Frame {
+    readonly table: Table;
+    readonly entries: IterableIterator<[Value, Value]>;
+    readonly out: unknown[] | Record<string, unknown>;
+  }
+  const path = new Set<Table>();
+  const frames: Frame[] = [];
+  /** The plain form of `x`; a table not on the path yet gets its (still empty) array or object, filled later. */
+  const enter = (x: Value): unknown => {
+    if (!(x instanceof Table)) return plainScalar(x);
+    if (path.has(x)) return '<cycle>';
+    if (frames.length >= maxDepth) return '<too deep>';
+    const n = x.map.size;
+    let isArray = n > 0;
+    for (let i = 1; i <= n && isArray; i++) if (!x.map.has(i)) isArray = false;
+    const out: unknown[] | Record<string, unknown> = isArray ? new Array<unknown>(n) : {};
+    path.add(x);
+    frames.push({ table: x, entries: x.map.entries(), out });
+    return out;
+  };
+  const result = enter(v);
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1];
+    const next = f.entries.next();
+    if (next.done) {
+      frames.pop();
+      path.delete(f.table);
+      continue;
+    }
+    const [k, x] = next.value;
+    if (Array.isArray(f.out)) {
+      f.out[(k as number) - 1] = enter(x);
+    } else {
+      const key = k instanceof Table ? '<table>' : String(plainScalar(k));
+      f.out[key] = enter(x);
+    }
+  }
+  return result;
+}
+
+function plainScalar(v: Exclude<Value, Table>): unknown {
   if (v instanceof LuaFloat) return v.value;
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
   if (v instanceof ErrorValue) return v.message;
-  if (!(v instanceof Table)) return v;
-  if (seen.has(v)) return '<cycle>';
-  seen.add(v);
-  const n = v.map.size;
-  let isArray = n > 0;
-  for (let i = 1; i <= n && isArray; i++) if (!v.map.has(i)) isArray = false;
-  const out: unknown = isArray
-    ? Array.from({ length: n }, (_, i) => toPlain(v.map.get(i + 1) ?? null, seen))
-    : Object.fromEntries([...v.map].map(([k, x]) => [String(toPlain(k, seen)), toPlain(x, seen)]));
-  seen.delete(v);
-  return out;
+  return v;
 }
 
 /** Converts plain JS data (YAML/JSON: service `input`, CLI values) to a portable value. */

@@ -12,6 +12,7 @@ import { objectAt, pushObject } from '../engine/slots';
 import { pushValue } from '../engine/values';
 import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../kernel/value';
 import type { LuaVM } from '../engine/vm';
+import { checkStringSize } from '../engine/limits';
 
 const KINDS: Record<string, ErrorKind> = {
   NOT_FOUND: 'NotFound',
@@ -165,7 +166,13 @@ export function installErrors(vm: LuaVM): void {
     },
     {
       __tostring: (T) => (pushString(T, errorAt(T, 1)?.message ?? ''), 1),
-      __concat: (T) => (pushString(T, tostringAt(T, 1) + tostringAt(T, 2)), 1),
+      __concat: (T) => {
+        // As Lua's own `..` (bounded by the string limit): the two sides as strings, then lua_concat.
+        lauxlib.luaL_tolstring(T, 1);
+        lauxlib.luaL_tolstring(T, 2);
+        lua.lua_concat(T, 2);
+        return 1;
+      },
       __eq: (T) => {
         const a = errorAt(T, 1);
         const b = errorAt(T, 2);

@@ -8,6 +8,7 @@ import { installPayload } from './payload';
 import { installProcess } from './process';
 import { installLogger, SILENT, type LogSink } from './logger';
 import { installIo } from './io';
+import { watchdog } from '../engine/watchdog';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
@@ -25,5 +26,6 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);
+  watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
   return vm;
 }

@@ -43,9 +43,12 @@ function location(T: LuaState, level: number): string {
   return where;
 }
 
+/** How deep log fields are rendered (sinks serialise them with JSON.stringify, which recurses). */
+const FIELD_DEPTH = 32;
+
 function fieldsAt(T: LuaState, idx: number): Record<string, unknown> {
   if (lua.lua_type(T, idx) !== lua.LUA_TTABLE) return {};
-  const plain = toPlain(exportValue(T, idx) as Value);
+  const plain = toPlain(exportValue(T, idx) as Value, FIELD_DEPTH);
   return plain !== null && typeof plain === 'object' && !Array.isArray(plain) ? (plain as Record<string, unknown>) : { fields: plain };
 }
 

@@ -22,6 +22,11 @@ const FORMAT = {
 
 class MessageObject {
   constructor(readonly message: Message) {}
+
+  /** What it holds (the memory watchdog measures it). */
+  forEachValue(fn: (v: Value) => void): void {
+    this.message.payloads.forEach(fn);
+  }
 }
 
 class PayloadObject {
@@ -29,6 +34,10 @@ class PayloadObject {
     readonly value: Value,
     readonly format: string = FORMAT.LUA,
   ) {}
+
+  forEachValue(fn: (v: Value) => void): void {
+    fn(this.value);
+  }
 }
 
 export interface PayloadApi {

@@ -4,7 +4,7 @@
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, popSlot, pushSlot, type Slot } from '../engine/slots';
-import { exportRange, exportValue, pushValue } from '../engine/values';
+import { exportRange, exportValue, pushValue, ValueCopyError } from '../engine/values';
 import { captureFrames, pushError, fail } from './errors';
 import { SCOPE } from '../kernel/names';
 import { EVENT, type Message } from '../kernel/message';
@@ -58,11 +58,23 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     return popSlot(vm.L);
   };
 
+  /** Copies of the arguments from `from` on, or the error for the caller when they cannot be copied. */
+  const copies = (T: LuaState, from: number): Value[] | ErrorValue => {
+    try {
+      return exportRange(T, from);
+    } catch (e) {
+      if (e instanceof ValueCopyError) return new ErrorValue(e.message, 'Invalid');
+      throw e;
+    }
+  };
+
   const spawner = (monitor: boolean, link: boolean): JSFunction => (T) => {
     const { proc, link: k } = self(T);
     const entry = checkJsString(T, 1);
     const host = checkJsString(T, 2);
-    const r = k.router.spawn({ entry, host, args: exportRange(T, 3), parent: k.pid, monitor, link });
+    const args = copies(T, 3);
+    if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
@@ -83,7 +95,9 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const { proc, link } = self(T);
       const dest = checkJsString(T, 1);
       const topic = checkJsString(T, 2);
-      return outcome(T, proc, link.router.send(link.pid, dest, topic, exportRange(T, 3)));
+      const payloads = copies(T, 3);
+      if (payloads instanceof ErrorValue) return outcome(T, proc, payloads);
+      return outcome(T, proc, link.router.send(link.pid, dest, topic, payloads));
     },
     spawn: spawner(false, false),
     spawn_monitored: spawner(true, false),
@@ -91,9 +105,11 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     spawn_linked_monitored: spawner(true, true),
     exec: (T) => {
       const { proc, link } = self(T);
-      const r = link.router.spawn({
-        entry: checkJsString(T, 1), host: checkJsString(T, 2), args: exportRange(T, 3), parent: link.pid, monitor: false, link: false,
-      });
+      const entry = checkJsString(T, 1);
+      const host = checkJsString(T, 2);
+      const args = copies(T, 3);
+      if (args instanceof ErrorValue) return lua.lua_pushnil(T), processError(T, args), 2;
+      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false });
       if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       const task = sched.current;
       if (task === null || !proc.alive) return sched.block(T);
@@ -145,7 +161,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const subs = subsOf(proc);
       if (subs.inbox === null) {
         const ch = (subs.inbox = channels.create(Infinity));
-        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => ch.offer(payloads.messageSlot(m)));
+        link.router.mailboxOf(link.pid)?.subscribeInbox((m: Message) => ch.offer(payloads.messageSlot(m)), ch);
       }
       pushSlot(T, subs.inbox.identity as Slot);
       return 1;
@@ -175,8 +191,10 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
         const ch = channels.create(Infinity);
         const mailbox = link.router.mailboxOf(link.pid);
         if (mailbox === null) return raise(T, 'no mailbox');
-        const sub = mailbox.listen(topic, (m) =>
-          ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m))),
+        const sub = mailbox.listen(
+          topic,
+          (m) => ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m))),
+          ch,
         );
         subs.listens.set(topic, (entry = { channel: ch, sub }));
       }

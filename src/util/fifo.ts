@@ -29,6 +29,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Calls `fn` on every item, oldest first. */
+  forEach(fn: (item: T) => void): void {
+    for (let i = 0; i < this.count; i++) fn(this.items[(this.head + i) & (this.items.length - 1)] as T);
+  }
+
   /** Removes the first item for which `match` holds; O(n), for the rare cancel paths. */
   remove(match: (item: T) => boolean): boolean {
     const n = this.count;

@@ -18,10 +18,19 @@ export interface CliResult {
 // eslint-disable-next-line no-control-regex
 export const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 
-export function wisp(args: string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface WispOptions {
+  cwd?: string;
+  input?: string;
+  timeoutMs?: number;
+  /** Flags for node itself, before the script (e.g. --max-old-space-size=128). */
+  node?: string[];
+}
+
+export function wisp(args: string[], options: WispOptions = {}): Promise<CliResult> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WISP, ...args], { cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const argv = [...(options.node ?? []), WISP, ...args];
+    const child = spawn(process.execPath, argv, { cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,0 +1,71 @@
+/**
+ * Fengari's object model as the memory watchdog walks it (src/engine/memory.ts, read-only apart from the
+ * `id` marks it sets and restores). Lua values are TValues (`type` tag, `value` object); collectable objects
+ * carry a unique `id`.
+ */
+declare module 'fengari/src/ltable' {
+  import type { TValue } from 'fengari';
+  export class Table {
+    id: number;
+    strong: Map<unknown, { key: TValue; value: TValue }>;
+    metatable: Table | null;
+  }
+}
+
+declare module 'fengari/src/lstate' {
+  import type { TValue } from 'fengari';
+  export interface CallInfo {
+    next: CallInfo | null;
+  }
+  export class lua_State {
+    id: number;
+    stack: (TValue | undefined)[];
+    top: number;
+    base_ci: CallInfo;
+  }
+}
+
+declare module 'fengari/src/lfunc' {
+  import type { TValue } from 'fengari';
+  import type { TString } from 'fengari/src/lstring';
+  export class Proto {
+    id: number;
+    k: TValue[];
+    p: Proto[];
+    code: unknown[];
+    source: TString | null;
+  }
+}
+
+declare module 'fengari/src/lstring' {
+  export class TString {
+    realstring: Uint8Array;
+  }
+}
+
+declare module 'fengari/src/lobject' {
+  import type { TValue } from 'fengari';
+  import type { Table } from 'fengari/src/ltable';
+  import type { Proto } from 'fengari/src/lfunc';
+  export class LClosure {
+    id: number;
+    p: Proto | null;
+    upvals: (TValue | undefined)[];
+  }
+  export class CClosure {
+    id: number;
+    upvalue: TValue[];
+  }
+  /** The Udata class itself (fengari.d.ts declares its constructor as `Udata`). */
+  export interface UdataObject {
+    id: number;
+    metatable: Table | null;
+    uservalue: TValue;
+    data: unknown;
+  }
+}
+
+declare module 'fengari/src/ldebug' {
+  import type { Hook, LuaState } from 'fengari';
+  export function lua_gethook(L: LuaState): Hook | null;
+}
