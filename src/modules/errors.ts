@@ -9,7 +9,7 @@
  */
 import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { objectAt, pushObject } from '../engine/slots';
-import { pushValue } from '../engine/values';
+import { exportValue, pushValue } from '../engine/values';
 import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../kernel/value';
 import type { LuaVM } from '../engine/vm';
 import { checkStringSize } from '../engine/limits';
@@ -93,42 +93,32 @@ function stackText(e: ErrorValue): string {
 
 /**
  * Details as Wippy keeps them: a map with string keys only (recursively; other keys are dropped), integers and
- * floats kept apart, anything that is not a string, number, boolean or table turned into its `tostring` form.
+ * floats kept apart. The copy is the one messages get (iterative, bounded depth: a value nested too deep is an
+ * error), then filtered without recursion; cycles and shared parts stay shared.
  */
-function detailsAt(T: LuaState, idx: number, depth = 0): Table {
-  const out = new Table();
-  const at = lua.lua_absindex(T, idx);
-  if (depth > 64) return out;
-  lua.lua_checkstack(T, 4);
-  lua.lua_pushnil(T);
-  while (lua.lua_next(T, at)) {
-    if (lua.lua_type(T, -2) === lua.LUA_TSTRING) {
-      const v = detailValue(T, -1, depth);
-      if (v !== null) out.map.set(toJsString(T, -2), v);
+function detailsAt(T: LuaState, idx: number): Table {
+  const copy = exportValue(T, idx);
+  if (!(copy instanceof Table)) return new Table();
+  const filtered = new Map<Table, Table>([[copy, new Table()]]);
+  const work: Table[] = [copy];
+  for (let from = work.pop(); from !== undefined; from = work.pop()) {
+    const to = filtered.get(from) as Table;
+    for (const [k, v] of from.map) {
+      if (typeof k !== 'string' && !(k instanceof Uint8Array)) continue;
+      const key = typeof k === 'string' ? k : new TextDecoder().decode(k);
+      if (!(v instanceof Table)) {
+        to.map.set(key, v);
+        continue;
+      }
+      let t = filtered.get(v);
+      if (t === undefined) {
+        filtered.set(v, (t = new Table()));
+        work.push(v);
+      }
+      to.map.set(key, t);
     }
-    lua.lua_settop(T, -2);
   }
-  return out;
-}
-
-function detailValue(T: LuaState, idx: number, depth: number): Value {
-  switch (lua.lua_type(T, idx)) {
-    case lua.LUA_TBOOLEAN:
-      return lua.lua_toboolean(T, idx);
-    case lua.LUA_TNUMBER: {
-      if (lua.lua_isinteger(T, idx)) return lua.lua_tointeger(T, idx);
-      const n = lua.lua_tonumber(T, idx);
-      return Number.isInteger(n) ? new LuaFloat(n) : n;
-    }
-    case lua.LUA_TSTRING:
-      return toJsString(T, idx);
-    case lua.LUA_TTABLE:
-      return detailsAt(T, idx, depth + 1);
-    case lua.LUA_TNIL:
-      return null;
-    default:
-      return tostringAt(T, idx);
-  }
+  return filtered.get(copy) as Table;
 }
 
 /** Non-empty details, or null (so that `e:details()` is nil, as in Wippy). */
