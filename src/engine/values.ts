@@ -163,8 +163,8 @@ function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): v
   else pushObject(L, v, ctx.errorMeta);
 }
 
-export function pushValue(L: LuaState, v: Value, ctx: ValueContext, made = new Map<Table, Slot>()): void {
-  if (v instanceof Table) pushTable(L, v, ctx, made);
+export function pushValue(L: LuaState, v: Value, ctx: ValueContext, made?: Map<Table, Slot>): void {
+  if (v instanceof Table) pushTable(L, v, ctx, made ?? new Map<Table, Slot>());
   else pushScalar(L, v, ctx);
 }
 

@@ -68,7 +68,7 @@ export class MemoryWatchdog {
   underPressure = false;
   private readonly processes = new Set<LuaProcess>();
   /** Each VM's first id not shared with its processes, by Fengari global state. */
-  private readonly vms = new Map<unknown, { vm: LuaVM; sharedBelow: number }>();
+  private readonly vms = new WeakMap<object, { vm: LuaVM; sharedBelow: number }>();
   private readonly listeners = new Set<(report: OomReport) => void>();
   private readonly reasons = new WeakMap<LuaProcess, string>();
   private gc: (() => void) | null = null;

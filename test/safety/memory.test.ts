@@ -4,8 +4,10 @@
  * V8 aborts the runtime, while a bystander keeps working. Real Lua through the real CLI (fixtures/safety),
  * the hogs under `node --max-old-space-size=128`.
  */
+import { spawn as spawnChild } from 'child_process';
+import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { ROOT, wisp } from '../helpers/cli';
+import { plain, projectCopy, ROOT, wisp, WISP } from '../helpers/cli';
 import { boot, runEntry } from '../helpers/project';
 import { watchdog } from '../../src/engine/watchdog';
 import { toPlain } from '../../src/kernel/value';
@@ -88,6 +90,60 @@ describe('the heap watchdog, with a 128 MB heap', () => {
     expect(r.stdout).toMatch(
       new RegExp(`^sink \\(after \\d+ ms\\): ${OOM}\\nmailer \\(after \\d+ ms\\): sent=\\d+ failed=[1-9]\\d* first error: process not found\\nticker alive: \\d+ ticks\\n$`),
     );
+  });
+});
+
+describe('a runtime of services', () => {
+  const services = `version: "1.0"
+namespace: safety
+entries:
+  - { name: processes, kind: process.host, lifecycle: { auto_start: true } }
+  - { name: hog, kind: process.lua, source: file://helpers.lua, method: hog, modules: [time] }
+  - { name: ticker, kind: process.lua, source: file://helpers.lua, method: ticker, modules: [time] }
+  - name: hog_service
+    kind: process.service
+    process: hog
+    host: processes
+    input: [tables]
+    lifecycle: { auto_start: true, stop_timeout: 1s, restart: { initial_delay: 100ms, jitter: 0 } }
+  - name: ticker_service
+    kind: process.service
+    process: ticker
+    host: processes
+    lifecycle: { auto_start: true, stop_timeout: 1s }
+`;
+
+  test('stays up while a hog service is failed and restarted again and again, until told to stop', async () => {
+    const dir = projectCopy(PROJECT);
+    writeFileSync(join(dir, 'src', '_index.yaml'), services);
+    const child = spawnChild(process.execPath, [...SMALL_HEAP, WISP, 'run', '-c'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += plain(d.toString())));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const failed = () => stdout.split('\n').filter((l) => l.includes('service failed'));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`fewer than 3 hog failures:\n${stdout}\n${stderr}`)), 120_000);
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += plain(d.toString());
+          if (failed().length >= 3) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      for (const line of failed()) {
+        expect(line).toMatch(/"service": "safety:hog_service", "error": "out of memory: this process held about \d+ MiB/);
+      }
+      expect(stdout).not.toMatch(/service failed {2}\{"service": "safety:ticker_service"/);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    // Only the shutdown notices (neither service reads its CANCEL): no crash, no V8 message.
+    expect(stderr.split('\n').filter((l) => l !== '' && !l.startsWith('waiting up to 1s for safety:'))).toEqual([]);
   });
 });
 

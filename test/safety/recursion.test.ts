@@ -42,6 +42,12 @@ describe('recursion in the runtime itself', () => {
     expect(r.stdout).toBe(`fields error: ${TOO_DEEP} (Invalid) keys error: send failed: ${TOO_DEEP} bystander=after\n`);
   });
 
+  test('the loops copy what the recursion did: cycles through values and keys, shared parts, number kinds', async () => {
+    const r = await scenario(['shapes']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('self=true key_cycle=key cycle shared=true int=integer float=float table_key=1 fn=nil entries=7\n');
+  });
+
   test('payload.new, error details, spawn arguments, channels and log fields take deep values', async () => {
     const r = await scenario(['paths', '5000'], ['-c']);
     expect(r.code).toBe(0);
