@@ -7,6 +7,9 @@ import { installPayload } from './payload';
 import { installProcess } from './process';
 import { installLogger, SILENT, type LogSink } from './logger';
 import { installIo } from './io';
+import { installBase64 } from './base64';
+import { installHash } from './hash';
+import { installUuid } from './uuid';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
@@ -23,5 +26,8 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);
+  installBase64(vm);
+  installHash(vm);
+  installUuid(vm);
   return vm;
 }
