@@ -10,6 +10,7 @@ import { installIo } from './io';
 import { installBase64 } from './base64';
 import { installHash } from './hash';
 import { installUuid } from './uuid';
+import { installJson } from './json';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
@@ -29,5 +30,6 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installBase64(vm);
   installHash(vm);
   installUuid(vm);
+  installJson(vm);
   return vm;
 }
