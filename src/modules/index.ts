@@ -11,6 +11,7 @@ import { installBase64 } from './base64';
 import { installHash } from './hash';
 import { installUuid } from './uuid';
 import { installJson } from './json';
+import { installYaml } from './yaml';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
@@ -31,5 +32,6 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installHash(vm);
   installUuid(vm);
   installJson(vm);
+  installYaml(vm);
   return vm;
 }
