@@ -4,9 +4,11 @@
 import { lua } from '../../engine/lua';
 import { refuse } from '../refuse';
 import { decodePush, encodeAt, JsonError } from './codec';
+import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
 
 export function installJson(vm: LuaVM): void {
+  const validators = makeValidators(vm);
   vm.defineModule(
     'json',
     vm.functionTable({
@@ -35,6 +37,8 @@ export function installJson(vm: LuaVM): void {
           return refuse(T, vm, `decode failed: ${e.message}`, 'Internal');
         }
       },
+      validate: (T) => validators.validate(T),
+      validate_string: (T) => validators.validateString(T),
     }),
   );
 }
