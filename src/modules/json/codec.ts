@@ -297,7 +297,7 @@ class Decoder {
     const text = Buffer.from(this.src.subarray(start, this.pos)).toString('latin1');
     const n = Number(text);
     if (!Number.isFinite(n)) lua.lua_pushstring(this.T, this.src.slice(start, this.pos)); // out of float range: Wippy keeps the text
-    else if (!float && n >= -2147483648 && n <= 2147483647) lua.lua_pushinteger(this.T, n);
+    else if (!float && n >= -2147483648 && n <= 2147483647) lua.lua_pushinteger(this.T, n | 0); // "-0" is integer 0
     else lua.lua_pushnumber(this.T, n); // beyond 32 bits an integer becomes a float: no wrap
   }
 
