@@ -3,7 +3,8 @@
  * A schema table is encoded with json's own encoder first (so `{}` is `[]` there too, as in Wippy); compiled
  * schemas are cached by their text (100 entries, oldest dropped first).
  */
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import type Ajv2020 from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv/dist/2020';
 import { lua, type LuaState } from '../../engine/lua';
 import { pushError } from '../errors';
 import { toPlain } from '../plain';
@@ -14,8 +15,16 @@ import type { LuaVM } from '../../engine/vm';
 const CACHE_SIZE = 100;
 
 export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; validateString(T: LuaState): number } {
-  let made: Ajv2020 | null = null; // built on first use: most VMs never validate
-  const ajv = (): Ajv2020 => (made ??= new Ajv2020({ strict: false, allErrors: true, validateFormats: false }));
+  let made: Ajv2020 | null = null;
+  /** Loaded and built on first use: requiring Ajv costs ~80 ms, and most programs never validate. */
+  const ajv = (): Ajv2020 => {
+    if (made === null) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { default: Ajv } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
+      made = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    }
+    return made;
+  };
   const cache = new Map<string, ValidateFunction>();
   const refuse = (T: LuaState, message: string): number => {
     lua.lua_pushboolean(T, false);
