@@ -64,7 +64,12 @@ function pushPlain(T: LuaState, v: unknown): void {
   } else lua.lua_pushstring(T, Buffer.from(String(v), 'utf8'));
 }
 
+/** One line: js-yaml's reason and position, without the source snippet it appends to `message`. */
 function message(e: unknown): string {
+  if (e instanceof yaml.YAMLException) {
+    const mark = (e as unknown as { mark?: { line: number; column: number } }).mark;
+    return mark ? `${e.reason} at line ${mark.line + 1}, column ${mark.column + 1}` : e.reason;
+  }
   return e instanceof Error ? e.message : String(e);
 }
 
