@@ -12,10 +12,14 @@ import { installHash } from './hash';
 import { installUuid } from './uuid';
 import { installJson } from './json';
 import { installYaml } from './yaml';
+import { installEnv } from './env';
+import type { Environment } from './env/store';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
   logs?: LogSink;
+  /** The runtime's env entries, for `env` (absent: every env call is an Internal error). */
+  env?: Environment;
 }
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
@@ -33,5 +37,6 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installUuid(vm);
   installJson(vm);
   installYaml(vm);
+  installEnv(vm, options.env);
   return vm;
 }

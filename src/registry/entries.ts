@@ -57,6 +57,31 @@ export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, roots: st
     case 'library.lua':
       return { ...base, kind, ...luaCode(f, sources, ns) };
 
+    case 'env.storage.memory':
+    case 'env.storage.os':
+      return { ...base, kind };
+
+    case 'env.storage.router':
+      return { ...base, kind, storages: f.stringList('storages').map((id) => qualify(id, ns)) };
+
+    case 'env.variable': {
+      /** An optional scalar field as text ('' when absent). */
+      const text = (key: string): string => {
+        const v = f.data[key];
+        if (v === undefined || v === null) return '';
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+        return f.typeError(key, 'a string');
+      };
+      return {
+        ...base,
+        kind,
+        variable: text('variable'),
+        storage: qualify(f.requiredString('storage'), ns),
+        default: text('default'),
+        readonly: f.boolean('readonly', false),
+      };
+    }
+
     case 'process.service': {
       const process = qualify(f.requiredString('process'), ns);
       const host = qualify(f.requiredString('host'), ns);

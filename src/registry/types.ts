@@ -10,6 +10,10 @@ export const ENTRY_KINDS = [
   'process.lua',
   'library.lua',
   'process.service',
+  'env.storage.memory',
+  'env.storage.os',
+  'env.storage.router',
+  'env.variable',
 ] as const;
 
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -95,7 +99,34 @@ export interface ProcessServiceEntry extends BaseEntry {
   lifecycle: Lifecycle;
 }
 
+/** An environment storage: memory (read/write, per runtime), os (the process environment, read-only). */
+export interface EnvStorageEntry extends BaseEntry {
+  kind: 'env.storage.memory' | 'env.storage.os';
+}
+
+/** Reads from the first of `storages` that has a name, writes to the first one. */
+export interface EnvRouterEntry extends BaseEntry {
+  kind: 'env.storage.router';
+  /** Full ids of env storages, in order. */
+  storages: string[];
+}
+
+/** A name `env.get`/`env.set` may use, bound to a storage. */
+export interface EnvVariableEntry extends BaseEntry {
+  kind: 'env.variable';
+  /** The variable's name in its storage (Wippy's `variable`; the entry id when empty). */
+  variable: string;
+  /** Full id of the env storage. */
+  storage: string;
+  /** Returned when the storage has no (or an empty) value; '' means none. */
+  default: string;
+  readonly: boolean;
+}
+
 export type Entry =
+  | EnvStorageEntry
+  | EnvRouterEntry
+  | EnvVariableEntry
   | TerminalHostEntry
   | ProcessHostEntry
   | ProcessLuaEntry
