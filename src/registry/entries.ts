@@ -1,3 +1,4 @@
+import { dirname, isAbsolute, resolve } from 'path';
 import { Site } from './errors';
 import { Fields } from './fields';
 import { RawEntry } from './files';
@@ -60,6 +61,21 @@ export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, roots: st
     case 'env.storage.memory':
     case 'env.storage.os':
       return { ...base, kind };
+
+    case 'env.storage.file': {
+      const filePath = f.requiredString('file_path');
+      return {
+        ...base,
+        kind,
+        filePath: isAbsolute(filePath) ? filePath : resolve(roots[0] ?? dirname(raw.site.file), filePath),
+        autoCreate: f.boolean('auto_create', false),
+        fileMode: f.integer('file_mode', 0o644, 0),
+        dirMode: f.integer('dir_mode', 0o755, 0),
+      };
+    }
+
+    case 'env.storage.static':
+      return { ...base, kind, values: f.stringMap('values') };
 
     case 'env.storage.router':
       return { ...base, kind, storages: f.stringList('storages').map((id) => qualify(id, ns)) };

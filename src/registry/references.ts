@@ -58,7 +58,9 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
   }
 }
 
-const ENV_STORAGE_KINDS: readonly EntryKind[] = ['env.storage.memory', 'env.storage.os', 'env.storage.router'];
+const ENV_STORAGE_KINDS: readonly EntryKind[] = [
+  'env.storage.memory', 'env.storage.os', 'env.storage.router', 'env.storage.file', 'env.storage.static',
+];
 
 function listKinds(kinds: readonly string[]): string {
   if (kinds.length === 1) return `a ${kinds[0]}`;

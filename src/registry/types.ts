@@ -13,6 +13,8 @@ export const ENTRY_KINDS = [
   'env.storage.memory',
   'env.storage.os',
   'env.storage.router',
+  'env.storage.file',
+  'env.storage.static',
   'env.variable',
 ] as const;
 
@@ -104,6 +106,22 @@ export interface EnvStorageEntry extends BaseEntry {
   kind: 'env.storage.memory' | 'env.storage.os';
 }
 
+/** A `.env` file: KEY=VALUE lines, `#` comments; read on every get, rewritten in place on set. */
+export interface EnvFileStorageEntry extends BaseEntry {
+  kind: 'env.storage.file';
+  /** Absolute path (a relative `file_path` is taken from the project directory). */
+  filePath: string;
+  autoCreate: boolean;
+  fileMode: number;
+  dirMode: number;
+}
+
+/** Fixed values from the entry, read-only. */
+export interface EnvStaticStorageEntry extends BaseEntry {
+  kind: 'env.storage.static';
+  values: Record<string, string>;
+}
+
 /** Reads from the first of `storages` that has a name, writes to the first one. */
 export interface EnvRouterEntry extends BaseEntry {
   kind: 'env.storage.router';
@@ -125,6 +143,8 @@ export interface EnvVariableEntry extends BaseEntry {
 
 export type Entry =
   | EnvStorageEntry
+  | EnvFileStorageEntry
+  | EnvStaticStorageEntry
   | EnvRouterEntry
   | EnvVariableEntry
   | TerminalHostEntry

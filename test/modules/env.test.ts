@@ -1,5 +1,6 @@
 /** env over real registry entries: storages, variables, the router chain, defaults, read-only, visibility. */
-import { rmSync } from 'fs';
+import { readFileSync, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
@@ -38,6 +39,26 @@ const ENTRIES = `
     variable: LOCKED
     storage: memory
     readonly: true
+  - name: dotenv
+    kind: env.storage.file
+    file_path: config/.env
+    auto_create: true
+  - name: fixed
+    kind: env.storage.static
+    values:
+      STATIC_VAR: constant
+  - name: existing
+    kind: env.variable
+    variable: EXISTING
+    storage: dotenv
+  - name: file_var
+    kind: env.variable
+    variable: FILE_VAR
+    storage: dotenv
+  - name: static_var
+    kind: env.variable
+    variable: STATIC_VAR
+    storage: fixed
   - name: probe
     kind: process.lua
     source: file://probe.lua
@@ -49,6 +70,10 @@ const PROBE = `
 local env = require("env")
 local function E(v, err) if err == nil then return { ok = v } end return { kind = err:kind(), message = err:message() } end
 return function(step)
+  if step == "file" then
+    return { E(env.get("EXISTING")), E(env.set("EXISTING", "2")), E(env.set("FILE_VAR", "new")), E(env.get("EXISTING")),
+      E(env.get("FILE_VAR")), E(env.get("STATIC_VAR")), E(env.set("STATIC_VAR", "x")) }
+  end
   if step == "write" then return { E(env.set("MEM_VAR", "one")), E(env.set("routed", "via-router")) } end
   local all = env.get_all()
   return {
@@ -102,6 +127,25 @@ describe('env', () => {
     const fresh = new Runtime(loadProject(dir), { logs: SILENT, terminal: null });
     fresh.boot();
     expect(((await probe(fresh, 'read')) as unknown[])[3]).toMatchObject({ kind: 'NotFound' }); // memory is per runtime
+  });
+
+  test('a .env file storage is read on each get and rewritten in place on set; a static storage is read-only', async () => {
+    const fileDir = writeProject({ '_index.yaml': indexWithHosts('app', ENTRIES), 'probe.lua': PROBE });
+    try {
+      const runtime = new Runtime(loadProject(fileDir), { logs: SILENT, terminal: null });
+      runtime.boot();
+      // auto_create makes config/.env (relative to the project directory) on the first set
+      expect(((await probe(runtime, 'file')) as unknown[]).slice(0, 1)).toEqual([{ kind: 'NotFound', message: expect.stringMatching(/not found/) }]);
+      const envFile = join(fileDir, 'config', '.env');
+      expect(readFileSync(envFile, 'utf8')).toBe('EXISTING=2\nFILE_VAR=new\n');
+      writeFileSync(envFile, '# settings\nEXISTING = 1 # keep me\n\nOTHER=x\n');
+      const r = (await probe(runtime, 'file')) as unknown[];
+      expect(r).toEqual([{ ok: '1' }, { ok: true }, { ok: true }, { ok: '2' }, { ok: 'new' }, { ok: 'constant' },
+        { kind: 'PermissionDenied', message: 'set environment variable failed: storage is read-only' }]);
+      expect(readFileSync(envFile, 'utf8')).toBe('# settings\nEXISTING=2 # keep me\n\nOTHER=x\nFILE_VAR=new\n');
+    } finally {
+      rmSync(fileDir, { recursive: true, force: true });
+    }
   });
 
   test('a VM without a runtime answers Internal errors', async () => {

@@ -109,7 +109,7 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.warnings).toEqual([
       'src/_index.yaml: entry app:gateway: unknown kind "http.service", entry skipped ' +
         '(supported: terminal.host, process.host, process.lua, library.lua, process.service, ' +
-        'env.storage.memory, env.storage.os, env.storage.router, env.variable)',
+        'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable)',
     ]);
   });
 
