@@ -88,10 +88,14 @@ export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, roots: st
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
         return f.typeError(key, 'a string');
       };
+      const variable = text('variable');
+      if (variable !== '' && !/^[A-Za-z0-9_]+$/.test(variable)) {
+        throw site.error(`field "variable": invalid environment variable name "${variable}" (letters, digits and _ only)`);
+      }
       return {
         ...base,
         kind,
-        variable: text('variable'),
+        variable,
         storage: qualify(f.requiredString('storage'), ns),
         default: text('default'),
         readonly: f.boolean('readonly', false),

@@ -153,3 +153,19 @@ describe('env', () => {
       local v, err = env.get("PATH") return { v == nil, err:kind(), err:message() }`)).toEqual([true, 'Internal', 'environment registry not found']);
   });
 });
+
+test('an env.variable name other than letters, digits and _ is refused at load', () => {
+  const bad = writeProject({ '_index.yaml': indexWithHosts('app', `
+  - name: os
+    kind: env.storage.os
+  - name: v
+    kind: env.variable
+    variable: BAD-NAME
+    storage: os
+`) });
+  try {
+    expect(() => loadProject(bad)).toThrow(/invalid environment variable name "BAD-NAME"/);
+  } finally {
+    rmSync(bad, { recursive: true, force: true });
+  }
+});
