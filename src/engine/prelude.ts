@@ -137,8 +137,9 @@ local env_meta = {__index = B, __metatable = false}
 
 local function boot(chunk, env, method, ...)
   local exports = chunk(env)
+  if type(exports) == 'function' then return exports(...) end -- Wippy runs a returned function as the method
   if type(exports) ~= 'table' then
-    error("the script must return a table of functions (got " .. type(exports) .. ")", 0)
+    error("the script must return a function or a table of functions (got " .. type(exports) .. ")", 0)
   end
   local f = exports[method]
   if type(f) ~= 'function' then

@@ -8,6 +8,7 @@ import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
+import { Environment } from '../modules/env/store';
 import { startLevels, type Registry, type Entry } from '../registry';
 import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
@@ -32,6 +33,8 @@ export class Runtime {
   readonly services = new Map<string, ServiceSupervisor>();
   private levels: string[][] = [];
   private readonly unwatch: () => void;
+  /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
+  private readonly env: Environment;
 
   constructor(
     readonly registry: Registry,
@@ -44,6 +47,7 @@ export class Runtime {
         pid: r.process, held_mib: Math.round(r.heldBytes / MiB), heap_mib: Math.round(r.liveBytes / MiB), budget_mib: Math.round(r.budgetBytes / MiB), measure_ms: Math.round(r.measureMs),
       });
     });
+    this.env = new Environment(registry);
   }
 
   /** Starts every auto_start host and service, dependencies first. Throws a RegistryError on a cycle. */
@@ -77,7 +81,7 @@ export class Runtime {
     if (entry === undefined || (entry.kind !== 'process.host' && entry.kind !== 'terminal.host')) {
       throw new Error(`${id} is not a host`);
     }
-    const vmOptions = { ...this.options.vm, logs: this.options.logs };
+    const vmOptions = { ...this.options.vm, logs: this.options.logs, env: this.env };
     const host =
       entry.kind === 'terminal.host'
         ? new TerminalHost(id, this.node, this.registry, vmOptions, this.options.terminal ?? noTerminal())

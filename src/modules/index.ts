@@ -9,10 +9,19 @@ import { installProcess } from './process';
 import { installLogger, SILENT, type LogSink } from './logger';
 import { installIo } from './io';
 import { watchdog } from '../engine/watchdog';
+import { installBase64 } from './base64';
+import { installHash } from './hash';
+import { installUuid } from './uuid';
+import { installJson } from './json';
+import { installYaml } from './yaml';
+import { installEnv } from './env';
+import type { Environment } from './env/store';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
   logs?: LogSink;
+  /** The runtime's env entries, for `env` (absent: every env call is an Internal error). */
+  env?: Environment;
 }
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
@@ -26,6 +35,12 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);
+  installBase64(vm);
+  installHash(vm);
+  installUuid(vm);
+  installJson(vm);
+  installYaml(vm);
+  installEnv(vm, options.env);
   watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
   return vm;
 }

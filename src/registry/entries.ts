@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'path';
 import { Site } from './errors';
 import { Fields } from './fields';
 import { RawEntry } from './files';
@@ -57,6 +58,50 @@ export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, files: Pr
 
     case 'library.lua':
       return { ...base, kind, ...luaCode(f, sources, ns) };
+
+    case 'env.storage.memory':
+    case 'env.storage.os':
+      return { ...base, kind };
+
+    case 'env.storage.file': {
+      const filePath = f.requiredString('file_path');
+      return {
+        ...base,
+        kind,
+        filePath: isAbsolute(filePath) ? filePath : resolve(files.root, filePath),
+        autoCreate: f.boolean('auto_create', false),
+        fileMode: f.integer('file_mode', 0o644, 0),
+        dirMode: f.integer('dir_mode', 0o755, 0),
+      };
+    }
+
+    case 'env.storage.static':
+      return { ...base, kind, values: f.stringMap('values') };
+
+    case 'env.storage.router':
+      return { ...base, kind, storages: f.stringList('storages').map((id) => qualify(id, ns)) };
+
+    case 'env.variable': {
+      /** An optional scalar field as text ('' when absent). */
+      const text = (key: string): string => {
+        const v = f.data[key];
+        if (v === undefined || v === null) return '';
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+        return f.typeError(key, 'a string');
+      };
+      const variable = text('variable');
+      if (variable !== '' && !/^[A-Za-z0-9_]+$/.test(variable)) {
+        throw site.error(`field "variable": invalid environment variable name "${variable}" (letters, digits and _ only)`);
+      }
+      return {
+        ...base,
+        kind,
+        variable,
+        storage: qualify(f.requiredString('storage'), ns),
+        default: text('default'),
+        readonly: f.boolean('readonly', false),
+      };
+    }
 
     case 'process.service': {
       const process = qualify(f.requiredString('process'), ns);

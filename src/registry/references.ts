@@ -44,12 +44,23 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
           expect(site, `imports.${alias}`, ref, ['library.lua']);
         }
         break;
+      case 'env.storage.router':
+        if (entry.storages.length === 0) throw site.error('field "storages": router storage must have at least one storage');
+        for (const ref of entry.storages) expect(site, 'storages', ref, ENV_STORAGE_KINDS);
+        break;
+      case 'env.variable':
+        expect(site, 'storage', entry.storage, ENV_STORAGE_KINDS);
+        break;
     }
     if ('lifecycle' in entry) {
       for (const ref of entry.lifecycle.requires) expect(site, 'lifecycle.requires', ref, SERVICE_KINDS);
     }
   }
 }
+
+const ENV_STORAGE_KINDS: readonly EntryKind[] = [
+  'env.storage.memory', 'env.storage.os', 'env.storage.router', 'env.storage.file', 'env.storage.static',
+];
 
 function listKinds(kinds: readonly string[]): string {
   if (kinds.length === 1) return `a ${kinds[0]}`;

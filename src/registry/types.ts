@@ -10,6 +10,12 @@ export const ENTRY_KINDS = [
   'process.lua',
   'library.lua',
   'process.service',
+  'env.storage.memory',
+  'env.storage.os',
+  'env.storage.router',
+  'env.storage.file',
+  'env.storage.static',
+  'env.variable',
 ] as const;
 
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -98,7 +104,52 @@ export interface ProcessServiceEntry extends BaseEntry {
   lifecycle: Lifecycle;
 }
 
+/** An environment storage: memory (read/write, per runtime), os (the process environment, read-only). */
+export interface EnvStorageEntry extends BaseEntry {
+  kind: 'env.storage.memory' | 'env.storage.os';
+}
+
+/** A `.env` file: KEY=VALUE lines, `#` comments; read on every get, rewritten in place on set. */
+export interface EnvFileStorageEntry extends BaseEntry {
+  kind: 'env.storage.file';
+  /** Absolute path (a relative `file_path` is taken from the project directory). */
+  filePath: string;
+  autoCreate: boolean;
+  fileMode: number;
+  dirMode: number;
+}
+
+/** Fixed values from the entry, read-only. */
+export interface EnvStaticStorageEntry extends BaseEntry {
+  kind: 'env.storage.static';
+  values: Record<string, string>;
+}
+
+/** Reads from the first of `storages` that has a name, writes to the first one. */
+export interface EnvRouterEntry extends BaseEntry {
+  kind: 'env.storage.router';
+  /** Full ids of env storages, in order. */
+  storages: string[];
+}
+
+/** A name `env.get`/`env.set` may use, bound to a storage. */
+export interface EnvVariableEntry extends BaseEntry {
+  kind: 'env.variable';
+  /** The variable's name in its storage (Wippy's `variable`; the entry id when empty). */
+  variable: string;
+  /** Full id of the env storage. */
+  storage: string;
+  /** Returned when the storage has no (or an empty) value; '' means none. */
+  default: string;
+  readonly: boolean;
+}
+
 export type Entry =
+  | EnvStorageEntry
+  | EnvFileStorageEntry
+  | EnvStaticStorageEntry
+  | EnvRouterEntry
+  | EnvVariableEntry
   | TerminalHostEntry
   | ProcessHostEntry
   | ProcessLuaEntry

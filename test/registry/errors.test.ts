@@ -108,7 +108,8 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.get('app:gateway')).toBeUndefined();
     expect(registry.warnings).toEqual([
       'src/_index.yaml: entry app:gateway: unknown kind "http.service", entry skipped ' +
-        '(supported: terminal.host, process.host, process.lua, library.lua, process.service)',
+        '(supported: terminal.host, process.host, process.lua, library.lua, process.service, ' +
+        'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable)',
     ]);
   });
 

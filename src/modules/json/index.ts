@@ -1,0 +1,44 @@
+/**
+ * The `json` module (spec.md beside this file): encode/decode with Wippy's rules; the codec is in codec.ts.
+ */
+import { lua } from '../../engine/lua';
+import { refuse } from '../refuse';
+import { decodePush, encodeAt, JsonError } from './codec';
+import { makeValidators } from './validate';
+import type { LuaVM } from '../../engine/vm';
+
+export function installJson(vm: LuaVM): void {
+  const validators = makeValidators(vm);
+  vm.defineModule(
+    'json',
+    vm.functionTable({
+      encode: (T) => {
+        lua.lua_settop(T, 1);
+        try {
+          lua.lua_pushstring(T, Buffer.from(encodeAt(T, 1), 'utf8'));
+          return 1;
+        } catch (e) {
+          if (!(e instanceof JsonError)) throw e;
+          lua.lua_settop(T, 1);
+          return refuse(T, vm, `encode failed: ${e.message}`, 'Internal');
+        }
+      },
+      decode: (T) => {
+        if (lua.lua_type(T, 1) !== lua.LUA_TSTRING) return refuse(T, vm, 'string expected', 'Invalid');
+        const src = lua.lua_tolstring(T, 1) as Uint8Array;
+        if (src.length === 0) return refuse(T, vm, 'empty string is not valid JSON', 'Invalid');
+        const base = lua.lua_gettop(T);
+        try {
+          decodePush(T, src);
+          return 1;
+        } catch (e) {
+          if (!(e instanceof JsonError)) throw e;
+          lua.lua_settop(T, base);
+          return refuse(T, vm, `decode failed: ${e.message}`, 'Internal');
+        }
+      },
+      validate: (T) => validators.validate(T),
+      validate_string: (T) => validators.validateString(T),
+    }),
+  );
+}
