@@ -2,7 +2,7 @@ import { Site, describe, isMapping } from './errors';
 import { ioReason, type ProjectFiles } from './project-files';
 import { nameProblem, namespaceProblem } from './names';
 import { Meta } from './types';
-import { parseYaml, YamlError } from './yaml';
+import { parseYaml, YamlError } from '../util/yaml';
 
 /** One entry as written, before kind-specific validation. */
 export interface RawEntry {

@@ -1,4 +1,4 @@
-import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH, parseYaml, YamlError } from '../../src/registry/yaml';
+import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH, parseYaml, YamlError } from '../../src/util/yaml';
 
 /** `n` aliases of an anchored list of `k` scalars: each alias is 1 node written and k+1 expanded, so they add n·k. */
 function aliases(n: number, k: number): string {

@@ -6,40 +6,11 @@
 import yaml from 'js-yaml';
 import { lua, pushNumber, type LuaState } from '../../engine/lua';
 import { toPlain } from '../plain';
+import { checkExpansion, SCHEMA } from '../../util/yaml';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 
-/** js-yaml 4 exports its built-in types at run time; @types/js-yaml does not declare them. */
-const builtins = (yaml as unknown as { types: Record<string, yaml.Type> }).types;
-const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [builtins.merge] });
-/** Values a decoded document may expand to through aliases, beyond its own nodes. */
-export const ALIAS_BUDGET = 100_000;
-
-class YamlError extends Error {}
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-
-/** Throws when the document expands (aliases counted as copies) past its own size plus ALIAS_BUDGET. */
-function checkExpansion(doc: unknown): void {
-  const distinct = new Set<object>();
-  const countDistinct = (v: unknown): void => {
-    if (v === null || typeof v !== 'object' || distinct.has(v)) return;
-    distinct.add(v);
-    for (const c of Object.values(v)) countDistinct(c);
-  };
-  countDistinct(doc);
-  const limit = distinct.size + ALIAS_BUDGET;
-  let expanded = 0;
-  const path = new Set<object>();
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object') return;
-    if (path.has(v)) throw new YamlError('anchor value contains itself');
-    if (++expanded > limit) throw new YamlError('document contains excessive aliasing');
-    path.add(v);
-    for (const c of Object.values(v)) walk(c);
-    path.delete(v);
-  };
-  walk(doc);
-}
 
 function pushPlain(T: LuaState, v: unknown): void {
   if (v === null || v === undefined) lua.lua_pushnil(T);

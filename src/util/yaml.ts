@@ -24,7 +24,7 @@ export const MAX_EXPANDED_DEPTH = 1_000;
 // default schema would also turn `2024-01-01` into a Date, which Wippy keeps as a string.
 // The merge type must be implicit (resolved from the plain `<<`); extend([type]) adds it as explicit.
 const mergeType = (yaml as unknown as { types: { merge: yaml.Type } }).types.merge;
-const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [mergeType] });
+export const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [mergeType] });
 
 /** A problem with the document, with the 1-based line when the parser knows it. */
 export class YamlError extends Error {
@@ -58,7 +58,7 @@ interface Measure {
 }
 
 /** Throws a YamlError when aliases expand `doc` beyond the limits above or make it contain itself. */
-function checkExpansion(doc: unknown): void {
+export function checkExpansion(doc: unknown): void {
   const measured = new Map<object, Measure>();
   const open = new Set<object>();
   let written = 1;
