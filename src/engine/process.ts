@@ -193,7 +193,8 @@ function located(message: string, stack: string): string {
   const frames = stack.split('\n').slice(1).map((line) => line.trim());
   const first = frames.findIndex((f) => f !== 'stack traceback:');
   if (first < 0 || !frames[first].startsWith('[JS]:') || frames[first] === "[JS]: in function 'error'") return message;
-  const caller = frames.slice(first).find((f) => !f.startsWith('[JS]:') && /^\S+:\d+:/.test(f));
+  // The user's code that called the library: not a host function, not the prelude's Lua (require).
+  const caller = frames.slice(first).find((f) => !f.startsWith('[JS]:') && !f.startsWith('wisp:') && /^\S+:\d+:/.test(f));
   return caller === undefined ? message : `${caller.slice(0, caller.indexOf(': '))}: ${message}`;
 }
 

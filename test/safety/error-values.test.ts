@@ -38,3 +38,9 @@ describe('failure messages', () => {
 test('string.char out of range is a Lua argument error, not JS text', async () => {
   expect(await failure('string.char(65, -1)')).toBe("app:x:1: bad argument #2 to 'char' (value out of range)");
 });
+
+test('a require the entry may not make names the line of the require, not the sandbox', async () => {
+  expect(await failure('local x = 1\n  require("nope")')).toBe(
+    "app:x:2: module 'nope' is not available to app:x: add it to the entry's modules: (or imports:)",
+  );
+});
