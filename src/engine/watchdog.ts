@@ -28,8 +28,8 @@ import type { LuaVM } from './vm';
 import type { LuaProcess } from './process';
 
 const MiB = 1024 * 1024;
-const ACT = 0.8;
-const CRITICAL = 0.9;
+const ACT = 0.7;
+const CRITICAL = 0.8;
 const MIN_VICTIM = 1 / 64;
 const GC_EVERY_MS = 100;
 const CRITICAL_GC_EVERY_MS = 20;
