@@ -66,7 +66,10 @@ export class MemoryWatchdog {
   readonly criticalAt: number;
   /** True while the live heap is over the threshold: new processes are refused. */
   underPressure = false;
-  private readonly processes = new Set<LuaProcess>();
+  // Weak: a process nothing else can reach any more (parked on a channel nobody holds) is garbage, and the
+  // watchdog must not be what keeps it, its VM and everything they hold alive.
+  private readonly processes = new Set<WeakRef<LuaProcess>>();
+  private readonly refs = new WeakMap<LuaProcess, WeakRef<LuaProcess>>();
   /** Each VM's first id not shared with its processes, by Fengari global state. */
   private readonly vms = new WeakMap<object, { vm: LuaVM; sharedBelow: number }>();
   private readonly listeners = new Set<(report: OomReport) => void>();
@@ -107,11 +110,14 @@ export class MemoryWatchdog {
   }
 
   track(proc: LuaProcess): void {
-    this.processes.add(proc);
+    const ref = new WeakRef(proc);
+    this.refs.set(proc, ref);
+    this.processes.add(ref);
   }
 
   untrack(proc: LuaProcess): void {
-    this.processes.delete(proc);
+    const ref = this.refs.get(proc);
+    if (ref !== undefined) this.processes.delete(ref);
   }
 
   /** Calls `fn` each time the watchdog is about to fail a process; returns how to stop. */
@@ -194,7 +200,12 @@ export class MemoryWatchdog {
     let victim: LuaProcess | null = null;
     let most = 0;
     try {
-      for (const proc of this.processes) {
+      for (const ref of this.processes) {
+        const proc = ref.deref();
+        if (proc === undefined) {
+          this.processes.delete(ref);
+          continue;
+        }
         if (!proc.alive) continue;
         const shared = this.vms.get(proc.vm.L.l_G)?.sharedBelow ?? 0;
         const held = meter.measure(rootsOf(proc), shared);
