@@ -13,6 +13,11 @@ const decoder = new TextDecoder('utf-8');
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
+/** Bytes (a Lua string) as a JS string; invalid UTF-8 → U+FFFD. One decoder for the whole runtime. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
 /** Lua string (or number, converted in place as lua_tolstring does) at idx as a JS string; invalid UTF-8 → U+FFFD. */
 export function toJsString(L: LuaState, idx: number): string {
   const bytes = lua.lua_tolstring(L, idx);

@@ -7,7 +7,7 @@
  *   object was made, the wrap contexts first).
  * - The `errors` global: `new`, `wrap`, `is`, `call_stack` and the kind constants.
  */
-import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState } from '../engine/lua';
+import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../engine/lua';
 import { objectAt, pushObject } from '../engine/slots';
 import { exportValue, pushValue } from '../engine/values';
 import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../kernel/value';
@@ -43,10 +43,10 @@ export function captureFrames(T: LuaState, level = 0): StackFrame[] {
     lua.lua_getinfo(T, 'nSl', ar);
     frames.push({
       level: l,
-      source: ar.short_src === null ? '?' : new TextDecoder().decode(ar.short_src),
+      source: ar.short_src === null ? '?' : decodeUtf8(ar.short_src),
       line: ar.currentline,
-      name: ar.name === null ? '' : new TextDecoder().decode(ar.name),
-      what: ar.what === null ? '' : new TextDecoder().decode(ar.what),
+      name: ar.name === null ? '' : decodeUtf8(ar.name),
+      what: ar.what === null ? '' : decodeUtf8(ar.what),
     });
   }
   return frames;
@@ -105,7 +105,7 @@ function detailsAt(T: LuaState, idx: number): Table {
     const to = filtered.get(from) as Table;
     for (const [k, v] of from.map) {
       if (typeof k !== 'string' && !(k instanceof Uint8Array)) continue;
-      const key = typeof k === 'string' ? k : new TextDecoder().decode(k);
+      const key = typeof k === 'string' ? k : decodeUtf8(k);
       if (!(v instanceof Table)) {
         to.map.set(key, v);
         continue;

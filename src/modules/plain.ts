@@ -1,10 +1,9 @@
 /** Lua value → plain JS data (Wippy's ToGoAny), shared by yaml encode and json.validate. */
-import { lua, type LuaState } from '../engine/lua';
+import { lua, type LuaState, decodeUtf8 } from '../engine/lua';
 import { identityAt } from '../engine/slots';
 
 export const MAX_DEPTH = 128;
 export class PlainError extends Error {}
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 
@@ -19,7 +18,7 @@ export function toPlain(T: LuaState, idx: number, depth: number, seen: Set<unkno
     case lua.LUA_TNUMBER:
       return lua.lua_tonumber(T, idx);
     case lua.LUA_TSTRING:
-      return utf8.decode(lua.lua_tolstring(T, idx) as Uint8Array);
+      return decodeUtf8(lua.lua_tolstring(T, idx) as Uint8Array);
     case lua.LUA_TTABLE:
       break;
     default:
@@ -47,7 +46,7 @@ export function toPlain(T: LuaState, idx: number, depth: number, seen: Set<unkno
     while (lua.lua_next(T, idx)) {
       lua.lua_pushvalue(T, -2);
       const key = lua.lua_type(T, -1) === lua.LUA_TSTRING || lua.lua_type(T, -1) === lua.LUA_TNUMBER
-        ? utf8.decode(lua.lua_tolstring(T, -1) as Uint8Array)
+        ? decodeUtf8(lua.lua_tolstring(T, -1) as Uint8Array)
         : String(toPlain(T, -1, depth + 1, seen));
       lua.lua_settop(T, -2);
       map[key] = toPlain(T, -1, depth + 1, seen);

@@ -10,7 +10,7 @@
  * name validates, as calling any type does), and `type(v)`, which answers "type" for a type value (go-lua's type
  * of type values) and what Lua's `type` answers for anything else.
  */
-import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState } from '../engine/lua';
+import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../engine/lua';
 import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../engine/slots';
 import { ErrorValue } from '../kernel/value';
 import { captureFrames, fail, pushError } from './errors';
@@ -33,7 +33,7 @@ function typeName(T: LuaState, idx: number): string {
     if (o instanceof ErrorValue) return 'error';
     if (o instanceof TypeValue) return 'type';
   }
-  return new TextDecoder().decode(lua.lua_typename(T, t));
+  return decodeUtf8(lua.lua_typename(T, t));
 }
 
 /** How a value shows in a message: strings quoted, numbers and booleans as Lua prints them, else the type. */

@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { plain, WISP, wisp, type CliResult } from '../helpers/cli';
+import { plain, sleep, WISP, wisp, type CliResult } from '../helpers/cli';
 
 const LOCK = 'directories:\n    modules: .wippy\n    src: ./src\n';
 const HOSTS = `namespace: bad
@@ -68,7 +68,6 @@ function start(dir: string) {
   return { child, exited, until, out: () => stdout, err: () => stderr, running: () => code === undefined };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('YAML alias bombs', () => {
   // Nine levels of nine: 9^9 "lol"s once expanded, from a file under 1 KB.

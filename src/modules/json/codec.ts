@@ -2,7 +2,7 @@
  * JSON ⇄ Lua stack, with Wippy's rules (spec.md beside this file). Both directions work on the Lua stack
  * directly: no intermediate JS values, so integers, floats and byte strings keep their Lua identity.
  */
-import { lua, type LuaState } from '../../engine/lua';
+import { lua, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { identityAt, objectAt } from '../../engine/slots';
 import { ErrorValue } from '../../kernel/value';
 
@@ -47,11 +47,10 @@ function topFloat(f: number): string {
 
 // ---------------------------------------------------------------------------------------------- strings
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Go's json string quoting: invalid UTF-8 becomes U+FFFD; <, >, & and U+2028/9 are escaped. */
 export function quote(bytes: Uint8Array): string {
-  const s = utf8.decode(bytes);
+  const s = decodeUtf8(bytes);
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -337,7 +336,7 @@ class Decoder {
     let i = start;
     let run = start;
     const flush = (to: number): void => {
-      if (to > run) out += utf8.decode(src.subarray(run, to));
+      if (to > run) out += decodeUtf8(src.subarray(run, to));
     };
     while (i < end) {
       if (src[i] !== 0x5c) {

@@ -4,13 +4,12 @@
  * a bound on alias expansion so that a "billion laughs" document is refused instead of filling the heap.
  */
 import yaml from 'js-yaml';
-import { lua, pushNumber, type LuaState } from '../../engine/lua';
+import { lua, pushNumber, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { toPlain } from '../plain';
 import { checkExpansion, SCHEMA } from '../../util/yaml';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 function pushPlain(T: LuaState, v: unknown): void {
   if (v === null || v === undefined) lua.lua_pushnil(T);
@@ -61,7 +60,7 @@ export function installYaml(vm: LuaVM): void {
             const n = lua.lua_rawlen(T, -1);
             for (let i = 1; i <= n; i++) {
               if (lua.lua_rawgeti(T, -1, i) === lua.LUA_TSTRING) {
-                const name = utf8.decode(lua.lua_tolstring(T, -1) as Uint8Array);
+                const name = decodeUtf8(lua.lua_tolstring(T, -1) as Uint8Array);
                 if (!fieldOrder.has(name)) fieldOrder.set(name, fieldOrder.size);
               }
               lua.lua_settop(T, -2);
@@ -92,7 +91,7 @@ export function installYaml(vm: LuaVM): void {
         if (src.length === 0) return refuse(T, vm, 'input cannot be empty', 'Invalid');
         let doc: unknown;
         try {
-          doc = yaml.load(utf8.decode(src), { schema: SCHEMA });
+          doc = yaml.load(decodeUtf8(src), { schema: SCHEMA });
           checkExpansion(doc);
         } catch (e) {
           return refuse(T, vm, `decode failed: ${message(e)}`, 'Internal');
