@@ -105,22 +105,51 @@ describe('json.decode', () => {
       message: "decode failed: invalid character 'o' in literal null (expecting 'u') at line 1, column 2 (byte 1)" });
     expect(r[3].message).toBe("decode failed: invalid character '}' looking for beginning of object key string at line 1, column 8 (byte 7)");
     expect(r[4].message).toBe("decode failed: invalid character 'x' looking for beginning of value at line 3, column 2 (byte 9)");
-    expect(r[5].message).toBe('decode failed: unexpected end of JSON input at line 1, column 6 (byte 5)');
-    expect(r[6].message).toMatch(/unexpected end of JSON input/);
+    expect(r[5].message).toBe('decode failed: unexpected EOF at line 1, column 6 (byte 5)');
+    expect(r[6].message).toBe('decode failed: unexpected EOF at line 1, column 5 (byte 4)');
     expect(r[7].message).toMatch(/invalid character '\\n' in string literal at line 1, column 3/);
-    expect(r[8].message).toMatch(/invalid character 'x' after top-level value/);
-    expect(r[9].message).toMatch(/unexpected end/);
+    expect(r[8]).toEqual({ ok: 1 });
+    expect(r[9].message).toBe('decode failed: EOF at line 1, column 4 (byte 3)');
+  });
+
+  test('input that ends inside a value is Go\'s "unexpected EOF", whatever the value was', async () => {
+    const r = (await json(`${ERR}
+      local out = {}
+      for _, s in ipairs({ "nul", "tru", "-", "1.", "1e", "1e+", '{"a"', '{"a":', "[", '"\\\\u12', '"\\\\' }) do
+        out[#out + 1] = E(json.decode(s)).message
+      end
+      return out`)) as string[];
+    for (const m of r) expect(m).toMatch(/^decode failed: unexpected EOF at line 1, column \d+ \(byte \d+\)$/);
+    expect(r).toHaveLength(11);
+  });
+
+  test('a bad character inside a number or literal is named as Go names it', async () => {
+    const r = (await json(`${ERR}
+      return { E(json.decode("-x")).message, E(json.decode("1.x")).message, E(json.decode("1ex")).message,
+        E(json.decode("tRue")).message, E(json.decode("[01]")).message, E(json.decode('"\\\\q"')).message,
+        E(json.decode('"\\\\u12x4"')).message }`)) as string[];
+    expect(r).toEqual([
+      "decode failed: invalid character 'x' in numeric literal at line 1, column 2 (byte 1)",
+      "decode failed: invalid character 'x' after decimal point in numeric literal at line 1, column 3 (byte 2)",
+      "decode failed: invalid character 'x' in exponent of numeric literal at line 1, column 3 (byte 2)",
+      "decode failed: invalid character 'R' in literal true (expecting 'r') at line 1, column 2 (byte 1)",
+      "decode failed: invalid character '1' after array element at line 1, column 3 (byte 2)",
+      "decode failed: invalid character 'q' in string escape code at line 1, column 3 (byte 2)",
+      "decode failed: invalid character 'x' in \\u hexadecimal character escape at line 1, column 6 (byte 5)",
+    ]);
   });
 
   test('like Go\'s json.Decoder, text after the first complete value is not read', async () => {
-    expect(await json(`return { json.decode("1 x"), json.decode("[1] junk")[1], json.decode('{"a":2}{')["a"] }`)).toEqual([1, 1, 2]);
+    expect(await json(`return { json.decode("1 x"), json.decode("[1] junk")[1], json.decode('{"a":2}{')["a"],
+      json.decode("1x"), json.decode("truex"), json.decode('"s"x'), json.decode("01"), json.decode("1.5e3x") }`))
+      .toEqual([1, 1, 2, 1, true, 's', 0, 1500]);
   });
 
   test('depth limit', async () => {
     const r = (await json(`${ERR}
       return { E(json.decode(string.rep("[", 128) .. string.rep("]", 128))), E(json.decode(string.rep("[", 130) .. "1" .. string.rep("]", 130))) }`)) as Record<string, unknown>[];
     expect(r[0]).toHaveProperty('ok');
-    expect(r[1].message).toMatch(/maximum nesting depth exceeded/);
+    expect(r[1].message).toMatch(/^decode failed: json: maximum nesting depth exceeded/);
   });
 });
 
