@@ -114,18 +114,19 @@ describe('example: layered environment variables', () => {
 describe('example: mass spawn', () => {
   test('2000 ticking workers under a supervised service: all spawned, all heard, none failed, Ctrl+C stops it', async () => {
     const dir = projectCopy(join(FIXTURES, 'mass-spawn'));
-    const env = envWith({ FLEET_SIZE: '2000', BEAT_MIN: '200ms', BEAT_MAX: '600ms', REPORT_EVERY: '1s' }, []);
+    // ~700 beats a second: enough to keep every worker busy, little enough for a shared 2-core machine
+    const env = envWith({ FLEET_SIZE: '2000', BEAT_MIN: '2s', BEAT_MAX: '4s', REPORT_EVERY: '1s' }, []);
     const app = startWisp(['run'], dir, env);
+    const reports = (): Record<string, number>[] => logged(app.err(), 'report') as Record<string, number>[];
     try {
-      // generous: the machine is shared, and 2000 VMs take a while to start on a busy core
-      await waitFor('two reports', () => logged(app.err(), 'report').length >= 2, 60000, app.err);
+      // generous: 2000 VMs take a while to start on a busy core
+      await waitFor('a report that has heard every worker', () => reports().some((r) => r.members_heard === 2000), 90000, app.err);
       const up = logged(app.err(), 'fleet up');
       expect(up).toHaveLength(1);
       expect(up[0].size).toBe(2000);
-      const last = logged(app.err(), 'report').at(-1) as Record<string, number>;
-      expect(last.alive).toBe(2000);
-      expect(last.failed).toBe(0);
-      expect(last.new_beats).toBeGreaterThan(0);
+      const last = reports().at(-1) as Record<string, number>;
+      expect(last).toMatchObject({ alive: 2000, failed: 0, members_heard: 2000 });
+      expect(last.beats).toBeGreaterThanOrEqual(2000);
       app.child.kill('SIGINT');
       expect(await app.exited).toBe(0);
       const down = logged(app.err(), 'fleet down');
@@ -135,5 +136,5 @@ describe('example: mass spawn', () => {
     } finally {
       if (app.running()) app.child.kill('SIGKILL');
     }
-  }, 120000);
+  }, 150000);
 });
