@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { ROOT, projectCopy, sleep, startWisp, wisp } from '../helpers/cli';
+import { ROOT, logged, projectCopy, sleep, startWisp, wisp } from '../helpers/cli';
 
 const FIXTURES = join(ROOT, 'fixtures', 'examples');
 
@@ -14,15 +14,6 @@ function envWith(extra: Record<string, string>, drop: string[]): NodeJS.ProcessE
   const env = { ...process.env };
   for (const name of drop) delete env[name];
   return { ...env, ...extra };
-}
-
-/** The JSON fields of the log lines whose message is `message` (wisp's plain log format: tab-separated). */
-function logged(stderr: string, message: string): Record<string, unknown>[] {
-  return stderr
-    .split('\n')
-    .map((line) => line.split('\t'))
-    .filter((cols) => cols[2] === message && cols.length >= 4)
-    .map((cols) => JSON.parse(cols[3]) as Record<string, unknown>);
 }
 
 async function waitFor(what: string, check: () => boolean, ms: number, output: () => string): Promise<void> {

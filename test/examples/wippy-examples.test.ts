@@ -8,7 +8,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { ROOT, sleep, startWisp, wisp } from '../helpers/cli';
+import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
 
 function findExamples(): string | null {
   if (process.env.WIPPY_EXAMPLES) return process.env.WIPPY_EXAMPLES;
@@ -82,8 +82,7 @@ maybe("Wippy's examples, as their READMEs run them", () => {
     expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
     const app = startWisp(['run'], dir);
     try {
-      const stats = (): Record<string, number>[] =>
-        app.err().split('\n').map((l) => l.split('\t')).filter((c) => c[2] === 'stats').map((c) => JSON.parse(c[3]));
+      const stats = (): Record<string, number>[] => logged(app.err(), 'stats') as Record<string, number>[];
       const end = Date.now() + 120000;
       // one stats line: on a busy shared machine the spawner may fall behind its workers' ~7000 ticks a second,
       // and then its inbox (the select's earlier case) keeps the stats ticker waiting, in Wippy's case order

@@ -102,3 +102,12 @@ entries:
       auto_start: true
 ${entries}`;
 }
+
+/** The JSON fields of the log lines of `wisp run` (plain format, tab-separated) whose message is `message`. */
+export function logged(stderr: string, message: string): Record<string, unknown>[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((cols) => cols[2] === message && cols.length >= 4)
+    .map((cols) => JSON.parse(cols[3]) as Record<string, unknown>);
+}
