@@ -77,24 +77,25 @@ maybe("Wippy's examples, as their READMEs run them", () => {
     expect(lines.at(-2)).toBe('Done!');
   }, 90000);
 
-  test('18-mass-spawn: `wippy run` with the default 10000 workers; stats, then Ctrl+C', async () => {
+  test('18-mass-spawn: `wippy run` with the default 10000 workers: all spawned, ticking, none lost; Ctrl+C stops it', async () => {
     const dir = exportExample('18-mass-spawn');
     expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
     const app = startWisp(['run'], dir);
     try {
-      const stats = (): Record<string, number>[] => logged(app.err(), 'stats') as Record<string, number>[];
       const end = Date.now() + 120000;
-      // one stats line: on a busy shared machine the spawner may fall behind its workers' ~7000 ticks a second,
-      // and then its inbox (the select's earlier case) keeps the stats ticker waiting, in Wippy's case order
-      while (stats().length < 1 && Date.now() < end) await sleep(200);
-      expect(app.err()).toContain('"count":10000');
-      const s = stats();
-      expect(s.length).toBeGreaterThanOrEqual(1);
-      expect(s.at(-1)).toMatchObject({ alive: 10000, failed: 0 });
-      expect(s.at(-1)?.new_ticks).toBeGreaterThan(0);
+      while (logged(app.err(), 'all workers spawned').length === 0 && Date.now() < end) await sleep(200);
+      expect(logged(app.err(), 'all workers spawned')[0]).toMatchObject({ count: 10000 });
+      // The README shows a stats line every 2 s. The spawner's select lists its inbox before the stats ticker
+      // and, as in Wippy, the first ready case wins: on a busy shared machine the spawner falls behind its
+      // workers' ~7000 ticks a second, its inbox is never empty and the stats wait. So the test waits a few
+      // seconds and reads the figures the spawner logs on CANCEL (its first case) instead.
+      await sleep(5000);
       app.child.kill('SIGINT');
       expect(await app.exited).toBe(0);
-      expect(app.err()).toMatch(/shutting down\t\{[^\n]*"still_alive":10000[^\n]*"failed":0/);
+      const down = logged(app.err(), 'shutting down');
+      expect(down).toHaveLength(1);
+      expect(down[0]).toMatchObject({ workers_spawned: 10000, still_alive: 10000, failed: 0 });
+      expect(down[0].total_ticks as number).toBeGreaterThan(0);
     } finally {
       if (app.running()) app.child.kill('SIGKILL');
     }
