@@ -72,17 +72,27 @@ export class LuaHost implements Host {
     if (entry === undefined) return new ErrorValue(`entry ${entryId} not found`, 'NotFound');
     if (entry.kind !== this.runs || (entry.kind !== 'process.lua' && entry.kind !== 'function.lua')) return new ErrorValue(`entry ${entryId} is a ${entry.kind}, not a ${this.runs}`, 'Invalid');
     try {
+      // A library's own imports and modules travel with it: `require` inside it resolves them too (the
+      // entry's own aliases win over a library's).
       const imports = new Map<string, CompiledChunk>();
-      for (const [alias, libraryId] of Object.entries(entry.imports)) {
+      const modules = new Set(entry.modules);
+      const pending: [string, string][] = Object.entries(entry.imports);
+      const seen = new Set<string>();
+      for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+        const [alias, libraryId] = next;
         const library = registry.get(libraryId);
         if (library === undefined || !('source' in library)) return new ErrorValue(`import ${alias}: ${libraryId} is not a Lua entry`, 'Invalid');
-        imports.set(alias, this.compile(library.source, library.id, library.sourcePath ?? library.file));
+        if (!imports.has(alias)) imports.set(alias, this.compile(library.source, library.id, library.sourcePath ?? library.file));
+        if (seen.has(libraryId)) continue;
+        seen.add(libraryId);
+        for (const m of library.modules) modules.add(m);
+        pending.push(...Object.entries(library.imports));
       }
       const spec: ProcessSpec = {
         entryId,
         chunk: this.compile(entry.source, entry.id, entry.sourcePath ?? entry.file),
         method: entry.method,
-        modules: new Set(entry.modules),
+        modules,
         imports,
       };
       this.specs.set(entryId, spec);

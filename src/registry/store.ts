@@ -34,6 +34,9 @@ export type EntryCheck = (entry: Entry) => string | null;
 
 export type ChangeListener = (current: Version, previous: Version) => void;
 
+/** A change wisp cannot carry out at all (not the change's fault): hub dependencies. */
+export class UnsupportedChange extends RegistryError {}
+
 /** Pseudo file that messages about entries added at run time name. */
 const RUNTIME_FILE = '(registry change)';
 
@@ -90,6 +93,9 @@ export class RegistryStore {
       if (op.kind === 'entry.create' && exists) throw new RegistryError(`create: entry ${id} already exists`);
       if (op.kind === 'entry.update' && !exists) throw new RegistryError(`update: entry ${id} not found`);
       const record = validRecord(op.record);
+      if (record.kind === 'ns.dependency') {
+        throw new UnsupportedChange(`dependency resolution failed: wisp has no hub to resolve ${id} (${JSON.stringify(record.data.component ?? null)})`);
+      }
       const site = new Site(root, record.file ?? path.join(root, RUNTIME_FILE), id);
       records.set(id, record);
       typed.delete(id);

@@ -11,7 +11,7 @@ import { LuaSyntaxError } from '../../engine/vm';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue, fromPlain, toPlain } from '../../kernel/value';
-import { RegistryError, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
+import { RegistryError, UnsupportedChange, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
@@ -133,14 +133,14 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
     });
     return 1;
   };
-  /** Runs a store operation; a RegistryError becomes `nil, err` of `kind`. */
-  const attempt = (T: LuaState, kind: 'Invalid', op: () => Version): Version | null => {
+  /** Runs a store operation; a RegistryError becomes `nil, err` (Invalid: the change's fault; Internal: wisp's). */
+  const attempt = (T: LuaState, op: () => Version): Version | null => {
     try {
       return op();
     } catch (e) {
       if (!(e instanceof RegistryError)) throw e;
       lua.lua_pushnil(T);
-      pushError(T, vm, new ErrorValue(e.message, kind, false));
+      pushError(T, vm, new ErrorValue(e.message, e instanceof UnsupportedChange ? 'Internal' : 'Invalid', false));
       return null;
     }
   };
@@ -192,7 +192,7 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
       delete: addOp('entry.delete'),
       apply: (T) => {
         const changes = checkChanges(T);
-        const v = attempt(T, 'Invalid', () => storeOf(T).apply(changes.ops, compiles));
+        const v = attempt(T, () => storeOf(T).apply(changes.ops, compiles));
         return v === null ? 2 : pushOk(T, () => pushVersion(T, v));
       },
     },
