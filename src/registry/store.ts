@@ -110,7 +110,7 @@ export class RegistryStore {
     checkReferences(root, entries, skipped);
     for (const entry of built) {
       const problem = check(entry);
-      if (problem !== null) throw new RegistryError(`entry ${entry.id}: ${problem}`, { entry: entry.id });
+      if (problem !== null) throw new RegistryError(problem, { entry: entry.id });
     }
     const registry = new Registry(root, entries, base.warnings, base.srcDir, [...records.values()]);
     const next = Math.max(...this.history.map((v) => v.id)) + 1;

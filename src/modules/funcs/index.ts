@@ -11,7 +11,7 @@ import { pushError } from '../errors';
 import { contextFrom, mergeContext } from '../ctx';
 import { FUNCTION_HOST } from '../../kernel/pid';
 import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
-import { ErrorValue, type Value } from '../../kernel/value';
+import { ErrorValue, LuaFloat, type Value } from '../../kernel/value';
 import { splitId, type RegistryStore } from '../../registry';
 import type { Outcome } from '../../kernel/message';
 import type { Channel } from '../../engine/channel';
@@ -19,6 +19,8 @@ import type { ChannelApi } from '../channel';
 import type { PayloadApi } from '../payload';
 import type { LuaVM } from '../../engine/vm';
 import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
+import { after } from '../../util/timer';
+import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
 
 /** What a call carries besides its arguments (immutable: every `with_*` makes a new one). */
@@ -39,6 +41,29 @@ class Future {
     readonly pid: string,
     readonly link: KernelLink,
   ) {}
+}
+
+interface Started {
+  readonly proc: LuaProcess;
+  readonly pid: string;
+  readonly link: KernelLink;
+  readonly settle: (exit: Outcome) => Outcome;
+}
+
+/** The `timeout` option in ms (a number of ms, or a Go duration string), null when there is none. */
+function timeoutOf(v: Value | undefined): number | null | ErrorValue {
+  if (v === undefined || v === null) return null;
+  const n = v instanceof LuaFloat ? v.value : v;
+  if (typeof n === 'number' && n > 0 && Number.isFinite(n)) return n;
+  if (typeof v === 'string') {
+    try {
+      const ns = parseDuration(v);
+      if (ns > 0) return ns / 1e6;
+    } catch {
+      // reported below
+    }
+  }
+  return new ErrorValue('option timeout must be a positive number of milliseconds or a duration string', 'Invalid', false);
 }
 
 const CANCELED = (): ErrorValue => new ErrorValue('call canceled', 'Canceled', false);
@@ -69,8 +94,11 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     return new ErrorValue(`entry ${target} is a ${entry.kind}, not a function.lua or process.lua`, 'Invalid', false);
   };
 
-  /** Spawns the callee for the running process; it is terminated if the caller ends first. */
-  const start = (T: LuaState, exec: Executor, targetAt: number): { proc: LuaProcess; pid: string; link: KernelLink; release: () => void } | ErrorValue => {
+  /**
+   * Spawns the callee for the running process; it is terminated if the caller ends first or its `timeout`
+   * option runs out. `settle` turns the callee's exit into the call's outcome (and stops both watches).
+   */
+  const start = (T: LuaState, exec: Executor, targetAt: number): Started | ErrorValue => {
     const proc = vm.currentProcess(T);
     const link = proc.kernel;
     if (link === null) return new ErrorValue('funcs needs a running node', 'Internal', false);
@@ -79,13 +107,26 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     if (host instanceof ErrorValue) return host;
     const args = exportArgs(T, targetAt + 1);
     if (args instanceof ErrorValue) return args;
+    const timeoutMs = timeoutOf(exec.options.get('timeout'));
+    if (timeoutMs instanceof ErrorValue) return timeoutMs;
     const context = mergeContext(proc.context, exec.context);
     const r = link.router.spawn({ entry: target, host, args, parent: link.pid, monitor: false, link: false, context });
     if (!r.ok) return r.error;
     const pid = r.value;
     const onBehalf: Resource = { dispose: () => link.router.terminate(link.pid, pid) };
     proc.own(onBehalf);
-    return { proc, pid, link, release: () => proc.disown(onBehalf) };
+    let timedOut = false;
+    const timer = timeoutMs === null ? null : after(timeoutMs, () => {
+      timedOut = true;
+      link.router.terminate(link.pid, pid);
+    });
+    const settle = (outcome: Outcome): Outcome => {
+      timer?.cancel();
+      proc.disown(onBehalf);
+      if (!timedOut) return outcome;
+      return { value: null, error: new ErrorValue(`call to ${target} timed out after ${timeoutMs} ms`, 'Timeout', true) };
+    };
+    return { proc, pid, link, settle };
   };
 
   const pushOutcome = (T: LuaState, outcome: Outcome): number => {
@@ -99,8 +140,8 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     if (started instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, started), 2;
     const task = sched.current;
     if (task === null || !started.proc.alive) return sched.block(T);
-    started.link.router.onExit(started.pid, (outcome) => {
-      started.release();
+    started.link.router.onExit(started.pid, (exit) => {
+      const outcome = started.settle(exit);
       sched.wake(task, (R) => pushOutcome(R, outcome));
     });
     return sched.block(T);
@@ -119,8 +160,8 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     const started = start(T, exec, targetAt);
     if (started instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, started), 2;
     const future = new Future(started.pid, started.link);
-    started.link.router.onExit(started.pid, (outcome) => {
-      started.release();
+    started.link.router.onExit(started.pid, (exit) => {
+      const outcome = started.settle(exit);
       future.outcome = future.canceled ? { value: null, error: CANCELED() } : outcome;
       deliver(future);
     });
