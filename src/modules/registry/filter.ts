@@ -1,10 +1,4 @@
-/**
- * `registry.find` filters, as Wippy's finder reads them: `.kind`, `.ns`, `.name`, `.id` match the entry itself
- * (a `*` in the value is a wildcard); `meta.KEY` matches a meta field exactly (a list value: the field holds
- * all of them), and `~meta.KEY` (Lua pattern... here a JS regular expression, as Go's), `*meta.KEY`
- * (contains), `^meta.KEY` (prefix), `$meta.KEY` (suffix) match strings. As Wippy's docs (not its code) say,
- * a bare `kind` filters by kind and any other bare key, or a nested `meta = {...}` table, filters meta.
- */
+/** `registry.find` filters (spec.md "Filters"): root fields with globs, meta fields with operators. */
 import type { EntryRecord } from '../../registry';
 import { splitId } from '../../registry';
 
