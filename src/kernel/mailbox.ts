@@ -47,6 +47,8 @@ export class Mailbox {
   private inbox: MessageSink | null = null;
   private inboxBacklog: Backlog | null = null;
   private events: EventSink | null = null;
+  /** Buffers of subscriptions fed from outside the topic routing (the event bus), counted as unread too. */
+  private readonly held = new Set<Backlog>();
 
   get queued(): number {
     return this.pending.length + this.pendingEvents.length;
@@ -56,6 +58,7 @@ export class Mailbox {
   get unread(): number {
     let n = this.pending.length + (this.inboxBacklog?.buffered ?? 0);
     for (const sub of this.listeners) if (sub.backlog !== null) n += sub.backlog.buffered;
+    for (const backlog of this.held) n += backlog.buffered;
     return n;
   }
 
@@ -69,7 +72,17 @@ export class Mailbox {
     const out: Backlog[] = [];
     if (this.inboxBacklog !== null) out.push(this.inboxBacklog);
     for (const sub of this.listeners) if (sub.backlog !== null) out.push(sub.backlog);
+    for (const backlog of this.held) out.push(backlog);
     return out;
+  }
+
+  /** Counts `backlog` as this process's unread mail until `release` (an event-bus subscription's channel). */
+  hold(backlog: Backlog): void {
+    this.held.add(backlog);
+  }
+
+  release(backlog: Backlog): void {
+    this.held.delete(backlog);
   }
 
   deliver(message: Message): void {

@@ -7,8 +7,9 @@ import { Mailbox, MAILBOX_LIMIT } from './mailbox';
 import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
+import { EventBus, type BusEvent, type BusSubscription } from './events';
 import { Fifo } from '../util/fifo';
-import type { Result, Router, SpawnRequest } from './router';
+import type { BusDelivery, Result, Router, SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
 export interface Runtime {
@@ -49,6 +50,10 @@ export class Node implements Router {
   readonly pids: PidAllocator;
   /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
   mailboxLimit = MAILBOX_LIMIT;
+  /** The node's event bus; runtime parts (the registry) may publish and subscribe on it directly. */
+  readonly events = new EventBus();
+  /** How each process subscription gives its channel back to the mailbox's unread count when it ends. */
+  private readonly busReleases = new WeakMap<BusSubscription, () => void>();
   private readonly hosts = new Map<string, Host>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly names = new NameRegistry();
@@ -248,6 +253,38 @@ export class Node implements Router {
     return this.processes.get(pid)?.trapLinks ?? false;
   }
 
+  publish(event: BusEvent): void {
+    this.events.publish(event);
+  }
+
+  subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
+    const record = this.processes.get(pid);
+    if (record === undefined) return { ok: false, error: fail('process not found') };
+    const mailbox = record.mailbox;
+    const release = (): void => mailbox.release(delivery.backlog);
+    const sub = this.events.subscribe(system, kind, {
+      take: (event) => {
+        // Like a send to a full mailbox, but the publisher is not told: the subscriber is, by its channel closing.
+        if (mailbox.unread >= this.mailboxLimit) return false;
+        delivery.deliver(event);
+        return true;
+      },
+      ended: () => {
+        release();
+        delivery.ended();
+      },
+    }, pid);
+    if (sub instanceof ErrorValue) return { ok: false, error: sub };
+    mailbox.hold(delivery.backlog);
+    this.busReleases.set(sub, release);
+    return { ok: true, value: sub };
+  }
+
+  unsubscribeBus(subscription: BusSubscription): void {
+    this.events.unsubscribe(subscription);
+    this.busReleases.get(subscription)?.();
+  }
+
   mailboxOf(pid: string): Mailbox | null {
     return this.processes.get(pid)?.mailbox ?? null;
   }
@@ -295,6 +332,7 @@ export class Node implements Router {
     record.alive = false;
     this.processes.delete(record.id);
     this.names.releaseAll(record.id);
+    this.events.releaseOwner(record.id);
   }
 
   private scopeError(scope: number): ErrorValue | null {

@@ -15,6 +15,7 @@ import { installUuid } from './uuid';
 import { installJson } from './json';
 import { installYaml } from './yaml';
 import { installEnv } from './env';
+import { installEvents } from './events';
 import type { Environment } from './env/store';
 
 export interface RuntimeVmOptions extends VmOptions {
@@ -32,6 +33,7 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installTime(vm, channels);
   const payloads = installPayload(vm);
   installProcess(vm, channels, payloads);
+  installEvents(vm, channels);
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);
