@@ -35,8 +35,11 @@ export function eventPattern(pattern: string): (value: string) => boolean {
 }
 
 export interface EventSubscriber {
-  /** Takes one event; false when it cannot (its process's mailbox is full): the bus then ends the subscription. */
-  take(event: BusEvent): boolean;
+  /**
+   * Takes one event; false when it cannot (its process's mailbox is full): the bus then ends the subscription.
+   * `sequence` numbers publishes: every subscriber of one publish sees the same number.
+   */
+  take(event: BusEvent, sequence: number): boolean;
   /** Called once when the bus ends the subscription itself (it could not take an event); not on unsubscribe. */
   ended?(): void;
 }
@@ -152,7 +155,7 @@ export class EventBus {
     const offer = (sub: Subscription): void => {
       if (!sub.active || sub.after >= number || !sub.matchesKind(event.kind)) return;
       try {
-        if (sub.subscriber.take(event) || !sub.active) return;
+        if (sub.subscriber.take(event, number) || !sub.active) return;
         this.unsubscribe(sub);
         sub.subscriber.ended?.();
       } catch (e) {

@@ -52,8 +52,7 @@ export class Node implements Router {
   mailboxLimit = MAILBOX_LIMIT;
   /** The node's event bus; runtime parts (the registry) may publish and subscribe on it directly. */
   readonly events = new EventBus();
-  /** How each process subscription gives its channel back to the mailbox's unread count when it ends. */
-  private readonly busReleases = new WeakMap<BusSubscription, () => void>();
+  private readonly unreadMemo = new WeakMap<Mailbox, { sequence: number; unread: number }>();
   private readonly hosts = new Map<string, Host>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly names = new NameRegistry();
@@ -261,28 +260,35 @@ export class Node implements Router {
     const record = this.processes.get(pid);
     if (record === undefined) return { ok: false, error: fail('process not found') };
     const mailbox = record.mailbox;
-    const release = (): void => mailbox.release(delivery.backlog);
     const sub = this.events.subscribe(system, kind, {
-      take: (event) => {
+      take: (event, sequence) => {
         // Like a send to a full mailbox, but the publisher is not told: the subscriber is, by its channel closing.
-        if (mailbox.unread >= this.mailboxLimit) return false;
+        if (this.unreadDuring(mailbox, sequence) >= this.mailboxLimit) return false;
         delivery.deliver(event);
+        (this.unreadMemo.get(mailbox) as { unread: number }).unread++;
         return true;
       },
-      ended: () => {
-        release();
-        delivery.ended();
-      },
+      ended: delivery.ended,
     }, pid);
     if (sub instanceof ErrorValue) return { ok: false, error: sub };
     mailbox.hold(delivery.backlog);
-    this.busReleases.set(sub, release);
     return { ok: true, value: sub };
+  }
+
+  /**
+   * A mailbox's unread count during one publish, counted once: no Lua runs while an event is delivered, so
+   * only the deliveries themselves add to it (a process with many subscriptions costs linear, not quadratic).
+   */
+  private unreadDuring(mailbox: Mailbox, sequence: number): number {
+    const memo = this.unreadMemo.get(mailbox);
+    if (memo !== undefined && memo.sequence === sequence) return memo.unread;
+    const unread = mailbox.unread;
+    this.unreadMemo.set(mailbox, { sequence, unread });
+    return unread;
   }
 
   unsubscribeBus(subscription: BusSubscription): void {
     this.events.unsubscribe(subscription);
-    this.busReleases.get(subscription)?.();
   }
 
   mailboxOf(pid: string): Mailbox | null {

@@ -4,7 +4,7 @@
  * by forwarding what is not local. Module code never touches another process's mailbox.
  */
 import type { ErrorValue, Value } from './value';
-import type { Backlog, Mailbox } from './mailbox';
+import type { EndingBacklog, Mailbox } from './mailbox';
 import type { BusEvent, BusSubscription } from './events';
 import type { Outcome } from './message';
 
@@ -24,7 +24,8 @@ export interface SpawnRequest {
 /** How bus events reach a process's subscription channel. */
 export interface BusDelivery {
   readonly deliver: (event: BusEvent) => void;
-  readonly backlog: Backlog;
+  /** The subscription's channel: until it is closed and drained, what it holds is unread mail. */
+  readonly backlog: EndingBacklog;
   /** The bus ended the subscription: the process's mailbox was full. */
   readonly ended: () => void;
 }
