@@ -160,6 +160,14 @@ describe('events in a booted project', () => {
     }
   });
 
+  test('at the real limit: 300000 events to a subscriber that reads nothing; it holds 100000, all in order', async () => {
+    expect(await scenario('overflow', 300000)).toEqual({
+      sent: 300000,
+      mail: { kind: 'Unavailable', retryable: true, message: expect.stringMatching(new RegExp(`^mailbox full: ${PID} has 100000 unread messages$`)) },
+      hoarder: { count: 100000, in_order: true, last: 100000, closed: true },
+    });
+  }, 120_000);
+
   test('open subscriptions per process are limited; closing one makes room', async () => {
     const limit = rt.node.events.subscriptionLimit;
     rt.node.events.subscriptionLimit = 5;

@@ -1,17 +1,18 @@
 /**
  * The `events` module (spec.md beside this file): `send` and `subscribe` on the node's event bus
- * (kernel/events.ts), through the Router. A subscription's channel is fed like `process.events()`: each event
- * becomes a Lua table of the subscriber's own, and what the channel holds counts as the process's unread mail.
+ * (kernel/events.ts), through the Router. A subscription's channel is fed like `process.events()`, but events
+ * wait in it as portable values (one per publish, shared): each becomes the receiver's own Lua table when it
+ * is received. What the channel holds counts as the process's unread mail.
  */
 import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../engine/lua';
 import { objectAt, popSlot, pushObject, pushSlot, type Slot } from '../../engine/slots';
 import { exportValue, pushValue, ValueCopyError } from '../../engine/values';
 import { refuse } from '../refuse';
 import { pushError } from '../errors';
-import { ErrorValue, type Value } from '../../kernel/value';
+import { ErrorValue, Table, type Value } from '../../kernel/value';
 import type { BusEvent, BusSubscription } from '../../kernel/events';
 import type { ChannelApi } from '../channel';
-import type { Channel } from '../../engine/channel';
+import { Portable, type Channel } from '../../engine/channel';
 import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
 import type { LuaVM } from '../../engine/vm';
 
@@ -52,15 +53,22 @@ export function installEvents(vm: LuaVM, channels: ChannelApi): void {
   };
   const noContext = (T: LuaState): number => refuse(T, vm, 'no process context', 'Internal');
 
-  /** The event as the subscriber's own Lua table, built on the VM's main thread (no Lua thread runs now). */
-  const eventSlot = (event: BusEvent): Slot => {
-    const L = vm.L;
-    lua.lua_createtable(L, 0, 4);
-    vm.setField(L, -1, 'system', () => pushString(L, event.system));
-    vm.setField(L, -1, 'kind', () => pushString(L, event.kind));
-    vm.setField(L, -1, 'path', () => pushString(L, event.path));
-    if (event.data !== null) vm.setField(L, -1, 'data', () => pushValue(L, event.data, vm));
-    return popSlot(L);
+  /**
+   * The event as a portable table, made once per publish for all of this VM's subscribers; each receiver gets
+   * its own Lua copy when it receives (built on the VM's main thread, as mailbox deliveries are).
+   */
+  const portables = new WeakMap<BusEvent, Portable>();
+  const toLua = (value: Value): Slot => {
+    pushValue(vm.L, value, vm);
+    return popSlot(vm.L);
+  };
+  const portableOf = (event: BusEvent): Portable => {
+    let p = portables.get(event);
+    if (p === undefined) {
+      const table = Table.from({ system: event.system, kind: event.kind, path: event.path, data: event.data });
+      portables.set(event, (p = new Portable(table, toLua)));
+    }
+    return p;
   };
 
   const checkSubscription = (T: LuaState): Subscription => {
@@ -91,7 +99,7 @@ export function installEvents(vm: LuaVM, channels: ChannelApi): void {
     const r = self.link.router.subscribeBus(self.link.pid, system, kind, {
       deliver: (event) => {
         // A channel the process closed itself (`sub:channel():close()`) ends the subscription: nobody can read it.
-        if (!channel.offer(eventSlot(event))) sub.close();
+        if (!channel.offerPortable(portableOf(event))) sub.close();
       },
       backlog: channel,
       ended: () => sub.close(),
