@@ -74,6 +74,10 @@ describe('events in a booted project', () => {
     expect(await scenario('copies')).toEqual({ sender_change_unseen: true, distinct: true, b_x: 1 });
   });
 
+  test('data nested 10000 tables deep (the copy limit) arrives whole', async () => {
+    expect(await scenario('deep', 10000)).toEqual({ ok: true, levels: 10000, leaf: 'bottom' });
+  });
+
   test("system patterns: '*' all, a trailing '*' a prefix, anything else exactly", async () => {
     expect(await scenario('patterns')).toEqual({
       'p.*': ['p.a', 'p.a.b', 'p.ab'],
