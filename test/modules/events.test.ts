@@ -135,6 +135,12 @@ describe('events in a booted project', () => {
     expect(await scenario('two_publishers', 300)).toEqual({ count: 600, same_order: true, each_publisher_in_order: true });
   });
 
+  test('function.lua calls send and subscribe; a function\'s subscription ends when the call does', async () => {
+    expect(await scenario('functions')).toEqual({
+      sent: true, kind: 'fn.sent', path: '/fn/7', data: { id: 7 }, subscribed: true, after: ['/after'],
+    });
+  });
+
   test('a subscription cannot be handed to another process: its copy is nil', async () => {
     expect(await scenario('not_portable')).toEqual({ sent: true, s: true, n: 1 });
   });
