@@ -1,5 +1,7 @@
 /** The `events` module through the real runtime: Lua processes on a booted project (fixtures/events). */
+import { join } from 'path';
 import { boot, runEntry } from '../helpers/project';
+import { ROOT, wisp } from '../helpers/cli';
 import { runWith } from './run-lua';
 import { Table, toPlain, type Value } from '../../src/kernel/value';
 import type { BusEvent } from '../../src/kernel/events';
@@ -227,4 +229,16 @@ describe('events outside a node', () => {
       return { s == nil, serr:kind(), serr:message(), ok == nil, err:kind(), err:message() }
     `)).toEqual([true, 'Internal', 'no process context', true, 'Internal', 'no process context']);
   });
+});
+
+describe('unread events under a 128 MB heap (the CLI)', () => {
+  test('a flood of large events nobody reads fails the subscriber with "out of memory"; the publisher goes on', async () => {
+    const r = await wisp(['run', '-x', 'ev:memory', '400', String(1024 * 1024)], {
+      cwd: join(ROOT, 'fixtures', 'events'), node: ['--max-old-space-size=128'], timeoutMs: 180_000,
+    });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(
+      /^hoarder: out of memory: this process held about \d+ MiB when the runtime's heap reached \d+ MiB of 128 MiB\nflood: 400\n$/,
+    );
+  }, 180_000);
 });
