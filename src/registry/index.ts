@@ -22,6 +22,8 @@
 export * from './types';
 export { RegistryError, displayPath } from './errors';
 export { Registry } from './registry';
+export { withSourceFiles } from './locations';
+export { parseOverride, overrideValue, type Override } from './overrides';
 export { loadProject, LOCK_FILE_NAME } from './loader';
 export { LIFECYCLE_DEFAULTS } from './lifecycle';
 export { HOST_DEFAULTS } from './entries';
