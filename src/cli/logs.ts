@@ -101,7 +101,7 @@ export function logSink(flags: LogFlags, quietByDefault: boolean, config: Logger
     return {
       enabled: (level) => RANK[level] >= RANK.warn,
       write: (record) => {
-        if (explainsFailure(record)) process.stderr.write(developmentLine(record));
+        if (explainsFailure(record)) process.stderr.write(consoleLine(record, elapsed(startedAt, Date.now())));
       },
     };
   }

@@ -84,8 +84,8 @@ function findEntry(registry: Registry, id: string): Entry {
   const byName = registry.entries().filter((e) => e.name === id);
   if (byName.length > 1) throw new UsageError(`ambiguous entry name "${id}" (${byName.map((e) => e.id).join(', ')}), use the full id namespace:name`);
   if (byName.length === 1) return byName[0];
-  const kind = registry.skipped.get(id);
-  throw new UsageError(kind === undefined ? `entry not found: ${id}` : `entry not found: ${id} (skipped: unknown kind "${kind}")`);
+  const skipped = registry.skipped.get(id);
+  throw new UsageError(skipped === undefined ? `entry not found: ${id}` : `entry not found: ${id}: ${skipped}`);
 }
 
 export function showEntry(registry: Registry, id: string, o: ShowOptions): string {

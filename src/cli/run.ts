@@ -43,10 +43,13 @@ export function openProject(flags: ProjectFlags, cwd: string): { config: Runtime
 
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
   const { config, registry } = openProject(flags, cwd);
-  const target = resolveTarget(registry, positional, flags);
-  const logs = logSink(flags, target !== null, config.logger, performance.timeOrigin);
+  const quiet = flags.exec !== undefined || positional.length > 0;
+  const logs = logSink(flags, quiet, config.logger, performance.timeOrigin);
   for (const warning of config.warnings) warn(logs, 'config', warning);
-  for (const warning of registry.warnings) warn(logs, 'registry', warning);
+  // Running one entry, the others' unknown kinds are noise; the asked-for entry's is in its "not found".
+  const skips = new Set(registry.skipped.values());
+  for (const warning of registry.warnings) if (!(quiet && skips.has(warning))) warn(logs, 'registry', warning);
+  const target = resolveTarget(registry, positional, flags);
   checkSources(registry);
 
   const terminal = new StdioTerminal(target?.args ?? []);
@@ -160,11 +163,10 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   }
 }
 
-/** "entry app:cli not found", saying why when the registry knows (skipped for its kind, no wippy.lock). */
+/** "entry app:cli not found", saying why when the entry was skipped for its kind (a typo in `kind:`). */
 function notFound(registry: Registry, what: string, id: string): string {
-  const kind = registry.skipped.get(id);
-  if (kind !== undefined) return `${what} ${id} not found: it has unknown kind "${kind}" and was skipped`;
-  if (registry.srcDir === undefined) return `${what} ${id} not found: no wippy.lock in ${registry.root} (run \`wisp init\`)`;
+  const skipped = registry.skipped.get(id);
+  if (skipped !== undefined) return `${what} ${id} not found: ${skipped}`;
   return `${what} ${id} not found`;
 }
 

@@ -58,6 +58,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
   const entries: Entry[] = [];
   const definedIn = new Map<string, string>();
   const skipped = new Map<string, string>();
+  const skippedWhy = new Map<string, string>();
   const overridden = new Set<string>();
   const written = new Map<string, Record<string, unknown>>();
   for (const file of definitionFiles) {
@@ -70,8 +71,10 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
       definedIn.set(id, file);
       applyOverrides(raw, overrides, overridden);
       if (!isEntryKind(raw.kind)) {
-        es.warn(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
+        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
+        warnings.push(why);
         skipped.set(id, raw.kind);
+        skippedWhy.set(id, why);
         continue;
       }
       written.set(id, raw.data);
@@ -80,5 +83,5 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
   }
   checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
-  return new Registry(root, entries, warnings, srcDir, skipped, written);
+  return new Registry(root, entries, warnings, srcDir, skippedWhy, written);
 }

@@ -10,7 +10,7 @@ export class Registry {
    * @param entries  in load order
    * @param warnings one-line messages, already formatted (file and entry named)
    * @param srcDir   absolute source directory, when a lock file named one
-   * @param skipped  ids of entries left out for an unknown kind → that kind
+   * @param skipped  ids of entries left out for an unknown kind → the warning that says so (also in `warnings`)
    * @param written  id → the entry's fields as written (after overrides), for `wisp registry show`
    */
   constructor(

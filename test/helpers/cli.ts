@@ -24,13 +24,18 @@ export interface WispOptions {
   timeoutMs?: number;
   /** Flags for node itself, before the script (e.g. --max-old-space-size=128). */
   node?: string[];
+  /** Extra environment variables (NO_COLOR, FORCE_COLOR, ...). */
+  env?: Record<string, string>;
+  /** Keep colour escapes in the output (by default they are stripped). */
+  raw?: boolean;
 }
 
 export function wisp(args: string[], options: WispOptions = {}): Promise<CliResult> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
     const argv = [...(options.node ?? []), WISP, ...args];
-    const child = spawn(process.execPath, argv, { cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...options.env };
+    const child = spawn(process.execPath, argv, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,7 +46,8 @@ export function wisp(args: string[], options: WispOptions = {}): Promise<CliResu
     }, options.timeoutMs ?? 20000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: plain(stdout), stderr: plain(stderr), ms: Date.now() - start });
+      const shown = options.raw ? (s: string) => s : plain;
+      resolve({ code, stdout: shown(stdout), stderr: shown(stderr), ms: Date.now() - start });
     });
     child.stdin.end(options.input ?? '');
   });
