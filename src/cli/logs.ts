@@ -85,12 +85,12 @@ export function jsonLine(r: LogRecord, now = new Date()): string {
 }
 
 /**
- * What a quiet run (-x, a command name) still shows on stderr: the registry's warnings and wisp's own ERROR
- * lines (a service failing, a dependency missing), never the application's logs.
+ * What a quiet run (-x, a command name) still shows on stderr: the registry's and config's warnings and the
+ * ERROR lines of services failing (or not started), never the application's logs.
  */
 function explainsFailure(r: LogRecord): boolean {
   if (r.logger === 'registry' || r.logger === 'config') return RANK[r.level] >= RANK.warn;
-  return (r.logger === 'supervisor' || r.logger === 'runtime') && r.level === 'error';
+  return (r.logger === 'supervisor' || r.logger === 'runtime') && r.level === 'error' && 'service' in r.fields;
 }
 
 /** The sink for a set of flags; `quietByDefault` is true under -x and command names. */

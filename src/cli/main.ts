@@ -1,13 +1,20 @@
 /** The `wisp` command line (commander). Every user error is one line on stderr and exit code 1. */
 import { Command, Option } from 'commander';
-import { writeLockFile, LOCK_FILE_NAME, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR } from '../registry';
+import { writeLockFile, LOCK_FILE_NAME, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR, type Registry } from '../registry';
 import { openProject, run, type ProjectFlags, type RunFlags } from './run';
 import { commandList } from './commands';
 import { listEntries, showEntry, type ListFilters, type ShowOptions } from './registry';
-import { fail } from './errors';
+import { fail, UsageError } from './errors';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
+
+/** The registry that `run list` and `registry` read: without a wippy.lock there is nothing to show, as in Wippy. */
+function projectRegistry(flags: ProjectFlags): Registry {
+  const { registry } = openProject(flags, process.cwd());
+  if (registry.srcDir === undefined) throw new UsageError(`lock file not found: no ${LOCK_FILE_NAME} in ${registry.root} (\`wisp init\` writes one)`);
+  return registry;
+}
 
 /** Repeatable flags (`-o a -o b`) collect into a list. */
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -72,7 +79,7 @@ export function main(argv: string[]): void {
       action((args: string[], _opts: RunFlags, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();
         // `run list` is Wippy's subcommand; any other first word is a command name.
-        if (args[0] === 'list' && args.length === 1 && flags.exec === undefined) return commandList(openProject(flags, process.cwd()).registry);
+        if (args[0] === 'list' && args.length === 1 && flags.exec === undefined) return commandList(projectRegistry(flags));
         return run(args, flags);
       }),
     );
@@ -87,7 +94,7 @@ export function main(argv: string[]): void {
     .option('--meta <filter>', 'meta field filter: field=value, field~regex, field*substr, field^prefix, field$suffix (repeatable)', collect)
     .option('--json', 'JSON output')
     .option('--yaml', 'YAML output')
-    .action(action((opts: ListFilters, cmd: Command) => listEntries(openProject(cmd.optsWithGlobals<ProjectFlags>(), process.cwd()).registry, opts)));
+    .action(action((opts: ListFilters, cmd: Command) => listEntries(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), opts)));
   registry
     .command('show')
     .description('show one entry: its kind, meta and fields as written')
@@ -97,9 +104,7 @@ export function main(argv: string[]): void {
     .option('--yaml', 'YAML output')
     .option('--raw', 'the field value as is')
     .action(
-      action((id: string, opts: ShowOptions, cmd: Command) =>
-        showEntry(openProject(cmd.optsWithGlobals<ProjectFlags>(), process.cwd()).registry, id, opts),
-      ),
+      action((id: string, opts: ShowOptions, cmd: Command) => showEntry(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), id, opts)),
     );
 
   program.parseAsync(argv).catch(fail);

@@ -1,5 +1,6 @@
 /** Wippy's CLI habits in wisp: version, run list, -o, --set, --config, registry list/show, log formats, --help. */
-import { readFileSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { indexWithHosts, projectCopy, ROOT, wisp, writeProject } from '../helpers/cli';
 
@@ -161,6 +162,12 @@ describe('wisp registry', () => {
   ])('%j is one line, exit 1', async (args, stderr) => {
     const r = await wisp(args, { cwd: APP });
     expect([r.code, r.stderr]).toEqual([1, stderr]);
+  });
+
+  test.each([[['registry', 'list']], [['registry', 'show', 'x']], [['run', 'list']]])('%j without a wippy.lock is one line', async (args) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wisp-nolock-'));
+    const r = await wisp(args, { cwd: dir });
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `Error: lock file not found: no wippy.lock in ${realpathSync(dir)} (\`wisp init\` writes one)\n`]);
   });
 
   test('show with an ambiguous bare name', async () => {
