@@ -5,9 +5,12 @@ import { openProject, run, type ProjectFlags, type RunFlags } from './run';
 import { commandList } from './commands';
 import { listEntries, showEntry, type ListFilters, type ShowOptions } from './registry';
 import { fail, UsageError } from './errors';
+import { DEFAULT_CONFIG_FILE } from './config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fengari = require('fengari/package.json') as { version: string };
 
 /** The registry that `run list` and `registry` read: without a wippy.lock there is nothing to show, as in Wippy. */
 function projectRegistry(flags: ProjectFlags): Registry {
@@ -33,7 +36,7 @@ function action<A extends unknown[]>(work: (...args: A) => string | Promise<numb
 }
 
 function versionText(short: boolean): string {
-  return short ? `${version}\n` : `wisp ${version} (Node.js ${process.version}, Fengari 5.3)\n`;
+  return short ? `${version}\n` : `wisp ${version} (Node.js ${process.version}, Fengari ${fengari.version}: Lua 5.3)\n`;
 }
 
 export function main(argv: string[]): void {
@@ -44,7 +47,7 @@ export function main(argv: string[]): void {
     .option('--very-verbose', 'debug-level logs with tracebacks (as -v)')
     .option('-c, --console', 'colourful console logs on stdout (seconds since start, level, component)')
     .option('-s, --silent', 'no logs at all')
-    .option('--config <file>', `runtime config file (default ${'.wippy.yaml'}; an explicit file must exist)`)
+    .option('--config <file>', `runtime config file (default ${DEFAULT_CONFIG_FILE}; an explicit file must exist)`)
     .configureHelp({ showGlobalOptions: true });
 
   program

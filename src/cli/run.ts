@@ -93,14 +93,12 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
       // Ended by the shutdown a signal started: its "process terminated" is no news, and Wippy exits 1.
       if (signalled && outcome.error !== null && outcome.error.message === 'process terminated') return 1;
-      const report = exitReport(outcome);
+      const report = exitReport(outcome, {
+        shown: (text) => withSourceFiles(registry, text),
+        traceback: flags.verbose === true || flags.veryVerbose === true,
+      });
       process.stdout.write(report.stdout);
-      if (outcome.error !== null) {
-        process.stderr.write(`${withSourceFiles(registry, outcome.error.message)}\n`);
-        const debug = flags.verbose === true || flags.veryVerbose === true;
-        const frames = outcome.error.frames;
-        if (debug && frames !== null) process.stderr.write(`${withSourceFiles(registry, frames)}\n`);
-      }
+      process.stderr.write(report.stderr);
       return report.code;
     });
     await Promise.race([finished, signal]);

@@ -6,6 +6,7 @@ import { indexWithHosts, projectCopy, ROOT, wisp, writeProject } from '../helper
 
 const APP = join(ROOT, 'fixtures', 'cli', 'app');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const FENGARI = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'fengari', 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('wisp version', () => {
   test.each([[['-V']], [['--version']], [['version', '--short']]])('%j prints the version number', async (args) => {
@@ -15,7 +16,7 @@ describe('wisp version', () => {
 
   test('wisp version names wisp, Node.js and Fengari', async () => {
     const r = await wisp(['version']);
-    expect([r.code, r.stdout]).toEqual([0, `wisp ${VERSION} (Node.js ${process.version}, Fengari 5.3)\n`]);
+    expect([r.code, r.stdout]).toEqual([0, `wisp ${VERSION} (Node.js ${process.version}, Fengari ${FENGARI}: Lua 5.3)\n`]);
   });
 });
 
