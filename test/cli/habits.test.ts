@@ -76,6 +76,32 @@ describe('.wippy.yaml, --config and --set', () => {
     expect(loud.stdout).toMatch(/INFO {3}run {11}runtime ready\n/);
   });
 
+  test('shutdown.timeout bounds a shutdown that a service would keep waiting', async () => {
+    const dir = writeProject({
+      '_index.yaml': indexWithHosts('slow', `  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+  - name: stubborn
+    kind: process.lua
+    source: file://stubborn.lua
+    method: main
+    modules: [time]
+  - name: stubborn-service
+    kind: process.service
+    process: stubborn
+    host: processes
+    lifecycle: { auto_start: true, stop_timeout: 60s }
+`),
+      'main.lua': 'return { main = function() return 0 end }',
+      'stubborn.lua': 'local time = require("time")\nreturn { main = function() while true do time.sleep("10ms") end end }',
+    });
+    writeFileSync(join(dir, '.wippy.yaml'), 'version: "1.0"\nshutdown:\n  timeout: 500ms\n');
+    const r = await wisp(['run', '-x', 'slow:main'], { cwd: dir, timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(20_000); // the service alone would hold it for 60 s
+  });
+
   test('the override section works like -o', async () => {
     const dir = withConfig('version: "1.0"\noverride:\n  "cli:outcome:method": greet\n');
     const r = await wisp(['run', '-x', 'cli:outcome', 'Grace'], { cwd: dir });
@@ -143,6 +169,8 @@ describe('wisp registry', () => {
     ]);
     const greet = await wisp(['registry', 'list', '--meta', 'command.name=greet', '--json'], { cwd: APP });
     expect(JSON.parse(greet.stdout)).toEqual([{ id: 'cli:greet', kind: 'process.lua', meta: { command: { name: 'greet', short: 'Greets its arguments' } } }]);
+    const yaml = await wisp(['registry', 'list', '-n', 'cli', '--name', 'out*', '--yaml'], { cwd: APP });
+    expect(yaml.stdout).toBe('- id: cli:outcome\n  kind: process.lua\n- id: cli:outside\n  kind: process.lua\n');
     const none = await wisp(['registry', 'list', '-n', 'other'], { cwd: APP });
     expect(none.stdout).toBe('No entries found\n');
   });
@@ -153,6 +181,7 @@ describe('wisp registry', () => {
       'ID:   cli:greet\nKind: process.lua\n\nMetadata:\n  command: {"name":"greet","short":"Greets its arguments"}\n\nData:\n  source: file://outcome.lua\n  method: greet\n  modules:\n    - io\n',
     );
     expect((await wisp(['registry', 'show', 'cli:greet', '-f', 'method'], { cwd: APP })).stdout).toBe('greet\n');
+    expect((await wisp(['registry', 'show', 'cli:greet', '-f', 'modules', '--json'], { cwd: APP })).stdout).toBe('[\n  "io"\n]\n');
     const json = JSON.parse((await wisp(['registry', 'show', 'cli:outcome', '--json'], { cwd: APP })).stdout) as Record<string, unknown>;
     expect(json).toEqual({ id: 'cli:outcome', kind: 'process.lua', meta: {}, data: { source: 'file://outcome.lua', method: 'main', modules: ['io'] } });
   });
