@@ -1,6 +1,9 @@
-/** `wisp registry list` and `wisp registry show <id>`: the entries the project defines, as Wippy shows them. */
+/**
+ * `wisp registry list` and `wisp registry show <id>`: the entries the project defines, as Wippy shows them:
+ * every entry as written (after overrides), those of kinds wisp does not run included.
+ */
 import yaml from 'js-yaml';
-import type { Entry, Registry } from '../registry';
+import { splitId, type EntryRecord, type Registry } from '../registry';
 import { UsageError } from './errors';
 
 export interface ListFilters {
@@ -45,16 +48,15 @@ function metaFilter(text: string): (meta: Readonly<Record<string, unknown>>) => 
 }
 
 export function listEntries(registry: Registry, f: ListFilters): string {
-  const tests: ((e: Entry) => boolean)[] = [];
+  const tests: ((e: EntryRecord) => boolean)[] = [];
   if (f.kind !== undefined) tests.push((e) => glob(f.kind!).test(e.kind));
-  if (f.ns !== undefined) tests.push((e) => glob(f.ns!).test(e.namespace));
-  if (f.name !== undefined) tests.push((e) => glob(f.name!).test(e.name));
+  if (f.ns !== undefined) tests.push((e) => glob(f.ns!).test(splitId(e.id)[0]));
+  if (f.name !== undefined) tests.push((e) => glob(f.name!).test(splitId(e.id)[1]));
   for (const m of f.meta ?? []) {
     const test = metaFilter(m);
     tests.push((e) => test(e.meta));
   }
-  const found = registry
-    .entries()
+  const found = [...registry.records()]
     .filter((e) => tests.every((t) => t(e)))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const infos = found.map((e) => ({ id: e.id, kind: e.kind, ...(Object.keys(e.meta).length > 0 ? { meta: e.meta } : {}) }));
@@ -78,19 +80,19 @@ export interface ShowOptions {
 }
 
 /** `app:cli`, or just `cli` when only one namespace has it. */
-function findEntry(registry: Registry, id: string): Entry {
-  const exact = registry.get(id);
+function findEntry(registry: Registry, id: string): EntryRecord {
+  const records = registry.records();
+  const exact = records.find((e) => e.id === id);
   if (exact !== undefined) return exact;
-  const byName = registry.entries().filter((e) => e.name === id);
+  const byName = records.filter((e) => splitId(e.id)[1] === id);
   if (byName.length > 1) throw new UsageError(`ambiguous entry name "${id}" (${byName.map((e) => e.id).join(', ')}), use the full id namespace:name`);
   if (byName.length === 1) return byName[0];
-  const skipped = registry.skipped.get(id);
-  throw new UsageError(skipped === undefined ? `entry not found: ${id}` : `entry not found: ${id}: ${skipped}`);
+  throw new UsageError(`entry not found: ${id}`);
 }
 
 export function showEntry(registry: Registry, id: string, o: ShowOptions): string {
   const entry = findEntry(registry, id);
-  const data = { ...(registry.fieldsAsWritten(entry.id) ?? {}) };
+  const data = entry.data;
   if (o.field !== undefined) {
     if (!(o.field in data)) throw new UsageError(`field "${o.field}" not found in entry ${entry.id}`);
     const value = data[o.field];

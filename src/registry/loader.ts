@@ -8,7 +8,7 @@ import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { applyOverrides, checkAllUsed, type Override } from './overrides';
 import { Registry } from './registry';
-import { ENTRY_KINDS, Entry, isEntryKind } from './types';
+import { ENTRY_KINDS, Entry, EntryRecord, isEntryKind } from './types';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
@@ -56,11 +56,11 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
   }
 
   const entries: Entry[] = [];
+  const records: EntryRecord[] = [];
   const definedIn = new Map<string, string>();
   const skipped = new Map<string, string>();
   const skippedWhy = new Map<string, string>();
   const overridden = new Set<string>();
-  const written = new Map<string, Record<string, unknown>>();
   for (const file of definitionFiles) {
     const site = new Site(root, file, undefined, warnings);
     for (const raw of readDefinitionFile(site, files)) {
@@ -70,6 +70,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
       if (previous !== undefined) throw es.error(`duplicate id, already defined in ${displayPath(root, previous)}`);
       definedIn.set(id, file);
       applyOverrides(raw, overrides, overridden);
+      records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
       if (!isEntryKind(raw.kind)) {
         const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
         warnings.push(why);
@@ -77,11 +78,10 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
         skippedWhy.set(id, why);
         continue;
       }
-      written.set(id, raw.data);
       entries.push(buildEntry(raw, raw.kind, es, files, srcDir));
     }
   }
   checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
-  return new Registry(root, entries, warnings, srcDir, skippedWhy, written);
+  return new Registry(root, entries, warnings, srcDir, records, skippedWhy);
 }

@@ -200,6 +200,14 @@ describe('wisp registry', () => {
     expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `Error: lock file not found: no wippy.lock in ${realpathSync(dir)} (\`wisp init\` writes one)\n`]);
   });
 
+  test('entries of kinds wisp does not run are listed and shown too', async () => {
+    const dir = writeProject({ '_index.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: http.service\n    addr: ":8080"\n' });
+    const list = await wisp(['registry', 'list', '--json'], { cwd: dir });
+    expect(JSON.parse(list.stdout)).toEqual([{ id: 'web:gateway', kind: 'http.service' }]);
+    const show = await wisp(['registry', 'show', 'web:gateway', '-f', 'addr'], { cwd: dir });
+    expect(show.stdout).toBe(':8080\n');
+  });
+
   test('show with an ambiguous bare name', async () => {
     const dir = writeProject({
       'a/_index.yaml': 'version: "1.0"\nnamespace: a\nentries:\n  - name: same\n    kind: process.host\n',
