@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { writeLockFile, LOCK_FILE_NAME, RegistryError, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR } from '../registry';
 import { LuaSyntaxError } from '../engine/vm';
 import { run, UsageError, type RunFlags } from './run';
+import { addLiveCommands } from './live';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
@@ -78,6 +79,7 @@ export function main(argv: string[]): void {
     .argument('[args...]', 'a command name (meta.command.name) and its arguments, or arguments for -x')
     .option('-x, --exec <entry>', 'entry to run: ns:entry or host/entry')
     .option('--host <host>', 'terminal host for -x')
+    .option('--inspect <[host:]port>', 'serve a live web view of processes and services (default host 127.0.0.1)')
     .action(async (args: string[], _opts: RunFlags, cmd: Command) => {
       try {
         const code = await run(args, cmd.optsWithGlobals<RunFlags>());
@@ -86,6 +88,8 @@ export function main(argv: string[]): void {
         fail(e);
       }
     });
+
+  addLiveCommands(program, fail);
 
   program.parseAsync(argv).catch(fail);
 }

@@ -9,8 +9,9 @@ import { displayPath, loadProject, type Registry } from '../registry';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
 import { after } from '../util/timer';
+import { startLiveView, type LiveFlags } from './live';
 
-export interface RunFlags extends LogFlags {
+export interface RunFlags extends LogFlags, LiveFlags {
   exec?: string;
   host?: string;
 }
@@ -35,7 +36,10 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   checkSources(registry);
 
   const terminal = new StdioTerminal(target?.args ?? []);
+  let exitRequested!: (code: number) => void;
+  const exitRequest = new Promise<number>((resolve) => (exitRequested = resolve));
   const runtime = new Runtime(registry, {
+    onExitRequest: (code) => exitRequested(code),
     logs,
     terminal,
     onStopWait: (service, ms) =>
@@ -60,6 +64,8 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   runtime.boot();
+  const live = await startLiveView(runtime, flags, logs);
+  process.once('exit', () => live.removeNow());
 
   let code = 0;
   if (target !== null) {
@@ -69,14 +75,15 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       process.stderr.write(report.stderr);
       return report.code;
     });
-    code = await Promise.race([finished, signal.then(() => 0)]);
+    code = await Promise.race([finished, signal.then(() => 0), exitRequest]);
   } else {
-    await signal;
+    code = await Promise.race([signal.then(() => 0), exitRequest]);
   }
   shuttingDown = true;
   terminal.close();
   const giveUpMs = runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
+  await live.close();
   clearInterval(keepAlive);
   return code;
 }

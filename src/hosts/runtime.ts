@@ -14,6 +14,7 @@ import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
 import { watchdog } from '../engine/watchdog';
+import { takeSnapshot, type SystemSnapshot } from './snapshot';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -22,6 +23,8 @@ export interface RuntimeOptions {
   readonly vm?: VmOptions;
   /** Told when shutdown has to wait for a service that has not stopped after its CANCEL. */
   readonly onStopWait?: (service: string, timeoutMs: number) => void;
+  /** `system.exit(code)` from Lua: the embedder shuts down and exits with `code` (absent: the call fails). */
+  readonly onExitRequest?: (code: number) => void;
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
@@ -31,6 +34,7 @@ export class Runtime {
   readonly node = new Node();
   readonly hosts = new Map<string, LuaHost>();
   readonly services = new Map<string, ServiceSupervisor>();
+  readonly startedAt = Date.now();
   private levels: string[][] = [];
   private readonly unwatch: () => void;
   /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
@@ -81,7 +85,8 @@ export class Runtime {
     if (entry === undefined || (entry.kind !== 'process.host' && entry.kind !== 'terminal.host')) {
       throw new Error(`${id} is not a host`);
     }
-    const vmOptions = { ...this.options.vm, logs: this.options.logs, env: this.env };
+    const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
+    const vmOptions = { ...this.options.vm, logs: this.options.logs, env: this.env, system };
     const host =
       entry.kind === 'terminal.host'
         ? new TerminalHost(id, this.node, this.registry, vmOptions, this.options.terminal ?? noTerminal())
@@ -90,6 +95,11 @@ export class Runtime {
     this.node.addHost(host);
     this.log('debug', 'host started', { host: id });
     return host;
+  }
+
+  /** A read-only picture of everything running now (src/hosts/snapshot.ts). */
+  snapshot(): SystemSnapshot {
+    return takeSnapshot(this);
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */

@@ -49,6 +49,8 @@ export class Node implements Router {
   readonly pids: PidAllocator;
   /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
   mailboxLimit = MAILBOX_LIMIT;
+  /** Messages delivered since the node started (the live view's messages/s). */
+  delivered = 0;
   private readonly hosts = new Map<string, Host>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly names = new NameRegistry();
@@ -76,6 +78,11 @@ export class Node implements Router {
   /** Every live process (for shutdown). */
   allProcesses(): ProcessRecord[] {
     return [...this.processes.values()];
+  }
+
+  /** The names `pid` has registered. */
+  namesOf(pid: string): string[] {
+    return this.names.namesOf(pid);
   }
 
   /** Makes a PID for a process the runtime itself drives (a supervisor, an exec watcher). */
@@ -170,6 +177,7 @@ export class Node implements Router {
       return new ErrorValue(`mailbox full: ${target.value.id} has ${this.mailboxLimit} unread messages`, 'Unavailable', true);
     }
     mailbox.deliver({ from, topic, payloads });
+    this.delivered++;
     return null;
   }
 

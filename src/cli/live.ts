@@ -1,0 +1,90 @@
+/**
+ * The live view's place in the CLI: `wisp top`, `wisp ps`, and what `wisp run` opens at boot (the control
+ * socket, and the inspector with --inspect).
+ */
+import type { Command } from 'commander';
+import { ControlSocket } from '../hosts/control';
+import type { Runtime } from '../hosts/runtime';
+import type { LogSink } from '../modules/logger';
+import { Inspector, parseInspectAddress } from './inspect';
+import { SORT_COLUMNS, type SortColumn } from './live-format';
+import { ps } from './ps';
+import { top } from './top';
+import { UsageError } from './run';
+
+export interface LiveFlags {
+  inspect?: string;
+}
+
+export interface LiveView {
+  close(): Promise<void>;
+  /** Removes the socket file at once (before process.exit). */
+  removeNow(): void;
+}
+
+/** Opens the control socket (a warning, not a failure, when it cannot) and the inspector when asked. */
+export async function startLiveView(runtime: Runtime, flags: LiveFlags, logs: LogSink): Promise<LiveView> {
+  const address = flags.inspect === undefined ? null : parseInspectAddress(flags.inspect);
+  const snapshot = () => runtime.snapshot();
+  let control: ControlSocket | null = null;
+  try {
+    const opened = await ControlSocket.open(runtime.registry.root, snapshot);
+    if (opened instanceof ControlSocket) control = opened;
+    else warn(`control socket not opened: ${opened.reason}; wisp top cannot attach`);
+  } catch (e) {
+    warn(`control socket not opened: ${e instanceof Error ? e.message : String(e)}; wisp top cannot attach`);
+  }
+  const inspector = address === null ? null : await Inspector.start(address, snapshot);
+  if (inspector !== null) process.stderr.write(`inspector on ${inspector.url}\n`);
+  return {
+    async close() {
+      await Promise.all([control?.close(), inspector?.close()]);
+    },
+    removeNow() {
+      control?.removeNow();
+    },
+  };
+
+  function warn(message: string): void {
+    if (logs.enabled('warn')) logs.write({ level: 'warn', message, logger: 'runtime', fields: {} });
+  }
+}
+
+function sortColumn(value: string): SortColumn {
+  if ((SORT_COLUMNS as readonly string[]).includes(value)) return value as SortColumn;
+  throw new UsageError(`--sort ${value}: one of ${SORT_COLUMNS.join(', ')}`);
+}
+
+/** Adds `top` and `ps`; `fail` prints a user error as one line and exits 1. */
+export function addLiveCommands(program: Command, fail: (e: unknown) => never): void {
+  program
+    .command('top')
+    .description('attach to the running `wisp run` of this project and show its processes live')
+    .argument('[dir]', 'project directory', '.')
+    .option('--once', 'print one frame and exit (also when stdout is not a terminal)')
+    .option('-d, --delay <seconds>', 'refresh interval', '1')
+    .option('--sort <column>', `initial sort: ${SORT_COLUMNS.join(', ')}`, 'pid')
+    .option('--filter <text>', 'show only processes whose pid, entry, names, state or service contain text', '')
+    .action(async (dir: string, opts: { once?: boolean; delay: string; sort: string; filter: string }) => {
+      try {
+        process.exit(await top(dir, { ...opts, sort: sortColumn(opts.sort) }));
+      } catch (e) {
+        fail(e);
+      }
+    });
+
+  program
+    .command('ps')
+    .description('list the processes of the running `wisp run` of this project')
+    .argument('[dir]', 'project directory', '.')
+    .option('--json', 'the whole snapshot (node, hosts, services, processes) as JSON')
+    .option('--sort <column>', `sort: ${SORT_COLUMNS.join(', ')}`, 'pid')
+    .option('--filter <text>', 'only processes whose pid, entry, names, state or service contain text', '')
+    .action(async (dir: string, opts: { json?: boolean; sort: string; filter: string }) => {
+      try {
+        process.exit(await ps(dir, { ...opts, sort: sortColumn(opts.sort) }));
+      } catch (e) {
+        fail(e);
+      }
+    });
+}

@@ -1,0 +1,147 @@
+/**
+ * The live view's one source of data (`wisp top`, `wisp ps`, `--inspect`, the `system` module): a read-only,
+ * plain-JSON picture of a runtime taken on demand. Nothing here runs unless someone asks, so a runtime that
+ * nobody watches pays only for a few counters (steps, run time, messages delivered).
+ */
+import { getHeapStatistics } from 'v8';
+import { CONTROL_HOST } from '../kernel/pid';
+import type { ProcessActivity } from '../engine/process';
+import type { Runtime } from './runtime';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface ProcessView {
+  readonly pid: string;
+  readonly entry: string;
+  readonly host: string;
+  readonly parent: string | null;
+  readonly names: string[];
+  /** A Lua process's activity; `internal` for PIDs the runtime drives itself (supervisors). */
+  readonly state: ProcessActivity | 'internal';
+  /** Unread messages (waiting in the mailbox or buffered by a subscriber). */
+  readonly mailbox: number;
+  /** Lua threads: main plus live coroutines (0 for internal PIDs). */
+  readonly coroutines: number;
+  /** Resumes and the thread time they took. */
+  readonly steps: number;
+  readonly run_ms: number;
+  /** ms since the epoch (null for internal PIDs). */
+  readonly started_at: number | null;
+  /** The process.service it runs for, when it is a service's process or supervisor. */
+  readonly service: string | null;
+}
+
+export interface ServiceView {
+  readonly id: string;
+  readonly state: string;
+  readonly process: string;
+  readonly host: string;
+  readonly pid: string | null;
+  readonly supervisor: string | null;
+  readonly restarts: number;
+  /** Consecutive failures (Wippy's retry_count). */
+  readonly retry_count: number;
+  readonly next_retry_at: number | null;
+}
+
+export interface HostView {
+  readonly id: string;
+  readonly kind: string;
+  readonly processes: number;
+  /** Lua threads queued to run. */
+  readonly queue_depth: number;
+  /** Resumes since the host started. */
+  readonly executed: number;
+}
+
+export interface NodeView {
+  readonly name: string | null;
+  readonly os_pid: number;
+  readonly started_at: number;
+  /** When this snapshot was taken (ms since the epoch). */
+  readonly at: number;
+  readonly processes: number;
+  /** Messages delivered since start; two snapshots give messages/s. */
+  readonly messages: number;
+  readonly heap_used: number;
+  readonly heap_limit: number;
+}
+
+export interface SystemSnapshot {
+  readonly version: number;
+  readonly project: string;
+  readonly node: NodeView;
+  readonly hosts: HostView[];
+  readonly services: ServiceView[];
+  readonly processes: ProcessView[];
+}
+
+export function takeSnapshot(runtime: Runtime): SystemSnapshot {
+  const serviceOf = new Map<string, string>();
+  const services: ServiceView[] = [];
+  for (const s of runtime.services.values()) {
+    const view: ServiceView = {
+      id: s.id,
+      state: s.state,
+      process: s.entry.process,
+      host: s.entry.host,
+      pid: s.pid,
+      supervisor: s.supervisorPid,
+      restarts: s.restarts,
+      retry_count: s.failures,
+      next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
+    };
+    services.push(view);
+    if (view.pid !== null) serviceOf.set(view.pid, view.id);
+    if (view.supervisor !== null) serviceOf.set(view.supervisor, view.id);
+  }
+
+  const processes: ProcessView[] = [];
+  for (const record of runtime.node.allProcesses()) {
+    const proc = runtime.hosts.get(record.pid.host)?.process(record.id);
+    processes.push({
+      pid: record.id,
+      entry: record.entry,
+      host: record.pid.host,
+      parent: record.parent,
+      names: runtime.node.namesOf(record.id),
+      state: proc === undefined ? 'internal' : proc.activity,
+      mailbox: record.mailbox.unread,
+      coroutines: proc?.coroutines ?? 0,
+      steps: proc?.steps ?? 0,
+      run_ms: proc === undefined ? 0 : round3(proc.runMs),
+      started_at: proc?.startedAt ?? null,
+      service: serviceOf.get(record.id) ?? null,
+    });
+  }
+
+  const hosts: HostView[] = [...runtime.hosts.values()].map((h) => ({
+    id: h.id,
+    kind: runtime.registry.get(h.id)?.kind ?? 'process.host',
+    processes: h.processCount,
+    queue_depth: h.vm.sched.queued,
+    executed: h.vm.sched.resumes,
+  }));
+  hosts.push({ id: CONTROL_HOST, kind: 'internal', processes: processes.filter((p) => p.host === CONTROL_HOST).length, queue_depth: 0, executed: 0 });
+
+  const heap = getHeapStatistics();
+  return {
+    version: SNAPSHOT_VERSION,
+    project: runtime.registry.root,
+    node: {
+      name: runtime.node.name,
+      os_pid: process.pid,
+      started_at: runtime.startedAt,
+      at: Date.now(),
+      processes: runtime.node.processCount,
+      messages: runtime.node.delivered,
+      heap_used: heap.used_heap_size,
+      heap_limit: heap.heap_size_limit,
+    },
+    hosts,
+    services,
+    processes,
+  };
+}
+
+const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
