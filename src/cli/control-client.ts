@@ -9,6 +9,7 @@ import { UsageError } from './run';
 export class ControlClient {
   private buffer = '';
   private readonly waiting: ((line: string | null) => void)[] = [];
+  private closed = false;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -20,7 +21,9 @@ export class ControlClient {
         this.waiting.shift()?.(line);
       }
     });
+    socket.on('error', () => socket.destroy());
     socket.on('close', () => {
+      this.closed = true;
       for (const w of this.waiting.splice(0)) w(null);
     });
   }
@@ -41,6 +44,7 @@ export class ControlClient {
   }
 
   snapshot(): Promise<SystemSnapshot> {
+    if (this.closed) return Promise.reject(new UsageError('the wisp run has stopped'));
     return new Promise((resolve, reject) => {
       this.waiting.push((line) => {
         if (line === null) return reject(new UsageError('the wisp run has stopped'));

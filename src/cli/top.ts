@@ -46,6 +46,8 @@ class Screen {
   private typing: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private finish: (code: number) => void = () => undefined;
+  /** Said on stderr once the screen is restored. */
+  private farewell = '';
 
   constructor(
     private readonly client: ControlClient,
@@ -67,6 +69,7 @@ class Screen {
       process.stdin.pause();
       process.stdout.write('\x1b[?25h\x1b[?1049l');
       this.client.close();
+      process.stderr.write(this.farewell);
     });
   }
 
@@ -84,8 +87,8 @@ class Screen {
   }
 
   private stop(code: number, message = ''): void {
+    this.farewell = message;
     this.finish(code);
-    if (message !== '') setImmediate(() => process.stderr.write(message));
   }
 
   private keys(input: string): void {
