@@ -27,6 +27,9 @@ export class ServiceSupervisor {
   restarts = 0;
   /** When the pending retry fires (ms since the epoch), or null when none is pending. */
   nextRetryAt: number | null = null;
+  /** When the state last changed and when the process last started (ms since the epoch; 0: never). */
+  changedAt = 0;
+  lastStartAt = 0;
   private starts = 0;
   private control: ProcessRecord | null = null;
   private child: string | null = null;
@@ -78,6 +81,7 @@ export class ServiceSupervisor {
     }
     this.child = r.value;
     this.startedAt = performance.now();
+    this.lastStartAt = Date.now();
     this.set('Running', { pid: r.value });
     return true;
   }
@@ -144,6 +148,7 @@ export class ServiceSupervisor {
 
   private set(state: ServiceState, fields: Record<string, unknown> = {}): void {
     this.state = state;
+    this.changedAt = Date.now();
     const level = state === 'Failed' ? (fields.retrying === false ? 'error' : 'warn') : 'info';
     if (this.logs.enabled(level)) {
       this.logs.write({ level, message: `service ${state.toLowerCase()}`, logger: 'supervisor', fields: { service: this.id, ...fields } });

@@ -42,6 +42,9 @@ export interface ServiceView {
   /** Consecutive failures (Wippy's retry_count). */
   readonly retry_count: number;
   readonly next_retry_at: number | null;
+  /** ms since the epoch: the last state change, the last start (null: never started). */
+  readonly changed_at: number;
+  readonly started_at: number | null;
 }
 
 export interface HostView {
@@ -90,6 +93,8 @@ export function takeSnapshot(runtime: Runtime): SystemSnapshot {
       restarts: s.restarts,
       retry_count: s.failures,
       next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
+      changed_at: s.changedAt,
+      started_at: s.lastStartAt === 0 ? null : s.lastStartAt,
     };
     services.push(view);
     if (view.pid !== null) serviceOf.set(view.pid, view.id);

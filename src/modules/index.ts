@@ -16,12 +16,15 @@ import { installJson } from './json';
 import { installYaml } from './yaml';
 import { installEnv } from './env';
 import type { Environment } from './env/store';
+import { installSystem, type SystemAccess } from './system';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
   logs?: LogSink;
   /** The runtime's env entries, for `env` (absent: every env call is an Internal error). */
   env?: Environment;
+  /** The runtime's snapshot and exit, for `system` (absent: its host and supervisor calls are Internal errors). */
+  system?: SystemAccess;
 }
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
@@ -41,6 +44,7 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installJson(vm);
   installYaml(vm);
   installEnv(vm, options.env);
+  installSystem(vm, options.system);
   watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
   return vm;
 }
