@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ControlSocket } from '../hosts/control';
 import type { Runtime } from '../hosts/runtime';
-import type { LogSink } from '../modules/logger';
+import type { LogLevel, LogSink } from '../modules/logger';
 import { Inspector, parseInspectAddress } from './inspect';
 import { SORT_COLUMNS, type SortColumn } from './live-format';
 import { ps } from './ps';
@@ -29,10 +29,11 @@ export async function startLiveView(runtime: Runtime, flags: LiveFlags, logs: Lo
   let control: ControlSocket | null = null;
   try {
     const opened = await ControlSocket.open(runtime.registry.root, snapshot);
+    // Another run holding it is normal (two terminals on one project): said at info, so -x output stays clean.
     if (opened instanceof ControlSocket) control = opened;
-    else warn(`control socket not opened: ${opened.reason}; wisp top cannot attach`);
+    else log(opened.taken ? 'info' : 'warn', `control socket not opened: ${opened.reason}; wisp top attaches to the other run`);
   } catch (e) {
-    warn(`control socket not opened: ${e instanceof Error ? e.message : String(e)}; wisp top cannot attach`);
+    log('warn', `control socket not opened: ${e instanceof Error ? e.message : String(e)}; wisp top cannot attach`);
   }
   const inspector = address === null ? null : await Inspector.start(address, snapshot);
   if (inspector !== null) process.stderr.write(`inspector on ${inspector.url}\n`);
@@ -45,8 +46,8 @@ export async function startLiveView(runtime: Runtime, flags: LiveFlags, logs: Lo
     },
   };
 
-  function warn(message: string): void {
-    if (logs.enabled('warn')) logs.write({ level: 'warn', message, logger: 'runtime', fields: {} });
+  function log(level: LogLevel, message: string): void {
+    if (logs.enabled(level)) logs.write({ level, message, logger: 'runtime', fields: {} });
   }
 }
 

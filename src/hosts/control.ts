@@ -45,18 +45,24 @@ export class ControlSocket {
    * Opens the socket for `snapshot`. Resolves with a reason instead when it cannot: another `wisp run` is
    * live on this project, or the directory cannot be made private.
    */
-  static async open(projectRoot: string, snapshot: () => SystemSnapshot): Promise<ControlSocket | { reason: string }> {
+  static async open(projectRoot: string, snapshot: () => SystemSnapshot): Promise<ControlSocket | { reason: string; taken: boolean }> {
     const path = controlSocketPath(projectRoot);
     const dir = join(projectRoot, CONTROL_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
     if (!st.isDirectory() || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
-      return { reason: `${dir} is not a directory owned by this user` };
+      return { reason: `${dir} is not a directory owned by this user`, taken: false };
     }
     chmodSync(dir, 0o700);
     if (existsSync(path)) {
-      if (await answers(path)) return { reason: `another wisp run is using ${path}` };
-      unlinkSync(path); // left by a run that was killed
+      if (await answers(path)) return { reason: `another wisp run is using ${path}`, taken: true };
+      // Left by a run that was killed. (Two runs booting in the same instant over a stale file can both get
+      // here; then the later one's socket replaces the earlier's. Without a stale file, EADDRINUSE decides.)
+      try {
+        unlinkSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     }
     const server = createServer({ allowHalfOpen: false });
     const address = socketAddress(path);
@@ -69,6 +75,10 @@ export class ControlSocket {
           resolve();
         });
       });
+    } catch (e) {
+      // Two runs booting at once: the other bound it between our check and our listen.
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return { reason: `another wisp run is using ${path}`, taken: true };
+      throw e;
     } finally {
       process.umask(previous);
     }

@@ -7,6 +7,7 @@ import { existsSync } from 'fs';
 import { request } from 'http';
 import { chromium, type Browser } from 'playwright-core';
 import { ECHO, WISP, plain, projectCopy, sleep, writeProject, indexWithHosts } from '../helpers/cli';
+import { serviceEntries } from '../helpers/services';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -84,7 +85,7 @@ function get(url: string, host: string): Promise<number> {
       // ... and goes once it has answered.
       await page.locator('#processes tr[data-entry="app:worker"]').waitFor({ state: 'detached', timeout: 10000 });
       expect(run.out()).toContain('  HELLO BROWSER\n');
-      await page.waitForFunction((n) => Number(document.getElementById('summary')?.dataset.messages) > n, messagesDuring);
+      await page.waitForFunction(`Number(document.getElementById('summary').dataset.messages) > ${messagesDuring}`);
       expect(await page.locator('#status').textContent()).toMatch(/^updated /);
 
       // Filter and sort work on the live table.
@@ -105,19 +106,7 @@ function get(url: string, host: string): Promise<number> {
     const dir = writeProject({
       '_index.yaml': indexWithHosts(
         'app',
-        `  - name: namer
-    kind: process.lua
-    source: file://namer.lua
-    method: main
-    modules: [process, time]
-  - name: namer-service
-    kind: process.service
-    process: app:namer
-    host: app:processes
-    lifecycle:
-      auto_start: true
-      stop_timeout: 100ms
-`,
+        serviceEntries('namer', ['process', 'time'], 'stop_timeout: 100ms\n'),
       ),
       'namer.lua': `local time = require("time")
 return { main = function()

@@ -3,24 +3,14 @@
  * hostile script cannot do with it. (Wippy's own suite: `wippy-acceptance.sh system`.)
  */
 import { wisp, writeProject, indexWithHosts } from '../helpers/cli';
+import { serviceEntries } from '../helpers/services';
 
 /** A project with a named, CANCEL-handling service and a check entry `app:check` whose source is `lua`. */
 function project(lua: string): string {
   return writeProject({
     '_index.yaml': indexWithHosts(
       'app',
-      `  - name: idle
-    kind: process.lua
-    source: file://idle.lua
-    method: main
-    modules: [process, channel]
-  - name: idle-service
-    kind: process.service
-    process: app:idle
-    host: app:processes
-    lifecycle:
-      auto_start: true
-  - name: check
+      `${serviceEntries('idle', ['process', 'channel'])}  - name: check
     kind: process.lua
     source: file://check.lua
     method: main
