@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ControlSocket } from '../hosts/control';
 import type { Runtime } from '../hosts/runtime';
 import type { LogLevel, LogSink } from '../modules/logger';
-import { Inspector, parseInspectAddress } from './inspect';
+import { Inspector, parseInspectAddress, type InspectAddress } from './inspect';
 import { SORT_COLUMNS, type SortColumn } from './live-format';
 import { ps } from './ps';
 import { top } from './top';
@@ -18,13 +18,15 @@ export interface LiveFlags {
 
 export interface LiveView {
   close(): Promise<void>;
-  /** Removes the socket file at once (before process.exit). */
-  removeNow(): void;
 }
 
 /** Opens the control socket (a warning, not a failure, when it cannot) and the inspector when asked. */
-export async function startLiveView(runtime: Runtime, flags: LiveFlags, logs: LogSink): Promise<LiveView> {
-  const address = flags.inspect === undefined ? null : parseInspectAddress(flags.inspect);
+/** The --inspect address, checked before anything boots (a bad one is a UsageError). */
+export function inspectAddress(flags: LiveFlags): InspectAddress | null {
+  return flags.inspect === undefined ? null : parseInspectAddress(flags.inspect);
+}
+
+export async function startLiveView(runtime: Runtime, address: InspectAddress | null, logs: LogSink): Promise<LiveView> {
   const snapshot = () => runtime.snapshot();
   let control: ControlSocket | null = null;
   try {
@@ -35,14 +37,21 @@ export async function startLiveView(runtime: Runtime, flags: LiveFlags, logs: Lo
   } catch (e) {
     log('warn', `control socket not opened: ${e instanceof Error ? e.message : String(e)}; wisp top cannot attach`);
   }
-  const inspector = address === null ? null : await Inspector.start(address, snapshot);
+  // process.exit (the CLI's way out) never lets close() finish: the file goes at exit.
+  const removeSocket = (): void => control?.removeNow();
+  process.once('exit', removeSocket);
+  let inspector: Inspector | null = null;
+  try {
+    inspector = address === null ? null : await Inspector.start(address, snapshot);
+  } catch (e) {
+    await control?.close();
+    throw e;
+  }
   if (inspector !== null) process.stderr.write(`inspector on ${inspector.url}\n`);
   return {
     async close() {
+      process.off('exit', removeSocket);
       await Promise.all([control?.close(), inspector?.close()]);
-    },
-    removeNow() {
-      control?.removeNow();
     },
   };
 

@@ -9,7 +9,7 @@ import { displayPath, loadProject, type Registry } from '../registry';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
 import { after } from '../util/timer';
-import { startLiveView, type LiveFlags } from './live';
+import { inspectAddress, startLiveView, type LiveFlags } from './live';
 
 export interface RunFlags extends LogFlags, LiveFlags {
   exec?: string;
@@ -34,6 +34,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const logs = logSink(flags, target !== null);
   for (const warning of registry.warnings) if (logs.enabled('warn')) logs.write({ level: 'warn', message: warning, logger: 'registry', fields: {} });
   checkSources(registry);
+  const inspect = inspectAddress(flags);
 
   const terminal = new StdioTerminal(target?.args ?? []);
   let exitRequested!: (code: number) => void;
@@ -64,8 +65,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   runtime.boot();
-  const live = await startLiveView(runtime, flags, logs);
-  process.once('exit', () => live.removeNow());
+  const live = await startLiveView(runtime, inspect, logs);
 
   let code = 0;
   if (target !== null) {

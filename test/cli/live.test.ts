@@ -194,6 +194,24 @@ end }`,
   }, 30000);
 });
 
+describe('--inspect mistakes', () => {
+  test('a bad address or a port in use is one line and exit 1', async () => {
+    const dir = project();
+    const bad = await wisp(['run', '--inspect', 'localhost:99999'], { cwd: dir });
+    expect(bad).toMatchObject({ code: 1, stderr: 'Error: --inspect localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:9229)\n' });
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const busy = await wisp(['run', '-s', '--inspect', `127.0.0.1:${port}`], { cwd: dir });
+      expect(busy).toMatchObject({ code: 1, stderr: `Error: --inspect 127.0.0.1:${port}: address in use\n` });
+      expect(existsSync(socketOf(dir))).toBe(false);
+    } finally {
+      holder.close();
+    }
+  }, 30000);
+});
+
 describe('wisp top without a terminal', () => {
   test('prints one frame: totals, services, hosts, processes; --filter and --sort apply', async () => {
     const dir = projectCopy(ECHO);
