@@ -3,7 +3,7 @@ import { existsSync } from 'fs';
 import { createConnection, type Socket } from 'net';
 import { resolve } from 'path';
 import { controlSocketPath, socketAddress, type ControlReply } from '../hosts/control';
-import type { SystemSnapshot } from '../hosts/snapshot';
+import type { ProcessQuery, SystemSnapshot } from '../hosts/snapshot';
 import { UsageError } from './run';
 
 export class ControlClient {
@@ -43,7 +43,7 @@ export class ControlClient {
     });
   }
 
-  snapshot(): Promise<SystemSnapshot> {
+  snapshot(query: Partial<ProcessQuery> = {}): Promise<SystemSnapshot> {
     if (this.closed) return Promise.reject(new UsageError('the wisp run has stopped'));
     return new Promise((resolve, reject) => {
       this.waiting.push((line) => {
@@ -52,7 +52,7 @@ export class ControlClient {
         if (reply.ok) resolve(reply.snapshot);
         else reject(new UsageError(reply.error));
       });
-      this.socket.write(`${JSON.stringify({ op: 'snapshot' })}\n`);
+      this.socket.write(`${JSON.stringify({ op: 'snapshot', ...query })}\n`);
     });
   }
 

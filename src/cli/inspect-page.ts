@@ -20,9 +20,10 @@ export const PAGE_HTML = `<!doctype html>
 <h2>Hosts</h2><table id="hosts"><thead><tr>
 <th>host</th><th>kind</th><th>processes</th><th>queue</th><th>executed</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Processes <input id="filter" placeholder="filter"></h2><table id="processes"><thead><tr>
-<th data-sort="pid">pid</th><th data-sort="entry">entry</th><th data-sort="names">names</th><th data-sort="state">state</th>
-<th data-sort="mailbox">mailbox</th><th data-sort="run_ms">run ms</th><th data-sort="steps">steps</th>
-<th data-sort="coroutines">coroutines</th><th data-sort="service">service</th></tr></thead><tbody></tbody></table></section>
+<th data-sort="pid">pid</th><th data-sort="entry">entry</th><th>names</th><th data-sort="state">state</th>
+<th data-sort="mailbox">mailbox</th><th data-sort="run">run ms</th><th>steps</th>
+<th data-sort="coroutines">coroutines</th><th>service</th></tr></thead><tbody></tbody></table>
+<p id="shown"></p></section>
 </main>
 </body>
 </html>
@@ -34,7 +35,7 @@ h1 { font-size: 18px; margin: 0; } h2 { font-size: 15px; margin: 16px 0 6px; }
 main { display: grid; grid-template-columns: 1fr 1fr; gap: 0 32px; padding: 0 16px 16px; }
 .wide { grid-column: 1 / 3; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 2px 8px; border-bottom: 1px solid #ddd; }
-th[data-sort] { cursor: pointer; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th[data-sort] { cursor: pointer; } th.sorted { text-decoration: underline; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .tree, .tree ul { list-style: none; padding-left: 18px; margin: 0; } .tree { padding-left: 0; }
 .pid { font-family: monospace; color: #555; } .state { font-size: 12px; color: #363; }
 #status.stale { color: #fb6; }
@@ -44,8 +45,9 @@ export const PAGE_SCRIPT = `'use strict';
 (function () {
   var previous = null;
   var sortKey = 'pid';
-  var sortDesc = false;
-  var last = null;
+  var timer = null;
+  /** The tree needs every process; the table shows the query's first LIMIT (the runtime sorts and filters). */
+  var LIMIT = 500;
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -94,15 +96,14 @@ export const PAGE_SCRIPT = `'use strict';
     document.getElementById('tree').replaceChildren.apply(document.getElementById('tree'), roots.map(item));
   }
 
-  function render(s) {
-    last = s;
+  function render(s, all) {
     var rate = previous === null || s.node.at <= previous.node.at ? null
       : (s.node.messages - previous.node.messages) * 1000 / (s.node.at - previous.node.at);
     var summary = document.getElementById('summary');
     summary.textContent = s.project + ' · processes ' + s.node.processes + ' · messages ' + s.node.messages +
       ' · messages/s ' + (rate === null ? '-' : rate.toFixed(0)) + ' · heap ' + mib(s.node.heap_used) + ' of ' + mib(s.node.heap_limit);
     summary.dataset.messages = String(s.node.messages);
-    tree(s);
+    tree(all);
     fill(document.querySelector('#services tbody'), s.services.map(function (v) {
       var retry = v.next_retry_at === null ? '-' : 'in ' + Math.max(0, Math.round((v.next_retry_at - s.node.at) / 100) / 10) + 's';
       return [v.id, v.state, v.restarts, retry, v.pid || '-'];
@@ -110,48 +111,50 @@ export const PAGE_SCRIPT = `'use strict';
     fill(document.querySelector('#hosts tbody'), s.hosts.map(function (h) {
       return [h.id, h.kind, h.processes, h.queue_depth, h.executed];
     }), [2, 3, 4]);
-    var needle = document.getElementById('filter').value.toLowerCase();
-    var procs = s.processes.filter(function (p) {
-      return needle === '' || [p.pid, p.entry, p.state, p.service || ''].concat(p.names).join(' ').toLowerCase().indexOf(needle) >= 0;
-    });
-    procs.sort(function (a, b) {
-      var x = sortKey === 'pid' ? uniq(a.pid) : sortKey === 'names' ? a.names.join(',') : a[sortKey];
-      var y = sortKey === 'pid' ? uniq(b.pid) : sortKey === 'names' ? b.names.join(',') : b[sortKey];
-      var c = x === y ? 0 : (x === null ? -1 : y === null ? 1 : x < y ? -1 : 1);
-      return sortDesc ? -c : c;
-    });
+    var procs = s.processes;
     var rows = fill(document.querySelector('#processes tbody'), procs.map(function (p) {
       return [p.pid, p.entry, p.names.join(', '), p.state, p.mailbox, p.run_ms.toFixed(1), p.steps, p.coroutines, p.service || ''];
     }), [4, 5, 6, 7]);
     procs.forEach(function (p, i) { rows[i].dataset.pid = p.pid; rows[i].dataset.entry = p.entry; });
+    document.getElementById('shown').textContent = procs.length < s.matched ? 'first ' + procs.length + ' of ' + s.matched : '';
+    document.querySelectorAll('th[data-sort]').forEach(function (th) { th.classList.toggle('sorted', th.dataset.sort === sortKey); });
     previous = s;
   }
 
-  function poll() {
-    fetch('/api/snapshot', { cache: 'no-store' }).then(function (r) {
+  function get(query) {
+    return fetch('/api/snapshot?' + query, { cache: 'no-store' }).then(function (r) {
       if (!r.ok) throw new Error('HTTP ' + r.status);
       return r.json();
-    }).then(function (s) {
-      render(s);
+    });
+  }
+
+  // A click or a keystroke polls at once; only the newest poll schedules the next one.
+  var generation = 0;
+  function poll() {
+    clearTimeout(timer);
+    var mine = ++generation;
+    var filter = document.getElementById('filter').value;
+    var table = 'sort=' + sortKey + '&limit=' + LIMIT + '&filter=' + encodeURIComponent(filter);
+    Promise.all([get(table), get('limit=' + 5000)]).then(function (got) {
+      if (mine !== generation) return;
+      render(got[0], got[1]);
       var status = document.getElementById('status');
-      status.textContent = 'updated ' + new Date(s.node.at).toLocaleTimeString();
+      status.textContent = 'updated ' + new Date(got[0].node.at).toLocaleTimeString();
       status.className = '';
     }, function () {
       var status = document.getElementById('status');
       status.textContent = 'not connected (the wisp run stopped?)';
       status.className = 'stale';
-    }).finally(function () { setTimeout(poll, 500); });
+    }).finally(function () { if (mine === generation) timer = setTimeout(poll, 500); });
   }
 
   document.querySelectorAll('th[data-sort]').forEach(function (th) {
     th.addEventListener('click', function () {
-      var key = th.dataset.sort;
-      sortDesc = key === sortKey ? !sortDesc : ['mailbox', 'run_ms', 'steps', 'coroutines'].indexOf(key) >= 0;
-      sortKey = key;
-      if (last !== null) render(last);
+      sortKey = th.dataset.sort;
+      poll();
     });
   });
-  document.getElementById('filter').addEventListener('input', function () { if (last !== null) render(last); });
+  document.getElementById('filter').addEventListener('input', poll);
   poll();
 })();
 `;

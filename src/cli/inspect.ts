@@ -1,11 +1,11 @@
 /**
- * `wisp run --inspect [host:]port`: an HTTP server with the snapshot as JSON (`/api/snapshot`) and a page that
- * shows it live (`/`). Read-only, GET only. On a loopback address it answers only requests whose Host header
+ * `wisp run --inspect [host:]port`: an HTTP server with the snapshot as JSON (`/api/snapshot`, with `sort`,
+ * `filter` and `limit` parameters) and a page that shows it live (`/`). Read-only, GET only. On a loopback address it answers only requests whose Host header
  * names a loopback address, so a web page elsewhere cannot read it through DNS rebinding.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import type { SystemSnapshot } from '../hosts/snapshot';
+import { parseQuery, type ProcessQuery, type SystemSnapshot } from '../hosts/snapshot';
 import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './inspect-page';
 import { UsageError } from './run';
 
@@ -37,7 +37,7 @@ export class Inspector {
     readonly url: string,
   ) {}
 
-  static async start(address: InspectAddress, snapshot: () => SystemSnapshot): Promise<Inspector> {
+  static async start(address: InspectAddress, snapshot: (query: ProcessQuery) => SystemSnapshot): Promise<Inspector> {
     const loopback = LOOPBACK.test(address.host);
     const server = createServer((req, res) => serve(req, res, loopback, snapshot));
     await new Promise<void>((resolve, reject) => {
@@ -59,7 +59,7 @@ export class Inspector {
   }
 }
 
-function serve(req: IncomingMessage, res: ServerResponse, loopback: boolean, snapshot: () => SystemSnapshot): void {
+function serve(req: IncomingMessage, res: ServerResponse, loopback: boolean, snapshot: (query: ProcessQuery) => SystemSnapshot): void {
   const headers = {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
@@ -74,9 +74,17 @@ function serve(req: IncomingMessage, res: ServerResponse, loopback: boolean, sna
     res.writeHead(405, { ...headers, allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('read-only\n');
     return;
   }
-  const path = (req.url ?? '/').split('?')[0];
+  const url = new URL(req.url ?? '/', 'http://inspector');
+  const path = url.pathname;
   if (path === '/api/snapshot') {
-    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(snapshot()));
+    const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    if (typeof params.limit === 'string') params.limit = /^\d+$/.test(params.limit) ? Number(params.limit) : -1;
+    const query = parseQuery(params);
+    if (typeof query === 'string') {
+      res.writeHead(400, { ...headers, 'content-type': 'text/plain' }).end(`${query}\n`);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(snapshot(query)));
     return;
   }
   const asset = ASSETS[path];

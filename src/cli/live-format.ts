@@ -1,42 +1,12 @@
-/** Tables of a SystemSnapshot for `wisp top` and `wisp ps`: sorting, filtering and plain-text layout. */
-import type { ProcessView, SystemSnapshot } from '../hosts/snapshot';
+/** Tables of a SystemSnapshot for `wisp top` and `wisp ps` (the runtime sorted and filtered it). */
+import type { ProcessView, SortColumn, SystemSnapshot } from '../hosts/snapshot';
 
-export const SORT_KEYS = {
-  p: 'pid',
-  e: 'entry',
-  s: 'state',
-  m: 'mailbox',
-  r: 'run',
-  c: 'coroutines',
-} as const;
-export type SortColumn = (typeof SORT_KEYS)[keyof typeof SORT_KEYS];
-export const SORT_COLUMNS: readonly SortColumn[] = Object.values(SORT_KEYS);
+/** top's sort keys. */
+export const SORT_KEYS: Record<string, SortColumn> = { p: 'pid', e: 'entry', s: 'state', m: 'mailbox', r: 'run', c: 'coroutines' };
 
 export interface ViewOptions {
   sort: SortColumn;
-  /** Case-insensitive text a process's PID, entry, names, state or service must contain ('' = all). */
   filter: string;
-}
-
-const pidOrder = (p: ProcessView): number => parseInt(p.pid.slice(p.pid.lastIndexOf('|') + 3, -1), 16);
-
-/** Processes matching the filter, in the view's order (numbers descending: the busiest first). */
-export function selectProcesses(s: SystemSnapshot, view: ViewOptions): ProcessView[] {
-  const needle = view.filter.toLowerCase();
-  const shown = needle === '' ? [...s.processes] : s.processes.filter((p) => haystack(p).includes(needle));
-  const by: Record<SortColumn, (a: ProcessView, b: ProcessView) => number> = {
-    pid: (a, b) => pidOrder(a) - pidOrder(b),
-    entry: (a, b) => a.entry.localeCompare(b.entry),
-    state: (a, b) => a.state.localeCompare(b.state),
-    mailbox: (a, b) => b.mailbox - a.mailbox,
-    run: (a, b) => b.run_ms - a.run_ms,
-    coroutines: (a, b) => b.coroutines - a.coroutines,
-  };
-  return shown.sort((a, b) => by[view.sort](a, b) || pidOrder(a) - pidOrder(b));
-}
-
-function haystack(p: ProcessView): string {
-  return [p.pid, p.entry, p.state, p.service ?? '', ...p.names].join(' ').toLowerCase();
 }
 
 /** Messages per second between two snapshots of the same run (null for the first). */
@@ -107,8 +77,8 @@ export function processLines(s: SystemSnapshot, processes: ProcessView[]): strin
 
 /** The whole picture as lines: summary, services, hosts, processes. */
 export function frame(s: SystemSnapshot, rate: number | null, view: ViewOptions): string[] {
-  const shown = selectProcesses(s, view);
-  const filtered = view.filter === '' ? '' : `  filter "${view.filter}": ${shown.length} of ${s.processes.length}`;
+  const filtered = view.filter === '' ? '' : `  filter "${view.filter}": ${s.matched} of ${s.node.processes}`;
+  const cut = s.processes.length < s.matched ? `  (first ${s.processes.length} of ${s.matched})` : '';
   return [
     summaryLine(s, rate),
     '',
@@ -116,7 +86,7 @@ export function frame(s: SystemSnapshot, rate: number | null, view: ViewOptions)
     ...(s.services.length > 0 ? [''] : []),
     ...hostLines(s),
     '',
-    `processes sorted by ${view.sort}${filtered}`,
-    ...processLines(s, shown),
+    `processes sorted by ${view.sort}${filtered}${cut}`,
+    ...processLines(s, s.processes),
   ];
 }

@@ -7,7 +7,7 @@ import { ControlSocket } from '../hosts/control';
 import type { Runtime } from '../hosts/runtime';
 import type { LogLevel, LogSink } from '../modules/logger';
 import { Inspector, parseInspectAddress, type InspectAddress } from './inspect';
-import { SORT_COLUMNS, type SortColumn } from './live-format';
+import { SORT_COLUMNS, type ProcessQuery, type SortColumn } from '../hosts/snapshot';
 import { ps } from './ps';
 import { top } from './top';
 import { UsageError } from './run';
@@ -27,7 +27,7 @@ export function inspectAddress(flags: LiveFlags): InspectAddress | null {
 }
 
 export async function startLiveView(runtime: Runtime, address: InspectAddress | null, logs: LogSink): Promise<LiveView> {
-  const snapshot = () => runtime.snapshot();
+  const snapshot = (query: ProcessQuery) => runtime.snapshot(query);
   let control: ControlSocket | null = null;
   try {
     const opened = await ControlSocket.open(runtime.registry.root, snapshot);
@@ -60,6 +60,12 @@ export async function startLiveView(runtime: Runtime, address: InspectAddress | 
   }
 }
 
+function limitOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--limit ${value}: a number of processes`);
+  return Number(value);
+}
+
 function sortColumn(value: string): SortColumn {
   if ((SORT_COLUMNS as readonly string[]).includes(value)) return value as SortColumn;
   throw new UsageError(`--sort ${value}: one of ${SORT_COLUMNS.join(', ')}`);
@@ -90,9 +96,10 @@ export function addLiveCommands(program: Command, fail: (e: unknown) => never): 
     .option('--json', 'the whole snapshot (node, hosts, services, processes) as JSON')
     .option('--sort <column>', `sort: ${SORT_COLUMNS.join(', ')}`, 'pid')
     .option('--filter <text>', 'only processes whose pid, entry, names, state or service contain text', '')
-    .action(async (dir: string, opts: { json?: boolean; sort: string; filter: string }) => {
+    .option('--limit <n>', 'at most n processes')
+    .action(async (dir: string, opts: { json?: boolean; sort: string; filter: string; limit?: string }) => {
       try {
-        process.exit(await ps(dir, { ...opts, sort: sortColumn(opts.sort) }));
+        process.exit(await ps(dir, { ...opts, sort: sortColumn(opts.sort), limit: limitOf(opts.limit) }));
       } catch (e) {
         fail(e);
       }

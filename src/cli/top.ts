@@ -5,8 +5,8 @@
  * prints one frame and exits.
  */
 import { ControlClient } from './control-client';
-import { frame, messageRate, SORT_KEYS, type SortColumn, type ViewOptions } from './live-format';
-import type { SystemSnapshot } from '../hosts/snapshot';
+import { frame, messageRate, SORT_KEYS, type ViewOptions } from './live-format';
+import type { SortColumn, SystemSnapshot } from '../hosts/snapshot';
 
 export interface TopFlags {
   once?: boolean;
@@ -23,9 +23,9 @@ export async function top(root: string, flags: TopFlags): Promise<number> {
   const interactive = flags.once !== true && process.stdout.isTTY === true && process.stdin.isTTY === true;
   if (!interactive) {
     // A rate needs two snapshots; one frame without it would always say "-".
-    const first = await client.snapshot();
+    const first = await client.snapshot({ limit: 0 });
     await new Promise((r) => setTimeout(r, 250));
-    const second = await client.snapshot();
+    const second = await client.snapshot(view);
     client.close();
     process.stdout.write(`${frame(second, messageRate(first, second), view).join('\n')}\n`);
     return 0;
@@ -75,7 +75,8 @@ class Screen {
 
   private async tick(): Promise<void> {
     try {
-      const s = await this.client.snapshot();
+      // Only the rows that fit are sent: a run with 100k processes costs a screenful a refresh.
+      const s = await this.client.snapshot({ ...this.view, limit: Math.max(1, (process.stdout.rows ?? 40) - 2) });
       this.previous = this.last;
       this.last = s;
       this.rate = messageRate(this.previous, s) ?? this.rate;
@@ -108,7 +109,7 @@ class Screen {
       if (key === 'q' || key === '\x03') return this.stop(0);
       if (key === '/') this.typing = '';
       else if (key === '\x1b') this.view.filter = '';
-      else if (key in SORT_KEYS) this.view.sort = SORT_KEYS[key as keyof typeof SORT_KEYS];
+      else if (key in SORT_KEYS) this.view.sort = SORT_KEYS[key];
     }
     this.draw();
   }

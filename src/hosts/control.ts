@@ -1,13 +1,14 @@
 /**
  * The control socket (`<project>/.wisp/control.sock`): how `wisp top` and `wisp ps` reach a running `wisp run`.
- * Read-only: a client sends one JSON request a line (`{"op":"snapshot"}`) and gets one JSON line back.
+ * Read-only: a client sends one JSON request a line (`{"op":"snapshot"}`, optionally with `sort`, `filter`
+ * and `limit`) and gets one JSON line back.
  * The directory is owner-only (0700) and so is the socket (0600). Idle, it is a listening socket and nothing
  * else: no timer, no work until a client asks.
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'fs';
 import { createConnection, createServer, type Server, type Socket } from 'net';
 import { join, relative } from 'path';
-import type { SystemSnapshot } from './snapshot';
+import { parseQuery, type ProcessQuery, type SystemSnapshot } from './snapshot';
 
 export const CONTROL_DIR = '.wisp';
 export const CONTROL_SOCKET = 'control.sock';
@@ -27,7 +28,8 @@ export function socketAddress(path: string, cwd = process.cwd()): string {
   return rel.length < path.length ? rel : path;
 }
 
-export type ControlRequest = { readonly op: 'snapshot' };
+/** `{"op":"snapshot"}`, optionally with a ProcessQuery's fields: `sort`, `filter`, `limit`. */
+export type ControlRequest = { readonly op: 'snapshot' } & Partial<ProcessQuery>;
 export type ControlReply = { readonly ok: true; readonly snapshot: SystemSnapshot } | { readonly ok: false; readonly error: string };
 
 export class ControlSocket {
@@ -36,7 +38,7 @@ export class ControlSocket {
   private constructor(
     private readonly server: Server,
     readonly path: string,
-    private readonly snapshot: () => SystemSnapshot,
+    private readonly snapshot: (query: ProcessQuery) => SystemSnapshot,
   ) {
     server.on('connection', (socket) => this.serve(socket));
   }
@@ -45,7 +47,7 @@ export class ControlSocket {
    * Opens the socket for `snapshot`. Resolves with a reason instead when it cannot: another `wisp run` is
    * live on this project, or the directory cannot be made private.
    */
-  static async open(projectRoot: string, snapshot: () => SystemSnapshot): Promise<ControlSocket | { reason: string; taken: boolean }> {
+  static async open(projectRoot: string, snapshot: (query: ProcessQuery) => SystemSnapshot): Promise<ControlSocket | { reason: string; taken: boolean }> {
     const path = controlSocketPath(projectRoot);
     const dir = join(projectRoot, CONTROL_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -126,8 +128,12 @@ export class ControlSocket {
     } catch {
       return { ok: false, error: 'a request is one JSON object a line' };
     }
-    const op = request !== null && typeof request === 'object' ? (request as Record<string, unknown>).op : undefined;
-    if (op === 'snapshot') return { ok: true, snapshot: this.snapshot() };
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) return { ok: false, error: 'a request is one JSON object a line' };
+    const { op, ...query } = request as Record<string, unknown>;
+    if (op === 'snapshot') {
+      const parsed = parseQuery(query);
+      return typeof parsed === 'string' ? { ok: false, error: parsed } : { ok: true, snapshot: this.snapshot(parsed) };
+    }
     return { ok: false, error: `unknown op ${JSON.stringify(op)} (the control socket is read-only: op "snapshot")` };
   }
 }

@@ -14,7 +14,7 @@ import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
 import { watchdog } from '../engine/watchdog';
-import { takeSnapshot, type SystemSnapshot } from './snapshot';
+import { takeSnapshot, type ProcessQuery, type SystemSnapshot } from './snapshot';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -98,8 +98,8 @@ export class Runtime {
   }
 
   /** A read-only picture of everything running now (src/hosts/snapshot.ts). */
-  snapshot(): SystemSnapshot {
-    return takeSnapshot(this);
+  snapshot(query?: ProcessQuery): SystemSnapshot {
+    return takeSnapshot(this, query);
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */

@@ -76,10 +76,51 @@ export interface SystemSnapshot {
   readonly node: NodeView;
   readonly hosts: HostView[];
   readonly services: ServiceView[];
+  /** The processes the query asked for: filtered, sorted, at most `limit`. */
   readonly processes: ProcessView[];
+  /** How many processes matched the filter (before the limit). */
+  readonly matched: number;
 }
 
-export function takeSnapshot(runtime: Runtime): SystemSnapshot {
+export const SORT_COLUMNS = ['pid', 'entry', 'state', 'mailbox', 'run', 'coroutines'] as const;
+export type SortColumn = (typeof SORT_COLUMNS)[number];
+
+/** Which processes a snapshot carries, so a watcher of 100k processes is sent only what it shows. */
+export interface ProcessQuery {
+  readonly sort: SortColumn;
+  /** Case-insensitive text a process's PID, entry, names, state or service must contain ('' = all). */
+  readonly filter: string;
+  readonly limit: number;
+}
+
+export const ALL_PROCESSES: ProcessQuery = { sort: 'pid', filter: '', limit: Infinity };
+
+/** A query from untrusted JSON or URL parameters (absent fields take ALL_PROCESSES's); a string says what is wrong. */
+export function parseQuery(raw: Readonly<Record<string, unknown>>): ProcessQuery | string {
+  const { sort = 'pid', filter = '', limit = Infinity } = raw;
+  if (typeof sort !== 'string' || !(SORT_COLUMNS as readonly string[]).includes(sort)) return `sort: one of ${SORT_COLUMNS.join(', ')}`;
+  if (typeof filter !== 'string' || filter.length > 200) return 'filter: a string of at most 200 characters';
+  if (typeof limit !== 'number' || !(limit >= 0)) return 'limit: a number >= 0';
+  return { sort: sort as SortColumn, filter, limit };
+}
+
+const uniqOf = (p: ProcessView): number => parseInt(p.pid.slice(p.pid.lastIndexOf('|') + 3, -1), 16);
+
+/** Numbers descending (the busiest first), text ascending; ties by PID. */
+const ORDER: Record<SortColumn, (a: ProcessView, b: ProcessView) => number> = {
+  pid: (a, b) => uniqOf(a) - uniqOf(b),
+  entry: (a, b) => a.entry.localeCompare(b.entry),
+  state: (a, b) => a.state.localeCompare(b.state),
+  mailbox: (a, b) => b.mailbox - a.mailbox,
+  run: (a, b) => b.run_ms - a.run_ms,
+  coroutines: (a, b) => b.coroutines - a.coroutines,
+};
+
+function matches(p: ProcessView, needle: string): boolean {
+  return [p.pid, p.entry, p.state, p.service ?? '', ...p.names].join(' ').toLowerCase().includes(needle);
+}
+
+export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESSES): SystemSnapshot {
   const serviceOf = new Map<string, string>();
   const services: ServiceView[] = [];
   for (const s of runtime.services.values()) {
@@ -101,7 +142,7 @@ export function takeSnapshot(runtime: Runtime): SystemSnapshot {
     if (view.supervisor !== null) serviceOf.set(view.supervisor, view.id);
   }
 
-  const processes: ProcessView[] = [];
+  let processes: ProcessView[] = [];
   for (const record of runtime.node.allProcesses()) {
     const proc = runtime.hosts.get(record.pid.host)?.process(record.id);
     processes.push({
@@ -120,6 +161,13 @@ export function takeSnapshot(runtime: Runtime): SystemSnapshot {
     });
   }
 
+  const internal = processes.filter((p) => p.host === CONTROL_HOST).length;
+  const needle = query.filter.toLowerCase();
+  if (needle !== '') processes = processes.filter((p) => matches(p, needle));
+  const matched = processes.length;
+  processes.sort((a, b) => ORDER[query.sort](a, b) || uniqOf(a) - uniqOf(b));
+  if (processes.length > query.limit) processes.length = query.limit;
+
   const hosts: HostView[] = [...runtime.hosts.values()].map((h) => ({
     id: h.id,
     kind: runtime.registry.get(h.id)?.kind ?? 'process.host',
@@ -127,7 +175,7 @@ export function takeSnapshot(runtime: Runtime): SystemSnapshot {
     queue_depth: h.vm.sched.queued,
     executed: h.vm.sched.resumes,
   }));
-  hosts.push({ id: CONTROL_HOST, kind: 'internal', processes: processes.filter((p) => p.host === CONTROL_HOST).length, queue_depth: 0, executed: 0 });
+  hosts.push({ id: CONTROL_HOST, kind: 'internal', processes: internal, queue_depth: 0, executed: 0 });
 
   const heap = getHeapStatistics();
   return {
@@ -146,6 +194,7 @@ export function takeSnapshot(runtime: Runtime): SystemSnapshot {
     hosts,
     services,
     processes,
+    matched,
   };
 }
 

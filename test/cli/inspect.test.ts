@@ -35,6 +35,14 @@ async function startInspected(dir: string, args: string[]): Promise<Run> {
   }
 }
 
+async function until(what: string, probe: () => Promise<boolean>, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 function get(url: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { host } }, (res) => {
@@ -85,13 +93,17 @@ function get(url: string, host: string): Promise<number> {
       // ... and goes once it has answered.
       await page.locator('#processes tr[data-entry="app:worker"]').waitFor({ state: 'detached', timeout: 10000 });
       expect(run.out()).toContain('  HELLO BROWSER\n');
-      await page.waitForFunction(`Number(document.getElementById('summary').dataset.messages) > ${messagesDuring}`);
+      await until('more messages', async () => Number(await page.locator('#summary').getAttribute('data-messages')) > messagesDuring);
       expect(await page.locator('#status').textContent()).toMatch(/^updated /);
 
       // Filter and sort work on the live table.
       await page.fill('#filter', 'relay');
-      expect(await page.locator('#processes tbody tr').count()).toBe(2); // the relay and its supervisor
+      const rows = page.locator('#processes tbody tr');
+      await until('2 rows', async () => (await rows.count()) === 2); // the relay and its supervisor
+      await page.click('th[data-sort="entry"]');
+      await until('sorted by entry', async () => (await rows.first().getAttribute('data-entry')) === 'app:relay');
       await page.fill('#filter', '');
+      await until('3 rows', async () => (await rows.count()) === 3); // and the cli
 
       run.child.stdin.end('\n');
       expect(await run.exited).toBe(0);
@@ -130,6 +142,9 @@ end }`,
       const post = await fetch(`${run.url}api/snapshot`, { method: 'POST', body: '{}' });
       expect(post.status).toBe(405);
       expect((await fetch(`${run.url}nope`)).status).toBe(404);
+      expect((await fetch(`${run.url}api/snapshot?limit=-1`)).status).toBe(400);
+      const none = (await (await fetch(`${run.url}api/snapshot?limit=0&filter=namer`)).json()) as { processes: unknown[]; matched: number };
+      expect(none).toMatchObject({ processes: [], matched: 2 }); // the process and its supervisor
     } finally {
       await page.close();
       run.child.kill('SIGINT');

@@ -131,8 +131,15 @@ end }`,
         return snap.processes.find((p) => p.entry === 'app:sink')?.mailbox === 50 ? snap : null;
       });
       expect(s.node.messages).toBe(50);
-      const sorted = await wisp(['ps', '--sort', 'mailbox'], { cwd: dir });
+      const sorted = await wisp(['ps', '--sort', 'mailbox', '--limit', '1'], { cwd: dir });
+      expect(sorted.stdout.trim().split('\n')).toHaveLength(2);
       expect(sorted.stdout.split('\n')[1]).toContain('app:sink');
+      // The runtime filters, sorts and cuts: a watcher gets what it shows, and how many matched.
+      const reply = JSON.parse((await rawRequest(dir, '{"op":"snapshot","filter":"control","limit":0}\n')) ?? '') as { snapshot: SystemSnapshot };
+      expect(reply.snapshot.processes).toEqual([]);
+      expect(reply.snapshot.matched).toBe(1);
+      expect(await rawRequest(dir, '{"op":"snapshot","sort":"evil"}\n')).toBe('{"ok":false,"error":"sort: one of pid, entry, state, mailbox, run, coroutines"}');
+      expect(await rawRequest(dir, '{"op":"snapshot","limit":"x"}\n')).toBe('{"ok":false,"error":"limit: a number >= 0"}');
     } finally {
       run.child.kill('SIGINT');
       await run.exited;
