@@ -7,7 +7,7 @@ import { existsSync } from 'fs';
 import { request } from 'http';
 import { chromium, type Browser } from 'playwright-core';
 import { ECHO, WISP, plain, projectCopy, sleep, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries } from '../helpers/services';
+import { serviceEntries, until } from '../helpers/live';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -35,13 +35,6 @@ async function startInspected(dir: string, args: string[]): Promise<Run> {
   }
 }
 
-async function until(what: string, probe: () => Promise<boolean>, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function get(url: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,20 +7,11 @@ import { existsSync, mkdirSync, statSync } from 'fs';
 import { createConnection, createServer } from 'net';
 import { join } from 'path';
 import { ECHO, hasTmux, WISP, projectCopy, sleep, startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries } from '../helpers/services';
+import { serviceEntries, until } from '../helpers/live';
 import type { SystemSnapshot } from '../../src/hosts/snapshot';
 
 const socketOf = (dir: string): string => join(dir, '.wisp', 'control.sock');
 
-async function until<T>(what: string, probe: () => T | null | false | Promise<T | null | false>, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function psJson(dir: string): Promise<SystemSnapshot> {
   const r = await wisp(['ps', '--json'], { cwd: dir });

@@ -3,7 +3,7 @@
  * hostile script cannot do with it. (Wippy's own suite: `wippy-acceptance.sh system`.)
  */
 import { wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries } from '../helpers/services';
+import { serviceEntries } from '../helpers/live';
 
 /** A project with a named, CANCEL-handling service and a check entry `app:check` whose source is `lua`. */
 function project(lua: string): string {
