@@ -7,6 +7,7 @@
 import { ControlClient } from './control-client';
 import { frame, messageRate, SORT_KEYS, type ViewOptions } from './live-format';
 import type { SortColumn, SystemSnapshot } from '../hosts/snapshot';
+import { UsageError } from './run';
 
 export interface TopFlags {
   once?: boolean;
@@ -18,6 +19,7 @@ export interface TopFlags {
 const KEYS_HELP = 'keys: p e s m r c sort (pid entry state mailbox run coroutines)  / filter  Esc clear  q quit';
 
 export async function top(root: string, flags: TopFlags): Promise<number> {
+  const delay = delayMs(flags.delay);
   const client = await ControlClient.connect(root);
   const view: ViewOptions = { sort: flags.sort, filter: flags.filter };
   const interactive = flags.once !== true && process.stdout.isTTY === true && process.stdin.isTTY === true;
@@ -30,12 +32,13 @@ export async function top(root: string, flags: TopFlags): Promise<number> {
     process.stdout.write(`${frame(second, messageRate(first, second), view).join('\n')}\n`);
     return 0;
   }
-  return new Screen(client, view, delayMs(flags.delay)).run();
+  return new Screen(client, view, delay).run();
 }
 
 function delayMs(text: string): number {
   const s = Number(text);
-  return Number.isFinite(s) && s >= 0.1 ? s * 1000 : 1000;
+  if (!Number.isFinite(s) || s < 0.1) throw new UsageError(`--delay ${text}: seconds, at least 0.1`);
+  return s * 1000;
 }
 
 class Screen {

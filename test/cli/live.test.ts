@@ -142,6 +142,10 @@ end }`,
     const none = await wisp(['ps'], { cwd: dir });
     expect(none.code).toBe(1);
     expect(none.stderr).toBe(`Error: no wisp run is running in ${dir} (no ${socketOf(dir)})\n`);
+    const badDelay = await wisp(['top', '-d', '0'], { cwd: dir });
+    expect(badDelay).toMatchObject({ code: 1, stderr: 'Error: --delay 0: seconds, at least 0.1\n' });
+    const badLimit = await wisp(['ps', '--limit', 'many'], { cwd: dir });
+    expect(badLimit).toMatchObject({ code: 1, stderr: 'Error: --limit many: a number of processes\n' });
     const badSort = await wisp(['ps', '--sort', 'nope'], { cwd: dir });
     expect(badSort).toMatchObject({ code: 1, stderr: 'Error: --sort nope: one of pid, entry, state, mailbox, run, coroutines\n' });
 
