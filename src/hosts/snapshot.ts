@@ -4,7 +4,7 @@
  * nobody watches pays only for a few counters (steps, run time, messages delivered).
  */
 import { getHeapStatistics } from 'v8';
-import { CONTROL_HOST } from '../kernel/pid';
+import { CONTROL_HOST, FUNCTION_HOST } from '../kernel/pid';
 import type { ProcessActivity } from '../engine/process';
 import type { Runtime } from './runtime';
 
@@ -170,7 +170,7 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
 
   const hosts: HostView[] = [...runtime.hosts.values()].map((h) => ({
     id: h.id,
-    kind: runtime.registry.get(h.id)?.kind ?? 'process.host',
+    kind: h.id === FUNCTION_HOST ? 'function.lua' : (runtime.registry.get(h.id)?.kind ?? 'process.host'),
     processes: h.processCount,
     queue_depth: h.vm.sched.queued,
     executed: h.vm.sched.resumes,

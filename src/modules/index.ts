@@ -15,8 +15,12 @@ import { installUuid } from './uuid';
 import { installJson } from './json';
 import { installYaml } from './yaml';
 import { installEnv } from './env';
+import { installCtx } from './ctx';
+import { installFuncs } from './funcs';
+import { installRegistry } from './registry';
 import type { Environment } from './env/store';
 import { installSystem, type SystemAccess } from './system';
+import type { RegistryStore } from '../registry';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
@@ -25,6 +29,8 @@ export interface RuntimeVmOptions extends VmOptions {
   env?: Environment;
   /** The runtime's snapshot and exit, for `system` (absent: its host and supervisor calls are Internal errors). */
   system?: SystemAccess;
+  /** The runtime's registry, for `funcs` and `registry` (absent: nothing can be called or found). */
+  registry?: RegistryStore;
 }
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
@@ -35,6 +41,9 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installTime(vm, channels);
   const payloads = installPayload(vm);
   installProcess(vm, channels, payloads);
+  installCtx(vm);
+  installFuncs(vm, channels, payloads, options.registry);
+  installRegistry(vm, options.registry);
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);

@@ -51,7 +51,7 @@ end }`);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     const hosts = out.hosts as { id: string; processes: number }[];
-    expect(hosts.map((h) => h.id).sort()).toEqual(['app:processes', 'app:terminal']);
+    expect(hosts.map((h) => h.id).sort()).toEqual(['app:processes', 'app:terminal', 'functions']);
     expect(hosts.find((h) => h.id === 'app:terminal')?.processes).toBe(1); // this check itself
     const procs = out.procs as { source: string; state: string; parent?: string; stats: { names: string[] } }[];
     expect(procs).toHaveLength(1);

@@ -38,6 +38,9 @@ const MODULES: Record<string, [string, string[]]> = {
   hash: ['Hash functions', ['deterministic']],
   uuid: ['UUID generation and parsing', ['nondeterministic']],
   env: ['Environment variables', ['nondeterministic']],
+  funcs: ['Function calls', ['process']],
+  ctx: ['Call context values', ['process']],
+  registry: ['Registry entries: find, get, changes', ['process']],
   system: ['System runtime, process, and cluster (node/cluster/raft/lock) introspection', ['process', 'nondeterministic']],
 };
 
