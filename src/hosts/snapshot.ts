@@ -5,7 +5,8 @@
  */
 import { getHeapStatistics } from 'v8';
 import { CONTROL_HOST, FUNCTION_HOST } from '../kernel/pid';
-import type { ProcessActivity } from '../engine/process';
+import type { LuaProcess, ProcessActivity } from '../engine/process';
+import type { ProcessRecord } from '../kernel/node';
 import type { Runtime } from './runtime';
 
 export const SNAPSHOT_VERSION = 1;
@@ -104,17 +105,40 @@ export function parseQuery(raw: Readonly<Record<string, unknown>>): ProcessQuery
   return { sort: sort as SortColumn, filter, limit };
 }
 
-const uniqOf = (p: ProcessView): number => parseInt(p.pid.slice(p.pid.lastIndexOf('|') + 3, -1), 16);
+/** A process before it becomes a ProcessView: only what sorting needs, so a screenful of 100k costs little. */
+interface Row {
+  readonly record: ProcessRecord;
+  readonly key: number | string;
+}
+
+const DESCENDING: ReadonlySet<SortColumn> = new Set(['mailbox', 'run', 'coroutines']);
+
+/** The Lua side of a process is looked up only for the columns that need it (two map lookups each). */
+function sortKey(column: SortColumn, record: ProcessRecord, luaOf: (r: ProcessRecord) => LuaProcess | undefined): number | string {
+  switch (column) {
+    case 'pid':
+      return record.pid.uniq;
+    case 'entry':
+      return record.entry;
+    case 'mailbox':
+      return record.mailbox.unread;
+    case 'state':
+      return luaOf(record)?.activity ?? 'internal';
+    case 'run':
+      return luaOf(record)?.runMs ?? 0;
+    case 'coroutines':
+      return luaOf(record)?.coroutines ?? 0;
+  }
+}
 
 /** Numbers descending (the busiest first), text ascending; ties by PID. */
-const ORDER: Record<SortColumn, (a: ProcessView, b: ProcessView) => number> = {
-  pid: (a, b) => uniqOf(a) - uniqOf(b),
-  entry: (a, b) => a.entry.localeCompare(b.entry),
-  state: (a, b) => a.state.localeCompare(b.state),
-  mailbox: (a, b) => b.mailbox - a.mailbox,
-  run: (a, b) => b.run_ms - a.run_ms,
-  coroutines: (a, b) => b.coroutines - a.coroutines,
-};
+function compareRows(column: SortColumn): (a: Row, b: Row) => number {
+  const sign = DESCENDING.has(column) ? -1 : 1;
+  return (a, b) => {
+    const c = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    return sign * c || a.record.pid.uniq - b.record.pid.uniq;
+  };
+}
 
 function matches(p: ProcessView, needle: string): boolean {
   return [p.pid, p.entry, p.state, p.service ?? '', ...p.names].join(' ').toLowerCase().includes(needle);
@@ -142,10 +166,10 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
     if (view.supervisor !== null) serviceOf.set(view.supervisor, view.id);
   }
 
-  let processes: ProcessView[] = [];
-  for (const record of runtime.node.allProcesses()) {
-    const proc = runtime.hosts.get(record.pid.host)?.process(record.id);
-    processes.push({
+  const luaOf = (record: ProcessRecord): LuaProcess | undefined => runtime.hosts.get(record.pid.host)?.process(record.id);
+  const view = ({ record }: Row): ProcessView => {
+    const proc = luaOf(record);
+    return {
       pid: record.id,
       entry: record.entry,
       host: record.pid.host,
@@ -158,15 +182,24 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
       run_ms: proc === undefined ? 0 : round3(proc.runMs),
       started_at: proc?.startedAt ?? null,
       service: serviceOf.get(record.id) ?? null,
-    });
-  }
-
-  const internal = processes.filter((p) => p.host === CONTROL_HOST).length;
+    };
+  };
+  const all = runtime.node.allProcesses();
   const needle = query.filter.toLowerCase();
-  if (needle !== '') processes = processes.filter((p) => matches(p, needle));
-  const matched = processes.length;
-  processes.sort((a, b) => ORDER[query.sort](a, b) || uniqOf(a) - uniqOf(b));
-  if (processes.length > query.limit) processes.length = query.limit;
+  let rows: Row[];
+  if (needle === '' && query.sort === 'pid') {
+    // The node lists processes in the order their PIDs were made: sorted by pid already.
+    rows = all.slice(0, Math.min(all.length, query.limit)).map((record) => ({ record, key: 0 }));
+  } else {
+    rows = all.map((record) => ({ record, key: sortKey(query.sort, record, luaOf) }));
+    if (needle !== '') rows = rows.filter((r) => matches(view(r), needle));
+    if (query.sort !== 'pid') rows.sort(compareRows(query.sort));
+  }
+  const matched = needle === '' ? all.length : rows.length;
+  if (rows.length > query.limit) rows.length = query.limit;
+  const processes = rows.map(view);
+  let internal = 0;
+  for (const r of all) if (r.pid.host === CONTROL_HOST) internal++;
 
   const hosts: HostView[] = [...runtime.hosts.values()].map((h) => ({
     id: h.id,
