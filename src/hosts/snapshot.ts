@@ -198,8 +198,9 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
   const matched = needle === '' ? all.length : rows.length;
   if (rows.length > query.limit) rows.length = query.limit;
   const processes = rows.map(view);
-  let internal = 0;
-  for (const r of all) if (r.pid.host === CONTROL_HOST) internal++;
+  // Every process is a Lua host's or the runtime's own (on node:control); counting them would touch them all.
+  let internal = all.length;
+  for (const h of runtime.hosts.values()) internal -= h.processCount;
 
   const hosts: HostView[] = [...runtime.hosts.values()].map((h) => ({
     id: h.id,

@@ -88,6 +88,7 @@ describe('the control socket and wisp ps', () => {
       expect((crasher?.next_retry_at ?? 0) - s.node.at).toBeGreaterThan(30 * 60_000);
       expect(s.hosts.find((h) => h.id === 'app:processes')).toMatchObject({ kind: 'process.host', processes: 1, queue_depth: 0 });
       expect(s.node.processes).toBe(s.processes.length);
+      expect(s.hosts.find((h) => h.id === 'node:control')).toMatchObject({ kind: 'internal', processes: 2 }); // the two supervisors
 
       const table = await wisp(['ps', '--filter', 'keeper'], { cwd: dir });
       expect(table.code).toBe(0);
