@@ -41,6 +41,7 @@ const MODULES: Record<string, [string, string[]]> = {
   funcs: ['Function calls', ['process']],
   ctx: ['Call context values', ['process']],
   registry: ['Registry entries: find, get, changes', ['process']],
+  events: ['Event bus: subscribe and send', ['process']],
   system: ['System runtime, process, and cluster (node/cluster/raft/lock) introspection', ['process', 'nondeterministic']],
 };
 
