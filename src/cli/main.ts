@@ -55,7 +55,7 @@ export function main(argv: string[]): void {
     .option('-v, --verbose', 'debug-level logs')
     .option('-c, --console', 'colourful console logs on stdout')
     .option('-s, --silent', 'no logs at all')
-    .option('--config <file>', 'runtime config file (accepted; not used yet)');
+    .option('--config <file>', 'runtime config file (default .wippy.yaml; its cluster.* keys are read)');
 
   program
     .command('init')
@@ -78,6 +78,8 @@ export function main(argv: string[]): void {
     .argument('[args...]', 'a command name (meta.command.name) and its arguments, or arguments for -x')
     .option('-x, --exec <entry>', 'entry to run: ns:entry or host/entry')
     .option('--host <host>', 'terminal host for -x')
+    .option('--cluster <url>', 'join a cluster through this NATS server (nats://HOST:PORT; comma-separated for several)')
+    .option('--node <name>', 'this node\'s name in the cluster (default: $WISP_NODE)')
     .action(async (args: string[], _opts: RunFlags, cmd: Command) => {
       try {
         const code = await run(args, cmd.optsWithGlobals<RunFlags>());

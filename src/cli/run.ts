@@ -9,8 +9,11 @@ import { displayPath, loadProject, type Registry } from '../registry';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
 import { after } from '../util/timer';
+import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
+import type { Cluster } from '../cluster';
+import type { LogSink } from '../modules/logger';
 
-export interface RunFlags extends LogFlags {
+export interface RunFlags extends LogFlags, ClusterFlags {
   exec?: string;
   host?: string;
 }
@@ -34,8 +37,10 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   for (const warning of registry.warnings) if (logs.enabled('warn')) logs.write({ level: 'warn', message: warning, logger: 'registry', fields: {} });
   checkSources(registry);
 
+  const cluster = await joinIfConfigured(flags, cwd, logs);
   const terminal = new StdioTerminal(target?.args ?? []);
   const runtime = new Runtime(registry, {
+    node: cluster === null ? undefined : { name: cluster.node, firstUniq: cluster.firstUniq },
     logs,
     terminal,
     onStopWait: (service, ms) =>
@@ -59,6 +64,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // Parked processes hold no Node handle (a mailbox is not I/O), so without this the event loop would drain
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
+  await cluster?.attach(runtime.node);
   runtime.boot();
 
   let code = 0;
@@ -77,8 +83,29 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   terminal.close();
   const giveUpMs = runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
+  await cluster?.close();
   clearInterval(keepAlive);
   return code;
+}
+
+/** Joins the configured cluster; the NATS client is loaded only then (a standalone run never pays for it). */
+async function joinIfConfigured(flags: RunFlags, cwd: string, logs: LogSink): Promise<Cluster | null> {
+  let options;
+  try {
+    options = clusterOptions(flags, process.env, cwd);
+  } catch (e) {
+    if (e instanceof ClusterConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (options === null) return null;
+  const { joinCluster } = await import('../cluster');
+  try {
+    return await joinCluster(options, (level, message, fields) => {
+      if (logs.enabled(level)) logs.write({ level, message, logger: 'cluster', fields });
+    });
+  } catch (e) {
+    throw new UsageError(`cannot join the cluster at ${options.servers.join(',')}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function resolveTarget(registry: Registry, positional: string[], flags: RunFlags): Target | null {

@@ -22,13 +22,15 @@ export interface RuntimeOptions {
   readonly vm?: VmOptions;
   /** Told when shutdown has to wait for a service that has not stopped after its CANCEL. */
   readonly onStopWait?: (service: string, timeoutMs: number) => void;
+  /** A cluster node's name and first PID number (src/cluster/); standalone without it. */
+  readonly node?: { readonly name: string; readonly firstUniq: number };
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
 const HOST_GRACE_MS = 100;
 
 export class Runtime {
-  readonly node = new Node();
+  readonly node: Node;
   readonly hosts = new Map<string, LuaHost>();
   readonly services = new Map<string, ServiceSupervisor>();
   private levels: string[][] = [];
@@ -40,6 +42,7 @@ export class Runtime {
     readonly registry: Registry,
     private readonly options: RuntimeOptions,
   ) {
+    this.node = new Node(options.node?.name ?? null, options.node?.firstUniq);
     const MiB = 1024 * 1024;
     this.unwatch = watchdog.onFailure((r) => {
       if (!this.node.process(r.process)) return; // another runtime's process (tests run several)
