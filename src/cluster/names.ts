@@ -1,9 +1,10 @@
 /**
  * Cluster-scoped names (spec.md "Names") on a JetStream KV bucket: one key per scope and name holding the
  * owner's claim `{pid, node, incarnation}`. Every node keeps a replica of the bucket through a watch, so
- * `lookup` and `send` by name never wait; a claim whose owner's node is down (or a former incarnation) is
- * invisible at once and cleaned from the bucket by whoever notices. First write wins through the KV's
- * create/update-at-revision.
+ * `lookup` and `send` by name never wait. A claim whose owner's node is down (or a former incarnation) is
+ * invisible at once and may be taken over, but is not deleted: a node that was only cut off gets its names
+ * back when it is heard again, unless another took them meanwhile (then its process gets CANCEL "name
+ * revoked"). First write wins through the KV's create/update-at-revision.
  */
 import { ErrorValue } from '../kernel/value';
 import { SCOPE } from '../kernel/names';
@@ -145,10 +146,6 @@ export class ClusterNames {
     }
   }
 
-  /** A node is down: its claims are void; every node tries to delete them, the KV lets one succeed. */
-  nodeLost(node: string): void {
-    for (const [key, held] of this.replica) if (held.claim.node === node) this.drop(key, held);
-  }
 
   /** Releases every claim of this node (graceful shutdown). */
   async releaseEverything(): Promise<void> {
@@ -208,7 +205,7 @@ export class ClusterNames {
     if (this.owned.get(pid)?.has(key) !== true) return;
     this.disown(pid, key);
     const held = this.replica.get(key);
-    if (held !== undefined && held.claim.pid === pid && held.revision === 0) this.replica.delete(key);
+    if (held !== undefined && held.claim.pid === pid) this.replica.delete(key);
     this.revoked(pid, name);
   }
 
@@ -220,12 +217,11 @@ export class ClusterNames {
     }
     const held = this.replica.get(key);
     if (held !== undefined && held.revision > revision) return;
-    if (held !== undefined && held.revision === 0 && held.claim.pid !== claim.pid) {
-      this.replica.set(key, { claim, revision });
-      this.lose(key, held.claim.pid, nameOfKey(key)); // an EVENTUAL claim of ours lost the race
-      return;
-    }
     this.replica.set(key, { claim, revision });
+    // A claim of ours lost: an EVENTUAL claim lost the race, or this node was cut off and another took the name.
+    if (held !== undefined && held.claim.node === this.peers.self && held.claim.pid !== claim.pid) {
+      this.lose(key, held.claim.pid, nameOfKey(key));
+    }
   }
 
   private gone(key: string, revision: number): void {

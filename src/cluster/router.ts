@@ -241,7 +241,6 @@ export class ClusterRouter implements Router {
       this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
     }
     for (const [pid, other] of this.remoteLinks.takeNode(node)) this.linkBroken(pid, other, outcome);
-    this.names.nodeLost(node);
   }
 
   private linkBroken(pid: string, other: string, outcome: Outcome): void {

@@ -1,0 +1,66 @@
+/** Losing a node (SIGKILL) and losing the NATS server, with wisp nodes in separate OS processes. */
+import { join } from 'path';
+import { projectCopy, ROOT } from '../helpers/cli';
+import { describeNats, NatsServer } from '../helpers/nats';
+import { startNode, writeClusterConfig } from '../helpers/cluster';
+
+const FIXTURE = join(ROOT, 'fixtures', 'cluster');
+
+describeNats('cluster failures', () => {
+  let nats: NatsServer;
+  beforeEach(async () => {
+    nats = await NatsServer.start();
+  });
+  afterEach(async () => {
+    await nats.stop();
+  });
+
+  test('SIGKILL of node b: monitors get EXIT and links LINK_DOWN with "node down: b", its names go; restarted, b is a new incarnation', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const factory = ['-x', 'app:processes/app:factory'];
+    let b = startNode(dir, 'b', nats.url, ['-v', ...factory]);
+    await b.waitFor(/factory registered\s+true/);
+    const a = startNode(dir, 'a', nats.url, ['-x', 'app:driver', 'node_down']);
+    try {
+      const ready = await a.waitFor(/ready: (\{b@[^}]+\})/);
+      const firstPid = /\|0x([0-9a-f]+)\}/.exec(ready[1])?.[1] ?? '';
+      await b.kill('SIGKILL');
+      const down = await a.waitFor(/down: (.*)\n/, 30_000);
+      expect(down[1]).toBe('error node down: b / error node down: b / name nil / send node down: b');
+      b = startNode(dir, 'b', nats.url, ['-v', ...factory]);
+      await b.waitFor(/factory registered\s+true/);
+      expect(await a.exited).toBe(0);
+      expect(a.out()).toContain('node_down: true / error process not found / value done / true\n');
+      // The new incarnation numbers its PIDs above every PID of the old one.
+      const newPid = /factory registered\s+true\s+nil\s+\{"pid":"\{b@app:processes\|0x([0-9a-f]+)\}/.exec(b.err() + b.out());
+      expect(newPid).not.toBeNull();
+      expect(parseInt(newPid?.[1] ?? '0', 16)).toBeGreaterThan(parseInt(firstPid, 16));
+    } finally {
+      await a.kill();
+      await b.kill();
+    }
+  }, 120_000);
+
+  test('killing the NATS server: each node sees the other down and goes on locally; when the server is back, so is the cluster', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['-v', '-x', 'app:processes/app:factory']);
+    await b.waitFor(/factory registered\s+true/);
+    const a = startNode(dir, 'a', nats.url, ['-x', 'app:driver', 'nats_outage']);
+    try {
+      await a.waitFor(/ready: /);
+      await nats.kill();
+      const outage = await a.waitFor(/outage: (.*)\n/, 30_000);
+      expect(outage[1]).toMatch(/^error node down: b \/ local error .*victim failed/);
+      await b.waitFor(/node down.*"node":"a"/, 30_000);
+      await nats.restart();
+      expect(await a.exited).toBe(0);
+      expect(a.out()).toContain('nats_outage: back true / value done\n');
+      expect(b.running()).toBe(true);
+    } finally {
+      await a.kill();
+      await b.kill();
+    }
+  }, 120_000);
+});
