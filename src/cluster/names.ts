@@ -78,7 +78,7 @@ export class ClusterNames {
             if (e.operation === 'PUT') this.seen(e.key, e.value, e.revision);
             else this.gone(e.key, e.revision);
           }
-          if (!e.isUpdate && (e.delta ?? 0) === 0) synced();
+          if (e.delta === 0) synced(); // nothing pending: the replica has caught up
         }
       } catch (error) {
         this.log('error', 'cluster: name watch ended', { error: errorText(error) });

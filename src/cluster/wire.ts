@@ -143,6 +143,7 @@ export function unflatten(wire: unknown): Value[] {
       map.set(k, value(row[i + 1]));
     }
   });
+  for (let i = 0; i < errors.length; i++) errorAt(i); // every record is checked, referenced or not
   return top.map(value);
 }
 
