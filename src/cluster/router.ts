@@ -57,7 +57,18 @@ class Relations {
   }
 }
 
-const nodeOf = (pid: string): string | null => parsePid(pid)?.node ?? null;
+/** The node part of a PID string (null for a name or a node-less PID); memoised, as every frame asks twice. */
+const nodeCache = new Map<string, string | null>();
+const NODE_CACHE_SIZE = 10_000;
+function nodeOf(pid: string): string | null {
+  let node = nodeCache.get(pid);
+  if (node === undefined) {
+    node = pid.startsWith('{') ? (parsePid(pid)?.node ?? null) : null;
+    if (nodeCache.size >= NODE_CACHE_SIZE) nodeCache.clear();
+    nodeCache.set(pid, node);
+  }
+  return node;
+}
 
 export class ClusterRouter implements Router {
   /** Remote processes monitoring a local one. */
@@ -102,8 +113,8 @@ export class ClusterRouter implements Router {
   /** The remote PID `dest` stands for, or null when it is local (a local PID, or a name not held elsewhere). */
   private routeRemote(dest: string): string | null {
     if (dest.startsWith('{')) {
-      const pid = parsePid(dest);
-      return pid !== null && pid.node !== null && pid.node !== this.self ? dest : null;
+      const node = nodeOf(dest);
+      return node !== null && node !== this.self ? dest : null;
     }
     const owner = this.names.lookup(dest);
     return owner !== undefined && nodeOf(owner) !== this.self ? owner : null;

@@ -63,4 +63,22 @@ describeNats('cluster failures', () => {
       await b.kill();
     }
   }, 120_000);
+
+  test('a stuck peer (SIGSTOP) blocks nothing: local work and sends go on until it is declared down', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['-v', '-x', 'app:processes/app:factory']);
+    await b.waitFor(/factory registered\s+true/);
+    const a = startNode(dir, 'a', nats.url, ['-x', 'app:driver', 'stuck_peer']);
+    try {
+      await a.waitFor(/ready: /);
+      b.child.kill('SIGSTOP');
+      expect(await a.exited).toBe(0);
+      expect(a.out()).toContain('stuck_peer: error node down: b / local rounds true / sent true\n');
+    } finally {
+      b.child.kill('SIGCONT');
+      await a.kill();
+      await b.kill();
+    }
+  }, 120_000);
 });

@@ -1,11 +1,12 @@
 /** wisp nodes as separate OS processes joined through a real nats-server (test/helpers/nats.ts). */
-import { spawn } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { plain, WISP } from './cli';
 
 export interface WispNode {
   readonly name: string;
+  readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   out(): string;
   err(): string;
@@ -46,6 +47,7 @@ export function startNode(dir: string, name: string, url: string, args: string[]
   void exited.then(() => (done = true));
   return {
     name,
+    child,
     exited,
     out: () => stdout,
     err: () => stderr,
