@@ -114,7 +114,8 @@ export class ClusterNames {
       // Visible here at once; the bus decides later, and a loser is told by CANCEL.
       this.replica.set(key, { claim, revision: 0 });
       void this.claim(key, claim).then((won) => {
-        if (won !== true) this.lose(key, pid, name);
+        if (won === false) this.lose(key, pid, name);
+        else if (won !== true) this.log('warn', 'cluster: an EVENTUAL name is held on this node only for now', { name, error: won.message });
       });
       return null;
     }
