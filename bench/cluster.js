@@ -42,7 +42,7 @@ const accepting = (port) =>
     c.once('error', () => resolve(false));
   });
 
-async function startNats(bin) {
+async function startNats(bin = natsServer()) {
   const port = await freePort();
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-bench-nats-'));
   const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
@@ -205,6 +205,7 @@ async function clusterSends(a) {
 }
 
 module.exports = {
+  startNats,
   targets: { cluster_send_per_s: { min: 100000 } },
   /** `earlier`: the figures of the suites before (the local echo_rtt_p50_us sets the cluster echo's target). */
   async run(earlier = {}) {

@@ -30,6 +30,17 @@ const LOOKUP_ORDER = [SCOPE.CONSISTENT, SCOPE.STRONG, SCOPE.EVENTUAL];
 
 /** KV keys allow letters, digits and `-_=/.`: a name is stored as its UTF-8 bytes in base64url. */
 export const nameKey = (scope: number, name: string): string => `${PREFIX[scope]}.${Buffer.from(name, 'utf8').toString('base64url')}`;
+/** The keys a name is looked up under, memoised: every send by name asks. */
+const keyCache = new Map<string, readonly string[]>();
+function lookupKeys(name: string): readonly string[] {
+  let keys = keyCache.get(name);
+  if (keys === undefined) {
+    keys = LOOKUP_ORDER.map((scope) => nameKey(scope, name));
+    if (keyCache.size >= 10_000) keyCache.clear();
+    keyCache.set(name, keys);
+  }
+  return keys;
+}
 const isNameKey = (key: string): boolean => key.length > 2 && key[1] === '.' && 'ecs'.includes(key[0]);
 const nameOfKey = (key: string): string => Buffer.from(key.slice(2), 'base64url').toString('utf8');
 
@@ -94,8 +105,9 @@ export class ClusterNames {
   }
 
   lookup(name: string): string | undefined {
-    for (const scope of LOOKUP_ORDER) {
-      const held = this.replica.get(nameKey(scope, name));
+    if (this.replica.size === 0) return undefined;
+    for (const key of lookupKeys(name)) {
+      const held = this.replica.get(key);
       if (held !== undefined && this.live(held.claim)) return held.claim.pid;
     }
     return undefined;
