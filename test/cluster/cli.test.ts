@@ -3,7 +3,7 @@ import { spawnSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { indexWithHosts, ROOT, wisp, writeProject } from '../helpers/cli';
-import { freePort } from '../helpers/nats';
+import { describeNats, freePort, NatsServer } from '../helpers/nats';
 
 const project = (): string =>
   writeProject({
@@ -55,4 +55,24 @@ describe('wisp run cluster settings', () => {
     const r = spawnSync(process.execPath, ['-e', script, project()], { encoding: 'utf8' });
     expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ code: 0, loaded: [] });
   });
+});
+
+describeNats('cluster credentials', () => {
+  test('a token is passed to the NATS client (WISP_NATS_TOKEN or cluster.nats.token); without it the server refuses, in one line', async () => {
+    const nats = await NatsServer.start(['--auth', 's3cret']);
+    try {
+      const dir = project();
+      const args = [join(ROOT, 'bin', 'wisp.js'), 'run', '--cluster', nats.url, '--node', 'a', '-x', 'app:main'];
+      const refused = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/^Error: cannot join the cluster at nats:\/\/127\.0\.0\.1:\d+: .*(auth|Authorization).*\n$/i);
+      const byEnv = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, WISP_NATS_TOKEN: 's3cret' } });
+      expect([byEnv.status, byEnv.stderr]).toEqual([0, '']);
+      writeFileSync(join(dir, '.wippy.yaml'), 'cluster:\n  nats:\n    token: s3cret\n');
+      const byFile = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
+      expect([byFile.status, byFile.stderr]).toEqual([0, '']);
+    } finally {
+      await nats.stop();
+    }
+  }, 60_000);
 });

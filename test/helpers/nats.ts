@@ -45,6 +45,7 @@ export class NatsServer {
   private constructor(
     readonly port: number,
     readonly storeDir: string,
+    private readonly extraArgs: readonly string[],
   ) {}
 
   get url(): string {
@@ -52,8 +53,8 @@ export class NatsServer {
   }
 
   /** Starts a server with JetStream (`-js -sd <tmpdir>`) on a free port and waits until it accepts clients. */
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'wisp-nats-')));
+  static async start(extraArgs: readonly string[] = []): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'wisp-nats-')), extraArgs);
     await server.restart();
     return server;
   }
@@ -62,7 +63,7 @@ export class NatsServer {
   async restart(): Promise<void> {
     const bin = natsServerPath();
     if (bin === null) throw new Error('nats-server is not installed');
-    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
     this.child = child;
