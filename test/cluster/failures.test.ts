@@ -81,4 +81,23 @@ describeNats('cluster failures', () => {
       await b.kill();
     }
   }, 120_000);
+
+  test('three nodes: losing c ends only the monitors of c\'s processes; b goes on', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['-v', '-x', 'app:processes/app:factory']);
+    const c = startNode(dir, 'c', nats.url, ['-v', '-x', 'app:processes/app:factory', 'factory-c']);
+    await Promise.all([b.waitFor(/factory registered\s+true/), c.waitFor(/factory registered\s+true/)]);
+    const a = startNode(dir, 'a', nats.url, ['-x', 'app:driver', 'three_nodes']);
+    try {
+      await a.waitFor(/ready: \{b@[^}]+\} \{c@[^}]+\}/);
+      await c.kill('SIGKILL');
+      expect(await a.exited).toBe(0);
+      expect(a.out()).toContain('three_nodes: c error node down: c / b value done\n');
+    } finally {
+      await a.kill();
+      await b.kill();
+      await c.kill();
+    }
+  }, 120_000);
 });
