@@ -4,7 +4,7 @@
  * exactly the local guarantees; what crosses nodes (monitors and links of remote PIDs) is tracked here, and a
  * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
  */
-import { parsePid } from '../kernel/pid';
+import { formatPid, parsePid } from '../kernel/pid';
 import { exitEvent, linkDownEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { SCOPE } from '../kernel/names';
@@ -57,18 +57,20 @@ class Relations {
   }
 }
 
-/** The node part of a PID string (null for a name or a node-less PID); memoised, as every frame asks twice. */
-const nodeCache = new Map<string, string | null>();
-const NODE_CACHE_SIZE = 10_000;
-function nodeOf(pid: string): string | null {
-  let node = nodeCache.get(pid);
-  if (node === undefined) {
-    node = pid.startsWith('{') ? (parsePid(pid)?.node ?? null) : null;
-    if (nodeCache.size >= NODE_CACHE_SIZE) nodeCache.clear();
-    nodeCache.set(pid, node);
+/** A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. */
+const pidCache = new Map<string, { readonly node: string | null; readonly canonical: string } | null>();
+const PID_CACHE_SIZE = 10_000;
+function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
+  let entry = pidCache.get(pid);
+  if (entry === undefined) {
+    const p = pid.startsWith('{') ? parsePid(pid) : null;
+    entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
+    if (pidCache.size >= PID_CACHE_SIZE) pidCache.clear();
+    pidCache.set(pid, entry);
   }
-  return node;
+  return entry;
 }
+const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
 
 export class ClusterRouter implements Router {
   /** Remote processes monitoring a local one. */
@@ -110,11 +112,11 @@ export class ClusterRouter implements Router {
     return this.bus.post(node.value, sendFrame(from, remote, topic, payloads));
   }
 
-  /** The remote PID `dest` stands for, or null when it is local (a local PID, or a name not held elsewhere). */
+  /** The remote PID `dest` stands for (canonical), or null when it is local (a local PID, or a name not held elsewhere). */
   private routeRemote(dest: string): string | null {
     if (dest.startsWith('{')) {
-      const node = nodeOf(dest);
-      return node !== null && node !== this.self ? dest : null;
+      const pid = parsed(dest);
+      return pid !== null && pid.node !== null && pid.node !== this.self ? pid.canonical : null;
     }
     const owner = this.names.lookup(dest);
     return owner !== undefined && nodeOf(owner) !== this.self ? owner : null;
@@ -283,6 +285,17 @@ export class ClusterRouter implements Router {
     }
   }
 
+  /** A remote monitor or link of a local process; for a process that is gone, its EXIT "process not found". */
+  private accept(node: string, remote: string, local: string, relations: Relations, link: boolean): void {
+    const target = this.local.resolve(local);
+    if (!target.ok) {
+      this.bus.post(node, outcomeFrame(local, remote, NOPROC(), link));
+      return;
+    }
+    relations.add(target.value.id, remote);
+    this.hook(target.value.id);
+  }
+
   private apply(node: string, f: Received): void {
     switch (f.op) {
       case OP.SEND:
@@ -295,27 +308,15 @@ export class ClusterRouter implements Router {
       case OP.CANCEL:
         this.local.cancel(f.from, f.to, f.reason);
         return;
-      case OP.MONITOR: {
-        const target = this.local.resolve(f.to);
-        if (!target.ok) this.bus.post(node, outcomeFrame(f.to, f.from, NOPROC(), false));
-        else {
-          this.remoteMonitors.add(target.value.id, f.from);
-          this.hook(target.value.id);
-        }
+      case OP.MONITOR:
+        this.accept(node, f.from, f.to, this.remoteMonitors, false);
         return;
-      }
       case OP.UNMONITOR:
         this.remoteMonitors.delete(f.to, f.from);
         return;
-      case OP.LINK: {
-        const target = this.local.resolve(f.to);
-        if (!target.ok) this.bus.post(node, outcomeFrame(f.to, f.from, NOPROC(), true));
-        else {
-          this.remoteLinks.add(target.value.id, f.from);
-          this.hook(target.value.id);
-        }
+      case OP.LINK:
+        this.accept(node, f.from, f.to, this.remoteLinks, true);
         return;
-      }
       case OP.UNLINK:
         this.remoteLinks.delete(f.to, f.from);
         return;
