@@ -7,14 +7,14 @@ import { attachTerminal, type Terminal } from '../modules/io';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { LuaProcess } from '../engine/process';
 import type { Node, ProcessRecord } from '../kernel/node';
-import type { Registry } from '../registry';
+import type { RegistryStore } from '../registry';
 import type { RuntimeVmOptions } from '../modules';
 
 export class TerminalHost extends LuaHost {
   private busy = false;
 
-  constructor(id: string, node: Node, registry: Registry, options: RuntimeVmOptions, private readonly terminal: Terminal) {
-    super(id, node, registry, options);
+  constructor(id: string, node: Node, store: RegistryStore, options: RuntimeVmOptions, private readonly terminal: Terminal) {
+    super(id, node, store, options);
   }
 
   override start(record: ProcessRecord, entryId: string, args: readonly Value[]): ErrorValue | null {

@@ -8,7 +8,7 @@ import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
 import { Fifo } from '../util/fifo';
-import type { Result, Router, SpawnRequest } from './router';
+import { NO_CONTEXT, type ContextValues, type Result, type Router, type SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
 export interface Runtime {
@@ -31,6 +31,7 @@ export class ProcessRecord {
   readonly links = new Set<string>();
   trapLinks = false;
   alive = true;
+  context: ContextValues = NO_CONTEXT;
   runtime: Runtime | null = null;
 
   constructor(
@@ -100,6 +101,7 @@ export class Node implements Router {
     const host = this.hosts.get(request.host);
     if (host === undefined) return { ok: false, error: fail('host not found') };
     const record = this.createProcess(request.host, request.entry, request.parent, null);
+    if (request.context !== undefined) record.context = request.context;
     const error = host.start(record, request.entry, request.args);
     if (error !== null) {
       this.forget(record);

@@ -9,6 +9,11 @@ import type { Outcome } from './message';
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorValue };
 
+/** Values a process passes to what it spawns and calls (`ctx`): inherited, overlaid, never shared mutably. */
+export type ContextValues = ReadonlyMap<string, Value>;
+
+export const NO_CONTEXT: ContextValues = new Map();
+
 export interface SpawnRequest {
   /** Fully qualified entry id (`ns:name`). */
   readonly entry: string;
@@ -18,6 +23,8 @@ export interface SpawnRequest {
   readonly parent: string | null;
   readonly monitor: boolean;
   readonly link: boolean;
+  /** The child's context values (absent: none). */
+  readonly context?: ContextValues;
 }
 
 /** Error values return as `ErrorValue`; success as null (or the value, in a Result). */

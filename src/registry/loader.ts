@@ -7,7 +7,7 @@ import { ioReason, ProjectFiles, RefusedPath } from './project-files';
 import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { Registry } from './registry';
-import { ENTRY_KINDS, Entry, isEntryKind } from './types';
+import { ENTRY_KINDS, Entry, EntryRecord, isEntryKind } from './types';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
@@ -53,6 +53,7 @@ export function loadProject(dir: string): Registry {
   }
 
   const entries: Entry[] = [];
+  const records: EntryRecord[] = [];
   const definedIn = new Map<string, string>();
   const skipped = new Map<string, string>();
   for (const file of definitionFiles) {
@@ -63,6 +64,7 @@ export function loadProject(dir: string): Registry {
       const previous = definedIn.get(id);
       if (previous !== undefined) throw es.error(`duplicate id, already defined in ${displayPath(root, previous)}`);
       definedIn.set(id, file);
+      records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
       if (!isEntryKind(raw.kind)) {
         es.warn(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
         skipped.set(id, raw.kind);
@@ -72,5 +74,5 @@ export function loadProject(dir: string): Registry {
     }
   }
   checkReferences(root, entries, skipped);
-  return new Registry(root, entries, warnings, srcDir);
+  return new Registry(root, entries, warnings, srcDir, records);
 }
