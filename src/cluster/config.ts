@@ -5,7 +5,7 @@
  * this without loading the client.
  */
 import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
+import { join, resolve } from 'path';
 import { parseYaml, YamlError } from '../util/yaml';
 import { DurationError, parseDuration } from '../lib/duration';
 
@@ -44,7 +44,8 @@ const at = (tree: Tree, path: string): unknown =>
 
 /** The settings, or null when no cluster is configured (a standalone node). */
 export function clusterOptions(flags: ClusterFlags, env: NodeJS.ProcessEnv, cwd: string): ClusterOptions | null {
-  const file = flags.config ?? join(cwd, '.wippy.yaml');
+  const file = flags.config === undefined ? join(cwd, '.wippy.yaml') : resolve(cwd, flags.config);
+  if (flags.config !== undefined && !existsSync(file)) throw new ClusterConfigError(`config file ${flags.config} not found`);
   const yaml = existsSync(file) ? readConfig(file) : {};
   const str = (path: string): string | undefined => {
     const v = at(yaml, path);

@@ -28,6 +28,15 @@ describe('wisp run cluster settings', () => {
     else expect(r.stderr).toMatch(expected);
   });
 
+  test('--config names the file to read; a missing one is an error', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'other.yaml'), 'cluster:\n  nats:\n    url: http://nope\n');
+    const r = await wisp(['run', '--config', 'other.yaml', '--node', 'a', '-x', 'app:main'], { cwd: dir });
+    expect([r.code, r.stderr]).toEqual([1, 'Error: bad NATS server "http://nope" (expected nats://HOST:PORT)\n']);
+    const missing = await wisp(['run', '--config', 'absent.yaml', '-x', 'app:main'], { cwd: dir });
+    expect([missing.code, missing.stderr]).toEqual([1, 'Error: config file absent.yaml not found\n']);
+  });
+
   test('a NATS server that cannot be reached is one line naming it', async () => {
     const port = await freePort();
     const r = await wisp(['run', '--cluster', `nats://127.0.0.1:${port}`, '--node', 'a', '-x', 'app:main'], { cwd: project() });
