@@ -100,4 +100,26 @@ describeNats('cluster failures', () => {
       await c.kill();
     }
   }, 120_000);
+
+  test('a cut-off node whose CONSISTENT name was taken meanwhile hears CANCEL "name revoked" when it is back', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['-v', '-x', 'app:processes/app:factory']);
+    await b.waitFor(/factory registered\s+true/);
+    const a = startNode(dir, 'a', nats.url, ['-x', 'app:driver', 'takeover']);
+    try {
+      await a.waitFor(/ready: \{b@/);
+      b.child.kill('SIGSTOP');
+      await a.waitFor(/took: true nil/, 30_000);
+      b.child.kill('SIGCONT');
+      await b.waitFor(/factory cancelled: name revoked: factory/, 30_000);
+      expect(await a.exited).toBe(0);
+      expect(a.out()).toContain('takeover: true\n');
+      expect(await b.exited).toBe(0); // the factory handled its CANCEL and returned
+    } finally {
+      b.child.kill('SIGCONT');
+      await a.kill();
+      await b.kill();
+    }
+  }, 120_000);
 });
