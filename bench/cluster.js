@@ -14,8 +14,8 @@ const { loadProject } = require('../dist/registry');
 const { Runtime } = require('../dist/hosts/runtime');
 const { SILENT } = require('../dist/modules/logger');
 const { Table } = require('../dist/kernel/value');
-const { CONTROL_HOST } = require('../dist/kernel/pid');
 const { median } = require('./harness');
+const { driver } = require('./kernel');
 
 const ROOT = path.join(__dirname, '..');
 const WISP = path.join(ROOT, 'bin', 'wisp.js');
@@ -150,23 +150,13 @@ async function nodeA(url) {
   });
   const router = await cluster.attach(rt.node);
   rt.boot();
-  const me = rt.node.createProcess(CONTROL_HOST, 'bench:driver', null, { terminate: () => undefined });
-  let waiting = null;
-  const replies = [];
-  me.mailbox.subscribeInbox((m) => {
-    if (waiting) {
-      const w = waiting;
-      waiting = null;
-      w(m);
-    } else replies.push(m);
-  });
-  const next = () => (replies.length ? Promise.resolve(replies.shift()) : new Promise((r) => (waiting = r)));
+  const { pid, next } = driver(rt);
   const deadline = Date.now() + 20000;
   while (!(router.lookup('relay').ok && router.lookup('sink').ok)) {
     if (Date.now() > deadline) throw new Error('node b did not register relay and sink');
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { cluster, rt, router, pid: me.id, next };
+  return { cluster, rt, router, pid, next };
 }
 
 async function clusterEcho(a) {

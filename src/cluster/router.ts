@@ -147,11 +147,7 @@ export class ClusterRouter implements Router {
   }
 
   unmonitor(watcher: string, dest: string): ErrorValue | null {
-    const remote = this.routeRemote(dest);
-    if (remote === null) return this.local.unmonitor(watcher, this.localTarget(dest));
-    if (!this.watchingRemote.delete(watcher, remote)) return null;
-    const node = this.reachable(remote);
-    return node.ok ? this.bus.post(node.value, [OP.UNMONITOR, watcher, remote]) : null;
+    return this.detach(watcher, dest, this.watchingRemote, OP.UNMONITOR, (target) => this.local.unmonitor(watcher, target));
   }
 
   link(pid: string, dest: string): ErrorValue | null {
@@ -167,11 +163,22 @@ export class ClusterRouter implements Router {
   }
 
   unlink(pid: string, dest: string): ErrorValue | null {
+    return this.detach(pid, dest, this.remoteLinks, OP.UNLINK, (target) => this.local.unlink(pid, target));
+  }
+
+  /** Drops a monitor or link: locally, or this side of a remote one, telling the other side if it is up. */
+  private detach(
+    self: string,
+    dest: string,
+    relations: Relations,
+    op: typeof OP.UNMONITOR | typeof OP.UNLINK,
+    locally: (target: string) => ErrorValue | null,
+  ): ErrorValue | null {
     const remote = this.routeRemote(dest);
-    if (remote === null) return this.local.unlink(pid, this.localTarget(dest));
-    if (!this.remoteLinks.delete(pid, remote)) return null;
+    if (remote === null) return locally(this.localTarget(dest));
+    if (!relations.delete(self, remote)) return null;
     const node = this.reachable(remote);
-    return node.ok ? this.bus.post(node.value, [OP.UNLINK, pid, remote]) : null;
+    return node.ok ? this.bus.post(node.value, [op, self, remote]) : null;
   }
 
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
