@@ -27,7 +27,7 @@ describeNats('cluster failures', () => {
       const firstPid = /\|0x([0-9a-f]+)\}/.exec(ready[1])?.[1] ?? '';
       await b.kill('SIGKILL');
       const down = await a.waitFor(/down: (.*)\n/, 30_000);
-      expect(down[1]).toBe('error node down: b / error node down: b / name nil / send node down: b');
+      expect(down[1]).toBe('error node down: b / error node down: b / linked error linked process failed / name nil / send node down: b');
       b = startNode(dir, 'b', nats.url, ['-v', ...factory]);
       await b.waitFor(/factory registered\s+true/);
       expect(await a.exited).toBe(0);
