@@ -205,6 +205,7 @@ async function idle100k() {
 module.exports = {
   echo,
   idle100k,
+  driver, // the cluster benchmarks drive their node the same way
   targets: {
     echo_rtt_p50_us: { max: 150 },
     control_idle_cost_pct: { max: 3 },

@@ -3,14 +3,14 @@
 require('v8').setFlagsFromString('--no-sparkplug');
 const { report } = require('./harness');
 
-const suites = [require('./engine'), require('./kernel'), require('./funcs'), require('./events'), require('./mass-spawn')];
+const suites = [require('./engine'), require('./kernel'), require('./funcs'), require('./events'), require('./mass-spawn'), require('./cluster')];
 
 (async () => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
   const results = {};
   const targets = {};
   for (const suite of suites) {
-    Object.assign(results, await suite.run());
+    Object.assign(results, await suite.run(results)); // a suite may set targets from earlier figures
     Object.assign(targets, suite.targets);
   }
   report(results, targets);

@@ -21,7 +21,14 @@ export interface RuntimeConfig {
   readonly shutdownTimeoutMs: number | null;
   readonly overrides: Override[];
   readonly warnings: string[];
+  /** Any setting by its dotted path (`cluster.nats.url`), for the parts that read their own section. */
+  readonly setting: (path: string) => unknown;
+  /** How messages name the config file. */
+  readonly file: string;
 }
+
+/** Sections read elsewhere (src/cluster/config.ts): no "not used" warning for them. */
+const READ_ELSEWHERE = new Set(['cluster', 'relay.node_name']);
 
 type Sections = Map<string, Map<string, unknown>>;
 
@@ -109,12 +116,18 @@ function interpret(sections: Sections, shown: string): RuntimeConfig {
         shutdownTimeoutMs = durationMs(name, value);
       } else if (section === 'override') {
         overrides.push({ ...parseOverride(`${key}=`), value });
+      } else if (READ_ELSEWHERE.has(section) || READ_ELSEWHERE.has(name)) {
+        // read by its own part
       } else {
         warnings.push(`${shown}: ${name} is not used by wisp (ignored)`);
       }
     }
   }
-  return { logger, shutdownTimeoutMs, overrides, warnings };
+  const setting = (path: string): unknown => {
+    const dot = path.indexOf('.');
+    return dot < 0 ? undefined : sections.get(path.slice(0, dot))?.get(path.slice(dot + 1));
+  };
+  return { logger, shutdownTimeoutMs, overrides, warnings, setting, file: shown };
 }
 
 function durationMs(name: string, value: unknown): number {

@@ -48,7 +48,7 @@ export function main(argv: string[]): void {
     .option('--very-verbose', 'debug-level logs with tracebacks (as -v)')
     .option('-c, --console', 'colourful console logs on stdout (seconds since start, level, component)')
     .option('-s, --silent', 'no logs at all')
-    .option('--config <file>', `runtime config file (default ${DEFAULT_CONFIG_FILE}; an explicit file must exist)`)
+    .option('--config <file>', `runtime config file (default ${DEFAULT_CONFIG_FILE}; an explicit file must exist; its cluster.* keys are read too)`)
     .configureHelp({ showGlobalOptions: true });
 
   program
@@ -80,6 +80,8 @@ export function main(argv: string[]): void {
     .option('-o, --override <ns:entry:field=value>', 'override an entry field (repeatable)', collect)
     .option('--set <section.path=value>', 'override a .wippy.yaml value (repeatable)', collect)
     .option('--inspect <[host:]port>', 'serve a live web view of processes and services (default host 127.0.0.1)')
+    .option('--cluster <url>', 'join a cluster through this NATS server (nats://HOST:PORT; comma-separated for several)')
+    .option('--node <name>', 'this node\'s name in the cluster (default: $WISP_NODE)')
     .action(
       action((args: string[], _opts: RunFlags, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();

@@ -14,6 +14,8 @@ import { UsageError } from './errors';
 import { commandName } from './commands';
 import { after } from '../util/timer';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
+import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
+import type { Cluster } from '../cluster';
 
 export interface ProjectFlags {
   config?: string;
@@ -21,7 +23,7 @@ export interface ProjectFlags {
   override?: string[];
 }
 
-export interface RunFlags extends LogFlags, ProjectFlags, LiveFlags {
+export interface RunFlags extends LogFlags, ProjectFlags, LiveFlags, ClusterFlags {
   exec?: string;
   host?: string;
 }
@@ -54,6 +56,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   checkSources(registry);
   const inspect = inspectAddress(flags);
 
+  const cluster = await joinIfConfigured(flags, config, logs);
   const terminal = new StdioTerminal(target?.args ?? []);
   let signalled = false;
   // `system.exit(code)` from Lua: a graceful shutdown that ends with that code.
@@ -63,6 +66,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const requested = exitRequest.then((c) => void (requestedCode = c));
   const runtime = new Runtime(registry, {
     onExitRequest: (code) => exitRequested(code),
+    node: cluster === null ? undefined : { name: cluster.node, firstUniq: cluster.firstUniq },
     logs,
     terminal,
     onStopWait: (service, ms) => {
@@ -91,6 +95,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // Parked processes hold no Node handle (a mailbox is not I/O), so without this the event loop would drain
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
+  await cluster?.attach(runtime.node);
   runtime.boot();
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
@@ -120,6 +125,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const giveUpMs = config.shutdownTimeoutMs ?? runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
   await live.close();
+  await cluster?.close();
   if (requestedCode !== null) code = requestedCode;
   else if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
   info(logs, 'stopped', {});
@@ -133,6 +139,26 @@ function info(logs: LogSink, message: string, fields: Record<string, unknown>): 
 
 function warn(logs: LogSink, logger: string, message: string): void {
   if (logs.enabled('warn')) logs.write({ level: 'warn', message, logger, fields: {} });
+}
+
+/** Joins the configured cluster; the NATS client is loaded only then (a standalone run never pays for it). */
+async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink): Promise<Cluster | null> {
+  let options;
+  try {
+    options = clusterOptions(flags, process.env, config.setting, config.file);
+  } catch (e) {
+    if (e instanceof ClusterConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (options === null) return null;
+  const { joinCluster } = await import('../cluster');
+  try {
+    return await joinCluster(options, (level, message, fields) => {
+      if (logs.enabled(level)) logs.write({ level, message, logger: 'cluster', fields });
+    });
+  } catch (e) {
+    throw new UsageError(`cannot join the cluster at ${options.servers.join(',')}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function resolveTarget(registry: Registry, positional: string[], flags: RunFlags): Target | null {

@@ -56,7 +56,7 @@ export class LuaHost implements Host {
       this.node.exited(record.id, result);
       this.ended(proc);
     });
-    proc.kernel = { pid: record.id, host: this.id, router: this.node };
+    proc.kernel = { pid: record.id, host: this.id, router: this.node.router };
     proc.context = record.context;
     record.runtime = { terminate: (reason) => proc.terminate(reason.message) };
     this.running.set(record.id, proc);

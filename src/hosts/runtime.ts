@@ -27,13 +27,15 @@ export interface RuntimeOptions {
   readonly onStopWait?: (service: string, timeoutMs: number) => void;
   /** `system.exit(code)` from Lua: the embedder shuts down and exits with `code` (absent: the call fails). */
   readonly onExitRequest?: (code: number) => void;
+  /** A cluster node's name and first PID number (src/cluster/); standalone without it. */
+  readonly node?: { readonly name: string; readonly firstUniq: number };
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
 const HOST_GRACE_MS = 100;
 
 export class Runtime {
-  readonly node = new Node();
+  readonly node: Node;
   /** The registry as it changes at run time (the `registry` module applies changes to it). */
   readonly store: RegistryStore;
   readonly hosts = new Map<string, LuaHost>();
@@ -48,6 +50,7 @@ export class Runtime {
     registry: Registry,
     private readonly options: RuntimeOptions,
   ) {
+    this.node = new Node(options.node?.name ?? null, options.node?.firstUniq);
     this.store = new RegistryStore(registry);
     // Every change reaches the event bus as Wippy's registry reports it: system "registry", one event per entry.
     this.store.onChange((current, previous) => {

@@ -63,9 +63,11 @@ export class Node implements Router {
   /** Exits waiting to be reported: a link cascade is a queue, never JS recursion (spec.md "Recursion"). */
   private readonly exits = new Fifo<{ readonly pid: string; readonly outcome: Outcome }>();
   private reporting = false;
+  /** What processes send through: this node, or a cluster router wrapping it (src/cluster/). */
+  router: Router = this;
 
-  constructor(readonly name: string | null = null) {
-    this.pids = new PidAllocator(name);
+  constructor(readonly name: string | null = null, firstUniq = 1) {
+    this.pids = new PidAllocator(name, firstUniq);
   }
 
   addHost(host: Host): void {

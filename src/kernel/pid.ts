@@ -43,9 +43,12 @@ export function parsePid(s: string): Pid | null {
 }
 
 export class PidAllocator {
-  private next = 1;
+  private next: number;
 
-  constructor(readonly node: string | null) {}
+  /** `first` is above every PID of a cluster node's earlier incarnations, so those stay dead. */
+  constructor(readonly node: string | null, first = 1) {
+    this.next = first;
+  }
 
   allocate(host: string): Pid {
     return { node: this.node, host, uniq: this.next++ };

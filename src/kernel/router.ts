@@ -47,7 +47,8 @@ export interface Router {
   unmonitor(watcher: string, dest: string): ErrorValue | null;
   link(pid: string, dest: string): ErrorValue | null;
   unlink(pid: string, dest: string): ErrorValue | null;
-  register(name: string, pid: string, scope: number): ErrorValue | null;
+  /** A cluster scope may answer later (a promise): the caller waits for it. */
+  register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null>;
   lookup(name: string): Result<string>;
   unregister(name: string, scope: number): boolean;
   setTrapLinks(pid: string, trap: boolean): void;

@@ -251,7 +251,13 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
         const { proc, link } = self(T);
         const name = checkJsString(T, 1);
         const pid = lua.lua_isnoneornil(T, 2) ? link.pid : checkJsString(T, 2);
-        return outcome(T, proc, link.router.register(name, pid, scopeArg(T, 3)));
+        const answer = link.router.register(name, pid, scopeArg(T, 3));
+        if (!(answer instanceof Promise)) return outcome(T, proc, answer);
+        const task = sched.current;
+        if (task === null || !proc.alive) return sched.block(T);
+        void answer.then((error) =>
+          sched.wake(task, (R) => (error === null ? (lua.lua_pushboolean(R, true), 1) : (lua.lua_pushnil(R), processError(R, error), 2))));
+        return sched.block(T);
       },
       lookup: (T) => {
         const r = self(T).link.router.lookup(checkJsString(T, 1));

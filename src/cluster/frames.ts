@@ -1,0 +1,71 @@
+/**
+ * What nodes say to each other (spec.md "Wire"): one bus message is a batch `[from node, its incarnation,
+ * frames]`, each frame a tuple starting with its op. `parseBatch` checks every field, so a malformed or hostile
+ * message is refused as a whole before anything acts on it.
+ */
+import { flatten, unflatten, WireError, type WireValues } from './wire';
+import { ErrorValue, type Value } from '../kernel/value';
+import type { Outcome } from '../kernel/message';
+
+export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8 } as const;
+
+export type Frame =
+  | readonly [typeof OP.SEND, string, string, string, WireValues]
+  | readonly [typeof OP.TERMINATE, string, string]
+  | readonly [typeof OP.CANCEL, string, string, string]
+  | readonly [typeof OP.MONITOR | typeof OP.UNMONITOR | typeof OP.LINK | typeof OP.UNLINK, string, string]
+  /** A process `pid` of the sender ended; `to` is a monitor (link false) or a linked process (link true). */
+  | readonly [typeof OP.EXIT, string, string, WireValues, boolean];
+
+export type Batch = readonly [string, number, readonly Frame[]];
+
+export const outcomeFrame = (pid: string, to: string, outcome: Outcome, link: boolean): Frame =>
+  [OP.EXIT, pid, to, flatten([outcome.value, outcome.error]), link];
+
+export const sendFrame = (from: string, to: string, topic: string, payloads: readonly Value[]): Frame =>
+  [OP.SEND, from, to, topic, flatten(payloads)];
+
+/** A checked frame, its values decoded. */
+export type Received =
+  | { readonly op: typeof OP.SEND; readonly from: string; readonly to: string; readonly topic: string; readonly payloads: Value[] }
+  | { readonly op: typeof OP.TERMINATE; readonly from: string; readonly to: string }
+  | { readonly op: typeof OP.CANCEL; readonly from: string; readonly to: string; readonly reason: string }
+  | { readonly op: typeof OP.MONITOR | typeof OP.UNMONITOR | typeof OP.LINK | typeof OP.UNLINK; readonly from: string; readonly to: string }
+  | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean };
+
+const isString = (x: unknown): x is string => typeof x === 'string';
+
+export function parseBatch(x: unknown): { node: string; incarnation: number; frames: Received[] } {
+  if (!Array.isArray(x) || x.length !== 3) throw new WireError('not a batch');
+  const [node, incarnation, frames] = x as unknown[];
+  if (!isString(node) || typeof incarnation !== 'number' || !Array.isArray(frames)) throw new WireError('bad batch header');
+  return { node, incarnation, frames: frames.map(parseFrame) };
+}
+
+function parseFrame(f: unknown): Received {
+  if (!Array.isArray(f) || f.length < 3 || !isString(f[1]) || !isString(f[2])) throw new WireError('bad frame');
+  const [op, from, to] = f as [unknown, string, string];
+  switch (op) {
+    case OP.SEND:
+      if (f.length !== 5 || !isString(f[3])) throw new WireError('bad send frame');
+      return { op, from, to, topic: f[3], payloads: unflatten(f[4]) };
+    case OP.CANCEL:
+      if (f.length !== 4 || !isString(f[3])) throw new WireError('bad cancel frame');
+      return { op, from, to, reason: f[3] };
+    case OP.TERMINATE:
+    case OP.MONITOR:
+    case OP.UNMONITOR:
+    case OP.LINK:
+    case OP.UNLINK:
+      if (f.length !== 3) throw new WireError('bad frame');
+      return { op, from, to };
+    case OP.EXIT: {
+      if (f.length !== 5 || typeof f[4] !== 'boolean') throw new WireError('bad exit frame');
+      const [value, error] = unflatten(f[3]);
+      if (error !== null && !(error instanceof ErrorValue)) throw new WireError('bad exit error');
+      return { op, from, to, outcome: { value: value ?? null, error: error ?? null }, link: f[4] };
+    }
+    default:
+      throw new WireError(`unknown op ${String(op)}`);
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * Cluster-scoped names (spec.md "Names") on a JetStream KV bucket: one key per scope and name holding the
+ * owner's claim `{pid, node, incarnation}`. Every node keeps a replica of the bucket through a watch, so
+ * `lookup` and `send` by name never wait. A claim whose owner's node is down (or a former incarnation) is
+ * invisible at once and may be taken over, but is not deleted: a node that was only cut off gets its names
+ * back when it is heard again, unless another took them meanwhile (then its process gets CANCEL "name
+ * revoked"). First write wins through the KV's create/update-at-revision.
+ */
+import { ErrorValue } from '../kernel/value';
+import { SCOPE } from '../kernel/names';
+import type { KV } from '@nats-io/kv';
+import type { Peers } from './peers';
+import type { ClusterLog } from './router';
+
+interface Claim {
+  readonly pid: string;
+  readonly node: string;
+  readonly incarnation: number;
+}
+
+interface Held {
+  readonly claim: Claim;
+  /** The KV revision of the claim; 0 while this node's claim is still on its way. */
+  revision: number;
+}
+
+const PREFIX: Record<number, string> = { [SCOPE.EVENTUAL]: 'e', [SCOPE.CONSISTENT]: 'c', [SCOPE.STRONG]: 's' };
+/** Lookup order, as in Wippy: the consistent scopes shadow EVENTUAL, which shadows LOCAL. */
+const LOOKUP_ORDER = [SCOPE.CONSISTENT, SCOPE.STRONG, SCOPE.EVENTUAL];
+
+/** KV keys allow letters, digits and `-_=/.`: a name is stored as its UTF-8 bytes in base64url. */
+export const nameKey = (scope: number, name: string): string => `${PREFIX[scope]}.${Buffer.from(name, 'utf8').toString('base64url')}`;
+/** The keys a name is looked up under, memoised: every send by name asks. */
+const keyCache = new Map<string, readonly string[]>();
+function lookupKeys(name: string): readonly string[] {
+  let keys = keyCache.get(name);
+  if (keys === undefined) {
+    keys = LOOKUP_ORDER.map((scope) => nameKey(scope, name));
+    if (keyCache.size >= 10_000) keyCache.clear();
+    keyCache.set(name, keys);
+  }
+  return keys;
+}
+const isNameKey = (key: string): boolean => key.length > 2 && key[1] === '.' && 'ecs'.includes(key[0]);
+const nameOfKey = (key: string): string => Buffer.from(key.slice(2), 'base64url').toString('utf8');
+
+const encodeClaim = (c: Claim): Uint8Array => Buffer.from(JSON.stringify(c));
+
+function decodeClaim(bytes: Uint8Array): Claim | null {
+  try {
+    const c = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<Claim>;
+    if (typeof c.pid === 'string' && typeof c.node === 'string' && typeof c.incarnation === 'number') {
+      return { pid: c.pid, node: c.node, incarnation: c.incarnation };
+    }
+  } catch {
+    /* not a claim: ignored below */
+  }
+  return null;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export class ClusterNames {
+  private readonly replica = new Map<string, Held>();
+  /** This node's processes → the keys they hold (or are claiming). */
+  private readonly owned = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly kv: KV,
+    private readonly peers: Peers,
+    private readonly isLocalAlive: (pid: string) => boolean,
+    /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
+    private readonly revoked: (pid: string, name: string) => void,
+    private readonly log: ClusterLog,
+  ) {}
+
+  /** Starts the watch; resolves once the replica holds what the bucket held (or after `maxWaitMs`). */
+  async start(maxWaitMs = 3000): Promise<void> {
+    const status = await this.kv.status();
+    let synced!: () => void;
+    const ready = new Promise<void>((resolve) => (synced = resolve));
+    if (status.values === 0) synced();
+    // One filter for the whole bucket (several need nats-server 2.10; Debian ships 2.9); incarnations skipped.
+    const iter = await this.kv.watch({ key: '>' });
+    void (async () => {
+      try {
+        for await (const e of iter) {
+          if (isNameKey(e.key)) {
+            if (e.operation === 'PUT') this.seen(e.key, e.value, e.revision);
+            else this.gone(e.key, e.revision);
+          }
+          if (e.delta === 0) synced(); // nothing pending: the replica has caught up
+        }
+      } catch (error) {
+        this.log('error', 'cluster: name watch ended', { error: errorText(error) });
+      }
+    })();
+    const timer = setTimeout(synced, maxWaitMs);
+    await ready;
+    clearTimeout(timer);
+    // Claims left by this node's former incarnations are void now.
+    for (const [key, held] of this.replica) {
+      if (held.claim.node === this.peers.self && held.claim.incarnation !== this.peers.incarnation) this.drop(key, held);
+    }
+  }
+
+  lookup(name: string): string | undefined {
+    if (this.replica.size === 0) return undefined;
+    for (const key of lookupKeys(name)) {
+      const held = this.replica.get(key);
+      if (held !== undefined && this.live(held.claim)) return held.claim.pid;
+    }
+    return undefined;
+  }
+
+  register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
+    if (PREFIX[scope] === undefined) return new ErrorValue(`unknown registry scope ${scope}`, 'Invalid');
+    const key = nameKey(scope, name);
+    const current = this.replica.get(key);
+    if (current !== undefined && this.live(current.claim)) {
+      return current.claim.pid === pid ? null : new ErrorValue('name already registered', 'AlreadyExists');
+    }
+    const claim: Claim = { pid, node: this.peers.self, incarnation: this.peers.incarnation };
+    this.own(pid, key);
+    if (scope === SCOPE.EVENTUAL) {
+      // Visible here at once; the bus decides later, and a loser is told by CANCEL.
+      this.replica.set(key, { claim, revision: 0 });
+      void this.claim(key, claim).then((won) => {
+        if (won === false) this.lose(key, pid, name);
+        else if (won !== true) this.log('warn', 'cluster: an EVENTUAL name is held on this node only for now', { name, error: won.message });
+      });
+      return null;
+    }
+    return this.claim(key, claim).then((won) => {
+      if (won === true) return null;
+      this.disown(pid, key);
+      return won === false ? new ErrorValue('name already registered', 'AlreadyExists') : won;
+    });
+  }
+
+  unregister(name: string, scope: number): boolean {
+    if (PREFIX[scope] === undefined) return false;
+    const key = nameKey(scope, name);
+    const held = this.replica.get(key);
+    if (held === undefined || held.claim.node !== this.peers.self || !this.owned.get(held.claim.pid)?.has(key)) return false;
+    this.disown(held.claim.pid, key);
+    this.drop(key, held);
+    return true;
+  }
+
+  /** A local process ended: its names go, before anyone hears of its exit from the bus. */
+  releaseAll(pid: string): void {
+    const keys = this.owned.get(pid);
+    if (keys === undefined) return;
+    this.owned.delete(pid);
+    for (const key of keys) {
+      const held = this.replica.get(key);
+      if (held !== undefined && held.claim.pid === pid) this.drop(key, held);
+    }
+  }
+
+
+  /** Releases every claim of this node (graceful shutdown). */
+  async releaseEverything(): Promise<void> {
+    const deletions: Promise<void>[] = [];
+    for (const [key, held] of this.replica) {
+      if (held.claim.node === this.peers.self && held.revision > 0) {
+        deletions.push(this.kv.delete(key, { previousSeq: held.revision }).catch(() => undefined));
+      }
+    }
+    this.owned.clear();
+    await Promise.all(deletions);
+  }
+
+  private live(claim: Claim): boolean {
+    if (claim.node === this.peers.self) return claim.incarnation === this.peers.incarnation && this.isLocalAlive(claim.pid);
+    return this.peers.incarnationOf(claim.node) === claim.incarnation;
+  }
+
+  /** true when this claim holds the key; false when a live claim of another holds it; an error if the bus failed. */
+  private async claim(key: string, claim: Claim): Promise<boolean | ErrorValue> {
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        let revision: number | null = null;
+        try {
+          revision = await this.kv.create(key, encodeClaim(claim));
+        } catch {
+          const entry = await this.kv.get(key);
+          if (entry === null || entry.operation !== 'PUT') continue; // deleted meanwhile: create again
+          const other = decodeClaim(entry.value);
+          if (other !== null && other.pid !== claim.pid && this.live(other)) return false;
+          try {
+            revision = await this.kv.update(key, encodeClaim(claim), entry.revision);
+          } catch {
+            continue; // someone wrote first: look again
+          }
+        }
+        return this.claimed(key, claim, revision);
+      }
+      return false;
+    } catch (e) {
+      return new ErrorValue(`cluster registry unavailable: ${errorText(e)}`, 'Unavailable', true);
+    }
+  }
+
+  private claimed(key: string, claim: Claim, revision: number): true {
+    const held = { claim, revision };
+    if (this.owned.get(claim.pid)?.has(key) !== true || !this.isLocalAlive(claim.pid)) {
+      this.drop(key, held); // the owner exited (or unregistered) while the claim was on its way
+      return true;
+    }
+    const now = this.replica.get(key);
+    if (now === undefined || now.revision <= revision) this.replica.set(key, held);
+    return true;
+  }
+
+  private lose(key: string, pid: string, name: string): void {
+    if (this.owned.get(pid)?.has(key) !== true) return;
+    this.disown(pid, key);
+    const held = this.replica.get(key);
+    if (held !== undefined && held.claim.pid === pid) this.replica.delete(key);
+    this.revoked(pid, name);
+  }
+
+  private seen(key: string, value: Uint8Array, revision: number): void {
+    const claim = decodeClaim(value);
+    if (claim === null) {
+      this.log('warn', 'cluster: ignored a malformed name claim', { key });
+      return;
+    }
+    const held = this.replica.get(key);
+    if (held !== undefined && held.revision > revision) return;
+    this.replica.set(key, { claim, revision });
+    // A claim of ours lost: an EVENTUAL claim lost the race, or this node was cut off and another took the name.
+    if (held !== undefined && held.claim.node === this.peers.self && held.claim.pid !== claim.pid) {
+      this.lose(key, held.claim.pid, nameOfKey(key));
+    }
+  }
+
+  private gone(key: string, revision: number): void {
+    const held = this.replica.get(key);
+    if (held !== undefined && held.revision !== 0 && held.revision < revision) this.replica.delete(key);
+  }
+
+  private drop(key: string, held: Held): void {
+    if (this.replica.get(key) === held) this.replica.delete(key);
+    if (held.revision > 0) this.kv.delete(key, { previousSeq: held.revision }).catch(() => undefined);
+  }
+
+  private own(pid: string, key: string): void {
+    let keys = this.owned.get(pid);
+    if (keys === undefined) this.owned.set(pid, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private disown(pid: string, key: string): void {
+    const keys = this.owned.get(pid);
+    keys?.delete(key);
+    if (keys?.size === 0) this.owned.delete(pid);
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * The cluster Router (spec.md): wraps the node's own Router and forwards what belongs to other nodes over the
+ * bus. Everything a remote node asks for is checked and applied through the local node, so remote processes get
+ * exactly the local guarantees; what crosses nodes (monitors and links of remote PIDs) is tracked here, and a
+ * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
+ */
+import { formatPid, parsePid } from '../kernel/pid';
+import { exitEvent, linkDownEvent, type Outcome } from '../kernel/message';
+import { ErrorValue, type Value } from '../kernel/value';
+import { SCOPE } from '../kernel/names';
+import { OP, outcomeFrame, parseBatch, sendFrame, type Frame, type Received } from './frames';
+import { decode } from './wire';
+import type { Node } from '../kernel/node';
+import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
+import type { BusEvent, BusSubscription } from '../kernel/events';
+import type { Mailbox } from '../kernel/mailbox';
+import type { Bus } from './bus';
+import type { ClusterNames } from './names';
+import type { Peers } from './peers';
+
+export type ClusterLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+
+const nodeDown = (node: string): ErrorValue => new ErrorValue(`node down: ${node}`, 'Unavailable', true);
+const LINKED_FAILED = (): ErrorValue => new ErrorValue('linked process failed', 'Internal');
+const NOPROC = (): Outcome => ({ value: null, error: new ErrorValue('process not found', 'NotFound') });
+
+/** A multimap of PID → PIDs (the cross-node relationships of one kind). */
+class Relations {
+  private readonly map = new Map<string, Set<string>>();
+
+  add(a: string, b: string): void {
+    let set = this.map.get(a);
+    if (set === undefined) this.map.set(a, (set = new Set()));
+    set.add(b);
+  }
+  has(a: string, b: string): boolean {
+    return this.map.get(a)?.has(b) ?? false;
+  }
+  delete(a: string, b: string): boolean {
+    const set = this.map.get(a);
+    if (set === undefined || !set.delete(b)) return false;
+    if (set.size === 0) this.map.delete(a);
+    return true;
+  }
+  take(a: string): Set<string> {
+    const set = this.map.get(a) ?? new Set<string>();
+    this.map.delete(a);
+    return set;
+  }
+  /** Removes and returns every pair whose second PID is on `node`. */
+  takeNode(node: string): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [a, set] of this.map) {
+      for (const b of set) if (nodeOf(b) === node) out.push([a, b]);
+    }
+    for (const [a, b] of out) this.delete(a, b);
+    return out;
+  }
+}
+
+/** A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. */
+const pidCache = new Map<string, { readonly node: string | null; readonly canonical: string } | null>();
+const PID_CACHE_SIZE = 10_000;
+function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
+  let entry = pidCache.get(pid);
+  if (entry === undefined) {
+    const p = pid.startsWith('{') ? parsePid(pid) : null;
+    entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
+    if (pidCache.size >= PID_CACHE_SIZE) pidCache.clear();
+    pidCache.set(pid, entry);
+  }
+  return entry;
+}
+const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
+
+export class ClusterRouter implements Router {
+  /** Remote processes monitoring a local one. */
+  private readonly remoteMonitors = new Relations();
+  /** Local processes monitoring a remote one. */
+  private readonly watchingRemote = new Relations();
+  /** Links between a local process and a remote one (each node keeps its side). */
+  private readonly remoteLinks = new Relations();
+  /** Local PIDs whose exit this router already watches. */
+  private readonly hooked = new Set<string>();
+
+  constructor(
+    readonly local: Node,
+    private readonly bus: Bus,
+    private readonly peers: Peers,
+    private readonly names: ClusterNames,
+    private readonly log: ClusterLog,
+  ) {
+    peers.onDown((node) => this.lost(node));
+    bus.onBatch((data) => this.receive(data));
+  }
+
+  get self(): string {
+    return this.local.name as string;
+  }
+
+  /** A PID on another node → its node if that node is up, else the error a caller gets. */
+  private reachable(remote: string): Result<string> {
+    const node = nodeOf(remote) as string;
+    return this.peers.isUp(node) ? { ok: true, value: node } : { ok: false, error: nodeDown(node) };
+  }
+
+  send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
+    const remote = this.routeRemote(dest);
+    if (remote === null) return this.local.send(from, this.localTarget(dest), topic, payloads);
+    if (topic.startsWith('@')) return new ErrorValue('cannot send to @ topics', 'Invalid');
+    const node = this.reachable(remote);
+    if (!node.ok) return node.error;
+    return this.bus.post(node.value, sendFrame(from, remote, topic, payloads));
+  }
+
+  /** The remote PID `dest` stands for (canonical), or null when it is local (a local PID, or a name not held elsewhere). */
+  private routeRemote(dest: string): string | null {
+    if (dest.startsWith('{')) {
+      const pid = parsed(dest);
+      return pid !== null && pid.node !== null && pid.node !== this.self ? pid.canonical : null;
+    }
+    const owner = this.names.lookup(dest);
+    return owner !== undefined && nodeOf(owner) !== this.self ? owner : null;
+  }
+
+  spawn(request: SpawnRequest): Result<string> {
+    return this.local.spawn(request);
+  }
+
+  terminate(from: string, dest: string): ErrorValue | null {
+    return this.forward(dest, (remote) => [OP.TERMINATE, from, remote], (local) => this.local.terminate(from, local));
+  }
+
+  cancel(from: string, dest: string, reason: string): ErrorValue | null {
+    return this.forward(dest, (remote) => [OP.CANCEL, from, remote, reason], (local) => this.local.cancel(from, local, reason));
+  }
+
+  monitor(watcher: string, dest: string): ErrorValue | null {
+    const remote = this.routeRemote(dest);
+    if (remote === null) return this.local.monitor(watcher, this.localTarget(dest));
+    if (this.local.process(watcher) === undefined) return new ErrorValue('process not found', 'NotFound');
+    if (this.watchingRemote.has(watcher, remote)) return new ErrorValue('already monitoring pid', 'AlreadyExists');
+    const node = this.reachable(remote);
+    if (!node.ok) return node.error;
+    this.watchingRemote.add(watcher, remote);
+    this.hook(watcher);
+    return this.bus.post(node.value, [OP.MONITOR, watcher, remote]);
+  }
+
+  unmonitor(watcher: string, dest: string): ErrorValue | null {
+    return this.detach(watcher, dest, this.watchingRemote, OP.UNMONITOR, (target) => this.local.unmonitor(watcher, target));
+  }
+
+  link(pid: string, dest: string): ErrorValue | null {
+    const remote = this.routeRemote(dest);
+    if (remote === null) return this.local.link(pid, this.localTarget(dest));
+    if (this.local.process(pid) === undefined) return new ErrorValue('process not found', 'NotFound');
+    const node = this.reachable(remote);
+    if (!node.ok) return node.error;
+    if (this.remoteLinks.has(pid, remote)) return null;
+    this.remoteLinks.add(pid, remote);
+    this.hook(pid);
+    return this.bus.post(node.value, [OP.LINK, pid, remote]);
+  }
+
+  unlink(pid: string, dest: string): ErrorValue | null {
+    return this.detach(pid, dest, this.remoteLinks, OP.UNLINK, (target) => this.local.unlink(pid, target));
+  }
+
+  /** Drops a monitor or link: locally, or this side of a remote one, telling the other side if it is up. */
+  private detach(
+    self: string,
+    dest: string,
+    relations: Relations,
+    op: typeof OP.UNMONITOR | typeof OP.UNLINK,
+    locally: (target: string) => ErrorValue | null,
+  ): ErrorValue | null {
+    const remote = this.routeRemote(dest);
+    if (remote === null) return locally(this.localTarget(dest));
+    if (!relations.delete(self, remote)) return null;
+    const node = this.reachable(remote);
+    return node.ok ? this.bus.post(node.value, [op, self, remote]) : null;
+  }
+
+  register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
+    if (scope === SCOPE.LOCAL) return this.local.register(name, pid, scope);
+    if (name === '') return new ErrorValue('name cannot be empty', 'Invalid');
+    const owner = this.local.resolve(pid);
+    if (!owner.ok) {
+      const remote = parsePid(pid)?.node;
+      return remote !== undefined && remote !== null && remote !== this.self
+        ? new ErrorValue('a cluster name can only be registered for a process of this node', 'Invalid')
+        : owner.error;
+    }
+    const id = owner.value.id;
+    this.hook(id);
+    return this.names.register(name, id, scope);
+  }
+
+  lookup(name: string): Result<string> {
+    const owner = this.names.lookup(name);
+    return owner === undefined ? this.local.lookup(name) : { ok: true, value: owner };
+  }
+
+  unregister(name: string, scope: number): boolean {
+    return scope === SCOPE.LOCAL ? this.local.unregister(name, scope) : this.names.unregister(name, scope);
+  }
+
+  setTrapLinks(pid: string, trap: boolean): void {
+    this.local.setTrapLinks(pid, trap);
+  }
+
+  trapLinks(pid: string): boolean {
+    return this.local.trapLinks(pid);
+  }
+
+  mailboxOf(pid: string): Mailbox | null {
+    return this.local.mailboxOf(pid);
+  }
+
+  onExit(pid: string, fn: (outcome: Outcome) => void): void {
+    this.local.onExit(pid, fn);
+  }
+
+  // The event bus is per node, as Wippy's: publishing and subscribing never cross the bus.
+  publish(event: BusEvent): void {
+    this.local.publish(event);
+  }
+
+  subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
+    return this.local.subscribeBus(pid, system, kind, delivery);
+  }
+
+  unsubscribeBus(subscription: BusSubscription): void {
+    this.local.unsubscribeBus(subscription);
+  }
+
+  /** A name held by a local process in a cluster scope resolves to its PID; anything else stays as given. */
+  private localTarget(dest: string): string {
+    return dest.startsWith('{') ? dest : (this.names.lookup(dest) ?? dest);
+  }
+
+  private forward(dest: string, remoteFrame: (remote: string) => Frame, locally: (dest: string) => ErrorValue | null): ErrorValue | null {
+    const remote = this.routeRemote(dest);
+    if (remote === null) return locally(this.localTarget(dest));
+    const node = this.reachable(remote);
+    return node.ok ? this.bus.post(node.value, remoteFrame(remote)) : node.error;
+  }
+
+  /** Watches a local process's exit once, to tell remote monitors and links and to release its cluster names. */
+  private hook(pid: string): void {
+    if (this.hooked.has(pid)) return;
+    this.hooked.add(pid);
+    this.local.onExit(pid, (outcome) => this.localExited(pid, outcome));
+  }
+
+  private localExited(pid: string, outcome: Outcome): void {
+    this.hooked.delete(pid);
+    this.names.releaseAll(pid);
+    for (const watcher of this.remoteMonitors.take(pid)) this.postIfUp(watcher, outcomeFrame(pid, watcher, outcome, false));
+    for (const other of this.remoteLinks.take(pid)) this.postIfUp(other, outcomeFrame(pid, other, outcome, true));
+    for (const target of this.watchingRemote.take(pid)) this.postIfUp(target, [OP.UNMONITOR, pid, target]);
+  }
+
+  private postIfUp(remote: string, frame: Frame): void {
+    const node = nodeOf(remote);
+    if (node !== null && this.peers.isUp(node)) this.bus.post(node, frame);
+  }
+
+  /** A node is gone: every relationship with its processes ends as if each of them had failed with "node down". */
+  private lost(node: string): void {
+    const outcome: Outcome = { value: null, error: nodeDown(node) };
+    this.remoteMonitors.takeNode(node);
+    for (const [watcher, target] of this.watchingRemote.takeNode(node)) {
+      this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
+    }
+    for (const [pid, other] of this.remoteLinks.takeNode(node)) this.linkBroken(pid, other, outcome);
+  }
+
+  private linkBroken(pid: string, other: string, outcome: Outcome): void {
+    if (outcome.error === null) return;
+    if (this.local.trapLinks(pid)) this.local.mailboxOf(pid)?.deliverEvent(linkDownEvent(other, outcome));
+    else this.local.process(pid)?.runtime?.terminate(LINKED_FAILED());
+  }
+
+  /** One bus message for this node. Anything malformed is dropped whole, with a log line. */
+  private receive(data: Uint8Array): void {
+    let batch: ReturnType<typeof parseBatch>;
+    try {
+      batch = parseBatch(decode(data));
+    } catch (e) {
+      this.log('warn', 'cluster: dropped a malformed bus message', { error: e instanceof Error ? e.message : String(e), bytes: data.length });
+      return;
+    }
+    if (!this.peers.heard(batch.node, batch.incarnation)) return; // an old incarnation's late words
+    for (const frame of batch.frames) {
+      if (nodeOf(frame.from) !== batch.node || nodeOf(frame.to) !== this.self) {
+        this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node: batch.node });
+        continue;
+      }
+      try {
+        this.apply(batch.node, frame);
+      } catch (e) {
+        this.log('error', 'cluster: a bus frame failed', { error: e instanceof Error ? e.message : String(e), op: frame.op });
+      }
+    }
+  }
+
+  /** A remote monitor or link of a local process; for a process that is gone, its EXIT "process not found". */
+  private accept(node: string, remote: string, local: string, relations: Relations, link: boolean): void {
+    const target = this.local.resolve(local);
+    if (!target.ok) {
+      this.bus.post(node, outcomeFrame(local, remote, NOPROC(), link));
+      return;
+    }
+    relations.add(target.value.id, remote);
+    this.hook(target.value.id);
+  }
+
+  private apply(node: string, f: Received): void {
+    switch (f.op) {
+      case OP.SEND:
+        // Fire and forget, as across Erlang nodes: a message for a process that is gone (or full) is dropped.
+        this.local.send(f.from, f.to, f.topic, f.payloads);
+        return;
+      case OP.TERMINATE:
+        this.local.terminate(f.from, f.to);
+        return;
+      case OP.CANCEL:
+        this.local.cancel(f.from, f.to, f.reason);
+        return;
+      case OP.MONITOR:
+        this.accept(node, f.from, f.to, this.remoteMonitors, false);
+        return;
+      case OP.UNMONITOR:
+        this.remoteMonitors.delete(f.to, f.from);
+        return;
+      case OP.LINK:
+        this.accept(node, f.from, f.to, this.remoteLinks, true);
+        return;
+      case OP.UNLINK:
+        this.remoteLinks.delete(f.to, f.from);
+        return;
+      case OP.EXIT:
+        if (f.link) {
+          if (this.remoteLinks.delete(f.to, f.from)) this.linkBroken(f.to, f.from, f.outcome);
+        } else if (this.watchingRemote.delete(f.to, f.from)) {
+          this.local.mailboxOf(f.to)?.deliverEvent(exitEvent(f.from, f.outcome));
+        }
+    }
+  }
+}
