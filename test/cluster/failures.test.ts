@@ -33,7 +33,7 @@ describeNats('cluster failures', () => {
       expect(await a.exited).toBe(0);
       expect(a.out()).toContain('node_down: true / error process not found / value done / true\n');
       // The new incarnation numbers its PIDs above every PID of the old one.
-      const newPid = /factory registered\s+true\s+nil\s+\{"pid":"\{b@app:processes\|0x([0-9a-f]+)\}/.exec(b.err() + b.out());
+      const newPid = /factory registered\s+true\s+nil\s+\{"pid":\s*"\{b@app:processes\|0x([0-9a-f]+)\}/.exec(b.err() + b.out());
       expect(newPid).not.toBeNull();
       expect(parseInt(newPid?.[1] ?? '0', 16)).toBeGreaterThan(parseInt(firstPid, 16));
     } finally {
@@ -53,7 +53,7 @@ describeNats('cluster failures', () => {
       await nats.kill();
       const outage = await a.waitFor(/outage: (.*)\n/, 30_000);
       expect(outage[1]).toMatch(/^error node down: b \/ local error .*victim failed/);
-      await b.waitFor(/node down.*"node":"a"/, 30_000);
+      await b.waitFor(/node down.*"node":\s*"a"/, 30_000);
       await nats.restart();
       expect(await a.exited).toBe(0);
       expect(a.out()).toContain('nats_outage: back true / value done\n');
