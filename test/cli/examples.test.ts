@@ -39,7 +39,7 @@ test('function calls: arguments and results are copies, every call is fresh, err
   expect(r.code).toBe(0);
 }, 40_000);
 
-test('the registry at run time: v0 as loaded, each apply the next version, a refused change changes nothing', async () => {
+test('the registry at run time: v0 as loaded, each apply the next version, a refused change changes nothing, entries are copies', async () => {
   const r = await runExample('registry', 'cat:browse');
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(
@@ -53,7 +53,8 @@ test('the registry at run time: v0 as loaded, each apply the next version, a ref
       'after refusal [v2] cat:plugin.diff=Differ, cat:plugin.fmt=Formatter, cat:plugin.spell=Speller',
       'entries 4, themes 1 (Dark)',
       'v0 still has cat:plugin.lint; current has nil',
-      'history v0 v1 v2',
+      'copies: Formatter, Temp',
+      'history v0 v1 v2 v3',
       '',
     ].join('\n'),
   );
