@@ -126,7 +126,7 @@ function commandName(meta: Record<string, unknown>): unknown {
 /** Every Lua entry must compile: a syntax error anywhere is reported before anything starts. */
 function checkSources(registry: Registry): void {
   for (const e of registry.entries()) {
-    if (e.kind === 'process.lua' || e.kind === 'library.lua') {
+    if (e.kind === 'process.lua' || e.kind === 'function.lua' || e.kind === 'library.lua') {
       checkSyntax(e.source, e.id, displayPath(registry.root, e.sourcePath ?? e.file));
     }
   }

@@ -90,3 +90,26 @@ test('the runner finds and calls every test; failures, missing modules and unkno
     rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);
+
+test('a function.lua that does not compile stops the boot with one line naming its file and line', async () => {
+  const dir = writeProject({
+    '_index.yaml': indexWithHosts('app', `
+  - name: broken
+    kind: function.lua
+    source: file://broken.lua
+    method: main
+  - name: cli
+    kind: process.lua
+    source: "return { main = function() return 0 end }"
+    method: main
+`),
+    'broken.lua': 'local function main()\n  return (\nend\nreturn { main = main }\n',
+  });
+  try {
+    const r = await wisp(['run', '-x', 'app:cli'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual(["Error: src/broken.lua:3: syntax error: unexpected symbol near 'end' (entry app:broken)"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);

@@ -161,6 +161,15 @@ describe('registry', () => {
     expect(runtime.registry.get('app:dyn')).toBeUndefined();
   });
 
+  test('entries too deep or too big once written out are refused, so nobody\'s find() can be broken', async () => {
+    const r = await step('registry_attacks');
+    expect(r.deep).toEqual({ kind: 'Invalid', message: 'entry nested more than 1000 levels deep', retryable: false });
+    expect(r.dag).toEqual({ kind: 'Invalid', message: 'entry has more than 100000 values once shared parts are written out', retryable: false });
+    expect(r.cyclic_version).toBe(2);
+    expect(r.cyclic_data).toEqual({ name: 'loop', self: '<cycle>' });
+    expect(r.all).toBe(21);
+  });
+
   test('build_delta lists the creates, updates and deletes between two entry lists', async () => {
     expect(Object.values(await step('delta'))).toEqual(['entry.update a:x', 'entry.create a:z', 'entry.delete a:y']);
   });

@@ -10,9 +10,10 @@ import { exportValue, pushValue } from '../../engine/values';
 import { LuaSyntaxError } from '../../engine/vm';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
-import { ErrorValue, fromPlain, toPlain } from '../../kernel/value';
+import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
 import { RegistryError, UnsupportedChange, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
+import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 
@@ -99,7 +100,12 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
   /** The entry table at `n` as a record (id as a string or {ns, name}), or why it is not one. */
   const recordAt = (T: LuaState, n: number): EntryRecord | string => {
     if (lua.lua_type(T, n) !== lua.LUA_TTABLE) return 'entry must be a table';
-    const plain = toPlain(exportValue(T, n)) as Record<string, unknown>;
+    const value = exportValue(T, n);
+    // No bigger than a definition file may be: more would make every later find() of every process fail.
+    const shape = expandedShape(value);
+    if (shape.depth > MAX_EXPANDED_DEPTH) return `entry nested more than ${MAX_EXPANDED_DEPTH} levels deep`;
+    if (shape.nodes > MAX_ALIAS_EXPANSION) return `entry has more than ${MAX_ALIAS_EXPANSION} values once shared parts are written out`;
+    const plain = toPlain(value) as Record<string, unknown>;
     const id = idOf(plain.id);
     if (id === null) return 'entry must have a valid id field';
     if (typeof plain.kind !== 'string' || plain.kind === '') return 'entry must have a kind field';
@@ -298,6 +304,38 @@ function delta(from: readonly EntryRecord[], to: readonly EntryRecord[]): Change
   }
   for (const r of from) if (!after.has(r.id)) ops.push({ kind: 'entry.delete', record: r });
   return ops;
+}
+
+/**
+ * The depth and node count of `v` once written out as plain data (shared tables count at every place they
+ * appear, as they would in a definition file; a cycle is cut where it closes). Post-order, memoised, no
+ * recursion: `{a = t, b = t}` forty times over is measured without being expanded.
+ */
+function expandedShape(v: Value): { depth: number; nodes: number } {
+  if (!(v instanceof Table)) return { depth: 0, nodes: 1 };
+  const done = new Map<Table, { depth: number; nodes: number }>();
+  const onPath = new Set<Table>();
+  const stack: { t: Table; children: Table[] | null }[] = [{ t: v, children: null }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.children === null) {
+      onPath.add(top.t);
+      top.children = [...top.t.map.values()].filter((x): x is Table => x instanceof Table && !done.has(x) && !onPath.has(x));
+      for (const c of top.children) stack.push({ t: c, children: null });
+      continue;
+    }
+    stack.pop();
+    onPath.delete(top.t);
+    let depth = 0;
+    let nodes = 1;
+    for (const x of top.t.map.values()) {
+      const shape = x instanceof Table ? (done.get(x) ?? { depth: 0, nodes: 1 }) : { depth: 0, nodes: 1 };
+      depth = Math.max(depth, shape.depth);
+      nodes = Math.min(nodes + shape.nodes, Number.MAX_SAFE_INTEGER);
+    }
+    done.set(top.t, { depth: depth + 1, nodes });
+  }
+  return done.get(v) as { depth: number; nodes: number };
 }
 
 function idOf(v: unknown): string | null {
