@@ -3,7 +3,7 @@
 require('v8').setFlagsFromString('--no-sparkplug');
 const { report } = require('./harness');
 
-const suites = [require('./engine'), require('./kernel'), require('./funcs')];
+const suites = [require('./engine'), require('./kernel'), require('./funcs'), require('./events'), require('./mass-spawn')];
 
 (async () => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');

@@ -4,13 +4,13 @@
  */
 import { Node } from '../kernel/node';
 import { FUNCTION_HOST } from '../kernel/pid';
-import { ErrorValue, type Value } from '../kernel/value';
+import { ErrorValue, fromPlain, type Value } from '../kernel/value';
 import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
 import { Environment } from '../modules/env/store';
-import { startLevels, RegistryStore, type Registry, type Entry } from '../registry';
+import { delta, startLevels, RegistryStore, type Registry, type Entry } from '../registry';
 import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
@@ -45,6 +45,13 @@ export class Runtime {
     private readonly options: RuntimeOptions,
   ) {
     this.store = new RegistryStore(registry);
+    // Every change reaches the event bus as Wippy's registry reports it: system "registry", one event per entry.
+    this.store.onChange((current, previous) => {
+      for (const op of delta(previous.registry.records(), current.registry.records())) {
+        const { id, kind, meta, data } = op.record;
+        this.node.publish({ system: 'registry', kind: op.kind, path: id, data: fromPlain({ id, kind, meta, data, version: current.id }) });
+      }
+    });
     const MiB = 1024 * 1024;
     this.unwatch = watchdog.onFailure((r) => {
       if (!this.node.process(r.process)) return; // another runtime's process (tests run several)

@@ -18,6 +18,7 @@ import { installEnv } from './env';
 import { installCtx } from './ctx';
 import { installFuncs } from './funcs';
 import { installRegistry } from './registry';
+import { installEvents } from './events';
 import type { Environment } from './env/store';
 import type { RegistryStore } from '../registry';
 
@@ -41,6 +42,7 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installCtx(vm);
   installFuncs(vm, channels, payloads, options.registry);
   installRegistry(vm, options.registry);
+  installEvents(vm, channels);
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);

@@ -22,7 +22,7 @@
 export * from './types';
 export { RegistryError, displayPath } from './errors';
 export { Registry } from './registry';
-export { RegistryStore, UnsupportedChange, splitId } from './store';
+export { RegistryStore, UnsupportedChange, delta, splitId } from './store';
 export type { ChangeOp, ChangeKind, Version, EntryCheck } from './store';
 export { loadProject, LOCK_FILE_NAME } from './loader';
 export { LIFECYCLE_DEFAULTS } from './lifecycle';

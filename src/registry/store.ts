@@ -133,6 +133,20 @@ export class RegistryStore {
   }
 }
 
+/** The operations that turn `from` into `to`: creates, updates (any difference), deletes. */
+export function delta(from: readonly EntryRecord[], to: readonly EntryRecord[]): ChangeOp[] {
+  const before = new Map(from.map((r) => [r.id, r]));
+  const after = new Set(to.map((r) => r.id));
+  const ops: ChangeOp[] = [];
+  for (const r of to) {
+    const old = before.get(r.id);
+    if (old === undefined) ops.push({ kind: 'entry.create', record: r });
+    else if (JSON.stringify([old.kind, old.meta, old.data]) !== JSON.stringify([r.kind, r.meta, r.data])) ops.push({ kind: 'entry.update', record: r });
+  }
+  for (const r of from) if (!after.has(r.id)) ops.push({ kind: 'entry.delete', record: r });
+  return ops;
+}
+
 export function splitId(id: string): [string, string] {
   const colon = id.indexOf(':');
   return colon < 0 ? ['', id] : [id.slice(0, colon), id.slice(colon + 1)];

@@ -161,6 +161,12 @@ describe('registry', () => {
     expect(runtime.registry.get('app:dyn')).toBeUndefined();
   });
 
+  test('applied changes and rollbacks are published on the event bus (system "registry"), one event per entry', async () => {
+    const r = await step('registry_events');
+    const e = (kind: string, version: number) => ({ system: 'registry', kind, path: 'app:evt', version, entry_kind: 'function.lua' });
+    expect(Object.values(r)).toEqual([e('entry.create', 2), e('entry.update', 3), e('entry.delete', 1)]);
+  });
+
   test('entries too deep or too big once written out are refused, so nobody\'s find() can be broken', async () => {
     const r = await step('registry_attacks');
     expect(r.deep).toEqual({ kind: 'Invalid', message: 'entry nested more than 1000 levels deep', retryable: false });

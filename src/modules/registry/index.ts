@@ -11,7 +11,7 @@ import { LuaSyntaxError } from '../../engine/vm';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
-import { RegistryError, UnsupportedChange, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
+import { RegistryError, UnsupportedChange, delta, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
@@ -290,20 +290,6 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
       out.push(r);
     }
   }
-}
-
-/** The operations that turn `from` into `to`: creates, updates (any difference), deletes. */
-function delta(from: readonly EntryRecord[], to: readonly EntryRecord[]): ChangeOp[] {
-  const before = new Map(from.map((r) => [r.id, r]));
-  const after = new Set(to.map((r) => r.id));
-  const ops: ChangeOp[] = [];
-  for (const r of to) {
-    const old = before.get(r.id);
-    if (old === undefined) ops.push({ kind: 'entry.create', record: r });
-    else if (JSON.stringify([old.kind, old.meta, old.data]) !== JSON.stringify([r.kind, r.meta, r.data])) ops.push({ kind: 'entry.update', record: r });
-  }
-  for (const r of from) if (!after.has(r.id)) ops.push({ kind: 'entry.delete', record: r });
-  return ops;
 }
 
 /**
