@@ -1,6 +1,7 @@
 /**
  * Apps shaped like Wippy's public examples (function calls, the registry changed at run time, a registry-driven
- * scheduler, processes that list themselves in the registry), each a fixture of ours run by the real `wisp`.
+ * scheduler, processes that list themselves in the registry and emit events), each a fixture of ours run by
+ * the real `wisp`.
  */
 import { rmSync } from 'fs';
 import { join } from 'path';
@@ -61,7 +62,7 @@ test('the registry at run time: v0 as loaded, each apply the next version, a ref
   expect(r.code).toBe(0);
 }, 40_000);
 
-test('processes list themselves in the registry and by name; request/reply to a pid string; close removes both', async () => {
+test('chat-room shape: processes list themselves in the registry and by name, request/reply to a pid string, close removes both; a watcher sees their events and the registry\'s', async () => {
   const r = await runExample('rooms', 'hd:cli');
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(
@@ -74,6 +75,12 @@ test('processes list themselves in the registry and by name; request/reply to a 
       'closed billing with 2 left',
       'listed [returns]',
       '  no desk billing',
+      'bus: ticket /desk/billing ana',
+      'bus: ticket /desk/billing cy',
+      'bus: ticket /desk/returns bo',
+      'bus: entry.create hd:desk.billing',
+      'bus: entry.create hd:desk.returns',
+      'bus: entry.delete hd:desk.billing',
       '',
     ].join('\n'),
   );
