@@ -1,13 +1,13 @@
 /**
- * Apps shaped like Wippy's public examples (function calls, the registry changed at run time, a registry-driven
- * scheduler, processes that list themselves in the registry and emit events), each a fixture of ours run by
- * the real `wisp`.
+ * Our own apps after Wippy's examples 02-func-call, 06-registry-dynamic, 07-event-bus, 10-chat-room and
+ * 12-crontab-registry (fixtures/examples/: till, catalogue, order-bus, helpdesk, dispatcher), run with the real
+ * `wisp` command; wippy-examples.test.ts runs Wippy's originals when a copy of their repository is at hand.
  */
 import { rmSync } from 'fs';
 import { join } from 'path';
-import { projectCopy, ROOT, sleep, startWisp, wisp } from '../helpers/cli';
+import { logged, projectCopy, ROOT, sleep, startWisp, wisp } from '../helpers/cli';
 
-const fixture = (name: string): string => join(ROOT, 'fixtures', `examples-${name}`);
+const fixture = (name: string): string => join(ROOT, 'fixtures', 'examples', name);
 
 /** Runs `wisp run -x entry` in a copy of the fixture. */
 async function runExample(name: string, entry: string) {
@@ -20,7 +20,7 @@ async function runExample(name: string, entry: string) {
 }
 
 test('function calls: arguments and results are copies, every call is fresh, errors come back as values', async () => {
-  const r = await runExample('funcs', 'shop:till');
+  const r = await runExample('till', 'shop:till');
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(
     [
@@ -41,7 +41,7 @@ test('function calls: arguments and results are copies, every call is fresh, err
 }, 40_000);
 
 test('the registry at run time: v0 as loaded, each apply the next version, a refused change changes nothing, entries are copies', async () => {
-  const r = await runExample('registry', 'cat:browse');
+  const r = await runExample('catalogue', 'cat:browse');
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(
     [
@@ -63,7 +63,7 @@ test('the registry at run time: v0 as loaded, each apply the next version, a ref
 }, 40_000);
 
 test('chat-room shape: processes list themselves in the registry and by name, request/reply to a pid string, close removes both; a watcher sees their events and the registry\'s', async () => {
-  const r = await runExample('rooms', 'hd:cli');
+  const r = await runExample('helpdesk', 'hd:cli');
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(
     [
@@ -87,29 +87,12 @@ test('chat-room shape: processes list themselves in the registry and by name, re
   expect(r.code).toBe(0);
 }, 40_000);
 
-interface LogLine {
-  level: string;
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-/** The default log format: `time<TAB>LEVEL<TAB>[logger<TAB>]message<TAB>{json}`. */
-function logLines(text: string): LogLine[] {
-  return text
-    .split('\n')
-    .filter((l) => l.includes('\t'))
-    .map((l) => {
-      const parts = l.split('\t');
-      const json = parts[parts.length - 1];
-      return { level: parts[1], message: parts[parts.length - 2], fields: JSON.parse(json) as Record<string, unknown> };
-    });
-}
-
 test('a registry-driven scheduler: declared and run-time jobs tick until SIGINT cancels every worker', async () => {
-  const dir = projectCopy(fixture('cron'));
+  const dir = projectCopy(fixture('dispatcher'));
   const run = startWisp(['run'], dir);
   try {
-    const ticks = (task: string) => logLines(run.err()).filter((l) => l.fields.task === task && l.fields.run !== undefined);
+    /** The runs of `task` logged so far, each `ran` (with a result) or `run failed` (with an error). */
+    const ticks = (task: string) => [...logged(run.err(), 'ran'), ...logged(run.err(), 'run failed')].filter((f) => f.task === task).sort((a, b) => Number(a.run) - Number(b.run));
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && run.running() && !(ticks('cron:task.ping').length >= 3 && ticks('cron:task.late').length >= 1 && ticks('cron:task.flaky').length >= 1)) {
       await sleep(100);
@@ -119,30 +102,44 @@ test('a registry-driven scheduler: declared and run-time jobs tick until SIGINT 
     const before = (task: string) => ticks(task).slice(0, seen[task]);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
-    const lines = logLines(run.err());
-    expect(lines.find((l) => l.message === 'dispatcher ready')?.fields).toMatchObject({ tasks: 3, version: 'v1' });
-    const up = lines.filter((l) => l.message === 'runner up').map((l) => [l.fields.task, l.fields.every]).sort();
+    const err = run.err();
+    expect(logged(err, 'dispatcher ready')).toEqual([expect.objectContaining({ tasks: 3, version: 'v1' })]);
+    const up = logged(err, 'runner up').map((f) => [f.task, f.every]).sort();
     expect(up).toEqual([
       ['cron:task.flaky', '400ms'],
       ['cron:task.late', '250ms'],
       ['cron:task.ping', '150ms'],
     ]);
     expect(seen['cron:task.ping']).toBeGreaterThanOrEqual(3);
-    for (const l of before('cron:task.ping')) expect(l).toMatchObject({ level: 'INFO', message: 'ran', fields: { result: 'pong' } });
-    for (const l of before('cron:task.late')) expect(l.fields.result).toBe('late job ran');
-    for (const l of before('cron:task.flaky')) {
-      expect(l).toMatchObject({ level: 'WARN', message: 'run failed', fields: { error: 'cron:task.flaky:6: disk unavailable' } });
-    }
+    for (const f of before('cron:task.ping')) expect(f.result).toBe('pong');
+    for (const f of before('cron:task.late')) expect(f.result).toBe('late job ran');
+    for (const f of before('cron:task.flaky')) expect(f.error).toBe('cron:task.flaky:6: disk unavailable');
+    expect(before('cron:task.ping').map((f) => f.run)).toEqual(before('cron:task.ping').map((_, i) => i + 1));
     // every worker got CANCEL at shutdown and reports the runs it logged
     for (const task of ['cron:task.flaky', 'cron:task.late', 'cron:task.ping']) {
-      const down = lines.filter((l) => l.message === 'runner down' && l.fields.task === task);
+      const down = logged(err, 'runner down').filter((f) => f.task === task);
       expect(down).toHaveLength(1);
-      expect(down[0].fields.runs).toBe(ticks(task).length);
+      expect(down[0].runs).toBe(ticks(task).length);
     }
-    expect(lines.some((l) => l.message === 'dispatcher stopping')).toBe(true);
+    expect(logged(err, 'dispatcher stopping')).toHaveLength(1);
     expect(ticks('not_a_task')).toEqual([]);
   } finally {
     if (run.running()) run.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}, 40_000);
+
+test('event bus: a service and the CLI subscribe with patterns; order, copies at send time, close; a request by event', async () => {
+  const r = await runExample('order-bus', 'ob:cli');
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe(
+    [
+      'paid orders.eu /o/1 30',
+      'paid orders.us /o/2 12',
+      'closed: nil false',
+      'tally saw 5: orders.eu/cancelled=1 orders.eu/paid=1 orders.eu/placed=1 orders.us/paid=1 orders.us/placed=1',
+      '',
+    ].join('\n'),
+  );
+  expect(r.code).toBe(0);
 }, 40_000);
