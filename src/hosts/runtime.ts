@@ -10,7 +10,7 @@ import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
 import { Environment } from '../modules/env/store';
-import { delta, startLevels, RegistryStore, type Registry, type Entry } from '../registry';
+import { delta, startLevels, withSourceFiles, RegistryStore, type Registry, type Entry } from '../registry';
 import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
@@ -170,7 +170,7 @@ export class Runtime {
     if (s === undefined) {
       const entry = this.registry.get(id);
       if (entry?.kind !== 'process.service') throw new Error(`${id} is not a process.service`);
-      s = new ServiceSupervisor(entry, this.node, this.options.logs);
+      s = new ServiceSupervisor(entry, this.node, this.options.logs, undefined, (text) => withSourceFiles(this.registry, text));
       this.services.set(id, s);
     }
     return s;

@@ -40,6 +40,8 @@ export class StdioTerminal implements Terminal {
   private readonly waiting: (() => void)[] = [];
   /** Streams whose reader went away (EPIPE): further output is dropped instead of crashing the runtime. */
   private readonly closed = new Set<NodeJS.WritableStream>();
+  /** Whether the process's last output (stdout or stderr) ended a line: the CLI's notices start on one. */
+  atLineStart = true;
 
   constructor(
     readonly args: readonly string[],
@@ -51,10 +53,12 @@ export class StdioTerminal implements Terminal {
   }
 
   write(text: string): void {
+    if (text !== '') this.atLineStart = text.endsWith('\n');
     if (!this.closed.has(this.output)) this.output.write(text);
   }
 
   writeError(text: string): void {
+    if (text !== '') this.atLineStart = text.endsWith('\n');
     if (!this.closed.has(this.errors)) this.errors.write(text);
   }
 

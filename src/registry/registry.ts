@@ -15,6 +15,7 @@ export class Registry {
    * @param warnings one-line messages, already formatted (file and entry named)
    * @param srcDir   absolute source directory, when a lock file named one
    * @param records  every entry as written, unknown kinds included (default: the typed entries, no data)
+   * @param skipped  ids of entries left out for an unknown kind → the warning that says so (also in `warnings`)
    */
   constructor(
     readonly root: string,
@@ -22,6 +23,7 @@ export class Registry {
     readonly warnings: string[] = [],
     readonly srcDir?: string,
     records?: readonly EntryRecord[],
+    readonly skipped: ReadonlyMap<string, string> = new Map(),
   ) {
     this.list = [...entries];
     this.index = new Map(entries.map((e) => [e.id, e]));

@@ -24,8 +24,10 @@ export interface WispOptions {
   timeoutMs?: number;
   /** Flags for node itself, before the script (e.g. --max-old-space-size=128). */
   node?: string[];
-  /** The child's environment (default: this process's). */
+  /** The child's whole environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Keep colour escapes in the output (by default they are stripped). */
+  raw?: boolean;
 }
 
 export function wisp(args: string[], options: WispOptions = {}): Promise<CliResult> {
@@ -43,7 +45,8 @@ export function wisp(args: string[], options: WispOptions = {}): Promise<CliResu
     }, options.timeoutMs ?? 20000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: plain(stdout), stderr: plain(stderr), ms: Date.now() - start });
+      const shown = options.raw ? (s: string) => s : plain;
+      resolve({ code, stdout: shown(stdout), stderr: shown(stderr), ms: Date.now() - start });
     });
     child.stdin.end(options.input ?? '');
   });
