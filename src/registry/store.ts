@@ -22,7 +22,7 @@ export interface ChangeOp {
 }
 
 export interface Version {
-  /** 1 is the registry as loaded; each applied change set adds the next number. */
+  /** 0 is the registry as loaded (Wippy's v0); each applied change set adds the next number. */
   readonly id: number;
   readonly registry: Registry;
   /** Milliseconds since the epoch. */
@@ -46,7 +46,7 @@ export class RegistryStore {
   private readonly listeners = new Set<ChangeListener>();
 
   constructor(initial: Registry) {
-    this.active = { id: 1, registry: initial, createdAt: Date.now() };
+    this.active = { id: 0, registry: initial, createdAt: Date.now() };
     this.history = [this.active];
   }
 

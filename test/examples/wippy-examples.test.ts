@@ -100,4 +100,102 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       if (app.running()) app.child.kill('SIGKILL');
     }
   }, 180000);
+  test('02-func-call: funcs.call of two function.lua entries, the output the README shows', async () => {
+    const r = await initAndRun('02-func-call');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const loop = [1, 2, 3, 4, 5].map((i) => `  double(${i}) = ${i * 2}`);
+    expect(r.stdout).toBe(['=== Function Calls ===', '', 'double(21) = 42', "greet('Alice') = Hello, Alice! Welcome to Wippy.", '', 'Calling double() in a loop:', ...loop, '', 'Functions are stateless. Each call is independent.', ''].join('\n'));
+  }, 90000);
+
+  test('06-registry-dynamic: versions v0..v3 and the tools of each step (Wippy lists them in no fixed order)', async () => {
+    const r = await initAndRun('06-registry-dynamic');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const steps = r.stdout.split(/^\d\) /m).slice(1);
+    const tools = (step: string) => step.split('\n').filter((l) => l.startsWith('   [')).map((l) => l.slice(4, l.indexOf(']'))).sort();
+    expect(steps.map((step) => step.split('\n')[0])).toEqual(['Tools registered in YAML (version v0):', 'Adding Weather tool...', 'Adding Web Search tool...', 'Removing Summarizer tool...']);
+    expect(steps.slice(1).map((step) => step.match(/Registry version: (v\d+)/)?.[1])).toEqual(['v1', 'v2', 'v3']);
+    const yaml = ['app:tool.calculator', 'app:tool.summarizer', 'app:tool.translator'];
+    expect(steps.map(tools)).toEqual([
+      yaml,
+      [...yaml, 'app:tool.weather'],
+      ['app:tool.calculator', 'app:tool.search', 'app:tool.summarizer', 'app:tool.translator', 'app:tool.weather'],
+      ['app:tool.calculator', 'app:tool.search', 'app:tool.translator', 'app:tool.weather'],
+    ]);
+    expect(r.stdout).toContain('   [app:tool.weather] Weather — Gets current weather for a location\n');
+    expect(r.stdout.endsWith('Registry is the source of truth.\nEach changes:apply() bumps the version atomically.\n')).toBe(true);
+  }, 90000);
+
+  test('10-chat-room: rooms as processes, events, registry discovery; the output the README shows', async () => {
+    const r = await initAndRun('10-chat-room');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['=== Chat Room: Everything Combined ===', '']);
+    const from = lines.indexOf('Querying room info...');
+    expect(lines.slice(from, from + 8)).toEqual([
+      'Querying room info...',
+      '  #general: 2 members (Alice, Bob), 4 messages',
+      '  #random: 2 members (Alice, Charlie), 3 messages',
+      '',
+      'Discovering rooms via registry:',
+      '  Found: #general (app:room.general)',
+      '  Found: #random (app:room.random)',
+      '',
+    ]);
+    expect(lines.slice(-3)).toEqual(['Done! Each room was a process, events notified all subscribers,', 'and registry made rooms discoverable. No shared state anywhere.', '']);
+  }, 90000);
+
+  test('07-event-bus: `wippy run`: both subscribers see all 8 events in order; Ctrl+C ends them', async () => {
+    const dir = exportExample('07-event-bus');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const app = startWisp(['run'], dir);
+    try {
+      const end = Date.now() + 60000;
+      while (logged(app.err(), "All events published. Publisher doesn't know who listens.").length === 0 && Date.now() < end) await sleep(200);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+      const err = app.err();
+      const audit = err.split('\n').filter((l) => l.includes('\t[AUDIT] ')).map((l) => l.split('\t')[2]);
+      expect(audit).toEqual(['user.created', 'user.created', 'user.login', 'user.updated', 'user.login', 'user.created', 'user.login', 'user.deleted'].map((k) => `[AUDIT] ${k}`));
+      const totals = logged(err, '[COUNTER] Running totals');
+      expect(totals).toHaveLength(8);
+      const final = { 'user.created': 3, 'user.deleted': 1, 'user.login': 3, 'user.updated': 1 };
+      expect(totals[7]).toMatchObject(final);
+      expect(logged(err, '[COUNTER] Final counts')).toEqual([expect.objectContaining(final)]);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 90000);
+
+  test('12-crontab-registry: `wippy run`: 4 jobs found in the registry, each ticking through funcs.call; Ctrl+C stops every worker', async () => {
+    const dir = exportExample('12-crontab-registry');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const app = startWisp(['run'], dir);
+    const ticks = (entry: string) => logged(app.err(), 'TICK').filter((f) => f.entry === entry);
+    try {
+      const end = Date.now() + 60000;
+      while (ticks('app:job.backup').length === 0 && Date.now() < end) await sleep(200);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+      const err = app.err();
+      expect(logged(err, 'Discovered jobs')).toEqual([expect.objectContaining({ count: 4 })]);
+      const results: Record<string, RegExp> = {
+        'app:job.heartbeat': /^ok$/,
+        'app:job.cleanup': /^\d+ files removed$/,
+        'app:job.report': /^cpu=\d+% mem=\d+%$/,
+        'app:job.backup': /^\d+KB written$/,
+      };
+      expect(ticks('app:job.heartbeat').length).toBeGreaterThanOrEqual(3);
+      for (const [entry, pattern] of Object.entries(results)) {
+        for (const t of ticks(entry)) expect(t.result).toMatch(pattern);
+        expect(logged(err, 'Worker stopped').filter((f) => f.entry === entry)).toEqual([expect.objectContaining({ runs: ticks(entry).length })]);
+      }
+      expect(logged(err, 'TICK FAILED')).toEqual([]);
+      expect(logged(err, 'Scheduler stopping')).toHaveLength(1);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 90000);
 });

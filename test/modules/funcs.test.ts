@@ -139,13 +139,13 @@ describe('registry', () => {
     expect(r.all).toBe(20);
     expect(r.unknown_kind).toEqual({ id: 'app:gateway', kind: 'http.service', meta: {}, data: { addr: ':0' } });
     expect(r.parse).toEqual([{ ns: 'a.b', name: 'c:d' }, { ns: '', name: 'bare' }]);
-    expect(r.snap).toEqual({ version: 1, str: 'Snapshot{version=1}', ns: 20, entries: 20 });
+    expect(r.snap).toEqual({ version: 0, str: 'Snapshot{version=0}', ns: 20, entries: 20 });
   });
 
   test('changes create, update and delete functions callable at once; bad Lua is refused whole; rollback and history', async () => {
     const r = await step('registry_change');
     expect(r.ops).toEqual([{ kind: 'entry.create', entry: { id: 'app:dyn', kind: 'function.lua', meta: { comment: 'dynamic' }, data: { source: expect.any(String), method: 'main' } } }]);
-    expect(r.ids).toEqual({ v0: 1, v1: 2, v2: 3 });
+    expect(r.ids).toEqual({ v0: 0, v1: 1, v2: 2 });
     const notFound = { err: { kind: 'NotFound', message: 'function not found: app:dyn', retryable: false } };
     expect(r.calls).toEqual(['v1:1', 'v2:2', 'v2:3', notFound, 'v2:5', notFound]);
     expect(r.bad.err).toEqual({ kind: 'Invalid', retryable: false, message: "app:dyn:1: syntax error: <name> or '...' expected near 'end' (entry app:dyn)" });
@@ -153,9 +153,9 @@ describe('registry', () => {
     expect(r.empty).toEqual({ kind: 'Invalid', message: 'no changes to apply', retryable: false });
     expect(r.shape).toEqual({ kind: 'Invalid', message: 'entry must have a valid id field', retryable: false });
     expect(r.restore).toEqual([true]);
-    expect(r.history).toEqual({ ids: [1, 2, 3, 4], first_prev: true, first_next: 2, str: 'History{versions=4}', vstr: 'Version{id=1}' });
-    expect(r.current).toBe(1);
-    expect(r.at).toEqual([true, 2, true]);
+    expect(r.history).toEqual({ ids: [0, 1, 2, 3], first_prev: true, first_next: 1, str: 'History{versions=4}', vstr: 'Version{id=0}' });
+    expect(r.current).toBe(0);
+    expect(r.at).toEqual([true, 1, true]);
     expect(r.old_snapshot).toMatch(/v1:/); // an old version keeps its entries
     // the runtime's registry is the restored one: a later process sees no app:dyn
     expect(runtime.registry.get('app:dyn')).toBeUndefined();
@@ -164,14 +164,14 @@ describe('registry', () => {
   test('applied changes and rollbacks are published on the event bus (system "registry"), one event per entry', async () => {
     const r = await step('registry_events');
     const e = (kind: string, version: number) => ({ system: 'registry', kind, path: 'app:evt', version, entry_kind: 'function.lua' });
-    expect(Object.values(r)).toEqual([e('entry.create', 2), e('entry.update', 3), e('entry.delete', 1)]);
+    expect(Object.values(r)).toEqual([e('entry.create', 1), e('entry.update', 2), e('entry.delete', 0)]);
   });
 
   test('entries too deep or too big once written out are refused, so nobody\'s find() can be broken', async () => {
     const r = await step('registry_attacks');
     expect(r.deep).toEqual({ kind: 'Invalid', message: 'entry nested more than 1000 levels deep', retryable: false });
     expect(r.dag).toEqual({ kind: 'Invalid', message: 'entry has more than 100000 values once shared parts are written out', retryable: false });
-    expect(r.cyclic_version).toBe(2);
+    expect(r.cyclic_version).toBe(1); // the first change set after v0
     expect(r.cyclic_data).toEqual({ name: 'loop', self: '<cycle>' });
     expect(r.all).toBe(21);
   });

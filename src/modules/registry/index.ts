@@ -165,7 +165,7 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
         const i = all.findIndex((v) => v.id === checkVersion(T).id);
         return pushVersion(T, i >= 0 ? all[i + 1] : undefined);
       },
-      string: (T) => (pushString(T, `version ${checkVersion(T).id}`), 1),
+      string: (T) => (pushString(T, `v${checkVersion(T).id}`), 1),
     },
     {
       __tostring: (T) => (pushString(T, `Version{id=${checkVersion(T).id}}`), 1),
