@@ -4,7 +4,7 @@
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
 import { argObject, popSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../engine/slots';
-import { contextFrom, mergeContext } from './ctx';
+import { CallSettings, contextFrom, mergeContext, settingsMethods } from './ctx';
 import { exportArgs, exportValue, pushValue } from '../engine/values';
 import { captureFrames, pushError, fail } from './errors';
 import { SCOPE } from '../kernel/names';
@@ -87,18 +87,8 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     const s = checkSpawner(T);
     return spawnFrom(T, 2, monitor, link, mergeContext(vm.currentProcess(T).context, s.context));
   };
-  const noSecurity: JSFunction = (T) => (checkSpawner(T), lauxlib.luaL_argerror(T, 2, 'wisp has no security module: no actor or scope to set'));
   spawnerMeta = vm.metatable('process.Spawner', {
-    with_context: (T) => {
-      const s = checkSpawner(T);
-      return pushSpawner(T, new Spawner(contextFrom(T, 2, s.context), s.options));
-    },
-    with_options: (T) => {
-      const s = checkSpawner(T);
-      return pushSpawner(T, new Spawner(s.context, contextFrom(T, 2, s.options)));
-    },
-    with_actor: noSecurity,
-    with_scope: noSecurity,
+    ...settingsMethods(checkSpawner, (context, options) => new Spawner(context, options), pushSpawner),
     spawn: spawnWith(false, false),
     spawn_monitored: spawnWith(true, false),
     spawn_linked: spawnWith(false, true),
@@ -278,9 +268,4 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
 
 const errorOf = (message: string): ErrorValue => new ErrorValue(message, 'Invalid');
 
-class Spawner {
-  constructor(
-    readonly context: ContextValues,
-    readonly options: ContextValues,
-  ) {}
-}
+class Spawner extends CallSettings {}

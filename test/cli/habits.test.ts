@@ -109,10 +109,10 @@ describe('.wippy.yaml, --config and --set', () => {
   });
 
   test('keys wisp does not use are named in a warning, even under -x', async () => {
-    const dir = withConfig('version: "1.0"\ncluster:\n  enabled: true\n');
+    const dir = withConfig('version: "1.0"\nprofiler:\n  enabled: true\n');
     const r = await wisp(['run', '-x', 'cli:outcome', 'string'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^ +\d+\.\d\ds {2}WARN {3}config {8}\.wippy\.yaml: cluster\.enabled is not used by wisp \(ignored\)\n$/);
+    expect(r.stderr).toMatch(/^ +\d+\.\d\ds {2}WARN {3}config {8}\.wippy\.yaml: profiler\.enabled is not used by wisp \(ignored\)\n$/);
   });
 
   test.each([

@@ -6,7 +6,8 @@ import { lua, lauxlib, checkJsString, encode, toJsString, type LuaState } from '
 import { exportValue, pushValue } from '../../engine/values';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
-import type { ContextValues } from '../../kernel/router';
+import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
+import type { JSFunction } from 'fengari';
 import type { Value } from '../../kernel/value';
 
 /**
@@ -29,6 +30,42 @@ export function mergeContext(base: ContextValues, over: ContextValues): ContextV
   if (over.size === 0) return base;
   if (base.size === 0) return over;
   return new Map([...base, ...over]);
+}
+
+/** What a builder (`funcs.Executor`, `process.Spawner`) passes to what it calls or spawns; immutable. */
+export class CallSettings {
+  constructor(
+    readonly context: ContextValues = NO_CONTEXT,
+    readonly options: ContextValues = NO_CONTEXT,
+  ) {}
+}
+
+/**
+ * The methods both builders share: `with_context`/`with_options` return a new builder (made by `make`);
+ * `with_actor`/`with_scope` are argument errors, since wisp has no security module and so no actor or scope.
+ */
+export function settingsMethods<B extends CallSettings>(
+  check: (T: LuaState) => B,
+  make: (context: ContextValues, options: ContextValues) => B,
+  push: (T: LuaState, b: B) => number,
+): Record<string, JSFunction> {
+  const noSecurity = (what: string): JSFunction => (T) => {
+    check(T);
+    if (lua.lua_isnoneornil(T, 2)) return lauxlib.luaL_argerror(T, 2, `${what} cannot be nil`);
+    return lauxlib.luaL_argerror(T, 2, `${what === 'actor' ? 'Actor' : 'Scope'} expected`);
+  };
+  return {
+    with_context: (T) => {
+      const b = check(T);
+      return push(T, make(contextFrom(T, 2, b.context), b.options));
+    },
+    with_options: (T) => {
+      const b = check(T);
+      return push(T, make(b.context, contextFrom(T, 2, b.options)));
+    },
+    with_actor: noSecurity('actor'),
+    with_scope: noSecurity('scope'),
+  };
 }
 
 export function installCtx(vm: LuaVM): void {

@@ -8,9 +8,8 @@ import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../en
 import { argObject, objectSlot, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
 import { exportArgs, pushValue } from '../../engine/values';
 import { pushError } from '../errors';
-import { contextFrom, mergeContext } from '../ctx';
+import { CallSettings, mergeContext, settingsMethods } from '../ctx';
 import { FUNCTION_HOST } from '../../kernel/pid';
-import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
 import { ErrorValue, LuaFloat, type Value } from '../../kernel/value';
 import { splitId, type RegistryStore } from '../../registry';
 import type { Outcome } from '../../kernel/message';
@@ -24,12 +23,7 @@ import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
 
 /** What a call carries besides its arguments (immutable: every `with_*` makes a new one). */
-class Executor {
-  constructor(
-    readonly context: ContextValues = NO_CONTEXT,
-    readonly options: ReadonlyMap<string, Value> = new Map(),
-  ) {}
-}
+class Executor extends CallSettings {}
 
 /** A started call: its callee's PID and, once it ended, how. */
 class Future {
@@ -178,26 +172,11 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     return f instanceof Future ? f : lauxlib.luaL_argerror(T, 1, 'Future expected');
   };
   const pushExecutor = (T: LuaState, e: Executor): number => (pushObject(T, e, executorMeta), 1);
-  /** wisp has no `security` module, so no Actor or Scope object can exist to be passed. */
-  const noSecurity = (what: string): JSFunction => (T) => {
-    checkExecutor(T);
-    if (lua.lua_isnoneornil(T, 2)) return lauxlib.luaL_argerror(T, 2, `${what} cannot be nil`);
-    return lauxlib.luaL_argerror(T, 2, `${what === 'actor' ? 'Actor' : 'Scope'} expected`);
-  };
 
   executorMeta = vm.metatable(
     'funcs.Executor',
     {
-      with_context: (T) => {
-        const e = checkExecutor(T);
-        return pushExecutor(T, new Executor(contextFrom(T, 2, e.context), e.options));
-      },
-      with_options: (T) => {
-        const e = checkExecutor(T);
-        return pushExecutor(T, new Executor(e.context, contextFrom(T, 2, e.options)));
-      },
-      with_actor: noSecurity('actor'),
-      with_scope: noSecurity('scope'),
+      ...settingsMethods(checkExecutor, (context, options) => new Executor(context, options), pushExecutor),
       call: (T) => call(T, checkExecutor(T), 2),
       async: (T) => async(T, checkExecutor(T), 2),
     },
