@@ -78,6 +78,41 @@ async function echo() {
   return { echo_rtt_p50_us: median(rtts), echo_rtt_p99_us: rtts[Math.floor(rtts.length * 0.99)], echo_per_s: perS };
 }
 
+// A Lua client in the tutorial project (in place of its terminal client): sends to the relay, which spawns a
+// monitored worker; the worker replies; no sleeps anywhere. µs per round trip.
+const LUA_CLIENT = `local time = require("time")
+return { main = function(n)
+  local inbox = process.inbox()
+  while process.registry.lookup("relay") == nil do time.sleep(0) end
+  local me = process.pid()
+  for _ = 1, n do
+    process.send("relay", "echo", { sender = me, data = "hello world" })
+    local reply = inbox:receive():payload():data()
+    if reply.data ~= "HELLO WORLD" then error("bad reply") end
+  end
+  return n
+end }`;
+
+async function echoLua() {
+  const rt = boot(path.join(ROOT, 'lua', 'echo-service'), (registry) => {
+    const worker = registry.get('app:worker');
+    const text = Buffer.from(worker.source).toString('latin1').replace('time.sleep("100ms")', '');
+    worker.source = new Uint8Array(Buffer.from(text, 'latin1'));
+    registry.get('app:cli').source = new Uint8Array(Buffer.from(LUA_CLIENT, 'latin1'));
+  });
+  const run = async (n) => {
+    const r = rt.node.spawn({ entry: 'app:cli', host: 'app:processes', args: [n], parent: null, monitor: false, link: false });
+    const t0 = performance.now();
+    const outcome = await exitOf(rt, r.value);
+    if (outcome.error) throw new Error(outcome.error.message);
+    return ((performance.now() - t0) * 1000) / n;
+  };
+  await run(5000);
+  const us = await medianOf(5, () => run(10000));
+  await stop(rt);
+  return us;
+}
+
 async function stop(rt) {
   for (const s of rt.services.values()) s.entry.lifecycle.stopTimeoutMs = 10;
   await rt.shutdown();
@@ -138,6 +173,11 @@ async function idle100k() {
   return (after - before) / (1024 * 1024);
 }
 
+/** A rate and its cost in µs: `spawn_exit_per_s` and `spawn_exit_us`, `ring_msgs_per_s` and `ring_hop_us`. */
+function perHop(name, perS) {
+  return name === 'ring' ? { ring_msgs_per_s: perS, ring_hop_us: 1e6 / perS } : { [`${name}_per_s`]: perS, [`${name}_us`]: 1e6 / perS };
+}
+
 module.exports = {
   targets: {
     echo_rtt_p50_us: { max: 150 },
@@ -148,8 +188,9 @@ module.exports = {
   async run() {
     return {
       ...(await echo()),
-      spawn_exit_per_s: await spawnExit(),
-      ring_msgs_per_s: await ring(),
+      echo_lua_us: await echoLua(),
+      ...perHop('spawn_exit', await spawnExit()),
+      ...perHop('ring', await ring()),
       idle_processes_100k_heap_mb: await idle100k(),
     };
   },
