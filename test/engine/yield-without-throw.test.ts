@@ -65,13 +65,13 @@ function run(api: Fengari, source: string, body: 'chunk' | 'hy' = 'chunk'): Run 
     lua.lua_pushvalue(T, 1);
     return yieldk(T, 1, first);
   };
-  lua.lua_pushcfunction(L, hy);
+  lua.lua_pushjsfunction(L, hy);
   lua.lua_setglobal(L, api.to_luastring('hy'));
-  lua.lua_pushcfunction(L, hk);
+  lua.lua_pushjsfunction(L, hk);
   lua.lua_setglobal(L, api.to_luastring('hk'));
   const T = lua.lua_newthread(L);
   if (body === 'hy') {
-    lua.lua_pushcfunction(T, hy);
+    lua.lua_pushjsfunction(T, hy);
     lua.lua_pushinteger(T, 1);
     lua.lua_pushinteger(T, 2);
   } else if (lauxlib.luaL_loadstring(T, api.to_luastring(source)) !== lua.LUA_OK) {
