@@ -5,7 +5,7 @@ const { loadProject } = require('../dist/registry');
 const { Runtime } = require('../dist/hosts/runtime');
 const { SILENT } = require('../dist/modules/logger');
 const { Table } = require('../dist/kernel/value');
-const { settled, heapUsed, medianOf, median } = require('./harness');
+const { settled, heapUsed, medianOf, median, pairedWithYield } = require('./harness');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -108,9 +108,9 @@ async function echoLua() {
     return ((performance.now() - t0) * 1000) / n;
   };
   await run(5000);
-  const us = await medianOf(5, () => run(10000));
+  const { us, inYields } = await pairedWithYield(5, () => run(10000));
   await stop(rt);
-  return us;
+  return { echo_lua_us: us, echo_in_yields: inYields };
 }
 
 async function stop(rt) {
@@ -125,12 +125,12 @@ async function spawnExit() {
     const t0 = performance.now();
     const outcome = await exitOf(rt, r.value);
     if (outcome.error) throw new Error(outcome.error.message);
-    return n / ((performance.now() - t0) / 1000);
+    return ((performance.now() - t0) * 1000) / n;
   };
   await run(5000);
-  const perS = await medianOf(5, () => run(20000));
+  const { us, inYields } = await pairedWithYield(5, () => run(20000));
   await stop(rt);
-  return perS;
+  return { spawn_exit_per_s: 1e6 / us, spawn_exit_us: us, spawn_exit_in_yields: inYields };
 }
 
 async function ring() {
@@ -147,12 +147,12 @@ async function ring() {
     const t0 = performance.now();
     rt.node.send(d.pid, pids[0], 'token', [hops]);
     await d.next();
-    return hops / ((performance.now() - t0) / 1000);
+    return ((performance.now() - t0) * 1000) / hops;
   };
   await lap(20000);
-  const perS = await medianOf(5, () => lap(100000));
+  const { us, inYields } = await pairedWithYield(5, () => lap(100000));
   await stop(rt);
-  return perS;
+  return { ring_msgs_per_s: 1e6 / us, ring_hop_us: us, ring_hop_in_yields: inYields };
 }
 
 async function idle100k() {
@@ -173,11 +173,6 @@ async function idle100k() {
   return (after - before) / (1024 * 1024);
 }
 
-/** A rate and its cost in µs: `spawn_exit_per_s` and `spawn_exit_us`, `ring_msgs_per_s` and `ring_hop_us`. */
-function perHop(name, perS) {
-  return name === 'ring' ? { ring_msgs_per_s: perS, ring_hop_us: 1e6 / perS } : { [`${name}_per_s`]: perS, [`${name}_us`]: 1e6 / perS };
-}
-
 module.exports = {
   targets: {
     echo_rtt_p50_us: { max: 150 },
@@ -188,9 +183,9 @@ module.exports = {
   async run() {
     return {
       ...(await echo()),
-      echo_lua_us: await echoLua(),
-      ...perHop('spawn_exit', await spawnExit()),
-      ...perHop('ring', await ring()),
+      ...(await echoLua()),
+      ...(await spawnExit()),
+      ...(await ring()),
       idle_processes_100k_heap_mb: await idle100k(),
     };
   },

@@ -1,8 +1,9 @@
 'use strict';
 /**
- * Speed as ratios inside one run (issue 14): the shared machine cannot hold absolute figures steady, but two
- * workloads measured minutes apart on it scale together. Costs are in yield round trips (`yield_us`: one
- * blocking host call); the VM is compared with unmodified Fengari.
+ * Speed as ratios inside one run (issue 14): the shared machine cannot hold absolute figures steady, so every
+ * ratio with a target is measured in pairs, round by round (bench/harness.js pairedWithYield, bench/vm.js): a
+ * workload in yield round trips (`*_in_yields`), our VM against unmodified Fengari (`vm_*_speedup`). The
+ * reference rows (Erlang, native Lua) are divided here, from the run's medians.
  */
 const ratio = (a, b) => (a !== undefined && b !== undefined ? a / b : undefined);
 
@@ -16,11 +17,6 @@ const targets = {
 
 function derive(r) {
   const out = {
-    echo_in_yields: ratio(r.echo_lua_us, r.yield_us),
-    spawn_exit_in_yields: ratio(r.spawn_exit_us, r.yield_us),
-    ring_hop_in_yields: ratio(r.ring_hop_us, r.yield_us),
-    vm_yield_speedup: ratio(r.pristine_wrap_yield_us, r.yield_us),
-    vm_compute_speedup: ratio(r.pristine_fib27_ms, r.fib27_ms),
     // For reference: how far the best systems are, in the same run.
     echo_vs_erlang: ratio(r.echo_lua_us, r.erlang_echo_us),
     spawn_exit_vs_erlang: ratio(r.spawn_exit_us, r.erlang_spawn_exit_us),

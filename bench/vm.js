@@ -12,7 +12,7 @@ const pristine = require('fengari-pristine');
 const { createVM } = require('../dist/modules');
 const { LuaProcess } = require('../dist/engine/process');
 const { lua } = require('../dist/engine/lua');
-const { medianOf } = require('./harness');
+const { median, yieldUs } = require('./harness');
 
 const WRAP_LOOP = `local n = ...
 local f = coroutine.wrap(function() while true do coroutine.yield() end end)
@@ -34,19 +34,18 @@ function pristineRun(source, n) {
 }
 
 /** µs per resume/yield round trip of a bare coroutine.wrap loop on the pristine VM. */
-async function pristineWrapYieldUs() {
-  const n = 200000;
-  pristineRun(WRAP_LOOP, n); // warm up
-  return medianOf(5, () => (pristineRun(WRAP_LOOP, n) * 1000) / n);
+function pristineWrapYieldUs() {
+  const n = 100000;
+  return (pristineRun(WRAP_LOOP, n) * 1000) / n;
 }
 
-/** Milliseconds of a recursive fib(27) in a wisp process (preemption hook and all) on our VM. */
-async function oursFibMs() {
+/** A runner: milliseconds of a recursive fib(27) in a wisp process (preemption hook and all) on our VM. */
+function oursFibMs() {
   const vm = createVM();
   const id = 'bench:fib';
   const spec = { entryId: id, chunk: vm.compile(`return { main = function(n) ${FIB.replace('return fib(...)', 'return fib(n)')} end }`, id),
     method: 'main', modules: new Set(), imports: new Map() };
-  const run = async () => {
+  return async () => {
     let done;
     const exit = new Promise((r) => (done = r));
     const t0 = performance.now();
@@ -56,13 +55,38 @@ async function oursFibMs() {
     if (r.value !== 196418) throw new Error(`fib(27) = ${r.value}`);
     return performance.now() - t0;
   };
-  await run();
-  return medianOf(5, run);
 }
 
-async function pristineFibMs() {
+/**
+ * Ours against the pristine VM, alternating round by round so both see the same load: our yield round trip
+ * (a blocking host call through the scheduler) against a bare coroutine.wrap loop, and fib(27).
+ */
+async function againstPristine(rounds = 5) {
+  const oursFib = oursFibMs();
+  await oursFib();
   pristineRun(FIB, 27);
-  return medianOf(5, () => pristineRun(FIB, 27));
+  pristineWrapYieldUs();
+  await yieldUs();
+  const rows = { yield: [], wrap: [], yieldSpeedup: [], fib: [], pristineFib: [], computeSpeedup: [] };
+  for (let i = 0; i < rounds; i++) {
+    const wrap = pristineWrapYieldUs();
+    const y = await yieldUs();
+    const pf = pristineRun(FIB, 27);
+    const f = await oursFib();
+    rows.yield.push(y);
+    rows.wrap.push(wrap);
+    rows.yieldSpeedup.push(wrap / y);
+    rows.fib.push(f);
+    rows.pristineFib.push(pf);
+    rows.computeSpeedup.push(pf / f);
+  }
+  return {
+    pristine_wrap_yield_us: median(rows.wrap),
+    fib27_ms: median(rows.fib),
+    pristine_fib27_ms: median(rows.pristineFib),
+    vm_yield_speedup: median(rows.yieldSpeedup),
+    vm_compute_speedup: median(rows.computeSpeedup),
+  };
 }
 
 function has(command) {
@@ -94,11 +118,7 @@ function erlang() {
 module.exports = {
   targets: {},
   async run() {
-    const results = {
-      pristine_wrap_yield_us: await pristineWrapYieldUs(),
-      fib27_ms: await oursFibMs(),
-      pristine_fib27_ms: await pristineFibMs(),
-    };
+    const results = await againstPristine();
     if (has('lua5.4')) results.native_lua_yield_us = nativeLuaYieldUs();
     if (has('erl') && has('erlc')) Object.assign(results, erlang());
     return results;
