@@ -26,7 +26,12 @@ export class ValueCopyError extends Error {
 /** Where error objects get their metatable when pushed. */
 export interface ValueContext {
   readonly errorMeta: LuaTable;
+  /** The Lua string for a short table key, made once (its bytes and hash are reused by every copy). */
+  tableKey(name: string): Slot;
 }
+
+/** String keys shorter than this are interned through ValueContext.tableKey. */
+const INTERNED_KEY = 48;
 
 /** A value that is not a table (or a table already copied), or undefined: a table that still has to be walked. */
 function exportScalar(L: LuaState, idx: number, type: number): Value {
@@ -201,7 +206,8 @@ function pushTable(L: LuaState, root: Table, ctx: ValueContext, made: Map<Table,
         return true;
       }
       pushSlot(L, slot);
-    } else pushScalar(L, v, ctx);
+    } else if (role === KEY && typeof v === 'string' && v.length < INTERNED_KEY) pushSlot(L, ctx.tableKey(v));
+    else pushScalar(L, v, ctx);
     return false;
   };
   try {
