@@ -4,7 +4,14 @@ require('v8').setFlagsFromString('--no-sparkplug');
 const { report } = require('./harness');
 const ratios = require('./ratios');
 
-const all = { engine: './engine', kernel: './kernel', vm: './vm' };
+const all = {
+  engine: './engine',
+  kernel: './kernel',
+  funcs: './funcs',
+  events: './events',
+  'mass-spawn': './mass-spawn',
+  vm: './vm',
+};
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);
 const suites = chosen.map((name) => require(all[name] ?? `./${name}`));

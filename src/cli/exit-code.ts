@@ -8,8 +8,19 @@ export interface ExitReport {
   readonly stderr: string;
 }
 
-export function exitReport(outcome: Outcome): ExitReport {
-  if (outcome.error !== null) return { code: 1, stdout: '', stderr: `${outcome.error.message}\n` };
+export interface ReportOptions {
+  /** How error text is shown (the CLI names source files: `src/cli.lua:3 (app:cli)`). */
+  readonly shown?: (text: string) => string;
+  /** Add the Lua traceback after an error's message (-v, --very-verbose). */
+  readonly traceback?: boolean;
+}
+
+export function exitReport(outcome: Outcome, options: ReportOptions = {}): ExitReport {
+  const shown = options.shown ?? ((text: string) => text);
+  if (outcome.error !== null) {
+    const frames = options.traceback ? outcome.error.frames : null;
+    return { code: 1, stdout: '', stderr: `${shown(outcome.error.message)}\n${frames === null ? '' : `${shown(frames)}\n`}` };
+  }
   const v = outcome.value;
   if (typeof v === 'string' || v instanceof Uint8Array) return { code: 0, stdout: `${toPlain(v) as string}\n`, stderr: '' };
   const n = typeof v === 'number' ? v : v instanceof LuaFloat ? v.value : null;

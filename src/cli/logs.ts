@@ -1,50 +1,119 @@
 /**
- * Log output chosen by the CLI flags (spec §2.1): development lines on stderr by default, colourful console
- * lines on stdout with -c, debug level with -v, nothing with -s (and nothing under -x unless asked).
+ * Log output chosen by the CLI flags and `.wippy.yaml` (spec §2.1), in Wippy's formats: development lines on
+ * stderr by default; with -c, console lines on stdout (seconds since start, coloured level, component name);
+ * `logger.encoding: json` gives JSON lines on stdout. -v and --very-verbose mean debug level, -s nothing.
+ * Under -x (or a command name) logs are quiet unless asked for: only what explains a failure reaches stderr.
  */
 import chalk from 'chalk';
 import type { LogLevel, LogRecord, LogSink } from '../modules/logger';
 import { SILENT } from '../modules/logger';
+import { ErrorValue } from '../kernel/value';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-const PAINT: Record<LogLevel, (s: string) => string> = {
-  debug: chalk.magenta,
-  info: chalk.blue,
-  warn: chalk.yellow,
-  error: chalk.red,
+
+/** chalk's detection does not read NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
+export const paint = new chalk.Instance({ level: process.env.NO_COLOR ? 0 : chalk.level });
+
+const LEVEL_COLOUR: Record<LogLevel, chalk.Chalk> = {
+  debug: paint.cyan,
+  info: paint.green,
+  warn: paint.yellow,
+  error: paint.red,
 };
+const NAME_COLOURS: chalk.Chalk[] = [
+  paint.blue, paint.magenta, paint.cyan, paint.yellow, paint.green, paint.red, paint.white,
+  paint.blueBright, paint.magentaBright, paint.cyanBright, paint.yellowBright, paint.greenBright, paint.redBright,
+];
 
 export interface LogFlags {
   verbose?: boolean;
+  veryVerbose?: boolean;
   console?: boolean;
   silent?: boolean;
 }
 
-function fieldsText(fields: Readonly<Record<string, unknown>>, spaced: boolean): string {
-  if (Object.keys(fields).length === 0) return '';
-  const json = JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? v.message : v));
-  return spaced ? json.replace(/","/g, '", "').replace(/":/g, '": ') : json;
+/** The `logger` section of `.wippy.yaml` that wisp honours. */
+export interface LoggerConfig {
+  readonly level?: LogLevel;
+  readonly encoding?: 'console' | 'json';
 }
 
-export function consoleLine(r: LogRecord): string {
-  const name = r.logger === null ? '' : `${chalk.dim(r.logger)}  `;
-  const fields = fieldsText(r.fields, true);
-  return `${PAINT[r.level](r.level.toUpperCase().padEnd(5))} ${name}${r.message}${fields === '' ? '' : `  ${chalk.dim(fields)}`}\n`;
+/**
+ * The fields as one line of JSON with a space after each `:` and `,` (zap's console form). Strings keep their
+ * contents: JSON escapes every newline inside a string, so the only raw newlines of the indented form are
+ * between tokens, and only those are folded.
+ */
+export function fieldsText(fields: Readonly<Record<string, unknown>>): string {
+  if (Object.keys(fields).length === 0) return '';
+  const indented = JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error || v instanceof ErrorValue ? v.message : v), 1);
+  let out = '';
+  for (const raw of indented.split('\n')) {
+    const line = raw.trimStart();
+    out += out.endsWith(',') ? ` ${line}` : line;
+  }
+  return out;
+}
+
+/** Seconds since `start`, right-aligned in six characters, as Wippy's console encoder writes them. */
+export function elapsed(start: number, now: number): string {
+  return `${((now - start) / 1000).toFixed(2).padStart(6)}s`;
+}
+
+function nameColour(name: string): chalk.Chalk {
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + ch.codePointAt(0)!) | 0;
+  return NAME_COLOURS[Math.abs(hash) % NAME_COLOURS.length];
+}
+
+export function consoleLine(r: LogRecord, since: string): string {
+  const name = r.logger === null ? '' : `${nameColour(r.logger)(r.logger.padEnd(12))}  `;
+  const fields = fieldsText(r.fields);
+  const level = LEVEL_COLOUR[r.level](r.level.toUpperCase().padEnd(5));
+  return `${paint.dim(since)}  ${level}  ${name}${r.message}${fields === '' ? '' : `  ${fields}`}\n`;
 }
 
 export function developmentLine(r: LogRecord, now = new Date()): string {
   const parts = [now.toISOString(), r.level.toUpperCase(), ...(r.logger === null ? [] : [r.logger]), r.message];
-  const fields = fieldsText(r.fields, false);
+  const fields = fieldsText(r.fields);
   if (fields !== '') parts.push(fields);
   return `${parts.join('\t')}\n`;
 }
 
+export function jsonLine(r: LogRecord, now = new Date()): string {
+  const head = { level: r.level, ts: now.toISOString(), ...(r.logger === null ? {} : { logger: r.logger }), msg: r.message };
+  return `${JSON.stringify({ ...head, ...r.fields }, (_k, v: unknown) => (v instanceof ErrorValue ? v.message : v))}\n`;
+}
+
+/**
+ * What a quiet run (-x, a command name) still shows on stderr: the registry's and config's warnings and the
+ * ERROR lines of services failing (or not started), never the application's logs.
+ */
+function explainsFailure(r: LogRecord): boolean {
+  if (r.logger === 'registry' || r.logger === 'config') return RANK[r.level] >= RANK.warn;
+  return (r.logger === 'supervisor' || r.logger === 'runtime') && r.level === 'error' && 'service' in r.fields;
+}
+
 /** The sink for a set of flags; `quietByDefault` is true under -x and command names. */
-export function logSink(flags: LogFlags, quietByDefault: boolean): LogSink {
-  if (flags.silent || (quietByDefault && !flags.console && !flags.verbose)) return SILENT;
-  const min = flags.verbose ? RANK.debug : RANK.info;
-  const out = flags.console ? process.stdout : process.stderr;
-  const format = flags.console ? consoleLine : (r: LogRecord) => developmentLine(r);
+export function logSink(flags: LogFlags, quietByDefault: boolean, config: LoggerConfig = {}, startedAt = Date.now()): LogSink {
+  if (flags.silent) return SILENT;
+  const debug = flags.verbose === true || flags.veryVerbose === true;
+  if (quietByDefault && !flags.console && !debug) {
+    return {
+      enabled: (level) => RANK[level] >= RANK.warn,
+      write: (record) => {
+        if (explainsFailure(record)) process.stderr.write(consoleLine(record, elapsed(startedAt, Date.now())));
+      },
+    };
+  }
+  const min = debug ? RANK.debug : RANK[config.level ?? 'info'];
+  const encoding = flags.console ? 'console' : config.encoding;
+  const out = encoding === undefined ? process.stderr : process.stdout;
+  const format =
+    encoding === 'console'
+      ? (r: LogRecord) => consoleLine(r, elapsed(startedAt, Date.now()))
+      : encoding === 'json'
+        ? (r: LogRecord) => jsonLine(r)
+        : (r: LogRecord) => developmentLine(r);
   return {
     enabled: (level) => RANK[level] >= min,
     write: (record) => {

@@ -1,61 +1,60 @@
 /** The `wisp` command line (commander). Every user error is one line on stderr and exit code 1. */
-import { Command } from 'commander';
-import { writeLockFile, LOCK_FILE_NAME, RegistryError, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR } from '../registry';
-import { LuaSyntaxError } from '../engine/vm';
-import { run, UsageError, type RunFlags } from './run';
+import { Command, Option } from 'commander';
+import { writeLockFile, LOCK_FILE_NAME, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR, type Registry } from '../registry';
+import { openProject, run, type ProjectFlags, type RunFlags } from './run';
+import { commandList } from './commands';
+import { listEntries, showEntry, type ListFilters, type ShowOptions } from './registry';
+import { fail, UsageError } from './errors';
+import { DEFAULT_CONFIG_FILE } from './config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fengari = require('fengari/package.json') as { version: string };
 
-/** Every failure is one line on stderr and exit code 1; a JS stack trace only for wisp's own bugs under -v. */
-function fail(e: unknown): never {
-  process.stderr.write(`Error: ${describe(e)}\n`);
-  if (!isUserError(e) && process.argv.some((a) => a === '-v' || a === '--verbose') && e instanceof Error) {
-    process.stderr.write(`${e.stack ?? ''}\n`);
-  }
-  process.exit(1);
+/** The registry that `run list` and `registry` read: without a wippy.lock there is nothing to show, as in Wippy. */
+function projectRegistry(flags: ProjectFlags): Registry {
+  const { registry } = openProject(flags, process.cwd());
+  if (registry.srcDir === undefined) throw new UsageError(`lock file not found: no ${LOCK_FILE_NAME} in ${registry.root} (\`wisp init\` writes one)`);
+  return registry;
 }
 
-function isUserError(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof RegistryError || e instanceof LuaSyntaxError || systemError(e) !== null;
+/** Repeatable flags (`-o a -o b`) collect into a list. */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Runs a command's work, printing what it returns; any failure is one line and exit code 1. */
+function action<A extends unknown[]>(work: (...args: A) => string | Promise<number>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const result = await work(...args);
+      if (typeof result === 'number') process.exit(result);
+      process.stdout.write(result);
+    } catch (e) {
+      fail(e);
+    }
+  };
 }
 
-/** A failed file operation (ENOENT, EACCES, ...): the user's to fix, told without Node's wording. */
-function systemError(e: unknown): { code: string; syscall?: string; path?: string } | null {
-  if (!(e instanceof Error)) return null;
-  const { code, syscall, path } = e as NodeJS.ErrnoException;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? { code, syscall, path } : null;
-}
-
-const SYSTEM_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory',
-  EEXIST: 'already exists',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-};
-
-function describe(e: unknown): string {
-  const sys = systemError(e);
-  if (sys !== null && sys.path !== undefined) {
-    const action = sys.syscall === 'open' || sys.syscall === undefined ? 'cannot open' : `cannot ${sys.syscall}`;
-    return `${action} ${sys.path}: ${SYSTEM_REASONS[sys.code] ?? sys.code}`;
-  }
-  if (isUserError(e)) return (e as Error).message;
-  return `internal error: ${e instanceof Error ? e.message : String(e)} (run with -v for details)`;
+function versionText(short: boolean): string {
+  return short ? `${version}\n` : `wisp ${version} (Node.js ${process.version}, Fengari ${fengari.version}: Lua 5.3)\n`;
 }
 
 export function main(argv: string[]): void {
   const program = new Command('wisp')
     .description('Run Wippy Lua actor applications on Node.js')
-    .version(version, '--version')
-    .option('-v, --verbose', 'debug-level logs')
-    .option('-c, --console', 'colourful console logs on stdout')
+    .version(versionText(true).trimEnd(), '-V, --version', 'print the version number')
+    .option('-v, --verbose', 'debug-level logs; a failing -x process also prints its Lua traceback')
+    .option('--very-verbose', 'debug-level logs with tracebacks (as -v)')
+    .option('-c, --console', 'colourful console logs on stdout (seconds since start, level, component)')
     .option('-s, --silent', 'no logs at all')
-    .option('--config <file>', 'runtime config file (accepted; not used yet)');
+    .option('--config <file>', `runtime config file (default ${DEFAULT_CONFIG_FILE}; an explicit file must exist)`)
+    .configureHelp({ showGlobalOptions: true });
+
+  program
+    .command('version')
+    .description('print version information')
+    .option('--short', 'print only the version number')
+    .action(action((opts: { short?: boolean }) => versionText(opts.short === true)));
 
   program
     .command('init')
@@ -63,29 +62,53 @@ export function main(argv: string[]): void {
     .option('-d, --src-dir <dir>', 'source directory', DEFAULT_SRC_DIR)
     .option('--modules-dir <dir>', 'vendored modules directory', DEFAULT_MODULES_DIR)
     .option('-l, --lock-file <file>', 'lock file path', LOCK_FILE_NAME)
-    .action((opts: { srcDir: string; modulesDir: string; lockFile: string }) => {
-      try {
+    .action(
+      action((opts: { srcDir: string; modulesDir: string; lockFile: string }) => {
         writeLockFile(opts.lockFile, { srcDir: opts.srcDir, modulesDir: opts.modulesDir });
         process.stderr.write('lock file initialized successfully\n');
-      } catch (e) {
-        fail(e);
-      }
-    });
+        return '';
+      }),
+    );
 
   program
     .command('run')
-    .description('boot the project; with -x or a command name, run that entry on the terminal host')
+    .description('boot the project; with -x or a command name, run that entry on the terminal host; `run list` lists the commands')
     .argument('[args...]', 'a command name (meta.command.name) and its arguments, or arguments for -x')
     .option('-x, --exec <entry>', 'entry to run: ns:entry or host/entry')
     .option('--host <host>', 'terminal host for -x')
-    .action(async (args: string[], _opts: RunFlags, cmd: Command) => {
-      try {
-        const code = await run(args, cmd.optsWithGlobals<RunFlags>());
-        process.exit(code);
-      } catch (e) {
-        fail(e);
-      }
-    });
+    .option('-o, --override <ns:entry:field=value>', 'override an entry field (repeatable)', collect)
+    .option('--set <section.path=value>', 'override a .wippy.yaml value (repeatable)', collect)
+    .action(
+      action((args: string[], _opts: RunFlags, cmd: Command) => {
+        const flags = cmd.optsWithGlobals<RunFlags>();
+        // `run list` is Wippy's subcommand; any other first word is a command name.
+        if (args[0] === 'list' && args.length === 1 && flags.exec === undefined) return commandList(projectRegistry(flags));
+        return run(args, flags);
+      }),
+    );
+
+  const registry = program.command('registry').description('list and show the entries the project defines');
+  registry
+    .command('list')
+    .description('list entries, sorted by id')
+    .addOption(new Option('-k, --kind <glob>', 'entries whose kind matches (e.g. "process.*")'))
+    .option('-n, --ns <glob>', 'entries whose namespace matches')
+    .option('--name <glob>', 'entries whose name matches')
+    .option('--meta <filter>', 'meta field filter: field=value, field~regex, field*substr, field^prefix, field$suffix (repeatable)', collect)
+    .option('--json', 'JSON output')
+    .option('--yaml', 'YAML output')
+    .action(action((opts: ListFilters, cmd: Command) => listEntries(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), opts)));
+  registry
+    .command('show')
+    .description('show one entry: its kind, meta and fields as written')
+    .argument('<id>', 'ns:name, or a name when only one namespace has it')
+    .option('-f, --field <name>', 'only this field')
+    .option('--json', 'JSON output')
+    .option('--yaml', 'YAML output')
+    .option('--raw', 'the field value as is')
+    .action(
+      action((id: string, opts: ShowOptions, cmd: Command) => showEntry(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), id, opts)),
+    );
 
   program.parseAsync(argv).catch(fail);
 }

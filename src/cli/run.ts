@@ -5,18 +5,25 @@
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
-import { displayPath, loadProject, type Registry } from '../registry';
+import { displayPath, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import type { LogSink } from '../modules/logger';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
+import { loadConfig, type RuntimeConfig } from './config';
+import { UsageError } from './errors';
+import { commandName } from './commands';
 import { after } from '../util/timer';
 
-export interface RunFlags extends LogFlags {
+export interface ProjectFlags {
+  config?: string;
+  set?: string[];
+  override?: string[];
+}
+
+export interface RunFlags extends LogFlags, ProjectFlags {
   exec?: string;
   host?: string;
 }
-
-/** A mistake the user can fix: printed as one line `Error: <message>`, exit code 1. */
-export class UsageError extends Error {}
 
 interface Target {
   readonly entry: string;
@@ -27,58 +34,94 @@ interface Target {
 /** How much longer than its own stop timeouts a graceful shutdown may take before the CLI exits anyway. */
 const SHUTDOWN_MARGIN_MS = 30_000;
 
+/** The config and the registry with its overrides applied: what `run`, `run list` and `registry` read. */
+export function openProject(flags: ProjectFlags, cwd: string): { config: RuntimeConfig; registry: Registry } {
+  const config = loadConfig(cwd, flags.config, flags.set ?? []);
+  const overrides = [...config.overrides, ...(flags.override ?? []).map(parseOverride)];
+  return { config, registry: loadProject(cwd, overrides) };
+}
+
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
-  const registry = loadProject(cwd);
+  const { config, registry } = openProject(flags, cwd);
+  const quiet = flags.exec !== undefined || positional.length > 0;
+  const logs = logSink(flags, quiet, config.logger, performance.timeOrigin);
+  for (const warning of config.warnings) warn(logs, 'config', warning);
+  // Running one entry, the others' unknown kinds are noise; the asked-for entry's is in its "not found".
+  const skips = new Set(registry.skipped.values());
+  for (const warning of registry.warnings) if (!(quiet && skips.has(warning))) warn(logs, 'registry', warning);
   const target = resolveTarget(registry, positional, flags);
-  const logs = logSink(flags, target !== null);
-  for (const warning of registry.warnings) if (logs.enabled('warn')) logs.write({ level: 'warn', message: warning, logger: 'registry', fields: {} });
   checkSources(registry);
 
   const terminal = new StdioTerminal(target?.args ?? []);
+  let signalled = false;
   const runtime = new Runtime(registry, {
     logs,
     terminal,
-    onStopWait: (service, ms) =>
-      process.stderr.write(`waiting up to ${ms / 1000}s for ${service} to stop; press Ctrl+C to exit now\n`),
+    onStopWait: (service, ms) => {
+      // A notice after "> " (a prompt) or a terminal's echoed ^C starts on a line of its own.
+      const fresh = terminal.atLineStart && !(signalled && process.stderr.isTTY) ? '' : '\n';
+      process.stderr.write(`${fresh}${service} did not stop on CANCEL; waiting up to ${ms / 1000}s (stop_timeout); Ctrl+C to exit now\n`);
+    },
   });
   // The first signal starts a graceful shutdown; one during shutdown (whatever started it) exits at once.
-  let signalled!: () => void;
-  const signal = new Promise<void>((resolve) => (signalled = resolve));
+  let onFirstSignal!: () => void;
+  const signal = new Promise<void>((resolve) => (onFirstSignal = resolve));
   let shuttingDown = false;
-  const onSignal = (): void => {
+  const onSignal = (name: string): void => {
     if (shuttingDown) {
-      process.stderr.write('force exit\n');
+      process.stderr.write(`${signalled && process.stderr.isTTY ? '\n' : ''}force exit\n`);
       process.exit(1);
     }
     shuttingDown = true;
-    signalled();
+    signalled = true;
+    info(logs, 'received shutdown signal', { signal: name });
+    onFirstSignal();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   // Parked processes hold no Node handle (a mailbox is not I/O), so without this the event loop would drain
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   runtime.boot();
+  info(logs, 'runtime ready', {});
 
+  // As in Wippy: the exit code is the -x process's (whenever it ends, even during shutdown); 0 without one.
   let code = 0;
+  let finished: Promise<number> | null = null;
   if (target !== null) {
-    const finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
-      const report = exitReport(outcome);
+    finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
+      // Ended by the shutdown a signal started: its "process terminated" is no news, and Wippy exits 1.
+      if (signalled && outcome.error !== null && outcome.error.message === 'process terminated') return 1;
+      const report = exitReport(outcome, {
+        shown: (text) => withSourceFiles(registry, text),
+        traceback: flags.verbose === true || flags.veryVerbose === true,
+      });
       process.stdout.write(report.stdout);
       process.stderr.write(report.stderr);
       return report.code;
     });
-    code = await Promise.race([finished, signal.then(() => 0)]);
+    await Promise.race([finished, signal]);
   } else {
     await signal;
   }
   shuttingDown = true;
+  info(logs, 'shutting down', {});
   terminal.close();
-  const giveUpMs = runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
+  const giveUpMs = config.shutdownTimeoutMs ?? runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
+  if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
+  info(logs, 'stopped', {});
   clearInterval(keepAlive);
   return code;
+}
+
+function info(logs: LogSink, message: string, fields: Record<string, unknown>): void {
+  if (logs.enabled('info')) logs.write({ level: 'info', message, logger: 'run', fields });
+}
+
+function warn(logs: LogSink, logger: string, message: string): void {
+  if (logs.enabled('warn')) logs.write({ level: 'warn', message, logger, fields: {} });
 }
 
 function resolveTarget(registry: Registry, positional: string[], flags: RunFlags): Target | null {
@@ -95,17 +138,17 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   } else if (positional.length > 0) {
     const [name, ...rest] = positional;
     const found = registry.entries().find((e) => commandName(e.meta) === name);
-    if (found === undefined) throw new UsageError(`command "${name}" not found (no entry has meta.command.name: ${name})`);
+    if (found === undefined) throw new UsageError(`command "${name}" not found; \`wisp run list\` lists the commands`);
     entry = found.id;
     args = rest;
   } else return null;
 
   const e = registry.get(entry);
-  if (e === undefined) throw new UsageError(`entry ${entry} not found`);
+  if (e === undefined) throw new UsageError(notFound(registry, 'entry', entry));
   if (e.kind !== 'process.lua') throw new UsageError(`entry ${entry} is a ${e.kind}, not a process.lua`);
   if (host !== undefined) {
     const h = registry.get(host);
-    if (h === undefined) throw new UsageError(`host ${host} not found`);
+    if (h === undefined) throw new UsageError(notFound(registry, 'host', host));
     if (h.kind !== 'terminal.host' && h.kind !== 'process.host') throw new UsageError(`${host} is a ${h.kind}, not a host`);
   }
   return { entry, host: host ?? terminalHost(registry), args };
@@ -118,15 +161,17 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   }
 }
 
-function commandName(meta: Record<string, unknown>): unknown {
-  const command = meta.command;
-  return command !== null && typeof command === 'object' ? (command as Record<string, unknown>).name : undefined;
+/** "entry app:cli not found", saying why when the entry was skipped for its kind (a typo in `kind:`). */
+function notFound(registry: Registry, what: string, id: string): string {
+  const skipped = registry.skipped.get(id);
+  if (skipped !== undefined) return `${what} ${id} not found: ${skipped}`;
+  return `${what} ${id} not found`;
 }
 
 /** Every Lua entry must compile: a syntax error anywhere is reported before anything starts. */
 function checkSources(registry: Registry): void {
   for (const e of registry.entries()) {
-    if (e.kind === 'process.lua' || e.kind === 'library.lua') {
+    if (e.kind === 'process.lua' || e.kind === 'function.lua' || e.kind === 'library.lua') {
       checkSyntax(e.source, e.id, displayPath(registry.root, e.sourcePath ?? e.file));
     }
   }

@@ -5,7 +5,20 @@
  */
 import type { Slot } from './slots';
 import type { Task } from './scheduler';
+import type { Value } from '../kernel/value';
 import { Fifo } from '../util/fifo';
+
+/**
+ * A value from outside Lua that stays portable while it waits in a buffer: the receiver's Lua copy is made
+ * when it is received, so what a process has not read costs no Lua objects (one event for many subscribers
+ * is then held once, however many hold it).
+ */
+export class Portable {
+  constructor(
+    readonly value: Value,
+    readonly toLua: (value: Value) => Slot,
+  ) {}
+}
 
 /** The per-select state shared by its waiters, so the first completion withdraws the others. */
 export interface SelectWait {
@@ -41,7 +54,7 @@ export class Channel {
   closed = false;
   /** The Lua userdata for this channel, so every push of it is the same object (`r.channel == ch`). */
   identity: Slot | null = null;
-  private readonly buffer = new Fifo<Slot>();
+  private readonly buffer = new Fifo<Slot | Portable>();
   private readonly receivers = new Fifo<Waiter>();
   private readonly senders = new Fifo<Waiter>();
 
@@ -57,8 +70,8 @@ export class Channel {
   }
 
   /** Calls `fn` on every buffered value and every value a blocked sender offers (the memory watchdog). */
-  forEachValue(fn: (value: Slot) => void): void {
-    this.buffer.forEach(fn);
+  forEachValue(fn: (value: Slot | Value) => void): void {
+    this.buffer.forEach((v) => fn(v instanceof Portable ? v.value : v));
     this.senders.forEach((w) => {
       if (w.value !== null) fn(w.value);
     });
@@ -86,10 +99,24 @@ export class Channel {
     return !this.closed && this.trySend(value);
   }
 
+  /** `offer` for a value kept portable until it is received (a waiting receiver gets its copy at once). */
+  offerPortable(value: Portable): boolean {
+    if (this.closed) return false;
+    const receiver = nextWaiter(this.receivers);
+    if (receiver !== null) {
+      this.complete(receiver, value.toLua(value.value), true, false);
+      return true;
+    }
+    if (this.buffer.length >= this.capacity) return false;
+    this.buffer.push(value);
+    return true;
+  }
+
   /** A receive that completes at once, or null when it would block. A closed, drained channel gives ok=false. */
   tryReceive(): ReceiveResult {
     if (this.buffer.length > 0) {
-      const value = this.buffer.shift() as Slot;
+      const item = this.buffer.shift() as Slot | Portable;
+      const value = item instanceof Portable ? item.toLua(item.value) : item;
       const sender = nextWaiter(this.senders);
       if (sender !== null) {
         this.buffer.push(sender.value as Slot);

@@ -124,6 +124,13 @@ B.require = function(name)
   return v
 end
 B.string = readonly(string, 'string')
+-- Lua 5.5's table.create(nseq, nrec), which Wippy's go-lua has: the sizes are only a hint here.
+local tointeger = math.tointeger
+table.create = function(nseq, nrec)
+  if tointeger(nseq) == nil then error("bad argument #1 to 'create' (number has no integer representation)", 2) end
+  if nrec ~= nil and tointeger(nrec) == nil then error("bad argument #2 to 'create' (number has no integer representation)", 2) end
+  return {}
+end
 B.table = readonly(table, 'table')
 B.math = readonly(math, 'math')
 B.utf8 = readonly(utf8, 'utf8')

@@ -11,7 +11,7 @@ import { watchdog } from './watchdog';
 import type { MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
-import type { Router } from '../kernel/router';
+import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
 
 export interface ProcessSpec {
   /** The entry id: chunk name in tracebacks, named in errors. */
@@ -45,6 +45,8 @@ export interface KernelLink {
 export class LuaProcess implements TaskOwner {
   /** Null for a process run outside any node (engine tests and benchmarks). */
   kernel: KernelLink | null = null;
+  /** What `ctx` reads, and what it passes on to the processes it spawns and the functions it calls. */
+  context: ContextValues = NO_CONTEXT;
   readonly env: Slot;
   /** Modules already required from `imports:` (run once per process). */
   readonly loaded = new Map<string, Slot>();

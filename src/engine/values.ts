@@ -158,6 +158,16 @@ export function exportRange(L: LuaState, from: number): Value[] {
   return out;
 }
 
+/** Copies of values from..top, or an Invalid error saying why they cannot be copied (for a call's result). */
+export function exportArgs(L: LuaState, from: number): Value[] | ErrorValue {
+  try {
+    return exportRange(L, from);
+  } catch (e) {
+    if (e instanceof ValueCopyError) return new ErrorValue(e.message, 'Invalid');
+    throw e;
+  }
+}
+
 function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): void {
   if (v === null) lua.lua_pushnil(L);
   else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);

@@ -1,13 +1,14 @@
 /**
- * A host that runs `process.lua` entries: one Fengari state (LuaVM) for all its processes. It compiles each
- * entry once, connects every process to the node (its PID, the Router) and reports exits back.
+ * A host that runs `process.lua` entries (and, as the runtime's function host, `function.lua` calls): one
+ * Fengari state (LuaVM) for all its processes. It compiles each entry once per registry version, connects
+ * every process to the node (its PID, the Router) and reports exits back.
  */
 import { createVM, type RuntimeVmOptions } from '../modules';
 import { LuaProcess, type ProcessSpec } from '../engine/process';
 import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../engine/vm';
 import { pushValue } from '../engine/values';
 import { ErrorValue, type Value } from '../kernel/value';
-import { displayPath, type Registry } from '../registry';
+import { displayPath, type RegistryStore, type RunnableLuaEntry } from '../registry';
 import { watchdog } from '../engine/watchdog';
 import type { Host, Node, ProcessRecord } from '../kernel/node';
 
@@ -15,14 +16,24 @@ export class LuaHost implements Host {
   readonly vm: LuaVM;
   private readonly specs = new Map<string, ProcessSpec>();
   private readonly running = new Map<string, LuaProcess>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     readonly id: string,
     protected readonly node: Node,
-    private readonly registry: Registry,
+    private readonly store: RegistryStore,
     options: RuntimeVmOptions,
+    /** The kind of entry this host runs. */
+    private readonly runs: RunnableLuaEntry['kind'] = 'process.lua',
   ) {
-    this.vm = createVM(options);
+    this.vm = createVM({ ...options, registry: store });
+    // A changed registry may have changed any entry or library: compile again from the new version.
+    this.unsubscribe = store.onChange(() => this.specs.clear());
+  }
+
+  /** Stops following registry changes (the runtime is shutting down). */
+  close(): void {
+    this.unsubscribe();
   }
 
   get processCount(): number {
@@ -41,6 +52,7 @@ export class LuaHost implements Host {
       this.ended(proc);
     });
     proc.kernel = { pid: record.id, host: this.id, router: this.node };
+    proc.context = record.context;
     record.runtime = { terminate: (reason) => proc.terminate(reason.message) };
     this.running.set(record.id, proc);
     this.prepare(proc);
@@ -55,21 +67,32 @@ export class LuaHost implements Host {
   spec(entryId: string): ProcessSpec | ErrorValue {
     const cached = this.specs.get(entryId);
     if (cached !== undefined) return cached;
-    const entry = this.registry.get(entryId);
+    const registry = this.store.current;
+    const entry = registry.get(entryId);
     if (entry === undefined) return new ErrorValue(`entry ${entryId} not found`, 'NotFound');
-    if (entry.kind !== 'process.lua') return new ErrorValue(`entry ${entryId} is a ${entry.kind}, not a process.lua`, 'Invalid');
+    if (entry.kind !== this.runs || (entry.kind !== 'process.lua' && entry.kind !== 'function.lua')) return new ErrorValue(`entry ${entryId} is a ${entry.kind}, not a ${this.runs}`, 'Invalid');
     try {
+      // A library's own imports and modules travel with it: `require` inside it resolves them too (the
+      // entry's own aliases win over a library's).
       const imports = new Map<string, CompiledChunk>();
-      for (const [alias, libraryId] of Object.entries(entry.imports)) {
-        const library = this.registry.get(libraryId);
-        if (library?.kind !== 'library.lua') return new ErrorValue(`import ${alias}: ${libraryId} is not a library.lua`, 'Invalid');
-        imports.set(alias, this.compile(library.source, library.id, library.sourcePath ?? library.file));
+      const modules = new Set(entry.modules);
+      const pending: [string, string][] = Object.entries(entry.imports);
+      const seen = new Set<string>();
+      for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+        const [alias, libraryId] = next;
+        const library = registry.get(libraryId);
+        if (library === undefined || !('source' in library)) return new ErrorValue(`import ${alias}: ${libraryId} is not a Lua entry`, 'Invalid');
+        if (!imports.has(alias)) imports.set(alias, this.compile(library.source, library.id, library.sourcePath ?? library.file));
+        if (seen.has(libraryId)) continue;
+        seen.add(libraryId);
+        for (const m of library.modules) modules.add(m);
+        pending.push(...Object.entries(library.imports));
       }
       const spec: ProcessSpec = {
         entryId,
         chunk: this.compile(entry.source, entry.id, entry.sourcePath ?? entry.file),
         method: entry.method,
-        modules: new Set(entry.modules),
+        modules,
         imports,
       };
       this.specs.set(entryId, spec);
@@ -87,6 +110,6 @@ export class LuaHost implements Host {
   protected ended(_proc: LuaProcess): void {}
 
   private compile(source: Uint8Array, id: string, file: string): CompiledChunk {
-    return this.vm.compile(source, id, displayPath(this.registry.root, file));
+    return this.vm.compile(source, id, displayPath(this.store.current.root, file));
   }
 }

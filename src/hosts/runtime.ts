@@ -3,16 +3,18 @@
  * shuts everything down in reverse order. The CLI drives it; tests drive it in-process.
  */
 import { Node } from '../kernel/node';
-import { ErrorValue, type Value } from '../kernel/value';
+import { FUNCTION_HOST } from '../kernel/pid';
+import { ErrorValue, fromPlain, type Value } from '../kernel/value';
 import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
 import { Environment } from '../modules/env/store';
-import { startLevels, type Registry, type Entry } from '../registry';
+import { delta, startLevels, withSourceFiles, RegistryStore, type Registry, type Entry } from '../registry';
 import type { Terminal } from '../modules/io';
 import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
+import type { RuntimeVmOptions } from '../modules';
 import { watchdog } from '../engine/watchdog';
 
 export interface RuntimeOptions {
@@ -29,6 +31,8 @@ const HOST_GRACE_MS = 100;
 
 export class Runtime {
   readonly node = new Node();
+  /** The registry as it changes at run time (the `registry` module applies changes to it). */
+  readonly store: RegistryStore;
   readonly hosts = new Map<string, LuaHost>();
   readonly services = new Map<string, ServiceSupervisor>();
   private levels: string[][] = [];
@@ -37,9 +41,17 @@ export class Runtime {
   private readonly env: Environment;
 
   constructor(
-    readonly registry: Registry,
+    registry: Registry,
     private readonly options: RuntimeOptions,
   ) {
+    this.store = new RegistryStore(registry);
+    // Every change reaches the event bus as Wippy's registry reports it: system "registry", one event per entry.
+    this.store.onChange((current, previous) => {
+      for (const op of delta(previous.registry.records(), current.registry.records())) {
+        const { id, kind, meta, data } = op.record;
+        this.node.publish({ system: 'registry', kind: op.kind, path: id, data: fromPlain({ id, kind, meta, data, version: current.id }) });
+      }
+    });
     const MiB = 1024 * 1024;
     this.unwatch = watchdog.onFailure((r) => {
       if (!this.node.process(r.process)) return; // another runtime's process (tests run several)
@@ -50,9 +62,15 @@ export class Runtime {
     this.env = new Environment(registry);
   }
 
+  /** The current registry version. */
+  get registry(): Registry {
+    return this.store.current;
+  }
+
   /** Starts every auto_start host and service, dependencies first. Throws a RegistryError on a cycle. */
   boot(): void {
     this.levels = startLevels(this.registry);
+    this.startFunctionHost();
     const failed = new Set<string>();
     for (const level of this.levels) {
       for (const id of level) {
@@ -81,19 +99,32 @@ export class Runtime {
     if (entry === undefined || (entry.kind !== 'process.host' && entry.kind !== 'terminal.host')) {
       throw new Error(`${id} is not a host`);
     }
-    const vmOptions = { ...this.options.vm, logs: this.options.logs, env: this.env };
     const host =
       entry.kind === 'terminal.host'
-        ? new TerminalHost(id, this.node, this.registry, vmOptions, this.options.terminal ?? noTerminal())
-        : new LuaHost(id, this.node, this.registry, vmOptions);
-    this.hosts.set(id, host);
+        ? new TerminalHost(id, this.node, this.store, this.vmOptions(), this.options.terminal ?? noTerminal())
+        : new LuaHost(id, this.node, this.store, this.vmOptions());
+    return this.addHost(host);
+  }
+
+  /** The host `funcs` runs `function.lua` entries on: one VM, a fresh environment per call. */
+  private startFunctionHost(): void {
+    if (!this.hosts.has(FUNCTION_HOST)) this.addHost(new LuaHost(FUNCTION_HOST, this.node, this.store, this.vmOptions(), 'function.lua'));
+  }
+
+  private vmOptions(): RuntimeVmOptions {
+    return { ...this.options.vm, logs: this.options.logs, env: this.env };
+  }
+
+  private addHost(host: LuaHost): LuaHost {
+    this.hosts.set(host.id, host);
     this.node.addHost(host);
-    this.log('debug', 'host started', { host: id });
+    this.log('debug', 'host started', { host: host.id });
     return host;
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */
   exec(entry: string, host: string, args: readonly Value[]): Promise<Outcome> {
+    this.startFunctionHost();
     this.startHost(host);
     const r = this.node.spawn({ entry, host, args, parent: null, monitor: false, link: false });
     if (!r.ok) return Promise.resolve({ value: null, error: r.error });
@@ -130,6 +161,7 @@ export class Runtime {
         if (this.hosts.has(p.pid.host)) p.runtime?.terminate(new ErrorValue('process terminated', 'Internal'));
       }
     }
+    for (const host of this.hosts.values()) host.close();
     this.unwatch();
   }
 
@@ -138,7 +170,7 @@ export class Runtime {
     if (s === undefined) {
       const entry = this.registry.get(id);
       if (entry?.kind !== 'process.service') throw new Error(`${id} is not a process.service`);
-      s = new ServiceSupervisor(entry, this.node, this.options.logs);
+      s = new ServiceSupervisor(entry, this.node, this.options.logs, undefined, (text) => withSourceFiles(this.registry, text));
       this.services.set(id, s);
     }
     return s;

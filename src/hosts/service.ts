@@ -8,7 +8,7 @@ import { EVENT } from '../kernel/message';
 import { ErrorValue, fromPlain, Table, type Value } from '../kernel/value';
 import type { Node, ProcessRecord } from '../kernel/node';
 import type { ProcessServiceEntry } from '../registry';
-import type { LogSink } from '../modules/logger';
+import type { LogLevel, LogSink } from '../modules/logger';
 import { after, type Timer } from '../util/timer';
 
 export type ServiceState = 'Unknown' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed' | 'Exited';
@@ -35,6 +35,8 @@ export class ServiceSupervisor {
     private readonly logs: LogSink,
     /** Called on every state change (tests and the runtime watch it). */
     private readonly onChange: (s: ServiceSupervisor) => void = () => undefined,
+    /** How an error's text is shown in logs (the runtime names source files: `src/relay.lua:5 (app:relay)`). */
+    private readonly shown: (text: string) => string = (text) => text,
   ) {}
 
   get id(): string {
@@ -112,25 +114,29 @@ export class ServiceSupervisor {
     else this.set('Exited');
   }
 
+  /** Logged at ERROR, as Wippy's supervisor logs a service that failed; the traceback only at debug level. */
   private failed(error: ErrorValue, ranMs: number): void {
     const policy = this.entry.lifecycle.restart;
     this.failures = ranMs >= this.entry.lifecycle.stableThresholdMs ? 1 : this.failures + 1;
     const retry = policy.maxAttempts === 0 || this.failures < policy.maxAttempts;
+    const why = {
+      error: this.shown(error.message),
+      ...(error.frames !== null && this.logs.enabled('debug') ? { traceback: this.shown(error.frames) } : {}),
+    };
     if (!retry) {
-      this.set('Failed', { error: error.message, attempts: this.failures, retrying: false });
+      this.set('Failed', { ...why, attempts: this.failures, retrying: false }, 'error');
       return;
     }
     const delay = backoffDelay(policy, this.failures);
-    this.set('Failed', { error: error.message, attempts: this.failures, next_delay_ms: Math.round(delay) });
+    this.set('Failed', { ...why, attempts: this.failures, next_delay_ms: Math.round(delay) }, 'error');
     this.retry = after(delay, () => {
       this.retry = null;
       this.start();
     });
   }
 
-  private set(state: ServiceState, fields: Record<string, unknown> = {}): void {
+  private set(state: ServiceState, fields: Record<string, unknown> = {}, level: LogLevel = state === 'Failed' ? 'warn' : 'info'): void {
     this.state = state;
-    const level = state === 'Failed' ? (fields.retrying === false ? 'error' : 'warn') : 'info';
     if (this.logs.enabled(level)) {
       this.logs.write({ level, message: `service ${state.toLowerCase()}`, logger: 'supervisor', fields: { service: this.id, ...fields } });
     }

@@ -7,14 +7,14 @@ import { attachTerminal, type Terminal } from '../modules/io';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { LuaProcess } from '../engine/process';
 import type { Node, ProcessRecord } from '../kernel/node';
-import type { Registry } from '../registry';
+import type { RegistryStore } from '../registry';
 import type { RuntimeVmOptions } from '../modules';
 
 export class TerminalHost extends LuaHost {
   private busy = false;
 
-  constructor(id: string, node: Node, registry: Registry, options: RuntimeVmOptions, private readonly terminal: Terminal) {
-    super(id, node, registry, options);
+  constructor(id: string, node: Node, store: RegistryStore, options: RuntimeVmOptions, private readonly terminal: Terminal) {
+    super(id, node, store, options);
   }
 
   override start(record: ProcessRecord, entryId: string, args: readonly Value[]): ErrorValue | null {
@@ -40,6 +40,8 @@ export class StdioTerminal implements Terminal {
   private readonly waiting: (() => void)[] = [];
   /** Streams whose reader went away (EPIPE): further output is dropped instead of crashing the runtime. */
   private readonly closed = new Set<NodeJS.WritableStream>();
+  /** Whether the process's last output (stdout or stderr) ended a line: the CLI's notices start on one. */
+  atLineStart = true;
 
   constructor(
     readonly args: readonly string[],
@@ -51,10 +53,12 @@ export class StdioTerminal implements Terminal {
   }
 
   write(text: string): void {
+    if (text !== '') this.atLineStart = text.endsWith('\n');
     if (!this.closed.has(this.output)) this.output.write(text);
   }
 
   writeError(text: string): void {
+    if (text !== '') this.atLineStart = text.endsWith('\n');
     if (!this.closed.has(this.errors)) this.errors.write(text);
   }
 

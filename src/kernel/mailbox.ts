@@ -22,6 +22,11 @@ export interface Backlog {
   readonly buffered: number;
 }
 
+/** A backlog that can end (a closed channel): it stops counting once it is closed and drained. */
+export interface EndingBacklog extends Backlog {
+  readonly closed: boolean;
+}
+
 export interface Subscription {
   readonly topic: string;
   readonly sink: MessageSink;
@@ -47,6 +52,8 @@ export class Mailbox {
   private inbox: MessageSink | null = null;
   private inboxBacklog: Backlog | null = null;
   private events: EventSink | null = null;
+  /** Buffers of subscriptions fed from outside the topic routing (the event bus), counted as unread too. */
+  private readonly held = new Set<EndingBacklog>();
 
   get queued(): number {
     return this.pending.length + this.pendingEvents.length;
@@ -56,6 +63,7 @@ export class Mailbox {
   get unread(): number {
     let n = this.pending.length + (this.inboxBacklog?.buffered ?? 0);
     for (const sub of this.listeners) if (sub.backlog !== null) n += sub.backlog.buffered;
+    for (const backlog of this.heldBacklogs()) n += backlog.buffered;
     return n;
   }
 
@@ -69,7 +77,21 @@ export class Mailbox {
     const out: Backlog[] = [];
     if (this.inboxBacklog !== null) out.push(this.inboxBacklog);
     for (const sub of this.listeners) if (sub.backlog !== null) out.push(sub.backlog);
+    for (const backlog of this.heldBacklogs()) out.push(backlog);
     return out;
+  }
+
+  /**
+   * Counts `backlog` as this process's unread mail (an event-bus subscription's channel). Closing the
+   * subscription does not take back what it delivered: it counts until the process has read it all.
+   */
+  hold(backlog: EndingBacklog): void {
+    this.held.add(backlog);
+  }
+
+  private heldBacklogs(): Set<EndingBacklog> {
+    for (const backlog of this.held) if (backlog.closed && backlog.buffered === 0) this.held.delete(backlog);
+    return this.held;
   }
 
   deliver(message: Message): void {

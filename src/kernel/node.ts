@@ -7,8 +7,9 @@ import { Mailbox, MAILBOX_LIMIT } from './mailbox';
 import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
+import { EventBus, type BusEvent, type BusSubscription } from './events';
 import { Fifo } from '../util/fifo';
-import type { Result, Router, SpawnRequest } from './router';
+import { NO_CONTEXT, type BusDelivery, type ContextValues, type Result, type Router, type SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
 export interface Runtime {
@@ -31,6 +32,7 @@ export class ProcessRecord {
   readonly links = new Set<string>();
   trapLinks = false;
   alive = true;
+  context: ContextValues = NO_CONTEXT;
   runtime: Runtime | null = null;
 
   constructor(
@@ -49,6 +51,9 @@ export class Node implements Router {
   readonly pids: PidAllocator;
   /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
   mailboxLimit = MAILBOX_LIMIT;
+  /** The node's event bus; runtime parts (the registry) may publish and subscribe on it directly. */
+  readonly events = new EventBus();
+  private readonly unreadMemo = new WeakMap<Mailbox, { sequence: number; unread: number }>();
   private readonly hosts = new Map<string, Host>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly names = new NameRegistry();
@@ -98,6 +103,7 @@ export class Node implements Router {
     const host = this.hosts.get(request.host);
     if (host === undefined) return { ok: false, error: fail('host not found') };
     const record = this.createProcess(request.host, request.entry, request.parent, null);
+    if (request.context !== undefined) record.context = request.context;
     const error = host.start(record, request.entry, request.args);
     if (error !== null) {
       this.forget(record);
@@ -248,6 +254,45 @@ export class Node implements Router {
     return this.processes.get(pid)?.trapLinks ?? false;
   }
 
+  publish(event: BusEvent): void {
+    this.events.publish(event);
+  }
+
+  subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
+    const record = this.processes.get(pid);
+    if (record === undefined) return { ok: false, error: fail('process not found') };
+    const mailbox = record.mailbox;
+    const sub = this.events.subscribe(system, kind, {
+      take: (event, sequence) => {
+        // Like a send to a full mailbox, but the publisher is not told: the subscriber is, by its channel closing.
+        if (this.unreadDuring(mailbox, sequence) >= this.mailboxLimit) return false;
+        delivery.deliver(event);
+        (this.unreadMemo.get(mailbox) as { unread: number }).unread++;
+        return true;
+      },
+      ended: delivery.ended,
+    }, pid);
+    if (sub instanceof ErrorValue) return { ok: false, error: sub };
+    mailbox.hold(delivery.backlog);
+    return { ok: true, value: sub };
+  }
+
+  /**
+   * A mailbox's unread count during one publish, counted once: no Lua runs while an event is delivered, so
+   * only the deliveries themselves add to it (a process with many subscriptions costs linear, not quadratic).
+   */
+  private unreadDuring(mailbox: Mailbox, sequence: number): number {
+    const memo = this.unreadMemo.get(mailbox);
+    if (memo !== undefined && memo.sequence === sequence) return memo.unread;
+    const unread = mailbox.unread;
+    this.unreadMemo.set(mailbox, { sequence, unread });
+    return unread;
+  }
+
+  unsubscribeBus(subscription: BusSubscription): void {
+    this.events.unsubscribe(subscription);
+  }
+
   mailboxOf(pid: string): Mailbox | null {
     return this.processes.get(pid)?.mailbox ?? null;
   }
@@ -295,6 +340,7 @@ export class Node implements Router {
     record.alive = false;
     this.processes.delete(record.id);
     this.names.releaseAll(record.id);
+    this.events.releaseOwner(record.id);
   }
 
   private scopeError(scope: number): ErrorValue | null {

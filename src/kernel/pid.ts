@@ -5,6 +5,8 @@
 
 /** The host of supervisors and other runtime-owned PIDs (`{node:control|0x…}`); no service may run on it. */
 export const CONTROL_HOST = 'node:control';
+/** The host `funcs` runs `function.lua` calls on (registry ids always hold a colon, so it cannot clash). */
+export const FUNCTION_HOST = 'functions';
 
 export interface Pid {
   /** Null on a standalone node: the node part is omitted. */

@@ -4,10 +4,16 @@
  * by forwarding what is not local. Module code never touches another process's mailbox.
  */
 import type { ErrorValue, Value } from './value';
-import type { Mailbox } from './mailbox';
+import type { EndingBacklog, Mailbox } from './mailbox';
+import type { BusEvent, BusSubscription } from './events';
 import type { Outcome } from './message';
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorValue };
+
+/** Values a process passes to what it spawns and calls (`ctx`): inherited, overlaid, never shared mutably. */
+export type ContextValues = ReadonlyMap<string, Value>;
+
+export const NO_CONTEXT: ContextValues = new Map();
 
 export interface SpawnRequest {
   /** Fully qualified entry id (`ns:name`). */
@@ -18,6 +24,17 @@ export interface SpawnRequest {
   readonly parent: string | null;
   readonly monitor: boolean;
   readonly link: boolean;
+  /** The child's context values (absent: none). */
+  readonly context?: ContextValues;
+}
+
+/** How bus events reach a process's subscription channel. */
+export interface BusDelivery {
+  readonly deliver: (event: BusEvent) => void;
+  /** The subscription's channel: until it is closed and drained, what it holds is unread mail. */
+  readonly backlog: EndingBacklog;
+  /** The bus ended the subscription: the process's mailbox was full. */
+  readonly ended: () => void;
 }
 
 /** Error values return as `ErrorValue`; success as null (or the value, in a Result). */
@@ -37,6 +54,15 @@ export interface Router {
   trapLinks(pid: string): boolean;
   /** The mailbox of a local process, for its own subscriptions (inbox, events, listen). */
   mailboxOf(pid: string): Mailbox | null;
+  /** Publishes on the node's event bus (kernel/events.ts): every matching subscription gets it, in order. */
+  publish(event: BusEvent): void;
+  /**
+   * Subscribes process `pid` to the event bus. `deliver` puts an event in the subscription's channel, whose
+   * `backlog` counts as the process's unread mail: at the mailbox limit the subscription ends instead (`ended`
+   * is called). The process's exit ends it too.
+   */
+  subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription>;
+  unsubscribeBus(subscription: BusSubscription): void;
   /** Calls `fn` once when `pid` exits (runtime-internal watchers such as `process.exec`). */
   onExit(pid: string, fn: (outcome: Outcome) => void): void;
 }

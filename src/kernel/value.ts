@@ -80,6 +80,13 @@ export class ErrorValue {
   toString(): string {
     return this.message;
   }
+
+  /** The traceback's frames (`stack traceback:` and on), without the message a Lua traceback starts with. */
+  get frames(): string | null {
+    if (this.stack === null) return null;
+    const at = this.stack.indexOf('stack traceback:');
+    return at < 0 ? this.stack : this.stack.slice(at);
+  }
 }
 
 export type Value = null | boolean | number | string | Uint8Array | LuaFloat | Table | ErrorValue;

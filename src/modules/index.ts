@@ -15,13 +15,20 @@ import { installUuid } from './uuid';
 import { installJson } from './json';
 import { installYaml } from './yaml';
 import { installEnv } from './env';
+import { installCtx } from './ctx';
+import { installFuncs } from './funcs';
+import { installRegistry } from './registry';
+import { installEvents } from './events';
 import type { Environment } from './env/store';
+import type { RegistryStore } from '../registry';
 
 export interface RuntimeVmOptions extends VmOptions {
   /** Where `logger` records and global `print` go (default: nowhere). */
   logs?: LogSink;
   /** The runtime's env entries, for `env` (absent: every env call is an Internal error). */
   env?: Environment;
+  /** The runtime's registry, for `funcs` and `registry` (absent: nothing can be called or found). */
+  registry?: RegistryStore;
 }
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
@@ -32,6 +39,10 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installTime(vm, channels);
   const payloads = installPayload(vm);
   installProcess(vm, channels, payloads);
+  installCtx(vm);
+  installFuncs(vm, channels, payloads, options.registry);
+  installRegistry(vm, options.registry);
+  installEvents(vm, channels);
   const print = installLogger(vm, options.logs ?? SILENT);
   if (options.print === undefined) vm.printTo(print);
   installIo(vm);

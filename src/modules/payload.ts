@@ -43,6 +43,8 @@ class PayloadObject {
 export interface PayloadApi {
   /** A message as a detached Lua value (for a channel), built without a stack. */
   messageSlot(message: Message): Slot;
+  /** A payload object holding `value`, as a detached Lua value (a future's result). */
+  payloadSlot(value: Value): Slot;
   /** The value a `listen` channel carries without `{message = true}`: the payload, or a list of them. */
   pushRawPayload(T: LuaState, message: Message): void;
 }
@@ -109,6 +111,7 @@ export function installPayload(vm: LuaVM): PayloadApi {
 
   return {
     messageSlot: (message) => objectSlot(vm.L, new MessageObject(message), messageMeta),
+    payloadSlot: (value) => objectSlot(vm.L, new PayloadObject(value), payloadMeta),
     pushRawPayload: (T, message) => {
       if (message.payloads.length === 1) pushValue(T, message.payloads[0], vm);
       else {

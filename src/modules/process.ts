@@ -3,8 +3,9 @@
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
-import { argObject, popSlot, pushSlot, type Slot } from '../engine/slots';
-import { exportRange, exportValue, pushValue, ValueCopyError } from '../engine/values';
+import { argObject, popSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../engine/slots';
+import { contextFrom, mergeContext } from './ctx';
+import { exportArgs, exportValue, pushValue } from '../engine/values';
 import { captureFrames, pushError, fail } from './errors';
 import { SCOPE } from '../kernel/names';
 import { EVENT, type Message } from '../kernel/message';
@@ -14,7 +15,7 @@ import type { PayloadApi } from './payload';
 import type { LuaVM } from '../engine/vm';
 import type { KernelLink, LuaProcess } from '../engine/process';
 import type { Subscription } from '../kernel/mailbox';
-import type { Router } from '../kernel/router';
+import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { JSFunction } from 'fengari';
 
@@ -58,28 +59,51 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     return popSlot(vm.L);
   };
 
-  /** Copies of the arguments from `from` on, or the error for the caller when they cannot be copied. */
-  const copies = (T: LuaState, from: number): Value[] | ErrorValue => {
-    try {
-      return exportRange(T, from);
-    } catch (e) {
-      if (e instanceof ValueCopyError) return new ErrorValue(e.message, 'Invalid');
-      throw e;
-    }
-  };
+  const copies = exportArgs;
 
-  const spawner = (monitor: boolean, link: boolean): JSFunction => (T) => {
+  /** Spawns the entry named at `at` (host at+1, arguments after); the child inherits `context`. */
+  const spawnFrom = (T: LuaState, at: number, monitor: boolean, link: boolean, context: ContextValues | null): number => {
     const { proc, link: k } = self(T);
-    const entry = checkJsString(T, 1);
-    const host = checkJsString(T, 2);
-    const args = copies(T, 3);
+    const entry = checkJsString(T, at);
+    const host = checkJsString(T, at + 1);
+    const args = copies(T, at + 2);
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
-    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link });
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
     return 1;
   };
+  const spawner = (monitor: boolean, link: boolean): JSFunction => (T) => spawnFrom(T, 1, monitor, link, null);
+
+  /** `process.with_context(t)` / `with_options(t)`: spawns with extra context values (options are accepted, unused). */
+  let spawnerMeta: LuaTable;
+  const checkSpawner = (T: LuaState): Spawner => {
+    const s = argObject(T, 1);
+    return s instanceof Spawner ? s : lauxlib.luaL_argerror(T, 1, 'process.Spawner expected');
+  };
+  const pushSpawner = (T: LuaState, s: Spawner): number => (pushObject(T, s, spawnerMeta), 1);
+  const spawnWith = (monitor: boolean, link: boolean): JSFunction => (T) => {
+    const s = checkSpawner(T);
+    return spawnFrom(T, 2, monitor, link, mergeContext(vm.currentProcess(T).context, s.context));
+  };
+  const noSecurity: JSFunction = (T) => (checkSpawner(T), lauxlib.luaL_argerror(T, 2, 'wisp has no security module: no actor or scope to set'));
+  spawnerMeta = vm.metatable('process.Spawner', {
+    with_context: (T) => {
+      const s = checkSpawner(T);
+      return pushSpawner(T, new Spawner(contextFrom(T, 2, s.context), s.options));
+    },
+    with_options: (T) => {
+      const s = checkSpawner(T);
+      return pushSpawner(T, new Spawner(s.context, contextFrom(T, 2, s.options)));
+    },
+    with_actor: noSecurity,
+    with_scope: noSecurity,
+    spawn: spawnWith(false, false),
+    spawn_monitored: spawnWith(true, false),
+    spawn_linked: spawnWith(false, true),
+    spawn_linked_monitored: spawnWith(true, true),
+  });
 
   const pushEvent = (L: LuaState, event: Value): void => pushValue(L, event, vm);
   /** A call `process.x(dest)` that the Router answers with an error or null. */
@@ -103,13 +127,15 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     spawn_monitored: spawner(true, false),
     spawn_linked: spawner(false, true),
     spawn_linked_monitored: spawner(true, true),
+    with_context: (T) => pushSpawner(T, new Spawner(contextFrom(T, 1, NO_CONTEXT), NO_CONTEXT)),
+    with_options: (T) => pushSpawner(T, new Spawner(NO_CONTEXT, contextFrom(T, 1, NO_CONTEXT))),
     exec: (T) => {
       const { proc, link } = self(T);
       const entry = checkJsString(T, 1);
       const host = checkJsString(T, 2);
       const args = copies(T, 3);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), processError(T, args), 2;
-      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false });
+      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context });
       if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       const task = sched.current;
       if (task === null || !proc.alive) return sched.block(T);
@@ -245,3 +271,10 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
 }
 
 const errorOf = (message: string): ErrorValue => new ErrorValue(message, 'Invalid');
+
+class Spawner {
+  constructor(
+    readonly context: ContextValues,
+    readonly options: ContextValues,
+  ) {}
+}

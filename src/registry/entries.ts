@@ -56,6 +56,9 @@ export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, files: Pr
       }
       return { ...base, kind, ...luaCode(f, sources, ns), method: f.requiredString('method') };
 
+    case 'function.lua':
+      return { ...base, kind, ...luaCode(f, sources, ns), method: f.requiredString('method') };
+
     case 'library.lua':
       return { ...base, kind, ...luaCode(f, sources, ns) };
 

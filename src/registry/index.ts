@@ -22,6 +22,10 @@
 export * from './types';
 export { RegistryError, displayPath } from './errors';
 export { Registry } from './registry';
+export { withSourceFiles } from './locations';
+export { parseOverride, overrideValue, type Override } from './overrides';
+export { RegistryStore, UnsupportedChange, delta, splitId } from './store';
+export type { ChangeOp, ChangeKind, Version, EntryCheck } from './store';
 export { loadProject, LOCK_FILE_NAME } from './loader';
 export { LIFECYCLE_DEFAULTS } from './lifecycle';
 export { HOST_DEFAULTS } from './entries';

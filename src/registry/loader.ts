@@ -6,8 +6,9 @@ import { readDefinitionFile } from './files';
 import { ioReason, ProjectFiles, RefusedPath } from './project-files';
 import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
+import { applyOverrides, checkAllUsed, type Override } from './overrides';
 import { Registry } from './registry';
-import { ENTRY_KINDS, Entry, isEntryKind } from './types';
+import { ENTRY_KINDS, Entry, EntryRecord, isEntryKind } from './types';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
@@ -16,15 +17,17 @@ export const LOCK_FILE_NAME = 'wippy.lock';
  * inside `dir`: nothing outside the project directory is ever read.
  * Throws `RegistryError` (one-line message) on the first problem; non-fatal problems
  * (unknown kinds, `lifecycle` on a `process.lua`, …) end up in `registry.warnings`.
- * Hub modules (`directories.modules`, `.wapp` packs) are not loaded.
+ * Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
+ * written, before they are checked; one that names no entry is an error.
  */
-export function loadProject(dir: string): Registry {
+export function loadProject(dir: string, overrides: readonly Override[] = []): Registry {
   const root = path.resolve(dir);
   const lockPath = path.join(root, LOCK_FILE_NAME);
   const warnings: string[] = [];
   if (!fs.existsSync(lockPath)) {
     // Wippy does the same: "no lock file found, starting with empty registry".
     warnings.push(`no ${LOCK_FILE_NAME} found in ${root}, starting with an empty registry`);
+    checkAllUsed(overrides, new Set());
     return new Registry(root, [], warnings);
   }
 
@@ -53,8 +56,11 @@ export function loadProject(dir: string): Registry {
   }
 
   const entries: Entry[] = [];
+  const records: EntryRecord[] = [];
   const definedIn = new Map<string, string>();
   const skipped = new Map<string, string>();
+  const skippedWhy = new Map<string, string>();
+  const overridden = new Set<string>();
   for (const file of definitionFiles) {
     const site = new Site(root, file, undefined, warnings);
     for (const raw of readDefinitionFile(site, files)) {
@@ -63,14 +69,19 @@ export function loadProject(dir: string): Registry {
       const previous = definedIn.get(id);
       if (previous !== undefined) throw es.error(`duplicate id, already defined in ${displayPath(root, previous)}`);
       definedIn.set(id, file);
+      applyOverrides(raw, overrides, overridden);
+      records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
       if (!isEntryKind(raw.kind)) {
-        es.warn(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
+        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
+        warnings.push(why);
         skipped.set(id, raw.kind);
+        skippedWhy.set(id, why);
         continue;
       }
       entries.push(buildEntry(raw, raw.kind, es, files, srcDir));
     }
   }
+  checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
-  return new Registry(root, entries, warnings, srcDir);
+  return new Registry(root, entries, warnings, srcDir, records, skippedWhy);
 }

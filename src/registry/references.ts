@@ -10,6 +10,9 @@ export { CONTROL_HOST };
  * `skipped` maps ids of entries dropped for an unsupported kind to that kind, so a
  * reference to one says why it is missing instead of just "not found".
  */
+/** What `imports:` may name: any Lua entry (requiring it gives the table its chunk returns), as in Wippy. */
+const IMPORTABLE_KINDS: readonly EntryKind[] = ['library.lua', 'function.lua', 'process.lua'];
+
 export function checkReferences(root: string, entries: Entry[], skipped: Map<string, string>): void {
   const byId = new Map(entries.map((e) => [e.id, e]));
 
@@ -39,9 +42,10 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
         expect(site, 'host', entry.host, HOST_KINDS);
         break;
       case 'process.lua':
+      case 'function.lua':
       case 'library.lua':
         for (const [alias, ref] of Object.entries(entry.imports)) {
-          expect(site, `imports.${alias}`, ref, ['library.lua']);
+          expect(site, `imports.${alias}`, ref, IMPORTABLE_KINDS);
         }
         break;
       case 'env.storage.router':

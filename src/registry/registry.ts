@@ -1,24 +1,33 @@
-import { Entry, EntryKind, EntryOfKind } from './types';
+import { Entry, EntryKind, EntryOfKind, EntryRecord } from './types';
 
-/** A loaded, validated set of entries. Immutable once built. */
+/**
+ * One version of the registry: validated, typed entries of the kinds wisp runs, and the record of every
+ * entry (of any kind) as the `registry` module shows it. Immutable: a change makes a new Registry (store.ts).
+ */
 export class Registry {
   private readonly list: readonly Entry[];
   private readonly index: ReadonlyMap<string, Entry>;
+  private readonly recordList: readonly EntryRecord[];
 
   /**
    * @param root     the project directory (holding `wippy.lock`); messages show paths relative to it
    * @param entries  in load order
    * @param warnings one-line messages, already formatted (file and entry named)
    * @param srcDir   absolute source directory, when a lock file named one
+   * @param records  every entry as written, unknown kinds included (default: the typed entries, no data)
+   * @param skipped  ids of entries left out for an unknown kind → the warning that says so (also in `warnings`)
    */
   constructor(
     readonly root: string,
     entries: readonly Entry[],
     readonly warnings: string[] = [],
     readonly srcDir?: string,
+    records?: readonly EntryRecord[],
+    readonly skipped: ReadonlyMap<string, string> = new Map(),
   ) {
     this.list = [...entries];
     this.index = new Map(entries.map((e) => [e.id, e]));
+    this.recordList = records ?? entries.map((e) => ({ id: e.id, kind: e.kind, meta: e.meta, data: {}, file: e.file }));
   }
 
   get size(): number {
@@ -40,5 +49,10 @@ export class Registry {
 
   byKind<K extends EntryKind>(kind: K): EntryOfKind<K>[] {
     return this.list.filter((e): e is EntryOfKind<K> => e.kind === kind);
+  }
+
+  /** Every entry as written, in load order, of any kind. */
+  records(): readonly EntryRecord[] {
+    return this.recordList;
   }
 }

@@ -8,6 +8,7 @@ export const ENTRY_KINDS = [
   'terminal.host',
   'process.host',
   'process.lua',
+  'function.lua',
   'library.lua',
   'process.service',
   'env.storage.memory',
@@ -89,6 +90,12 @@ export interface ProcessLuaEntry extends BaseEntry, LuaCode {
   method: string;
 }
 
+/** A stateless call: each `funcs.call` runs `method` in a fresh sandboxed environment. */
+export interface FunctionLuaEntry extends BaseEntry, LuaCode {
+  kind: 'function.lua';
+  method: string;
+}
+
 export interface LibraryLuaEntry extends BaseEntry, LuaCode {
   kind: 'library.lua';
 }
@@ -153,8 +160,25 @@ export type Entry =
   | TerminalHostEntry
   | ProcessHostEntry
   | ProcessLuaEntry
+  | FunctionLuaEntry
   | LibraryLuaEntry
   | ProcessServiceEntry;
+
+/** Entries that run Lua: spawned as processes or called as functions. */
+export type RunnableLuaEntry = ProcessLuaEntry | FunctionLuaEntry;
+
+/**
+ * An entry as the registry module shows it, of any kind (unknown kinds too): `data` is every field but
+ * `name`, `kind` and `meta`, as written.
+ */
+export interface EntryRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly meta: Meta;
+  readonly data: Record<string, unknown>;
+  /** The definition file it was loaded from (absent for entries added at run time). */
+  readonly file?: string;
+}
 
 export type HostEntry = TerminalHostEntry | ProcessHostEntry;
 

@@ -15,7 +15,7 @@ describe('exit codes and output of the terminal process (spec §1.3)', () => {
     ['false', 1, '', ''],
     ['table', 0, '', ''],
     ['nil', 0, '', ''],
-    ['error', 1, '', 'cli:outcome:11: it broke\n'],
+    ['error', 1, '', 'src/outcome.lua:11 (cli:outcome): it broke\n'],
     ['errval', 1, '', 'returned error\n'],
   ])('returning %s', async (how, code, stdout, stderr) => {
     const r = await run(['-x', 'cli:outcome', how]);
@@ -44,7 +44,7 @@ describe('user errors are one line on stderr and exit code 1', () => {
   test.each([
     [['-x', 'cli:nope'], 'Error: entry cli:nope not found\n'],
     [['-x', 'cli:processes'], 'Error: entry cli:processes is a process.host, not a process.lua\n'],
-    [['nosuch'], 'Error: command "nosuch" not found (no entry has meta.command.name: nosuch)\n'],
+    [['nosuch'], 'Error: command "nosuch" not found; `wisp run list` lists the commands\n'],
     [['--host', 'cli:nohost', '-x', 'cli:outcome'], 'Error: host cli:nohost not found\n'],
     [['--host', 'cli:outcome', '-x', 'cli:outcome'], 'Error: cli:outcome is a process.lua, not a host\n'],
   ])('wisp run %j', async (args, stderr) => {

@@ -19,7 +19,7 @@ describe('the echo service tutorial, unmodified, through the wisp CLI', () => {
     expect(new Set(workers).size).toBe(3); // a fresh worker per message
     expect(r.stdout.endsWith('\nGoodbye!\n')).toBe(true);
     // The tutorial's relay never reads CANCEL: shutdown says so on stderr and waits for its stop_timeout (10s).
-    expect(r.stderr).toBe('waiting up to 10s for app:relay-service to stop; press Ctrl+C to exit now\n');
+    expect(r.stderr).toBe('app:relay-service did not stop on CANCEL; waiting up to 10s (stop_timeout); Ctrl+C to exit now\n');
     expect(r.ms).toBeGreaterThanOrEqual(10000);
   }, 30000);
 

@@ -70,7 +70,7 @@ describe('signals (spec §2.3)', () => {
     await run.ready;
     run.child.kill('SIGINT');
     while (!run.err().includes('waiting')) await new Promise((r) => setTimeout(r, 20));
-    expect(run.err()).toBe('waiting up to 20s for sig:stubborn to stop; press Ctrl+C to exit now\n');
+    expect(run.err()).toBe('sig:stubborn did not stop on CANCEL; waiting up to 20s (stop_timeout); Ctrl+C to exit now\n');
     const t0 = Date.now();
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(1);

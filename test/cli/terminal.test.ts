@@ -39,7 +39,7 @@ async function waitFor(pattern: RegExp, ms = 15000): Promise<string> {
     tmux('send-keys', '-t', session, 'again', 'Enter');
     text = await waitFor(/ {2}AGAIN\n/);
     tmux('send-keys', '-t', session, 'C-c');
-    text = await waitFor(/waiting up to 10s for app:relay-service to stop; press Ctrl\+C to exit now/);
+    text = await waitFor(/\napp:relay-service did not stop on CANCEL; waiting up to 10s \(stop_timeout\); Ctrl\+C to exit now/);
     tmux('send-keys', '-t', session, 'C-c');
     text = await waitFor(/EXIT=\d+/);
     expect(text).toContain('force exit');

@@ -24,13 +24,17 @@ export interface WispOptions {
   timeoutMs?: number;
   /** Flags for node itself, before the script (e.g. --max-old-space-size=128). */
   node?: string[];
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Keep colour escapes in the output (by default they are stripped). */
+  raw?: boolean;
 }
 
 export function wisp(args: string[], options: WispOptions = {}): Promise<CliResult> {
   const start = Date.now();
   return new Promise((resolve, reject) => {
     const argv = [...(options.node ?? []), WISP, ...args];
-    const child = spawn(process.execPath, argv, { cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,7 +45,8 @@ export function wisp(args: string[], options: WispOptions = {}): Promise<CliResu
     }, options.timeoutMs ?? 20000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: plain(stdout), stderr: plain(stderr), ms: Date.now() - start });
+      const shown = options.raw ? (s: string) => s : plain;
+      resolve({ code, stdout: shown(stdout), stderr: shown(stderr), ms: Date.now() - start });
     });
     child.stdin.end(options.input ?? '');
   });
@@ -73,8 +78,8 @@ export function writeProject(files: Record<string, string>): string {
 }
 
 /** Starts `wisp args` in `cwd`, collecting its output as it comes (for tests that signal or watch it live). */
-export function startWisp(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [WISP, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startWisp(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [WISP, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += plain(d.toString())));
@@ -99,4 +104,13 @@ entries:
     lifecycle:
       auto_start: true
 ${entries}`;
+}
+
+/** The JSON fields of the log lines of `wisp run` (plain format, tab-separated) whose message is `message`. */
+export function logged(stderr: string, message: string): Record<string, unknown>[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((cols) => cols[2] === message && cols.length >= 4)
+    .map((cols) => JSON.parse(cols[3]) as Record<string, unknown>);
 }

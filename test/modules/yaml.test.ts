@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { RANDOM_VALUES } from './random-values';
 import { runWith } from './run-lua';
 
 const y = (body: string): Promise<unknown> => runWith(['yaml'], `local yaml = require("yaml")
@@ -70,5 +71,27 @@ describe('yaml.decode', () => {
       local back = yaml.decode(yaml.encode(v))
       return { back.name, back.list[2], back.list[3], back.list[4].deep[2], back.map.k, back.map.n, #back.list }`))
       .toEqual(['x', 2.5, 'three', false, 'v: with colon', -7, 4]);
+  });
+});
+
+describe('yaml round trip (fuzz)', () => {
+  test('random nested Lua values survive encode → decode, and re-encode to the same text', async () => {
+    const r = (await y(`${RANDOM_VALUES}
+      local runs, bad, reencoded_differs = 300, {}, 0
+      for i = 1, runs do
+        local v = { random_value(1) } -- encode takes a table
+        local s, err = yaml.encode(v)
+        if not s then bad[#bad + 1] = tostring(err) else
+          local back, derr = yaml.decode(s)
+          if derr then bad[#bad + 1] = tostring(derr) .. " in " .. s
+          elseif not same(v, back) then bad[#bad + 1] = s
+          elseif yaml.encode(back) ~= s then reencoded_differs = reencoded_differs + 1 end
+        end
+      end
+      return { runs = runs, bad = bad, reencoded_differs = reencoded_differs }`)) as
+      { runs: number; bad: string[] | Record<string, never>; reencoded_differs: number };
+    expect(r.runs).toBe(300);
+    expect(Array.isArray(r.bad) ? r.bad : Object.values(r.bad)).toEqual([]);
+    expect(r.reencoded_differs).toBe(0);
   });
 });

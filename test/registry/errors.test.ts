@@ -62,8 +62,8 @@ const ERRORS: Record<string, [string, string | undefined]> = {
     `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:relay" is a process.lua, expected a terminal.host, process.host or process.service`,
     'app:processes',
   ],
-  'err-import-not-library': [
-    `${INDEX}: entry app:other: field "imports.r": entry "app:relay" is a process.lua, expected a library.lua`,
+  'err-import-not-lua': [
+    `${INDEX}: entry app:other: field "imports.r": entry "app:relay" is a process.host, expected a library.lua, function.lua or process.lua`,
     'app:other',
   ],
   'err-process-not-lua': [
@@ -108,7 +108,7 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.get('app:gateway')).toBeUndefined();
     expect(registry.warnings).toEqual([
       'src/_index.yaml: entry app:gateway: unknown kind "http.service", entry skipped ' +
-        '(supported: terminal.host, process.host, process.lua, library.lua, process.service, ' +
+        '(supported: terminal.host, process.host, process.lua, function.lua, library.lua, process.service, ' +
         'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable)',
     ]);
   });

@@ -230,7 +230,8 @@ class Decoder {
   }
 
   private fail(context: string): never {
-    if (this.pos >= this.src.length) throw new JsonError(`unexpected end of JSON input${this.where(this.pos)}`);
+    // Go's json.Decoder (Wippy's decoder) reports input that ends inside a value as io.ErrUnexpectedEOF.
+    if (this.pos >= this.src.length) throw new JsonError(`unexpected EOF${this.where(this.pos)}`);
     throw new JsonError(`invalid character ${charName(this.src[this.pos])} ${context}${this.where(this.pos)}`);
   }
 
@@ -240,15 +241,15 @@ class Decoder {
 
   document(): void {
     this.skip();
-    const scalar = this.src[this.pos] !== 0x7b && this.src[this.pos] !== 0x5b;
+    // Only whitespace: Go's json.Decoder returns io.EOF.
+    if (this.pos >= this.src.length) throw new JsonError(`EOF${this.where(this.pos)}`);
+    // Like Go's json.Decoder, one value is read and the rest of the text is not looked at: `1x` is 1 and
+    // `[1] junk` is {1} (Go complains about the `x` only on a second Decode call, which Wippy never makes).
     this.value(0, 'looking for beginning of value');
-    // Like Go's json.Decoder: one value is read; a scalar must be followed by a space or the end, after that
-    // (or after an object or array) the rest is not looked at.
-    if (scalar && this.pos < this.src.length && !SPACE.has(this.src[this.pos])) this.fail('after top-level value');
   }
 
   private value(depth: number, context: string): void {
-    if (depth > MAX_DEPTH) throw new JsonError(`maximum nesting depth exceeded${this.where(this.pos)}`);
+    if (depth > MAX_DEPTH) throw new JsonError(`json: maximum nesting depth exceeded${this.where(this.pos)}`);
     const T = this.T;
     const c = this.src[this.pos];
     if (c === 0x7b) this.object(depth);

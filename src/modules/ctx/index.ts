@@ -1,0 +1,59 @@
+/**
+ * The `ctx` module (spec.md beside this file): read-only access to the values a process or function call
+ * was given by whoever started it, and the one place context tables from Lua become context values.
+ */
+import { lua, lauxlib, checkJsString, encode, toJsString, type LuaState } from '../../engine/lua';
+import { exportValue, pushValue } from '../../engine/values';
+import { refuse } from '../refuse';
+import type { LuaVM } from '../../engine/vm';
+import type { ContextValues } from '../../kernel/router';
+import type { Value } from '../../kernel/value';
+
+/**
+ * `base` overlaid with the string-keyed fields of the table at `idx` (other keys are ignored, as in Wippy).
+ * Values are copied now: a later change to the table changes nothing.
+ */
+export function contextFrom(T: LuaState, idx: number, base: ContextValues): ContextValues {
+  lauxlib.luaL_checktype(T, idx, lua.LUA_TTABLE);
+  const out = new Map<string, Value>(base);
+  lua.lua_pushnil(T);
+  while (lua.lua_next(T, idx)) {
+    if (lua.lua_type(T, -2) === lua.LUA_TSTRING) out.set(toJsString(T, -2), exportValue(T, -1));
+    lua.lua_settop(T, -2);
+  }
+  return out;
+}
+
+/** `base` overlaid with `over` (explicit values win). */
+export function mergeContext(base: ContextValues, over: ContextValues): ContextValues {
+  if (over.size === 0) return base;
+  if (base.size === 0) return over;
+  return new Map([...base, ...over]);
+}
+
+export function installCtx(vm: LuaVM): void {
+  const contextOf = (T: LuaState): ContextValues => vm.currentProcess(T).context;
+  vm.defineModule(
+    'ctx',
+    vm.functionTable({
+      get: (T) => {
+        const key = checkJsString(T, 1);
+        if (key === '') return refuse(T, vm, 'context key must not be empty', 'Invalid');
+        const values = contextOf(T);
+        if (!values.has(key)) return refuse(T, vm, `context key not found: ${key}`, 'NotFound');
+        pushValue(T, values.get(key) as Value, vm);
+        return 1;
+      },
+      all: (T) => {
+        const values = contextOf(T);
+        lua.lua_createtable(T, 0, values.size);
+        for (const [key, value] of values) {
+          pushValue(T, value, vm);
+          lua.lua_setfield(T, -2, encode(key));
+        }
+        lua.lua_pushnil(T);
+        return 2;
+      },
+    }),
+  );
+}

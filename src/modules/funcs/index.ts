@@ -1,0 +1,260 @@
+/**
+ * The `funcs` module (spec.md beside this file): calls `function.lua` entries, each in a fresh process on the
+ * runtime's function host, and `process.lua` entries on their `meta.default_host`, on the caller's behalf:
+ * the callee inherits the caller's context and dies with the caller. `call` blocks only the calling
+ * coroutine; `async` returns a Future whose channel carries the result once.
+ */
+import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../engine/lua';
+import { argObject, objectSlot, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
+import { exportArgs, pushValue } from '../../engine/values';
+import { pushError } from '../errors';
+import { contextFrom, mergeContext } from '../ctx';
+import { FUNCTION_HOST } from '../../kernel/pid';
+import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
+import { ErrorValue, LuaFloat, type Value } from '../../kernel/value';
+import { splitId, type RegistryStore } from '../../registry';
+import type { Outcome } from '../../kernel/message';
+import type { Channel } from '../../engine/channel';
+import type { ChannelApi } from '../channel';
+import type { PayloadApi } from '../payload';
+import type { LuaVM } from '../../engine/vm';
+import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
+import { after } from '../../util/timer';
+import { parseDuration } from '../../lib/duration';
+import type { JSFunction } from 'fengari';
+
+/** What a call carries besides its arguments (immutable: every `with_*` makes a new one). */
+class Executor {
+  constructor(
+    readonly context: ContextValues = NO_CONTEXT,
+    readonly options: ReadonlyMap<string, Value> = new Map(),
+  ) {}
+}
+
+/** A started call: its callee's PID and, once it ended, how. */
+class Future {
+  outcome: Outcome | null = null;
+  canceled = false;
+  channel: Channel | null = null;
+
+  constructor(
+    readonly pid: string,
+    readonly link: KernelLink,
+  ) {}
+}
+
+interface Started {
+  readonly proc: LuaProcess;
+  readonly pid: string;
+  readonly link: KernelLink;
+  readonly settle: (exit: Outcome) => Outcome;
+}
+
+/** The `timeout` option in ms (a number of ms, or a Go duration string), null when there is none. */
+function timeoutOf(v: Value | undefined): number | null | ErrorValue {
+  if (v === undefined || v === null) return null;
+  const n = v instanceof LuaFloat ? v.value : v;
+  if (typeof n === 'number' && n > 0 && Number.isFinite(n)) return n;
+  if (typeof v === 'string') {
+    try {
+      const ns = parseDuration(v);
+      if (ns > 0) return ns / 1e6;
+    } catch {
+      // reported below
+    }
+  }
+  return new ErrorValue('option timeout must be a positive number of milliseconds or a duration string', 'Invalid', false);
+}
+
+const CANCELED = (): ErrorValue => new ErrorValue('call canceled', 'Canceled', false);
+
+export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined): void {
+  const sched = vm.sched;
+  let executorMeta: LuaTable;
+  let futureMeta: LuaTable;
+
+  /** The host to run `target` on, or why it cannot be called. */
+  const hostFor = (target: string): string | ErrorValue => {
+    if (target === '') return new ErrorValue('function target must not be empty', 'Invalid', false);
+    const [ns, name] = splitId(target);
+    if (ns === '' || name === '') return new ErrorValue(`invalid function target "${target}": expected namespace:name`, 'Invalid', false);
+    const registry = store?.current;
+    const entry = registry?.get(target);
+    if (entry === undefined) {
+      const record = registry?.records().find((r) => r.id === target);
+      if (record !== undefined) return new ErrorValue(`entry ${target} has kind ${record.kind}, which wisp cannot call`, 'Invalid', false);
+      return new ErrorValue(`function not found: ${target}`, 'NotFound', false);
+    }
+    if (entry.kind === 'function.lua') return FUNCTION_HOST;
+    if (entry.kind === 'process.lua') {
+      const host = entry.meta.default_host;
+      if (typeof host === 'string' && host !== '') return host;
+      return new ErrorValue(`process ${target} has no meta.default_host to run on`, 'Invalid', false);
+    }
+    return new ErrorValue(`entry ${target} is a ${entry.kind}, not a function.lua or process.lua`, 'Invalid', false);
+  };
+
+  /**
+   * Spawns the callee for the running process; it is terminated if the caller ends first or its `timeout`
+   * option runs out. `settle` turns the callee's exit into the call's outcome (and stops both watches).
+   */
+  const start = (T: LuaState, exec: Executor, targetAt: number): Started | ErrorValue => {
+    const proc = vm.currentProcess(T);
+    const link = proc.kernel;
+    if (link === null) return new ErrorValue('funcs needs a running node', 'Internal', false);
+    const target = checkJsString(T, targetAt);
+    const host = hostFor(target);
+    if (host instanceof ErrorValue) return host;
+    const args = exportArgs(T, targetAt + 1);
+    if (args instanceof ErrorValue) return args;
+    const timeoutMs = timeoutOf(exec.options.get('timeout'));
+    if (timeoutMs instanceof ErrorValue) return timeoutMs;
+    const context = mergeContext(proc.context, exec.context);
+    const r = link.router.spawn({ entry: target, host, args, parent: link.pid, monitor: false, link: false, context });
+    if (!r.ok) return r.error;
+    const pid = r.value;
+    const onBehalf: Resource = { dispose: () => link.router.terminate(link.pid, pid) };
+    proc.own(onBehalf);
+    let timedOut = false;
+    const timer = timeoutMs === null ? null : after(timeoutMs, () => {
+      timedOut = true;
+      link.router.terminate(link.pid, pid);
+    });
+    const settle = (outcome: Outcome): Outcome => {
+      timer?.cancel();
+      proc.disown(onBehalf);
+      if (!timedOut) return outcome;
+      return { value: null, error: new ErrorValue(`call to ${target} timed out after ${timeoutMs} ms`, 'Timeout', true) };
+    };
+    return { proc, pid, link, settle };
+  };
+
+  const pushOutcome = (T: LuaState, outcome: Outcome): number => {
+    if (outcome.error !== null) return lua.lua_pushnil(T), pushError(T, vm, outcome.error), 2;
+    pushValue(T, outcome.value, vm);
+    return 1;
+  };
+
+  const call = (T: LuaState, exec: Executor, targetAt: number): number => {
+    const started = start(T, exec, targetAt);
+    if (started instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, started), 2;
+    const task = sched.current;
+    if (task === null || !started.proc.alive) return sched.block(T);
+    started.link.router.onExit(started.pid, (exit) => {
+      const outcome = started.settle(exit);
+      sched.wake(task, (R) => pushOutcome(R, outcome));
+    });
+    return sched.block(T);
+  };
+
+  /** The channel's one value: a payload on success, the error object on failure; then it is closed. */
+  const deliver = (f: Future): void => {
+    const ch = f.channel;
+    const outcome = f.outcome;
+    if (ch === null || outcome === null) return;
+    ch.offer(outcome.error !== null ? objectSlot(vm.L, outcome.error, vm.errorMeta) : payloads.payloadSlot(outcome.value));
+    ch.close();
+  };
+
+  const async = (T: LuaState, exec: Executor, targetAt: number): number => {
+    const started = start(T, exec, targetAt);
+    if (started instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, started), 2;
+    const future = new Future(started.pid, started.link);
+    started.link.router.onExit(started.pid, (exit) => {
+      const outcome = started.settle(exit);
+      future.outcome = future.canceled ? { value: null, error: CANCELED() } : outcome;
+      deliver(future);
+    });
+    pushObject(T, future, futureMeta);
+    return 1;
+  };
+
+  const checkExecutor = (T: LuaState): Executor => {
+    const e = argObject(T, 1);
+    return e instanceof Executor ? e : lauxlib.luaL_argerror(T, 1, 'funcs.Executor expected');
+  };
+  const checkFuture = (T: LuaState): Future => {
+    const f = argObject(T, 1);
+    return f instanceof Future ? f : lauxlib.luaL_argerror(T, 1, 'Future expected');
+  };
+  const pushExecutor = (T: LuaState, e: Executor): number => (pushObject(T, e, executorMeta), 1);
+  /** wisp has no `security` module, so no Actor or Scope object can exist to be passed. */
+  const noSecurity = (what: string): JSFunction => (T) => {
+    checkExecutor(T);
+    if (lua.lua_isnoneornil(T, 2)) return lauxlib.luaL_argerror(T, 2, `${what} cannot be nil`);
+    return lauxlib.luaL_argerror(T, 2, `${what === 'actor' ? 'Actor' : 'Scope'} expected`);
+  };
+
+  executorMeta = vm.metatable(
+    'funcs.Executor',
+    {
+      with_context: (T) => {
+        const e = checkExecutor(T);
+        return pushExecutor(T, new Executor(contextFrom(T, 2, e.context), e.options));
+      },
+      with_options: (T) => {
+        const e = checkExecutor(T);
+        return pushExecutor(T, new Executor(e.context, contextFrom(T, 2, e.options)));
+      },
+      with_actor: noSecurity('actor'),
+      with_scope: noSecurity('scope'),
+      call: (T) => call(T, checkExecutor(T), 2),
+      async: (T) => async(T, checkExecutor(T), 2),
+    },
+    { __tostring: (T) => (checkExecutor(T), pushString(T, 'funcs.Executor'), 1) },
+  );
+
+  const response: JSFunction = (T) => {
+    const f = checkFuture(T);
+    if (f.channel === null) {
+      f.channel = channels.create(1);
+      deliver(f);
+    }
+    pushSlot(T, f.channel.identity as never);
+    return 1;
+  };
+  futureMeta = vm.metatable(
+    'Future',
+    {
+      response,
+      channel: response,
+      is_complete: (T) => (lua.lua_pushboolean(T, checkFuture(T).outcome !== null), 1),
+      is_canceled: (T) => (lua.lua_pushboolean(T, checkFuture(T).canceled), 1),
+      result: (T) => {
+        const f = checkFuture(T);
+        if (f.outcome === null) return lua.lua_pushnil(T), lua.lua_pushnil(T), 2;
+        if (f.outcome.error !== null) return pushOutcome(T, f.outcome);
+        pushSlot(T, payloads.payloadSlot(f.outcome.value));
+        lua.lua_pushnil(T);
+        return 2;
+      },
+      error: (T) => {
+        const f = checkFuture(T);
+        const error = f.outcome?.error ?? null;
+        if (error === null) return lua.lua_pushnil(T), lua.lua_pushboolean(T, false), 2;
+        pushError(T, vm, error);
+        lua.lua_pushboolean(T, true);
+        return 2;
+      },
+      cancel: (T) => {
+        const f = checkFuture(T);
+        if (f.outcome === null && !f.canceled) {
+          f.canceled = true;
+          f.link.router.terminate(f.link.pid, f.pid);
+        }
+        return 0;
+      },
+    },
+    { __tostring: (T) => (pushString(T, `Future{${checkFuture(T).pid}}`), 1) },
+  );
+
+  const plain = new Executor();
+  vm.defineModule(
+    'funcs',
+    vm.functionTable({
+      call: (T) => call(T, plain, 1),
+      async: (T) => async(T, plain, 1),
+      new: (T) => pushExecutor(T, new Executor()),
+    }),
+  );
+}

@@ -1,0 +1,336 @@
+/**
+ * The `registry` module (spec.md beside this file): entries of the current registry version (any kind, as
+ * written), snapshots of any version, change sets that make a new version, and rollback. A change set whose
+ * entries do not validate or whose Lua does not compile is refused whole; an applied one is what the next
+ * spawn or `funcs.call` runs.
+ */
+import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../engine/lua';
+import { argObject, pushObject, type LuaTable } from '../../engine/slots';
+import { exportValue, pushValue } from '../../engine/values';
+import { LuaSyntaxError } from '../../engine/vm';
+import { pushError } from '../errors';
+import { refuse } from '../refuse';
+import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
+import { RegistryError, UnsupportedChange, delta, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
+import { matches, parseFilter } from './filter';
+import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
+import type { LuaVM } from '../../engine/vm';
+import type { JSFunction } from 'fengari';
+
+class VersionRef {
+  constructor(readonly id: number) {}
+}
+class SnapshotRef {
+  constructor(readonly version: Version) {}
+}
+class HistoryRef {}
+class ChangesRef {
+  readonly ops: ChangeOp[] = [];
+}
+
+const LUA_KINDS = new Set(['process.lua', 'function.lua', 'library.lua']);
+
+export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
+  let versionMeta: LuaTable;
+  let snapshotMeta: LuaTable;
+  let historyMeta: LuaTable;
+  let changesMeta: LuaTable;
+
+  const storeOf = (T: LuaState): RegistryStore => store ?? lauxlib.luaL_error(T, 'registry: no registry in this runtime');
+  const check = <C>(cls: new (...a: never[]) => C, name: string) => (T: LuaState, n = 1): C => {
+    const o = argObject(T, n);
+    return o instanceof cls ? o : lauxlib.luaL_argerror(T, n, `${name} expected`);
+  };
+  const checkVersion = check(VersionRef, 'registry.Version');
+  const checkSnapshot = check(SnapshotRef, 'registry.Snapshot');
+  const checkChanges = check(ChangesRef, 'registry.Changes');
+
+  const pushRecord = (T: LuaState, r: EntryRecord): void => {
+    lua.lua_createtable(T, 0, 4);
+    pushString(T, r.id);
+    lua.lua_setfield(T, -2, 'id');
+    pushString(T, r.kind);
+    lua.lua_setfield(T, -2, 'kind');
+    pushValue(T, fromPlain(r.meta), vm);
+    lua.lua_setfield(T, -2, 'meta');
+    pushValue(T, fromPlain(r.data), vm);
+    lua.lua_setfield(T, -2, 'data');
+  };
+  const pushRecords = (T: LuaState, records: readonly EntryRecord[]): number => {
+    lua.lua_createtable(T, records.length, 0);
+    records.forEach((r, i) => {
+      pushRecord(T, r);
+      lua.lua_rawseti(T, -2, i + 1);
+    });
+    return 1;
+  };
+  const pushVersion = (T: LuaState, v: Version | undefined): number => {
+    if (v === undefined) lua.lua_pushnil(T);
+    else pushObject(T, new VersionRef(v.id), versionMeta);
+    return 1;
+  };
+  const pushSnapshot = (T: LuaState, v: Version): number => (pushObject(T, new SnapshotRef(v), snapshotMeta), 1);
+  const pushOk = (T: LuaState, push: () => void): number => (push(), lua.lua_pushnil(T), 2);
+
+  const get = (T: LuaState, v: Version, idAt: number): number => {
+    const id = checkJsString(T, idAt);
+    const record = v.registry.records().find((r) => r.id === id);
+    if (record === undefined) return refuse(T, vm, `entry not found: ${id}`, 'NotFound');
+    return pushOk(T, () => pushRecord(T, record));
+  };
+  const find = (T: LuaState, v: Version, filterAt: number): number => {
+    lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
+    const filter = parseFilter(toPlain(exportValue(T, filterAt)) as Record<string, unknown>);
+    return pushRecords(T, v.registry.records().filter((r) => matches(r, filter)));
+  };
+  const versionById = (T: LuaState, id: number): Version | null => storeOf(T).at(id) ?? null;
+
+  /** A compile check for the Lua entries of a change set: the error the user would get at spawn time. */
+  const compiles = (entry: Entry): string | null => {
+    if (!LUA_KINDS.has(entry.kind) || !('source' in entry)) return null;
+    try {
+      vm.compile(entry.source, entry.id, entry.sourcePath);
+      return null;
+    } catch (e) {
+      if (e instanceof LuaSyntaxError) return e.message;
+      throw e;
+    }
+  };
+
+  /** The entry table at `n` as a record (id as a string or {ns, name}), or why it is not one. */
+  const recordAt = (T: LuaState, n: number): EntryRecord | string => {
+    if (lua.lua_type(T, n) !== lua.LUA_TTABLE) return 'entry must be a table';
+    const value = exportValue(T, n);
+    // No bigger than a definition file may be: more would make every later find() of every process fail.
+    const shape = expandedShape(value);
+    if (shape.depth > MAX_EXPANDED_DEPTH) return `entry nested more than ${MAX_EXPANDED_DEPTH} levels deep`;
+    if (shape.nodes > MAX_ALIAS_EXPANSION) return `entry has more than ${MAX_ALIAS_EXPANSION} values once shared parts are written out`;
+    const plain = toPlain(value) as Record<string, unknown>;
+    const id = idOf(plain.id);
+    if (id === null) return 'entry must have a valid id field';
+    if (typeof plain.kind !== 'string' || plain.kind === '') return 'entry must have a kind field';
+    const meta = isObject(plain.meta) ? plain.meta : {};
+    const data = isObject(plain.data) ? plain.data : {};
+    return { id, kind: plain.kind, meta, data };
+  };
+  const addOp = (kind: ChangeKind): JSFunction => (T) => {
+    const changes = checkChanges(T);
+    let record: EntryRecord | string;
+    if (kind === 'entry.delete') {
+      const id = lua.lua_type(T, 2) === lua.LUA_TTABLE ? idOf(toPlain(exportValue(T, 2))) : lua.lua_type(T, 2) === lua.LUA_TSTRING ? checkJsString(T, 2) : null;
+      record = id === null || id === '' ? 'invalid id: expected "ns:name" or {ns = ..., name = ...}' : { id, kind: '', meta: {}, data: {} };
+    } else {
+      record = recordAt(T, 2);
+    }
+    if (typeof record === 'string') return refuse(T, vm, record, 'Invalid');
+    changes.ops.push({ kind, record });
+    lua.lua_settop(T, 1);
+    return 1;
+  };
+  const pushOps = (T: LuaState, ops: readonly ChangeOp[]): number => {
+    lua.lua_createtable(T, ops.length, 0);
+    ops.forEach((op, i) => {
+      lua.lua_createtable(T, 0, 2);
+      pushString(T, op.kind);
+      lua.lua_setfield(T, -2, 'kind');
+      pushRecord(T, op.record);
+      lua.lua_setfield(T, -2, 'entry');
+      lua.lua_rawseti(T, -2, i + 1);
+    });
+    return 1;
+  };
+  /** Runs a store operation; a RegistryError becomes `nil, err` (Invalid: the change's fault; Internal: wisp's). */
+  const attempt = (T: LuaState, op: () => Version): Version | null => {
+    try {
+      return op();
+    } catch (e) {
+      if (!(e instanceof RegistryError)) throw e;
+      lua.lua_pushnil(T);
+      pushError(T, vm, new ErrorValue(e.message, e instanceof UnsupportedChange ? 'Internal' : 'Invalid', false));
+      return null;
+    }
+  };
+
+  versionMeta = vm.metatable(
+    'registry.Version',
+    {
+      id: (T) => (lua.lua_pushinteger(T, checkVersion(T).id), 1),
+      previous: (T) => {
+        const all = storeOf(T).versions();
+        const i = all.findIndex((v) => v.id === checkVersion(T).id);
+        return pushVersion(T, i > 0 ? all[i - 1] : undefined);
+      },
+      next: (T) => {
+        const all = storeOf(T).versions();
+        const i = all.findIndex((v) => v.id === checkVersion(T).id);
+        return pushVersion(T, i >= 0 ? all[i + 1] : undefined);
+      },
+      string: (T) => (pushString(T, `version ${checkVersion(T).id}`), 1),
+    },
+    {
+      __tostring: (T) => (pushString(T, `Version{id=${checkVersion(T).id}}`), 1),
+      __eq: (T) => (lua.lua_pushboolean(T, checkVersion(T, 1).id === checkVersion(T, 2).id), 1),
+    },
+  );
+
+  snapshotMeta = vm.metatable(
+    'registry.Snapshot',
+    {
+      entries: (T) => pushOk(T, () => pushRecords(T, checkSnapshot(T).version.registry.records())),
+      get: (T) => get(T, checkSnapshot(T).version, 2),
+      namespace: (T) => {
+        const ns = checkJsString(T, 2);
+        return pushRecords(T, checkSnapshot(T).version.registry.records().filter((r) => splitId(r.id)[0] === ns));
+      },
+      find: (T) => find(T, checkSnapshot(T).version, 2),
+      changes: (T) => (checkSnapshot(T), pushObject(T, new ChangesRef(), changesMeta), 1),
+      version: (T) => pushVersion(T, checkSnapshot(T).version),
+    },
+    { __tostring: (T) => (pushString(T, `Snapshot{version=${checkSnapshot(T).version.id}}`), 1) },
+  );
+
+  changesMeta = vm.metatable(
+    'registry.Changes',
+    {
+      ops: (T) => pushOps(T, checkChanges(T).ops),
+      create: addOp('entry.create'),
+      update: addOp('entry.update'),
+      delete: addOp('entry.delete'),
+      apply: (T) => {
+        const changes = checkChanges(T);
+        const v = attempt(T, () => storeOf(T).apply(changes.ops, compiles));
+        return v === null ? 2 : pushOk(T, () => pushVersion(T, v));
+      },
+    },
+    { __tostring: (T) => (pushString(T, `Changes{ops=${checkChanges(T).ops.length}}`), 1) },
+  );
+
+  historyMeta = vm.metatable(
+    'registry.History',
+    {
+      versions: (T) => historyVersions(T),
+      get_version: (T) => {
+        const id = lauxlib.luaL_checkinteger(T, 2);
+        if (id < 0) return refuse(T, vm, `invalid version id ${id}`, 'Invalid');
+        const v = versionById(T, id);
+        return v === null ? refuse(T, vm, `version ${id} not found`, 'NotFound') : pushOk(T, () => pushVersion(T, v));
+      },
+      snapshot_at: (T) => {
+        const v = versionById(T, checkVersion(T, 2).id);
+        return v === null ? refuse(T, vm, 'version not found', 'NotFound') : pushSnapshot(T, v);
+      },
+    },
+    { __tostring: (T) => (pushString(T, `History{versions=${storeOf(T).versions().length}}`), 1) },
+  );
+
+  vm.defineModule(
+    'registry',
+    vm.functionTable({
+      parse_id: (T) => {
+        const [ns, name] = splitId(checkJsString(T, 1));
+        lua.lua_createtable(T, 0, 2);
+        pushString(T, ns);
+        lua.lua_setfield(T, -2, 'ns');
+        pushString(T, name);
+        lua.lua_setfield(T, -2, 'name');
+        return 1;
+      },
+      get: (T) => get(T, storeOf(T).version, 1),
+      find: (T) => pushOk(T, () => find(T, storeOf(T).version, 1)),
+      snapshot: (T) => pushOk(T, () => pushSnapshot(T, storeOf(T).version)),
+      snapshot_at: (T) => {
+        const id = lauxlib.luaL_checkinteger(T, 1);
+        if (id <= 0) return refuse(T, vm, `invalid version id ${id}: must be > 0`, 'Invalid');
+        const v = versionById(T, id);
+        return v === null ? refuse(T, vm, `version ${id} not found`, 'NotFound') : pushOk(T, () => pushSnapshot(T, v));
+      },
+      current_version: (T) => pushOk(T, () => pushVersion(T, storeOf(T).version)),
+      versions: (T) => historyVersions(T),
+      history: (T) => (storeOf(T), pushOk(T, () => pushObject(T, new HistoryRef(), historyMeta))),
+      apply_version: (T) => {
+        const id = checkVersion(T).id;
+        if (storeOf(T).at(id) === undefined) {
+          lua.lua_pushboolean(T, false);
+          pushError(T, vm, new ErrorValue(`version ${id} not found`, 'NotFound', false));
+          return 2;
+        }
+        storeOf(T).restore(id);
+        lua.lua_pushboolean(T, true);
+        lua.lua_pushnil(T);
+        return 2;
+      },
+      build_delta: (T) => {
+        lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);
+        lauxlib.luaL_checktype(T, 2, lua.LUA_TTABLE);
+        const from = recordsAt(T, 1);
+        const to = recordsAt(T, 2);
+        if (typeof from === 'string' || typeof to === 'string') return refuse(T, vm, String(typeof from === 'string' ? from : to), 'Invalid');
+        return pushOk(T, () => pushOps(T, delta(from, to)));
+      },
+    }),
+  );
+
+  function historyVersions(T: LuaState): number {
+    const all = storeOf(T).versions();
+    lua.lua_settop(T, 0);
+    lua.lua_createtable(T, all.length, 0);
+    all.forEach((v, i) => (pushVersion(T, v), lua.lua_rawseti(T, -2, i + 1)));
+    lua.lua_pushnil(T);
+    return 2;
+  }
+
+  function recordsAt(T: LuaState, n: number): EntryRecord[] | string {
+    const out: EntryRecord[] = [];
+    for (let i = 1; ; i++) {
+      lua.lua_rawgeti(T, n, i);
+      if (lua.lua_isnil(T, -1)) return lua.lua_settop(T, -2), out;
+      const r = recordAt(T, lua.lua_gettop(T));
+      lua.lua_settop(T, -2);
+      if (typeof r === 'string') return `entry ${i}: ${r}`;
+      out.push(r);
+    }
+  }
+}
+
+/**
+ * The depth and node count of `v` once written out as plain data (shared tables count at every place they
+ * appear, as they would in a definition file; a cycle is cut where it closes). Post-order, memoised, no
+ * recursion: `{a = t, b = t}` forty times over is measured without being expanded.
+ */
+function expandedShape(v: Value): { depth: number; nodes: number } {
+  if (!(v instanceof Table)) return { depth: 0, nodes: 1 };
+  const done = new Map<Table, { depth: number; nodes: number }>();
+  const onPath = new Set<Table>();
+  const stack: { t: Table; children: Table[] | null }[] = [{ t: v, children: null }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.children === null) {
+      onPath.add(top.t);
+      top.children = [...top.t.map.values()].filter((x): x is Table => x instanceof Table && !done.has(x) && !onPath.has(x));
+      for (const c of top.children) stack.push({ t: c, children: null });
+      continue;
+    }
+    stack.pop();
+    onPath.delete(top.t);
+    let depth = 0;
+    let nodes = 1;
+    for (const x of top.t.map.values()) {
+      const shape = x instanceof Table ? (done.get(x) ?? { depth: 0, nodes: 1 }) : { depth: 0, nodes: 1 };
+      depth = Math.max(depth, shape.depth);
+      nodes = Math.min(nodes + shape.nodes, Number.MAX_SAFE_INTEGER);
+    }
+    done.set(top.t, { depth: depth + 1, nodes });
+  }
+  return done.get(v) as { depth: number; nodes: number };
+}
+
+function idOf(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (isObject(v) && typeof v.ns === 'string' && typeof v.name === 'string') return `${v.ns}:${v.name}`;
+  return null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
