@@ -6,6 +6,7 @@ import { commandList } from './commands';
 import { listEntries, showEntry, type ListFilters, type ShowOptions } from './registry';
 import { fail, UsageError } from './errors';
 import { DEFAULT_CONFIG_FILE } from './config';
+import { addLiveCommands } from './live';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
@@ -78,6 +79,7 @@ export function main(argv: string[]): void {
     .option('--host <host>', 'terminal host for -x')
     .option('-o, --override <ns:entry:field=value>', 'override an entry field (repeatable)', collect)
     .option('--set <section.path=value>', 'override a .wippy.yaml value (repeatable)', collect)
+    .option('--inspect <[host:]port>', 'serve a live web view of processes and services (default host 127.0.0.1)')
     .action(
       action((args: string[], _opts: RunFlags, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();
@@ -109,6 +111,8 @@ export function main(argv: string[]): void {
     .action(
       action((id: string, opts: ShowOptions, cmd: Command) => showEntry(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), id, opts)),
     );
+
+  addLiveCommands(program, fail);
 
   program.parseAsync(argv).catch(fail);
 }

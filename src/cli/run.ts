@@ -13,6 +13,7 @@ import { loadConfig, type RuntimeConfig } from './config';
 import { UsageError } from './errors';
 import { commandName } from './commands';
 import { after } from '../util/timer';
+import { inspectAddress, startLiveView, type LiveFlags } from './live';
 
 export interface ProjectFlags {
   config?: string;
@@ -20,7 +21,7 @@ export interface ProjectFlags {
   override?: string[];
 }
 
-export interface RunFlags extends LogFlags, ProjectFlags {
+export interface RunFlags extends LogFlags, ProjectFlags, LiveFlags {
   exec?: string;
   host?: string;
 }
@@ -51,10 +52,17 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   for (const warning of registry.warnings) if (!(quiet && skips.has(warning))) warn(logs, 'registry', warning);
   const target = resolveTarget(registry, positional, flags);
   checkSources(registry);
+  const inspect = inspectAddress(flags);
 
   const terminal = new StdioTerminal(target?.args ?? []);
   let signalled = false;
+  // `system.exit(code)` from Lua: a graceful shutdown that ends with that code.
+  let exitRequested!: (code: number) => void;
+  const exitRequest = new Promise<number>((resolve) => (exitRequested = resolve));
+  let requestedCode: number | null = null;
+  const requested = exitRequest.then((c) => void (requestedCode = c));
   const runtime = new Runtime(registry, {
+    onExitRequest: (code) => exitRequested(code),
     logs,
     terminal,
     onStopWait: (service, ms) => {
@@ -84,6 +92,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   runtime.boot();
+  const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
 
   // As in Wippy: the exit code is the -x process's (whenever it ends, even during shutdown); 0 without one.
@@ -101,16 +110,18 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       process.stderr.write(report.stderr);
       return report.code;
     });
-    await Promise.race([finished, signal]);
+    await Promise.race([finished, signal, requested]);
   } else {
-    await signal;
+    await Promise.race([signal, requested]);
   }
   shuttingDown = true;
   info(logs, 'shutting down', {});
   terminal.close();
   const giveUpMs = config.shutdownTimeoutMs ?? runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
-  if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
+  await live.close();
+  if (requestedCode !== null) code = requestedCode;
+  else if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
   info(logs, 'stopped', {});
   clearInterval(keepAlive);
   return code;

@@ -30,6 +30,8 @@ export interface ExitResult {
   readonly error: ErrorValue | null;
 }
 
+export type ProcessActivity = 'running' | 'runnable' | 'waiting';
+
 /** Something a process owns that must be released when it ends. */
 export interface Resource {
   dispose(): void;
@@ -54,6 +56,10 @@ export class LuaProcess implements TaskOwner {
   private readonly resources = new Set<Resource>();
   private main: Task | null = null;
   private result: ExitResult | null = null;
+  /** Wall-clock start (ms since the epoch), resumes and the time they took: what the live view shows. */
+  readonly startedAt = Date.now();
+  steps = 0;
+  runMs = 0;
 
   constructor(
     readonly vm: LuaVM,
@@ -111,6 +117,26 @@ export class LuaProcess implements TaskOwner {
     for (const task of this.tasks) roots.push(task.thread as unknown as MemoryRoot);
     for (const slot of this.loaded.values()) roots.push(slot);
     return roots;
+  }
+
+  /** Lua threads it has: its main function and every live `coroutine.spawn`ed one. */
+  get coroutines(): number {
+    return this.tasks.size;
+  }
+
+  /** running (on the thread now), runnable (queued) or waiting (every task blocked on a message, timer, ...). */
+  get activity(): ProcessActivity {
+    let queued = false;
+    for (const task of this.tasks) {
+      if (task.state === 'running') return 'running';
+      if (task.state === 'queued') queued = true;
+    }
+    return queued ? 'runnable' : 'waiting';
+  }
+
+  taskRan(ms: number): void {
+    this.steps++;
+    this.runMs += ms;
   }
 
   own(resource: Resource): void {

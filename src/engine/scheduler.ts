@@ -23,6 +23,8 @@ export interface TaskOwner {
   taskFailed(task: Task): void;
   /** A JS exception escaped the runtime's own code while driving this task: fail its owner, not the runtime. */
   taskCrashed(task: Task, error: unknown): void;
+  /** One resume of `task` took `ms` of the thread (the live view's run time and step count). */
+  taskRan(ms: number): void;
 }
 
 export class Task {
@@ -144,6 +146,7 @@ export class Scheduler {
     for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
       if (task.state !== 'queued') continue;
       this.resumedAt = now;
+      const began = now;
       try {
         this.step(task);
       } catch (e) {
@@ -152,6 +155,7 @@ export class Scheduler {
         task.owner.taskCrashed(task, e);
       }
       now = performance.now();
+      task.owner.taskRan(now - began);
       if (now > deadline) break;
     }
     if (this.queue.length > 0 && !this.scheduled) {

@@ -204,6 +204,12 @@ export class MemoryWatchdog {
   }
 
   /** A full GC, then the heap in use plus external memory. */
+  /** A full collection now (the `system` module's gc.collect). */
+  fullGc(): void {
+    if (this.gc === null) this.gc = gcFunction();
+    this.gc();
+  }
+
   private collect(): number {
     if (this.gc === null) this.gc = gcFunction();
     this.gc();

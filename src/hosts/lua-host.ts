@@ -40,6 +40,11 @@ export class LuaHost implements Host {
     return this.running.size;
   }
 
+  /** A running process of this host, read by the live view (src/hosts/snapshot.ts). */
+  process(pid: string): LuaProcess | undefined {
+    return this.running.get(pid);
+  }
+
   start(record: ProcessRecord, entryId: string, args: readonly Value[]): ErrorValue | null {
     const spec = this.spec(entryId);
     if (spec instanceof ErrorValue) return spec;

@@ -16,6 +16,7 @@ import type { LogLevel, LogSink } from '../modules/logger';
 import type { VmOptions } from '../engine/vm';
 import type { RuntimeVmOptions } from '../modules';
 import { watchdog } from '../engine/watchdog';
+import { takeSnapshot, type ProcessQuery, type SystemSnapshot } from './snapshot';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -24,6 +25,8 @@ export interface RuntimeOptions {
   readonly vm?: VmOptions;
   /** Told when shutdown has to wait for a service that has not stopped after its CANCEL. */
   readonly onStopWait?: (service: string, timeoutMs: number) => void;
+  /** `system.exit(code)` from Lua: the embedder shuts down and exits with `code` (absent: the call fails). */
+  readonly onExitRequest?: (code: number) => void;
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
@@ -35,6 +38,7 @@ export class Runtime {
   readonly store: RegistryStore;
   readonly hosts = new Map<string, LuaHost>();
   readonly services = new Map<string, ServiceSupervisor>();
+  readonly startedAt = Date.now();
   private levels: string[][] = [];
   private readonly unwatch: () => void;
   /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
@@ -112,7 +116,8 @@ export class Runtime {
   }
 
   private vmOptions(): RuntimeVmOptions {
-    return { ...this.options.vm, logs: this.options.logs, env: this.env };
+    const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
+    return { ...this.options.vm, logs: this.options.logs, env: this.env, system };
   }
 
   private addHost(host: LuaHost): LuaHost {
@@ -120,6 +125,11 @@ export class Runtime {
     this.node.addHost(host);
     this.log('debug', 'host started', { host: host.id });
     return host;
+  }
+
+  /** A read-only picture of everything running now (src/hosts/snapshot.ts). */
+  snapshot(query?: ProcessQuery): SystemSnapshot {
+    return takeSnapshot(this, query);
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */

@@ -23,6 +23,14 @@ export class ServiceSupervisor {
   state: ServiceState = 'Unknown';
   /** Consecutive failures; reset to 1 by a failure after a run that lasted stable_threshold. */
   failures = 0;
+  /** Starts after the first (the live view's restart count). */
+  restarts = 0;
+  /** When the pending retry fires (ms since the epoch), or null when none is pending. */
+  nextRetryAt: number | null = null;
+  /** When the state last changed and when the process last started (ms since the epoch; 0: never). */
+  changedAt = 0;
+  lastStartAt = 0;
+  private starts = 0;
   private control: ProcessRecord | null = null;
   private child: string | null = null;
   private startedAt = 0;
@@ -47,12 +55,18 @@ export class ServiceSupervisor {
     return this.child;
   }
 
+  /** The supervisor's own PID (on node:control), the parent of the service's process. */
+  get supervisorPid(): string | null {
+    return this.control?.id ?? null;
+  }
+
   /** Starts the process; false when it could not be started (the error is logged and the state is Failed). */
   start(): boolean {
     if (this.control === null) {
       this.control = this.node.createProcess(CONTROL_HOST, this.entry.id, null, { terminate: () => undefined });
       this.control.mailbox.subscribeEvents((e) => this.onEvent(e));
     }
+    if (this.starts++ > 0) this.restarts++;
     this.set('Starting');
     const r = this.node.spawn({
       entry: this.entry.process,
@@ -69,6 +83,7 @@ export class ServiceSupervisor {
     }
     this.child = r.value;
     this.startedAt = performance.now();
+    this.lastStartAt = Date.now();
     this.set('Running', { pid: r.value });
     return true;
   }
@@ -77,6 +92,7 @@ export class ServiceSupervisor {
   stop(waiting: (service: ServiceSupervisor, timeoutMs: number) => void = () => undefined): Promise<void> {
     this.retry?.cancel();
     this.retry = null;
+    this.nextRetryAt = null;
     const child = this.child;
     if (child === null || this.control === null || this.node.process(child) === undefined) {
       if (this.state !== 'Exited' && this.state !== 'Failed') this.set('Stopped');
@@ -129,14 +145,17 @@ export class ServiceSupervisor {
     }
     const delay = backoffDelay(policy, this.failures);
     this.set('Failed', { ...why, attempts: this.failures, next_delay_ms: Math.round(delay) }, 'error');
+    this.nextRetryAt = Date.now() + delay;
     this.retry = after(delay, () => {
       this.retry = null;
+      this.nextRetryAt = null;
       this.start();
     });
   }
 
   private set(state: ServiceState, fields: Record<string, unknown> = {}, level: LogLevel = state === 'Failed' ? 'warn' : 'info'): void {
     this.state = state;
+    this.changedAt = Date.now();
     if (this.logs.enabled(level)) {
       this.logs.write({ level, message: `service ${state.toLowerCase()}`, logger: 'supervisor', fields: { service: this.id, ...fields } });
     }

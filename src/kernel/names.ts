@@ -34,6 +34,12 @@ export class NameRegistry {
     return true;
   }
 
+  /** The names a PID holds (the live view). */
+  namesOf(pid: string): string[] {
+    const names = this.byPid.get(pid);
+    return names === undefined ? [] : [...names];
+  }
+
   /** Releases every name of a PID (on exit, before any EXIT goes out). */
   releaseAll(pid: string): void {
     const names = this.byPid.get(pid);

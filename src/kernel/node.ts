@@ -51,6 +51,8 @@ export class Node implements Router {
   readonly pids: PidAllocator;
   /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
   mailboxLimit = MAILBOX_LIMIT;
+  /** Messages delivered since the node started (the live view's messages/s). */
+  delivered = 0;
   /** The node's event bus; runtime parts (the registry) may publish and subscribe on it directly. */
   readonly events = new EventBus();
   private readonly unreadMemo = new WeakMap<Mailbox, { sequence: number; unread: number }>();
@@ -81,6 +83,11 @@ export class Node implements Router {
   /** Every live process (for shutdown). */
   allProcesses(): ProcessRecord[] {
     return [...this.processes.values()];
+  }
+
+  /** The names `pid` has registered. */
+  namesOf(pid: string): string[] {
+    return this.names.namesOf(pid);
   }
 
   /** Makes a PID for a process the runtime itself drives (a supervisor, an exec watcher). */
@@ -176,6 +183,7 @@ export class Node implements Router {
       return new ErrorValue(`mailbox full: ${target.value.id} has ${this.mailboxLimit} unread messages`, 'Unavailable', true);
     }
     mailbox.deliver({ from, topic, payloads });
+    this.delivered++;
     return null;
   }
 

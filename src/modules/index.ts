@@ -20,6 +20,7 @@ import { installFuncs } from './funcs';
 import { installRegistry } from './registry';
 import { installEvents } from './events';
 import type { Environment } from './env/store';
+import { installSystem, type SystemAccess } from './system';
 import type { RegistryStore } from '../registry';
 
 export interface RuntimeVmOptions extends VmOptions {
@@ -27,6 +28,8 @@ export interface RuntimeVmOptions extends VmOptions {
   logs?: LogSink;
   /** The runtime's env entries, for `env` (absent: every env call is an Internal error). */
   env?: Environment;
+  /** The runtime's snapshot and exit, for `system` (absent: its host and supervisor calls are Internal errors). */
+  system?: SystemAccess;
   /** The runtime's registry, for `funcs` and `registry` (absent: nothing can be called or found). */
   registry?: RegistryStore;
 }
@@ -52,6 +55,7 @@ export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   installJson(vm);
   installYaml(vm);
   installEnv(vm, options.env);
+  installSystem(vm, options.system);
   watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
   return vm;
 }

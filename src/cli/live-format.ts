@@ -1,0 +1,92 @@
+/** Tables of a SystemSnapshot for `wisp top` and `wisp ps` (the runtime sorted and filtered it). */
+import type { ProcessView, SortColumn, SystemSnapshot } from '../hosts/snapshot';
+
+/** top's sort keys. */
+export const SORT_KEYS: Record<string, SortColumn> = { p: 'pid', e: 'entry', s: 'state', m: 'mailbox', r: 'run', c: 'coroutines' };
+
+export interface ViewOptions {
+  sort: SortColumn;
+  filter: string;
+}
+
+/** Messages per second between two snapshots of the same run (null for the first). */
+export function messageRate(previous: SystemSnapshot | null, current: SystemSnapshot): number | null {
+  if (previous === null || current.node.at <= previous.node.at) return null;
+  return ((current.node.messages - previous.node.messages) * 1000) / (current.node.at - previous.node.at);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+}
+
+const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
+
+export function summaryLine(s: SystemSnapshot, rate: number | null): string {
+  const up = formatDuration(s.node.at - s.node.started_at);
+  const perS = rate === null ? '-' : rate.toFixed(rate < 10 ? 1 : 0);
+  return `wisp ${s.project}  up ${up}  processes ${s.node.processes}  messages/s ${perS}  heap ${mib(s.node.heap_used)} of ${mib(s.node.heap_limit)}`;
+}
+
+export function serviceLines(s: SystemSnapshot): string[] {
+  if (s.services.length === 0) return [];
+  return table(
+    ['SERVICE', 'STATE', 'RESTARTS', 'NEXT RETRY', 'PID'],
+    s.services.map((v) => [
+      v.id,
+      v.state,
+      String(v.restarts),
+      v.next_retry_at === null ? '-' : `in ${formatDuration(Math.max(0, v.next_retry_at - s.node.at))}`,
+      v.pid ?? '-',
+    ]),
+  );
+}
+
+export function hostLines(s: SystemSnapshot): string[] {
+  return table(
+    ['HOST', 'KIND', 'PROCESSES', 'QUEUE', 'EXECUTED'],
+    s.hosts.map((h) => [h.id, h.kind, String(h.processes), String(h.queue_depth), String(h.executed)]),
+  );
+}
+
+export function processLines(s: SystemSnapshot, processes: ProcessView[]): string[] {
+  return table(
+    ['PID', 'ENTRY', 'NAMES', 'STATE', 'MAILBOX', 'RUN', 'UP', 'COROUTINES'],
+    processes.map((p) => [
+      p.pid,
+      p.entry,
+      p.names.join(',') || '-',
+      p.state,
+      String(p.mailbox),
+      p.state === 'internal' ? '-' : formatDuration(p.run_ms),
+      p.started_at === null ? '-' : formatDuration(s.node.at - p.started_at),
+      String(p.coroutines),
+    ]),
+  );
+}
+
+/** The whole picture as lines: summary, services, hosts, processes. */
+export function frame(s: SystemSnapshot, rate: number | null, view: ViewOptions): string[] {
+  const filtered = view.filter === '' ? '' : `  filter "${view.filter}": ${s.matched} of ${s.node.processes}`;
+  const cut = s.processes.length < s.matched ? `  (first ${s.processes.length} of ${s.matched})` : '';
+  return [
+    summaryLine(s, rate),
+    '',
+    ...serviceLines(s),
+    ...(s.services.length > 0 ? [''] : []),
+    ...hostLines(s),
+    '',
+    `processes sorted by ${view.sort}${filtered}${cut}`,
+    ...processLines(s, s.processes),
+  ];
+}

@@ -1,0 +1,23 @@
+/** `wisp ps`: one snapshot of the running project, as the process table or (`--json`) the whole snapshot. */
+import { ControlClient } from './control-client';
+import { processLines } from './live-format';
+import type { SortColumn } from '../hosts/snapshot';
+
+export interface PsFlags {
+  json?: boolean;
+  sort: SortColumn;
+  filter: string;
+  limit?: number;
+}
+
+export async function ps(root: string, flags: PsFlags): Promise<number> {
+  const client = await ControlClient.connect(root);
+  try {
+    const s = await client.snapshot({ sort: flags.sort, filter: flags.filter, ...(flags.limit === undefined ? {} : { limit: flags.limit }) });
+    if (flags.json === true) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    else process.stdout.write(`${processLines(s, s.processes).join('\n')}\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}

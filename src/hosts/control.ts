@@ -1,0 +1,151 @@
+/**
+ * The control socket (`<project>/.wisp/control.sock`): how `wisp top` and `wisp ps` reach a running `wisp run`.
+ * Read-only: a client sends one JSON request a line (`{"op":"snapshot"}`, optionally with `sort`, `filter`
+ * and `limit`) and gets one JSON line back.
+ * The directory is owner-only (0700) and so is the socket (0600). Idle, it is a listening socket and nothing
+ * else: no timer, no work until a client asks.
+ */
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'fs';
+import { createConnection, createServer, type Server, type Socket } from 'net';
+import { join, relative } from 'path';
+import { parseQuery, type ProcessQuery, type SystemSnapshot } from './snapshot';
+
+export const CONTROL_DIR = '.wisp';
+export const CONTROL_SOCKET = 'control.sock';
+/** A request line longer than this is not one of ours: the connection is dropped. */
+const MAX_REQUEST = 4096;
+
+export function controlSocketPath(projectRoot: string): string {
+  return join(projectRoot, CONTROL_DIR, CONTROL_SOCKET);
+}
+
+/**
+ * The path to hand to bind/connect: relative to the working directory when that is shorter, because a Unix
+ * socket path may have at most 107 bytes and projects can live deep.
+ */
+export function socketAddress(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel.length < path.length ? rel : path;
+}
+
+/** `{"op":"snapshot"}`, optionally with a ProcessQuery's fields: `sort`, `filter`, `limit`. */
+export type ControlRequest = { readonly op: 'snapshot' } & Partial<ProcessQuery>;
+export type ControlReply = { readonly ok: true; readonly snapshot: SystemSnapshot } | { readonly ok: false; readonly error: string };
+
+export class ControlSocket {
+  private readonly clients = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly path: string,
+    private readonly snapshot: (query: ProcessQuery) => SystemSnapshot,
+  ) {
+    server.on('connection', (socket) => this.serve(socket));
+  }
+
+  /**
+   * Opens the socket for `snapshot`. Resolves with a reason instead when it cannot: another `wisp run` is
+   * live on this project, or the directory cannot be made private.
+   */
+  static async open(projectRoot: string, snapshot: (query: ProcessQuery) => SystemSnapshot): Promise<ControlSocket | { reason: string; taken: boolean }> {
+    const path = controlSocketPath(projectRoot);
+    const dir = join(projectRoot, CONTROL_DIR);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
+      return { reason: `${dir} is not a directory owned by this user`, taken: false };
+    }
+    chmodSync(dir, 0o700);
+    if (existsSync(path)) {
+      if (await answers(path)) return { reason: `another wisp run is using ${path}`, taken: true };
+      // Left by a run that was killed. (Two runs booting in the same instant over a stale file can both get
+      // here; then the later one's socket replaces the earlier's. Without a stale file, EADDRINUSE decides.)
+      try {
+        unlinkSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    const server = createServer({ allowHalfOpen: false });
+    const address = socketAddress(path);
+    const previous = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      // Two runs booting at once: the other bound it between our check and our listen.
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return { reason: `another wisp run is using ${path}`, taken: true };
+      throw e;
+    } finally {
+      process.umask(previous);
+    }
+    chmodSync(path, 0o600);
+    server.unref(); // the runtime decides when to exit, not an idle socket
+    return new ControlSocket(server, path, snapshot);
+  }
+
+  /** Closes the socket and removes its file. */
+  close(): Promise<void> {
+    for (const c of this.clients) c.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Removes the socket file now (process exit, where close() would never finish). */
+  removeNow(): void {
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+
+  private serve(socket: Socket): void {
+    this.clients.add(socket);
+    socket.on('close', () => this.clients.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setEncoding('utf8');
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        socket.write(`${JSON.stringify(this.answer(line))}\n`);
+      }
+      if (buffer.length > MAX_REQUEST) socket.destroy();
+    });
+  }
+
+  private answer(line: string): ControlReply {
+    let request: unknown;
+    try {
+      request = JSON.parse(line);
+    } catch {
+      return { ok: false, error: 'a request is one JSON object a line' };
+    }
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) return { ok: false, error: 'a request is one JSON object a line' };
+    const { op, ...query } = request as Record<string, unknown>;
+    if (op === 'snapshot') {
+      const parsed = parseQuery(query);
+      return typeof parsed === 'string' ? { ok: false, error: parsed } : { ok: true, snapshot: this.snapshot(parsed) };
+    }
+    return { ok: false, error: `unknown op ${JSON.stringify(op)} (the control socket is read-only: op "snapshot")` };
+  }
+}
+
+/** Whether a live server answers on `path` (a stale socket file refuses the connection). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(socketAddress(path));
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,235 @@
+/**
+ * The live view's one source of data (`wisp top`, `wisp ps`, `--inspect`, the `system` module): a read-only,
+ * plain-JSON picture of a runtime taken on demand. Nothing here runs unless someone asks, so a runtime that
+ * nobody watches pays only for a few counters (steps, run time, messages delivered).
+ */
+import { getHeapStatistics } from 'v8';
+import { CONTROL_HOST, FUNCTION_HOST } from '../kernel/pid';
+import type { LuaProcess, ProcessActivity } from '../engine/process';
+import type { ProcessRecord } from '../kernel/node';
+import type { Runtime } from './runtime';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface ProcessView {
+  readonly pid: string;
+  readonly entry: string;
+  readonly host: string;
+  readonly parent: string | null;
+  readonly names: string[];
+  /** A Lua process's activity; `internal` for PIDs the runtime drives itself (supervisors). */
+  readonly state: ProcessActivity | 'internal';
+  /** Unread messages (waiting in the mailbox or buffered by a subscriber). */
+  readonly mailbox: number;
+  /** Lua threads: main plus live coroutines (0 for internal PIDs). */
+  readonly coroutines: number;
+  /** Resumes and the thread time they took. */
+  readonly steps: number;
+  readonly run_ms: number;
+  /** ms since the epoch (null for internal PIDs). */
+  readonly started_at: number | null;
+  /** The process.service it runs for, when it is a service's process or supervisor. */
+  readonly service: string | null;
+}
+
+export interface ServiceView {
+  readonly id: string;
+  readonly state: string;
+  readonly process: string;
+  readonly host: string;
+  readonly pid: string | null;
+  readonly supervisor: string | null;
+  readonly restarts: number;
+  /** Consecutive failures (Wippy's retry_count). */
+  readonly retry_count: number;
+  readonly next_retry_at: number | null;
+  /** ms since the epoch: the last state change, the last start (null: never started). */
+  readonly changed_at: number;
+  readonly started_at: number | null;
+}
+
+export interface HostView {
+  readonly id: string;
+  readonly kind: string;
+  readonly processes: number;
+  /** Lua threads queued to run. */
+  readonly queue_depth: number;
+  /** Resumes since the host started. */
+  readonly executed: number;
+}
+
+export interface NodeView {
+  readonly name: string | null;
+  readonly os_pid: number;
+  readonly started_at: number;
+  /** When this snapshot was taken (ms since the epoch). */
+  readonly at: number;
+  readonly processes: number;
+  /** Messages delivered since start; two snapshots give messages/s. */
+  readonly messages: number;
+  readonly heap_used: number;
+  readonly heap_limit: number;
+}
+
+export interface SystemSnapshot {
+  readonly version: number;
+  readonly project: string;
+  readonly node: NodeView;
+  readonly hosts: HostView[];
+  readonly services: ServiceView[];
+  /** The processes the query asked for: filtered, sorted, at most `limit`. */
+  readonly processes: ProcessView[];
+  /** How many processes matched the filter (before the limit). */
+  readonly matched: number;
+}
+
+export const SORT_COLUMNS = ['pid', 'entry', 'state', 'mailbox', 'run', 'coroutines'] as const;
+export type SortColumn = (typeof SORT_COLUMNS)[number];
+
+/** Which processes a snapshot carries, so a watcher of 100k processes is sent only what it shows. */
+export interface ProcessQuery {
+  readonly sort: SortColumn;
+  /** Case-insensitive text a process's PID, entry, names, state or service must contain ('' = all). */
+  readonly filter: string;
+  readonly limit: number;
+}
+
+export const ALL_PROCESSES: ProcessQuery = { sort: 'pid', filter: '', limit: Infinity };
+
+/** A query from untrusted JSON or URL parameters (absent fields take ALL_PROCESSES's); a string says what is wrong. */
+export function parseQuery(raw: Readonly<Record<string, unknown>>): ProcessQuery | string {
+  const { sort = 'pid', filter = '', limit = Infinity } = raw;
+  if (typeof sort !== 'string' || !(SORT_COLUMNS as readonly string[]).includes(sort)) return `sort: one of ${SORT_COLUMNS.join(', ')}`;
+  if (typeof filter !== 'string' || filter.length > 200) return 'filter: a string of at most 200 characters';
+  if (typeof limit !== 'number' || !(limit >= 0)) return 'limit: a number >= 0';
+  return { sort: sort as SortColumn, filter, limit };
+}
+
+/** A process before it becomes a ProcessView: only what sorting needs, so a screenful of 100k costs little. */
+interface Row {
+  readonly record: ProcessRecord;
+  readonly key: number | string;
+}
+
+const DESCENDING: ReadonlySet<SortColumn> = new Set(['mailbox', 'run', 'coroutines']);
+
+/** The Lua side of a process is looked up only for the columns that need it (two map lookups each). */
+function sortKey(column: SortColumn, record: ProcessRecord, luaOf: (r: ProcessRecord) => LuaProcess | undefined): number | string {
+  switch (column) {
+    case 'pid':
+      return record.pid.uniq;
+    case 'entry':
+      return record.entry;
+    case 'mailbox':
+      return record.mailbox.unread;
+    case 'state':
+      return luaOf(record)?.activity ?? 'internal';
+    case 'run':
+      return luaOf(record)?.runMs ?? 0;
+    case 'coroutines':
+      return luaOf(record)?.coroutines ?? 0;
+  }
+}
+
+/** Numbers descending (the busiest first), text ascending; ties by PID. */
+function compareRows(column: SortColumn): (a: Row, b: Row) => number {
+  const sign = DESCENDING.has(column) ? -1 : 1;
+  return (a, b) => {
+    const c = a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    return sign * c || a.record.pid.uniq - b.record.pid.uniq;
+  };
+}
+
+function matches(p: ProcessView, needle: string): boolean {
+  return [p.pid, p.entry, p.state, p.service ?? '', ...p.names].join(' ').toLowerCase().includes(needle);
+}
+
+export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESSES): SystemSnapshot {
+  const serviceOf = new Map<string, string>();
+  const services: ServiceView[] = [];
+  for (const s of runtime.services.values()) {
+    const view: ServiceView = {
+      id: s.id,
+      state: s.state,
+      process: s.entry.process,
+      host: s.entry.host,
+      pid: s.pid,
+      supervisor: s.supervisorPid,
+      restarts: s.restarts,
+      retry_count: s.failures,
+      next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
+      changed_at: s.changedAt,
+      started_at: s.lastStartAt === 0 ? null : s.lastStartAt,
+    };
+    services.push(view);
+    if (view.pid !== null) serviceOf.set(view.pid, view.id);
+    if (view.supervisor !== null) serviceOf.set(view.supervisor, view.id);
+  }
+
+  const luaOf = (record: ProcessRecord): LuaProcess | undefined => runtime.hosts.get(record.pid.host)?.process(record.id);
+  const view = ({ record }: Row): ProcessView => {
+    const proc = luaOf(record);
+    return {
+      pid: record.id,
+      entry: record.entry,
+      host: record.pid.host,
+      parent: record.parent,
+      names: runtime.node.namesOf(record.id),
+      state: proc === undefined ? 'internal' : proc.activity,
+      mailbox: record.mailbox.unread,
+      coroutines: proc?.coroutines ?? 0,
+      steps: proc?.steps ?? 0,
+      run_ms: proc === undefined ? 0 : round3(proc.runMs),
+      started_at: proc?.startedAt ?? null,
+      service: serviceOf.get(record.id) ?? null,
+    };
+  };
+  const all = runtime.node.allProcesses();
+  const needle = query.filter.toLowerCase();
+  let rows: Row[];
+  if (needle === '' && query.sort === 'pid') {
+    // The node lists processes in the order their PIDs were made: sorted by pid already.
+    rows = all.slice(0, Math.min(all.length, query.limit)).map((record) => ({ record, key: 0 }));
+  } else {
+    rows = all.map((record) => ({ record, key: sortKey(query.sort, record, luaOf) }));
+    if (needle !== '') rows = rows.filter((r) => matches(view(r), needle));
+    if (query.sort !== 'pid') rows.sort(compareRows(query.sort));
+  }
+  const matched = needle === '' ? all.length : rows.length;
+  if (rows.length > query.limit) rows.length = query.limit;
+  const processes = rows.map(view);
+  // Every process is a Lua host's or the runtime's own (on node:control); counting them would touch them all.
+  let internal = all.length;
+  for (const h of runtime.hosts.values()) internal -= h.processCount;
+
+  const hosts: HostView[] = [...runtime.hosts.values()].map((h) => ({
+    id: h.id,
+    kind: h.id === FUNCTION_HOST ? 'function.lua' : (runtime.registry.get(h.id)?.kind ?? 'process.host'),
+    processes: h.processCount,
+    queue_depth: h.vm.sched.queued,
+    executed: h.vm.sched.resumes,
+  }));
+  hosts.push({ id: CONTROL_HOST, kind: 'internal', processes: internal, queue_depth: 0, executed: 0 });
+
+  const heap = getHeapStatistics();
+  return {
+    version: SNAPSHOT_VERSION,
+    project: runtime.registry.root,
+    node: {
+      name: runtime.node.name,
+      os_pid: process.pid,
+      started_at: runtime.startedAt,
+      at: Date.now(),
+      processes: runtime.node.processCount,
+      messages: runtime.node.delivered,
+      heap_used: heap.used_heap_size,
+      heap_limit: heap.heap_size_limit,
+    },
+    hosts,
+    services,
+    processes,
+    matched,
+  };
+}
+
+const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;

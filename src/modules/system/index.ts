@@ -1,0 +1,263 @@
+/**
+ * The `system` module (spec.md beside this file): memory, GC, runtime and OS process facts, hosts and their
+ * processes, supervisor states, `exit`, `modules`, and the standalone node's answers for node/cluster/raft/lock.
+ * Everything a process reads is a fresh copy (the runtime snapshot, src/hosts/snapshot.ts); nothing here lets
+ * a process change another.
+ */
+import { availableParallelism, hostname } from 'os';
+import { getHeapStatistics } from 'v8';
+import { PerformanceObserver } from 'perf_hooks';
+import { lua, pushNumber, toJsString, type LuaState } from '../../engine/lua';
+import { pushValue } from '../../engine/values';
+import { watchdog } from '../../engine/watchdog';
+import { fromPlain } from '../../kernel/value';
+import { refuse } from '../refuse';
+import type { LuaVM } from '../../engine/vm';
+import type { ServiceView, SystemSnapshot } from '../../hosts/snapshot';
+import type { JSFunction } from 'fengari';
+
+/** What the runtime gives the module (absent in a bare VM: hosts and supervisors are then Internal errors). */
+export interface SystemAccess {
+  snapshot(): SystemSnapshot;
+  /** Shuts the runtime down with an exit code; null when the embedder does not allow it. */
+  readonly exit: ((code: number) => void) | null;
+}
+
+/** What `system.modules()` lists: Wippy's module names, descriptions and classes for those wisp has. */
+const MODULES: Record<string, [string, string[]]> = {
+  process: ['Process management and messaging', ['process']],
+  channel: ['Go-style channels', ['process']],
+  time: ['Time, durations, timers and tickers', ['process', 'nondeterministic']],
+  io: ['Terminal input and output', ['process']],
+  logger: ['Structured logging', ['process']],
+  errors: ['Structured errors', ['deterministic']],
+  payload: ['Payload encoding and transcoding', ['deterministic']],
+  json: ['JSON encoding, decoding and schema validation', ['deterministic', 'encoding']],
+  yaml: ['YAML encoding and decoding', ['deterministic', 'encoding']],
+  base64: ['Base64 encoding', ['deterministic', 'encoding']],
+  hash: ['Hash functions', ['deterministic']],
+  uuid: ['UUID generation and parsing', ['nondeterministic']],
+  env: ['Environment variables', ['nondeterministic']],
+  funcs: ['Function calls', ['process']],
+  ctx: ['Call context values', ['process']],
+  registry: ['Registry entries: find, get, changes', ['process']],
+  events: ['Event bus: subscribe and send', ['process']],
+  system: ['System runtime, process, and cluster (node/cluster/raft/lock) introspection', ['process', 'nondeterministic']],
+};
+
+/** A full GC stops every process; a script calling collect() in a loop gets at most one a second. */
+const GC_MIN_INTERVAL_MS = 1000;
+const NS_PER_MS = 1e6;
+
+export function installSystem(vm: LuaVM, access: SystemAccess | undefined): void {
+  // Knobs Go has and V8 does not: kept so a script reads back what it set, with no effect (spec.md).
+  let gcPercent = 100;
+  let maxProcs = availableParallelism();
+  let lastGc = -Infinity;
+
+  const push = (T: LuaState, value: unknown): number => {
+    pushValue(T, fromPlain(value), vm);
+    return 1;
+  };
+  const pushTwo = (T: LuaState, value: unknown): number => {
+    push(T, value);
+    lua.lua_pushnil(T);
+    return 2;
+  };
+  const num = (T: LuaState, n: number): number => {
+    pushNumber(T, n);
+    lua.lua_pushnil(T);
+    return 2;
+  };
+  const snapshot = (T: LuaState, what: string): SystemSnapshot | number =>
+    access === undefined ? refuse(T, vm, `${what} not available`, 'Internal') : access.snapshot();
+  const integerArg = (T: LuaState, i: number): number | null => (lua.lua_isinteger(T, i) ? lua.lua_tointeger(T, i) : null);
+
+  const memoryStats = (): Record<string, number> => {
+    const h = getHeapStatistics();
+    const mem = process.memoryUsage();
+    return {
+      alloc: h.used_heap_size + h.external_memory,
+      total_alloc: h.total_heap_size + h.external_memory,
+      sys: mem.rss,
+      heap_alloc: h.used_heap_size,
+      heap_sys: h.total_heap_size,
+      heap_idle: h.total_heap_size - h.used_heap_size,
+      heap_in_use: h.used_heap_size,
+      heap_released: Math.max(0, h.total_heap_size - h.total_physical_size),
+      heap_objects: Math.max(1, Math.round(h.used_heap_size / ESTIMATED_OBJECT_BYTES)),
+      stack_in_use: 0,
+      stack_sys: 0,
+      mspan_in_use: 0,
+      mspan_sys: 0,
+      num_gc: countGcs(),
+      next_gc: h.total_heap_size,
+    };
+  };
+
+  const serviceState = (v: ServiceView): Record<string, unknown> => ({
+    id: v.id,
+    status: v.state,
+    desired: v.state === 'Stopping' || v.state === 'Stopped' ? 'Stopped' : 'Running',
+    retry_count: v.retry_count,
+    last_update: v.changed_at * NS_PER_MS,
+    started_at: (v.started_at ?? 0) * NS_PER_MS,
+    ...(v.next_retry_at === null ? {} : { details: `next retry in ${Math.max(0, v.next_retry_at - Date.now())}ms` }),
+  });
+
+  const table = (fns: Record<string, JSFunction>): ReturnType<LuaVM['functionTable']> => vm.functionTable(fns);
+  const api = table({
+    exit: (T) => {
+      const code = lua.lua_isnoneornil(T, 1) ? 0 : integerArg(T, 1);
+      if (code === null) return refuse(T, vm, 'exit code must be an integer', 'Invalid');
+      if (access?.exit == null) return refuse(T, vm, 'system exit not available', 'Internal');
+      const exit = access.exit;
+      setImmediate(() => exit(code)); // after this process's turn: shutdown CANCELs it like every other
+      lua.lua_pushboolean(T, true);
+      lua.lua_pushnil(T);
+      return 2;
+    },
+    modules: (T) => {
+      const list = Object.entries(MODULES).map(([name, [description, cls]]) => ({ name, description, class: cls }));
+      return pushTwo(T, list);
+    },
+  });
+
+  vm.nestTable(api, 'memory', table({
+    stats: (T) => pushTwo(T, memoryStats()),
+    allocated: (T) => num(T, memoryStats().alloc),
+    heap_objects: (T) => num(T, memoryStats().heap_objects),
+    set_limit: (T) => {
+      const limit = integerArg(T, 1);
+      if (limit === null) return refuse(T, vm, 'limit must be an integer', 'Invalid');
+      if (limit < -1) return refuse(T, vm, 'limit must be -1 (unlimited) or a number of bytes', 'Invalid');
+      return refuse(T, vm, 'the heap limit is fixed when wisp starts (node --max-old-space-size=MiB)', 'Invalid');
+    },
+    get_limit: (T) => num(T, getHeapStatistics().heap_size_limit),
+  }), 'system.memory');
+
+  vm.nestTable(api, 'gc', table({
+    collect: (T) => {
+      const now = performance.now();
+      if (now - lastGc >= GC_MIN_INTERVAL_MS) {
+        lastGc = now;
+        watchdog.fullGc();
+      }
+      lua.lua_pushboolean(T, true);
+      lua.lua_pushnil(T);
+      return 2;
+    },
+    set_percent: (T) => {
+      const percent = integerArg(T, 1);
+      if (percent === null) return refuse(T, vm, 'percent must be an integer', 'Invalid');
+      const previous = gcPercent;
+      gcPercent = percent;
+      return num(T, previous < 0 ? 100 : previous);
+    },
+    get_percent: (T) => num(T, gcPercent < 0 ? 100 : gcPercent),
+  }), 'system.gc');
+
+  vm.nestTable(api, 'runtime', table({
+    goroutines: (T) => {
+      const s = snapshot(T, 'runtime information');
+      if (typeof s === 'number') return s;
+      return num(T, 1 + s.processes.reduce((n, p) => n + p.coroutines, 0));
+    },
+    max_procs: (T) => {
+      if (lua.lua_isnoneornil(T, 1)) return num(T, maxProcs);
+      const n = integerArg(T, 1);
+      if (n === null || n <= 0) return refuse(T, vm, 'max_procs must be > 0', 'Invalid');
+      const previous = maxProcs;
+      maxProcs = n;
+      return num(T, previous);
+    },
+    cpu_count: (T) => num(T, availableParallelism()),
+  }), 'system.runtime');
+
+  vm.nestTable(api, 'process', table({
+    pid: (T) => num(T, process.pid),
+    hostname: (T) => pushTwo(T, hostname()),
+    cwd: (T) => pushTwo(T, process.cwd()),
+  }), 'system.process');
+
+  vm.nestTable(api, 'node', table({
+    id: (T) => {
+      const s = snapshot(T, 'relay node');
+      return typeof s === 'number' ? s : pushTwo(T, s.node.name ?? 'local');
+    },
+    addr: (T) => refuse(T, vm, 'address unavailable: this node is not in a cluster', 'Internal'),
+    role: (T) => pushTwo(T, 'non-member'),
+  }), 'system.node');
+
+  vm.nestTable(api, 'cluster', table({
+    members: (T) => {
+      const s = snapshot(T, 'cluster information');
+      return typeof s === 'number' ? s : pushTwo(T, [{ id: s.node.name ?? 'local', is_local: true }]);
+    },
+    leader: (T) => pushTwo(T, ''),
+    size: (T) => num(T, 1),
+  }), 'system.cluster');
+
+  const noRaft: JSFunction = (T) => refuse(T, vm, 'raft not available: this node is not in a cluster', 'Internal');
+  vm.nestTable(api, 'raft', table({ is_leader: noRaft, is_member: noRaft, role: noRaft, term: noRaft, commit_index: noRaft, stats: noRaft }), 'system.raft');
+  const noLocks: JSFunction = (T) => refuse(T, vm, 'global registry unavailable: this node is not in a cluster', 'Internal');
+  vm.nestTable(api, 'lock', table({ acquire: noLocks, release: noLocks }), 'system.lock');
+
+  vm.nestTable(api, 'supervisor', table({
+    state: (T) => {
+      const id = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : '';
+      if (id === '') return refuse(T, vm, 'service ID required', 'Invalid');
+      const s = snapshot(T, 'service info');
+      if (typeof s === 'number') return s;
+      const v = s.services.find((x) => x.id === id);
+      if (v === undefined) return refuse(T, vm, `get service state: service not found: ${id}`, 'Internal');
+      return pushTwo(T, serviceState(v));
+    },
+    states: (T) => {
+      const s = snapshot(T, 'service info');
+      return typeof s === 'number' ? s : pushTwo(T, s.services.map(serviceState));
+    },
+  }), 'system.supervisor');
+
+  vm.nestTable(api, 'hosts', table({
+    list: (T) => {
+      const s = snapshot(T, 'host inspector');
+      if (typeof s === 'number') return s;
+      return pushTwo(T, s.hosts.filter((h) => h.kind !== 'internal').map((h) => ({
+        id: h.id, workers: 1, processes: h.processes, executed: h.executed, stolen: 0, queue_depth: h.queue_depth,
+      })));
+    },
+    processes: (T) => {
+      const host = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : '';
+      if (host === '') return refuse(T, vm, 'host ID required', 'Invalid');
+      const s = snapshot(T, 'host inspector');
+      if (typeof s === 'number') return s;
+      return pushTwo(T, s.processes.filter((p) => p.host === host).map((p) => ({
+        pid: p.pid,
+        host: p.host,
+        source: p.entry,
+        state: p.state,
+        steps: p.steps,
+        started_at: (p.started_at ?? 0) * NS_PER_MS,
+        ...(p.parent === null ? {} : { parent: p.parent }),
+        stats: { mailbox: p.mailbox, coroutines: p.coroutines, run_ms: p.run_ms, names: p.names },
+      })));
+    },
+  }), 'system.hosts');
+
+  vm.defineModule('system', api);
+}
+
+/** V8 does not count heap objects; heap_objects is the heap in use over this (a trend, not a census). */
+const ESTIMATED_OBJECT_BYTES = 64;
+
+/** Completed GCs of this isolate, counted from the first `system.memory` call on (V8 keeps no total). */
+let gcs = 0;
+let counting = false;
+function countGcs(): number {
+  if (!counting) {
+    counting = true;
+    new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ['gc'] });
+  }
+  return gcs;
+}
