@@ -9,7 +9,7 @@
  * (`process.send` returns nil, err) or for the process (a result that cannot be copied fails it).
  */
 import { lua, decodeStrict, encode, pushNumber, type LuaState } from './lua';
-import { identityAt, objectAt, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
+import { identityAt, objectAt, pushObject, pushOwnedBytes, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
 import { ErrorValue, LuaFloat, Table, type Value } from '../kernel/value';
 
 /** How many tables deep a value may nest to cross a process boundary (a flat table is depth 1). */
@@ -172,7 +172,7 @@ function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): v
   if (v === null) lua.lua_pushnil(L);
   else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
   else if (typeof v === 'number') pushNumber(L, v);
-  else if (typeof v === 'string') lua.lua_pushstring(L, encode(v));
+  else if (typeof v === 'string') pushOwnedBytes(L, encode(v)); // fresh bytes: no second copy
   else if (v instanceof Uint8Array) lua.lua_pushstring(L, v);
   else if (v instanceof LuaFloat) lua.lua_pushnumber(L, v.value);
   else pushObject(L, v, ctx.errorMeta);
