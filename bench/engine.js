@@ -76,6 +76,12 @@ const channelHandoffsPerS = () =>
 const yieldResumePerS = () =>
   opsPerSecond('bench:y', 'local time = require("time") return { main = function(n) for i = 1, n do time.sleep(0) end end }', 200000);
 
+/** One blocking host call round trip (time.sleep(0): a yield to the scheduler and a resume), as a rate and in µs. */
+async function yieldRoundTrip() {
+  const perS = await yieldResumePerS();
+  return { yield_resume_per_s: perS, yield_us: 1e6 / perS };
+}
+
 module.exports = {
   targets: {
     process_create_us: { max: 15 },
@@ -87,7 +93,7 @@ module.exports = {
       process_create_us: await processCreateUs(),
       idle_process_heap_bytes: await idleProcessHeapBytes(),
       channel_handoffs_per_s: await channelHandoffsPerS(),
-      yield_resume_per_s: await yieldResumePerS(),
+      ...(await yieldRoundTrip()),
     };
   },
 };

@@ -30,6 +30,48 @@ async function medianOf(rounds, measure) {
   return median(values);
 }
 
+let yieldVm = null;
+
+/**
+ * One blocking host call round trip in µs (time.sleep(0) in a loop: a yield to the scheduler and a resume),
+ * measured now: the unit the in-run ratios divide by, taken next to each workload so both see the same load.
+ */
+async function yieldUs(n = 50000) {
+  const { createVM } = require('../dist/modules');
+  const { LuaProcess } = require('../dist/engine/process');
+  const { lua } = require('../dist/engine/lua');
+  if (yieldVm === null) {
+    const vm = createVM();
+    const id = 'bench:yield';
+    const source = 'local time = require("time") return { main = function(n) for i = 1, n do time.sleep(0) end end }';
+    yieldVm = { vm, spec: { entryId: id, chunk: vm.compile(source, id), method: 'main', modules: new Set(['time']), imports: new Map() } };
+  }
+  const { vm, spec } = yieldVm;
+  let done;
+  const exit = new Promise((r) => (done = r));
+  const t0 = performance.now();
+  new LuaProcess(vm, spec, spec.entryId, done).start((T) => (lua.lua_pushinteger(T, n), 1));
+  const r = await exit;
+  if (r.error) throw new Error(r.error.message);
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+/**
+ * Runs `measure` (µs per operation) `rounds` times, each right after a yield sample; the median cost and the
+ * median of the per-round ratios cost / yield.
+ */
+async function pairedWithYield(rounds, measure) {
+  const costs = [];
+  const ratios = [];
+  for (let i = 0; i < rounds; i++) {
+    const y = await yieldUs();
+    const c = await measure(i);
+    costs.push(c);
+    ratios.push(c / y);
+  }
+  return { us: median(costs), inYields: median(ratios) };
+}
+
 function report(results, targets) {
   const rows = Object.entries(results).map(([metric, value]) => {
     const t = targets[metric];
@@ -47,4 +89,4 @@ function report(results, targets) {
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
-module.exports = { median, settled, heapUsed, medianOf, report };
+module.exports = { median, settled, heapUsed, medianOf, yieldUs, pairedWithYield, report };

@@ -8,7 +8,7 @@ const { Table } = require('../dist/kernel/value');
 const { ControlSocket } = require('../dist/hosts/control');
 const fs = require('fs');
 const os = require('os');
-const { settled, heapUsed, medianOf, median } = require('./harness');
+const { settled, heapUsed, medianOf, median, pairedWithYield } = require('./harness');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -128,6 +128,41 @@ async function echo() {
   };
 }
 
+// A Lua client in the tutorial project (in place of its terminal client): sends to the relay, which spawns a
+// monitored worker; the worker replies; no sleeps anywhere. µs per round trip.
+const LUA_CLIENT = `local time = require("time")
+return { main = function(n)
+  local inbox = process.inbox()
+  while process.registry.lookup("relay") == nil do time.sleep(0) end
+  local me = process.pid()
+  for _ = 1, n do
+    process.send("relay", "echo", { sender = me, data = "hello world" })
+    local reply = inbox:receive():payload():data()
+    if reply.data ~= "HELLO WORLD" then error("bad reply") end
+  end
+  return n
+end }`;
+
+async function echoLua() {
+  const rt = boot(path.join(ROOT, 'lua', 'echo-service'), (registry) => {
+    const worker = registry.get('app:worker');
+    const text = Buffer.from(worker.source).toString('latin1').replace('time.sleep("100ms")', '');
+    worker.source = new Uint8Array(Buffer.from(text, 'latin1'));
+    registry.get('app:cli').source = new Uint8Array(Buffer.from(LUA_CLIENT, 'latin1'));
+  });
+  const run = async (n) => {
+    const r = rt.node.spawn({ entry: 'app:cli', host: 'app:processes', args: [n], parent: null, monitor: false, link: false });
+    const t0 = performance.now();
+    const outcome = await exitOf(rt, r.value);
+    if (outcome.error) throw new Error(outcome.error.message);
+    return ((performance.now() - t0) * 1000) / n;
+  };
+  await run(5000);
+  const { us, inYields } = await pairedWithYield(5, () => run(10000));
+  await stop(rt);
+  return { echo_lua_us: us, echo_in_yields: inYields };
+}
+
 async function stop(rt) {
   for (const s of rt.services.values()) s.entry.lifecycle.stopTimeoutMs = 10;
   await rt.shutdown();
@@ -140,12 +175,12 @@ async function spawnExit() {
     const t0 = performance.now();
     const outcome = await exitOf(rt, r.value);
     if (outcome.error) throw new Error(outcome.error.message);
-    return n / ((performance.now() - t0) / 1000);
+    return ((performance.now() - t0) * 1000) / n;
   };
   await run(5000);
-  const perS = await medianOf(5, () => run(20000));
+  const { us, inYields } = await pairedWithYield(5, () => run(20000));
   await stop(rt);
-  return perS;
+  return { spawn_exit_per_s: 1e6 / us, spawn_exit_us: us, spawn_exit_in_yields: inYields };
 }
 
 async function ring() {
@@ -162,12 +197,12 @@ async function ring() {
     const t0 = performance.now();
     rt.node.send(d.pid, pids[0], 'token', [hops]);
     await d.next();
-    return hops / ((performance.now() - t0) / 1000);
+    return ((performance.now() - t0) * 1000) / hops;
   };
   await lap(20000);
-  const perS = await medianOf(5, () => lap(100000));
+  const { us, inYields } = await pairedWithYield(5, () => lap(100000));
   await stop(rt);
-  return perS;
+  return { ring_msgs_per_s: 1e6 / us, ring_hop_us: us, ring_hop_in_yields: inYields };
 }
 
 async function idle100k() {
@@ -216,8 +251,9 @@ module.exports = {
   async run() {
     return {
       ...(await echo()),
-      spawn_exit_per_s: await spawnExit(),
-      ring_msgs_per_s: await ring(),
+      ...(await echoLua()),
+      ...(await spawnExit()),
+      ...(await ring()),
       ...(await idle100k()),
     };
   },

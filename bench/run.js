@@ -2,8 +2,20 @@
 /** `npm run bench`: runs every benchmark suite, prints a table, writes bench/results.json (metric → median). */
 require('v8').setFlagsFromString('--no-sparkplug');
 const { report } = require('./harness');
+const ratios = require('./ratios');
 
-const suites = [require('./engine'), require('./kernel'), require('./funcs'), require('./events'), require('./mass-spawn'), require('./cluster')];
+const all = {
+  engine: './engine',
+  kernel: './kernel',
+  funcs: './funcs',
+  events: './events',
+  'mass-spawn': './mass-spawn',
+  vm: './vm',
+  cluster: './cluster',
+};
+// `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
+const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);
+const suites = chosen.map((name) => require(all[name] ?? `./${name}`));
 
 (async () => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
@@ -13,6 +25,8 @@ const suites = [require('./engine'), require('./kernel'), require('./funcs'), re
     Object.assign(results, await suite.run(results)); // a suite may set targets from earlier figures
     Object.assign(targets, suite.targets);
   }
+  Object.assign(results, ratios.derive(results));
+  Object.assign(targets, ratios.targets);
   report(results, targets);
 })().catch((e) => {
   console.error(e);

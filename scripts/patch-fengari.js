@@ -10,6 +10,12 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.dirname(require.resolve('fengari/package.json'));
+// Only the runtime's copy: the benchmarks compare against an unpatched one (`fengari-pristine`, an npm alias of
+// the same release), which must stay as published.
+if (path.basename(root) !== 'fengari') {
+  console.error(`patch-fengari: resolved ${root}, not node_modules/fengari; not patching`);
+  process.exit(1);
+}
 const { version } = require(path.join(root, 'package.json'));
 if (version !== '0.1.5') {
   console.error(`patch-fengari: expected fengari 0.1.5, found ${version}; not patching`);

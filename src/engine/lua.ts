@@ -13,6 +13,20 @@ const decoder = new TextDecoder('utf-8');
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
+/** Below this many characters, strings are converted by hand (native encoders cost more to call than to run). */
+const SHORT = 48;
+
+/**
+ * Short ASCII bytes as a JS string, else null. Most strings crossing into JS are short ASCII (field names,
+ * PIDs, topics), and for them a call into the native decoder costs more than the loop.
+ */
+function shortAscii(bytes: Uint8Array): string | null {
+  const n = bytes.length;
+  if (n > SHORT) return null;
+  for (let i = 0; i < n; i++) if (bytes[i] > 0x7f) return null;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 /** Bytes (a Lua string) as a JS string; invalid UTF-8 → U+FFFD. One decoder for the whole runtime. */
 export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
@@ -21,7 +35,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
 /** Lua string (or number, converted in place as lua_tolstring does) at idx as a JS string; invalid UTF-8 → U+FFFD. */
 export function toJsString(L: LuaState, idx: number): string {
   const bytes = lua.lua_tolstring(L, idx);
-  return bytes === null ? '' : decoder.decode(bytes);
+  return bytes === null ? '' : (shortAscii(bytes) ?? decoder.decode(bytes));
 }
 
 /** Argument n of the running host function as a JS string; raises Lua's "bad argument" error otherwise. */
@@ -48,6 +62,8 @@ export function joinArgs(L: LuaState, separator: string): string {
 
 /** Decodes bytes as UTF-8, or returns null when they are not valid UTF-8 (binary data stays bytes). */
 export function decodeStrict(bytes: LuaString): string | null {
+  const ascii = shortAscii(bytes);
+  if (ascii !== null) return ascii;
   try {
     return strictDecoder.decode(bytes);
   } catch {
@@ -55,9 +71,17 @@ export function decodeStrict(bytes: LuaString): string | null {
   }
 }
 
-/** Short strings are cheaper through to_luastring, long ones through TextEncoder (notes §2.3). */
+/** A JS string as its UTF-8 bytes: short ASCII by hand, short other text by to_luastring, the rest by TextEncoder. */
 export function encode(s: string): LuaString {
-  return s.length < 48 ? to_luastring(s) : encoder.encode(s);
+  const n = s.length;
+  if (n >= SHORT) return encoder.encode(s);
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return to_luastring(s);
+    bytes[i] = c;
+  }
+  return bytes;
 }
 
 /** A chunk's source: its bytes exactly as Lua compiles them, or JS text, compiled as its UTF-8. */

@@ -91,7 +91,8 @@ export class Scheduler {
   }
 
   /**
-   * Suspends the running task until `wake`. Call as `return sched.block(T)` from a host function; the values
+   * Suspends the running task until `wake`. Call as `return sched.block(T)` from a host function (the yield
+   * usually returns instead of throwing: nothing may run between it and the host function's return); the values
    * given to `wake` become that host function's results, or, with a continuation `k`, k sees them on top of
    * the stack and decides the results (or raises). Works from inside user coroutines and pcall.
    */
@@ -100,7 +101,7 @@ export class Scheduler {
     if (task === null) throw new Error('block() outside a running task');
     task.state = 'blocked';
     lua.lua_pushlightuserdata(T, this.requestTag);
-    return lua.lua_yieldk(T, 1, null, k);
+    return lua.wisp_yieldk(T, 1, null, k);
   }
 
   /** Yields the running task to the back of the queue, resuming it later with `values`. */
@@ -109,7 +110,7 @@ export class Scheduler {
     if (task === null) throw new Error('reschedule() outside a running task');
     this.enqueue(task, values);
     lua.lua_pushlightuserdata(T, this.requestTag);
-    return lua.lua_yield(T, 1);
+    return lua.wisp_yieldk(T, 1, null, null);
   }
 
   /**

@@ -9,7 +9,7 @@
  * (`process.send` returns nil, err) or for the process (a result that cannot be copied fails it).
  */
 import { lua, decodeStrict, encode, pushNumber, type LuaState } from './lua';
-import { identityAt, objectAt, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
+import { identityAt, objectAt, pushObject, pushOwnedBytes, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
 import { ErrorValue, LuaFloat, Table, type Value } from '../kernel/value';
 
 /** How many tables deep a value may nest to cross a process boundary (a flat table is depth 1). */
@@ -26,7 +26,12 @@ export class ValueCopyError extends Error {
 /** Where error objects get their metatable when pushed. */
 export interface ValueContext {
   readonly errorMeta: LuaTable;
+  /** The Lua string for a short table key, made once (its bytes and hash are reused by every copy). */
+  tableKey(name: string): Slot;
 }
+
+/** String keys shorter than this are interned through ValueContext.tableKey. */
+const INTERNED_KEY = 48;
 
 /** A value that is not a table (or a table already copied), or undefined: a table that still has to be walked. */
 function exportScalar(L: LuaState, idx: number, type: number): Value {
@@ -167,7 +172,7 @@ function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): v
   if (v === null) lua.lua_pushnil(L);
   else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
   else if (typeof v === 'number') pushNumber(L, v);
-  else if (typeof v === 'string') lua.lua_pushstring(L, encode(v));
+  else if (typeof v === 'string') pushOwnedBytes(L, encode(v)); // fresh bytes: no second copy
   else if (v instanceof Uint8Array) lua.lua_pushstring(L, v);
   else if (v instanceof LuaFloat) lua.lua_pushnumber(L, v.value);
   else pushObject(L, v, ctx.errorMeta);
@@ -211,7 +216,8 @@ function pushTable(L: LuaState, root: Table, ctx: ValueContext, made: Map<Table,
         return true;
       }
       pushSlot(L, slot);
-    } else pushScalar(L, v, ctx);
+    } else if (role === KEY && typeof v === 'string' && v.length < INTERNED_KEY) pushSlot(L, ctx.tableKey(v));
+    else pushScalar(L, v, ctx);
     return false;
   };
   try {

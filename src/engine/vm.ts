@@ -76,6 +76,9 @@ function loadChunk(L: LuaState, source: string, chunkName: string, file: string 
   throw syntaxError(chunkName, file, message);
 }
 
+/** How many distinct keys of copied tables a VM keeps interned (beyond that it starts again). */
+const TABLE_KEYS = 4096;
+
 /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
 const GLOBAL_MODULES = new Set(['process', 'channel', 'payload', 'errors']);
 
@@ -89,6 +92,8 @@ export class LuaVM implements ValueContext {
   private readonly chunks = new Map<string, CompiledChunk>();
   private readonly modules = new Map<string, Slot>();
   private readonly keys = new Map<string, Slot>();
+  /** Keys of tables copied in from other processes; bounded, since those processes choose them. */
+  private readonly tableKeys = new Map<string, Slot>();
   private readonly base: Slot;
   private readonly envMeta: Slot;
   private readonly readonlyFn: Slot;
@@ -207,6 +212,17 @@ export class LuaVM implements ValueContext {
       lua.lua_pushstring(this.L, encode(name));
       slot = popSlot(this.L);
       this.keys.set(name, slot);
+    }
+    return slot;
+  }
+
+  tableKey(name: string): Slot {
+    let slot = this.tableKeys.get(name);
+    if (slot === undefined) {
+      if (this.tableKeys.size >= TABLE_KEYS) this.tableKeys.clear();
+      lua.lua_pushstring(this.L, encode(name));
+      slot = popSlot(this.L);
+      this.tableKeys.set(name, slot);
     }
     return slot;
   }
@@ -373,12 +389,12 @@ export class LuaVM implements ValueContext {
     const proc = this.currentProcess(T);
     const loaded = proc.loaded.get(name);
     const spec = proc.spec;
-    if (loaded !== undefined) return pushPair(T, 'value', loaded);
+    if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
     const library = spec.imports.get(name);
-    if (library !== undefined) return pushPair(T, 'chunk', library.fn);
+    if (library !== undefined) return pushPair(T, this.key('chunk'), library.fn);
     const module = this.modules.get(name);
     if (spec.modules.has(name) || GLOBAL_MODULES.has(name)) {
-      if (module !== undefined) return pushPair(T, 'value', module);
+      if (module !== undefined) return pushPair(T, this.key('value'), module);
       return raise(T, `module '${name}' (listed in modules: of ${spec.entryId}) is not provided by wisp`);
     }
     return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
@@ -401,8 +417,8 @@ function typeName(type: number): string {
   return TYPE_NAMES[type] ?? 'unknown';
 }
 
-function pushPair(T: LuaState, kind: string, value: Slot): number {
-  lua.lua_pushstring(T, encode(kind));
+function pushPair(T: LuaState, kind: Slot, value: Slot): number {
+  pushSlot(T, kind);
   pushSlot(T, value);
   return 2;
 }

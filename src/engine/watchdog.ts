@@ -70,6 +70,8 @@ export class MemoryWatchdog {
   // watchdog must not be what keeps it, its VM and everything they hold alive.
   private readonly processes = new Set<WeakRef<LuaProcess>>();
   private readonly refs = new WeakMap<LuaProcess, WeakRef<LuaProcess>>();
+  /** Processes started since the last batch end, not yet given a WeakRef (see track). */
+  private fresh: LuaProcess[] = [];
   /** Each VM's first id not shared with its processes, by Fengari global state. */
   private readonly vms = new WeakMap<object, { vm: LuaVM; sharedBelow: number }>();
   private readonly listeners = new Set<(report: OomReport) => void>();
@@ -98,21 +100,41 @@ export class MemoryWatchdog {
     this.vms.set(vm.L.l_G, { vm, sharedBelow: (vm.L.l_G as unknown as { id_counter: number }).id_counter });
     vm.hookTick = (T) => this.tick(vm, T);
     vm.sched.afterBatch = (now) => {
+      this.adopt();
       if (now < this.nextBatchCheck) return;
       this.nextBatchCheck = now + BATCH_CHECK_MS;
       this.check();
     };
     wisp_limits.on_big = (L, bytes) => this.onBig(L, bytes);
     if (this.timer === null) {
-      this.timer = setInterval(() => this.check(), TIMER_MS);
+      this.timer = setInterval(() => {
+        this.adopt();
+        this.check();
+      }, TIMER_MS);
       this.timer.unref();
     }
   }
 
+  /**
+   * Watches a new process. Most processes of a busy node live for one resume (a worker that replies and
+   * returns), so they wait in a plain list first and get a WeakRef only if still alive at the next batch end or
+   * measurement: a spawn costs an array push, and the list holds a process strongly for one batch at most.
+   */
   track(proc: LuaProcess): void {
-    const ref = new WeakRef(proc);
-    this.refs.set(proc, ref);
-    this.processes.add(ref);
+    this.fresh.push(proc);
+  }
+
+  /** Gives the processes started since the last call their weak references; those that have ended are dropped. */
+  private adopt(): void {
+    const fresh = this.fresh;
+    if (fresh.length === 0) return;
+    this.fresh = [];
+    for (const proc of fresh) {
+      if (!proc.alive) continue;
+      const ref = new WeakRef(proc);
+      this.refs.set(proc, ref);
+      this.processes.add(ref);
+    }
   }
 
   untrack(proc: LuaProcess): void {
@@ -202,6 +224,7 @@ export class MemoryWatchdog {
 
   /** Measures every process; the one holding the most, and how much. */
   private largest(): [LuaProcess | null, number] {
+    this.adopt();
     const meter = new MemoryMeter();
     let victim: LuaProcess | null = null;
     let most = 0;

@@ -23,16 +23,29 @@ export interface Outcome {
 
 const nowSeconds = (): number => Date.now() / 1000;
 
+// Built field by field (not Table.from): an EXIT is made for every monitored process that ends.
 function resultTable(outcome: Outcome): Table {
-  return Table.from({ value: outcome.error === null ? outcome.value : null, error: outcome.error });
+  const t = new Table();
+  if (outcome.error !== null) t.map.set('error', outcome.error);
+  else if (outcome.value !== null) t.map.set('value', outcome.value);
+  return t;
+}
+
+function endEvent(kind: string, from: string, outcome: Outcome): Table {
+  const t = new Table();
+  t.map.set('kind', kind);
+  t.map.set('from', from);
+  t.map.set('at', nowSeconds());
+  t.map.set('result', resultTable(outcome));
+  return t;
 }
 
 export function exitEvent(from: string, outcome: Outcome): Table {
-  return Table.from({ kind: EVENT.EXIT, from, at: nowSeconds(), result: resultTable(outcome) });
+  return endEvent(EVENT.EXIT, from, outcome);
 }
 
 export function linkDownEvent(from: string, outcome: Outcome): Table {
-  return Table.from({ kind: EVENT.LINK_DOWN, from, at: nowSeconds(), result: resultTable(outcome) });
+  return endEvent(EVENT.LINK_DOWN, from, outcome);
 }
 
 export function cancelEvent(from: string, reason: string): Table {

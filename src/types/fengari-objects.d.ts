@@ -38,9 +38,12 @@ declare module 'fengari/src/lfunc' {
 }
 
 declare module 'fengari/src/lstring' {
+  import type { LuaState } from 'fengari';
   export class TString {
     realstring: Uint8Array;
   }
+  /** A Lua string object holding `bytes` themselves (no copy). */
+  export function luaS_bless(L: LuaState, bytes: Uint8Array): TString;
 }
 
 declare module 'fengari/src/lobject' {

@@ -150,6 +150,8 @@ declare module 'fengari' {
     lua_xmove(from: LuaState, to: LuaState, n: number): void;
     lua_yield(L: LuaState, n: number): number;
     lua_yieldk(L: LuaState, n: number, ctx: unknown, k: KFunction | null): number;
+    /** lua_yieldk without a JS throw where it can (scripts/fengari-patches/20-yield-without-throw.js): return it. */
+    wisp_yieldk(L: LuaState, n: number, ctx: unknown, k: KFunction | null): number;
   };
 
   export const lauxlib: {

@@ -1,0 +1,28 @@
+'use strict';
+/**
+ * Speed as ratios inside one run (issue 14): the shared machine cannot hold absolute figures steady, so every
+ * ratio with a target is measured in pairs, round by round (bench/harness.js pairedWithYield, bench/vm.js): a
+ * workload in yield round trips (`*_in_yields`), our VM against unmodified Fengari (`vm_*_speedup`). The
+ * reference rows (Erlang, native Lua) are divided here, from the run's medians.
+ */
+const ratio = (a, b) => (a !== undefined && b !== undefined ? a / b : undefined);
+
+const targets = {
+  echo_in_yields: { max: 6 },
+  spawn_exit_in_yields: { max: 2.5 },
+  ring_hop_in_yields: { max: 1.2 },
+  vm_yield_speedup: { min: 2.0 },
+  vm_compute_speedup: { min: 1.0 },
+};
+
+function derive(r) {
+  const out = {
+    // For reference: how far the best systems are, in the same run.
+    echo_vs_erlang: ratio(r.echo_lua_us, r.erlang_echo_us),
+    spawn_exit_vs_erlang: ratio(r.spawn_exit_us, r.erlang_spawn_exit_us),
+    yield_vs_native_lua: ratio(r.yield_us, r.native_lua_yield_us),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+module.exports = { targets, derive };

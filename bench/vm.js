@@ -1,0 +1,126 @@
+'use strict';
+/**
+ * The VM against unmodified Fengari (issue 14), in the same run: `fengari-pristine` is the same release as our
+ * `fengari`, installed under an npm alias and never patched. Also prints the same workloads on native Lua and
+ * Erlang/OTP when `lua5.4` / `erl` are installed (reference rows; skipped silently otherwise).
+ */
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const pristine = require('fengari-pristine');
+const { createVM } = require('../dist/modules');
+const { LuaProcess } = require('../dist/engine/process');
+const { lua } = require('../dist/engine/lua');
+const { median, yieldUs } = require('./harness');
+
+const WRAP_LOOP = `local n = ...
+local f = coroutine.wrap(function() while true do coroutine.yield() end end)
+for i = 1, n do f() end`;
+
+const FIB = `local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
+return fib(...)`;
+
+/** Runs `source` with the integer argument `n` in a fresh pristine state; the milliseconds it took. */
+function pristineRun(source, n) {
+  const { lua: plua, lauxlib, lualib, to_luastring } = pristine;
+  const L = lauxlib.luaL_newstate();
+  lualib.luaL_openlibs(L);
+  if (lauxlib.luaL_loadstring(L, to_luastring(source)) !== plua.LUA_OK) throw new Error('pristine: load failed');
+  plua.lua_pushinteger(L, n);
+  const t0 = performance.now();
+  if (plua.lua_pcall(L, 1, 1, 0) !== plua.LUA_OK) throw new Error(`pristine: ${plua.lua_tojsstring(L, -1)}`);
+  return performance.now() - t0;
+}
+
+/** µs per resume/yield round trip of a bare coroutine.wrap loop on the pristine VM. */
+function pristineWrapYieldUs() {
+  const n = 100000;
+  return (pristineRun(WRAP_LOOP, n) * 1000) / n;
+}
+
+/** A runner: milliseconds of a recursive fib(27) in a wisp process (preemption hook and all) on our VM. */
+function oursFibMs() {
+  const vm = createVM();
+  const id = 'bench:fib';
+  const spec = { entryId: id, chunk: vm.compile(`return { main = function(n) ${FIB.replace('return fib(...)', 'return fib(n)')} end }`, id),
+    method: 'main', modules: new Set(), imports: new Map() };
+  return async () => {
+    let done;
+    const exit = new Promise((r) => (done = r));
+    const t0 = performance.now();
+    new LuaProcess(vm, spec, id, done).start((T) => (lua.lua_pushinteger(T, 27), 1));
+    const r = await exit;
+    if (r.error) throw new Error(r.error.message);
+    if (r.value !== 196418) throw new Error(`fib(27) = ${r.value}`);
+    return performance.now() - t0;
+  };
+}
+
+/**
+ * Ours against the pristine VM, alternating round by round so both see the same load: our yield round trip
+ * (a blocking host call through the scheduler) against a bare coroutine.wrap loop, and fib(27).
+ */
+async function againstPristine(rounds = 5) {
+  const oursFib = oursFibMs();
+  await oursFib();
+  pristineRun(FIB, 27);
+  pristineWrapYieldUs();
+  await yieldUs();
+  const rows = { yield: [], wrap: [], yieldSpeedup: [], fib: [], pristineFib: [], computeSpeedup: [] };
+  for (let i = 0; i < rounds; i++) {
+    const wrap = pristineWrapYieldUs();
+    const y = await yieldUs();
+    const pf = pristineRun(FIB, 27);
+    const f = await oursFib();
+    rows.yield.push(y);
+    rows.wrap.push(wrap);
+    rows.yieldSpeedup.push(wrap / y);
+    rows.fib.push(f);
+    rows.pristineFib.push(pf);
+    rows.computeSpeedup.push(pf / f);
+  }
+  return {
+    pristine_wrap_yield_us: median(rows.wrap),
+    fib27_ms: median(rows.fib),
+    pristine_fib27_ms: median(rows.pristineFib),
+    vm_yield_speedup: median(rows.yieldSpeedup),
+    vm_compute_speedup: median(rows.computeSpeedup),
+  };
+}
+
+function has(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nativeLuaYieldUs() {
+  const out = execFileSync('lua5.4', [path.join(__dirname, 'reference', 'yield.lua'), '2000000'], { encoding: 'utf8' });
+  return Number(out.trim());
+}
+
+function erlang() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-bench-erl-'));
+  try {
+    execFileSync('erlc', ['-o', dir, path.join(__dirname, 'reference', 'wisp_bench.erl')], { stdio: 'ignore' });
+    const out = execFileSync('erl', ['-noshell', '-pa', dir, '-s', 'wisp_bench', 'main'], { encoding: 'utf8', timeout: 120000 });
+    const [echo, spawn] = out.trim().split(/\s+/).map(Number);
+    return { erlang_echo_us: echo, erlang_spawn_exit_us: spawn };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = {
+  targets: {},
+  async run() {
+    const results = await againstPristine();
+    if (has('lua5.4')) results.native_lua_yield_us = nativeLuaYieldUs();
+    if (has('erl') && has('erlc')) Object.assign(results, erlang());
+    return results;
+  },
+};
