@@ -206,7 +206,7 @@ module.exports = {
     }
     const nats = await startNats(bin);
     const bdir = nodeBProject();
-    fs.writeFileSync(path.join(bdir, '.wippy.yaml'), 'cluster:\n  name: bench\n');
+    fs.writeFileSync(path.join(bdir, '.wippy.yaml'), 'version: "1.0"\ncluster:\n  name: bench\n');
     // Silent, as a production node would run (the relay logs every worker's exit); node a waits for its names.
     // WISP_BENCH_B_FLAGS: node flags for node b (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
     const b = spawn(process.execPath, [...(process.env.WISP_BENCH_B_FLAGS ?? '').split(' ').filter(Boolean), WISP, 'run', '-s', '--cluster', nats.url, '--node', 'b'], { cwd: bdir, stdio: 'ignore' });
