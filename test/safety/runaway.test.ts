@@ -8,12 +8,15 @@ import { toPlain } from '../../src/kernel/value';
 import { indexWithHosts, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
 
 const HARD_MS = 150;
+/** The bystander's ticks: 10 ms each, so it runs on well past the offender's kill. */
+const TICKS = 40;
 
-// Ticks every 10 ms for `ms` and reports the longest gap between two ticks.
+// Ticks `n` times, every 10 ms, and reports the longest gap between two ticks. A count, not a time window: on a
+// loaded machine the offender's CPU-time budget takes longer in wall time, and the bystander must still finish.
 const BYSTANDER = `local time = require("time")
-return { main = function(ms)
-  local t0, last, worst, ticks = time.now(), time.now(), 0, 0
-  while time.now():sub(t0):milliseconds() < ms do
+return { main = function(n)
+  local last, worst, ticks = time.now(), 0, 0
+  while ticks < n do
     time.sleep("10ms")
     local now = time.now()
     local gap = now:sub(last):milliseconds()
@@ -46,7 +49,7 @@ const ATTACKS: Record<string, string> = {
 describe('runaway code is killed where it cannot be preempted', () => {
   test.each(Object.entries(ATTACKS))('%s', async (_name, attack) => {
     const vm = createVM({ hardSliceMs: HARD_MS });
-    const bystander = spawn(vm, BYSTANDER, 'app:bystander', [HARD_MS * 4]);
+    const bystander = spawn(vm, BYSTANDER, 'app:bystander', [TICKS]);
     const t0 = performance.now();
     const offender = spawn(vm, `return { main = function() ${attack} return "escaped" end }`, 'app:offender', [], ['time']);
     const r = await offender.exit;
@@ -57,8 +60,8 @@ describe('runaway code is killed where it cannot be preempted', () => {
     expect(ms).toBeLessThan(HARD_MS * 40);
     const b = await bystander.exit;
     expect(b.error).toBeNull();
-    const { worst, ticks } = toPlain(b.value) as { worst: number; ticks: number };
-    expect(ticks).toBeGreaterThan(3);
+    // It went on ticking once the offender was gone (it only ends after TICKS ticks)...
+    const { worst } = toPlain(b.value) as { worst: number };
     // The bystander waits at most for the offender's overrun, never for anything longer.
     expect(worst).toBeLessThan(HARD_MS * 30);
   });
