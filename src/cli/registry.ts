@@ -81,10 +81,9 @@ export interface ShowOptions {
 
 /** `app:cli`, or just `cli` when only one namespace has it. */
 function findEntry(registry: Registry, id: string): EntryRecord {
-  const records = registry.records();
-  const exact = records.find((e) => e.id === id);
+  const exact = registry.record(id);
   if (exact !== undefined) return exact;
-  const byName = records.filter((e) => splitId(e.id)[1] === id);
+  const byName = registry.records().filter((e) => splitId(e.id)[1] === id);
   if (byName.length > 1) throw new UsageError(`ambiguous entry name "${id}" (${byName.map((e) => e.id).join(', ')}), use the full id namespace:name`);
   if (byName.length === 1) return byName[0];
   throw new UsageError(`entry not found: ${id}`);

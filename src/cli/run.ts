@@ -5,7 +5,7 @@
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
-import { displayPath, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import { displayPath, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../modules/logger';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
@@ -208,7 +208,7 @@ function notFound(registry: Registry, what: string, id: string): string {
 /** Every Lua entry must compile: a syntax error anywhere is reported before anything starts. */
 function checkSources(registry: Registry): void {
   for (const e of registry.entries()) {
-    if (e.kind === 'process.lua' || e.kind === 'function.lua' || e.kind === 'library.lua') {
+    if (isLuaEntry(e)) {
       checkSyntax(e.source, e.id, displayPath(registry.root, e.sourcePath ?? e.file));
     }
   }

@@ -8,7 +8,7 @@ import { LuaProcess, type ProcessSpec } from '../engine/process';
 import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../engine/vm';
 import { pushValue } from '../engine/values';
 import { ErrorValue, type Value } from '../kernel/value';
-import { displayPath, type RegistryStore, type RunnableLuaEntry } from '../registry';
+import { displayPath, isLuaEntry, type RegistryStore, type RunnableLuaEntry } from '../registry';
 import { watchdog } from '../engine/watchdog';
 import type { Host, Node, ProcessRecord } from '../kernel/node';
 
@@ -86,7 +86,7 @@ export class LuaHost implements Host {
       for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
         const [alias, libraryId] = next;
         const library = registry.get(libraryId);
-        if (library === undefined || !('source' in library)) return new ErrorValue(`import ${alias}: ${libraryId} is not a Lua entry`, 'Invalid');
+        if (library === undefined || !isLuaEntry(library)) return new ErrorValue(`import ${alias}: ${libraryId} is not a Lua entry`, 'Invalid');
         if (!imports.has(alias)) imports.set(alias, this.compile(library.source, library.id, library.sourcePath ?? library.file));
         if (seen.has(libraryId)) continue;
         seen.add(libraryId);

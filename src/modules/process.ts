@@ -59,14 +59,12 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
     return popSlot(vm.L);
   };
 
-  const copies = exportArgs;
-
   /** Spawns the entry named at `at` (host at+1, arguments after); the child inherits `context`. */
   const spawnFrom = (T: LuaState, at: number, monitor: boolean, link: boolean, context: ContextValues | null): number => {
     const { proc, link: k } = self(T);
     const entry = checkJsString(T, at);
     const host = checkJsString(T, at + 1);
-    const args = copies(T, at + 2);
+    const args = exportArgs(T, at + 2);
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
     const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context });
     if (!proc.alive) return sched.block(T);
@@ -109,7 +107,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const { proc, link } = self(T);
       const dest = checkJsString(T, 1);
       const topic = checkJsString(T, 2);
-      const payloads = copies(T, 3);
+      const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return outcome(T, proc, payloads);
       return outcome(T, proc, link.router.send(link.pid, dest, topic, payloads));
     },
@@ -123,7 +121,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
       const { proc, link } = self(T);
       const entry = checkJsString(T, 1);
       const host = checkJsString(T, 2);
-      const args = copies(T, 3);
+      const args = exportArgs(T, 3);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), processError(T, args), 2;
       const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context });
       if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;

@@ -1,5 +1,5 @@
 import { Site } from './errors';
-import { Entry, EntryKind, HOST_KINDS, SERVICE_KINDS } from './types';
+import { Entry, EntryKind, HOST_KINDS, LUA_KINDS, SERVICE_KINDS } from './types';
 import { CONTROL_HOST } from '../kernel/pid';
 
 export { CONTROL_HOST };
@@ -10,9 +10,6 @@ export { CONTROL_HOST };
  * `skipped` maps ids of entries dropped for an unsupported kind to that kind, so a
  * reference to one says why it is missing instead of just "not found".
  */
-/** What `imports:` may name: any Lua entry (requiring it gives the table its chunk returns), as in Wippy. */
-const IMPORTABLE_KINDS: readonly EntryKind[] = ['library.lua', 'function.lua', 'process.lua'];
-
 export function checkReferences(root: string, entries: Entry[], skipped: Map<string, string>): void {
   const byId = new Map(entries.map((e) => [e.id, e]));
 
@@ -45,7 +42,8 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
       case 'function.lua':
       case 'library.lua':
         for (const [alias, ref] of Object.entries(entry.imports)) {
-          expect(site, `imports.${alias}`, ref, IMPORTABLE_KINDS);
+          // Any Lua entry may be imported (requiring it gives the table its chunk returns), as in Wippy.
+          expect(site, `imports.${alias}`, ref, LUA_KINDS);
         }
         break;
       case 'env.storage.router':

@@ -8,6 +8,7 @@ export class Registry {
   private readonly list: readonly Entry[];
   private readonly index: ReadonlyMap<string, Entry>;
   private readonly recordList: readonly EntryRecord[];
+  private readonly recordIndex: ReadonlyMap<string, EntryRecord>;
 
   /**
    * @param root     the project directory (holding `wippy.lock`); messages show paths relative to it
@@ -28,6 +29,7 @@ export class Registry {
     this.list = [...entries];
     this.index = new Map(entries.map((e) => [e.id, e]));
     this.recordList = records ?? entries.map((e) => ({ id: e.id, kind: e.kind, meta: e.meta, data: {}, file: e.file }));
+    this.recordIndex = new Map(this.recordList.map((r) => [r.id, r]));
   }
 
   get size(): number {
@@ -49,6 +51,11 @@ export class Registry {
 
   byKind<K extends EntryKind>(kind: K): EntryOfKind<K>[] {
     return this.list.filter((e): e is EntryOfKind<K> => e.kind === kind);
+  }
+
+  /** The entry `id` as written, of any kind. */
+  record(id: string): EntryRecord | undefined {
+    return this.recordIndex.get(id);
   }
 
   /** Every entry as written, in load order, of any kind. */

@@ -141,7 +141,8 @@ export function delta(from: readonly EntryRecord[], to: readonly EntryRecord[]):
   for (const r of to) {
     const old = before.get(r.id);
     if (old === undefined) ops.push({ kind: 'entry.create', record: r });
-    else if (JSON.stringify([old.kind, old.meta, old.data]) !== JSON.stringify([r.kind, r.meta, r.data])) ops.push({ kind: 'entry.update', record: r });
+    // Versions share the records a change did not touch: only the others need comparing.
+    else if (old !== r && JSON.stringify([old.kind, old.meta, old.data]) !== JSON.stringify([r.kind, r.meta, r.data])) ops.push({ kind: 'entry.update', record: r });
   }
   for (const r of from) if (!after.has(r.id)) ops.push({ kind: 'entry.delete', record: r });
   return ops;

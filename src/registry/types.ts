@@ -167,6 +167,14 @@ export type Entry =
 /** Entries that run Lua: spawned as processes or called as functions. */
 export type RunnableLuaEntry = ProcessLuaEntry | FunctionLuaEntry;
 
+/** Entries that hold Lua source: compiled at boot, importable, compile-checked when a change adds them. */
+export type LuaEntry = RunnableLuaEntry | LibraryLuaEntry;
+export const LUA_KINDS: readonly EntryKind[] = ['library.lua', 'function.lua', 'process.lua'];
+
+export function isLuaEntry(entry: Entry): entry is LuaEntry {
+  return LUA_KINDS.includes(entry.kind);
+}
+
 /**
  * An entry as the registry module shows it, of any kind (unknown kinds too): `data` is every field but
  * `name`, `kind` and `meta`, as written.

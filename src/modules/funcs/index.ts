@@ -75,7 +75,7 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     const registry = store?.current;
     const entry = registry?.get(target);
     if (entry === undefined) {
-      const record = registry?.records().find((r) => r.id === target);
+      const record = registry?.record(target);
       if (record !== undefined) return new ErrorValue(`entry ${target} has kind ${record.kind}, which wisp cannot call`, 'Invalid', false);
       return new ErrorValue(`function not found: ${target}`, 'NotFound', false);
     }

@@ -11,7 +11,7 @@ import { LuaSyntaxError } from '../../engine/vm';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
-import { RegistryError, UnsupportedChange, delta, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
+import { RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
@@ -27,8 +27,6 @@ class HistoryRef {}
 class ChangesRef {
   readonly ops: ChangeOp[] = [];
 }
-
-const LUA_KINDS = new Set(['process.lua', 'function.lua', 'library.lua']);
 
 export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   let versionMeta: LuaTable;
@@ -74,7 +72,7 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
 
   const get = (T: LuaState, v: Version, idAt: number): number => {
     const id = checkJsString(T, idAt);
-    const record = v.registry.records().find((r) => r.id === id);
+    const record = v.registry.record(id);
     if (record === undefined) return refuse(T, vm, `entry not found: ${id}`, 'NotFound');
     return pushOk(T, () => pushRecord(T, record));
   };
@@ -87,7 +85,7 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
 
   /** A compile check for the Lua entries of a change set: the error the user would get at spawn time. */
   const compiles = (entry: Entry): string | null => {
-    if (!LUA_KINDS.has(entry.kind) || !('source' in entry)) return null;
+    if (!isLuaEntry(entry)) return null;
     try {
       vm.compile(entry.source, entry.id, entry.sourcePath);
       return null;
