@@ -238,7 +238,7 @@ async function idle100k() {
 }
 
 module.exports = {
-  echo,
+  echo, echoLua, spawnExit, ring,
   idle100k,
   driver, // the cluster benchmarks drive their node the same way
   targets: {

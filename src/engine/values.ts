@@ -10,6 +10,9 @@
  */
 import { lua, decodeStrict, encode, pushNumber, type LuaState } from './lua';
 import { identityAt, objectAt, pushObject, pushOwnedBytes, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
+import type { Udata } from 'fengari';
+import type { Table as LuaTableObject } from 'fengari/src/ltable';
+import type { TString } from 'fengari/src/lstring';
 import { ErrorValue, LuaFloat, Table, type Value } from '../kernel/value';
 
 /** How many tables deep a value may nest to cross a process boundary (a flat table is depth 1). */
@@ -59,7 +62,69 @@ function exportScalar(L: LuaState, idx: number, type: number): Value {
 export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>): Value {
   const type = lua.lua_type(L, idx);
   if (type !== lua.LUA_TTABLE) return exportScalar(L, idx, type);
+  if (seen === undefined) {
+    const t = identityAt(L, idx) as LuaTableObject;
+    const small = exportSmall(t, [t]);
+    if (small !== null) return small;
+  }
   return exportTable(L, lua.lua_absindex(L, idx), seen ?? new Map<unknown, Table>());
+}
+
+/**
+ * Most values that cross are small trees of tables: at most SMALL_TREE tables, none reached twice, no table
+ * used as a key. Those are copied by a recursion at most SMALL_TREE deep that reads Fengari's entries directly
+ * (in lua_next's order), without the general copy's frames and maps; anything else gives null and takes the
+ * general copy.
+ */
+const SMALL_TREE = 8;
+
+function exportSmall(t: LuaTableObject, visited: LuaTableObject[]): Table | null {
+  const copy = new Table();
+  for (let e = t.f; e !== undefined; e = e.n) {
+    if (e.key.type === TABLE_TAG) return null;
+    const key = rawScalar(e.key);
+    if (key === null) continue;
+    const v = e.value;
+    if (v.type === TABLE_TAG) {
+      const inner = v.value as LuaTableObject;
+      if (visited.length >= SMALL_TREE || visited.includes(inner)) return null;
+      visited.push(inner);
+      const innerCopy = exportSmall(inner, visited);
+      if (innerCopy === null) return null;
+      copy.map.set(key, innerCopy);
+    } else {
+      const value = rawScalar(v);
+      if (value !== null) copy.map.set(key, value);
+    }
+  }
+  return copy;
+}
+
+const TABLE_TAG = 5;
+
+/** exportScalar for a value as a table holds it (Fengari's type tags: variants in the high bits). */
+function rawScalar(v: Slot): Value {
+  switch (v.type) {
+    case 1: // boolean
+      return v.value as boolean;
+    case 19: // integer
+      return v.value as number;
+    case 3: { // float
+      const n = v.value as number;
+      return Number.isInteger(n) ? new LuaFloat(n) : n;
+    }
+    case 4:
+    case 20: { // short and long strings
+      const bytes = (v.value as TString).realstring;
+      return decodeStrict(bytes) ?? bytes;
+    }
+    case 7: { // full userdata
+      const obj = (v.value as Udata).data;
+      return obj instanceof ErrorValue ? obj : null;
+    }
+    default:
+      return null;
+  }
 }
 
 const ROOT = 0;
@@ -179,8 +244,35 @@ function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): v
 }
 
 export function pushValue(L: LuaState, v: Value, ctx: ValueContext, made?: Map<Table, Slot>): void {
-  if (v instanceof Table) pushTable(L, v, ctx, made ?? new Map<Table, Slot>());
-  else pushScalar(L, v, ctx);
+  if (!(v instanceof Table)) pushScalar(L, v, ctx);
+  else if (made === undefined && isSmallTree(v, [v])) {
+    if (!lua.lua_checkstack(L, 3 * SMALL_TREE + 3)) throw new ValueCopyError('value nested too deep to copy (Lua stack full)');
+    pushSmall(L, v, ctx);
+  } else pushTable(L, v, ctx, made ?? new Map<Table, Slot>());
+}
+
+/** A small tree (see exportSmall), so that pushSmall's recursion is at most SMALL_TREE deep. */
+function isSmallTree(t: Table, visited: Table[]): boolean {
+  for (const [k, v] of t.map) {
+    if (k instanceof Table) return false;
+    if (v instanceof Table) {
+      if (visited.length >= SMALL_TREE || visited.includes(v)) return false;
+      visited.push(v);
+      if (!isSmallTree(v, visited)) return false;
+    }
+  }
+  return true;
+}
+
+function pushSmall(L: LuaState, t: Table, ctx: ValueContext): void {
+  lua.lua_createtable(L, 0, t.map.size);
+  for (const [k, v] of t.map) {
+    if (typeof k === 'string' && k.length < INTERNED_KEY) pushSlot(L, ctx.tableKey(k));
+    else pushScalar(L, k as Exclude<Value, Table>, ctx);
+    if (v instanceof Table) pushSmall(L, v, ctx);
+    else pushScalar(L, v, ctx);
+    lua.lua_rawset(L, -3);
+  }
 }
 
 /** One Lua table being filled; it sits at `idx`, with the key (and value) of the current entry above it. */

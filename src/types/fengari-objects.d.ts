@@ -1,13 +1,20 @@
 /**
  * Fengari's object model as the memory watchdog walks it (src/engine/memory.ts, read-only apart from the
  * `id` marks it sets and restores). Lua values are TValues (`type` tag, `value` object); collectable objects
- * carry a unique `id`.
+ * carry a unique `id`. Value copies (src/engine/values.ts) read small tables' entries directly too.
  */
 declare module 'fengari/src/ltable' {
   import type { TValue } from 'fengari';
+  /** An entry of a table; the live ones are a list in insertion order, from `Table.f` through `n`. */
+  export interface TableEntry {
+    key: TValue;
+    value: TValue;
+    n: TableEntry | undefined;
+  }
   export class Table {
     id: number;
-    strong: Map<unknown, { key: TValue; value: TValue }>;
+    strong: Map<unknown, TableEntry>;
+    f: TableEntry | undefined;
     metatable: Table | null;
   }
 }
