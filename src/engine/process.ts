@@ -50,11 +50,12 @@ export class LuaProcess implements TaskOwner {
   /** What `ctx` reads, and what it passes on to the processes it spawns and the functions it calls. */
   context: ContextValues = NO_CONTEXT;
   readonly env: Slot;
-  /** Modules already required from `imports:` (run once per process). */
-  readonly loaded = new Map<string, Slot>();
-  private readonly tasks = new Set<Task>();
-  private readonly resources = new Set<Resource>();
+  /** Modules already required from `imports:` (run once per process); made on the first. */
+  private loaded: Map<string, Slot> | null = null;
   private main: Task | null = null;
+  /** Its `coroutine.spawn`ed tasks and the resources it owns; most processes have none, so made on the first. */
+  private spawned: Set<Task> | null = null;
+  private resources: Set<Resource> | null = null;
   private result: ExitResult | null = null;
   /** Wall-clock start (ms since the epoch), resumes and the time they took: what the live view shows. */
   readonly startedAt = Date.now();
@@ -88,7 +89,6 @@ export class LuaProcess implements TaskOwner {
     const task = new Task(T, this);
     task.startArgs = 3 + pushArgs(T);
     this.main = task;
-    this.tasks.add(task);
     this.vm.sched.enqueue(task);
   }
 
@@ -101,7 +101,7 @@ export class LuaProcess implements TaskOwner {
     lua.lua_xmove(T, child, n);
     const task = new Task(child, this);
     task.startArgs = n - 1;
-    this.tasks.add(task);
+    (this.spawned ??= new Set()).add(task);
     this.vm.sched.enqueue(task);
     return this.vm.sched.reschedule(T, [threadSlot]);
   }
@@ -111,23 +111,38 @@ export class LuaProcess implements TaskOwner {
     return this.main?.thread ?? null;
   }
 
+  /** A module this process has required from its `imports:`. */
+  loadedModule(name: string): Slot | undefined {
+    return this.loaded?.get(name);
+  }
+
+  storeModule(name: string, module: Slot): void {
+    (this.loaded ??= new Map()).set(name, module);
+  }
+
+  /** Its main task and every live `coroutine.spawn`ed one. */
+  private *tasks(): Generator<Task> {
+    if (this.main !== null) yield this.main;
+    if (this.spawned !== null) yield* this.spawned;
+  }
+
   /** What this process holds, for the memory watchdog: its globals, its threads, the modules it required. */
   memoryRoots(): MemoryRoot[] {
     const roots: MemoryRoot[] = [this.env];
-    for (const task of this.tasks) roots.push(task.thread as unknown as MemoryRoot);
-    for (const slot of this.loaded.values()) roots.push(slot);
+    for (const task of this.tasks()) roots.push(task.thread as unknown as MemoryRoot);
+    for (const slot of this.loaded?.values() ?? []) roots.push(slot);
     return roots;
   }
 
   /** Lua threads it has: its main function and every live `coroutine.spawn`ed one. */
   get coroutines(): number {
-    return this.tasks.size;
+    return (this.main === null ? 0 : 1) + (this.spawned?.size ?? 0);
   }
 
   /** running (on the thread now), runnable (queued) or waiting (every task blocked on a message, timer, ...). */
   get activity(): ProcessActivity {
     let queued = false;
-    for (const task of this.tasks) {
+    for (const task of this.tasks()) {
       if (task.state === 'running') return 'running';
       if (task.state === 'queued') queued = true;
     }
@@ -140,11 +155,11 @@ export class LuaProcess implements TaskOwner {
   }
 
   own(resource: Resource): void {
-    this.resources.add(resource);
+    (this.resources ??= new Set()).add(resource);
   }
 
   disown(resource: Resource): void {
-    this.resources.delete(resource);
+    this.resources?.delete(resource);
   }
 
   /** Ends the process at once (its tasks never run again). */
@@ -154,7 +169,7 @@ export class LuaProcess implements TaskOwner {
 
   taskReturned(task: Task): void {
     if (task !== this.main) {
-      this.tasks.delete(task);
+      this.spawned?.delete(task);
       return;
     }
     const T = task.thread;
@@ -199,11 +214,12 @@ export class LuaProcess implements TaskOwner {
     if (this.result !== null) return;
     this.result = result;
     watchdog.untrack(this);
-    for (const task of this.tasks) this.vm.sched.cancel(task);
-    this.tasks.clear();
+    for (const task of this.tasks()) this.vm.sched.cancel(task);
+    this.spawned = null;
     this.main = null;
-    for (const resource of this.resources) resource.dispose();
-    this.resources.clear();
+    const resources = this.resources;
+    this.resources = null;
+    for (const resource of resources ?? []) resource.dispose();
     this.onExit(result);
   }
 }

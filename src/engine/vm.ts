@@ -377,7 +377,7 @@ export class LuaVM implements ValueContext {
       },
       require: (T) => this.require(T),
       store_module: (T) => {
-        this.currentProcess(T).loaded.set(toJsString(T, 1), slotAt(T, 2));
+        this.currentProcess(T).storeModule(toJsString(T, 1), slotAt(T, 2));
         return 0;
       },
     };
@@ -387,7 +387,7 @@ export class LuaVM implements ValueContext {
   private require(T: LuaState): number {
     const name = toJsString(T, 1);
     const proc = this.currentProcess(T);
-    const loaded = proc.loaded.get(name);
+    const loaded = proc.loadedModule(name);
     const spec = proc.spec;
     if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
     const library = spec.imports.get(name);

@@ -45,15 +45,18 @@ export function topicMatcher(pattern: string): (topic: string) => boolean {
   return (topic) => re.test(topic);
 }
 
+/** Most processes never listen to a topic: they share this empty list until their first `listen`. */
+const NO_LISTENERS: Subscription[] = [];
+
 export class Mailbox {
   private readonly pending = new Fifo<Message>();
   private readonly pendingEvents = new Fifo<Value>();
-  private readonly listeners: Subscription[] = [];
+  private listeners: Subscription[] = NO_LISTENERS;
   private inbox: MessageSink | null = null;
   private inboxBacklog: Backlog | null = null;
   private events: EventSink | null = null;
   /** Buffers of subscriptions fed from outside the topic routing (the event bus), counted as unread too. */
-  private readonly held = new Set<EndingBacklog>();
+  private held: Set<EndingBacklog> | null = null;
 
   get queued(): number {
     return this.pending.length + this.pendingEvents.length;
@@ -62,8 +65,8 @@ export class Mailbox {
   /** Messages not read yet: waiting here for a subscriber, or held by one (events not counted). */
   get unread(): number {
     let n = this.pending.length + (this.inboxBacklog?.buffered ?? 0);
-    for (const sub of this.listeners) if (sub.backlog !== null) n += sub.backlog.buffered;
-    for (const backlog of this.heldBacklogs()) n += backlog.buffered;
+    for (let i = 0; i < this.listeners.length; i++) n += this.listeners[i].backlog?.buffered ?? 0;
+    if (this.held !== null) for (const backlog of this.heldBacklogs()) n += backlog.buffered;
     return n;
   }
 
@@ -86,10 +89,11 @@ export class Mailbox {
    * subscription does not take back what it delivered: it counts until the process has read it all.
    */
   hold(backlog: EndingBacklog): void {
-    this.held.add(backlog);
+    (this.held ??= new Set()).add(backlog);
   }
 
-  private heldBacklogs(): Set<EndingBacklog> {
+  private heldBacklogs(): Iterable<EndingBacklog> {
+    if (this.held === null) return [];
     for (const backlog of this.held) if (backlog.closed && backlog.buffered === 0) this.held.delete(backlog);
     return this.held;
   }
@@ -118,6 +122,7 @@ export class Mailbox {
 
   listen(topic: string, sink: MessageSink, backlog: Backlog | null = null): Subscription {
     const sub: Subscription = { topic, sink, matches: topicMatcher(topic), backlog };
+    if (this.listeners === NO_LISTENERS) this.listeners = [];
     this.listeners.push(sub);
     this.flush();
     return sub;

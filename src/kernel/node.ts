@@ -3,6 +3,7 @@
  * processes and report their exits; everything else goes through the Router methods.
  */
 import { CONTROL_HOST, formatPid, parsePid, PidAllocator, type Pid } from './pid';
+import { PidSet } from './pid-set';
 import { Mailbox, MAILBOX_LIMIT } from './mailbox';
 import { NameRegistry, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
@@ -26,10 +27,10 @@ export interface Host {
 export class ProcessRecord {
   readonly mailbox = new Mailbox();
   /** PIDs that receive EXIT when this process ends. */
-  readonly monitors = new Set<string>();
+  readonly monitors = new PidSet();
   /** PIDs this process monitors (so its exit can drop them). */
-  readonly watching = new Set<string>();
-  readonly links = new Set<string>();
+  readonly watching = new PidSet();
+  readonly links = new PidSet();
   trapLinks = false;
   alive = true;
   context: ContextValues = NO_CONTEXT;

@@ -1,4 +1,5 @@
 import { formatPid, parsePid, PidAllocator, uniqHex } from '../../src/kernel/pid';
+import { PidSet } from '../../src/kernel/pid-set';
 import { Mailbox, topicMatcher } from '../../src/kernel/mailbox';
 import { NameRegistry } from '../../src/kernel/names';
 import type { Message } from '../../src/kernel/message';
@@ -75,5 +76,41 @@ describe('name registry', () => {
     expect(names.register('relay', 'p2')).toBe(true);
     expect(names.unregister('relay')).toBe(true);
     expect(names.unregister('relay')).toBe(false);
+  });
+});
+
+describe('PidSet', () => {
+  const contents = (s: PidSet): string[] => [...s];
+
+  test('holds one PID inline, then many, as a set', () => {
+    const s = new PidSet();
+    expect(s.size).toBe(0);
+    expect(contents(s)).toEqual([]);
+    s.add('a');
+    s.add('a');
+    expect(s.size).toBe(1);
+    expect(s.has('a')).toBe(true);
+    expect(s.has('b')).toBe(false);
+    s.add('b');
+    s.add('c');
+    s.add('b');
+    expect(s.size).toBe(3);
+    expect(contents(s)).toEqual(['a', 'b', 'c']);
+    s.delete('a');
+    s.delete('zz');
+    expect(contents(s)).toEqual(['b', 'c']);
+    expect(s.has('a')).toBe(false);
+  });
+
+  test('deleting the one PID empties it; deleting another keeps it', () => {
+    const s = new PidSet();
+    s.add('a');
+    s.delete('b');
+    expect(contents(s)).toEqual(['a']);
+    s.delete('a');
+    expect(s.size).toBe(0);
+    expect(s.has('a')).toBe(false);
+    s.add('c');
+    expect(contents(s)).toEqual(['c']);
   });
 });
