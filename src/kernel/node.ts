@@ -159,7 +159,12 @@ export class Node implements Router {
     for (const watched of record.watching) this.processes.get(watched)?.monitors.delete(pid);
     if (record.monitors.size > 0) {
       const event = exitEvent(pid, outcome);
-      for (const m of record.monitors) this.processes.get(m)?.mailbox.deliverEvent(event);
+      for (const m of record.monitors) {
+        const watcher = this.processes.get(m);
+        if (watcher === undefined) continue;
+        watcher.watching.delete(pid); // it watches a dead process no more (nor holds its PID forever)
+        watcher.mailbox.deliverEvent(event);
+      }
     }
     for (const l of record.links) {
       const other = this.processes.get(l);

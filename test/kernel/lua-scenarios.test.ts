@@ -17,6 +17,20 @@ describe('the kernel seen from Lua processes', () => {
     });
   });
 
+  test('a monitor forgets a process once its EXIT is delivered (a relay does not hold every dead worker)', async () => {
+    const driver = rt.node.createProcess('node:control', 'test:driver', null, { terminate: () => undefined });
+    const got = new Promise<unknown>((resolve) => driver.mailbox.subscribeInbox((m) => resolve(m.payloads[0])));
+    const spawned = rt.node.spawn({ entry: 'k:scenarios', host: 'k:processes', args: ['monitor_many', driver.id, 50], parent: null, monitor: false, link: false });
+    if (!spawned.ok) throw new Error(spawned.error.message);
+    expect(await got).toBe(50);
+    const parent = rt.node.process(spawned.value);
+    expect(parent?.alive).toBe(true);
+    expect(parent?.watching.size).toBe(0);
+    const exited = new Promise((resolve) => rt.node.onExit(spawned.value, resolve));
+    rt.node.send(driver.id, spawned.value, 'stop', []);
+    expect(await exited).toEqual({ value: 50, error: null });
+  });
+
   test('monitor twice is an error, unmonitor stops EXIT, monitoring a dead PID fails', async () => {
     expect(await scenario(rt, 'unmonitor')).toEqual({
       monitor: true, twice: 'already monitoring pid', event_after_unmonitor: true, dead: [true, 'pid not registered'],
