@@ -44,11 +44,21 @@ export function installChannel(vm: LuaVM): ChannelApi {
     return c;
   };
 
+  // A select result is made for every select that returns: its keys are made once.
+  const [channelKey, valueKey, okKey] = [vm.key('channel'), vm.key('value'), vm.key('ok')];
   const pushResult = (T: LuaState, ch: Channel, value: Slot | null, ok: boolean): number => {
     lua.lua_createtable(T, 0, 3);
-    vm.setField(T, -1, 'channel', () => pushSlot(T, ch.identity as Slot));
-    if (value !== null) vm.setField(T, -1, 'value', () => pushSlot(T, value));
-    vm.setField(T, -1, 'ok', () => lua.lua_pushboolean(T, ok));
+    pushSlot(T, channelKey);
+    pushSlot(T, ch.identity as Slot);
+    lua.lua_rawset(T, -3);
+    if (value !== null) {
+      pushSlot(T, valueKey);
+      pushSlot(T, value);
+      lua.lua_rawset(T, -3);
+    }
+    pushSlot(T, okKey);
+    lua.lua_pushboolean(T, ok);
+    lua.lua_rawset(T, -3);
     return 1;
   };
 
@@ -127,10 +137,12 @@ export function installChannel(vm: LuaVM): ChannelApi {
     return ch;
   };
 
+  const defaultKey = vm.key('default');
   const select: JSFunction = (T) => {
     lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);
     let withDefault = lua.lua_toboolean(T, 2);
-    lua.lua_getfield(T, 1, 'default');
+    pushSlot(T, defaultKey);
+    lua.lua_gettable(T, 1);
     withDefault = withDefault || lua.lua_toboolean(T, -1);
     lua.lua_settop(T, -2);
     const n = lua.lua_rawlen(T, 1);
