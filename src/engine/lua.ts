@@ -5,6 +5,8 @@
 import './v8-flags';
 import { lua, lauxlib, lualib, to_luastring, to_jsstring } from 'fengari';
 import type { LuaState, LuaString } from 'fengari';
+import { TValue } from 'fengari/src/lobject';
+import { luaS_bless, type TString } from 'fengari/src/lstring';
 
 export { lua, lauxlib, lualib, to_luastring, to_jsstring };
 export type { LuaState, LuaString };
@@ -32,8 +34,28 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+const LONG_STRING = 20; // Fengari makes every string a long string (LUA_TLNGSTR)
+
+/** The string object at a stack index (not a pseudo-index), or null when the value there is not a string. */
+export function stringObjectAt(L: LuaState, idx: number): TString | null {
+  const i = idx > 0 ? L.ci.funcOff + idx : idx > -1000 ? L.top + idx : -1;
+  if (i < 0 || i >= L.top) return null;
+  const cell = L.stack[i];
+  return cell.type === LONG_STRING ? (cell.value as TString) : null;
+}
+
+/** A string object's text when it is valid UTF-8 (kept on it: its bytes never change), else null. */
+export function textOf(ts: TString): string | null {
+  if (ts.wisp_js !== null) return ts.wisp_js;
+  const text = decodeStrict(ts.realstring);
+  if (text !== null) ts.wisp_js = text;
+  return text;
+}
+
 /** Lua string (or number, converted in place as lua_tolstring does) at idx as a JS string; invalid UTF-8 → U+FFFD. */
 export function toJsString(L: LuaState, idx: number): string {
+  const ts = stringObjectAt(L, idx);
+  if (ts !== null) return textOf(ts) ?? decoder.decode(ts.realstring);
   const bytes = lua.lua_tolstring(L, idx);
   return bytes === null ? '' : (shortAscii(bytes) ?? decoder.decode(bytes));
 }
@@ -101,8 +123,41 @@ export function fromByteString(s: string): Uint8Array {
   return Buffer.from(s, 'latin1');
 }
 
+/**
+ * Short ASCII strings the runtime pushes (PIDs, topics, names, field values) are made once as Lua strings, text
+ * and hash included, and shared: a Lua string is immutable and belongs to no state. At most INTERNED of them
+ * are kept; the table starts over when it is full.
+ */
+const interned = new Map<string, TString>();
+const INTERNED = 4096;
+
+function asciiBytes(s: string): Uint8Array | null {
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return null;
+    bytes[i] = c;
+  }
+  return bytes;
+}
+
+/** The Lua string for a JS string (shared when short ASCII). */
+export function luaStringOf(L: LuaState, s: string): TString {
+  if (s.length >= SHORT) return luaS_bless(L, encode(s));
+  let ts = interned.get(s);
+  if (ts !== undefined) return ts;
+  const ascii = asciiBytes(s);
+  if (ascii === null) return luaS_bless(L, encode(s));
+  ts = luaS_bless(L, ascii);
+  ts.wisp_js = s;
+  if (interned.size >= INTERNED) interned.clear();
+  interned.set(s, ts);
+  return ts;
+}
+
 export function pushString(L: LuaState, s: string): void {
-  lua.lua_pushstring(L, encode(s));
+  L.stack[L.top] = new TValue(LONG_STRING, luaStringOf(L, s));
+  L.top++;
 }
 
 const INT_MIN = -2147483648;

@@ -7,14 +7,12 @@
  * value alive. This file is the only one that touches Fengari's stack internals.
  */
 import { TValue, Udata as UdataObject } from 'fengari/src/lobject';
-import { luaS_bless } from 'fengari/src/lstring';
 import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';
 import { lua } from './lua';
 
 export type { Slot, LuaTable };
 
 const NIL_TYPE = 0;
-const STRING_TYPE = 20; // LUA_TLNGSTR: Fengari makes every string a long string
 const USERDATA_TYPE = 7;
 
 /** Copies the value at the top of L's stack into a slot and pops it. */
@@ -34,12 +32,6 @@ export function slotAt(L: LuaState, idx: number): Slot {
 /** Pushes a copy (the VM mutates stack cells in place, so the slot itself must never sit on a stack). */
 export function pushSlot(L: LuaState, slot: Slot): void {
   L.stack[L.top] = new TValue(slot.type, slot.value);
-  L.top++;
-}
-
-/** Pushes a Lua string holding `bytes` themselves (lua_pushstring copies them): for bytes nothing else keeps. */
-export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
-  L.stack[L.top] = new TValue(STRING_TYPE, luaS_bless(L, bytes));
   L.top++;
 }
 

@@ -8,8 +8,8 @@
  * MAX_VALUE_DEPTH tables cannot be exported: ValueCopyError, which callers turn into an error for the sender
  * (`process.send` returns nil, err) or for the process (a result that cannot be copied fails it).
  */
-import { lua, decodeStrict, encode, pushNumber, type LuaState } from './lua';
-import { identityAt, objectAt, pushObject, pushOwnedBytes, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
+import { lua, decodeStrict, pushNumber, pushString, stringObjectAt, textOf, type LuaState } from './lua';
+import { identityAt, objectAt, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
 import type { Udata } from 'fengari';
 import type { Table as LuaTableObject } from 'fengari/src/ltable';
 import type { TString } from 'fengari/src/lstring';
@@ -47,6 +47,8 @@ function exportScalar(L: LuaState, idx: number, type: number): Value {
       return Number.isInteger(n) ? new LuaFloat(n) : n;
     }
     case lua.LUA_TSTRING: {
+      const ts = stringObjectAt(L, idx);
+      if (ts !== null) return textOf(ts) ?? ts.realstring;
       const bytes = lua.lua_tolstring(L, idx) as Uint8Array;
       return decodeStrict(bytes) ?? bytes;
     }
@@ -115,8 +117,8 @@ function rawScalar(v: Slot): Value {
     }
     case 4:
     case 20: { // short and long strings
-      const bytes = (v.value as TString).realstring;
-      return decodeStrict(bytes) ?? bytes;
+      const ts = v.value as TString;
+      return textOf(ts) ?? ts.realstring;
     }
     case 7: { // full userdata
       const obj = (v.value as Udata).data;
@@ -237,7 +239,7 @@ function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): v
   if (v === null) lua.lua_pushnil(L);
   else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
   else if (typeof v === 'number') pushNumber(L, v);
-  else if (typeof v === 'string') pushOwnedBytes(L, encode(v)); // fresh bytes: no second copy
+  else if (typeof v === 'string') pushString(L, v);
   else if (v instanceof Uint8Array) lua.lua_pushstring(L, v);
   else if (v instanceof LuaFloat) lua.lua_pushnumber(L, v.value);
   else pushObject(L, v, ctx.errorMeta);

@@ -48,6 +48,8 @@ declare module 'fengari/src/lstring' {
   import type { LuaState } from 'fengari';
   export class TString {
     realstring: Uint8Array;
+    /** Its text, once decoded (scripts/fengari-patches/26-string-text.js); valid UTF-8 only. */
+    wisp_js: string | null;
   }
   /** A Lua string object holding `bytes` themselves (no copy). */
   export function luaS_bless(L: LuaState, bytes: Uint8Array): TString;
