@@ -129,19 +129,8 @@ async function echo() {
 }
 
 // A Lua client in the tutorial project (in place of its terminal client): sends to the relay, which spawns a
-// monitored worker; the worker replies; no sleeps anywhere. µs per round trip.
-const LUA_CLIENT = `local time = require("time")
-return { main = function(n)
-  local inbox = process.inbox()
-  while process.registry.lookup("relay") == nil do time.sleep(0) end
-  local me = process.pid()
-  for _ = 1, n do
-    process.send("relay", "echo", { sender = me, data = "hello world" })
-    local reply = inbox:receive():payload():data()
-    if reply.data ~= "HELLO WORLD" then error("bad reply") end
-  end
-  return n
-end }`;
+// monitored worker; the worker replies; no sleeps anywhere. µs per round trip. bench/floor runs the same file.
+const LUA_CLIENT = fs.readFileSync(path.join(__dirname, 'echo-client.lua'), 'latin1');
 
 async function echoLua() {
   const rt = boot(path.join(ROOT, 'lua', 'echo-service'), (registry) => {

@@ -11,6 +11,7 @@ const all = {
   events: './events',
   'mass-spawn': './mass-spawn',
   vm: './vm',
+  floor: './floor',
   cluster: './cluster',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
