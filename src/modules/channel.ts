@@ -22,13 +22,11 @@ export interface ChannelApi {
 
 export function installChannel(vm: LuaVM): ChannelApi {
   const sched = vm.sched;
-  const pushCompletion = (T: LuaState, task: Task): number => {
-    lua.lua_pushlightuserdata(T, task.payload);
-    return 1;
-  };
+  // The completion waits on the task itself, not on the Lua stack: the continuation of the blocked call (which
+  // runs on that task, however deep in coroutines it blocked) takes it from there.
   const resume = (c: Completion): void => {
     c.waiter.task.payload = c;
-    sched.wake(c.waiter.task, pushCompletion);
+    sched.wake(c.waiter.task);
   };
 
   const currentTask = (T: LuaState): Task => sched.current ?? raise(T, 'channel operation outside a process');
@@ -39,8 +37,9 @@ export function installChannel(vm: LuaVM): ChannelApi {
   };
 
   const completionAt = (T: LuaState): Completion => {
-    const c = lua.lua_touserdata(T, -1) as Completion;
-    c.waiter.task.payload = null;
+    const task = currentTask(T);
+    const c = task.payload as Completion;
+    task.payload = null;
     return c;
   };
 
