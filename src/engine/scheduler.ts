@@ -100,8 +100,7 @@ export class Scheduler {
     const task = this.current;
     if (task === null) throw new Error('block() outside a running task');
     task.state = 'blocked';
-    lua.lua_pushlightuserdata(T, this.requestTag);
-    return lua.wisp_yieldk(T, 1, null, k);
+    return this.yieldToScheduler(T, task, k);
   }
 
   /** Yields the running task to the back of the queue, resuming it later with `values`. */
@@ -109,8 +108,17 @@ export class Scheduler {
     const task = this.current;
     if (task === null) throw new Error('reschedule() outside a running task');
     this.enqueue(task, values);
+    return this.yieldToScheduler(T, task, null);
+  }
+
+  /**
+   * Inside a user coroutine the yield carries the request tag, so the prelude's resume passes it up to the
+   * scheduler; on the task's own thread it reaches the scheduler directly, which reads nothing from it.
+   */
+  private yieldToScheduler(T: LuaState, task: Task, k: KFunction | null): number {
+    if (T === task.thread) return lua.wisp_yieldk(T, 0, null, k);
     lua.lua_pushlightuserdata(T, this.requestTag);
-    return lua.wisp_yieldk(T, 1, null, null);
+    return lua.wisp_yieldk(T, 1, null, k);
   }
 
   /**
