@@ -4,7 +4,7 @@
  */
 import './v8-flags';
 import { lua, lauxlib, lualib, to_luastring, to_jsstring } from 'fengari';
-import type { LuaState, LuaString } from 'fengari';
+import type { LuaState, LuaString, TValue as Cell } from 'fengari';
 import { TValue } from 'fengari/src/lobject';
 import { luaS_bless, type TString } from 'fengari/src/lstring';
 
@@ -36,12 +36,16 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 const LONG_STRING = 20; // Fengari makes every string a long string (LUA_TLNGSTR)
 
-/** The string object at a stack index (not a pseudo-index), or null when the value there is not a string. */
-export function stringObjectAt(L: LuaState, idx: number): TString | null {
+/** The value at a stack index itself (not a copy, as lua_index2addr finds it); null for a pseudo-index or none. */
+export function cellAt(L: LuaState, idx: number): Cell | null {
   const i = idx > 0 ? L.ci.funcOff + idx : idx > -1000 ? L.top + idx : -1;
-  if (i < 0 || i >= L.top) return null;
-  const cell = L.stack[i];
-  return cell.type === LONG_STRING ? (cell.value as TString) : null;
+  return i >= 0 && i < L.top ? L.stack[i] : null;
+}
+
+/** The string object at a stack index (not a pseudo-index), or null when the value there is not a string. */
+function stringObjectAt(L: LuaState, idx: number): TString | null {
+  const cell = cellAt(L, idx);
+  return cell !== null && cell.type === LONG_STRING ? (cell.value as TString) : null;
 }
 
 /** A string object's text when it is valid UTF-8 (kept on it: its bytes never change), else null. */

@@ -8,7 +8,7 @@
  * MAX_VALUE_DEPTH tables cannot be exported: ValueCopyError, which callers turn into an error for the sender
  * (`process.send` returns nil, err) or for the process (a result that cannot be copied fails it).
  */
-import { lua, decodeStrict, pushNumber, pushString, stringObjectAt, textOf, type LuaState } from './lua';
+import { lua, cellAt, pushNumber, pushString, textOf, type LuaState } from './lua';
 import { identityAt, objectAt, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
 import type { Udata } from 'fengari';
 import type { Table as LuaTableObject } from 'fengari/src/ltable';
@@ -29,41 +29,21 @@ export class ValueCopyError extends Error {
 /** Where error objects get their metatable when pushed. */
 export interface ValueContext {
   readonly errorMeta: LuaTable;
-  /** The Lua string for a short table key, made once (its bytes and hash are reused by every copy). */
-  tableKey(name: string): Slot;
 }
 
-/** String keys shorter than this are interned through ValueContext.tableKey. */
-const INTERNED_KEY = 48;
-
-/** A value that is not a table (or a table already copied), or undefined: a table that still has to be walked. */
-function exportScalar(L: LuaState, idx: number, type: number): Value {
-  switch (type) {
-    case lua.LUA_TBOOLEAN:
-      return lua.lua_toboolean(L, idx);
-    case lua.LUA_TNUMBER: {
-      if (lua.lua_isinteger(L, idx)) return lua.lua_tointeger(L, idx);
-      const n = lua.lua_tonumber(L, idx);
-      return Number.isInteger(n) ? new LuaFloat(n) : n;
-    }
-    case lua.LUA_TSTRING: {
-      const ts = stringObjectAt(L, idx);
-      if (ts !== null) return textOf(ts) ?? ts.realstring;
-      const bytes = lua.lua_tolstring(L, idx) as Uint8Array;
-      return decodeStrict(bytes) ?? bytes;
-    }
-    case lua.LUA_TUSERDATA: {
-      const obj = objectAt(L, idx);
-      return obj instanceof ErrorValue ? obj : null;
-    }
-    default:
-      return null;
-  }
+/** The portable value of the value at `idx` when it is not a table (what a table holds there: see rawScalar). */
+function exportScalar(L: LuaState, idx: number): Value {
+  const cell = cellAt(L, idx);
+  if (cell !== null) return rawScalar(cell);
+  lua.lua_pushvalue(L, idx); // a pseudo-index (an upvalue, the registry)
+  const value = rawScalar(L.stack[L.top - 1]);
+  lua.lua_settop(L, -2);
+  return value;
 }
 
 export function exportValue(L: LuaState, idx: number, seen?: Map<unknown, Table>): Value {
   const type = lua.lua_type(L, idx);
-  if (type !== lua.LUA_TTABLE) return exportScalar(L, idx, type);
+  if (type !== lua.LUA_TTABLE) return exportScalar(L, idx);
   if (seen === undefined) {
     const t = identityAt(L, idx) as LuaTableObject;
     const small = exportSmall(t, [t]);
@@ -104,7 +84,11 @@ function exportSmall(t: LuaTableObject, visited: LuaTableObject[]): Table | null
 
 const TABLE_TAG = 5;
 
-/** exportScalar for a value as a table holds it (Fengari's type tags: variants in the high bits). */
+/**
+ * A Lua value that is not a table as a portable value (Fengari's type tags: variants in the high bits): integers
+ * stay integers, integral floats are boxed, strings are text when valid UTF-8 and bytes otherwise, error objects
+ * stay themselves, and functions, threads and other userdata become nil.
+ */
 function rawScalar(v: Slot): Value {
   switch (v.type) {
     case 1: // boolean
@@ -168,7 +152,7 @@ function exportTable(L: LuaState, rootIdx: number, seen: Map<unknown, Table>): T
         if (copy === undefined) return descend(VALUE);
         f.table.map.set(f.key, copy);
       } else {
-        const value = exportScalar(L, -1, type);
+        const value = exportScalar(L, -1);
         if (value !== null) f.table.map.set(f.key, value);
       }
     }
@@ -182,7 +166,7 @@ function exportTable(L: LuaState, rootIdx: number, seen: Map<unknown, Table>): T
       if (lua.lua_next(L, f.idx)) {
         const type = lua.lua_type(L, -2);
         if (type !== lua.LUA_TTABLE) {
-          f.key = exportScalar(L, -2, type);
+          f.key = exportScalar(L, -2);
           takeValue(f);
           continue;
         }
@@ -269,8 +253,7 @@ function isSmallTree(t: Table, visited: Table[]): boolean {
 function pushSmall(L: LuaState, t: Table, ctx: ValueContext): void {
   lua.lua_createtable(L, 0, t.map.size);
   for (const [k, v] of t.map) {
-    if (typeof k === 'string' && k.length < INTERNED_KEY) pushSlot(L, ctx.tableKey(k));
-    else pushScalar(L, k as Exclude<Value, Table>, ctx);
+    pushScalar(L, k as Exclude<Value, Table>, ctx);
     if (v instanceof Table) pushSmall(L, v, ctx);
     else pushScalar(L, v, ctx);
     lua.lua_rawset(L, -3);
@@ -310,8 +293,7 @@ function pushTable(L: LuaState, root: Table, ctx: ValueContext, made: Map<Table,
         return true;
       }
       pushSlot(L, slot);
-    } else if (role === KEY && typeof v === 'string' && v.length < INTERNED_KEY) pushSlot(L, ctx.tableKey(v));
-    else pushScalar(L, v, ctx);
+    } else pushScalar(L, v, ctx);
     return false;
   };
   try {

@@ -76,9 +76,6 @@ function loadChunk(L: LuaState, source: string, chunkName: string, file: string 
   throw syntaxError(chunkName, file, message);
 }
 
-/** How many distinct keys of copied tables a VM keeps interned (beyond that it starts again). */
-const TABLE_KEYS = 4096;
-
 /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
 const GLOBAL_MODULES = new Set(['process', 'channel', 'payload', 'errors']);
 
@@ -92,8 +89,6 @@ export class LuaVM implements ValueContext {
   private readonly chunks = new Map<string, CompiledChunk>();
   private readonly modules = new Map<string, Slot>();
   private readonly keys = new Map<string, Slot>();
-  /** Keys of tables copied in from other processes; bounded, since those processes choose them. */
-  private readonly tableKeys = new Map<string, Slot>();
   private readonly base: Slot;
   private readonly envMeta: Slot;
   private readonly readonlyFn: Slot;
@@ -212,17 +207,6 @@ export class LuaVM implements ValueContext {
       lua.lua_pushstring(this.L, encode(name));
       slot = popSlot(this.L);
       this.keys.set(name, slot);
-    }
-    return slot;
-  }
-
-  tableKey(name: string): Slot {
-    let slot = this.tableKeys.get(name);
-    if (slot === undefined) {
-      if (this.tableKeys.size >= TABLE_KEYS) this.tableKeys.clear();
-      lua.lua_pushstring(this.L, encode(name));
-      slot = popSlot(this.L);
-      this.tableKeys.set(name, slot);
     }
     return slot;
   }
