@@ -6,7 +6,7 @@
  */
 import { run } from '../helpers/lua';
 import { createVM } from '../../src/modules';
-import { lua } from '../../src/engine/lua';
+import { lua, encode } from '../../src/engine/lua';
 import { exportValue, pushValue } from '../../src/engine/values';
 import { ErrorValue, LuaFloat, Table, toPlain, type Value } from '../../src/kernel/value';
 
@@ -45,7 +45,7 @@ describe('field names', () => {
       lua.lua_pushinteger(L, i);
       lua.lua_setfield(L, -2, `field_${i}`);
     }
-    lua.lua_pushstring(L, 'é');
+    lua.lua_pushstring(L, encode('é'));
     lua.lua_setfield(L, -2, 'clé');
     let ok = true;
     for (let i = 2999; i >= 0; i--) {
