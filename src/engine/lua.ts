@@ -99,12 +99,16 @@ export function decodeStrict(bytes: LuaString): string | null {
 
 /** A JS string as its UTF-8 bytes: short ASCII by hand, short other text by to_luastring, the rest by TextEncoder. */
 export function encode(s: string): LuaString {
-  const n = s.length;
-  if (n >= SHORT) return encoder.encode(s);
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  if (s.length >= SHORT) return encoder.encode(s);
+  return asciiBytes(s) ?? to_luastring(s);
+}
+
+/** The bytes of an ASCII string, or null when it holds any other character. */
+function asciiBytes(s: string): Uint8Array | null {
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f) return to_luastring(s);
+    if (c > 0x7f) return null;
     bytes[i] = c;
   }
   return bytes;
@@ -135,23 +139,13 @@ export function fromByteString(s: string): Uint8Array {
 const interned = new Map<string, TString>();
 const INTERNED = 4096;
 
-function asciiBytes(s: string): Uint8Array | null {
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return null;
-    bytes[i] = c;
-  }
-  return bytes;
-}
-
 /** The Lua string for a JS string (shared when short ASCII). */
 export function luaStringOf(L: LuaState, s: string): TString {
   if (s.length >= SHORT) return luaS_bless(L, encode(s));
   let ts = interned.get(s);
   if (ts !== undefined) return ts;
   const ascii = asciiBytes(s);
-  if (ascii === null) return luaS_bless(L, encode(s));
+  if (ascii === null) return luaS_bless(L, to_luastring(s));
   ts = luaS_bless(L, ascii);
   ts.wisp_js = s;
   if (interned.size >= INTERNED) interned.clear();

@@ -204,7 +204,7 @@ export class LuaVM implements ValueContext {
   key(name: string): Slot {
     let slot = this.keys.get(name);
     if (slot === undefined) {
-      lua.lua_pushstring(this.L, encode(name));
+      pushString(this.L, name);
       slot = popSlot(this.L);
       this.keys.set(name, slot);
     }
