@@ -28,6 +28,7 @@ export interface ProcessView {
 export interface ServiceView {
   readonly id: string;
   readonly state: string;
+  /** The process.lua entry a process service runs; for a service kind's entry (a server, a database), its kind. */
   readonly process: string;
   readonly host: string;
   readonly pid: string | null;

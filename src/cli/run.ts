@@ -96,7 +96,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await cluster?.attach(runtime.node);
-  runtime.boot();
+  await runtime.boot();
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
 

@@ -94,6 +94,21 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
     if (view.pid !== null) serviceOf.set(view.pid, view.id);
     if (view.supervisor !== null) serviceOf.set(view.supervisor, view.id);
   }
+  for (const s of runtime.native.services.values()) {
+    services.push({
+      id: s.id,
+      state: s.state,
+      process: s.entry.kind,
+      host: '',
+      pid: null,
+      supervisor: null,
+      restarts: s.restarts,
+      retry_count: s.failures,
+      next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
+      changed_at: s.changedAt,
+      started_at: s.startedAt,
+    });
+  }
 
   const luaOf = (record: ProcessRecord): LuaProcess | undefined => runtime.hosts.get(record.pid.host)?.process(record.id);
   const view = ({ record }: Row): ProcessView => {

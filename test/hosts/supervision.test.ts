@@ -1,7 +1,7 @@
 import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
-import { backoffDelay } from '../../src/hosts/service';
+import { backoffDelay } from '../../src/registry';
 import { FIXTURES } from '../helpers/lua';
 import type { LogRecord, LogSink } from '../../src/api/logging';
 
