@@ -6,7 +6,7 @@ import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
 import { displayPath, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
-import type { LogSink } from '../modules/logger';
+import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
 import { loadConfig, type RuntimeConfig } from './config';
@@ -96,7 +96,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await cluster?.attach(runtime.node);
-  runtime.boot();
+  await runtime.boot();
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
 

@@ -27,10 +27,13 @@ export { parseOverride, overrideValue, type Override } from './overrides';
 export { RegistryStore, UnsupportedChange, delta, splitId } from './store';
 export type { ChangeOp, ChangeKind, Version, EntryCheck } from './store';
 export { loadProject, LOCK_FILE_NAME } from './loader';
-export { LIFECYCLE_DEFAULTS } from './lifecycle';
+export { LIFECYCLE_DEFAULTS, backoffDelay } from './lifecycle';
 export { HOST_DEFAULTS } from './entries';
 export { CONTROL_HOST } from './references';
 export { startLevels, stopLevels, dependenciesOf } from './dependencies';
+export { KindTable, KIND_DEFINITIONS, DEFAULT_KINDS } from './kinds';
+export { kindDefinition, serviceBase, type KindDefinition, type KindContext, type ServiceBase } from './kind';
+export { Fields } from './fields';
 export {
   readLockFile,
   writeLockFile,

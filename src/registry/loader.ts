@@ -8,7 +8,8 @@ import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { applyOverrides, checkAllUsed, type Override } from './overrides';
 import { Registry } from './registry';
-import { ENTRY_KINDS, Entry, EntryRecord, isEntryKind } from './types';
+import { Entry, EntryRecord, type EntryKind, type ServiceKind } from './types';
+import { DEFAULT_KINDS, type KindTable } from './kinds';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
@@ -20,7 +21,7 @@ export const LOCK_FILE_NAME = 'wippy.lock';
  * Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
  * written, before they are checked; one that names no entry is an error.
  */
-export function loadProject(dir: string, overrides: readonly Override[] = []): Registry {
+export function loadProject(dir: string, overrides: readonly Override[] = [], kinds: KindTable = DEFAULT_KINDS): Registry {
   const root = path.resolve(dir);
   const lockPath = path.join(root, LOCK_FILE_NAME);
   const warnings: string[] = [];
@@ -28,7 +29,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
     // Wippy does the same: "no lock file found, starting with empty registry".
     warnings.push(`no ${LOCK_FILE_NAME} found in ${root}, starting with an empty registry`);
     checkAllUsed(overrides, new Set());
-    return new Registry(root, [], warnings);
+    return new Registry(root, [], warnings, undefined, undefined, undefined, kinds);
   }
 
   const lock = readLockFile(lockPath);
@@ -71,17 +72,17 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
       definedIn.set(id, file);
       applyOverrides(raw, overrides, overridden);
       records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
-      if (!isEntryKind(raw.kind)) {
-        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
+      if (!kinds.has(raw.kind)) {
+        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
         warnings.push(why);
         skipped.set(id, raw.kind);
         skippedWhy.set(id, why);
         continue;
       }
-      entries.push(buildEntry(raw, raw.kind, es, files, srcDir));
+      entries.push(buildEntry(raw, raw.kind as EntryKind | ServiceKind, es, files, srcDir, kinds));
     }
   }
   checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
-  return new Registry(root, entries, warnings, srcDir, records, skippedWhy);
+  return new Registry(root, entries, warnings, srcDir, records, skippedWhy, kinds);
 }
