@@ -36,18 +36,29 @@ function jsonNumber(x: number): string {
   return String(x);
 }
 
-/** Go's json.MarshalIndent(v, "", "  "). */
-export function toJSON(v: Value, budget: Budget): string {
+/** How a value is marshalled: Go's json.Marshal (no indent) or MarshalIndent(v, "", indent). */
+export interface MarshalOptions {
+  readonly indent: string | null;
+  /** Told of every value written (a run's step budget). */
+  readonly charge?: () => void;
+  /** Refuses output longer than this. */
+  readonly maxLength: number;
+}
+
+/** Go's json.Marshal / MarshalIndent of a value. */
+export function marshalJSON(v: Value, options: MarshalOptions): string {
   const out: string[] = [];
   let size = 0;
   const put = (s: string): void => {
     size += s.length;
-    budget.length(size);
+    if (size > options.maxLength) fail(`string too long (more than ${options.maxLength} characters)`);
     out.push(s);
   };
+  const indenting = options.indent !== null;
+  const step = options.indent ?? '';
   const write = (x: Value, indent: string, depth: number): void => {
     checkDepth(depth);
-    budget.step();
+    options.charge?.();
     if (x === null) return put('null');
     if (typeof x === 'boolean') return put(x ? 'true' : 'false');
     if (typeof x === 'number') return put(jsonNumber(x));
@@ -58,26 +69,33 @@ export function toJSON(v: Value, budget: Budget): string {
     if (x instanceof Zone) return put('{}');
     if (x instanceof Bytes) return put(jsonString(Buffer.from(x.data).toString('base64')));
     if (x instanceof AnyMap || x instanceof Callable) return fail(`json: unsupported type: ${goType(x)}`);
-    const inner = indent + '  ';
+    const inner = indent + step;
+    const open = (i: number): string => (indenting ? (i === 0 ? '\n' : ',\n') + inner : i === 0 ? '' : ',');
+    const close = indenting ? '\n' + indent : '';
     if (Array.isArray(x)) {
       if (x.length === 0) return put('[]');
       put('[');
       x.forEach((item, i) => {
-        put(i === 0 ? '\n' + inner : ',\n' + inner);
+        put(open(i));
         write(item, inner, depth + 1);
       });
-      return put('\n' + indent + ']');
+      return put(close + ']');
     }
     if (x.size === 0) return put('{}');
     put('{');
     [...x.keys()].sort(compareStrings).forEach((k, i) => {
-      put((i === 0 ? '\n' : ',\n') + inner + jsonString(k) + ': ');
+      put(open(i) + jsonString(k) + (indenting ? ': ' : ':'));
       write(x.get(k) ?? null, inner, depth + 1);
     });
-    put('\n' + indent + '}');
+    put(close + '}');
   };
   write(v, '', 0);
   return out.join('');
+}
+
+/** Go's json.MarshalIndent(v, "", "  "), the `toJSON` builtin. */
+export function toJSON(v: Value, budget: Budget): string {
+  return marshalJSON(v, { indent: '  ', charge: () => budget.step(), maxLength: budget.limits.maxStringLength });
 }
 
 /** Go's json.Unmarshal into interface{}: numbers are float64, objects map[string]interface{}. */
