@@ -18,6 +18,8 @@
  * - Unknown `lifecycle`/`restart` keys are warnings (a typo would silently keep a service
  *   down); other unknown entry fields are ignored, as in Wippy.
  * - Files are loaded in `fs.WalkDir` order; on a duplicate id the later file is reported.
+ * - Directories are left out as Wippy's loader leaves them out: node_modules, and test directories its
+ *   environment names (`SKIP_TEMPORAL_TESTS`, ..., `SKIP_TEST_DIRS`; project-files.ts).
  */
 export * from './types';
 export { RegistryError, displayPath } from './errors';

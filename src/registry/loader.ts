@@ -3,7 +3,7 @@ import * as path from 'path';
 import { buildEntry } from './entries';
 import { RegistryError, Site, displayPath } from './errors';
 import { readDefinitionFile } from './files';
-import { ioReason, ProjectFiles, RefusedPath } from './project-files';
+import { ioReason, ProjectFiles, RefusedPath, skippedDirectories } from './project-files';
 import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { applyOverrides, checkAllUsed, type Override } from './overrides';
@@ -18,9 +18,10 @@ export const LOCK_FILE_NAME = 'wippy.lock';
  * Throws `RegistryError` (one-line message) on the first problem; non-fatal problems
  * (unknown kinds, `lifecycle` on a `process.lua`, …) end up in `registry.warnings`.
  * Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
- * written, before they are checked; one that names no entry is an error.
+ * written, before they are checked; one that names no entry is an error. `env` says which test directories
+ * to leave out, as Wippy's loader reads its own environment (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`).
  */
-export function loadProject(dir: string, overrides: readonly Override[] = []): Registry {
+export function loadProject(dir: string, overrides: readonly Override[] = [], env: Readonly<Record<string, string | undefined>> = {}): Registry {
   const root = path.resolve(dir);
   const lockPath = path.join(root, LOCK_FILE_NAME);
   const warnings: string[] = [];
@@ -48,7 +49,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
 
   let definitionFiles: string[];
   try {
-    definitionFiles = files.definitionFiles(srcDir);
+    definitionFiles = files.definitionFiles(srcDir, skippedDirectories(env));
   } catch (err) {
     const at = err instanceof RefusedPath ? err.path : ((err as NodeJS.ErrnoException).path ?? srcDir);
     const what = err instanceof RefusedPath ? '' : 'cannot read directory: ';
