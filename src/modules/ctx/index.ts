@@ -41,12 +41,13 @@ export class CallSettings {
 }
 
 /**
- * The methods both builders share: `with_context`/`with_options` return a new builder (made by `make`);
+ * The methods both builders share: `with_context`/`with_options` return a new builder (made by `make` from
+ * the old one and the new values);
  * `with_actor`/`with_scope` are argument errors, since wisp has no security module and so no actor or scope.
  */
 export function settingsMethods<B extends CallSettings>(
   check: (T: LuaState) => B,
-  make: (context: ContextValues, options: ContextValues) => B,
+  make: (from: B, context: ContextValues, options: ContextValues) => B,
   push: (T: LuaState, b: B) => number,
 ): Record<string, JSFunction> {
   const noSecurity = (what: string): JSFunction => (T) => {
@@ -57,11 +58,11 @@ export function settingsMethods<B extends CallSettings>(
   return {
     with_context: (T) => {
       const b = check(T);
-      return push(T, make(contextFrom(T, 2, b.context), b.options));
+      return push(T, make(b, contextFrom(T, 2, b.context), b.options));
     },
     with_options: (T) => {
       const b = check(T);
-      return push(T, make(b.context, contextFrom(T, 2, b.options)));
+      return push(T, make(b, b.context, contextFrom(T, 2, b.options)));
     },
     with_actor: noSecurity('actor'),
     with_scope: noSecurity('scope'),
