@@ -305,6 +305,11 @@ class Spawner extends CallSettings {
     super(context, options);
   }
 
+  override forEachValue(fn: (v: Value) => void): void {
+    super.forEachValue(fn);
+    for (const m of this.messages) for (const p of m.payloads) fn(p);
+  }
+
   /** with_name's name, else a `process.name` string among the options (Wippy's hosts read it from there). */
   processName(): string {
     const option = this.options.get('process.name');

@@ -6,6 +6,7 @@ import { lua, lauxlib, checkJsString, encode, toJsString, type LuaState } from '
 import { exportValue, pushValue } from '../../engine/values';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
+import type { HoldsValues } from '../../engine/memory';
 import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
 import type { JSFunction } from 'fengari';
 import type { Value } from '../../kernel/value';
@@ -33,11 +34,17 @@ export function mergeContext(base: ContextValues, over: ContextValues): ContextV
 }
 
 /** What a builder (`funcs.Executor`, `process.Spawner`) passes to what it calls or spawns; immutable. */
-export class CallSettings {
+export class CallSettings implements HoldsValues {
   constructor(
     readonly context: ContextValues = NO_CONTEXT,
     readonly options: ContextValues = NO_CONTEXT,
   ) {}
+
+  /** The values it holds: memory of the process that holds the builder (the memory meter walks them). */
+  forEachValue(fn: (v: Value) => void): void {
+    for (const v of this.context.values()) fn(v);
+    for (const v of this.options.values()) fn(v);
+  }
 }
 
 /**
