@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ControlSocket } from '../hosts/control';
 import type { Runtime } from '../hosts/runtime';
-import type { LogLevel, LogSink } from '../modules/logger';
+import type { LogLevel, LogSink } from '../api/logging';
 import { Inspector, parseInspectAddress, type InspectAddress } from './inspect';
 import { SORT_COLUMNS, type ProcessQuery, type SortColumn } from '../hosts/snapshot';
 import { ps } from './ps';

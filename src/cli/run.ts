@@ -6,7 +6,7 @@ import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
 import { displayPath, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
-import type { LogSink } from '../modules/logger';
+import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
 import { loadConfig, type RuntimeConfig } from './config';

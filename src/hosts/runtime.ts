@@ -9,14 +9,15 @@ import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
-import { Environment } from '../modules/env/store';
+import { Environment } from '../services/env';
 import { delta, startLevels, withSourceFiles, RegistryStore, type Registry, type Entry } from '../registry';
-import type { Terminal } from '../modules/io';
-import type { LogLevel, LogSink } from '../modules/logger';
+import type { Terminal } from '../api/terminal';
+import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
 import type { RuntimeVmOptions } from '../modules';
 import { watchdog } from '../engine/watchdog';
-import { takeSnapshot, type ProcessQuery, type SystemSnapshot } from './snapshot';
+import { takeSnapshot, type ProcessQuery } from './snapshot';
+import type { SystemSnapshot } from '../api/system';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;

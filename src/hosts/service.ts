@@ -8,7 +8,7 @@ import { EVENT } from '../kernel/message';
 import { ErrorValue, fromPlain, Table, type Value } from '../kernel/value';
 import type { Node, ProcessRecord } from '../kernel/node';
 import type { ProcessServiceEntry } from '../registry';
-import type { LogLevel, LogSink } from '../modules/logger';
+import type { LogLevel, LogSink } from '../api/logging';
 import { after, type Timer } from '../util/timer';
 
 export type ServiceState = 'Unknown' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed' | 'Exited';

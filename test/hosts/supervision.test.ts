@@ -3,7 +3,7 @@ import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { backoffDelay } from '../../src/hosts/service';
 import { FIXTURES } from '../helpers/lua';
-import type { LogRecord, LogSink } from '../../src/modules/logger';
+import type { LogRecord, LogSink } from '../../src/api/logging';
 
 interface Seen extends LogRecord {
   readonly t: number;

@@ -10,6 +10,7 @@ import type { HoldsValues } from '../../engine/memory';
 import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
 import type { JSFunction } from 'fengari';
 import type { Value } from '../../kernel/value';
+import { luaModule } from '../module';
 
 /**
  * `base` overlaid with the string-keyed fields of the table at `idx` (other keys are ignored, as in Wippy).
@@ -76,7 +77,7 @@ export function settingsMethods<B extends CallSettings>(
   };
 }
 
-export function installCtx(vm: LuaVM): void {
+function installCtx(vm: LuaVM): void {
   const contextOf = (T: LuaState): ContextValues => vm.currentProcess(T).context;
   vm.defineModule(
     'ctx',
@@ -102,3 +103,10 @@ export function installCtx(vm: LuaVM): void {
     }),
   );
 }
+
+export const ctxModule = luaModule({
+  name: 'ctx',
+  description: 'Call context values',
+  classes: ['process'],
+  install: (vm) => installCtx(vm),
+});

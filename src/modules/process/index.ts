@@ -2,22 +2,25 @@
  * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
-import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
-import { argObject, popSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../engine/slots';
-import { CallSettings, contextFrom, mergeContext, settingsMethods } from './ctx';
-import { exportArgs, exportValue, pushValue } from '../engine/values';
-import { captureFrames, pushError, fail } from './errors';
-import { SCOPE } from '../kernel/names';
-import { EVENT, type Message } from '../kernel/message';
-import type { ChannelApi } from './channel';
-import type { Channel } from '../engine/channel';
-import type { PayloadApi } from './payload';
-import type { LuaVM } from '../engine/vm';
-import type { KernelLink, LuaProcess } from '../engine/process';
-import type { Subscription } from '../kernel/mailbox';
-import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type StartMessage } from '../kernel/router';
-import { ErrorValue, type Value } from '../kernel/value';
+import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';
+import { argObject, popSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
+import { CallSettings, contextFrom, mergeContext, settingsMethods } from '../ctx';
+import { exportArgs, exportValue, pushValue } from '../../engine/values';
+import { captureFrames, pushError, fail } from '../errors';
+import { SCOPE } from '../../kernel/names';
+import { EVENT, type Message } from '../../kernel/message';
+import type { ChannelApi } from '../channel';
+import type { Channel } from '../../engine/channel';
+import type { PayloadApi } from '../payload';
+import type { LuaVM } from '../../engine/vm';
+import type { KernelLink, LuaProcess } from '../../engine/process';
+import type { Subscription } from '../../kernel/mailbox';
+import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type StartMessage } from '../../kernel/router';
+import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
+import { channelModule } from '../channel';
+import { payloadModule } from '../payload';
 
 /** Per-process subscription state: the same channel for every call of inbox()/events()/listen(topic). */
 interface Subscriptions {
@@ -26,7 +29,7 @@ interface Subscriptions {
   readonly listens: Map<string, { channel: Channel; sub: Subscription }>;
 }
 
-export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): void {
+function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): void {
   const subscriptions = new WeakMap<LuaProcess, Subscriptions>();
   const sched = vm.sched;
 
@@ -289,7 +292,7 @@ export function installProcess(vm: LuaVM, channels: ChannelApi, payloads: Payloa
   const table = vm.functionTable(api);
   vm.nestTable(table, 'registry', registry, 'process.registry');
   vm.nestTable(table, 'event', vm.functionTable({}, EVENT), 'process.event');
-  vm.defineModule('process', table, true);
+  vm.defineModule('process', table);
 }
 
 const errorOf = (message: string): ErrorValue => new ErrorValue(message, 'Invalid');
@@ -316,3 +319,12 @@ class Spawner extends CallSettings {
     return this.name !== '' ? this.name : typeof option === 'string' ? option : '';
   }
 }
+
+export const processModule = luaModule({
+  name: 'process',
+  description: 'Process management and messaging',
+  classes: ['process'],
+  global: true,
+  needs: [channelModule, payloadModule],
+  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule)),
+});
