@@ -20,6 +20,8 @@ export function formatFloat(x: number): string {
 
 /** The shortest digits of x written without an exponent. */
 export function fixedOf(x: number): string {
+  const plain = String(x); // JS writes an exponent only below 1e-6 and from 1e21
+  if (!plain.includes('e')) return plain;
   const neg = x < 0;
   const [mantissa, expText] = Math.abs(x).toExponential().split('e');
   const exp = Number(expText);

@@ -113,7 +113,8 @@ export function fromJSON(text: string): Value {
     if (typeof x === 'number') return Number.isFinite(x) ? float(x) : fail(overflow(text));
     if (Array.isArray(x)) return x.map((item) => convert(item, depth + 1));
     const m = new Map<string, Value>();
-    for (const [k, item] of Object.entries(x as Record<string, unknown>)) m.set(k, convert(item, depth + 1));
+    const o = x as Record<string, unknown>;
+    for (const k in o) m.set(k, convert(o[k], depth + 1));
     return m;
   };
   return convert(parsed, 0);

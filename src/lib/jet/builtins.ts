@@ -209,6 +209,9 @@ const hidden = new Renderer(() => undefined);
 
 /** Jet's dump(names...): each named variable as `name:=value // type`. */
 function dump(a: Arguments): Value {
+  if (a.count === 0 || (a.count === 1 && typeof unwrap(a.get(0)) !== 'string')) {
+    throw new JetError('dump() of the whole scope is not supported; name the variables: dump("a", "b")');
+  }
   const lines: string[] = [];
   for (let i = 0; i < a.count; i++) {
     const name = unwrap(a.get(i));

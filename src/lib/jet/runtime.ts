@@ -39,7 +39,7 @@ export interface RenderLimits {
   readonly maxDepth: number;
 }
 
-export const DEFAULT_RENDER_LIMITS: RenderLimits = Object.freeze({ maxSteps: 10_000_000, maxOutput: 16 * 1024 * 1024, maxDepth: 100 });
+export const DEFAULT_RENDER_LIMITS: RenderLimits = Object.freeze({ maxSteps: 3_000_000, maxOutput: 16 * 1024 * 1024, maxDepth: 100 });
 
 /** What a render needs from its set. */
 export interface SetAccess {

@@ -161,7 +161,15 @@ export function printValue(v: Value): string {
 
 /** Go's template.HTMLEscape: the escaping every action's output gets unless a SafeWriter writes it. */
 export function htmlEscape(s: string): string {
-  return s.replace(/[<>&'"\u0000]/g, (c) => HTML_ESCAPES[c]);
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 62 || (c !== 60 && c !== 62 && c !== 38 && c !== 39 && c !== 34 && c !== 0)) continue;
+    out += s.slice(last, i) + HTML_ESCAPES[s[i]];
+    last = i + 1;
+  }
+  return last === 0 ? s : out + s.slice(last);
 }
 
 const HTML_ESCAPES: Record<string, string> = {
