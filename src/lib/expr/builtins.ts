@@ -4,6 +4,7 @@
  * panic and error texts).
  */
 import { parseDuration } from '../duration';
+import { mapCase, replace as goReplace, splitN, trimRunes, trimSpace } from '../gostrings';
 import { loadLocation, LocationError, now, parseTime, TimeParseError, LAYOUTS, inLocation, type Location } from '../timefmt';
 import { formatValue } from './format';
 import { fromJSON, toJSON } from './json';
@@ -111,82 +112,6 @@ function elementsOf(v: Value): Value[] | null {
 }
 
 // ---------------------------------------------------------------------------------------------------- strings
-
-const SPACES = '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
-
-function trimRunes(s: string, cutset: string, left: boolean, right: boolean): string {
-  const cut = new Set(Array.from(cutset));
-  const runes = Array.from(s);
-  let a = 0;
-  let b = runes.length;
-  if (left) while (a < b && cut.has(runes[a])) a++;
-  if (right) while (b > a && cut.has(runes[b - 1])) b--;
-  return runes.slice(a, b).join('');
-}
-
-const ASCII = /^[\x00-\x7f]*$/;
-
-/** Go's strings.ToUpper / ToLower: rune by rune, never expanding one rune into several. */
-function mapCase(s: string, upper: boolean): string {
-  if (ASCII.test(s)) return upper ? s.toUpperCase() : s.toLowerCase();
-  let out = '';
-  for (const ch of s) {
-    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
-    out += Array.from(mapped).length === 1 ? mapped : ch;
-  }
-  return out;
-}
-
-/** Go's strings.SplitN / SplitAfterN (n < 0: all parts; n == 0: none). */
-function splitN(s: string, sep: string, n: number, after: boolean): string[] {
-  if (n === 0) return [];
-  if (sep === '') {
-    const runes = Array.from(s);
-    if (n < 0 || n > runes.length) n = runes.length;
-    const out = runes.slice(0, n - 1);
-    out.push(runes.slice(n - 1).join(''));
-    return runes.length === 0 ? [] : out;
-  }
-  const out: string[] = [];
-  let start = 0;
-  while (n < 0 || out.length < n - 1) {
-    const at = s.indexOf(sep, start);
-    if (at < 0) break;
-    out.push(s.slice(start, after ? at + sep.length : at));
-    start = at + sep.length;
-  }
-  out.push(s.slice(start));
-  return out;
-}
-
-/** Go's strings.Replace(s, old, new, n). */
-function replace(s: string, old: string, repl: string, n: number, budget: Budget): string {
-  if (n === 0 || old === repl) return s;
-  let out = '';
-  let done = 0;
-  if (old === '') {
-    const runes = Array.from(s);
-    for (let i = 0; i <= runes.length; i++) {
-      if (n < 0 || done < n) {
-        out += repl;
-        done++;
-      }
-      if (i < runes.length) out += runes[i];
-      budget.length(out.length);
-    }
-    return out;
-  }
-  let start = 0;
-  while (n < 0 || done < n) {
-    const at = s.indexOf(old, start);
-    if (at < 0) break;
-    out += s.slice(start, at) + repl;
-    budget.length(out.length);
-    start = at + old.length;
-    done++;
-  }
-  return budget.string(out + s.slice(start));
-}
 
 /** A UTF-16 index into s as Go's byte offset. */
 const byteIndex = (s: string, at: number): number => (at < 0 ? -1 : byteLength(s.slice(0, at)));
@@ -494,8 +419,8 @@ export const BUILTINS: Record<string, Builtin> = {
   trim: {
     types: [sig(['string'], STRING), sig(['string', 'string'], STRING)],
     run: (args) => {
-      if (args.length === 1) return trimRunes(asString(args[0]), SPACES, true, true);
-      if (args.length === 2) return trimRunes(asString(args[0]), asString(args[1]), true, true);
+      if (args.length === 1) return trimSpace(asString(args[0]));
+      if (args.length === 2) return trimRunes(asString(args[0]), asString(args[1]));
       return fail(`invalid number of arguments for trim (expected 1 or 2, got ${args.length})`);
     },
   },
@@ -538,8 +463,8 @@ export const BUILTINS: Record<string, Builtin> = {
   replace: {
     types: [sig(['string', 'string', 'string', 'int'], STRING), sig(['string', 'string', 'string'], STRING)],
     run: (args, budget) => {
-      if (args.length === 4) return replace(asString(args[0]), asString(args[1]), asString(args[2]), toInt(args[3]), budget);
-      if (args.length === 3) return replace(asString(args[0]), asString(args[1]), asString(args[2]), -1, budget);
+      if (args.length === 4) return goReplace(asString(args[0]), asString(args[1]), asString(args[2]), toInt(args[3]), (n) => budget.length(n));
+      if (args.length === 3) return goReplace(asString(args[0]), asString(args[1]), asString(args[2]), -1, (n) => budget.length(n));
       return fail(`invalid number of arguments for replace (expected 3 or 4, got ${args.length})`);
     },
   },

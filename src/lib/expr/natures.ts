@@ -105,24 +105,9 @@ export const PARAM: Record<string, Nature> = {
   '*time.Location': LOCATION,
 };
 
+const RESULTS: Record<string, Nature> = { int: INT, float: FLOAT, string: STRING, bool: BOOL, time: TIME, duration: DURATION, location: LOCATION };
+
 /** The nature of a method's result kind. */
 export function resultNature(kind: string): Nature {
-  switch (kind) {
-    case 'int':
-      return INT;
-    case 'float':
-      return FLOAT;
-    case 'string':
-      return STRING;
-    case 'bool':
-      return BOOL;
-    case 'time':
-      return TIME;
-    case 'duration':
-      return DURATION;
-    case 'location':
-      return LOCATION;
-    default:
-      return UNKNOWN;
-  }
+  return RESULTS[kind] ?? UNKNOWN;
 }

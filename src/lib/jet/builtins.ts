@@ -2,6 +2,7 @@
 import { marshalJSON } from '../expr/json';
 import { Bytes, type StrMap, type Value as DataValue } from '../expr/values';
 import { strconvQuote } from '../goquote';
+import { mapCase, replace, splitN, trimSpace } from '../gostrings';
 import type { Template } from './parser';
 import { ArgumentError, type Arguments, type Runtime } from './runtime';
 import {
@@ -29,49 +30,6 @@ export type TemplateLookup = (path: string) => Template;
 
 const str = (v: Value): string => v as string;
 
-/** Go's strings.ToUpper / ToLower, rune by rune. */
-function mapCase(s: string, upper: boolean): string {
-  let out = '';
-  for (const ch of s) {
-    const m = upper ? ch.toUpperCase() : ch.toLowerCase();
-    out += Array.from(m).length === 1 ? m : ch;
-  }
-  return out;
-}
-
-function goReplace(s: string, old: string, repl: string, n: number, max: number): string {
-  if (n === 0 || old === repl) return s;
-  let out = '';
-  let done = 0;
-  if (old === '') {
-    const runes = Array.from(s);
-    for (let i = 0; i <= runes.length; i++) {
-      if (n < 0 || done < n) {
-        out += repl;
-        done++;
-      }
-      if (i < runes.length) out += runes[i];
-      if (out.length > max) throw new ArgumentError(`string too long (more than ${max} characters)`);
-    }
-    return out;
-  }
-  let start = 0;
-  while (n < 0 || done < n) {
-    const at = s.indexOf(old, start);
-    if (at < 0) break;
-    out += s.slice(start, at) + repl;
-    if (out.length > max) throw new ArgumentError(`string too long (more than ${max} characters)`);
-    start = at + old.length;
-    done++;
-  }
-  return out + s.slice(start);
-}
-
-function goSplit(s: string, sep: string): string[] {
-  if (sep === '') return Array.from(s);
-  return s.split(sep);
-}
-
 function toData(v: Value, depth = 0): DataValue {
   if (depth > 1000) throw new JetError('value nested too deep');
   const x = unwrap(v);
@@ -90,6 +48,9 @@ function toData(v: Value, depth = 0): DataValue {
 /** The default variables of a set whose output may grow to `maxOutput`, finding templates with `lookup`. */
 export function defaultVariables(lookup: TemplateLookup, maxOutput: number): Map<string, Value> {
   const json = (v: Value): string => marshalJSON(toData(v), { indent: null, maxLength: maxOutput });
+  const tooLong = (length: number): void => {
+    if (length > maxOutput) throw new ArgumentError(`string too long (more than ${maxOutput} characters)`);
+  };
   const fn = (name: string, params: string[], results: string, call: (args: Value[]) => Value): GoFunc => new GoFunc(name, params, results, call);
   const defaults = new Map<string, Value>([
     ['lower', fn('lower', ['string'], 'string', ([s]) => mapCase(str(s), false))],
@@ -105,9 +66,9 @@ export function defaultVariables(lookup: TemplateLookup, maxOutput: number): Map
         return str(s).repeat(count);
       }),
     ],
-    ['replace', fn('replace', ['string', 'string', 'string', 'int'], 'string', ([s, o, r, n]) => goReplace(str(s), str(o), str(r), n as number, maxOutput))],
-    ['split', fn('split', ['string', 'string'], '[]string', ([s, sep]) => goSplit(str(s), str(sep)))],
-    ['trimSpace', fn('trimSpace', ['string'], 'string', ([s]) => str(s).replace(/^[\s\u0085]+|[\s\u0085]+$/gu, ''))],
+    ['replace', fn('replace', ['string', 'string', 'string', 'int'], 'string', ([s, o, r, n]) => replace(str(s), str(o), str(r), n as number, tooLong))],
+    ['split', fn('split', ['string', 'string'], '[]string', ([s, sep]) => splitN(str(s), str(sep), -1))],
+    ['trimSpace', fn('trimSpace', ['string'], 'string', ([s]) => trimSpace(str(s)))],
     ['html', fn('html', ['string'], 'string', ([s]) => escapeString(str(s)))],
     ['url', fn('url', ['string'], 'string', ([s]) => queryEscape(str(s)))],
     ['safeHtml', new SafeWriter('safeHtml', htmlEscape)],

@@ -5,7 +5,7 @@
  * Go's reflection leaves around the elements a range visits.
  */
 import { formatValue, fixedOf } from '../expr/format';
-import { Bytes, Float, isInt, type Value as DataValue } from '../expr/values';
+import { Bytes, Float, goType, isInt, type Value as DataValue } from '../expr/values';
 import type { Arguments } from './runtime';
 
 export class JetError extends Error {
@@ -107,20 +107,13 @@ export const isFunc = (v: Value): boolean => v instanceof GoFunc || v instanceof
 export function typeString(v: Value): string {
   if (v === null) return '<invalid>';
   if (v instanceof Iface) return 'interface {}';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'string') return 'string';
-  if (isIntValue(v)) return 'int';
-  if (isNumeric(v)) return 'float64';
-  if (Array.isArray(v)) return '[]interface {}';
-  if (v instanceof Map) return 'map[string]interface {}';
-  if (v instanceof Bytes) return '[]uint8';
   if (v instanceof GoFunc) return v.type;
   if (v instanceof NativeFunc) return 'jet.Func';
   if (v instanceof SafeWriter) return 'jet.SafeWriter';
   if (v instanceof IntsRanger) return '*jet.intsRanger';
   if (v instanceof Renderer) return 'jet.RendererFunc';
   if (v instanceof CaughtError) return '*errors.errorString';
-  return 'interface {}';
+  return goType(v);
 }
 
 /** Go's reflect kind name of a value (`non numeric value in index expression kind string`). */
