@@ -27,6 +27,7 @@ import { envModule } from './env';
 import { systemModule } from './system';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
+import { contractModule } from './contract';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -51,6 +52,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   systemModule,
   exprModule,
   templatesModule,
+  contractModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

@@ -45,3 +45,5 @@ export {
 } from './lockfile';
 export type { LockFile, LockDirectoryOptions } from './lockfile';
 export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';
+export type { ContractDefinitionEntry, ContractBindingEntry, ContractMethod, ContractSchema, BoundContract } from './kinds/contract';
+export { bindingProblem, defaultBindingOf } from './kinds/contract';

@@ -4,5 +4,6 @@
  */
 import type { ServiceDefinition } from './service';
 import { templateService } from './template';
+import { contractService } from './contract';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, contractService as ServiceDefinition];
