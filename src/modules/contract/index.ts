@@ -222,9 +222,8 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
           }
           id = found;
         }
-        const scopeAt = lua.lua_gettop(T) >= 2 && lua.lua_isnil(T, 2) ? 2 : 3;
-        // Lowest first: the query, the wrapper's context, the scope table.
-        return open(T, id, overlay(query, w.context, tableAt(T, scopeAt)), w.options);
+        // Lowest first: the query, the wrapper's context, the scope table (third also after a nil binding id).
+        return open(T, id, overlay(query, w.context, tableAt(T, 3)), w.options);
       },
       ...settingsMethods(checkWrapper, (from, context, options) => new ContractWrapper(from.definition, context, options), pushWrapper),
     },
