@@ -28,6 +28,7 @@ import { systemModule } from './system';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { contractModule } from './contract';
+import { htmlModule } from './html';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -53,6 +54,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   exprModule,
   templatesModule,
   contractModule,
+  htmlModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
