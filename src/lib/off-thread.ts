@@ -93,7 +93,8 @@ export class OffThread<I, O> {
     this.current = job;
     const w = this.start();
     w.ref();
-    this.timer = setTimeout(() => this.kill(new OffThreadError(`took longer than ${this.limits.timeoutMs} ms`, 'time')), this.limits.timeoutMs);
+    const ms = this.limits.timeoutMs;
+    this.timer = setTimeout(() => this.kill(new OffThreadError(`took longer than ${ms} ms`, 'time')), ms);
     w.postMessage({ id: job.id, input: job.input }, job.transfer);
   }
 

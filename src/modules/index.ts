@@ -29,6 +29,7 @@ import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { contractModule } from './contract';
 import { htmlModule } from './html';
+import { excelModule } from './excel';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -55,6 +56,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   templatesModule,
   contractModule,
   htmlModule,
+  excelModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

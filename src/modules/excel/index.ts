@@ -1,0 +1,164 @@
+/**
+ * The `excel` module (spec.md beside this file): .xlsx workbooks as Wippy's module has them over excelize,
+ * on src/lib/spreadsheet.ts. A workbook is plain data on the main thread; opening and writing files run in a
+ * worker thread and block only the calling coroutine.
+ */
+import { lauxlib, lua, checkJsString, decodeUtf8, pushString, toJsString, type LuaState } from '../../engine/lua';
+import { argObject, pushObject, type LuaTable } from '../../engine/slots';
+import type { LuaVM } from '../../engine/vm';
+import { goFloatText, readXlsx, SpreadsheetError, Workbook, type Cell } from '../../lib/spreadsheet';
+import { fail, pushError } from '../errors';
+import { ErrorValue } from '../../kernel/value';
+import { luaModule } from '../module';
+import { settle } from '../settle';
+
+/** One workbook userdata: the workbook until `close`. */
+class WorkbookHandle {
+  constructor(public book: Workbook | null) {}
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The cell a Lua value sets (nil clears it, as excelize's SetCellValue(nil) leaves the cell empty). */
+function cellAt(T: LuaState, idx: number): Cell | null | string {
+  switch (lua.lua_type(T, idx)) {
+    case lua.LUA_TNIL:
+    case lua.LUA_TNONE:
+      return null;
+    case lua.LUA_TBOOLEAN:
+      return { kind: 'boolean', text: lua.lua_toboolean(T, idx) ? 'TRUE' : 'FALSE' };
+    case lua.LUA_TNUMBER:
+      return { kind: 'number', text: lua.lua_isinteger(T, idx) ? String(lua.lua_tointeger(T, idx)) : goFloatText(lua.lua_tonumber(T, idx)) };
+    case lua.LUA_TSTRING:
+      return { kind: 'string', text: toJsString(T, idx) };
+    default:
+      return `unsupported cell value type ${decodeUtf8(lauxlib.luaL_typename(T, idx))}`;
+  }
+}
+
+function installExcel(vm: LuaVM): void {
+  let workbookMeta: LuaTable;
+
+  const internal = (T: LuaState, message: string, context?: string): number => fail(T, vm, message, 'Internal', { retryable: false, context });
+  /** The one-value form (set_cell_value, write_to, close): the error alone. */
+  const single = (T: LuaState, message: string, context?: string): number => {
+    pushError(T, vm, new ErrorValue(message, 'Internal', false, null, null, { context }));
+    return 1;
+  };
+
+  /** The open workbook of argument 1, or how to answer when there is none (`two`: nil, err; else err). */
+  const withBook =
+    (two: boolean, fn: (T: LuaState, book: Workbook) => number) =>
+    (T: LuaState): number => {
+      const h = argObject(T, 1);
+      if (!(h instanceof WorkbookHandle)) return two ? fail(T, vm, 'workbook expected', 'Invalid', { retryable: false }) : single(T, 'workbook expected');
+      if (h.book === null) return two ? internal(T, 'workbook is closed') : single(T, 'workbook is closed');
+      return fn(T, h.book);
+    };
+
+  const pushStrings = (T: LuaState, list: readonly string[]): void => {
+    lua.lua_createtable(T, list.length, 0);
+    list.forEach((s, i) => {
+      pushString(T, s);
+      lua.lua_rawseti(T, -2, i + 1);
+    });
+  };
+
+  workbookMeta = vm.metatable(
+    'excel.Workbook',
+    {
+      new_sheet: withBook(true, (T, book) => {
+        const name = checkJsString(T, 2);
+        try {
+          lua.lua_pushinteger(T, book.newSheet(name));
+        } catch (e) {
+          return internal(T, messageOf(e), 'create sheet');
+        }
+        lua.lua_pushnil(T);
+        return 2;
+      }),
+      get_sheet_list: withBook(true, (T, book) => (pushStrings(T, book.sheetNames()), lua.lua_pushnil(T), 2)),
+      get_rows: withBook(true, (T, book) => {
+        let rows: string[][];
+        try {
+          rows = book.rows(checkJsString(T, 2));
+        } catch (e) {
+          if (e instanceof SpreadsheetError) return internal(T, e.message, 'get rows');
+          throw e;
+        }
+        lua.lua_createtable(T, rows.length, 0);
+        rows.forEach((row, i) => {
+          pushStrings(T, row);
+          lua.lua_rawseti(T, -2, i + 1);
+        });
+        lua.lua_pushnil(T);
+        return 2;
+      }),
+      set_cell_value: withBook(false, (T, book) => {
+        const sheet = checkJsString(T, 2);
+        const ref = checkJsString(T, 3);
+        lauxlib.luaL_checkany(T, 4);
+        const cell = cellAt(T, 4);
+        if (typeof cell === 'string') return single(T, cell, 'set cell value');
+        try {
+          book.setCell(sheet, ref, cell);
+        } catch (e) {
+          if (e instanceof SpreadsheetError) return single(T, e.message, 'set cell value');
+          throw e;
+        }
+        lua.lua_pushnil(T);
+        return 1;
+      }),
+      write_to: withBook(false, (T) => {
+        lauxlib.luaL_checktype(T, 2, lua.LUA_TUSERDATA);
+        return single(T, 'value does not implement io.Writer');
+      }),
+      close: (T) => {
+        const h = argObject(T, 1);
+        if (!(h instanceof WorkbookHandle)) return single(T, 'workbook expected');
+        h.book = null;
+        lua.lua_pushnil(T);
+        return 1;
+      },
+    },
+    {
+      __tostring: (T) => {
+        const h = argObject(T, 1);
+        pushString(T, h instanceof WorkbookHandle && h.book === null ? 'excel.Workbook{closed}' : 'excel.Workbook{}');
+        return 1;
+      },
+    },
+  );
+
+  const pushBook = (T: LuaState, book: Workbook): number => {
+    pushObject(T, new WorkbookHandle(book), workbookMeta);
+    lua.lua_pushnil(T);
+    return 2;
+  };
+
+  vm.defineModule(
+    'excel',
+    vm.functionTable({
+      new: (T) => pushBook(T, new Workbook()),
+      open: (T) => {
+        // The file's bytes as a Lua string (fs file readers come with the fs module).
+        if (lua.lua_type(T, 1) !== lua.LUA_TSTRING) return lauxlib.luaL_argerror(T, 1, 'expected reader object');
+        const bytes = lua.lua_tolstring(T, 1) as Uint8Array;
+        return settle(
+          vm,
+          T,
+          () => readXlsx(bytes),
+          (R, book) => pushBook(R, book),
+          (R, e) => internal(R, `open Excel file: ${messageOf(e)}`, 'open'),
+        );
+      },
+    }),
+  );
+}
+
+export const excelModule = luaModule({
+  name: 'excel',
+  description: 'Excel file operations',
+  classes: ['io', 'encoding'],
+  install: (vm) => installExcel(vm),
+});
