@@ -30,6 +30,7 @@ import { templatesModule } from './templates';
 import { contractModule } from './contract';
 import { htmlModule } from './html';
 import { excelModule } from './excel';
+import { treesitterModule } from './treesitter';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -57,6 +58,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   contractModule,
   htmlModule,
   excelModule,
+  treesitterModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
