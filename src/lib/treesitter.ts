@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { Language, Parser, Query, type Node, type Point, type Tree } from 'web-tree-sitter';
+import { Language, Parser, Query, type Node, type Point, type Tree, type TreeCursor } from 'web-tree-sitter';
 
 export type { Language, Node, Point, Query, Tree, TreeCursor, QueryCapture, QueryMatch, Range } from 'web-tree-sitter';
 
@@ -49,7 +49,14 @@ export const LIMITS = {
   /** How long one slice of parsing (or one query run) holds the thread. */
   sliceMs: 5,
   /** How long one query run may take. */
-  queryMs: 2_000,
+  queryMs: 1_000,
+  /**
+   * How deep a syntax tree may nest. Past it a parse is refused: the query cursor's work grows with the square
+   * of the nesting (100,000 levels take minutes), and its cancellation is not checked in that loop.
+   */
+  treeDepth: 4096,
+  /** The most nodes one S-expression prints. */
+  sexpNodes: 100_000,
   /** The most captures or matches one query run hands out. */
   results: 200_000,
   /** The longest query pattern. */
@@ -246,29 +253,89 @@ export function parseSliced(parser: Parser, map: TextMap, oldTree: Tree | null, 
     spent += performance.now() - start;
     return tree;
   };
-  const first = slice();
-  if (first !== null) return first;
+  const tooLong = (): TreeSitterError => new TreeSitterError(`parse failed: it took longer than ${Math.round(budgetMs)} ms`);
+  const tooDeep = (tree: Tree, deepest: number): TreeSitterError => {
+    guarded(() => tree.delete());
+    return new TreeSitterError(`parse failed: the syntax tree nests ${deepest} levels deep, more than the ${LIMITS.treeDepth} wisp allows`, 'Invalid');
+  };
+  // Most sources parse and measure within the first slice: then the answer is at once.
+  const began = performance.now();
+  let tree = slice();
+  let depth: DepthWalk | null = null;
+  if (tree !== null) {
+    depth = new DepthWalk(tree);
+    const deepest = guarded(() => (depth as DepthWalk).run(began + LIMITS.sliceMs));
+    if (deepest !== null) {
+      if (deepest > LIMITS.treeDepth) throw tooDeep(tree, deepest);
+      return tree;
+    }
+  }
   return new Promise<Tree>((resolve, reject) => {
-    const next = (): void => {
+    const step = (): void => {
       try {
         if (spent > budgetMs) {
-          guarded(() => parser.reset());
-          reject(new TreeSitterError(`parse failed: it took longer than ${Math.round(budgetMs)} ms`));
-          return;
+          if (tree === null) guarded(() => parser.reset());
+          else guarded(() => tree?.delete());
+          return reject(tooLong());
         }
-        const tree = slice();
-        if (tree !== null) resolve(tree);
-        else setImmediate(next);
+        if (tree === null) {
+          tree = slice();
+          if (tree !== null) depth = new DepthWalk(tree);
+          return void setImmediate(step);
+        }
+        const start = performance.now();
+        const deepest = guarded(() => (depth as DepthWalk).run(start + LIMITS.sliceMs));
+        spent += performance.now() - start;
+        if (deepest === null) return void setImmediate(step);
+        if (deepest > LIMITS.treeDepth) return reject(tooDeep(tree, deepest));
+        resolve(tree);
       } catch (e) {
         reject(e);
       }
     };
-    setImmediate(next);
+    setImmediate(step);
   });
+}
+
+/** Finds how deep a tree nests, walking it with a cursor a slice at a time. */
+class DepthWalk {
+  private readonly cursor: TreeCursor;
+  private depth = 0;
+  private deepest = 0;
+
+  constructor(tree: Tree) {
+    this.cursor = tree.walk();
+  }
+
+  /** Walks until `deadline` (performance.now()); the deepest level once done, else null. */
+  run(deadline: number): number | null {
+    const c = this.cursor;
+    for (let n = 0; ; n++) {
+      if ((n & 1023) === 0 && performance.now() > deadline) return null;
+      if (c.gotoFirstChild()) {
+        if (++this.depth > this.deepest) this.deepest = this.depth;
+        if (this.deepest > LIMITS.treeDepth) break;
+        continue;
+      }
+      let done = false;
+      while (!c.gotoNextSibling()) {
+        if (this.depth === 0 || !c.gotoParent()) {
+          done = true;
+          break;
+        }
+        this.depth--;
+      }
+      if (done) break;
+    }
+    c.delete();
+    return this.deepest;
+  }
 }
 
 /** The S-expression of `node` as ts_node_string writes it, built with a cursor (no recursion). */
 export function sexp(node: Node): string {
+  const size = node.descendantCount;
+  if (size > LIMITS.sexpNodes) throw new TreeSitterError(`node too large to print (${size} nodes, at most ${LIMITS.sexpNodes})`);
   const out: string[] = [];
   const cursor = node.walk();
   try {

@@ -10,7 +10,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
 import { parseDuration } from '../../lib/duration';
 import {
-  compileQuery, grammarOf, guarded, init, language, languageNames, nameOf, parseSliced, runQuery, sexp, LIMITS, Parser, TextMap, TreeSitterError,
+  compileQuery, guarded, init, language, languageNames, nameOf, parseSliced, runQuery, sexp, LIMITS, Parser, TextMap, TreeSitterError,
   type Language, type Node, type Point, type Query, type QueryCapture, type QueryMatch, type Range, type Tree, type TreeCursor,
 } from '../../lib/treesitter';
 import { fail } from '../errors';
@@ -638,9 +638,8 @@ function installTreesitter(vm: LuaVM): void {
     'treesitter',
     vm.functionTable({
       supported_languages: (T) => {
-        const names = new Set(languageNames());
-        for (const n of [...names]) for (const a of grammarOf(n)?.aliases ?? []) names.add(a);
-        lua.lua_createtable(T, 0, names.size);
+        const names = languageNames();
+        lua.lua_createtable(T, 0, names.length);
         for (const n of names) {
           lua.lua_pushboolean(T, true);
           lua.lua_setfield(T, -2, n);
