@@ -31,6 +31,7 @@ import { contractModule } from './contract';
 import { htmlModule } from './html';
 import { excelModule } from './excel';
 import { treesitterModule } from './treesitter';
+import { evalRunnerModule } from './eval_runner';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -59,6 +60,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   htmlModule,
   excelModule,
   treesitterModule,
+  evalRunnerModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
