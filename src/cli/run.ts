@@ -103,6 +103,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // As in Wippy: the exit code is the -x process's (whenever it ends, even during shutdown); 0 without one.
   let code = 0;
   let finished: Promise<number> | null = null;
+  // A newer start of this cluster node's name took over: this run stops, and says why.
+  let supersededBy: string | null = null;
+  const superseded = cluster === null ? new Promise<never>(() => undefined) : cluster.superseded.then((why) => void (supersededBy = why));
   if (target !== null) {
     finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
       // Ended by the shutdown a signal started: its "process terminated" is no news, and Wippy exits 1.
@@ -115,9 +118,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       process.stderr.write(report.stderr);
       return report.code;
     });
-    await Promise.race([finished, signal, requested]);
+    await Promise.race([finished, signal, requested, superseded]);
   } else {
-    await Promise.race([signal, requested]);
+    await Promise.race([signal, requested, superseded]);
   }
   shuttingDown = true;
   info(logs, 'shutting down', {});
@@ -126,7 +129,10 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
   await live.close();
   await cluster?.close();
-  if (requestedCode !== null) code = requestedCode;
+  if (supersededBy !== null) {
+    process.stderr.write(`Error: ${supersededBy}\n`);
+    code = 1;
+  } else if (requestedCode !== null) code = requestedCode;
   else if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
   info(logs, 'stopped', {});
   clearInterval(keepAlive);

@@ -134,16 +134,19 @@ describeNats('cluster names and bus safety (two kernel nodes, real NATS)', () =>
     const target = proc(x);
     const got: unknown[] = [];
     x.node.mailboxOf(target.id)?.subscribeInbox((m) => got.push(m.payloads[0]), { buffered: 0 });
+    // Each well-formed header from a node of its own, numbered 1: the first message of a new connection.
+    const batch = (node: string, frames: unknown[]): Uint8Array => encode([node, 0, 0, 0, 1, frames]);
     raw.publish(subject, new Uint8Array([0xc1, 0xff, 0x00])); // not msgpack
     raw.publish(subject, encode({ hello: 'world' })); // not a batch
-    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', target.id, 't', [[1], [], []]], [99]]])); // a bad frame spoils the batch
-    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', target.id, 't', [[{}], [[1]], []]]]])); // bad values
-    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', '{q@h|0x00001}', 't', [[1], [], []]]]])); // not x's PID
-    raw.publish(subject, encode(['y', 0, [[1, '{q@h|0x00001}', target.id, 't', [[1], [], []]]]])); // not from y
+    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', target.id, 't', [[1], [], []]]]])); // no epochs nor number
+    raw.publish(subject, batch('q1', [[1, '{q1@h|0x00001}', target.id, 't', [[1], [], []]], [99]])); // a bad frame spoils the batch
+    raw.publish(subject, batch('q2', [[1, '{q2@h|0x00001}', target.id, 't', [[{}], [[1]], []]]])); // bad values
+    raw.publish(subject, batch('q3', [[1, '{q3@h|0x00001}', '{q@h|0x00001}', 't', [[1], [], []]]])); // not x's PID
+    raw.publish(subject, batch('q4', [[1, '{q@h|0x00001}', target.id, 't', [[1], [], []]]])); // not from q4
     await raw.flush();
     await raw.close();
-    await until(() => x.logs.filter((l) => l.includes('dropped')).length >= 6);
-    expect(x.logs.filter((l) => l.includes('malformed bus message'))).toHaveLength(4);
+    await until(() => x.logs.filter((l) => l.includes('dropped')).length >= 7);
+    expect(x.logs.filter((l) => l.includes('malformed bus message'))).toHaveLength(5);
     expect(x.logs.filter((l) => l.includes('does not own'))).toHaveLength(2);
     expect(got).toEqual([]);
     // Still serving: a real send from y arrives.
