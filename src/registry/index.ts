@@ -39,3 +39,4 @@ export {
   DEFAULT_MODULES_DIR,
 } from './lockfile';
 export type { LockFile, LockDirectoryOptions } from './lockfile';
+export { ProjectFiles, Refused, ioReason, readRegularFile } from './project-files';
