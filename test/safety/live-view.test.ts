@@ -10,7 +10,7 @@ import { connect, createConnection, type Socket } from 'net';
 import { join } from 'path';
 import { sleep, startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
 import { serviceEntries, until } from '../helpers/live';
-import type { SystemSnapshot } from '../../src/hosts/snapshot';
+import type { SystemSnapshot } from '../../src/api/system';
 
 /** What a process may put in its names: an OSC title, clear-screen, a C1 CSI, a bidi override, DEL. */
 const HOSTILE = '\x1b]0;pwned\x07\x1b[2J\u009b31m\u202edesrever\x7f';

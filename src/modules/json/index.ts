@@ -6,8 +6,9 @@ import { refuse } from '../refuse';
 import { decodePush, encodeAt, JsonError } from './codec';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
 
-export function installJson(vm: LuaVM): void {
+function installJson(vm: LuaVM): void {
   const validators = makeValidators(vm);
   vm.defineModule(
     'json',
@@ -42,3 +43,10 @@ export function installJson(vm: LuaVM): void {
     }),
   );
 }
+
+export const jsonModule = luaModule({
+  name: 'json',
+  description: 'JSON encoding, decoding and schema validation',
+  classes: ['deterministic', 'encoding'],
+  install: (vm) => installJson(vm),
+});

@@ -16,6 +16,7 @@ import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -28,7 +29,7 @@ class ChangesRef {
   readonly ops: ChangeOp[] = [];
 }
 
-export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
+function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   let versionMeta: LuaTable;
   let snapshotMeta: LuaTable;
   let historyMeta: LuaTable;
@@ -332,3 +333,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export const registryModule = luaModule({
+  name: 'registry',
+  description: 'Registry entries: find, get, changes',
+  classes: ['process'],
+  install: (vm, ctx) => installRegistry(vm, ctx.services.registry),
+});

@@ -9,6 +9,7 @@ import { toPlain } from '../plain';
 import { checkExpansion, SCHEMA } from '../../util/yaml';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
 
 
 function pushPlain(T: LuaState, v: unknown): void {
@@ -43,7 +44,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function installYaml(vm: LuaVM): void {
+function installYaml(vm: LuaVM): void {
   vm.defineModule(
     'yaml',
     vm.functionTable({
@@ -102,3 +103,10 @@ export function installYaml(vm: LuaVM): void {
     }),
   );
 }
+
+export const yamlModule = luaModule({
+  name: 'yaml',
+  description: 'YAML encoding and decoding',
+  classes: ['deterministic', 'encoding'],
+  install: (vm) => installYaml(vm),
+});

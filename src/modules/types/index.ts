@@ -10,12 +10,14 @@
  * name validates, as calling any type does), and `type(v)`, which answers "type" for a type value (go-lua's type
  * of type values) and what Lua's `type` answers for anything else.
  */
-import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../engine/lua';
-import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../engine/slots';
-import { ErrorValue } from '../kernel/value';
-import { captureFrames, fail, pushError } from './errors';
-import type { LuaVM } from '../engine/vm';
+import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../../engine/lua';
+import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../../engine/slots';
+import { ErrorValue } from '../../kernel/value';
+import { captureFrames, fail, pushError } from '../errors';
+import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
+import { RUNTIME } from '../../dialect/type-codegen';
 
 const isTable = (T: LuaState, idx: number): boolean => lua.lua_type(T, idx) === lua.LUA_TTABLE;
 
@@ -505,7 +507,7 @@ class Instance extends Lazy {
 
 const ANY: TypeValue = new Primitive('any', () => true);
 
-export function installTypes(vm: LuaVM): void {
+function installTypes(vm: LuaVM): void {
   const L = vm.L;
   let typeMeta: LuaTable;
   const check: Check = { vm, depth: 0 };
@@ -654,7 +656,7 @@ export function installTypes(vm: LuaVM): void {
   pushSlot(L, runtime);
   for (const [name, t] of Object.entries(prims)) vm.setField(L, -1, name, () => push(L, t));
   lua.lua_settop(L, -2);
-  vm.defineGlobal('__wisp_types', vm.readonlyView(runtime, '__wisp_types'));
+  vm.defineGlobal(RUNTIME, vm.readonlyView(runtime, RUNTIME));
 
   // Casts: calling a primitive type name validates, as calling any type value does.
   for (const name of ['integer', 'number', 'boolean']) vm.defineGlobal(name, slotOf(prims[name]));
@@ -684,3 +686,11 @@ export function installTypes(vm: LuaVM): void {
   }, 0);
   vm.defineGlobal('type', popSlot(L));
 }
+
+export const typesModule = luaModule({
+  name: 'types',
+  description: 'Runtime types: type values, casts and checks',
+  classes: ['deterministic'],
+  hidden: true,
+  install: (vm) => installTypes(vm),
+});

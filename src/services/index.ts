@@ -1,0 +1,8 @@
+/**
+ * The service families wisp runs, one definition each (src/services/<family>/index.ts). Adding a family is
+ * its folder, its kinds' definitions in src/registry/kinds/, and one line here.
+ */
+import type { ServiceDefinition } from './service';
+import { templateService } from './template';
+
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition];
