@@ -58,14 +58,19 @@ class Relations {
   }
 }
 
-/** A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. */
+/**
+ * A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. Only strings
+ * of a PID's length are kept: a process sending to long made-up strings must not fill the cache.
+ */
 const pidCache = new Map<string, { readonly node: string | null; readonly canonical: string } | null>();
 const PID_CACHE_SIZE = 10_000;
+const PID_CACHE_KEY = 256;
 function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
   let entry = pidCache.get(pid);
   if (entry === undefined) {
     const p = pid.startsWith('{') ? parsePid(pid) : null;
     entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
+    if (pid.length > PID_CACHE_KEY) return entry;
     if (pidCache.size >= PID_CACHE_SIZE) pidCache.clear();
     pidCache.set(pid, entry);
   }
@@ -82,6 +87,7 @@ export class ClusterRouter implements Router {
   private readonly remoteLinks = new Relations();
   /** Local PIDs whose exit this router already watches. */
   private readonly hooked = new Set<string>();
+  private droppedFull = 0;
 
   constructor(
     readonly local: Node,
@@ -289,6 +295,15 @@ export class ClusterRouter implements Router {
     this.peers.reset(node, `could not queue a frame: ${refused.message}`);
   }
 
+  /** Messages from other nodes dropped for a full mailbox: one warning a second at most, with the count. */
+  private fullMailbox(pid: string): void {
+    if (this.droppedFull++ > 0) return;
+    setTimeout(() => {
+      this.log('warn', 'cluster: messages from other nodes dropped: the mailbox was full', { count: this.droppedFull, last: pid });
+      this.droppedFull = 0;
+    }, 1000).unref();
+  }
+
   /** A node is gone: every relationship with its processes ends as if each of them had failed with "node down". */
   lost(node: string): void {
     const outcome: Outcome = { value: null, error: nodeDown(node) };
@@ -351,10 +366,13 @@ export class ClusterRouter implements Router {
 
   private apply(f: Received): void {
     switch (f.op) {
-      case OP.SEND:
-        // Fire and forget, as across Erlang nodes: a message for a process that is gone (or full) is dropped.
-        this.local.send(f.from, f.to, f.topic, f.payloads);
+      case OP.SEND: {
+        // Fire and forget, as across Erlang nodes: a message for a process that is gone is dropped. One for a
+        // full mailbox is too (the sender cannot be told), but not without a word: see fullMailbox.
+        const refused = this.local.send(f.from, f.to, f.topic, f.payloads);
+        if (refused !== null && refused.message.startsWith('mailbox full')) this.fullMailbox(f.to);
         return;
+      }
       case OP.TERMINATE:
         this.local.terminate(f.from, f.to);
         return;

@@ -46,6 +46,47 @@ describeNats('cluster limits', () => {
     }
   }, 120_000);
 
+  test('cluster names: one too long for a KV key and names past 1024 a process are refused; the connection and the cluster carry on', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['-v', '-x', 'app:processes/app:factory']);
+    try {
+      await b.waitFor(/factory registered\s+true/);
+      const a = startNode(dir, 'a', nats.url, ['-v', '-x', 'app:driver', 'name_limits']);
+      expect(await a.exited).toBe(0);
+      const parts = (/name_limits: (.*)\n/.exec(a.out())?.[1] ?? a.out()).split(' / ');
+      expect(parts).toEqual([
+        'nil',
+        'name too long for the cluster: 3000 bytes (at most 1024)',
+        'nil',
+        'name too long for the cluster: 5000 bytes (at most 1024)',
+        '1024',
+        expect.stringMatching(/^too many names: \{a@app:terminal\|0x[0-9a-f]+\} has 1024 registered$/),
+        'value done',
+      ]);
+      expect(a.err()).not.toContain('lost the NATS connection');
+      expect(b.err()).not.toContain('it reset the connection'); // only a's goodbye at the end
+    } finally {
+      await b.kill();
+    }
+  }, 120_000);
+
+  test('messages for a remote mailbox that is full are dropped there with one warning giving the count', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['-v', '-x', 'app:processes/app:factory']);
+    try {
+      await b.waitFor(/factory registered\s+true/);
+      const a = startNode(dir, 'a', nats.url, ['-x', 'app:driver', 'fill_remote']);
+      expect(await a.exited).toBe(0);
+      expect(a.out()).toContain('fill_remote: refused here 0\n');
+      const warning = await b.waitFor(/cluster: messages from other nodes dropped: the mailbox was full\s+(\{.*\})/, 30_000);
+      expect(JSON.parse(warning[1])).toMatchObject({ count: 50, last: expect.stringMatching(/^\{b@app:processes\|0x[0-9a-f]+\}$/) });
+    } finally {
+      await b.kill();
+    }
+  }, 120_000);
+
   test('a stalled NATS server: sends are refused once 64 MiB wait unconfirmed, instead of filling memory', async () => {
     const dir = projectCopy(FIXTURE);
     // A long heartbeat timeout, so that the nodes do not see each other down while the server is stopped.
