@@ -5,47 +5,14 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { encode } from '../../src/cluster/wire';
-import { joinCluster, type Cluster } from '../../src/cluster';
-import { Node } from '../../src/kernel/node';
-import { CONTROL_HOST } from '../../src/kernel/pid';
 import { Table, type Value } from '../../src/kernel/value';
-import { describeNats, NatsServer } from '../helpers/nats';
+import { describeNats } from '../helpers/nats';
 import { sleep } from '../helpers/cli';
-import type { ClusterRouter } from '../../src/cluster/router';
-
-interface Member {
-  readonly cluster: Cluster;
-  readonly node: Node;
-  readonly router: ClusterRouter;
-  readonly logs: string[];
-}
-
-const until = async (what: () => boolean, ms = 15_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-};
+import { kernelCluster, testProcess, until, type Member } from '../helpers/kernel-cluster';
 
 describeNats('cluster connections (two kernel nodes, real NATS)', () => {
-  let nats: NatsServer;
-  const members: Member[] = [];
-
-  async function member(name: string): Promise<Member> {
-    const logs: string[] = [];
-    const cluster = await joinCluster(
-      { servers: [nats.url], node: name, cluster: 'conn', heartbeatIntervalMs: 200, heartbeatTimeoutMs: 3000, connectTimeoutMs: 5000 },
-      (level, message, fields) => logs.push(`${level} ${message} ${JSON.stringify(fields)}`),
-    );
-    const node = new Node(name, cluster.firstUniq);
-    const router = await cluster.attach(node);
-    const m = { cluster, node, router, logs };
-    members.push(m);
-    return m;
-  }
-
-  const proc = (m: Member) => m.node.createProcess(CONTROL_HOST, 'test:entry', null, { terminate: () => undefined });
+  const { members, member, url } = kernelCluster('conn', 3000);
+  const proc = testProcess;
   const exits = (m: Member, pid: string): string[] => {
     const seen: string[] = [];
     m.node.mailboxOf(pid)?.subscribeEvents((e: Value) => {
@@ -54,14 +21,6 @@ describeNats('cluster connections (two kernel nodes, real NATS)', () => {
     });
     return seen;
   };
-
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  }, 30_000);
-  afterAll(async () => {
-    for (const m of members) await m.cluster.close();
-    await nats.stop();
-  });
 
   test('a gap in the numbers of x\'s messages to y: y resets, both sides see "node down", and they connect again', async () => {
     const x = await member('x');
@@ -76,12 +35,12 @@ describeNats('cluster connections (two kernel nodes, real NATS)', () => {
     await sleep(500); // both monitors are recorded on the other side
 
     // A tick "from x" that says x sent a million messages on this connection: y has lost them.
-    const raw = await connect({ servers: nats.url });
+    const raw = await connect({ servers: url() });
     raw.publish('wisp.conn.node.y', encode(['x', x.cluster.incarnation, 0, 0, 1_000_000, []]));
     await raw.flush();
     await raw.close();
 
-    await until(() => atX.length > 0 && atY.length > 0);
+    await until(() => atX.length > 0 && atY.length > 0, 15_000);
     expect(atY).toEqual(['pid.exit node down: x']);
     expect(atX).toEqual(['pid.exit node down: y']);
     expect(y.logs.some((l) => l.includes('node down') && l.includes('"node":"x"') && l.includes('messages lost'))).toBe(true);
@@ -102,7 +61,7 @@ describeNats('cluster connections (two kernel nodes, real NATS)', () => {
   test('a forged message with epochs neither node ever had resets the connection; the two agree on new epochs and connect again', async () => {
     const [x, y] = members;
     const ups = y.logs.filter((l) => l.includes('node up')).length;
-    const raw = await connect({ servers: nats.url });
+    const raw = await connect({ servers: url() });
     raw.publish('wisp.conn.node.y', encode(['x', x.cluster.incarnation, 1_000, 1_000, 1, []]));
     await raw.flush();
     await raw.close();

@@ -81,11 +81,24 @@ function pipeline(open: () => Socket, line: string, count: number): Socket {
   return socket;
 }
 
+type Run = ReturnType<typeof startWisp>;
+
+/** `wisp run args` in a project of `count` crowd members, for the length of `body`; stopped with Ctrl+C. */
+async function running(count: number, args: string[], body: (run: Run, dir: string) => Promise<void>): Promise<void> {
+  const dir = project(count);
+  const run = startWisp(['run', ...args], dir);
+  try {
+    await body(run, dir);
+    expect(run.running()).toBe(true);
+  } finally {
+    run.child.kill('SIGINT');
+    await run.exited;
+  }
+}
+
 describe('the live view under attack', () => {
   test('--inspect: 5000 pipelined snapshot requests never read cost one answer, not 5000: the heap stays small, others are served', async () => {
-    const dir = project(2000);
-    const run = startWisp(['run', '-s', '--inspect', '127.0.0.1:0'], dir);
-    try {
+    await running(2000, ['-s', '--inspect', '127.0.0.1:0'], async (run) => {
       const port = Number((await until('the inspector', () => /inspector on http:\/\/127\.0\.0\.1:(\d+)\//.exec(run.err())))[1]);
       await until('the crowd', async () => (JSON.parse((await get(port, `127.0.0.1:${port}`)).body) as SystemSnapshot).node.processes > 2000);
       const one = await get(port, `127.0.0.1:${port}`, '/api/snapshot');
@@ -94,19 +107,13 @@ describe('the live view under attack', () => {
       await sleep(5000); // before the bound, the heap grew by 50 MB a second here
       const during = JSON.parse((await get(port, `127.0.0.1:${port}`)).body) as SystemSnapshot;
       expect(during.node.heap_used).toBeLessThan(192 * 1024 * 1024);
-      expect(run.running()).toBe(true);
       attack.destroy();
-    } finally {
-      run.child.kill('SIGINT');
-      await run.exited;
-    }
+    });
   }, 90_000);
 
   test('control socket: 5000 snapshot requests never read are answered one at a time; the heap stays small; wisp ps still works', async () => {
-    const dir = project(2000);
-    const run = startWisp(['run'], dir);
-    const socketPath = join(dir, '.wisp', 'control.sock');
-    try {
+    await running(2000, [], async (run, dir) => {
+      const socketPath = join(dir, '.wisp', 'control.sock');
       await until('the control socket', () => existsSync(socketPath));
       await until('the crowd', () => run.err().includes('crowd ready'), 30_000);
       const attack = pipeline(() => createConnection(socketPath), '{"op":"snapshot"}\n', 5000);
@@ -116,18 +123,12 @@ describe('the live view under attack', () => {
       const s = JSON.parse(ps.stdout) as SystemSnapshot;
       expect(s.node.processes).toBeGreaterThan(2000);
       expect(s.node.heap_used).toBeLessThan(192 * 1024 * 1024);
-      expect(run.running()).toBe(true);
       attack.destroy();
-    } finally {
-      run.child.kill('SIGINT');
-      await run.exited;
-    }
+    });
   }, 90_000);
 
   test.each([['127.1'], ['0x7f000001'], ['[::ffff:127.0.0.1]']])('--inspect %s:0 is loopback: another Host is refused (DNS rebinding), loopback Hosts are served', async (spelling) => {
-    const dir = project(1);
-    const run = startWisp(['run', '-s', '--inspect', `${spelling}:0`], dir);
-    try {
+    await running(1, ['-s', '--inspect', `${spelling}:0`], async (run) => {
       const m = await until('the inspector', () => /inspector on http:\/\/(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):(\d+)\//.exec(run.err()));
       const port = Number(m[2]);
       const address = m[1].replace(/^\[|\]$/g, '');
@@ -136,17 +137,12 @@ describe('the live view under attack', () => {
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `127.1:${port}`]) {
         expect([host, (await get(port, host, '/api/snapshot?limit=0', address)).status]).toEqual([host, 200]);
       }
-    } finally {
-      run.child.kill('SIGINT');
-      await run.exited;
-    }
+    });
   }, 60_000);
 
   test('names and log messages a process chose reach the terminal escaped, as `ps --json` escapes them; --json round-trips them', async () => {
-    const dir = project(3);
-    const run = startWisp(['run'], dir);
-    const socketPath = join(dir, '.wisp', 'control.sock');
-    try {
+    await running(3, [], async (run, dir) => {
+      const socketPath = join(dir, '.wisp', 'control.sock');
       await until('the control socket', () => existsSync(socketPath));
       await until('the crowd', () => run.err().includes('crowd ready'));
       const ps = await wisp(['ps'], { cwd: dir, raw: true });
@@ -165,9 +161,6 @@ describe('the live view under attack', () => {
       const line = run.err().split('\n').find((l) => l.includes('hello')) ?? '';
       expect(line).toContain(`hello ${ESCAPED}`);
       expect(line).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
-    } finally {
-      run.child.kill('SIGINT');
-      await run.exited;
-    }
+    });
   }, 60_000);
 });
