@@ -28,7 +28,7 @@ describeNats('cluster: the NATS server blinks', () => {
     const a = startNode(dir, 'a', nats.url, ['-x', 'app:blink_driver', '60', '6000']);
     try {
       await a.waitFor(/^ready$/m);
-      await sleep(1000);
+      await sleep(2500); // the sleepers end from 1 s to 7 s after "ready": the outage falls among them
       await nats.kill();
       await sleep(2000);
       await nats.restart();
