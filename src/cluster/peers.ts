@@ -129,6 +129,7 @@ export class Peers {
       // The sender reset its side: a node-down here too, then a new connection on its epoch.
       p.remoteEpoch = h.epoch;
       this.renew(h.node, p, 'it reset the connection');
+      this.events.tick(h.node); // so that it hears at once that this side has followed
     }
     if (h.seen < p.epoch) {
       // Sent before the sender heard of this node's reset: void. It hears of it from the next tick.
