@@ -138,9 +138,7 @@ export class LuaVM implements ValueContext {
     this.sliceMs = options.sliceMs ?? 2;
     const hook = (T: LuaState): void => this.preempt(T);
     this.guard = new RunawayGuard(this.sched, options.hardSliceMs ?? 1000, hook);
-    L.l_G.wisp_match_hook = (T) => {
-      if (performance.now() - this.sched.resumedAt >= this.sliceMs) this.guard.stuck(T);
-    };
+    L.l_G.wisp_match_hook = (T) => this.checkpoint(T);
     lua.lua_sethook(L, hook, lua.LUA_MASKCOUNT, options.checkEvery ?? 1000);
   }
 
@@ -162,6 +160,15 @@ export class LuaVM implements ValueContext {
     const message = ok ? toJsString(L, -1) : `(error object is a ${typeName(type)} value)`;
     lua.lua_settop(L, top);
     return message;
+  }
+
+  /**
+   * A checkpoint in long host work done for the running task on thread T (a regular-expression match, a
+   * decode, a fan-out): past its slice such work counts as code that cannot yield, so the runaway guard kills
+   * the process once it has used its hard slice (src/engine/spec.md "Runaway code").
+   */
+  checkpoint(T: LuaState): void {
+    if (performance.now() - this.sched.resumedAt >= this.sliceMs) this.guard.stuck(T);
   }
 
   /** Sends global `print` somewhere else (the logger module does, unless the VM options chose a sink). */

@@ -11,8 +11,19 @@ import { toPlain } from '../plain';
 import { encodeAt } from './codec';
 import { ErrorValue } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
+import { cachedRegex, checkpointed, RegexError } from '../../lib/regex';
 
 const CACHE_SIZE = 100;
+
+/** Ajv's pattern engine: the runtime's one matcher; a pattern that does not compile fails the schema. */
+const RE2_ENGINE = Object.assign(
+  (pattern: string): { test(s: string): boolean } => {
+    const re = cachedRegex(pattern);
+    if (re instanceof RegexError) throw new Error(`pattern ${JSON.stringify(pattern)}: ${re.message}`);
+    return re;
+  },
+  { code: 'wispRegExp' },
+);
 
 export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; validateString(T: LuaState): number } {
   let made: Ajv2020 | null = null;
@@ -21,7 +32,8 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     if (made === null) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { default: Ajv } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
-      made = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+      // Patterns are RE2 (Wippy's Go validator), matched in linear time by the one matcher (src/lib/regex.ts).
+      made = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowMatchingProperties: true, code: { regExp: RE2_ENGINE } });
     }
     return made;
   };
@@ -56,7 +68,7 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     }
   };
   const check = (T: LuaState, fn: ValidateFunction, data: unknown): number => {
-    if (fn(data)) {
+    if (checkpointed(() => vm.checkpoint(T), () => fn(data))) {
       lua.lua_pushboolean(T, true);
       return 1;
     }

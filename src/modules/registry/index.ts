@@ -15,6 +15,7 @@ import { RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type Chan
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
+import { checkpointed } from '../../lib/regex';
 import type { JSFunction } from 'fengari';
 
 class VersionRef {
@@ -79,7 +80,8 @@ export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): vo
   const find = (T: LuaState, v: Version, filterAt: number): number => {
     lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
     const filter = parseFilter(toPlain(exportValue(T, filterAt)) as Record<string, unknown>);
-    return pushRecords(T, v.registry.records().filter((r) => matches(r, filter)));
+    const found = checkpointed(() => vm.checkpoint(T), () => v.registry.records().filter((r) => matches(r, filter)));
+    return pushRecords(T, found);
   };
   const versionById = (T: LuaState, id: number): Version | null => storeOf(T).at(id) ?? null;
 

@@ -1,0 +1,178 @@
+/**
+ * The one regular-expression matcher for patterns that Lua code chooses: `registry.find` `~` filters,
+ * `process.listen` topic wildcards, a runtime type's `@pattern`, `json.validate` schemas. RE2 syntax, as Wippy's
+ * Go regexp, matched by re2js (a port of RE2): no backtracking, so time is linear in the text, at most the
+ * program's size per character.
+ *
+ * That product can still be large (a 40,000-instruction program against 100 KB of text is a minute), so a
+ * match reports its progress: every STEP instruction-characters it calls the checkpoint of whoever runs it
+ * (`checkpointed`), which for Lua code is the runaway guard: past the hard slice the process is killed, as a
+ * backtracking Lua pattern is. Matched outside any checkpoint (no process running), a match gives up with a
+ * RegexError after MATCH_LIMIT_MS.
+ */
+import { RE2JS, RE2JSException } from 're2js';
+
+/** The longest pattern: far above any real one; compiling takes about 1 µs a character. */
+export const MAX_PATTERN = 16 * 1024;
+/** The largest compiled program (RE2 instructions). `a{1000}` is about 1000. */
+export const MAX_PROGRAM = 50_000;
+/** Instruction-characters between two checkpoints: about 1 ms of matching at worst. */
+const STEP = 1 << 16;
+/** How long a match may run when no process runs it (nobody to charge). */
+export const MATCH_LIMIT_MS = 1000;
+
+/** A pattern that does not compile, or a match that gave up. The message is one line. */
+export class RegexError extends Error {}
+
+let checkpoint: (() => void) | null = null;
+
+/**
+ * Runs `fn` with `cp` as the checkpoint of every match it makes (it may throw to stop a match: the runaway
+ * guard raises its Lua error from there). Nests: the innermost wins.
+ */
+export function checkpointed<R>(cp: () => void, fn: () => R): R {
+  const saved = checkpoint;
+  checkpoint = cp;
+  try {
+    return fn();
+  } finally {
+    checkpoint = saved;
+  }
+}
+
+export interface CompileOptions {
+  /** As `(?i)`. */
+  readonly caseInsensitive?: boolean;
+}
+
+export class Regex {
+  private re: RE2JS;
+  private readonly every: number;
+
+  private constructor(
+    readonly source: string,
+    private readonly flags: number,
+  ) {
+    this.re = RE2JS.compile(source, flags);
+    const size = this.re.programSize();
+    if (size > MAX_PROGRAM) throw new RegexError(`regular expression too large: ${size} instructions (at most ${MAX_PROGRAM})`);
+    this.every = Math.max(1, Math.floor(STEP / Math.max(size, 1)));
+  }
+
+  static compile(source: string, options: CompileOptions = {}): Regex {
+    if (source.length > MAX_PATTERN) throw new RegexError(`regular expression too long: ${source.length} characters (at most ${MAX_PATTERN})`);
+    const flags = options.caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
+    try {
+      return new Regex(source, flags);
+    } catch (e) {
+      if (e instanceof RE2JSException) throw new RegexError(e.message.split('\n')[0]);
+      throw e;
+    }
+  }
+
+  /** Whether the pattern matches anywhere in `text` (anchors say otherwise). */
+  test(text: string): boolean {
+    const cp = checkpoint ?? deadline(performance.now() + MATCH_LIMIT_MS, this.source);
+    try {
+      // The text goes in as a string-like object that counts what the engine reads of it.
+      return this.re.test(new CountedText(text, this.every, cp) as unknown as string);
+    } catch (e) {
+      // Stopped half way: the program's caches may be half updated, so this pattern starts afresh.
+      this.re = RE2JS.compile(this.source, this.flags);
+      throw e;
+    }
+  }
+
+  toString(): string {
+    return this.source;
+  }
+}
+
+function deadline(at: number, source: string): () => void {
+  return () => {
+    if (performance.now() > at) {
+      throw new RegexError(`regular expression ${JSON.stringify(source.slice(0, 64))} gave up after ${MATCH_LIMIT_MS} ms`);
+    }
+  };
+}
+
+/**
+ * What re2js reads of a text (charCodeAt, indexOf, length), counting the characters it steps through. It
+ * passes re2js's input check as a String object does (its toStringTag).
+ */
+class CountedText {
+  private left: number;
+  readonly [Symbol.toStringTag] = 'String';
+
+  constructor(
+    private readonly text: string,
+    private readonly every: number,
+    private readonly cp: () => void,
+  ) {
+    this.left = every;
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  charCodeAt(i: number): number {
+    if (--this.left <= 0) {
+      this.left = this.every;
+      this.cp();
+    }
+    return this.text.charCodeAt(i);
+  }
+
+  codePointAt(i: number): number | undefined {
+    return this.text.codePointAt(i);
+  }
+
+  indexOf(s: string, from?: number): number {
+    return this.text.indexOf(s, from);
+  }
+
+  substring(a: number, b?: number): string {
+    return this.text.substring(a, b);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A bounded cache of compiled patterns, by source: the oldest is dropped first. */
+export class RegexCache {
+  private readonly map = new Map<string, Regex | RegexError>();
+
+  constructor(private readonly size = 256) {}
+
+  /** The compiled pattern, or the RegexError it gave (cached too). */
+  get(source: string, options: CompileOptions = {}): Regex | RegexError {
+    const key = options.caseInsensitive ? `i\0${source}` : source;
+    const known = this.map.get(key);
+    if (known !== undefined) return known;
+    let made: Regex | RegexError;
+    try {
+      made = Regex.compile(source, options);
+    } catch (e) {
+      if (!(e instanceof RegexError)) throw e;
+      made = e;
+    }
+    if (this.map.size >= this.size) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(key, made);
+    return made;
+  }
+}
+
+const shared = new RegexCache(512);
+
+/** The compiled pattern from one cache that every user shares, or the RegexError it gave. */
+export function cachedRegex(source: string, options: CompileOptions = {}): Regex | RegexError {
+  return shared.get(source, options);
+}
+
+/** `text` as a pattern that matches exactly it. */
+export function quoteRegex(text: string): string {
+  return RE2JS.quote(text);
+}
