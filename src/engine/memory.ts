@@ -74,6 +74,7 @@ export class MemoryMeter {
   private readonly bigStrings = new Set<Uint8Array>();
   private readonly holders = new Set<HoldsValues>();
   private readonly jsTables = new Set<Table>();
+  private readonly errors = new Set<ErrorValue>();
   private readonly stack: Iterator<unknown>[] = [];
 
   /**
@@ -187,8 +188,16 @@ export class MemoryMeter {
     if (typeof x === 'string') this.bytes += SIZE.jsString + x.length;
     else if (x instanceof Uint8Array) this.bytes += SIZE.jsString + x.length;
     else if (x instanceof ErrorValue) {
-      this.bytes += SIZE.jsTable + x.message.length + (x.stack?.length ?? 0);
-      if (x.details !== null) this.stack.push([x.details][Symbol.iterator]());
+      // An error holds what it wraps (errors.wrap): its context, its frames and the error below.
+      const origin = x.origin;
+      this.bytes += SIZE.jsTable + x.message.length + (x.stack?.length ?? 0) + (origin.context?.length ?? 0) + SIZE.jsTable * (origin.frames?.length ?? 0);
+      const parts: Value[] = [];
+      if (x.details !== null) parts.push(x.details);
+      if (origin.cause !== undefined && !this.errors.has(origin.cause)) {
+        this.errors.add(origin.cause);
+        parts.push(origin.cause);
+      }
+      if (parts.length > 0) this.stack.push(parts[Symbol.iterator]());
     } else if (x instanceof Table) {
       if (this.jsTables.has(x)) return;
       this.jsTables.add(x);

@@ -12,6 +12,7 @@ import type { MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
+import { Fifo } from '../util/fifo';
 
 export interface ProcessSpec {
   /** The entry id: chunk name in tracebacks, named in errors. */
@@ -210,6 +211,11 @@ export class LuaProcess implements TaskOwner {
     this.finish({ value: null, error: new ErrorValue(`internal error: ${message}`, 'Internal', null, null, stack) });
   }
 
+  /**
+   * Ends the process now; what follows (releasing its resources, reporting its exit) runs through `ending`,
+   * since releasing a resource may end another process (a `funcs.call` callee), whose end may end the next:
+   * a chain of any length is a loop, never JS recursion.
+   */
   private finish(result: ExitResult): void {
     if (this.result !== null) return;
     this.result = result;
@@ -217,12 +223,55 @@ export class LuaProcess implements TaskOwner {
     for (const task of this.tasks()) this.vm.sched.cancel(task);
     this.spawned = null;
     this.main = null;
+    ending.run(this);
+  }
+
+  /** Releases what it owned and reports its exit (once, from the `ending` loop). */
+  wrapUp(): void {
     const resources = this.resources;
     this.resources = null;
-    for (const resource of resources ?? []) resource.dispose();
-    this.onExit(result);
+    let failure: unknown = null;
+    for (const resource of resources ?? []) {
+      try {
+        resource.dispose();
+      } catch (e) {
+        failure ??= e; // one resource's bug must not keep the others, or the exit, from being released
+      }
+    }
+    this.onExit(this.result as ExitResult);
+    if (failure !== null) throw failure;
   }
 }
+
+/**
+ * Processes that have ended and wait to be wrapped up, in order. The first end runs the loop; an end caused
+ * from inside it (a resource that terminates another process) only queues.
+ */
+class Ending {
+  private readonly queue = new Fifo<LuaProcess>();
+  private running = false;
+
+  run(proc: LuaProcess): void {
+    this.queue.push(proc);
+    if (this.running) return;
+    this.running = true;
+    let failure: unknown = null;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        try {
+          next.wrapUp();
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+    if (failure !== null) throw failure;
+  }
+}
+
+const ending = new Ending();
 
 /** How much of an error message a traceback repeats. */
 const TRACEBACK_MESSAGE = 64 * 1024;

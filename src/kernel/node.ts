@@ -270,8 +270,8 @@ export class Node implements Router {
     return this.processes.get(pid)?.trapLinks ?? false;
   }
 
-  publish(event: BusEvent): void {
-    this.events.publish(event);
+  publish(event: BusEvent, fromProcess = false): ErrorValue | null {
+    return this.events.publish(event, fromProcess);
   }
 
   subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
