@@ -168,7 +168,12 @@ export class LuaVM implements ValueContext {
    * the process once it has used its hard slice (src/engine/spec.md "Runaway code").
    */
   checkpoint(T: LuaState): void {
-    if (performance.now() - this.sched.resumedAt >= this.sliceMs) this.guard.stuck(T);
+    if (this.pastSlice()) this.guard.stuck(T);
+  }
+
+  /** Whether the running task has used its slice. */
+  pastSlice(): boolean {
+    return performance.now() - this.sched.resumedAt >= this.sliceMs;
   }
 
   /** Sends global `print` somewhere else (the logger module does, unless the VM options chose a sink). */

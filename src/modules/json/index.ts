@@ -3,7 +3,8 @@
  */
 import { lua } from '../../engine/lua';
 import { refuse } from '../refuse';
-import { decodePush, encodeAt, JsonError } from './codec';
+import { Decoder, encodeAt, JsonError } from './codec';
+import { runSliced } from '../../engine/sliced';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
 
@@ -28,14 +29,12 @@ export function installJson(vm: LuaVM): void {
         const src = lua.lua_tolstring(T, 1) as Uint8Array;
         if (src.length === 0) return refuse(T, vm, 'empty string is not valid JSON', 'Invalid');
         const base = lua.lua_gettop(T);
-        try {
-          decodePush(T, src);
-          return 1;
-        } catch (e) {
+        // In slices: a large document yields between them, and what it has built so far is the process's.
+        return runSliced(vm, T, new Decoder(T, src), () => 1, (R, e) => {
           if (!(e instanceof JsonError)) throw e;
-          lua.lua_settop(T, base);
-          return refuse(T, vm, `decode failed: ${e.message}`, 'Internal');
-        }
+          lua.lua_settop(R, base);
+          return refuse(R, vm, `decode failed: ${e.message}`, 'Internal');
+        });
       },
       validate: (T) => validators.validate(T),
       validate_string: (T) => validators.validateString(T),
