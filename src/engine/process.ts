@@ -51,6 +51,8 @@ export class LuaProcess implements TaskOwner {
   /** What `ctx` reads, and what it passes on to the processes it spawns and the functions it calls. */
   context: ContextValues = NO_CONTEXT;
   readonly env: Slot;
+  /** `imports:` being loaded right now, in the order their `require`s began (a cycle is named from it). */
+  loading: Map<string, true> | null = null;
   /** Modules already required from `imports:` (run once per process); made on the first. */
   private loaded: Map<string, Slot> | null = null;
   private main: Task | null = null;

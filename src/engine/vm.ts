@@ -8,7 +8,7 @@ import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from 
 import { Scheduler, type Task } from './scheduler';
 import { RunawayGuard } from './runaway';
 import { PRELUDE } from './prelude';
-import { LuaProcess } from './process';
+import { LuaProcess, type ProcessSpec } from './process';
 import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
@@ -35,6 +35,8 @@ export type PrintSink = (proc: LuaProcess, text: string, T: LuaState) => void;
 export interface CompiledChunk {
   readonly name: string;
   readonly fn: Slot;
+  /** The source file, as error messages name it. */
+  readonly file?: string;
 }
 
 /** A Lua syntax error in an entry's source: names the entry, the file and the line. */
@@ -195,7 +197,7 @@ export class LuaVM implements ValueContext {
     const cached = this.chunks.get(key);
     if (cached !== undefined) return cached;
     loadChunk(this.L, this.eraseTypes(bytes), chunkName, file);
-    const chunk = { name: chunkName, fn: popSlot(this.L) };
+    const chunk = { name: chunkName, fn: popSlot(this.L), file };
     this.chunks.set(key, chunk);
     return chunk;
   }
@@ -373,7 +375,9 @@ export class LuaVM implements ValueContext {
       },
       require: (T) => this.require(T),
       store_module: (T) => {
-        this.currentProcess(T).storeModule(toJsString(T, 1), slotAt(T, 2));
+        const proc = this.currentProcess(T);
+        proc.storeModule(toJsString(T, 1), slotAt(T, 2));
+        proc.loading?.delete(toJsString(T, 1));
         return 0;
       },
     };
@@ -387,7 +391,14 @@ export class LuaVM implements ValueContext {
     const spec = proc.spec;
     if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
     const library = spec.imports.get(name);
-    if (library !== undefined) return pushPair(T, this.key('chunk'), library.fn);
+    if (library !== undefined) {
+      // Still loading: a cycle when that chunk is running below us; else a load that failed (and was caught).
+      const loading = (proc.loading ??= new Map());
+      if (loading.has(name) && onStack(T, library.fn)) raise(T, cycleMessage(spec, [...loading.keys()], name));
+      loading.delete(name);
+      loading.set(name, true);
+      return pushPair(T, this.key('chunk'), library.fn);
+    }
     const module = this.modules.get(name);
     if (spec.modules.has(name) || GLOBAL_MODULES.has(name)) {
       if (module !== undefined) return pushPair(T, this.key('value'), module);
@@ -395,6 +406,31 @@ export class LuaVM implements ValueContext {
     }
     return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
   }
+}
+
+/** Whether function `fn` is running on thread T (at any level of its call stack). */
+function onStack(T: LuaState, fn: Slot): boolean {
+  const ar = new lua.lua_Debug();
+  for (let level = 0; lua.lua_getstack(T, level, ar); level++) {
+    lua.lua_getinfo(T, 'f', ar);
+    pushSlot(T, fn);
+    const same = lua.lua_rawequal(T, -1, -2);
+    lua.lua_settop(T, -3);
+    if (same) return true;
+  }
+  return false;
+}
+
+/** `import cycle: app:a (src/a.lua) requires app:b (src/b.lua), which requires app:a again`. */
+function cycleMessage(spec: ProcessSpec, loading: string[], name: string): string {
+  const chain = loading.slice(loading.indexOf(name));
+  const named = (alias: string): string => {
+    const chunk = spec.imports.get(alias);
+    return chunk === undefined ? alias : `${chunk.name}${chunk.file === undefined ? '' : ` (${chunk.file})`}`;
+  };
+  const first = spec.imports.get(name)?.name ?? name;
+  if (chain.length === 1) return `import cycle: ${named(name)} requires itself`;
+  return `import cycle: ${named(chain[0])} requires ${chain.slice(1).map(named).join(', which requires ')}, which requires ${first} again`;
 }
 
 /** A module constant: numbers become integers when they fit, LuaFloat forces a float. */

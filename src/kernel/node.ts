@@ -5,7 +5,7 @@
 import { CONTROL_HOST, formatPid, parsePid, PidAllocator, type Pid } from './pid';
 import { PidSet } from './pid-set';
 import { Mailbox, MAILBOX_LIMIT } from './mailbox';
-import { NameRegistry, SCOPE } from './names';
+import { MAX_NAME_LENGTH, NameRegistry, NAMES_PER_PROCESS, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
 import { EventBus, type BusEvent, type BusSubscription } from './events';
@@ -247,9 +247,12 @@ export class Node implements Router {
     const unavailable = this.scopeError(scope);
     if (unavailable !== null) return unavailable;
     if (name === '') return fail('name cannot be empty', 'Invalid');
+    if (name.length > MAX_NAME_LENGTH) return fail(`name too long: ${name.length} characters (at most ${MAX_NAME_LENGTH})`, 'Invalid');
     const owner = this.resolve(pid);
     if (!owner.ok) return owner.error;
-    return this.names.register(name, owner.value.id) === true ? null : fail('name already registered', 'AlreadyExists');
+    const done = this.names.register(name, owner.value.id);
+    if (done === 'full') return fail(`too many names: ${owner.value.id} has ${NAMES_PER_PROCESS} registered`, 'Unavailable');
+    return done === true ? null : fail('name already registered', 'AlreadyExists');
   }
 
   lookup(name: string): Result<string> {
