@@ -12,10 +12,13 @@
  */
 import { RE2JS, RE2JSException } from 're2js';
 
-/** The longest pattern: far above any real one; compiling takes about 1 µs a character. */
-export const MAX_PATTERN = 16 * 1024;
-/** The largest compiled program (RE2 instructions). `a{1000}` is about 1000. */
-export const MAX_PROGRAM = 50_000;
+/**
+ * The longest pattern, and the largest program (RE2 instructions; `[a-z]{1000}` is about 1,000), far above
+ * any real one. Compiling is host work that cannot be cut short: about 15–40 µs an instruction here, so a
+ * program is estimated from the pattern's text before it is compiled (`{n}` repeats what it follows n times).
+ */
+export const MAX_PATTERN = 4096;
+export const MAX_PROGRAM = 5000;
 /** Instruction-characters between two checkpoints: about 1 ms of matching at worst. */
 const STEP = 1 << 16;
 /** How long a match may run when no process runs it (nobody to charge). */
@@ -46,12 +49,12 @@ export interface CompileOptions {
 }
 
 export class Regex {
-  private re: RE2JS;
+  private readonly re: RE2JS;
   private readonly every: number;
 
   private constructor(
     readonly source: string,
-    private readonly flags: number,
+    flags: number,
   ) {
     this.re = RE2JS.compile(source, flags);
     const size = this.re.programSize();
@@ -61,6 +64,8 @@ export class Regex {
 
   static compile(source: string, options: CompileOptions = {}): Regex {
     if (source.length > MAX_PATTERN) throw new RegexError(`regular expression too long: ${source.length} characters (at most ${MAX_PATTERN})`);
+    const estimate = programEstimate(source);
+    if (estimate > MAX_PROGRAM) throw new RegexError(`regular expression too large: about ${estimate} instructions (at most ${MAX_PROGRAM})`);
     const flags = options.caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
     try {
       return new Regex(source, flags);
@@ -77,8 +82,8 @@ export class Regex {
       // The text goes in as a string-like object that counts what the engine reads of it.
       return this.re.test(new CountedText(text, this.every, cp) as unknown as string);
     } catch (e) {
-      // Stopped half way: the program's caches may be half updated, so this pattern starts afresh.
-      this.re = RE2JS.compile(this.source, this.flags);
+      // Stopped half way: drop what the matcher cached meanwhile (its DFA states), so nothing half made is kept.
+      this.re.reset();
       throw e;
     }
   }
@@ -86,6 +91,105 @@ export class Regex {
   toString(): string {
     return this.source;
   }
+}
+
+/**
+ * About how many instructions `source` compiles to, from its text alone: one per atom, a group's size for a
+ * group, `{n,m}` repeating what it follows m times (nested repeats multiply). Not exact; meant to refuse a
+ * pattern too large before spending the time to compile it.
+ */
+export function programEstimate(source: string): number {
+  const n = source.length;
+  interface Group {
+    total: number;
+    alt: number;
+    last: number;
+  }
+  const stack: Group[] = [{ total: 0, alt: 0, last: 0 }];
+  const atom = (size: number): void => {
+    const top = stack[stack.length - 1];
+    top.alt += size;
+    top.last = size;
+  };
+  let i = 0;
+  while (i < n) {
+    const c = source[i];
+    if (c === '\\') {
+      const d = source[i + 1];
+      if ((d === 'p' || d === 'P' || d === 'x') && source[i + 2] === '{') {
+        const j = source.indexOf('}', i + 3);
+        i = j < 0 ? n : j + 1;
+      } else if (d === 'Q') {
+        const j = source.indexOf('\\E', i + 2);
+        const end = j < 0 ? n : j;
+        stack[stack.length - 1].alt += end - (i + 2);
+        i = j < 0 ? n : j + 2;
+      } else i += 2;
+      atom(1);
+    } else if (c === '[') {
+      i++;
+      if (source[i] === '^') i++;
+      if (source[i] === ']') i++;
+      while (i < n && source[i] !== ']') {
+        if (source[i] === '\\') i += 2;
+        else if (source[i] === '[' && source[i + 1] === ':') {
+          const j = source.indexOf(':]', i + 2);
+          i = j < 0 ? n : j + 2;
+        } else i++;
+      }
+      i++;
+      atom(1);
+    } else if (c === '(') {
+      i++;
+      if (source[i] === '?') {
+        // (?flags), (?flags:, (?P<name>, (?<name>: a group's syntax, not atoms
+        i++;
+        if (source[i] === 'P' || source[i] === '<') {
+          const j = source.indexOf('>', i);
+          i = j < 0 ? n : j + 1;
+        } else {
+          while (i < n && /[a-zA-Z-]/.test(source[i])) i++;
+          if (source[i] === ')') {
+            i++;
+            continue;
+          }
+          if (source[i] === ':') i++;
+        }
+      }
+      stack.push({ total: 0, alt: 0, last: 0 });
+    } else if (c === ')') {
+      const g = stack.length > 1 ? (stack.pop() as Group) : { total: 0, alt: 0, last: 0 };
+      atom(g.total + g.alt);
+      i++;
+    } else if (c === '|') {
+      const top = stack[stack.length - 1];
+      top.total += top.alt;
+      top.alt = 0;
+      top.last = 0;
+      i++;
+    } else if (c === '{') {
+      const m = /^\{(\d{1,6})(,(\d{0,6}))?\}/.exec(source.slice(i, i + 16));
+      if (m === null) {
+        atom(1);
+        i++;
+        continue;
+      }
+      const lo = Number(m[1]);
+      const hi = m[2] === undefined ? lo : m[3] === '' ? lo + 1 : Number(m[3]);
+      const top = stack[stack.length - 1];
+      const times = Math.max(hi, lo, 1);
+      top.alt += top.last * (times - 1);
+      top.last *= times;
+      i += m[0].length;
+    } else {
+      if (c === '*' || c === '+' || c === '?') stack[stack.length - 1].alt += 1;
+      else atom(1);
+      i++;
+    }
+  }
+  let size = 0;
+  for (const g of stack) size += g.total + g.alt;
+  return size;
 }
 
 function deadline(at: number, source: string): () => void {
