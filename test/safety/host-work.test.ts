@@ -10,7 +10,7 @@ import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
 import { toPlain } from '../../src/kernel/value';
-import { projectCopy, ROOT } from '../helpers/cli';
+import { projectCopy, ROOT, wisp } from '../helpers/cli';
 import { runEntry } from '../helpers/project';
 
 jest.setTimeout(180_000);
@@ -133,6 +133,18 @@ describe('memory the runtime holds for a process', () => {
   test('registry versions: the history keeps v0 and the latest 100; a change set holds at most 1000 changes', async () => {
     const r = await attack('versions', '300');
     expect(r.outcome).toMatch(/^versions kept=101 first=0 latest=\d+ v1=nil changes: too many changes: at most 1000 in one change set$/);
+  });
+});
+
+describe('memory held for a process in the runtime\'s own objects is charged to it (a 128 MB heap)', () => {
+  test('unread funcs.async results: the process holding the Futures is failed with "out of memory"', async () => {
+    const r = await wisp(['run', '-x', 'safety:hostwork', 'futures'], {
+      cwd: join(ROOT, 'fixtures', 'safety'),
+      node: ['--max-old-space-size=128'],
+      timeoutMs: 150_000,
+    });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^error: out of memory: this process held about \d+ MiB when the runtime's heap reached \d+ MiB of 128 MiB \| \d+ ms \| gap \d+ ms\n$/);
   });
 });
 
