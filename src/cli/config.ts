@@ -10,7 +10,7 @@ import { parseYaml, YamlError } from '../util/yaml';
 import { durationFrom, DurationError } from '../lib/duration';
 import { overrideValue, parseOverride, type Override } from '../registry';
 import type { LoggerConfig } from './logs';
-import type { LogLevel } from '../modules/logger';
+import type { LogLevel } from '../api/logging';
 import { UsageError } from './errors';
 
 export const DEFAULT_CONFIG_FILE = '.wippy.yaml';

@@ -3,7 +3,8 @@ import { existsSync } from 'fs';
 import { createConnection, type Socket } from 'net';
 import { resolve } from 'path';
 import { controlSocketPath, socketAddress, type ControlReply } from '../hosts/control';
-import type { ProcessQuery, SystemSnapshot } from '../hosts/snapshot';
+import type { ProcessQuery } from '../hosts/snapshot';
+import type { SystemSnapshot } from '../api/system';
 import { UsageError } from './errors';
 
 export class ControlClient {

@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import { parseQuery, type ProcessQuery, type SystemSnapshot } from '../hosts/snapshot';
+import { parseQuery, type ProcessQuery } from '../hosts/snapshot';
+import type { SystemSnapshot } from '../api/system';
 import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './inspect-page';
 import { UsageError } from './errors';
 

@@ -1,5 +1,6 @@
 /** Tables of a SystemSnapshot for `wisp top` and `wisp ps` (the runtime sorted and filtered it). */
-import type { ProcessView, SortColumn, SystemSnapshot } from '../hosts/snapshot';
+import type { SortColumn } from '../hosts/snapshot';
+import type { ProcessView, SystemSnapshot } from '../api/system';
 
 /** top's sort keys. */
 export const SORT_KEYS: Record<string, SortColumn> = { p: 'pid', e: 'entry', s: 'state', m: 'mailbox', r: 'run', c: 'coroutines' };

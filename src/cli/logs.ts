@@ -5,7 +5,7 @@
  * Under -x (or a command name) logs are quiet unless asked for: only what explains a failure reaches stderr.
  */
 import chalk from 'chalk';
-import type { LogLevel, LogRecord, LogSink } from '../modules/logger';
+import type { LogLevel, LogRecord, LogSink } from '../api/logging';
 import { SILENT } from '../modules/logger';
 import { ErrorValue } from '../kernel/value';
 

@@ -6,7 +6,8 @@
  */
 import { ControlClient } from './control-client';
 import { frame, messageRate, SORT_KEYS, type ViewOptions } from './live-format';
-import type { SortColumn, SystemSnapshot } from '../hosts/snapshot';
+import type { SortColumn } from '../hosts/snapshot';
+import type { SystemSnapshot } from '../api/system';
 import { UsageError } from './errors';
 
 export interface TopFlags {

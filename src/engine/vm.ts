@@ -78,9 +78,6 @@ function loadChunk(L: LuaState, source: string, chunkName: string, file: string 
   throw syntaxError(chunkName, file, message);
 }
 
-/** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
-const GLOBAL_MODULES = new Set(['process', 'channel', 'payload', 'errors']);
-
 export class LuaVM implements ValueContext {
   readonly L: LuaState;
   readonly sched: Scheduler;
@@ -90,6 +87,8 @@ export class LuaVM implements ValueContext {
   private readonly preempted = new WeakSet<LuaState>(); // weak: a failed process's coroutines must not stay reachable
   private readonly chunks = new Map<string, CompiledChunk>();
   private readonly modules = new Map<string, Slot>();
+  /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
+  private readonly globalModules = new Set<string>();
   private readonly keys = new Map<string, Slot>();
   private readonly base: Slot;
   private readonly envMeta: Slot;
@@ -102,9 +101,12 @@ export class LuaVM implements ValueContext {
   private readonly sliceMs: number;
   private readonly guard: RunawayGuard;
   private printSink: PrintSink;
+  /** The VM's creator chose where `print` goes (the logger module leaves it there). */
+  readonly printChosen: boolean;
 
   constructor(options: VmOptions = {}) {
     this.eraseTypes = options.eraseTypes ?? eraseTypes;
+    this.printChosen = options.print !== undefined;
     this.printSink = options.print ?? ((proc, text) => process.stderr.write(`[${proc.name}] ${text}\n`));
     const L = (this.L = lauxlib.luaL_newstate());
     this.sched = new Scheduler(L, this.requestTag, { batchMs: options.batchMs ?? 4 });
@@ -277,21 +279,23 @@ export class LuaVM implements ValueContext {
   }
 
   /**
-   * Makes a module available: as a read-only view, to `require(name)` when an entry lists it, and as a global
-   * when `global` is set. Userdata modules (logger) are immutable already and are not wrapped.
+   * Makes a module available to `require(name)` when an entry lists it, as a read-only view (userdata modules,
+   * such as logger, are immutable already and are not wrapped).
    */
-  defineModule(name: string, value: Slot, global = false): void {
+  defineModule(name: string, value: Slot): void {
     const L = this.L;
     pushSlot(L, value);
     const isTable = lua.lua_type(L, -1) === lua.LUA_TTABLE;
     lua.lua_settop(L, -2);
-    const view = isTable ? this.readonlyView(value, name) : value;
-    this.modules.set(name, view);
-    if (global) {
-      pushSlot(L, this.base);
-      this.setField(L, -1, name, () => pushSlot(L, view));
-      lua.lua_settop(L, 0);
-    }
+    this.modules.set(name, isTable ? this.readonlyView(value, name) : value);
+  }
+
+  /** Makes a defined module a global of every process, which `require` also hands out unlisted. */
+  exposeModule(name: string): void {
+    const view = this.modules.get(name);
+    if (view === undefined) throw new Error(`module ${name} is not defined`);
+    this.globalModules.add(name);
+    this.defineGlobal(name, view);
   }
 
   /** Sets (or replaces) a global every process sees, in the shared base (runtime types, casts, `type`). */
@@ -400,7 +404,7 @@ export class LuaVM implements ValueContext {
       return pushPair(T, this.key('chunk'), library.fn);
     }
     const module = this.modules.get(name);
-    if (spec.modules.has(name) || GLOBAL_MODULES.has(name)) {
+    if (spec.modules.has(name) || this.globalModules.has(name)) {
       if (module !== undefined) return pushPair(T, this.key('value'), module);
       return raise(T, `module '${name}' (listed in modules: of ${spec.entryId}) is not provided by wisp`);
     }

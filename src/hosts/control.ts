@@ -8,7 +8,8 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'fs';
 import { createConnection, createServer, type Server, type Socket } from 'net';
 import { join, relative } from 'path';
-import { parseQuery, type ProcessQuery, type SystemSnapshot } from './snapshot';
+import { parseQuery, type ProcessQuery } from './snapshot';
+import type { SystemSnapshot } from '../api/system';
 
 export const CONTROL_DIR = '.wisp';
 export const CONTROL_SOCKET = 'control.sock';

@@ -9,14 +9,18 @@ import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
-import { Environment } from '../modules/env/store';
-import { delta, startLevels, withSourceFiles, RegistryStore, type Registry, type Entry } from '../registry';
-import type { Terminal } from '../modules/io';
-import type { LogLevel, LogSink } from '../modules/logger';
+import { Environment } from '../services/env';
+import { delta, dependenciesOf, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
+import { NativeServices } from '../services/manager';
+import { SERVICE_DEFINITIONS } from '../services';
+import type { ServiceDefinition } from '../services/service';
+import type { Terminal } from '../api/terminal';
+import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
 import type { RuntimeVmOptions } from '../modules';
 import { watchdog } from '../engine/watchdog';
-import { takeSnapshot, type ProcessQuery, type SystemSnapshot } from './snapshot';
+import { takeSnapshot, type ProcessQuery } from './snapshot';
+import type { SystemSnapshot } from '../api/system';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -29,6 +33,8 @@ export interface RuntimeOptions {
   readonly onExitRequest?: (code: number) => void;
   /** A cluster node's name and first PID number (src/cluster/); standalone without it. */
   readonly node?: { readonly name: string; readonly firstUniq: number };
+  /** Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. */
+  readonly services?: readonly ServiceDefinition[];
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
@@ -40,6 +46,8 @@ export class Runtime {
   readonly store: RegistryStore;
   readonly hosts = new Map<string, LuaHost>();
   readonly services = new Map<string, ServiceSupervisor>();
+  /** The services of service kinds (servers, databases, stores, queues, directories): src/services/. */
+  readonly native: NativeServices;
   readonly startedAt = Date.now();
   private levels: string[][] = [];
   private readonly unwatch: () => void;
@@ -67,6 +75,14 @@ export class Runtime {
       });
     });
     this.env = new Environment(registry);
+    this.native = new NativeServices({
+      node: this.node,
+      store: this.store,
+      logs: options.logs,
+      env: this.env,
+      definitions: [...SERVICE_DEFINITIONS, ...(options.services ?? [])],
+    });
+    this.store.onChange((current, previous) => void this.native.follow(current.registry, previous.registry));
   }
 
   /** The current registry version. */
@@ -74,28 +90,44 @@ export class Runtime {
     return this.store.current;
   }
 
-  /** Starts every auto_start host and service, dependencies first. Throws a RegistryError on a cycle. */
-  boot(): void {
+  /**
+   * Starts every auto_start host and service, dependencies first, after the configuration kinds' resources
+   * (directories, executors). A level whose services start asynchronously (servers, databases) is awaited
+   * before the next; without such services, everything has started when boot() returns. Throws a
+   * RegistryError on a cycle (at once, not as a rejection).
+   */
+  boot(): Promise<void> {
     this.levels = startLevels(this.registry);
     this.startFunctionHost();
+    return this.startLevels();
+  }
+
+  private async startLevels(): Promise<void> {
+    const resources = this.registry.entries().filter((e) => this.native.runs(e) && e.lifecycle === undefined);
+    if (resources.length > 0) await Promise.all(resources.map((e) => this.native.start(e as ServiceEntry)));
     const failed = new Set<string>();
     for (const level of this.levels) {
+      const pending: Promise<void>[] = [];
       for (const id of level) {
-        const entry = this.registry.get(id) as Entry;
-        if (!('lifecycle' in entry) || !entry.lifecycle.autoStart) continue;
-        const blockedBy = entry.lifecycle.requires.find((dep) => failed.has(dep));
+        const entry = this.registry.get(id) as ServiceLikeEntry;
+        if (!entry.lifecycle.autoStart) continue;
+        const blockedBy = dependenciesOf(entry, this.registry).find((dep) => failed.has(dep));
         if (blockedBy !== undefined) {
           this.log('error', 'service not started: a required dependency failed', { service: id, dependency: blockedBy });
           failed.add(id);
           continue;
         }
+        const required = entry.lifecycle.startup === 'required';
         if (entry.kind === 'process.service') {
           const ok = this.service(id).start();
-          if (!ok && entry.lifecycle.startup === 'required') failed.add(id);
+          if (!ok && required) failed.add(id);
+        } else if (isServiceEntry(entry)) {
+          pending.push(this.native.start(entry).then((ok) => void (!ok && required && failed.add(id))));
         } else {
           this.startHost(id);
         }
       }
+      if (pending.length > 0) await Promise.all(pending);
     }
   }
 
@@ -120,7 +152,7 @@ export class Runtime {
 
   private vmOptions(): RuntimeVmOptions {
     const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
-    return { ...this.options.vm, logs: this.options.logs, env: this.env, system };
+    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native };
   }
 
   private addHost(host: LuaHost): LuaHost {
@@ -148,7 +180,7 @@ export class Runtime {
   maxShutdownMs(): number {
     let total = HOST_GRACE_MS;
     for (const level of this.levels) {
-      total += Math.max(0, ...level.map((id) => this.services.get(id)?.entry.lifecycle.stopTimeoutMs ?? 0));
+      total += Math.max(0, ...level.map((id) => this.services.get(id)?.entry.lifecycle.stopTimeoutMs ?? this.native.services.get(id)?.entry.lifecycle?.stopTimeoutMs ?? 0));
     }
     return total;
   }
@@ -161,10 +193,12 @@ export class Runtime {
     for (const level of [...this.levels].reverse()) {
       const stopping = level.flatMap((id) => {
         const s = this.services.get(id);
-        return s === undefined ? [] : [s.stop((svc, ms) => this.options.onStopWait?.(svc.id, ms))];
+        if (s !== undefined) return [s.stop((svc, ms) => this.options.onStopWait?.(svc.id, ms))];
+        return this.native.services.has(id) ? [this.native.stop(id)] : [];
       });
       await Promise.all(stopping);
     }
+    await this.native.close();
     const left = this.node.allProcesses().filter((p) => p.runtime !== null && this.hosts.has(p.pid.host));
     if (left.length > 0) {
       const shutdown = cancelEvent('{|}', 'scheduler shutdown');

@@ -7,17 +7,12 @@ import { CONTROL_HOST } from '../kernel/pid';
 import { EVENT } from '../kernel/message';
 import { ErrorValue, fromPlain, Table, type Value } from '../kernel/value';
 import type { Node, ProcessRecord } from '../kernel/node';
-import type { ProcessServiceEntry } from '../registry';
-import type { LogLevel, LogSink } from '../modules/logger';
+import { backoffDelay, type ProcessServiceEntry } from '../registry';
+import type { LogLevel, LogSink } from '../api/logging';
 import { after, type Timer } from '../util/timer';
 
 export type ServiceState = 'Unknown' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed' | 'Exited';
 
-/** The delay before retry `failures` (1-based): initial·factor^(n-1), capped, ±jitter. */
-export function backoffDelay(policy: ProcessServiceEntry['lifecycle']['restart'], failures: number, random = Math.random): number {
-  const base = Math.min(policy.initialDelayMs * policy.backoffFactor ** (failures - 1), policy.maxDelayMs);
-  return Math.max(0, base * (1 + policy.jitter * (2 * random() - 1)));
-}
 
 export class ServiceSupervisor {
   state: ServiceState = 'Unknown';

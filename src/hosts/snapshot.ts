@@ -8,80 +8,9 @@ import { CONTROL_HOST, FUNCTION_HOST } from '../kernel/pid';
 import type { LuaProcess, ProcessActivity } from '../engine/process';
 import type { ProcessRecord } from '../kernel/node';
 import type { Runtime } from './runtime';
+import type { HostView, NodeView, ProcessView, ServiceView, SystemSnapshot } from '../api/system';
 
 export const SNAPSHOT_VERSION = 1;
-
-export interface ProcessView {
-  readonly pid: string;
-  readonly entry: string;
-  readonly host: string;
-  readonly parent: string | null;
-  readonly names: string[];
-  /** A Lua process's activity; `internal` for PIDs the runtime drives itself (supervisors). */
-  readonly state: ProcessActivity | 'internal';
-  /** Unread messages (waiting in the mailbox or buffered by a subscriber). */
-  readonly mailbox: number;
-  /** Lua threads: main plus live coroutines (0 for internal PIDs). */
-  readonly coroutines: number;
-  /** Resumes and the thread time they took. */
-  readonly steps: number;
-  readonly run_ms: number;
-  /** ms since the epoch (null for internal PIDs). */
-  readonly started_at: number | null;
-  /** The process.service it runs for, when it is a service's process or supervisor. */
-  readonly service: string | null;
-}
-
-export interface ServiceView {
-  readonly id: string;
-  readonly state: string;
-  readonly process: string;
-  readonly host: string;
-  readonly pid: string | null;
-  readonly supervisor: string | null;
-  readonly restarts: number;
-  /** Consecutive failures (Wippy's retry_count). */
-  readonly retry_count: number;
-  readonly next_retry_at: number | null;
-  /** ms since the epoch: the last state change, the last start (null: never started). */
-  readonly changed_at: number;
-  readonly started_at: number | null;
-}
-
-export interface HostView {
-  readonly id: string;
-  readonly kind: string;
-  readonly processes: number;
-  /** Lua threads queued to run. */
-  readonly queue_depth: number;
-  /** Resumes since the host started. */
-  readonly executed: number;
-}
-
-export interface NodeView {
-  readonly name: string | null;
-  readonly os_pid: number;
-  readonly started_at: number;
-  /** When this snapshot was taken (ms since the epoch). */
-  readonly at: number;
-  readonly processes: number;
-  /** Messages delivered since start; two snapshots give messages/s. */
-  readonly messages: number;
-  readonly heap_used: number;
-  readonly heap_limit: number;
-}
-
-export interface SystemSnapshot {
-  readonly version: number;
-  readonly project: string;
-  readonly node: NodeView;
-  readonly hosts: HostView[];
-  readonly services: ServiceView[];
-  /** The processes the query asked for: filtered, sorted, at most `limit`. */
-  readonly processes: ProcessView[];
-  /** How many processes matched the filter (before the limit). */
-  readonly matched: number;
-}
 
 export const SORT_COLUMNS = ['pid', 'entry', 'state', 'mailbox', 'run', 'coroutines'] as const;
 export type SortColumn = (typeof SORT_COLUMNS)[number];
@@ -164,6 +93,21 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
     services.push(view);
     if (view.pid !== null) serviceOf.set(view.pid, view.id);
     if (view.supervisor !== null) serviceOf.set(view.supervisor, view.id);
+  }
+  for (const s of runtime.native.services.values()) {
+    services.push({
+      id: s.id,
+      state: s.state,
+      process: s.entry.kind,
+      host: '',
+      pid: null,
+      supervisor: null,
+      restarts: s.restarts,
+      retry_count: s.failures,
+      next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
+      changed_at: s.changedAt,
+      started_at: s.startedAt,
+    });
   }
 
   const luaOf = (record: ProcessRecord): LuaProcess | undefined => runtime.hosts.get(record.pid.host)?.process(record.id);

@@ -3,7 +3,8 @@
  * It runs one process at a time; only its process may use `io`.
  */
 import { LuaHost } from './lua-host';
-import { attachTerminal, type Terminal } from '../modules/io';
+import { attachTerminal } from '../modules/io';
+import type { Terminal } from '../api/terminal';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { LuaProcess } from '../engine/process';
 import type { Node, ProcessRecord } from '../kernel/node';

@@ -1,61 +1,59 @@
-/** Installs the Lua modules into a VM. Errors first: every other module returns error values. */
+/**
+ * The Lua modules wisp provides, in install order (a module comes after those it `needs`). Adding a module
+ * is its folder and one line here; `system.modules()`, the global set and the README's list derive from it.
+ */
 import { LuaVM, type VmOptions } from '../engine/vm';
-import { installErrors } from './errors';
-import { installTypes } from './types';
-import { installChannel } from './channel';
-import { installTime } from './time';
-import { installPayload } from './payload';
-import { installProcess } from './process';
-import { installLogger, SILENT, type LogSink } from './logger';
-import { installIo } from './io';
 import { watchdog } from '../engine/watchdog';
-import { installBase64 } from './base64';
-import { installHash } from './hash';
-import { installUuid } from './uuid';
-import { installJson } from './json';
-import { installYaml } from './yaml';
-import { installEnv } from './env';
-import { installCtx } from './ctx';
-import { installFuncs } from './funcs';
-import { installRegistry } from './registry';
-import { installEvents } from './events';
-import type { Environment } from './env/store';
-import { installSystem, type SystemAccess } from './system';
-import type { RegistryStore } from '../registry';
+import { installModules, type LuaModule } from './module';
+import type { ModuleServices } from '../api/services';
+import { errorsModule } from './errors';
+import { typesModule } from './types';
+import { channelModule } from './channel';
+import { timeModule } from './time';
+import { payloadModule } from './payload';
+import { processModule } from './process';
+import { ctxModule } from './ctx';
+import { funcsModule } from './funcs';
+import { registryModule } from './registry';
+import { eventsModule } from './events';
+import { loggerModule } from './logger';
+import { ioModule } from './io';
+import { base64Module } from './base64';
+import { hashModule } from './hash';
+import { uuidModule } from './uuid';
+import { jsonModule } from './json';
+import { yamlModule } from './yaml';
+import { envModule } from './env';
+import { systemModule } from './system';
 
-export interface RuntimeVmOptions extends VmOptions {
-  /** Where `logger` records and global `print` go (default: nowhere). */
-  logs?: LogSink;
-  /** The runtime's env entries, for `env` (absent: every env call is an Internal error). */
-  env?: Environment;
-  /** The runtime's snapshot and exit, for `system` (absent: its host and supervisor calls are Internal errors). */
-  system?: SystemAccess;
-  /** The runtime's registry, for `funcs` and `registry` (absent: nothing can be called or found). */
-  registry?: RegistryStore;
-}
+/** Errors first: every other module returns error values. */
+export const MODULES: readonly LuaModule<unknown>[] = [
+  errorsModule,
+  typesModule,
+  channelModule,
+  timeModule,
+  payloadModule,
+  processModule,
+  ctxModule,
+  funcsModule,
+  registryModule,
+  eventsModule,
+  loggerModule,
+  ioModule,
+  base64Module,
+  hashModule,
+  uuidModule,
+  jsonModule,
+  yamlModule,
+  envModule,
+  systemModule,
+];
+
+export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const vm = new LuaVM(options);
-  installErrors(vm);
-  installTypes(vm);
-  const channels = installChannel(vm);
-  installTime(vm, channels);
-  const payloads = installPayload(vm);
-  installProcess(vm, channels, payloads);
-  installCtx(vm);
-  installFuncs(vm, channels, payloads, options.registry);
-  installRegistry(vm, options.registry);
-  installEvents(vm, channels);
-  const print = installLogger(vm, options.logs ?? SILENT);
-  if (options.print === undefined) vm.printTo(print);
-  installIo(vm);
-  installBase64(vm);
-  installHash(vm);
-  installUuid(vm);
-  installJson(vm);
-  installYaml(vm);
-  installEnv(vm, options.env);
-  installSystem(vm, options.system);
+  installModules(vm, MODULES, options);
   watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
   return vm;
 }

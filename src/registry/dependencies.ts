@@ -1,11 +1,23 @@
 import { RegistryError, Site } from './errors';
 import { Registry } from './registry';
-import { ServiceLikeEntry, isServiceLike } from './types';
+import { ServiceLikeEntry, isServiceEntry, isServiceLike } from './types';
 
-/** What a service-like entry waits for: `lifecycle.requires`, plus a service's host. */
-export function dependenciesOf(entry: ServiceLikeEntry): string[] {
+/**
+ * What a service-like entry waits for: `lifecycle.requires`, plus a process service's host, plus the services
+ * a service entry names (a store on its database); references to entries that are not services do not order.
+ */
+export function dependenciesOf(entry: ServiceLikeEntry, registry?: Registry): string[] {
   const deps = [...entry.lifecycle.requires];
-  if (entry.kind === 'process.service' && !deps.includes(entry.host)) deps.push(entry.host);
+  const add = (id: string): void => {
+    if (!deps.includes(id)) deps.push(id);
+  };
+  if (entry.kind === 'process.service') add(entry.host);
+  if (isServiceEntry(entry) && registry !== undefined) {
+    for (const ref of entry.refs) {
+      const target = registry.get(ref.id);
+      if (target !== undefined && isServiceLike(target)) add(ref.id);
+    }
+  }
   return deps;
 }
 
@@ -22,14 +34,14 @@ export function startLevels(registry: Registry): string[][] {
   const nodes = registry.entries().filter(isServiceLike);
   const deps = new Map<string, string[]>();
   for (const node of nodes) {
-    for (const dep of dependenciesOf(node)) {
+    for (const dep of dependenciesOf(node, registry)) {
       const target = registry.get(dep);
       if (target === undefined || !isServiceLike(target)) {
         // loadProject rejects these; this guards registries built by hand.
         throw new Site(registry.root, node.file, node.id).error(`depends on "${dep}", which is not a service or host`);
       }
     }
-    deps.set(node.id, dependenciesOf(node));
+    deps.set(node.id, dependenciesOf(node, registry));
   }
 
   const levels: string[][] = [];

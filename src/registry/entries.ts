@@ -5,7 +5,8 @@ import { RawEntry } from './files';
 import { interpolateFiles, type FileSource } from './interpolate';
 import type { ProjectFiles } from './project-files';
 import { parseLifecycle } from './lifecycle';
-import { BaseEntry, Entry, EntryKind, LuaCode, qualify } from './types';
+import { BaseEntry, Entry, EntryKind, LuaCode, qualify, isServiceKind, type ServiceKind } from './types';
+import type { KindTable } from './kinds';
 
 /** Host scheduler defaults (spec §1.4). */
 export const HOST_DEFAULTS = Object.freeze({ queueSize: 1024, localQueueSize: 256 });
@@ -15,9 +16,15 @@ export const HOST_DEFAULTS = Object.freeze({ queueSize: 1024, localQueueSize: 25
  * through `files` (`file:///p` from `srcDir`). References to other entries are only
  * normalised here; whether they exist is checked once every file is loaded (see references.ts).
  */
-export function buildEntry(raw: RawEntry, kind: EntryKind, site: Site, files: ProjectFiles, srcDir: string): Entry {
+export function buildEntry(raw: RawEntry, kind: EntryKind | ServiceKind, site: Site, files: ProjectFiles, srcDir: string, kinds: KindTable): Entry {
   const { data, sources } = interpolateFiles(site, raw.data, files, srcDir);
   const f = new Fields(site, data);
+  if (isServiceKind(kind)) {
+    const definition = kinds.definitionOf(kind);
+    if (definition === undefined) throw site.error(`unknown kind "${kind}"`);
+    const base = { id: `${raw.namespace}:${raw.name}`, namespace: raw.namespace, name: raw.name, kind, meta: raw.meta, file: raw.site.file };
+    return definition.parse(f, base, { root: files.root, srcDir, sources });
+  }
   const base: BaseEntry = {
     id: `${raw.namespace}:${raw.name}`,
     namespace: raw.namespace,

@@ -58,6 +58,12 @@ export function parseLifecycle(entry: Fields, namespace: string): Lifecycle {
   };
 }
 
+/** The delay before retry `failures` (1-based): initial·factor^(n-1), capped, ±jitter. */
+export function backoffDelay(policy: RestartPolicy, failures: number, random = Math.random): number {
+  const base = Math.min(policy.initialDelayMs * policy.backoffFactor ** (failures - 1), policy.maxDelayMs);
+  return Math.max(0, base * (1 + policy.jitter * (2 * random() - 1)));
+}
+
 function parseRestart(r: Fields): RestartPolicy {
   warnUnknown(r, RESTART_KEYS);
   const d = LIFECYCLE_DEFAULTS.restart;

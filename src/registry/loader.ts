@@ -3,14 +3,22 @@ import * as path from 'path';
 import { buildEntry } from './entries';
 import { RegistryError, Site, displayPath } from './errors';
 import { readDefinitionFile } from './files';
-import { ioReason, ProjectFiles, RefusedPath } from './project-files';
+import { ioReason, ProjectFiles, RefusedPath, skippedDirectories } from './project-files';
 import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { applyOverrides, checkAllUsed, type Override } from './overrides';
 import { Registry } from './registry';
-import { ENTRY_KINDS, Entry, EntryRecord, isEntryKind } from './types';
+import { Entry, EntryRecord, type EntryKind, type ServiceKind } from './types';
+import { DEFAULT_KINDS, type KindTable } from './kinds';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
+
+export interface LoadOptions {
+  /** The environment Wippy's loader reads (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`); none by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The kinds it knows (default: wisp's own). */
+  readonly kinds?: KindTable;
+}
 
 /**
  * Loads `dir/wippy.lock` and every definition file under its `directories.src`, which must be
@@ -18,9 +26,11 @@ export const LOCK_FILE_NAME = 'wippy.lock';
  * Throws `RegistryError` (one-line message) on the first problem; non-fatal problems
  * (unknown kinds, `lifecycle` on a `process.lua`, …) end up in `registry.warnings`.
  * Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
- * written, before they are checked; one that names no entry is an error.
+ * written, before they are checked; one that names no entry is an error. `env` says which test directories
+ * to leave out, as Wippy's loader reads its own environment (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`).
  */
-export function loadProject(dir: string, overrides: readonly Override[] = []): Registry {
+export function loadProject(dir: string, overrides: readonly Override[] = [], options: LoadOptions = {}): Registry {
+  const { env = {}, kinds = DEFAULT_KINDS } = options;
   const root = path.resolve(dir);
   const lockPath = path.join(root, LOCK_FILE_NAME);
   const warnings: string[] = [];
@@ -28,7 +38,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
     // Wippy does the same: "no lock file found, starting with empty registry".
     warnings.push(`no ${LOCK_FILE_NAME} found in ${root}, starting with an empty registry`);
     checkAllUsed(overrides, new Set());
-    return new Registry(root, [], warnings);
+    return new Registry(root, [], warnings, undefined, undefined, undefined, kinds);
   }
 
   const lock = readLockFile(lockPath);
@@ -48,7 +58,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
 
   let definitionFiles: string[];
   try {
-    definitionFiles = files.definitionFiles(srcDir);
+    definitionFiles = files.definitionFiles(srcDir, skippedDirectories(env));
   } catch (err) {
     const at = err instanceof RefusedPath ? err.path : ((err as NodeJS.ErrnoException).path ?? srcDir);
     const what = err instanceof RefusedPath ? '' : 'cannot read directory: ';
@@ -71,17 +81,17 @@ export function loadProject(dir: string, overrides: readonly Override[] = []): R
       definedIn.set(id, file);
       applyOverrides(raw, overrides, overridden);
       records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
-      if (!isEntryKind(raw.kind)) {
-        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${ENTRY_KINDS.join(', ')})`);
+      if (!kinds.has(raw.kind)) {
+        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
         warnings.push(why);
         skipped.set(id, raw.kind);
         skippedWhy.set(id, why);
         continue;
       }
-      entries.push(buildEntry(raw, raw.kind, es, files, srcDir));
+      entries.push(buildEntry(raw, raw.kind as EntryKind | ServiceKind, es, files, srcDir, kinds));
     }
   }
   checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
-  return new Registry(root, entries, warnings, srcDir, records, skippedWhy);
+  return new Registry(root, entries, warnings, srcDir, records, skippedWhy, kinds);
 }

@@ -1,5 +1,5 @@
 import { Site } from './errors';
-import { Entry, EntryKind, HOST_KINDS, LUA_KINDS, SERVICE_KINDS } from './types';
+import { Entry, EntryKind, HOST_KINDS, LUA_KINDS, SERVICE_KINDS, isServiceEntry, isServiceLike } from './types';
 import { CONTROL_HOST } from '../kernel/pid';
 
 export { CONTROL_HOST };
@@ -13,7 +13,7 @@ export { CONTROL_HOST };
 export function checkReferences(root: string, entries: Entry[], skipped: Map<string, string>): void {
   const byId = new Map(entries.map((e) => [e.id, e]));
 
-  const expect = (site: Site, field: string, ref: string, kinds: readonly EntryKind[]): void => {
+  const expect = (site: Site, field: string, ref: string, kinds: readonly string[]): void => {
     const target = byId.get(ref);
     if (target === undefined) {
       const skippedKind = skipped.get(ref);
@@ -23,7 +23,7 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
           : `field "${field}": entry "${ref}" not found`,
       );
     }
-    if (!kinds.includes(target.kind)) {
+    if (kinds.length > 0 && !kinds.includes(target.kind)) {
       throw site.error(`field "${field}": entry "${ref}" is a ${target.kind}, expected ${listKinds(kinds)}`);
     }
   };
@@ -54,8 +54,17 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
         expect(site, 'storage', entry.storage, ENV_STORAGE_KINDS);
         break;
     }
-    if ('lifecycle' in entry) {
-      for (const ref of entry.lifecycle.requires) expect(site, 'lifecycle.requires', ref, SERVICE_KINDS);
+    if (isServiceEntry(entry)) {
+      for (const ref of entry.refs) expect(site, ref.field, ref.id, ref.kinds);
+    }
+    if ('lifecycle' in entry && entry.lifecycle !== undefined) {
+      for (const ref of entry.lifecycle.requires) {
+        const target = byId.get(ref);
+        if (target !== undefined && isServiceEntry(target) && !isServiceLike(target)) {
+          throw site.error(`field "lifecycle.requires": entry "${ref}" is a ${target.kind}, which is not started as a service`);
+        }
+        if (target === undefined || !isServiceLike(target)) expect(site, 'lifecycle.requires', ref, SERVICE_KINDS);
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Entry, EntryKind, EntryOfKind, EntryRecord } from './types';
+import { DEFAULT_KINDS, type KindTable } from './kinds';
 
 /**
  * One version of the registry: validated, typed entries of the kinds wisp runs, and the record of every
@@ -17,6 +18,7 @@ export class Registry {
    * @param srcDir   absolute source directory, when a lock file named one
    * @param records  every entry as written, unknown kinds included (default: the typed entries, no data)
    * @param skipped  ids of entries left out for an unknown kind → the warning that says so (also in `warnings`)
+   * @param kinds    the kinds it knows
    */
   constructor(
     readonly root: string,
@@ -25,6 +27,8 @@ export class Registry {
     readonly srcDir?: string,
     records?: readonly EntryRecord[],
     readonly skipped: ReadonlyMap<string, string> = new Map(),
+    /** The kinds it was built with (a change to it is checked against the same). */
+    readonly kinds: KindTable = DEFAULT_KINDS,
   ) {
     this.list = [...entries];
     this.index = new Map(entries.map((e) => [e.id, e]));

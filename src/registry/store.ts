@@ -11,7 +11,7 @@ import { nameProblem, namespaceProblem } from './names';
 import { ProjectFiles } from './project-files';
 import { checkReferences } from './references';
 import { Registry } from './registry';
-import { isEntryKind, type Entry, type EntryRecord } from './types';
+import type { Entry, EntryKind, EntryRecord, ServiceKind } from './types';
 
 export type ChangeKind = 'entry.create' | 'entry.update' | 'entry.delete';
 
@@ -110,21 +110,22 @@ export class RegistryStore {
       const site = new Site(root, record.file ?? path.join(root, RUNTIME_FILE), id);
       records.set(id, record);
       typed.delete(id);
-      if (!isEntryKind(record.kind)) continue;
+      if (!base.kinds.has(record.kind)) continue;
       const [namespace, name] = splitId(id);
-      const entry = buildEntry({ site, namespace, name, kind: record.kind, meta: record.meta, data: record.data }, record.kind, site, files, srcDir);
+      const kind = record.kind as EntryKind | ServiceKind;
+      const entry = buildEntry({ site, namespace, name, kind, meta: record.meta, data: record.data }, kind, site, files, srcDir, base.kinds);
       typed.set(id, entry);
       built.push(entry);
     }
     if (records.size > MAX_ENTRIES) throw new RegistryError(`registry full: ${records.size} entries (at most ${MAX_ENTRIES})`);
     const entries = [...records.keys()].flatMap((id) => typed.get(id) ?? []);
-    const skipped = new Map([...records.values()].filter((r) => !isEntryKind(r.kind)).map((r) => [r.id, r.kind]));
+    const skipped = new Map([...records.values()].filter((r) => !base.kinds.has(r.kind)).map((r) => [r.id, r.kind]));
     checkReferences(root, entries, skipped);
     for (const entry of built) {
       const problem = check(entry);
       if (problem !== null) throw new RegistryError(problem, { entry: entry.id });
     }
-    const registry = new Registry(root, entries, base.warnings, base.srcDir, [...records.values()]);
+    const registry = new Registry(root, entries, base.warnings, base.srcDir, [...records.values()], undefined, base.kinds);
     const next = Math.max(...this.history.map((v) => v.id)) + 1;
     return this.activate({ id: next, registry, createdAt: Date.now() }, true);
   }

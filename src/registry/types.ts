@@ -28,7 +28,7 @@ export interface BaseEntry {
   id: string;
   namespace: string;
   name: string;
-  kind: EntryKind;
+  kind: EntryKind | ServiceKind;
   /** File-level meta with the entry's own meta merged over it (shallow). */
   meta: Meta;
   /** Absolute path of the definition file. */
@@ -151,7 +151,38 @@ export interface EnvVariableEntry extends BaseEntry {
   readonly: boolean;
 }
 
+/**
+ * The families of kinds that services define (src/registry/kinds/): an HTTP server, a database, a store, a
+ * queue, a directory, ... No core kind starts with one of these, so `entry.kind === 'process.lua'` still
+ * narrows an Entry to its core type.
+ */
+export const SERVICE_FAMILIES = ['http', 'db', 'store', 'queue', 'fs', 'exec', 'template', 'security', 'contract', 'metrics', 'cloudstorage', 'config'] as const;
+export type ServiceKind = `${(typeof SERVICE_FAMILIES)[number]}.${string}`;
+
+/** A reference from one entry to another, checked once every entry is loaded. */
+export interface EntryRef {
+  /** The field it was read from, for messages (`meta.server`, `database`). */
+  readonly field: string;
+  /** The full id it names. */
+  readonly id: string;
+  /** The kinds it may name (empty: any kind). */
+  readonly kinds: readonly string[];
+}
+
+/**
+ * An entry of a kind a service defines. Its kind's definition (src/registry/kinds/) validates the fields into
+ * a subtype of this; the service that runs it (src/services/) reads that subtype.
+ */
+export interface ServiceEntry extends BaseEntry {
+  kind: ServiceKind;
+  /** For kinds the runtime starts and stops, as Wippy's services (`lifecycle:`); absent for configuration kinds. */
+  lifecycle?: Lifecycle;
+  /** The entries it names; a running one that is a service starts after them. */
+  refs: readonly EntryRef[];
+}
+
 export type Entry =
+  | ServiceEntry
   | EnvStorageEntry
   | EnvFileStorageEntry
   | EnvStaticStorageEntry
@@ -172,7 +203,7 @@ export type LuaEntry = RunnableLuaEntry | LibraryLuaEntry;
 export const LUA_KINDS: readonly EntryKind[] = ['library.lua', 'function.lua', 'process.lua'];
 
 export function isLuaEntry(entry: Entry): entry is LuaEntry {
-  return LUA_KINDS.includes(entry.kind);
+  return (LUA_KINDS as readonly string[]).includes(entry.kind);
 }
 
 /**
@@ -190,8 +221,11 @@ export interface EntryRecord {
 
 export type HostEntry = TerminalHostEntry | ProcessHostEntry;
 
+/** A service entry of a kind the runtime starts and stops. */
+export type LifecycleServiceEntry = ServiceEntry & { lifecycle: Lifecycle };
+
 /** Entries the supervisor starts and stops: they carry a lifecycle. */
-export type ServiceLikeEntry = HostEntry | ProcessServiceEntry;
+export type ServiceLikeEntry = HostEntry | ProcessServiceEntry | LifecycleServiceEntry;
 
 export type EntryOfKind<K extends EntryKind> = Extract<Entry, { kind: K }>;
 
@@ -202,12 +236,22 @@ export function isEntryKind(kind: string): kind is EntryKind {
   return (ENTRY_KINDS as readonly string[]).includes(kind);
 }
 
+/** Whether `kind` names a service family's kind (defined or not: `http.nonsense` is a service kind too). */
+export function isServiceKind(kind: string): kind is ServiceKind {
+  const dot = kind.indexOf('.');
+  return dot > 0 && dot < kind.length - 1 && (SERVICE_FAMILIES as readonly string[]).includes(kind.slice(0, dot));
+}
+
+export function isServiceEntry(entry: Entry): entry is ServiceEntry {
+  return isServiceKind(entry.kind);
+}
+
 export function isHost(entry: Entry): entry is HostEntry {
-  return HOST_KINDS.includes(entry.kind);
+  return (HOST_KINDS as readonly string[]).includes(entry.kind);
 }
 
 export function isServiceLike(entry: Entry): entry is ServiceLikeEntry {
-  return SERVICE_KINDS.includes(entry.kind);
+  return (SERVICE_KINDS as readonly string[]).includes(entry.kind) || (isServiceEntry(entry) && entry.lifecycle !== undefined);
 }
 
 /** Qualifies a bare name with a namespace; ids are split at the first `:`. */

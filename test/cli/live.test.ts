@@ -8,7 +8,7 @@ import { createConnection, createServer } from 'net';
 import { join } from 'path';
 import { ECHO, hasTmux, WISP, projectCopy, sleep, startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
 import { serviceEntries, until } from '../helpers/live';
-import type { SystemSnapshot } from '../../src/hosts/snapshot';
+import type { SystemSnapshot } from '../../src/api/system';
 
 const socketOf = (dir: string): string => join(dir, '.wisp', 'control.sock');
 

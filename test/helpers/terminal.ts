@@ -1,5 +1,5 @@
 /** A Terminal a test types into: lines are handed out as the test provides them; output is collected. */
-import type { Terminal } from '../../src/modules/io';
+import type { Terminal } from '../../src/api/terminal';
 import { plain } from './cli';
 
 export class ScriptedTerminal implements Terminal {

@@ -5,7 +5,7 @@ import { toPlain } from '../../src/kernel/value';
 import { FIXTURES } from '../helpers/lua';
 import { StdioTerminal } from '../../src/hosts/terminal';
 import { PassThrough } from 'stream';
-import type { LogRecord } from '../../src/modules/logger';
+import type { LogRecord } from '../../src/api/logging';
 
 test('logger records carry pid and location; with() and named() children; print logs at INFO; io reads', async () => {
   const records: LogRecord[] = [];

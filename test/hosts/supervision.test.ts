@@ -1,9 +1,9 @@
 import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
-import { backoffDelay } from '../../src/hosts/service';
+import { backoffDelay } from '../../src/registry';
 import { FIXTURES } from '../helpers/lua';
-import type { LogRecord, LogSink } from '../../src/modules/logger';
+import type { LogRecord, LogSink } from '../../src/api/logging';
 
 interface Seen extends LogRecord {
   readonly t: number;

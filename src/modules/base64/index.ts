@@ -6,6 +6,7 @@
 import { lua, pushString, type LuaState } from '../../engine/lua';
 import { refuse as fail } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
 
 const ALPHABET = /^[A-Za-z0-9+/]$/;
 
@@ -31,7 +32,7 @@ export function decodeStrict(input: string): Buffer | number {
   return Buffer.from(kept.join(''), 'base64');
 }
 
-export function installBase64(vm: LuaVM): void {
+function installBase64(vm: LuaVM): void {
   const stringAt = (T: LuaState): Uint8Array | null =>
     lua.lua_type(T, 1) === lua.LUA_TSTRING ? (lua.lua_tolstring(T, 1) as Uint8Array) : null;
   vm.defineModule(
@@ -54,3 +55,10 @@ export function installBase64(vm: LuaVM): void {
     }),
   );
 }
+
+export const base64Module = luaModule({
+  name: 'base64',
+  description: 'Base64 encoding',
+  classes: ['deterministic', 'encoding'],
+  install: (vm) => installBase64(vm),
+});

@@ -6,10 +6,11 @@ import { lua, pushString, type LuaState } from '../../engine/lua';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue } from '../../kernel/value';
-import type { Environment } from './store';
+import type { EnvironmentAccess } from '../../api/environment';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
 
-export function installEnv(vm: LuaVM, environment: Environment | undefined): void {
+function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined): void {
   const namespaceOf = (T: LuaState): string => {
     const id = vm.currentProcess(T).spec.entryId;
     const colon = id.indexOf(':');
@@ -62,3 +63,10 @@ export function installEnv(vm: LuaVM, environment: Environment | undefined): voi
     }),
   );
 }
+
+export const envModule = luaModule({
+  name: 'env',
+  description: 'Environment variables',
+  classes: ['nondeterministic'],
+  install: (vm, ctx) => installEnv(vm, ctx.services.env),
+});

@@ -15,6 +15,8 @@ import type { ChannelApi } from '../channel';
 import { Portable, type Channel } from '../../engine/channel';
 import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
+import { channelModule } from '../channel';
 
 /** What `events.subscribe` returns: its channel, and its bus subscription until `close`. */
 class Subscription implements Resource {
@@ -45,7 +47,7 @@ class Subscription implements Resource {
   }
 }
 
-export function installEvents(vm: LuaVM, channels: ChannelApi): void {
+function installEvents(vm: LuaVM, channels: ChannelApi): void {
   /** The calling process's connection to the node, or null (a VM run outside any node). */
   const caller = (T: LuaState): { proc: LuaProcess; link: KernelLink } | null => {
     const proc = vm.currentProcess(T);
@@ -134,3 +136,11 @@ export function installEvents(vm: LuaVM, channels: ChannelApi): void {
 
   vm.defineModule('events', vm.functionTable({ subscribe, send }));
 }
+
+export const eventsModule = luaModule({
+  name: 'events',
+  description: 'Event bus: subscribe and send',
+  classes: ['process'],
+  needs: [channelModule],
+  install: (vm, ctx) => installEvents(vm, ctx.api(channelModule)),
+});

@@ -22,6 +22,9 @@ import { after } from '../../util/timer';
 import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
+import { luaModule } from '../module';
+import { channelModule } from '../channel';
+import { payloadModule } from '../payload';
 
 /** What a call carries besides its arguments (immutable: every `with_*` makes a new one). */
 class Executor extends CallSettings {}
@@ -72,7 +75,7 @@ function timeoutOf(v: Value | undefined): number | null | ErrorValue {
 
 const CANCELED = (): ErrorValue => new ErrorValue('call canceled', 'Canceled', false);
 
-export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined): void {
+function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined): void {
   const sched = vm.sched;
   let executorMeta: LuaTable;
   let futureMeta: LuaTable;
@@ -186,7 +189,7 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
   executorMeta = vm.metatable(
     'funcs.Executor',
     {
-      ...settingsMethods(checkExecutor, (context, options) => new Executor(context, options), pushExecutor),
+      ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor),
       call: (T) => call(T, checkExecutor(T), 2),
       async: (T) => async(T, checkExecutor(T), 2),
     },
@@ -247,3 +250,11 @@ export function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadA
     }),
   );
 }
+
+export const funcsModule = luaModule({
+  name: 'funcs',
+  description: 'Function calls',
+  classes: ['process'],
+  needs: [channelModule, payloadModule],
+  install: (vm, ctx) => installFuncs(vm, ctx.api(channelModule), ctx.api(payloadModule), ctx.services.registry),
+});

@@ -7,6 +7,7 @@ import { lua, pushNumber, pushString, type LuaState } from '../../engine/lua';
 import { refuse as fail } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
 
 const bytesAt = (T: LuaState, idx: number): Uint8Array | null =>
   lua.lua_type(T, idx) === lua.LUA_TSTRING ? (lua.lua_tolstring(T, idx) as Uint8Array) : null;
@@ -31,7 +32,7 @@ export function fnv1_64(data: Uint8Array): bigint {
   return h;
 }
 
-export function installHash(vm: LuaVM): void {
+function installHash(vm: LuaVM): void {
   const digest = (algo: string): JSFunction => (T) => {
     const data = bytesAt(T, 1);
     if (data === null) return fail(T, vm, 'data must be a string', 'Invalid');
@@ -69,3 +70,10 @@ export function installHash(vm: LuaVM): void {
     }),
   );
 }
+
+export const hashModule = luaModule({
+  name: 'hash',
+  description: 'Hash functions',
+  classes: ['deterministic'],
+  install: (vm) => installHash(vm),
+});

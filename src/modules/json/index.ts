@@ -7,8 +7,9 @@ import { Decoder, encodeAt, JsonError } from './codec';
 import { runSliced } from '../../engine/sliced';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
 
-export function installJson(vm: LuaVM): void {
+function installJson(vm: LuaVM): void {
   const validators = makeValidators(vm);
   vm.defineModule(
     'json',
@@ -41,3 +42,10 @@ export function installJson(vm: LuaVM): void {
     }),
   );
 }
+
+export const jsonModule = luaModule({
+  name: 'json',
+  description: 'JSON encoding, decoding and schema validation',
+  classes: ['deterministic', 'encoding'],
+  install: (vm) => installJson(vm),
+});

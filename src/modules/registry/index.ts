@@ -18,6 +18,7 @@ import type { LuaVM } from '../../engine/vm';
 import { checkpointed } from '../../lib/regex';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
+import { luaModule } from '../module';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -37,7 +38,7 @@ class ChangesRef implements HoldsValues {
   }
 }
 
-export function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
+function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   let versionMeta: LuaTable;
   let snapshotMeta: LuaTable;
   let historyMeta: LuaTable;
@@ -344,3 +345,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export const registryModule = luaModule({
+  name: 'registry',
+  description: 'Registry entries: find, get, changes',
+  classes: ['process'],
+  install: (vm, ctx) => installRegistry(vm, ctx.services.registry),
+});

@@ -13,43 +13,17 @@ import { watchdog } from '../../engine/watchdog';
 import { fromPlain } from '../../kernel/value';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
-import type { ServiceView, SystemSnapshot } from '../../hosts/snapshot';
+import type { ServiceView, SystemAccess, SystemSnapshot } from '../../api/system';
 import type { JSFunction } from 'fengari';
+import { luaModule, type LuaModule } from '../module';
 
-/** What the runtime gives the module (absent in a bare VM: hosts and supervisors are then Internal errors). */
-export interface SystemAccess {
-  snapshot(): SystemSnapshot;
-  /** Shuts the runtime down with an exit code; null when the embedder does not allow it. */
-  readonly exit: ((code: number) => void) | null;
-}
 
-/** What `system.modules()` lists: Wippy's module names, descriptions and classes for those wisp has. */
-const MODULES: Record<string, [string, string[]]> = {
-  process: ['Process management and messaging', ['process']],
-  channel: ['Go-style channels', ['process']],
-  time: ['Time, durations, timers and tickers', ['process', 'nondeterministic']],
-  io: ['Terminal input and output', ['process']],
-  logger: ['Structured logging', ['process']],
-  errors: ['Structured errors', ['deterministic']],
-  payload: ['Payload encoding and transcoding', ['deterministic']],
-  json: ['JSON encoding, decoding and schema validation', ['deterministic', 'encoding']],
-  yaml: ['YAML encoding and decoding', ['deterministic', 'encoding']],
-  base64: ['Base64 encoding', ['deterministic', 'encoding']],
-  hash: ['Hash functions', ['deterministic']],
-  uuid: ['UUID generation and parsing', ['nondeterministic']],
-  env: ['Environment variables', ['nondeterministic']],
-  funcs: ['Function calls', ['process']],
-  ctx: ['Call context values', ['process']],
-  registry: ['Registry entries: find, get, changes', ['process']],
-  events: ['Event bus: subscribe and send', ['process']],
-  system: ['System runtime, process, and cluster (node/cluster/raft/lock) introspection', ['process', 'nondeterministic']],
-};
 
 /** A full GC stops every process; a script calling collect() in a loop gets at most one a second. */
 const GC_MIN_INTERVAL_MS = 1000;
 const NS_PER_MS = 1e6;
 
-export function installSystem(vm: LuaVM, access: SystemAccess | undefined): void {
+function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: readonly LuaModule<unknown>[]): void {
   // Knobs Go has and V8 does not: kept so a script reads back what it set, with no effect (spec.md).
   let gcPercent = 100;
   let maxProcs = availableParallelism();
@@ -118,7 +92,7 @@ export function installSystem(vm: LuaVM, access: SystemAccess | undefined): void
       return 2;
     },
     modules: (T) => {
-      const list = Object.entries(MODULES).map(([name, [description, cls]]) => ({ name, description, class: cls }));
+      const list = modules.filter((m) => !m.hidden).map((m) => ({ name: m.name, description: m.description, class: [...m.classes] }));
       return pushTwo(T, list);
     },
   });
@@ -261,3 +235,10 @@ function countGcs(): number {
   }
   return gcs;
 }
+
+export const systemModule = luaModule({
+  name: 'system',
+  description: 'System runtime, process, and cluster (node/cluster/raft/lock) introspection',
+  classes: ['process', 'nondeterministic'],
+  install: (vm, ctx) => installSystem(vm, ctx.services.system, ctx.modules),
+});

@@ -8,6 +8,7 @@ import { v1 as uuidV1, v3 as uuidV3, v5 as uuidV5, v7 as uuidV7 } from 'uuid';
 import { lua, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
+import { luaModule } from '../module';
 
 /** The 16 bytes of a UUID string, or null when it is not one. */
 export function parseUuid(s: string): Uint8Array | null {
@@ -52,7 +53,7 @@ export function unixSeconds(b: Uint8Array): number | null {
   return null;
 }
 
-export function installUuid(vm: LuaVM): void {
+function installUuid(vm: LuaVM): void {
   const str = (T: LuaState, idx: number): string | null =>
     lua.lua_type(T, idx) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(T, idx) as Uint8Array).toString('latin1') : null;
   const ok = (T: LuaState, s: string): number => (pushString(T, s), 1);
@@ -123,3 +124,10 @@ export function installUuid(vm: LuaVM): void {
     }),
   );
 }
+
+export const uuidModule = luaModule({
+  name: 'uuid',
+  description: 'UUID generation and parsing',
+  classes: ['nondeterministic'],
+  install: (vm) => installUuid(vm),
+});

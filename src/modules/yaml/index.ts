@@ -10,6 +10,7 @@ import { checkExpansion, SCHEMA } from '../../util/yaml';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { runSliced, type SlicedWork } from '../../engine/sliced';
+import { luaModule } from '../module';
 
 
 /**
@@ -99,7 +100,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function installYaml(vm: LuaVM): void {
+function installYaml(vm: LuaVM): void {
   vm.defineModule(
     'yaml',
     vm.functionTable({
@@ -163,3 +164,10 @@ export function installYaml(vm: LuaVM): void {
     }),
   );
 }
+
+export const yamlModule = luaModule({
+  name: 'yaml',
+  description: 'YAML encoding and decoding',
+  classes: ['deterministic', 'encoding'],
+  install: (vm) => installYaml(vm),
+});

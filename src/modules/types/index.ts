@@ -10,13 +10,14 @@
  * name validates, as calling any type does), and `type(v)`, which answers "type" for a type value (go-lua's type
  * of type values) and what Lua's `type` answers for anything else.
  */
-import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../engine/lua';
-import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../engine/slots';
-import { ErrorValue } from '../kernel/value';
-import { captureFrames, fail, pushError } from './errors';
-import type { LuaVM } from '../engine/vm';
-import { cachedRegex, checkpointed, Regex } from '../lib/regex';
+import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../../engine/lua';
+import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../../engine/slots';
+import { ErrorValue } from '../../kernel/value';
+import { captureFrames, fail, pushError } from '../errors';
+import type { LuaVM } from '../../engine/vm';
+import { cachedRegex, checkpointed, Regex } from '../../lib/regex';
 import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
 
 const isTable = (T: LuaState, idx: number): boolean => lua.lua_type(T, idx) === lua.LUA_TTABLE;
 
@@ -502,7 +503,7 @@ class Instance extends Lazy {
 
 const ANY: TypeValue = new Primitive('any', () => true);
 
-export function installTypes(vm: LuaVM): void {
+function installTypes(vm: LuaVM): void {
   const L = vm.L;
   let typeMeta: LuaTable;
   const check: Check = { vm, depth: 0 };
@@ -681,3 +682,11 @@ export function installTypes(vm: LuaVM): void {
   }, 0);
   vm.defineGlobal('type', popSlot(L));
 }
+
+export const typesModule = luaModule({
+  name: 'types',
+  description: 'Runtime types: type values, casts and checks',
+  classes: ['deterministic'],
+  hidden: true,
+  install: (vm) => installTypes(vm),
+});

@@ -1,23 +1,15 @@
 /**
- * The `io` module (spec §3.7): terminal I/O for the process a terminal host runs. Anywhere else every call
+ * The `io` module (spec.md beside this file): terminal I/O for the process a terminal host runs. Anywhere else every call
  * answers `nil, "no terminal context"`. `require("io")` gives this module; Lua's standard io is absent.
  */
-import { lua, lauxlib, joinArgs, pushString, type LuaState } from '../engine/lua';
-import { fail } from './errors';
-import type { LuaVM } from '../engine/vm';
-import type { LuaProcess } from '../engine/process';
+import { lua, lauxlib, joinArgs, pushString, type LuaState } from '../../engine/lua';
+import { fail } from '../errors';
+import type { LuaVM } from '../../engine/vm';
+import type { LuaProcess } from '../../engine/process';
 import type { JSFunction } from 'fengari';
+import type { Terminal } from '../../api/terminal';
+import { luaModule } from '../module';
 
-/** What a terminal host gives its process. */
-export interface Terminal {
-  readonly args: readonly string[];
-  write(text: string): void;
-  writeError(text: string): void;
-  /** The next line without its line ending; null at end of input. */
-  readLine(): Promise<string | null>;
-  /** Up to n bytes of input as text; null at end of input. */
-  read(n: number): Promise<string | null>;
-}
 
 const terminals = new WeakMap<LuaProcess, Terminal>();
 
@@ -25,7 +17,7 @@ export function attachTerminal(proc: LuaProcess, terminal: Terminal): void {
   terminals.set(proc, terminal);
 }
 
-export function installIo(vm: LuaVM): void {
+function installIo(vm: LuaVM): void {
   const sched = vm.sched;
   /** Runs `fn` with the caller's terminal, or answers nil, "no terminal context". */
   const withTerminal = (fn: (T: LuaState, terminal: Terminal) => number): JSFunction => (T) => {
@@ -67,3 +59,10 @@ export function installIo(vm: LuaVM): void {
     }),
   );
 }
+
+export const ioModule = luaModule({
+  name: 'io',
+  description: 'Terminal input and output',
+  classes: ['process'],
+  install: (vm) => installIo(vm),
+});

@@ -1,22 +1,24 @@
 /**
- * The `time` module (spec §3.6). Durations are nanoseconds given as Go duration strings, numbers or Duration
+ * The `time` module (spec.md beside this file). Durations are nanoseconds given as Go duration strings, numbers or Duration
  * objects. Fengari integers are 32 bits, so any duration or time value that does not fit is handed to Lua as
  * a float, and the unit constants from MICROSECOND up are floats so that `3000 * time.MILLISECOND` cannot wrap.
  */
-import { lua, lauxlib, checkJsString, pushNumber, pushString, raise, toJsString, type LuaState } from '../engine/lua';
-import { objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../engine/slots';
-import { LuaFloat } from '../kernel/value';
-import { fail, type FailOptions } from './errors';
-import type { ChannelApi } from './channel';
-import type { Channel } from '../engine/channel';
-import type { LuaVM } from '../engine/vm';
-import type { LuaProcess, Resource } from '../engine/process';
+import { lua, lauxlib, checkJsString, pushNumber, pushString, raise, toJsString, type LuaState } from '../../engine/lua';
+import { objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
+import { LuaFloat } from '../../kernel/value';
+import { fail, type FailOptions } from '../errors';
+import type { ChannelApi } from '../channel';
+import type { Channel } from '../../engine/channel';
+import type { LuaVM } from '../../engine/vm';
+import type { LuaProcess, Resource } from '../../engine/process';
 import type { JSFunction } from 'fengari';
-import { after, type Timer } from '../util/timer';
+import { after, type Timer } from '../../util/timer';
 import { formatDuration, durationFrom, durationHours, durationMinutes, durationSeconds, HOUR, MINUTE, SECOND,
-  MILLISECOND, MICROSECOND, NANOSECOND } from '../lib/duration';
+  MILLISECOND, MICROSECOND, NANOSECOND } from '../../lib/duration';
 import { addDuration, civil, dateOf, fixedZone, formatTime, fromUnix, inLocation, LAYOUTS, Local, loadLocation,
-  now, parseTime, subInstants, unixNano, UTC, type Instant, type Location } from '../lib/timefmt';
+  now, parseTime, subInstants, unixNano, UTC, type Instant, type Location } from '../../lib/timefmt';
+import { luaModule } from '../module';
+import { channelModule } from '../channel';
 
 class TimeValue {
   constructor(readonly t: Instant) {}
@@ -68,7 +70,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function installTime(vm: LuaVM, channels: ChannelApi): void {
+function installTime(vm: LuaVM, channels: ChannelApi): void {
   const sched = vm.sched;
   let timeMeta: LuaTable;
   let durationMeta: LuaTable;
@@ -392,3 +394,11 @@ export function installTime(vm: LuaVM, channels: ChannelApi): void {
   lua.lua_settop(vm.L, -2);
   vm.defineModule('time', mod);
 }
+
+export const timeModule = luaModule({
+  name: 'time',
+  description: 'Time, durations, timers and tickers',
+  classes: ['process', 'nondeterministic'],
+  needs: [channelModule],
+  install: (vm, ctx) => installTime(vm, ctx.api(channelModule)),
+});

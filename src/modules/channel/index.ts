@@ -1,11 +1,12 @@
-/** The `channel` global (spec §3.4): `channel.new`, `channel.select`, and the channel/case methods. */
-import { lua, lauxlib, pushString, raise, type LuaState } from '../engine/lua';
-import { argObject, argSlot, objectAt, objectSlot, pushObject, pushSlot, type LuaTable } from '../engine/slots';
-import { Channel, type Completion, type SelectWait } from '../engine/channel';
-import type { LuaVM } from '../engine/vm';
-import type { Task } from '../engine/scheduler';
-import type { Slot } from '../engine/slots';
+/** The `channel` global (spec.md beside this file): `channel.new`, `channel.select`, and the channel/case methods. */
+import { lua, lauxlib, pushString, raise, type LuaState } from '../../engine/lua';
+import { argObject, argSlot, objectAt, objectSlot, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
+import { Channel, type Completion, type SelectWait } from '../../engine/channel';
+import type { LuaVM } from '../../engine/vm';
+import type { Task } from '../../engine/scheduler';
+import type { Slot } from '../../engine/slots';
 import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
 
 /** A select case made by `ch:case_send(v)` (value set) or `ch:case_receive()` (value null). */
 class Case {
@@ -20,7 +21,7 @@ export interface ChannelApi {
   create(capacity: number): Channel;
 }
 
-export function installChannel(vm: LuaVM): ChannelApi {
+function installChannel(vm: LuaVM): ChannelApi {
   const sched = vm.sched;
   // The completion waits on the task itself, not on the Lua stack: the continuation of the blocked call (which
   // runs on that task, however deep in coroutines it blocked) takes it from there.
@@ -185,7 +186,14 @@ export function installChannel(vm: LuaVM): ChannelApi {
       },
       select,
     }),
-    true,
   );
   return { create };
 }
+
+export const channelModule = luaModule<ChannelApi>({
+  name: 'channel',
+  description: 'Go-style channels',
+  classes: ['process'],
+  global: true,
+  install: (vm) => installChannel(vm),
+});

@@ -1,13 +1,14 @@
 /**
- * Message and Payload objects (spec §3.2) and the `payload` global. A Message wraps what the kernel delivered;
+ * Message and Payload objects (spec.md beside this file) and the `payload` global. A Message wraps what the kernel delivered;
  * `msg:payload():data()` makes a fresh Lua copy of the payload each time it is called.
  */
-import { lua, lauxlib, pushString, toJsString, type LuaState } from '../engine/lua';
-import { argObject, objectSlot, pushObject, type LuaTable, type Slot } from '../engine/slots';
-import { exportValue, pushValue } from '../engine/values';
-import type { LuaVM } from '../engine/vm';
-import type { Message } from '../kernel/message';
-import { ErrorValue, type Value } from '../kernel/value';
+import { lua, lauxlib, pushString, toJsString, type LuaState } from '../../engine/lua';
+import { argObject, objectSlot, pushObject, type LuaTable, type Slot } from '../../engine/slots';
+import { exportValue, pushValue } from '../../engine/values';
+import type { LuaVM } from '../../engine/vm';
+import type { Message } from '../../kernel/message';
+import { ErrorValue, type Value } from '../../kernel/value';
+import { luaModule } from '../module';
 
 const FORMAT = {
   LUA: 'lua/any',
@@ -49,7 +50,7 @@ export interface PayloadApi {
   pushRawPayload(T: LuaState, message: Message): void;
 }
 
-export function installPayload(vm: LuaVM): PayloadApi {
+function installPayload(vm: LuaVM): PayloadApi {
   let payloadMeta: LuaTable;
   const pushPayload = (T: LuaState, p: PayloadObject): number => (pushObject(T, p, payloadMeta), 1);
   const checkMessage = (T: LuaState): Message => {
@@ -107,7 +108,7 @@ export function installPayload(vm: LuaVM): PayloadApi {
     },
   });
   vm.nestTable(api, 'format', vm.functionTable({}, FORMAT), 'payload.format');
-  vm.defineModule('payload', api, true);
+  vm.defineModule('payload', api);
 
   return {
     messageSlot: (message) => objectSlot(vm.L, new MessageObject(message), messageMeta),
@@ -124,3 +125,11 @@ export function installPayload(vm: LuaVM): PayloadApi {
     },
   };
 }
+
+export const payloadModule = luaModule<PayloadApi>({
+  name: 'payload',
+  description: 'Payload encoding and transcoding',
+  classes: ['deterministic'],
+  global: true,
+  install: (vm) => installPayload(vm),
+});

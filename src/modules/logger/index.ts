@@ -1,30 +1,16 @@
 /**
- * The `logger` module (spec §3.8) and global `print` (§3.9). The module value is a Logger userdata, used with
+ * The `logger` module (spec.md beside this file) and global `print`. The module value is a Logger userdata, used with
  * colon calls; each record carries `pid` and `location` ("<entry-id>:<line>") and goes to the runtime's sink.
  */
-import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../engine/lua';
-import { argObject, objectSlot, pushObject } from '../engine/slots';
-import { exportValue } from '../engine/values';
-import { toPlain, type Value } from '../kernel/value';
-import type { LuaVM } from '../engine/vm';
-import type { LuaProcess } from '../engine/process';
+import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';
+import { argObject, objectSlot, pushObject } from '../../engine/slots';
+import { exportValue } from '../../engine/values';
+import { toPlain, type Value } from '../../kernel/value';
+import type { LuaVM, PrintSink } from '../../engine/vm';
+import type { LuaProcess } from '../../engine/process';
 import type { JSFunction } from 'fengari';
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface LogRecord {
-  readonly level: LogLevel;
-  readonly message: string;
-  /** The dotted name of a `logger:named(...)` logger, or null. */
-  readonly logger: string | null;
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
-/** Where log records go (console, pretty console, nowhere); chosen by the CLI flags. */
-export interface LogSink {
-  enabled(level: LogLevel): boolean;
-  write(record: LogRecord): void;
-}
+import type { LogLevel, LogSink } from '../../api/logging';
+import { luaModule } from '../module';
 
 export const SILENT: LogSink = { enabled: () => false, write: () => undefined };
 
@@ -61,7 +47,7 @@ function origin(proc: LuaProcess | null, T: LuaState): Record<string, unknown> {
   return fields;
 }
 
-export function installLogger(vm: LuaVM, sink: LogSink): (proc: LuaProcess, text: string, T: LuaState) => void {
+function installLogger(vm: LuaVM, sink: LogSink): PrintSink {
   const current = (T: LuaState): LuaProcess | null => (vm.sched.current === null ? null : vm.currentProcess(T));
   const checkLogger = (T: LuaState): Logger => {
     const l = argObject(T, 1);
@@ -102,3 +88,13 @@ export function installLogger(vm: LuaVM, sink: LogSink): (proc: LuaProcess, text
     if (sink.enabled('info')) sink.write({ level: 'info', message: text, logger: null, fields: origin(proc, T) });
   };
 }
+
+export const loggerModule = luaModule({
+  name: 'logger',
+  description: 'Structured logging',
+  classes: ['process'],
+  install: (vm, ctx) => {
+    const print = installLogger(vm, ctx.services.logs ?? SILENT);
+    if (!vm.printChosen) vm.printTo(print);
+  },
+});

@@ -1,5 +1,5 @@
 /**
- * Error values (spec §3.0): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
+ * Error values (spec.md beside this file): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
  * - `tostring(e)`, `..` and every string-library argument give the message only; `errors.wrap(e, ctx)` keeps
  *   the context apart (its message is the message of `e`, its context shows in `e:stack()`).
  * - Methods `kind` (`""` when unknown, = `errors.UNKNOWN`), `message`, `retryable` (nil when unset),
@@ -7,12 +7,13 @@
  *   object was made, the wrap contexts first).
  * - The `errors` global: `new`, `wrap`, `is`, `call_stack` and the kind constants.
  */
-import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../engine/lua';
-import { objectAt, pushObject } from '../engine/slots';
-import { exportValue, pushValue } from '../engine/values';
-import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../kernel/value';
-import type { LuaVM } from '../engine/vm';
-import { checkStringSize, MAX_STRING_BYTES, STRING_TOO_LARGE } from '../engine/limits';
+import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../../engine/lua';
+import { objectAt, pushObject } from '../../engine/slots';
+import { exportValue, pushValue } from '../../engine/values';
+import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../../kernel/value';
+import type { LuaVM } from '../../engine/vm';
+import { checkStringSize, MAX_STRING_BYTES, STRING_TOO_LARGE } from '../../engine/limits';
+import { luaModule } from '../module';
 
 const KINDS: Record<string, ErrorKind> = {
   NOT_FOUND: 'NotFound',
@@ -137,7 +138,7 @@ function nonEmpty(d: Value): Value {
   return d instanceof Table && d.map.size === 0 ? null : d;
 }
 
-export function installErrors(vm: LuaVM): void {
+function installErrors(vm: LuaVM): void {
   // Methods called on something else answer what Wippy's do: an empty kind/message/stack, nil otherwise.
   const method = (get: (T: LuaState, e: ErrorValue) => void, otherwise: (T: LuaState) => void) => (T: LuaState): number => {
     const e = errorAt(T, 1);
@@ -263,5 +264,13 @@ export function installErrors(vm: LuaVM): void {
     },
     KINDS,
   );
-  vm.defineModule('errors', api, true);
+  vm.defineModule('errors', api);
 }
+
+export const errorsModule = luaModule({
+  name: 'errors',
+  description: 'Structured errors',
+  classes: ['deterministic'],
+  global: true,
+  install: (vm) => installErrors(vm),
+});

@@ -1,0 +1,18 @@
+/** Where the runtime's and the processes' log records go (console, pretty console, nowhere): chosen by the CLI or the embedder. */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogRecord {
+  readonly level: LogLevel;
+  readonly message: string;
+  /** The dotted name of a `logger:named(...)` logger, or null. */
+  readonly logger: string | null;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Where log records go (console, pretty console, nowhere); chosen by the CLI flags. */
+export interface LogSink {
+  enabled(level: LogLevel): boolean;
+  write(record: LogRecord): void;
+}
+

@@ -1,0 +1,85 @@
+/**
+ * The runtime as the `system` module and the live view see it: a read-only, plain-JSON snapshot
+ * (taken by src/hosts/snapshot.ts) and the runtime's exit.
+ */
+import type { ProcessActivity } from '../engine/process';
+
+export interface ProcessView {
+  readonly pid: string;
+  readonly entry: string;
+  readonly host: string;
+  readonly parent: string | null;
+  readonly names: string[];
+  /** A Lua process's activity; `internal` for PIDs the runtime drives itself (supervisors). */
+  readonly state: ProcessActivity | 'internal';
+  /** Unread messages (waiting in the mailbox or buffered by a subscriber). */
+  readonly mailbox: number;
+  /** Lua threads: main plus live coroutines (0 for internal PIDs). */
+  readonly coroutines: number;
+  /** Resumes and the thread time they took. */
+  readonly steps: number;
+  readonly run_ms: number;
+  /** ms since the epoch (null for internal PIDs). */
+  readonly started_at: number | null;
+  /** The process.service it runs for, when it is a service's process or supervisor. */
+  readonly service: string | null;
+}
+
+export interface ServiceView {
+  readonly id: string;
+  readonly state: string;
+  /** The process.lua entry a process service runs; for a service kind's entry (a server, a database), its kind. */
+  readonly process: string;
+  readonly host: string;
+  readonly pid: string | null;
+  readonly supervisor: string | null;
+  readonly restarts: number;
+  /** Consecutive failures (Wippy's retry_count). */
+  readonly retry_count: number;
+  readonly next_retry_at: number | null;
+  /** ms since the epoch: the last state change, the last start (null: never started). */
+  readonly changed_at: number;
+  readonly started_at: number | null;
+}
+
+export interface HostView {
+  readonly id: string;
+  readonly kind: string;
+  readonly processes: number;
+  /** Lua threads queued to run. */
+  readonly queue_depth: number;
+  /** Resumes since the host started. */
+  readonly executed: number;
+}
+
+export interface NodeView {
+  readonly name: string | null;
+  readonly os_pid: number;
+  readonly started_at: number;
+  /** When this snapshot was taken (ms since the epoch). */
+  readonly at: number;
+  readonly processes: number;
+  /** Messages delivered since start; two snapshots give messages/s. */
+  readonly messages: number;
+  readonly heap_used: number;
+  readonly heap_limit: number;
+}
+
+export interface SystemSnapshot {
+  readonly version: number;
+  readonly project: string;
+  readonly node: NodeView;
+  readonly hosts: HostView[];
+  readonly services: ServiceView[];
+  /** The processes the query asked for: filtered, sorted, at most `limit`. */
+  readonly processes: ProcessView[];
+  /** How many processes matched the filter (before the limit). */
+  readonly matched: number;
+}
+
+/** What the runtime gives the `system` module (absent in a bare VM: hosts and supervisors are then Internal errors). */
+export interface SystemAccess {
+  snapshot(): SystemSnapshot;
+  /** Shuts the runtime down with an exit code; null when the embedder does not allow it. */
+  readonly exit: ((code: number) => void) | null;
+}

@@ -1,0 +1,7 @@
+/**
+ * The service families wisp runs, one definition each (src/services/<family>/index.ts). Adding a family is
+ * its folder, its kinds' definitions in src/registry/kinds/, and one line here.
+ */
+import type { ServiceDefinition } from './service';
+
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [];
