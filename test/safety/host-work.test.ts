@@ -4,13 +4,14 @@
  * error (or gets the right answer at once), that the ticker's longest gap stays within a few hundred ms, and
  * that nothing is lost. The runaway guard's hard slice is 150 ms here, as in runaway.test.ts.
  */
-import { readFileSync, rmSync } from 'fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
 import { toPlain } from '../../src/kernel/value';
-import { projectCopy, ROOT, wisp } from '../helpers/cli';
+import { ROOT, wisp } from '../helpers/cli';
 import { runEntry } from '../helpers/project';
 
 jest.setTimeout(180_000);
@@ -24,10 +25,17 @@ const HARD_MS = 150;
 const GAP_MS = HARD_MS * 10;
 const RUNAWAY = String.raw`runaway code: ran \d+ ms without yielding where it cannot be preempted .*the limit is ${HARD_MS} ms`;
 
+/** A copy of fixtures/safety (without the .wisp folder of a run going on there: its control socket). */
+function projectCopy(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'wisp-'));
+  cpSync(join(ROOT, 'fixtures', 'safety'), copy, { recursive: true, filter: (src) => !src.split(/[\\/]/).includes('.wisp') });
+  return copy;
+}
+
 let dir: string;
 let rt: Runtime;
 beforeAll(() => {
-  dir = projectCopy(join(ROOT, 'fixtures', 'safety'));
+  dir = projectCopy();
   rt = new Runtime(loadProject(dir), { logs: SILENT, terminal: null, vm: { hardSliceMs: HARD_MS } });
   rt.boot();
 });
@@ -139,7 +147,7 @@ describe('memory the runtime holds for a process', () => {
 describe('memory held for a process in the runtime\'s own objects is charged to it (a 128 MB heap)', () => {
   test('unread funcs.async results: the process holding the Futures is failed with "out of memory"', async () => {
     const r = await wisp(['run', '-x', 'safety:hostwork', 'futures'], {
-      cwd: join(ROOT, 'fixtures', 'safety'),
+      cwd: dir,
       node: ['--max-old-space-size=128'],
       timeoutMs: 150_000,
     });
