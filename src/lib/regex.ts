@@ -6,11 +6,12 @@
  *
  * That product can still be large (a 40,000-instruction program against 100 KB of text is a minute), so a
  * match reports its progress: every STEP instruction-characters it calls the checkpoint of whoever runs it
- * (`checkpointed`), which for Lua code is the runaway guard: past the hard slice the process is killed, as a
+ * (`src/util/checkpoint.ts`), which for Lua code is the runaway guard: past the hard slice the process is killed, as a
  * backtracking Lua pattern is. Matched outside any checkpoint (no process running), a match gives up with a
  * RegexError after MATCH_LIMIT_MS.
  */
 import { RE2JS, RE2JSException } from 're2js';
+import { currentCheckpoint } from '../util/checkpoint';
 
 /**
  * The longest pattern, and the largest program (RE2 instructions; `[a-z]{1000}` is about 1,000), far above
@@ -26,22 +27,6 @@ export const MATCH_LIMIT_MS = 1000;
 
 /** A pattern that does not compile, or a match that gave up. The message is one line. */
 export class RegexError extends Error {}
-
-let checkpoint: (() => void) | null = null;
-
-/**
- * Runs `fn` with `cp` as the checkpoint of every match it makes (it may throw to stop a match: the runaway
- * guard raises its Lua error from there). Nests: the innermost wins.
- */
-export function checkpointed<R>(cp: () => void, fn: () => R): R {
-  const saved = checkpoint;
-  checkpoint = cp;
-  try {
-    return fn();
-  } finally {
-    checkpoint = saved;
-  }
-}
 
 export interface CompileOptions {
   /** As `(?i)`. */
@@ -77,7 +62,7 @@ export class Regex {
 
   /** Whether the pattern matches anywhere in `text` (anchors say otherwise). */
   test(text: string): boolean {
-    const cp = checkpoint ?? deadline(performance.now() + MATCH_LIMIT_MS, this.source);
+    const cp = currentCheckpoint() ?? deadline(performance.now() + MATCH_LIMIT_MS, this.source);
     try {
       // The text goes in as a string-like object that counts what the engine reads of it.
       return this.re.test(new CountedText(text, this.every, cp) as unknown as string);

@@ -2,6 +2,7 @@
  * JSON ⇄ Lua stack, with Wippy's rules (spec.md beside this file). Both directions work on the Lua stack
  * directly: no intermediate JS values, so integers, floats and byte strings keep their Lua identity.
  */
+import { tick } from '../../util/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { identityAt, objectAt } from '../../engine/slots';
 import { ErrorValue } from '../../kernel/value';
@@ -108,6 +109,7 @@ function scalar(T: LuaState, idx: number): string {
 }
 
 function encodeNested(T: LuaState, idx: number, depth: number, seen: Set<unknown>, out: string[]): void {
+  tick();
   switch (lua.lua_type(T, idx)) {
     case lua.LUA_TNUMBER:
       out.push(lua.lua_isinteger(T, idx) ? String(lua.lua_tointeger(T, idx)) : nestedFloat(lua.lua_tonumber(T, idx)));

@@ -5,6 +5,7 @@ import { lua } from '../../engine/lua';
 import { refuse } from '../refuse';
 import { Decoder, encodeAt, JsonError } from './codec';
 import { runSliced } from '../../engine/sliced';
+import { checkpointed } from '../../util/checkpoint';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
@@ -17,7 +18,7 @@ function installJson(vm: LuaVM): void {
       encode: (T) => {
         lua.lua_settop(T, 1);
         try {
-          lua.lua_pushstring(T, Buffer.from(encodeAt(T, 1), 'utf8'));
+          lua.lua_pushstring(T, Buffer.from(checkpointed(() => vm.checkpoint(T), () => encodeAt(T, 1)), 'utf8'));
           return 1;
         } catch (e) {
           if (!(e instanceof JsonError)) throw e;

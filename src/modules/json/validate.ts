@@ -11,7 +11,8 @@ import { toPlain } from '../plain';
 import { encodeAt } from './codec';
 import { ErrorValue } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
-import { cachedRegex, checkpointed, RegexError } from '../../lib/regex';
+import { cachedRegex, RegexError } from '../../lib/regex';
+import { checkpointed } from '../../util/checkpoint';
 
 const CACHE_SIZE = 100;
 
@@ -68,15 +69,17 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     }
   };
   const check = (T: LuaState, fn: ValidateFunction, data: unknown): number => {
-    if (checkpointed(() => vm.checkpoint(T), () => fn(data))) {
+    if (fn(data)) {
       lua.lua_pushboolean(T, true);
       return 1;
     }
     return refuse(T, `validation failed: ${ajv().errorsText(fn.errors, { dataVar: '' })}`);
   };
 
+  // Converting the data and validating it are long host work on a large value: the runaway guard watches both.
+  const watched = (run: (T: LuaState) => number) => (T: LuaState): number => checkpointed(() => vm.checkpoint(T), () => run(T));
   return {
-    validate: (T) => {
+    validate: watched((T) => {
       if (lua.lua_isnoneornil(T, 1)) return refuse(T, 'schema is required');
       if (lua.lua_isnoneornil(T, 2)) return refuse(T, 'data is required');
       lua.lua_settop(T, 2);
@@ -90,8 +93,8 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
         return refuse(T, `convert data: ${message(e)}`);
       }
       return check(T, fn, data);
-    },
-    validateString: (T) => {
+    }),
+    validateString: watched((T) => {
       if (lua.lua_isnoneornil(T, 1)) return refuse(T, 'schema is required');
       if (lua.lua_type(T, 2) !== lua.LUA_TSTRING) return refuse(T, 'data must be a JSON string');
       lua.lua_settop(T, 2);
@@ -104,6 +107,6 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
         return refuse(T, `validation failed: ${message(e)}`);
       }
       return check(T, fn, data);
-    },
+    }),
   };
 }

@@ -15,7 +15,7 @@ import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, split
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
-import { checkpointed } from '../../lib/regex';
+import { checkpointed, tick } from '../../util/checkpoint';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
 import { luaModule } from '../module';
@@ -64,12 +64,16 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
     pushValue(T, fromPlain(r.data), vm);
     lua.lua_setfield(T, -2, 'data');
   };
+  /** Up to 100,000 records, each up to 100,000 values: the runaway guard watches the copy. */
   const pushRecords = (T: LuaState, records: readonly EntryRecord[]): number => {
     lua.lua_createtable(T, records.length, 0);
-    records.forEach((r, i) => {
-      pushRecord(T, r);
-      lua.lua_rawseti(T, -2, i + 1);
-    });
+    checkpointed(() => vm.checkpoint(T), () =>
+      records.forEach((r, i) => {
+        tick();
+        pushRecord(T, r);
+        lua.lua_rawseti(T, -2, i + 1);
+      }),
+    );
     return 1;
   };
   const pushVersion = (T: LuaState, v: Version | undefined): number => {

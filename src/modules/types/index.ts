@@ -15,7 +15,8 @@ import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Sl
 import { ErrorValue } from '../../kernel/value';
 import { captureFrames, fail, pushError } from '../errors';
 import type { LuaVM } from '../../engine/vm';
-import { cachedRegex, checkpointed, Regex } from '../../lib/regex';
+import { cachedRegex, Regex } from '../../lib/regex';
+import { checkpointed } from '../../util/checkpoint';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
 

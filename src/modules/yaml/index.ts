@@ -11,6 +11,7 @@ import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { runSliced, type SlicedWork } from '../../engine/sliced';
 import { luaModule } from '../module';
+import { checkpointed } from '../../util/checkpoint';
 
 
 /**
@@ -127,7 +128,7 @@ function installYaml(vm: LuaVM): void {
           lua.lua_settop(T, 2);
         }
         try {
-          const plain = toPlain(T, 1, 0, new Set());
+          const plain = checkpointed(() => vm.checkpoint(T), () => toPlain(T, 1, 0, new Set()));
           // Go's yaml.v3 writes map keys sorted; field_order names come first, in their order.
           const sortKeys = (a: string, b: string): number => {
             const ia = fieldOrder.get(a);
