@@ -49,7 +49,12 @@ const SHARED_STRING = 1024;
 /** A JS object behind a userdata that holds Lua values or portable values (a channel's buffer, a message). */
 export interface HoldsValues {
   forEachValue(fn: (v: Slot | Value) => void): void;
+  /** What it costs itself, besides its values (the runtime objects behind a process's timers). */
+  readonly ownBytes?: number;
 }
+
+/** About what one resource a process owns costs the runtime: a clock is a JS timer, a closure, a channel. */
+export const RESOURCE_BYTES = 800;
 
 const holdsValues = (x: unknown): x is HoldsValues =>
   typeof x === 'object' && x !== null && typeof (x as Partial<HoldsValues>).forEachValue === 'function';
@@ -155,6 +160,7 @@ export class MemoryMeter {
     } else if (holdsValues(x)) {
       if (this.holders.has(x)) return;
       this.holders.add(x);
+      if (this.marking) this.bytes += x.ownBytes ?? 0;
       const values: unknown[] = [];
       x.forEachValue((v) => values.push(v));
       this.stack.push(values[Symbol.iterator]());

@@ -8,7 +8,7 @@ import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue, ValueCopyError } from './values';
 import { watchdog } from './watchdog';
-import type { MemoryRoot } from './memory';
+import { RESOURCE_BYTES, type HoldsValues, type MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
@@ -134,6 +134,16 @@ export class LuaProcess implements TaskOwner {
     const roots: MemoryRoot[] = [this.env];
     for (const task of this.tasks()) roots.push(task.thread as unknown as MemoryRoot);
     for (const slot of this.loaded?.values() ?? []) roots.push(slot);
+    // What it owns lives in the runtime (timers, subscriptions): a loop of `time.after("1h")` holds a million.
+    const resources = this.resources;
+    if (resources !== null && resources.size > 0) {
+      roots.push({
+        ownBytes: RESOURCE_BYTES * resources.size,
+        forEachValue: (fn) => {
+          for (const r of resources) if (isHolder(r)) r.forEachValue(fn);
+        },
+      });
+    }
     return roots;
   }
 
@@ -274,6 +284,8 @@ class Ending {
 }
 
 const ending = new Ending();
+
+const isHolder = (r: Resource): r is Resource & HoldsValues => typeof (r as Partial<HoldsValues>).forEachValue === 'function';
 
 /** How much of an error message a traceback repeats. */
 const TRACEBACK_MESSAGE = 64 * 1024;

@@ -156,6 +156,14 @@ describe('memory held for a process in the runtime\'s own objects is charged to 
   });
 });
 
+describe('timers a process dropped are charged to it (a 128 MB heap)', () => {
+  test('a loop of time.after("1h"): the process is failed with "out of memory"; the ticker lives on', async () => {
+    const r = await wisp(['run', '-x', 'safety:hostwork', 'timers'], { cwd: dir, node: ['--max-old-space-size=128'], timeoutMs: 150_000 });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^error: out of memory: this process held about \d+ MiB when the runtime's heap reached \d+ MiB of 128 MiB \| \d+ ms \| gap \d+ ms\n$/);
+  });
+});
+
 describe('recursion in the runtime: a 3000-deep chain of funcs.call ends without JS recursion', () => {
   const nested = async (mode: string, n: number): Promise<string> => {
     const r = await runEntry(rt, 'safety:nested', 'safety:processes', [mode, String(n)]);
