@@ -12,7 +12,7 @@ import { RESOURCE_BYTES, type HoldsValues, type MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
-import { Fifo } from '../util/fifo';
+import { DrainQueue } from '../util/drain-queue';
 
 export interface ProcessSpec {
   /** The entry id: chunk name in tracebacks, named in errors. */
@@ -255,35 +255,8 @@ export class LuaProcess implements TaskOwner {
   }
 }
 
-/**
- * Processes that have ended and wait to be wrapped up, in order. The first end runs the loop; an end caused
- * from inside it (a resource that terminates another process) only queues.
- */
-class Ending {
-  private readonly queue = new Fifo<LuaProcess>();
-  private running = false;
-
-  run(proc: LuaProcess): void {
-    this.queue.push(proc);
-    if (this.running) return;
-    this.running = true;
-    let failure: unknown = null;
-    try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        try {
-          next.wrapUp();
-        } catch (e) {
-          failure ??= e;
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-    if (failure !== null) throw failure;
-  }
-}
-
-const ending = new Ending();
+/** Processes that have ended and wait to be wrapped up, in order (an end caused while wrapping up only queues). */
+const ending = new DrainQueue<LuaProcess>((proc) => proc.wrapUp());
 
 const isHolder = (r: Resource): r is Resource & HoldsValues => typeof (r as Partial<HoldsValues>).forEachValue === 'function';
 
