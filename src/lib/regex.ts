@@ -67,7 +67,8 @@ export class Regex {
       // The text goes in as a string-like object that counts what the engine reads of it.
       return this.re.test(new CountedText(text, this.every, cp) as unknown as string);
     } catch (e) {
-      // Stopped half way: drop what the matcher cached meanwhile (its DFA states), so nothing half made is kept.
+      // Stopped half way (a checkpoint throws only between two characters read): its NFA machines are dropped;
+      // the DFA states it cached are whole ones and stay.
       this.re.reset();
       throw e;
     }
