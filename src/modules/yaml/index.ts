@@ -16,10 +16,10 @@ import { checkpointed } from '../../util/checkpoint';
 
 /**
  * The most nodes (mappings, sequences and scalars) one `yaml.decode` may parse: js-yaml parses a document in one
- * call, about 0.3–1 µs a node on the reference machine, so this keeps a decode within about 200 ms; the Lua
+ * call, about 0.3–1 µs a node on the reference machine, so this keeps a decode within about 100 ms; the Lua
  * tables are then built in slices (src/engine/sliced.ts).
  */
-export const MAX_DECODE_NODES = 200_000;
+export const MAX_DECODE_NODES = 100_000;
 
 class TooManyNodes extends Error {}
 
