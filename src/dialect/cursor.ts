@@ -3,6 +3,7 @@
  * skipper and the eraser. Parse errors are thrown as `Fail` and never escape `eraseTypes`.
  */
 import { Token, tokenize } from './lexer';
+import { tick } from '../util/checkpoint';
 
 /** Thrown to unwind to the statement loop; `at` is the index of the offending token. */
 export class Fail {
@@ -41,6 +42,7 @@ export abstract class Cursor {
   }
 
   protected next(): Token {
+    tick(); // a long chunk is long host work: its caller's checkpoint (the runaway guard) sees it go
     const t = this.t;
     if (t.kind === 'eof') throw new Fail(this.p);
     this.lastEnd = t.end;

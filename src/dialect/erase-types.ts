@@ -49,9 +49,11 @@ export function eraseTypes(source: string): string {
   let edits: Edit[];
   try {
     edits = new Eraser(source).run();
-  } catch {
-    // Only nesting deep enough to overflow the JS stack gets here; Lua refuses such code anyway
-    // ("too many syntax levels"), so the source goes to the compiler untouched.
+  } catch (e) {
+    // Only nesting deep enough to overflow the JS stack should get here; Lua refuses such code anyway
+    // ("too many syntax levels"), so the source goes to the compiler untouched. Anything else (the runaway
+    // guard stopping a huge chunk) goes on up.
+    if (!(e instanceof RangeError) && !(e instanceof Fail)) throw e;
     return source;
   }
   return edits.length === 0 ? source : applyEdits(source, edits);

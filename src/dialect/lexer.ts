@@ -7,6 +7,8 @@
  * an `error` token; the eraser leaves those alone and Lua reports the syntax error itself.
  */
 
+import { tick } from '../util/checkpoint';
+
 export type TokenKind =
   | 'name'
   | 'keyword'
@@ -68,7 +70,10 @@ class Lexer {
       const c = src[this.pos];
       if (isNewline(c)) this.newline();
       else if (c === ' ' || c === '\t' || c === '\v' || c === '\f') this.pos++;
-      else this.token();
+      else {
+        tick();
+        this.token();
+      }
     }
     this.tokens.push({ kind: 'eof', value: '', start: src.length, end: src.length, line: this.line });
     return this.tokens;

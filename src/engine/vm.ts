@@ -2,6 +2,7 @@
  * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
  * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
  */
+import { checkpointed } from '../util/checkpoint';
 import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushNumber, pushString, toJsString, raise,
   type LuaSource, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
@@ -362,7 +363,7 @@ export class LuaVM implements ValueContext {
       erase_types: (T) => {
         // As bytes, so a chunk given to load() keeps raw bytes in its string literals.
         const source = byteString(lua.lua_tolstring(T, 1) ?? new Uint8Array(0));
-        const erased = this.eraseTypes(source);
+        const erased = checkpointed(() => this.checkpoint(T), () => this.eraseTypes(source));
         if (erased === source) lua.lua_settop(T, 1);
         else lua.lua_pushstring(T, fromByteString(erased));
         return 1;

@@ -113,6 +113,14 @@ describe('decoders', () => {
   });
 });
 
+describe('compiling', () => {
+  test('load of a 4 MB chunk: type erasure and the compiler report to the runaway guard', async () => {
+    const r = await attack('load_huge');
+    expect(r.outcome).toMatch(new RegExp(`^error: ${RUNAWAY}$`));
+    expect(r.gap).toBeLessThan(GAP_MS);
+  });
+});
+
 describe('error texts', () => {
   test('a 200 KB error message: reported at once, whole', async () => {
     const r = await attack('error_text');
