@@ -25,6 +25,8 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { exprModule } from './expr';
+import { templatesModule } from './templates';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -47,6 +49,8 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   systemModule,
+  exprModule,
+  templatesModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
