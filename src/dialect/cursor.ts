@@ -3,7 +3,6 @@
  * skipper and the eraser. Parse errors are thrown as `Fail` and never escape `eraseTypes`.
  */
 import { Token, tokenize } from './lexer';
-import { tick } from '../util/checkpoint';
 
 /** Thrown to unwind to the statement loop; `at` is the index of the offending token. */
 export class Fail {
@@ -16,8 +15,14 @@ export abstract class Cursor {
   /** Offset just past the last consumed character (a split `>>` consumes half a token). */
   protected lastEnd = 0;
 
-  constructor(protected readonly src: string) {
-    this.toks = tokenize(src).filter((t) => t.kind !== 'comment');
+  private steps = 0;
+
+  /** `progress`, when given, is called every 1024 tokens read (long host work: a caller may stop it there). */
+  constructor(
+    protected readonly src: string,
+    private readonly progress: (() => void) | null = null,
+  ) {
+    this.toks = tokenize(src, progress).filter((t) => t.kind !== 'comment');
   }
 
   protected get t(): Token {
@@ -42,7 +47,7 @@ export abstract class Cursor {
   }
 
   protected next(): Token {
-    tick(); // a long chunk is long host work: its caller's checkpoint (the runaway guard) sees it go
+    if (this.progress !== null && (++this.steps & 1023) === 0) this.progress();
     const t = this.t;
     if (t.kind === 'eof') throw new Fail(this.p);
     this.lastEnd = t.end;

@@ -2,7 +2,6 @@
  * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
  * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
  */
-import { checkpointed } from '../util/checkpoint';
 import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushNumber, pushString, toJsString, raise,
   type LuaSource, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
@@ -25,7 +24,7 @@ export interface VmOptions {
   /** How long one scheduler batch may run before the event loop gets its turn. */
   batchMs?: number;
   /** Source transformation applied to every chunk before compiling; default: Luau type-annotation erasure. */
-  eraseTypes?: (source: string) => string;
+  eraseTypes?: (source: string, progress?: (() => void) | null) => string;
   /** Where global `print` goes (it gets the calling thread, to report the caller's location). */
   print?: PrintSink;
 }
@@ -98,7 +97,7 @@ export class LuaVM implements ValueContext {
   private readonly tostringFn: Slot;
   /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
   hookTick: ((T: LuaState) => void) | null = null;
-  private readonly eraseTypes: (source: string) => string;
+  private readonly eraseTypes: (source: string, progress?: (() => void) | null) => string;
   private readonly sliceMs: number;
   private readonly guard: RunawayGuard;
   private printSink: PrintSink;
@@ -363,7 +362,7 @@ export class LuaVM implements ValueContext {
       erase_types: (T) => {
         // As bytes, so a chunk given to load() keeps raw bytes in its string literals.
         const source = byteString(lua.lua_tolstring(T, 1) ?? new Uint8Array(0));
-        const erased = checkpointed(() => this.checkpoint(T), () => this.eraseTypes(source));
+        const erased = this.eraseTypes(source, () => this.checkpoint(T));
         if (erased === source) lua.lua_settop(T, 1);
         else lua.lua_pushstring(T, fromByteString(erased));
         return 1;

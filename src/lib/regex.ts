@@ -6,12 +6,12 @@
  *
  * That product can still be large (a 40,000-instruction program against 100 KB of text is a minute), so a
  * match reports its progress: every STEP instruction-characters it calls the checkpoint of whoever runs it
- * (`src/util/checkpoint.ts`), which for Lua code is the runaway guard: past the hard slice the process is killed, as a
+ * (`src/lib/checkpoint.ts`), which for Lua code is the runaway guard: past the hard slice the process is killed, as a
  * backtracking Lua pattern is. Matched outside any checkpoint (no process running), a match gives up with a
  * RegexError after MATCH_LIMIT_MS.
  */
 import { RE2JS, RE2JSException } from 're2js';
-import { currentCheckpoint } from '../util/checkpoint';
+import { currentCheckpoint } from './checkpoint';
 
 /**
  * The longest pattern, and the largest program (RE2 instructions; `[a-z]{1000}` is about 1,000), far above

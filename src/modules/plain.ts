@@ -1,5 +1,5 @@
 /** Lua value → plain JS data (Wippy's ToGoAny), shared by yaml encode and json.validate. */
-import { tick } from '../util/checkpoint';
+import { tick } from '../lib/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../engine/lua';
 import { identityAt } from '../engine/slots';
 

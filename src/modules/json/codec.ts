@@ -2,7 +2,7 @@
  * JSON ⇄ Lua stack, with Wippy's rules (spec.md beside this file). Both directions work on the Lua stack
  * directly: no intermediate JS values, so integers, floats and byte strings keep their Lua identity.
  */
-import { tick } from '../../util/checkpoint';
+import { tick } from '../../lib/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { identityAt, objectAt } from '../../engine/slots';
 import { ErrorValue } from '../../kernel/value';

@@ -5,7 +5,7 @@ import { lua } from '../../engine/lua';
 import { refuse } from '../refuse';
 import { Decoder, encodeAt, JsonError } from './codec';
 import { runSliced } from '../../engine/sliced';
-import { checkpointed } from '../../util/checkpoint';
+import { checkpointed } from '../../lib/checkpoint';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';

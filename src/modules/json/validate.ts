@@ -12,7 +12,7 @@ import { encodeAt } from './codec';
 import { ErrorValue } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
 import { cachedRegex, RegexError } from '../../lib/regex';
-import { checkpointed } from '../../util/checkpoint';
+import { checkpointed } from '../../lib/checkpoint';
 
 const CACHE_SIZE = 100;
 

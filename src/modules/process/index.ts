@@ -16,7 +16,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { KernelLink, LuaProcess } from '../../engine/process';
 import { topicMatcher, type Subscription } from '../../kernel/mailbox';
 import { RegexError } from '../../lib/regex';
-import { checkpointed } from '../../util/checkpoint';
+import { checkpointed } from '../../lib/checkpoint';
 import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type StartMessage } from '../../kernel/router';
 import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';

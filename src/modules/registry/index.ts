@@ -15,7 +15,7 @@ import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, split
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
-import { checkpointed, tick } from '../../util/checkpoint';
+import { checkpointed, tick } from '../../lib/checkpoint';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
 import { luaModule } from '../module';

@@ -16,7 +16,7 @@ import { ErrorValue } from '../../kernel/value';
 import { captureFrames, fail, pushError } from '../errors';
 import type { LuaVM } from '../../engine/vm';
 import { cachedRegex, Regex } from '../../lib/regex';
-import { checkpointed } from '../../util/checkpoint';
+import { checkpointed } from '../../lib/checkpoint';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
 import { RUNTIME } from '../../dialect/type-codegen';

@@ -11,7 +11,7 @@ import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { runSliced, type SlicedWork } from '../../engine/sliced';
 import { luaModule } from '../module';
-import { checkpointed } from '../../util/checkpoint';
+import { checkpointed } from '../../lib/checkpoint';
 
 
 /**
