@@ -195,3 +195,17 @@ export class BytesStream extends BaseStream {
     this.closed = true;
   }
 }
+
+/** Reads a stream to its end; fails past `max` bytes. */
+export async function readAll(stream: ByteStream, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await stream.read(DEFAULT_CHUNK);
+    if (chunk === null) break;
+    size += chunk.length;
+    if (size > max) throw new Error(`stream too large (max ${max} bytes)`);
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks, size));
+}

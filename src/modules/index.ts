@@ -26,6 +26,7 @@ import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
 import { streamModule } from './stream';
+import { httpClientModule } from './http_client';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -49,6 +50,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   envModule,
   systemModule,
   streamModule,
+  httpClientModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
