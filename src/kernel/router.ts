@@ -26,6 +26,18 @@ export interface SpawnRequest {
   readonly link: boolean;
   /** The child's context values (absent: none). */
   readonly context?: ContextValues;
+  /**
+   * A local name the child takes before it runs. When the name is already held, nothing is spawned: the
+   * holder's PID is the result and `messages` go to it (Wippy's spawn-or-signal).
+   */
+  readonly name?: string;
+  /** Messages delivered to the child (or the name's holder) right after the spawn, from no PID. */
+  readonly messages?: readonly StartMessage[];
+}
+
+export interface StartMessage {
+  readonly topic: string;
+  readonly payloads: readonly Value[];
 }
 
 /** How bus events reach a process's subscription channel. */
