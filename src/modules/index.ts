@@ -27,6 +27,7 @@ import { envModule } from './env';
 import { systemModule } from './system';
 import { streamModule } from './stream';
 import { httpClientModule } from './http_client';
+import { websocketModule } from './websocket';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -51,6 +52,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   systemModule,
   streamModule,
   httpClientModule,
+  websocketModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
