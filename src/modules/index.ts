@@ -28,6 +28,7 @@ import { systemModule } from './system';
 import { streamModule } from './stream';
 import { httpClientModule } from './http_client';
 import { websocketModule } from './websocket';
+import { metricsModule } from './metrics';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -53,6 +54,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   streamModule,
   httpClientModule,
   websocketModule,
+  metricsModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
