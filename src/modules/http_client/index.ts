@@ -24,6 +24,9 @@ const DEFAULT_MAX_BODY = MAX_STRING_BYTES;
 
 type Pairs = [string, string][];
 
+/** One request of a batch: its response or why it failed. */
+type Settled = { res: HttpResponse; error: null } | { res: null; error: unknown };
+
 /** What parseOptions reads besides the request itself: file contents still to be read from streams. */
 interface Parsed {
   readonly request: Omit<HttpRequest, 'method' | 'url'>;
@@ -150,36 +153,37 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
     pushMap(T, 'cookies', res.cookies);
   };
 
-  /** Cancels a process's requests when it ends. */
-  const track = (proc: LuaProcess): { signal: AbortSignal; resource: Resource } => {
+  /**
+   * Runs exchanges for the calling process, blocking its coroutine: they are cancelled if the process ends
+   * first. Every failure is Internal and retryable, as Wippy's HandleResult makes it.
+   */
+  const exchange = <V>(T: LuaState, work: (proc: LuaProcess, cancel: AbortSignal) => Promise<V>, answer: (R: LuaState, value: V) => number): number => {
+    const proc = vm.currentProcess(T);
     const controller = new AbortController();
     setMaxListeners(0, controller.signal); // one listener per request of a batch
-    const resource: Resource = { dispose: () => controller.abort() };
-    proc.own(resource);
-    return { signal: controller.signal, resource };
+    const cancel: Resource = { dispose: () => controller.abort() };
+    proc.own(cancel);
+    return settle(
+      vm,
+      T,
+      () => work(proc, controller.signal).finally(() => proc.disown(cancel)),
+      answer,
+      (R, e) => pushFailure(R, messageOf(e), 'Internal', true),
+    );
   };
 
   const perform = (T: LuaState, method: string, url: string, optsIdx: number): number => {
     const parsed = parseOptions(T, optsIdx, false);
-    const proc = vm.currentProcess(T);
-    const { signal, resource } = track(proc);
-    return settle(
-      vm,
+    return exchange(
       T,
-      async () => {
-        try {
-          const files = [...parsed.request.files];
-          for (const r of parsed.readers) files.push({ field: r.field, filename: r.filename, data: await readAll(r.stream, MAX_STRING_BYTES) });
-          const res = await send({ ...parsed.request, files, method, url }, signal);
-          if (res.stream !== null) streams.adopt(proc, res.stream);
-          return res;
-        } finally {
-          proc.disown(resource);
-        }
+      async (proc, cancel) => {
+        const files = [...parsed.request.files];
+        for (const r of parsed.readers) files.push({ field: r.field, filename: r.filename, data: await readAll(r.stream, MAX_STRING_BYTES) });
+        const res = await send({ ...parsed.request, files, method, url }, cancel);
+        if (res.stream !== null) streams.adopt(proc, res.stream);
+        return res;
       },
       (R, res) => (pushResponse(R, res), 1),
-      // Every failed exchange is Internal and retryable, as Wippy's HandleResult makes it.
-      (R, e) => pushFailure(R, messageOf(e), 'Internal', true),
     );
   };
 
@@ -216,18 +220,9 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
       lua.lua_settop(T, 1);
       return pushFailure(T, parseError, 'Invalid', false);
     }
-    const proc = vm.currentProcess(T);
-    const { signal, resource } = track(proc);
-    return settle(
-      vm,
+    return exchange(
       T,
-      async () => {
-        try {
-          return await Promise.all(requests.map((r) => send(r, signal).then((res) => ({ res, error: null }), (e: unknown) => ({ res: null, error: e }))));
-        } finally {
-          proc.disown(resource);
-        }
-      },
+      (_proc, cancel) => Promise.all(requests.map((r) => send(r, cancel).then((res): Settled => ({ res, error: null }), (e: unknown): Settled => ({ res: null, error: e })))),
       (R, results) => {
         lua.lua_createtable(R, results.length, 0);
         results.forEach((r, i) => {
@@ -248,7 +243,6 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
         });
         return 2;
       },
-      (R, e) => pushFailure(R, messageOf(e), 'Internal', true),
     );
   };
 
