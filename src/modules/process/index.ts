@@ -1,5 +1,5 @@
 /**
- * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
+ * The `process` global (spec.md beside this file): identity, messaging, spawning, control, options, subscriptions and the
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';
