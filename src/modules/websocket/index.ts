@@ -164,11 +164,15 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi): void {
     return 2;
   };
 
-  /** A duration option: a number of milliseconds or a Go duration string; anything else (or a bad string) is 0. */
+  /**
+   * A duration option: a float number of milliseconds or a Go duration string. An integer is ignored, as in
+   * Wippy, whose parseDuration has no case for go-lua's integers (so `dial_timeout = 3` sets no timeout);
+   * anything else, or a bad string, is 0 too.
+   */
   const msOption = (T: LuaState, idx: number, name: string): number => {
     lua.lua_getfield(T, idx, name);
     try {
-      if (lua.lua_type(T, -1) === lua.LUA_TNUMBER) return Math.max(0, Math.trunc(lua.lua_tonumber(T, -1)));
+      if (lua.lua_type(T, -1) === lua.LUA_TNUMBER) return lua.lua_isinteger(T, -1) ? 0 : Math.max(0, Math.trunc(lua.lua_tonumber(T, -1)));
       if (lua.lua_type(T, -1) === lua.LUA_TSTRING) return Math.max(0, durationFrom(toJsString(T, -1)) / 1e6);
       return 0;
     } catch {
