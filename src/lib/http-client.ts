@@ -5,8 +5,9 @@
  * exchange, a bounded response body, Go-canonical header names and Go-like error texts.
  *
  * Hostile peers are bounded: at most MAX_IN_FLIGHT exchanges run at once (more wait for a turn, their deadline
- * running), a buffered body may not pass its limit (nor all buffered bodies together BUFFERED_BUDGET), and
- * a streamed body is pulled only as fast as it is read.
+ * running), a buffered body may not pass its limit (nor all buffered bodies together BUFFERED_BUDGET), a
+ * streamed body is pulled only as fast as it is read, and open response streams are limited per process and
+ * in all (an error past the limit, so one process's streams never hold up another's requests).
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { randomBytes } from 'crypto';
@@ -24,6 +25,9 @@ export const MAX_IN_FLIGHT = 256;
 export const BUFFERED_BUDGET = 512 * 1024 * 1024;
 /** Go's default for following redirects. */
 const MAX_REDIRECTS = 10;
+/** Response streams open at once in the runtime, and per owner (a process). */
+export const MAX_OPEN_STREAMS = 1024;
+export const MAX_STREAMS_PER_OWNER = 64;
 /** Agents kept for distinct unix sockets (each has its own connection pool). */
 const MAX_SOCKET_AGENTS = 32;
 
@@ -68,7 +72,8 @@ export interface HttpResponse {
 /** An exchange that failed; `message` is what Lua sees (Go's wording where it has one). */
 export class HttpClientError extends Error {}
 
-const defaultAgent = new Agent({ connections: 64, keepAliveTimeout: 90_000, headersTimeout: 0, bodyTimeout: 0 });
+// No cap per origin, as Go's transport has none: the turns below bound exchanges, MAX_OPEN_STREAMS open bodies.
+const defaultAgent = new Agent({ keepAliveTimeout: 90_000, headersTimeout: 0, bodyTimeout: 0 });
 const socketAgents = new Map<string, Agent>();
 
 function agentFor(unixSocket: string | null): Dispatcher {
@@ -80,7 +85,7 @@ function agentFor(unixSocket: string | null): Dispatcher {
       socketAgents.delete(oldest);
       void old.close().catch(() => {});
     }
-    agent = new Agent({ connect: { socketPath: unixSocket }, connections: 16, headersTimeout: 0, bodyTimeout: 0 });
+    agent = new Agent({ connect: { socketPath: unixSocket }, headersTimeout: 0, bodyTimeout: 0 });
   } else socketAgents.delete(unixSocket);
   socketAgents.set(unixSocket, agent); // most recently used last
   return agent;
@@ -122,6 +127,24 @@ class Turns {
 
 const turns = new Turns(MAX_IN_FLIGHT);
 let buffered = 0;
+
+/** Open response streams, in all and by owner. */
+let openStreams = 0;
+const streamsOf = new WeakMap<object, number>();
+
+/** Counts a response stream to be opened for `owner`; false past a limit. `release` undoes it. */
+function reserveStream(owner: object): boolean {
+  const mine = streamsOf.get(owner) ?? 0;
+  if (openStreams >= MAX_OPEN_STREAMS || mine >= MAX_STREAMS_PER_OWNER) return false;
+  openStreams++;
+  streamsOf.set(owner, mine + 1);
+  return true;
+}
+
+function releaseStream(owner: object): void {
+  openStreams--;
+  streamsOf.set(owner, (streamsOf.get(owner) ?? 1) - 1);
+}
 
 /** Go's url.Error operation: the method with only its first letter upper case ("Get", "Post"). */
 function op(method: string): string {
@@ -270,8 +293,11 @@ function describe(e: unknown, url: URL): string {
 const TIMEOUT_HEADERS = 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)';
 const TIMEOUT_BODY = 'context deadline exceeded (Client.Timeout or context cancellation while reading body)';
 
-/** Sends one request, following redirects; resolves with the response or rejects with an HttpClientError. */
-export async function send(req: HttpRequest, cancel?: AbortSignal): Promise<HttpResponse> {
+/**
+ * Sends one request, following redirects; resolves with the response or rejects with an HttpClientError.
+ * `owner` (the process) is what the per-owner limit of open response streams counts by.
+ */
+export async function send(req: HttpRequest, cancel?: AbortSignal, owner: object = defaultAgent): Promise<HttpResponse> {
   let url: URL;
   try {
     url = withQuery(new URL(req.url), req.query);
@@ -291,13 +317,18 @@ export async function send(req: HttpRequest, cancel?: AbortSignal): Promise<Http
     cancel?.removeEventListener('abort', onCancel);
   };
 
+  if (req.stream && !reserveStream(owner)) {
+    done();
+    throw new HttpClientError(`${op(req.method)} "${url.href}": too many open response streams (at most ${MAX_STREAMS_PER_OWNER} per process, ${MAX_OPEN_STREAMS} in all)`);
+  }
+  let streamed = false;
   try {
     await turns.take(deadline.signal);
   } catch (e) {
     done();
+    if (req.stream) releaseStream(owner);
     throw e instanceof HttpClientError ? new HttpClientError(`${op(req.method)} "${url.href}": ${e.message}`) : e;
   }
-  let streamed = false;
   try {
     const { body, contentType } = encodeBody(req);
     let headers: [string, string][] = [];
@@ -360,11 +391,11 @@ export async function send(req: HttpRequest, cancel?: AbortSignal): Promise<Http
         timedOut.message = TIMEOUT_BODY;
         const length = Number(responseHeaders.get('Content-Length') ?? -1);
         const stream = new ReadableByteStream(source, Number.isFinite(length) && length >= 0 ? length : -1);
-        const release = (): void => {
+        // The turn is given back now (finally, below); the stream counts against MAX_OPEN_STREAMS until closed.
+        source.once('close', () => {
           done();
-          turns.give();
-        };
-        source.once('close', release);
+          releaseStream(owner);
+        });
         streamed = true;
         return { status: res.statusCode, url: url.href, headers: responseHeaders, cookies, body: null, stream };
       }
@@ -373,9 +404,10 @@ export async function send(req: HttpRequest, cancel?: AbortSignal): Promise<Http
       return { status: res.statusCode, url: url.href, headers: responseHeaders, cookies, body: data, stream: null };
     }
   } finally {
+    turns.give();
     if (!streamed) {
       done();
-      turns.give();
+      if (req.stream) releaseStream(owner);
     }
   }
 }

@@ -364,17 +364,60 @@ describe('failures and hostile peers', () => {
     expect(toPlain(r.value)).toBeNull();
   });
 
-  test('many concurrent requests are bounded: at most 64 connections to one origin, the rest wait their turn', async () => {
-    routes.set('/held', (_req, res) => setTimeout(() => res.end('done'), 150));
+  test('many concurrent requests are bounded: at most 256 exchanges in flight, the rest wait their turn', async () => {
+    routes.set('/held', (_req, res) => setTimeout(() => res.end('done'), 300));
     const r = (await lua(`
       local reqs = {}
-      for i = 1, 100 do reqs[i] = { "GET", BASE .. "/held" } end
+      for i = 1, 300 do reqs[i] = { "GET", BASE .. "/held" } end
       local responses, errors = http.request_batch(reqs)
       local ok = 0
-      for i = 1, 100 do if responses[i] and responses[i].body == "done" then ok = ok + 1 end end
+      for i = 1, 300 do if responses[i] and responses[i].body == "done" then ok = ok + 1 end end
       return { ok = ok, errors = errors == nil }`)) as Record<string, any>;
-    expect(r).toEqual({ ok: 100, errors: true });
-    expect(maxOpen).toBeLessThanOrEqual(64);
-    expect(maxOpen).toBeGreaterThan(8);
+    expect(r).toEqual({ ok: 300, errors: true });
+    expect(maxOpen).toBeLessThanOrEqual(256);
+    expect(maxOpen).toBeGreaterThan(64);
+  }, 40_000);
+
+  test('open response streams are limited per process (an error past 64), and never hold up another process', async () => {
+    routes.set('/open', (_req, res) => res.writeHead(200).write('x'));
+    routes.set('/ok', (_req, res) => res.end('ok'));
+    let report!: (q: URLSearchParams) => void;
+    const reported = new Promise<URLSearchParams>((resolve) => (report = resolve));
+    routes.set('/report', (req, res) => {
+      report(new URL(req.url ?? '/', base).searchParams);
+      res.end();
+    });
+    const vm = createVM();
+    const hog = spawn(vm, `local http = require("http_client")
+      local function main()
+        local streams, err = {}, nil
+        for i = 1, 65 do
+          local r, e = http.get("${base}/open", { stream = true })
+          if e then err = e:message() break end
+          streams[#streams + 1] = r.stream
+        end
+        http.get("${base}/report", { query = { opened = tostring(#streams), err = err or "" } })
+        channel.new():receive() -- keeps its streams open until it is terminated
+      end
+      return { main = main }`, 'test:hog', [], ['http_client']);
+    const q = await reported;
+    expect(q.get('opened')).toBe('64');
+    expect(q.get('err')).toMatch(/too many open response streams \(at most 64 per process, 1024 in all\)$/);
+    // While the hog holds its 64 streams, another process is served: plain requests and streams of its own.
+    const other = (await lua(`local r = http.get(BASE .. "/open", { stream = true }) local c = r.stream:read(1) r.stream:close() return { c, http.get(BASE .. "/ok").body }`)) as string[];
+    expect(other).toEqual(['x', 'ok']);
+    hog.proc.terminate();
+    await hog.exit;
+  });
+
+  test('a file upload can read its content from a stream (a response streamed from elsewhere)', async () => {
+    routes.set('/source', (_req, res) => res.end('streamed file content'));
+    routes.set('/upload', (_req, res, body) => res.end(String(body.length)));
+    await lua(`
+      local src = http.get(BASE .. "/source", { stream = true })
+      local resp = http.post(BASE .. "/upload", { files = { { name = "f", filename = "a.txt", reader = src.stream } } })
+      return resp.body`);
+    const upload = seen.find((s) => s.url === '/upload');
+    expect(upload?.body.toString()).toContain('filename="a.txt"\r\nContent-Type: application/octet-stream\r\n\r\nstreamed file content\r\n');
   });
 });

@@ -179,7 +179,7 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
       async (proc, cancel) => {
         const files = [...parsed.request.files];
         for (const r of parsed.readers) files.push({ field: r.field, filename: r.filename, data: await readAll(r.stream, MAX_STRING_BYTES) });
-        const res = await send({ ...parsed.request, files, method, url }, cancel);
+        const res = await send({ ...parsed.request, files, method, url }, cancel, proc);
         if (res.stream !== null) streams.adopt(proc, res.stream);
         return res;
       },
