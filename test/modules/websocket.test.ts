@@ -180,3 +180,18 @@ test('a process that ends drops its connection: the server sees it go', async ()
   for (let i = 0; i < 100 && closes.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
   expect(closes.length).toBe(1);
 });
+
+test('connections are limited per process: the 65th is an error, and ended connections stop counting', async () => {
+  onConnection = () => {};
+  const r = (await lua(`
+    local clients = {}
+    for i = 1, 64 do clients[i] = assert(websocket.connect(URL)) end
+    local extra = E(websocket.connect(URL))
+    clients[1]:close()
+    local after = websocket.connect(URL)
+    for i = 2, 64 do clients[i]:close() end
+    after:close()
+    return { extra = extra, after = after ~= nil }`)) as Record<string, any>;
+  expect(r.extra).toEqual({ failed: true, kind: 'Unavailable', retryable: false, message: 'too many websocket connections (at most 64 per process, 1024 in all)' });
+  expect(r.after).toBe(true);
+});

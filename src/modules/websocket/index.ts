@@ -23,6 +23,9 @@ const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 const MAX_READ_LIMIT = 128 * 1024 * 1024;
 const DEFAULT_CAPACITY = 32;
 const MAX_CAPACITY = 10_000;
+/** Connections open (or dialling) at once, per process and in the runtime; one more is an error. */
+export const MAX_PER_PROCESS = 64;
+export const MAX_CONNECTIONS = 1024;
 /** How long close() waits for the server's close frame before cutting the connection (coder/websocket: 5 s). */
 const CLOSE_WAIT_MS = 5_000;
 
@@ -60,6 +63,8 @@ class Connection implements Resource {
     readonly owner: LuaProcess,
     private readonly options: ConnectOptions,
     private readonly message: (data: Buffer, binary: boolean) => Slot,
+    /** Told once, when the connection has ended. */
+    private readonly onEnd: () => void,
   ) {
     channel.onTake = () => {
       if (this.feedQueued) return;
@@ -115,6 +120,7 @@ class Connection implements Resource {
     this.ended = true;
     if (this.readTimer !== null) clearTimeout(this.readTimer);
     this.owner.disown(this);
+    this.onEnd();
     this.feed();
   }
 
@@ -142,6 +148,9 @@ class Connection implements Resource {
 class ClientObject {
   constructor(readonly conn: Connection) {}
 }
+
+let openConnections = 0;
+const perProcess = new WeakMap<LuaProcess, number>();
 
 function installWebsocket(vm: LuaVM, channels: ChannelApi): void {
   const L = vm.L;
@@ -367,6 +376,19 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi): void {
     if (url === '') return lauxlib.luaL_argerror(T, 1, 'URL required');
     const options = parseOptions(T);
     const proc = vm.currentProcess(T);
+    const mine = perProcess.get(proc) ?? 0;
+    if (mine >= MAX_PER_PROCESS || openConnections >= MAX_CONNECTIONS) {
+      return failure(T, `too many websocket connections (at most ${MAX_PER_PROCESS} per process, ${MAX_CONNECTIONS} in all)`, 'Unavailable', false);
+    }
+    perProcess.set(proc, mine + 1);
+    openConnections++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      openConnections--;
+      perProcess.set(proc, (perProcess.get(proc) ?? 1) - 1);
+    };
     let dialing: WebSocket | null = null;
     const abandon: Resource = { dispose: () => dialing?.terminate() };
     proc.own(abandon);
@@ -377,11 +399,14 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi): void {
         try {
           return await dial(url, options, (socket) => {
             dialing = socket;
-            const conn = new Connection(socket, channels.create(options.capacity), proc, options, messageSlot);
+            const conn = new Connection(socket, channels.create(options.capacity), proc, options, messageSlot, release);
             if (!proc.alive) conn.dispose();
             else proc.own(conn);
             return conn;
           });
+        } catch (e) {
+          release();
+          throw e;
         } finally {
           proc.disown(abandon);
         }
