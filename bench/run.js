@@ -13,6 +13,7 @@ const all = {
   vm: './vm',
   floor: './floor',
   cluster: './cluster',
+  lang: './lang',
   'http-client': './http-client',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).

@@ -7,7 +7,7 @@ import type { MetricsRegistry } from '../services/metrics/collector';
 import { startExporter, type Exporter } from '../services/metrics/exporter';
 import type { RuntimeConfig } from './config';
 import { UsageError } from './errors';
-import { messageOf } from '../util/message';
+import { messageOf } from '../lib/message';
 
 export async function startPrometheus(config: RuntimeConfig, metrics: MetricsRegistry, logs: LogSink): Promise<Exporter | null> {
   const enabled = config.setting('prometheus.enabled');

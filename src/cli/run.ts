@@ -5,7 +5,7 @@
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
-import { displayPath, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import { displayPath, isHost, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
@@ -191,7 +191,7 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   if (host !== undefined) {
     const h = registry.get(host);
     if (h === undefined) throw new UsageError(notFound(registry, 'host', host));
-    if (h.kind !== 'terminal.host' && h.kind !== 'process.host') throw new UsageError(`${host} is a ${h.kind}, not a host`);
+    if (!isHost(h)) throw new UsageError(`${host} is a ${h.kind}, not a host`);
   }
   return { entry, host: host ?? terminalHost(registry), args };
 

@@ -1,7 +1,7 @@
 /**
  * The one interface through which module code reaches other processes: sending, spawning, monitors, links,
- * names, termination. A standalone node implements it directly (node.ts); a cluster router will implement it
- * by forwarding what is not local. Module code never touches another process's mailbox.
+ * names, termination. A standalone node implements it directly (node.ts); the cluster router (src/cluster/)
+ * implements it by forwarding what is not local. Module code never touches another process's mailbox.
  */
 import type { ErrorValue, Value } from './value';
 import type { EndingBacklog, Mailbox } from './mailbox';

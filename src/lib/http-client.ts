@@ -15,7 +15,7 @@ import { createGunzip } from 'zlib';
 import type { Readable } from 'stream';
 import { ReadableByteStream, type ByteStream } from './byte-stream';
 import { canonicalHeaderKey } from './http-header';
-import { messageOf } from '../util/message';
+import { messageOf } from './message';
 
 /** Go's http.Client timeout in Wippy's client pool. */
 export const DEFAULT_TIMEOUT_MS = 30_000;

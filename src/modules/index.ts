@@ -25,6 +25,8 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { exprModule } from './expr';
+import { templatesModule } from './templates';
 import { streamModule } from './stream';
 import { httpClientModule } from './http_client';
 import { websocketModule } from './websocket';
@@ -51,6 +53,8 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   systemModule,
+  exprModule,
+  templatesModule,
   streamModule,
   httpClientModule,
   websocketModule,

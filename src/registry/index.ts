@@ -44,3 +44,4 @@ export {
   DEFAULT_MODULES_DIR,
 } from './lockfile';
 export type { LockFile, LockDirectoryOptions } from './lockfile';
+export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';

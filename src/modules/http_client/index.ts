@@ -7,7 +7,7 @@ import { lua, lauxlib, checkJsString, pushNumber, pushString, toJsString, type L
 import { captureFrames, pushError } from '../errors';
 import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 import { durationFrom } from '../../lib/duration';
 import { readAll, type ByteStream } from '../../lib/byte-stream';
 import { queryEscape, queryUnescape, send, type FileUpload, type HttpRequest, type HttpResponse } from '../../lib/http-client';

@@ -10,7 +10,7 @@ import type { JSFunction } from 'fengari';
 import type { Terminal } from '../../api/terminal';
 import { luaModule } from '../module';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 
 
 const terminals = new WeakMap<LuaProcess, Terminal>();

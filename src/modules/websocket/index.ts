@@ -10,7 +10,7 @@ import { argObject, popSlot, pushObject, pushSlot, type Slot } from '../../engin
 import { captureFrames, pushError } from '../errors';
 import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 import { durationFrom } from '../../lib/duration';
 import { channelModule, type ChannelApi } from '../channel';
 import type { Channel } from '../../engine/channel';
