@@ -7,9 +7,7 @@
 const http = require('http');
 const { request, Agent } = require('undici');
 const { createVM } = require('../dist/modules');
-const { LuaProcess } = require('../dist/engine/process');
-const { lua } = require('../dist/engine/lua');
-const { medianOf } = require('./harness');
+const { medianOf, mainUs } = require('./harness');
 
 const BODY = JSON.stringify({ message: 'hello world' });
 
@@ -23,15 +21,7 @@ async function run() {
   const source = `local http = require("http_client")
     return { main = function(n) for i = 1, n do local r = http.get("${url}") assert(r.status_code == 200) end end }`;
   const spec = { entryId: id, chunk: vm.compile(source, id), method: 'main', modules: new Set(['http_client']), imports: new Map() };
-  const luaUs = async (n) => {
-    let done;
-    const exit = new Promise((r) => (done = r));
-    const t0 = performance.now();
-    new LuaProcess(vm, spec, id, done).start((T) => (lua.lua_pushinteger(T, n), 1));
-    const r = await exit;
-    if (r.error) throw new Error(r.error.message);
-    return ((performance.now() - t0) * 1000) / n;
-  };
+  const luaUs = (n) => mainUs(vm, spec, n);
 
   const agent = new Agent({ connections: 1 });
   const undiciUs = async (n) => {
