@@ -7,7 +7,7 @@
  * revoked"). First write wins through the KV's create/update-at-revision.
  */
 import { ErrorValue } from '../kernel/value';
-import { SCOPE } from '../kernel/names';
+import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
 import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
 import type { ClusterLog } from './router';
@@ -29,12 +29,11 @@ const PREFIX: Record<number, string> = { [SCOPE.EVENTUAL]: 'e', [SCOPE.CONSISTEN
 const LOOKUP_ORDER = [SCOPE.CONSISTENT, SCOPE.STRONG, SCOPE.EVENTUAL];
 
 /**
- * A cluster name is a KV key (below), so it is bounded in bytes: a longer key makes a NATS protocol line the
- * server refuses by cutting the node's connection off. 1024 bytes keep the line well within NATS's 4 KB.
+ * A cluster name is a KV key (below), so it is bounded in bytes (the kernel's MAX_NAME_LENGTH counts
+ * characters, up to 3 bytes each): a longer key makes a NATS protocol line the server refuses by cutting the
+ * node's connection off. 1024 bytes keep the line well within NATS's 4 KB.
  */
 export const MAX_CLUSTER_NAME_BYTES = 1024;
-/** Cluster names one process may hold (or be claiming): every node keeps a replica of them. */
-export const CLUSTER_NAMES_PER_PROCESS = 1024;
 
 /** KV keys allow letters, digits and `-_=/.`: a name is stored as its UTF-8 bytes in base64url. */
 export const nameKey = (scope: number, name: string): string => `${PREFIX[scope]}.${Buffer.from(name, 'utf8').toString('base64url')}`;
@@ -131,8 +130,10 @@ export class ClusterNames {
     if (current !== undefined && this.live(current.claim)) {
       return current.claim.pid === pid ? null : new ErrorValue('name already registered', 'AlreadyExists');
     }
-    if ((this.owned.get(pid)?.size ?? 0) >= CLUSTER_NAMES_PER_PROCESS) {
-      return new ErrorValue(`too many names: ${pid} has ${CLUSTER_NAMES_PER_PROCESS} registered`, 'Unavailable');
+    // The kernel's bound for a process's names holds for its cluster names (held, or being claimed) too: every
+    // node keeps a replica of them.
+    if ((this.owned.get(pid)?.size ?? 0) >= NAMES_PER_PROCESS) {
+      return new ErrorValue(`too many names: ${pid} has ${NAMES_PER_PROCESS} registered`, 'Unavailable');
     }
     const claim: Claim = { pid, node: this.peers.self, incarnation: this.peers.incarnation };
     this.own(pid, key);
