@@ -27,6 +27,10 @@ import { envModule } from './env';
 import { systemModule } from './system';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
+import { streamModule } from './stream';
+import { httpClientModule } from './http_client';
+import { websocketModule } from './websocket';
+import { metricsModule } from './metrics';
 import { contractModule } from './contract';
 import { htmlModule } from './html';
 import { excelModule } from './excel';
@@ -56,6 +60,10 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   systemModule,
   exprModule,
   templatesModule,
+  streamModule,
+  httpClientModule,
+  websocketModule,
+  metricsModule,
   contractModule,
   htmlModule,
   excelModule,

@@ -1,16 +1,17 @@
 /**
- * A host function whose answer may need async JS work (a socket read, a job in a worker thread): it answers
- * at once when the work is done already, else blocks only the calling task until the Promise settles. A
- * process that ends meanwhile is never woken; `orphan` then releases what the work produced.
+ * A host function whose answer may need async JS work (a socket read, an HTTP exchange): it answers at once
+ * when the work is done already, else blocks only the calling task until the Promise settles. A process that
+ * ends meanwhile is never woken; `orphan` then releases what the work produced.
  */
 import { raise, type LuaState } from '../engine/lua';
 import type { LuaVM } from '../engine/vm';
+import type { Maybe } from '../lib/byte-stream';
 
 /** Pushes the Lua results for a value (or an error) and says how many. */
 export type Answer<V> = (T: LuaState, value: V) => number;
 
-export function settle<V>(vm: LuaVM, T: LuaState, work: () => V | Promise<V>, onValue: Answer<V>, onError: Answer<unknown>, orphan?: (value: V) => void): number {
-  let result: V | Promise<V>;
+export function settle<V>(vm: LuaVM, T: LuaState, work: () => Maybe<V>, onValue: Answer<V>, onError: Answer<unknown>, orphan?: (value: V) => void): number {
+  let result: Maybe<V>;
   try {
     result = work();
   } catch (e) {

@@ -23,6 +23,7 @@ import type { Result, ContextValues } from '../../kernel/router';
 import { retries, retryDelayMs, retryPolicy } from './retry';
 import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
+import type { HoldsValues } from '../../engine/memory';
 import { luaModule } from '../module';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
@@ -52,8 +53,11 @@ export interface FuncsApi {
   async(T: LuaState, call: FunctionCall): number;
 }
 
-/** A started call: how to cancel it and, once it ended, how it ended. */
-class Future {
+/**
+ * A started call: how to cancel it and, once it ended, how. What it holds (an unread result) is memory of the
+ * process that holds the Future, so the watchdog counts it there (HoldsValues).
+ */
+class Future implements HoldsValues {
   outcome: Outcome | null = null;
   canceled = false;
   channel: Channel | null = null;
@@ -62,6 +66,12 @@ class Future {
     readonly label: string,
     readonly cancel: () => void,
   ) {}
+
+  forEachValue(fn: (v: Value) => void): void {
+    if (this.outcome === null) return;
+    fn(this.outcome.value);
+    if (this.outcome.error !== null) fn(this.outcome.error);
+  }
 }
 
 /** A call in flight: its current attempt can be canceled; `settle` is called once with its outcome. */
