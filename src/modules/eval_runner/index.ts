@@ -19,8 +19,8 @@ import { luaModule, type LuaModule, type ModuleClass } from '../module';
 /** Classes eval'd code may not use unless the run allows them (Wippy's evalhost.ForbiddenClasses). */
 const FORBIDDEN: readonly ModuleClass[] = ['process', 'storage', 'network'];
 
-/** How many times an evaluated process may be resumed (Wippy's maxEvalSteps). */
-export const MAX_EVAL_STEPS = 10_000;
+/** How many times an evaluated process may be resumed (Wippy's maxEvalSteps); each resume runs at most a slice. */
+export const EVAL_LIMITS = { steps: 10_000 };
 
 /** A compiled program: its source checked, its method and modules settled. */
 class Program {
@@ -44,7 +44,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 class EvalProcess extends LuaProcess {
   override taskRan(ms: number): void {
     super.taskRan(ms);
-    if (this.steps > MAX_EVAL_STEPS && this.alive) this.terminate('eval exceeded maximum step limit');
+    if (this.steps > EVAL_LIMITS.steps && this.alive) this.terminate('eval exceeded maximum step limit');
   }
 }
 
