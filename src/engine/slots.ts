@@ -8,7 +8,7 @@
  */
 import { TValue, Udata as UdataObject } from 'fengari/src/lobject';
 import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';
-import { lua } from './lua';
+import { lua, lauxlib } from './lua';
 
 export type { Slot, LuaTable };
 
@@ -49,6 +49,12 @@ export function argObject(L: LuaState, n: number): unknown {
   if (i >= L.top) return null;
   const cell = L.stack[i];
   return cell.type === USERDATA_TYPE ? (cell.value as Udata).data : null;
+}
+
+/** The JS object of argument `n` when it is a `cls`, else a Lua argument error saying `expected`. */
+export function argOf<C>(L: LuaState, n: number, cls: abstract new (...args: never[]) => C, expected: string): C {
+  const o = argObject(L, n);
+  return o instanceof cls ? o : lauxlib.luaL_argerror(L, n, expected);
 }
 
 /** The identity of a table/userdata/function value (for JS-side maps keyed by Lua object). */

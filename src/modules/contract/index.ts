@@ -4,8 +4,8 @@
  * function calls made through the funcs module's machinery: the same errors, futures, context inheritance,
  * `timeout` and `retry` options.
  */
-import { lauxlib, lua, checkJsString, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, pushObject, type LuaTable } from '../../engine/slots';
+import { lauxlib, lua, checkJsString, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
+import { argObject, argOf, pushObject, type LuaTable } from '../../engine/slots';
 import { exportArgs, pushValue } from '../../engine/values';
 import type { LuaVM } from '../../engine/vm';
 import '../../api/contract';
@@ -159,22 +159,9 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
     }
   };
 
-  const pushStrings = (T: LuaState, list: readonly string[]): void => {
-    lua.lua_createtable(T, list.length, 0);
-    list.forEach((s, i) => {
-      pushString(T, s);
-      lua.lua_rawseti(T, -2, i + 1);
-    });
-  };
 
-  const checkWrapper = (T: LuaState): ContractWrapper => {
-    const w = argObject(T, 1);
-    return w instanceof ContractWrapper ? w : lauxlib.luaL_argerror(T, 1, 'Contract expected');
-  };
-  const checkInstance = (T: LuaState): Instance => {
-    const i = argObject(T, 1);
-    return i instanceof Instance ? i : lauxlib.luaL_argerror(T, 1, 'Instance expected');
-  };
+  const checkWrapper = (T: LuaState): ContractWrapper => argOf(T, 1, ContractWrapper, 'Contract expected');
+  const checkInstance = (T: LuaState): Instance => argOf(T, 1, Instance, 'Instance expected');
   const pushWrapper = (T: LuaState, w: ContractWrapper): number => (pushObject(T, w, wrapperMeta), 1);
 
   wrapperMeta = vm.metatable(
@@ -202,7 +189,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
         return 2;
       },
       implementations: (T) => {
-        pushStrings(T, implementationsOf(checkWrapper(T).definition.id));
+        pushStringList(T, implementationsOf(checkWrapper(T).definition.id));
         lua.lua_pushnil(T);
         return 2;
       },
@@ -285,7 +272,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       find_implementations: (T) => {
         const id = checkJsString(T, 1);
         if (store === undefined) return noRegistry(T);
-        pushStrings(T, implementationsOf(id));
+        pushStringList(T, implementationsOf(id));
         lua.lua_pushnil(T);
         return 2;
       },

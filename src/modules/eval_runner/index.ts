@@ -4,8 +4,8 @@
  * the calling coroutine until it ends. The evaluated process is the caller's: it ends with the caller, and it
  * has the engine's preemption, memory limit and a bound on its resumes, as Wippy's eval host bounds steps.
  */
-import { lauxlib, lua, checkJsString, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
+import { lauxlib, lua, checkJsString, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
+import { argOf, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue } from '../../engine/values';
 import { LuaProcess, type ExitResult, type ProcessSpec, type Resource } from '../../engine/process';
 import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../../engine/vm';
@@ -135,21 +135,10 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
   const failed = (T: LuaState, what: 'compile' | 'run', e: ErrorValue): number =>
     fail(T, vm, `${what} failed: ${e.message}`, 'Internal', { retryable: false, context: `${what} failed` });
 
-  const checkProgram = (T: LuaState): Program => {
-    const p = argObject(T, 1);
-    return p instanceof Program ? p : lauxlib.luaL_argerror(T, 1, 'eval.runner.Program expected');
-  };
+  const checkProgram = (T: LuaState): Program => argOf(T, 1, Program, 'eval.runner.Program expected');
   programMeta = vm.metatable('eval_runner.Program', {
     method: (T) => (pushString(T, checkProgram(T).method), 1),
-    modules: (T) => {
-      const list = checkProgram(T).modules;
-      lua.lua_createtable(T, list.length, 0);
-      list.forEach((m, i) => {
-        pushString(T, m);
-        lua.lua_rawseti(T, -2, i + 1);
-      });
-      return 1;
-    },
+    modules: (T) => (pushStringList(T, checkProgram(T).modules), 1),
   });
 
   vm.defineModule(

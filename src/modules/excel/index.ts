@@ -3,7 +3,7 @@
  * on src/lib/spreadsheet.ts. A workbook is plain data on the main thread; opening and writing files run in a
  * worker thread and block only the calling coroutine.
  */
-import { lauxlib, lua, checkJsString, decodeUtf8, pushString, toJsString, type LuaState } from '../../engine/lua';
+import { lauxlib, lua, checkJsString, decodeUtf8, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
 import type { LuaVM } from '../../engine/vm';
 import { goFloatText, readXlsx, SpreadsheetError, Workbook, type Cell } from '../../lib/spreadsheet';
@@ -56,13 +56,6 @@ function installExcel(vm: LuaVM): void {
       return fn(T, h.book);
     };
 
-  const pushStrings = (T: LuaState, list: readonly string[]): void => {
-    lua.lua_createtable(T, list.length, 0);
-    list.forEach((s, i) => {
-      pushString(T, s);
-      lua.lua_rawseti(T, -2, i + 1);
-    });
-  };
 
   workbookMeta = vm.metatable(
     'excel.Workbook',
@@ -77,7 +70,7 @@ function installExcel(vm: LuaVM): void {
         lua.lua_pushnil(T);
         return 2;
       }),
-      get_sheet_list: withBook(true, (T, book) => (pushStrings(T, book.sheetNames()), lua.lua_pushnil(T), 2)),
+      get_sheet_list: withBook(true, (T, book) => (pushStringList(T, book.sheetNames()), lua.lua_pushnil(T), 2)),
       get_rows: withBook(true, (T, book) => {
         let rows: string[][];
         try {
@@ -88,7 +81,7 @@ function installExcel(vm: LuaVM): void {
         }
         lua.lua_createtable(T, rows.length, 0);
         rows.forEach((row, i) => {
-          pushStrings(T, row);
+          pushStringList(T, row);
           lua.lua_rawseti(T, -2, i + 1);
         });
         lua.lua_pushnil(T);

@@ -5,7 +5,7 @@
  * many of them at once.
  */
 import { lauxlib, lua, checkJsString, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, pushObject, type LuaTable } from '../../engine/slots';
+import { argObject, argOf, pushObject, type LuaTable } from '../../engine/slots';
 import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
 import { parseDuration } from '../../lib/duration';
@@ -157,15 +157,11 @@ function installTreesitter(vm: LuaVM): void {
     }
   };
 
-  const check = <C>(T: LuaState, cls: abstract new (...args: never[]) => C, what: string): C => {
-    const o = argObject(T, 1);
-    return o instanceof cls ? o : lauxlib.luaL_argerror(T, 1, `${what} expected`);
-  };
+  const check = <C>(T: LuaState, cls: abstract new (...args: never[]) => C, what: string): C => argOf(T, 1, cls, `${what} expected`);
   const open = <C extends Held>(T: LuaState, h: C, what: string): C => (h.closed ? lauxlib.luaL_error(T, `${what} is closed`) : h);
   const treeOf = (T: LuaState): TreeHandle => open(T, check(T, TreeHandle, 'Tree'), 'tree');
   const nodeOf = (T: LuaState, idx = 1): NodeHandle => {
-    const o = argObject(T, idx);
-    const n = o instanceof NodeHandle ? o : lauxlib.luaL_argerror(T, idx, 'Node expected');
+    const n = argOf(T, idx, NodeHandle, 'Node expected');
     if (n.tree.closed) lauxlib.luaL_error(T, 'tree is closed');
     return n;
   };
