@@ -6,7 +6,6 @@
  * takes about a second per megabyte and longer on deep nesting, so `sanitize` runs all but small inputs in a
  * worker thread with a time and memory bound (src/lib/off-thread.ts). Differences: src/modules/html/spec.md.
  */
-import sanitizeHtml from 'sanitize-html';
 import { RE2JS } from 're2js';
 import { compileRegex } from './expr/regex';
 import { OffThread, OffThreadError } from './off-thread';
@@ -366,12 +365,14 @@ export function sanitizeJob(input: SanitizeInput, lib: Record<string, unknown>):
 export const INLINE_HTML_CHARS = 8 * 1024;
 
 const LIBRARIES = { sanitize: require.resolve('sanitize-html'), re2: require.resolve('re2js') };
-const mainLib: Record<string, unknown> = { sanitize: sanitizeHtml, re2: { RE2JS } };
+// sanitize-html (with htmlparser2 and postcss) is loaded on the main thread only once a document needs it.
+let mainLib: Record<string, unknown> | null = null;
 const worker = new OffThread<SanitizeInput, string>(sanitizeJob, LIBRARIES, { timeoutMs: 5_000, heapMb: 256 });
 
 /** Sanitises `html` under `policy`: at once for small inputs, else in the worker (bounded in time and memory). */
 export function sanitize(policy: PolicyData, html: string): string | Promise<string> {
   if (html.length <= INLINE_HTML_CHARS) {
+    mainLib ??= { sanitize: require('sanitize-html') as unknown, re2: { RE2JS } };
     return sanitizeJob({ policy, html }, mainLib);
   }
   return worker.run({ policy, html }).catch((e: unknown) => {
