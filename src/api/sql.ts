@@ -8,6 +8,7 @@
  * the pool is closed; retryable), PermissionDenied (a read-only file or transaction), Internal (anything else).
  */
 import type { ErrorValue } from '../kernel/value';
+import type { SqlValue } from '../lib/sql-builder';
 
 /** What `db:type()` answers (Wippy's `sql.type.*`). */
 export type SqlDatabaseType = 'sqlite' | 'postgres' | 'mysql';
@@ -16,14 +17,14 @@ export type SqlDatabaseType = 'sqlite' | 'postgres' | 'mysql';
  * A value bound to a placeholder: a bigint binds as an INTEGER, a number as a REAL (a float), a string as
  * TEXT, a Uint8Array as a BLOB (bytea), a boolean as the database's boolean (1/0 in SQLite), null as NULL.
  */
-export type SqlParam = null | boolean | bigint | number | string | Uint8Array;
+export type SqlParam = SqlValue;
 
 /**
  * A value read from a row, by the same rule: INTEGER columns give a bigint, REAL ones a number, TEXT a string,
  * BLOB (bytea) a Uint8Array, booleans a boolean, NULL null. PostgreSQL types without a JS counterpart arrive as
  * their text (numeric, json, arrays, uuid); timestamps and dates as RFC 3339 text in UTC, as Wippy gives them.
  */
-export type SqlCell = null | boolean | bigint | number | string | Uint8Array;
+export type SqlCell = SqlValue;
 
 /** A query's result: column names in order, and each row's cells in that order. */
 export interface SqlRows {
@@ -87,6 +88,8 @@ export interface SqlTransaction extends SqlRunner {
   readonly active: boolean;
   commit(): Promise<void>;
   rollback(): Promise<void>;
+  /** Its owner ended (a process died) without commit or rollback: rolled back, counted in the stats. */
+  abandon(): void;
 }
 
 export interface SqlDatabase extends SqlRunner {

@@ -25,6 +25,7 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { sqlModule } from './sql';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -46,6 +47,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   jsonModule,
   yamlModule,
   envModule,
+  sqlModule,
   systemModule,
 ];
 

@@ -3,5 +3,8 @@
  * its folder, its kinds' definitions in src/registry/kinds/, and one line here.
  */
 import type { ServiceDefinition } from './service';
+import { dbService } from './db';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
+  dbService,
+];

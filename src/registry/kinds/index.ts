@@ -4,8 +4,11 @@
  */
 import type { KindDefinition } from '../kind';
 import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
+import { dbKinds } from './db';
 
-export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [];
+export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
+  dbKinds,
+];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
 export class KindTable {
