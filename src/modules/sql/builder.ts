@@ -6,7 +6,7 @@
 import { lua, lauxlib, checkJsString, pushString, tostringAt, type LuaState } from '../../engine/lua';
 import { objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
 import { fail } from '../errors';
-import type { LuaVM } from '../../engine/vm';
+import { typeName, type LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import type { SqlDatabaseType, SqlParam, SqlRunner } from '../../api/sql';
 import {
@@ -309,7 +309,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
       const v = type === lua.LUA_TUSERDATA ? objectAt(T, -1) : null;
       if (v !== null && isSqlizer(v)) parts.push(v);
       else if (type === lua.LUA_TTABLE) parts.push(new Eq(condMapAt(T, -1)));
-      else return lauxlib.luaL_error(T, `expected Sqlizer or table in ${or ? 'OR' : 'AND'} condition, got ${lua.lua_typename(T, type).toString()}`);
+      else return lauxlib.luaL_error(T, `expected Sqlizer or table in ${or ? 'OR' : 'AND'} condition, got ${typeName(type)}`);
       lua.lua_settop(T, -2);
     }
     return pushSqlizer(T, new Junction(parts, or));

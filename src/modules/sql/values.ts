@@ -6,7 +6,7 @@
  */
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
 import { objectAt, pushSlot, type Slot } from '../../engine/slots';
-import type { LuaVM } from '../../engine/vm';
+import { typeName, type LuaVM } from '../../engine/vm';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
 
 /** `sql.NULL` and `sql.as.null()`. */
@@ -60,7 +60,7 @@ function maxN(T: LuaState, idx: number): number | null {
 export function paramsAt(T: LuaState, idx: number): SqlParam[] | string {
   const type = lua.lua_type(T, idx);
   if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return [];
-  if (type !== lua.LUA_TTABLE) return `parameters must be a table, got ${lua.lua_typename(T, type).toString()}`;
+  if (type !== lua.LUA_TTABLE) return `parameters must be a table, got ${typeName(type)}`;
   const abs = lua.lua_absindex(T, idx);
   const n = maxN(T, abs);
   if (n === null) return `too many parameters (more than ${MAX_PARAMS})`;

@@ -125,7 +125,12 @@ export function sqliteWorker(): void {
 
   try {
     db = new Driver(data.file, { timeout: data.busyTimeoutMs });
-    if (data.file !== ':memory:') db.pragma('journal_mode = WAL');
+    try {
+      if (data.file !== ':memory:') db.pragma('journal_mode = WAL');
+    } catch (e) {
+      // A read-only file stays readable; writes then fail with SQLITE_READONLY.
+      if ((e as { code?: unknown }).code !== 'SQLITE_READONLY') throw e;
+    }
   } catch (e) {
     port.postMessage([failure(e)]);
     return;
