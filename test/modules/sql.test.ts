@@ -293,7 +293,7 @@ describe('sql on SQLite', () => {
   });
 
   test('db:release() is idempotent and the hold is counted', async () => {
-    const db = app.rt.native.get('t:db', 'sql') as { held: number };
+    const db = app.rt.native.get('t:db', 'sql') as unknown as { held: number };
     const before = db.held;
     expect(await app.run('released')).toBe(true);
     expect(db.held).toBe(before);
