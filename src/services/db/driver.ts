@@ -14,6 +14,16 @@ export type Command =
 /** A command's result: rows for query, a count for execute, null for the others; or the error it failed with. */
 export type Outcome = SqlRows | SqlExecResult | null | ErrorValue;
 
+/**
+ * Thrown by `run` when the connection turned out to be gone before anything was sent (a server that closed an
+ * idle connection): the pool runs the work again on another connection, as Go's database/sql does on ErrBadConn.
+ */
+export class StaleConnection extends Error {
+  constructor(readonly reason: ErrorValue) {
+    super(reason.message);
+  }
+}
+
 export interface DriverConnection {
   /** Runs `commands` in order; each has its own outcome (one failing does not stop the next). */
   run(commands: readonly Command[]): Promise<Outcome[]>;

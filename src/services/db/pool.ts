@@ -22,7 +22,7 @@ import type {
   SqlTransaction,
   SqlTxOptions,
 } from '../../api/sql';
-import { notActive, sqlError, statementClosed, type Command, type Driver, type DriverConnection } from './driver';
+import { notActive, sqlError, StaleConnection, statementClosed, type Command, type Driver, type DriverConnection } from './driver';
 import type { SqlPoolConfig } from '../../registry/kinds/db';
 
 /** At most this many commands go to a connection in one round trip. */
@@ -288,6 +288,16 @@ export class SqlPool implements SqlDatabase {
       },
       (e: unknown) => {
         conn.busy = false;
+        if (e instanceof StaleConnection) {
+          // Nothing reached the server: the work goes to another connection, a transaction's fails with it.
+          void this.drop(conn, e.reason);
+          for (const p of batch) {
+            if (p.owner !== null && p.command.op !== 'begin') this.settle(conn, p, e.reason);
+            else if (this.closed !== null) p.reject(this.closed);
+            else this.route(p);
+          }
+          return;
+        }
         const error = e instanceof ErrorValue ? e : sqlError(String(e), 'Unavailable', true);
         batch.forEach((p) => this.settle(conn, p, error));
         void this.drop(conn, error);

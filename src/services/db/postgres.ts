@@ -6,7 +6,7 @@
 import { Client, type ClientConfig, type QueryArrayResult } from 'pg';
 import type { ErrorKind, ErrorValue } from '../../kernel/value';
 import type { SqlExecResult, SqlIsolation, SqlParam, SqlRows, SqlTxOptions } from '../../api/sql';
-import { sqlError, type Command, type Driver, type DriverConnection, type Outcome } from './driver';
+import { sqlError, StaleConnection, type Command, type Driver, type DriverConnection, type Outcome } from './driver';
 import { dollarPlaceholders } from './placeholders';
 
 export interface ServerOptions {
@@ -108,6 +108,8 @@ export function clientConfig(o: ServerOptions): ClientConfig {
   return config;
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 class PgConnection implements DriverConnection {
   private closing = false;
 
@@ -115,11 +117,18 @@ class PgConnection implements DriverConnection {
     private readonly client: Client,
     /** Told before an intended close, so the end of the connection is not reported as a loss. */
     private readonly closed: () => void,
+    /** Why the connection is gone (the server closed it), or null while it is up. */
+    private readonly gone: () => ErrorValue | null,
   ) {}
 
-  run(commands: readonly Command[]): Promise<Outcome[]> {
-    // node-postgres queues them on the connection: sent at once, answered in order.
-    return Promise.all(commands.map((c) => this.one(c)));
+  async run(commands: readonly Command[]): Promise<Outcome[]> {
+    // A close the server already sent (an idle connection ended by a restart) is seen before anything is sent.
+    await nextTurn();
+    const gone = this.gone();
+    if (gone !== null) throw new StaleConnection(gone);
+    const out: Outcome[] = [];
+    for (const c of commands) out.push(await this.one(c));
+    return out;
   }
 
   private async one(c: Command): Promise<Outcome> {
@@ -170,10 +179,12 @@ export function postgresDriver(options: ServerOptions): Driver {
     connect: async (lost) => {
       const client = new Client(config);
       let up = false;
+      let reason: ErrorValue | null = null;
       const gone = (e: unknown): void => {
         if (!up) return;
         up = false;
-        lost(failure(e));
+        reason = failure(e);
+        lost(reason);
       };
       client.on('error', gone);
       client.on('end', () => gone(new Error('connection closed by the server')));
@@ -186,7 +197,7 @@ export function postgresDriver(options: ServerOptions): Driver {
         throw sqlError(`cannot connect to PostgreSQL at ${options.host}:${options.port}: ${f.message.replace(/^database connection failed: /, '')}`, f.kind, f.retryable === true);
       }
       up = true;
-      return new PgConnection(client, () => (up = false));
+      return new PgConnection(client, () => (up = false), () => reason);
     },
   };
 }
