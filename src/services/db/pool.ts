@@ -50,6 +50,8 @@ class Connection {
   beginning = false;
   /** A batch is running. */
   busy = false;
+  /** A run of its queue is due at the end of this turn. */
+  kicked = false;
   lost: ErrorValue | null = null;
   readonly createdAt = performance.now();
 
@@ -189,7 +191,7 @@ export class SqlPool implements SqlDatabase {
         const conn = owner.connection;
         if (conn === null || conn.lost !== null) return reject(conn?.lost ?? notActive());
         conn.txQueue.push(pending);
-        return this.pump(conn);
+        return this.kick(conn);
       }
       this.route(pending);
     });
@@ -204,7 +206,20 @@ export class SqlPool implements SqlDatabase {
     if (conn.link !== null && conn.hasWork) this.wait(pending, false);
     if (pending.command.op === 'begin') conn.beginning = true;
     conn.queue.push(pending);
-    this.pump(conn);
+    this.kick(conn);
+  }
+
+  /**
+   * Runs the connection's queue once the current turn has submitted all it will: every process the scheduler
+   * ran in this turn has its statement in the same batch (one round trip to SQLite's worker for all of them).
+   */
+  private kick(conn: Connection): void {
+    if (conn.kicked) return;
+    conn.kicked = true;
+    queueMicrotask(() => {
+      conn.kicked = false;
+      this.pump(conn);
+    });
   }
 
   private wait(pending: Pending, queue = true): void {
@@ -352,7 +367,7 @@ export class SqlPool implements SqlDatabase {
       const pending = this.waiters.shift() as Pending;
       if (pending.command.op === 'begin') conn.beginning = true;
       conn.queue.push(pending);
-      this.pump(conn);
+      this.kick(conn);
     }
   }
 

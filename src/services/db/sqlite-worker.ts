@@ -28,6 +28,7 @@ export function sqliteWorker(): void {
   const Driver = require(data.driver) as typeof import('better-sqlite3');
   const CACHE = 512;
   const cache = new Map<string, Statement>();
+  const columns = new WeakMap<Statement, string[]>();
   let db: SqliteDatabase;
 
   const failure = (e: unknown): unknown[] => {
@@ -66,7 +67,9 @@ export function sqliteWorker(): void {
       }
       out.push(row);
     }
-    return [0, st.columns().map((c) => c.name), out];
+    let names = columns.get(st);
+    if (names === undefined) columns.set(st, (names = st.columns().map((c) => c.name)));
+    return [0, names, out];
   };
 
   const run = (cmd: unknown[]): unknown[] => {
