@@ -33,7 +33,8 @@ export async function startLiveView(runtime: Runtime, address: InspectAddress | 
     const opened = await ControlSocket.open(runtime.registry.root, snapshot);
     // Another run holding it is normal (two terminals on one project): said at info, so -x output stays clean.
     if (opened instanceof ControlSocket) control = opened;
-    else log(opened.taken ? 'info' : 'warn', `control socket not opened: ${opened.reason}; wisp top attaches to the other run`);
+    else if (opened.taken) log('info', `control socket not opened: ${opened.reason}; wisp top attaches to the other run`);
+    else log('warn', `control socket not opened: ${opened.reason}; wisp top cannot attach`);
   } catch (e) {
     log('warn', `control socket not opened: ${e instanceof Error ? e.message : String(e)}; wisp top cannot attach`);
   }

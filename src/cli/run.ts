@@ -5,7 +5,7 @@
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
-import { displayPath, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import { displayPath, isHost, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
@@ -41,7 +41,7 @@ const SHUTDOWN_MARGIN_MS = 30_000;
 export function openProject(flags: ProjectFlags, cwd: string): { config: RuntimeConfig; registry: Registry } {
   const config = loadConfig(cwd, flags.config, flags.set ?? []);
   const overrides = [...config.overrides, ...(flags.override ?? []).map(parseOverride)];
-  return { config, registry: loadProject(cwd, overrides) };
+  return { config, registry: loadProject(cwd, overrides, { env: process.env }) };
 }
 
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
@@ -105,8 +105,10 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   let finished: Promise<number> | null = null;
   if (target !== null) {
     finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
-      // Ended by the shutdown a signal started: its "process terminated" is no news, and Wippy exits 1.
-      if (signalled && outcome.error !== null && outcome.error.message === 'process terminated') return 1;
+      // Ended by the shutdown a signal or system.exit started: its "process terminated" is no news (Wippy prints
+      // nothing); a signal makes the code 1, system.exit its own.
+      const stopped = signalled || requestedCode !== null;
+      if (stopped && outcome.error !== null && outcome.error.message === 'process terminated') return requestedCode ?? 1;
       const report = exitReport(outcome, {
         shown: (text) => withSourceFiles(registry, text),
         traceback: flags.verbose === true || flags.veryVerbose === true,
@@ -186,7 +188,7 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   if (host !== undefined) {
     const h = registry.get(host);
     if (h === undefined) throw new UsageError(notFound(registry, 'host', host));
-    if (h.kind !== 'terminal.host' && h.kind !== 'process.host') throw new UsageError(`${host} is a ${h.kind}, not a host`);
+    if (!isHost(h)) throw new UsageError(`${host} is a ${h.kind}, not a host`);
   }
   return { entry, host: host ?? terminalHost(registry), args };
 

@@ -202,6 +202,7 @@ export class MemoryMeter {
 
   private *tableParts(t: LuaTableObject): Generator<unknown> {
     if (t.metatable !== null) yield t.metatable;
+    if (t.wisp_nil !== undefined) yield t.wisp_nil;
     for (const e of t.strong.values()) {
       yield e.key;
       yield e.value;

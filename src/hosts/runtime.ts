@@ -10,7 +10,7 @@ import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
 import { Environment } from '../services/env';
-import { delta, dependenciesOf, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
+import { delta, dependenciesOf, isHost, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
 import { NativeServices } from '../services/manager';
 import { SERVICE_DEFINITIONS } from '../services';
 import type { ServiceDefinition } from '../services/service';
@@ -135,7 +135,7 @@ export class Runtime {
     const existing = this.hosts.get(id);
     if (existing !== undefined) return existing;
     const entry = this.registry.get(id);
-    if (entry === undefined || (entry.kind !== 'process.host' && entry.kind !== 'terminal.host')) {
+    if (entry === undefined || !isHost(entry)) {
       throw new Error(`${id} is not a host`);
     }
     const host =

@@ -112,6 +112,14 @@ export class Node implements Router {
   spawn(request: SpawnRequest): Result<string> {
     const host = this.hosts.get(request.host);
     if (host === undefined) return { ok: false, error: fail('host not found') };
+    const name = request.name ?? '';
+    if (name !== '') {
+      const holder = this.router.lookup(name);
+      if (holder.ok) {
+        this.deliverStart(holder.value, request);
+        return holder;
+      }
+    }
     const record = this.createProcess(request.host, request.entry, request.parent, null);
     if (request.context !== undefined) record.context = request.context;
     const error = host.start(record, request.entry, request.args);
@@ -119,13 +127,21 @@ export class Node implements Router {
       this.forget(record);
       return { ok: false, error };
     }
-    // The child is queued, not yet run: monitor and link are in place before its first instruction.
+    // The child is queued, not yet run: its name, monitor, link and first messages are in place before its
+    // first instruction.
+    if (name !== '') this.names.register(name, record.id);
     const parent = request.parent === null ? undefined : this.processes.get(request.parent);
     if (parent !== undefined) {
       if (request.monitor) this.addMonitor(parent, record);
       if (request.link) this.addLink(parent, record);
     }
+    this.deliverStart(record.id, request);
     return { ok: true, value: record.id };
+  }
+
+  /** A spawn's messages, from no PID; like Wippy, a failed delivery (a full mailbox) fails nothing. */
+  private deliverStart(pid: string, request: SpawnRequest): void {
+    for (const m of request.messages ?? []) this.router.send('', pid, m.topic, m.payloads);
   }
 
   /**

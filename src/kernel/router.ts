@@ -1,7 +1,7 @@
 /**
  * The one interface through which module code reaches other processes: sending, spawning, monitors, links,
- * names, termination. A standalone node implements it directly (node.ts); a cluster router will implement it
- * by forwarding what is not local. Module code never touches another process's mailbox.
+ * names, termination. A standalone node implements it directly (node.ts); the cluster router (src/cluster/)
+ * implements it by forwarding what is not local. Module code never touches another process's mailbox.
  */
 import type { ErrorValue, Value } from './value';
 import type { EndingBacklog, Mailbox } from './mailbox';
@@ -26,6 +26,18 @@ export interface SpawnRequest {
   readonly link: boolean;
   /** The child's context values (absent: none). */
   readonly context?: ContextValues;
+  /**
+   * A local name the child takes before it runs. When the name is already held, nothing is spawned: the
+   * holder's PID is the result and `messages` go to it (Wippy's spawn-or-signal).
+   */
+  readonly name?: string;
+  /** Messages delivered to the child (or the name's holder) right after the spawn, from no PID. */
+  readonly messages?: readonly StartMessage[];
+}
+
+export interface StartMessage {
+  readonly topic: string;
+  readonly payloads: readonly Value[];
 }
 
 /** How bus events reach a process's subscription channel. */

@@ -26,6 +26,8 @@ import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
 import { sqlModule } from './sql';
+import { exprModule } from './expr';
+import { templatesModule } from './templates';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -49,6 +51,8 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   envModule,
   sqlModule,
   systemModule,
+  exprModule,
+  templatesModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

@@ -18,6 +18,8 @@
  * - Unknown `lifecycle`/`restart` keys are warnings (a typo would silently keep a service
  *   down); other unknown entry fields are ignored, as in Wippy.
  * - Files are loaded in `fs.WalkDir` order; on a duplicate id the later file is reported.
+ * - Directories are left out as Wippy's loader leaves them out: node_modules, and test directories its
+ *   environment names (`SKIP_TEMPORAL_TESTS`, ..., `SKIP_TEST_DIRS`; project-files.ts).
  */
 export * from './types';
 export { RegistryError, displayPath } from './errors';
@@ -26,7 +28,7 @@ export { withSourceFiles } from './locations';
 export { parseOverride, overrideValue, type Override } from './overrides';
 export { RegistryStore, UnsupportedChange, delta, splitId } from './store';
 export type { ChangeOp, ChangeKind, Version, EntryCheck } from './store';
-export { loadProject, LOCK_FILE_NAME } from './loader';
+export { loadProject, LOCK_FILE_NAME, type LoadOptions } from './loader';
 export { LIFECYCLE_DEFAULTS, backoffDelay } from './lifecycle';
 export { HOST_DEFAULTS } from './entries';
 export { CONTROL_HOST } from './references';
@@ -42,3 +44,4 @@ export {
   DEFAULT_MODULES_DIR,
 } from './lockfile';
 export type { LockFile, LockDirectoryOptions } from './lockfile';
+export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';

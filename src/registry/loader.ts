@@ -3,7 +3,7 @@ import * as path from 'path';
 import { buildEntry } from './entries';
 import { RegistryError, Site, displayPath } from './errors';
 import { readDefinitionFile } from './files';
-import { ioReason, ProjectFiles, RefusedPath } from './project-files';
+import { ioReason, ProjectFiles, RefusedPath, skippedDirectories } from './project-files';
 import { readLockFile } from './lockfile';
 import { checkReferences } from './references';
 import { applyOverrides, checkAllUsed, type Override } from './overrides';
@@ -13,15 +13,24 @@ import { DEFAULT_KINDS, type KindTable } from './kinds';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
+export interface LoadOptions {
+  /** The environment Wippy's loader reads (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`); none by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The kinds it knows (default: wisp's own). */
+  readonly kinds?: KindTable;
+}
+
 /**
  * Loads `dir/wippy.lock` and every definition file under its `directories.src`, which must be
  * inside `dir`: nothing outside the project directory is ever read.
  * Throws `RegistryError` (one-line message) on the first problem; non-fatal problems
  * (unknown kinds, `lifecycle` on a `process.lua`, …) end up in `registry.warnings`.
  * Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
- * written, before they are checked; one that names no entry is an error.
+ * written, before they are checked; one that names no entry is an error. `env` says which test directories
+ * to leave out, as Wippy's loader reads its own environment (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`).
  */
-export function loadProject(dir: string, overrides: readonly Override[] = [], kinds: KindTable = DEFAULT_KINDS): Registry {
+export function loadProject(dir: string, overrides: readonly Override[] = [], options: LoadOptions = {}): Registry {
+  const { env = {}, kinds = DEFAULT_KINDS } = options;
   const root = path.resolve(dir);
   const lockPath = path.join(root, LOCK_FILE_NAME);
   const warnings: string[] = [];
@@ -49,7 +58,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], ki
 
   let definitionFiles: string[];
   try {
-    definitionFiles = files.definitionFiles(srcDir);
+    definitionFiles = files.definitionFiles(srcDir, skippedDirectories(env));
   } catch (err) {
     const at = err instanceof RefusedPath ? err.path : ((err as NodeJS.ErrnoException).path ?? srcDir);
     const what = err instanceof RefusedPath ? '' : 'cannot read directory: ';

@@ -12,6 +12,29 @@ export class Refused extends Error {}
 
 const DEFINITION_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/** Left out of every walk (Wippy's file loader too). */
+const ALWAYS_SKIPPED: ReadonlySet<string> = new Set(['node_modules']);
+
+/** Test directories Wippy's file loader leaves out when its environment says so (`boot/loader/file_loader.go`). */
+const SKIPPED_BY_VARIABLE: readonly (readonly [string, readonly string[]])[] = [
+  ['SKIP_TEMPORAL_TESTS', ['_temporal', 'temporal']],
+  ['SKIP_CLOUDSTORAGE_TESTS', ['cloudstorage']],
+  ['SKIP_SQS_TESTS', ['sqs']],
+  ['SKIP_NETWORK_TESTS', ['network']],
+];
+
+/**
+ * The directory names a walk leaves out under `env`: node_modules; `temporal` and `_temporal`,
+ * `cloudstorage`, `sqs`, `network` when SKIP_TEMPORAL_TESTS, SKIP_CLOUDSTORAGE_TESTS, SKIP_SQS_TESTS,
+ * SKIP_NETWORK_TESTS is set and not empty; and each name in the comma-separated SKIP_TEST_DIRS.
+ */
+export function skippedDirectories(env: Readonly<Record<string, string | undefined>>): ReadonlySet<string> {
+  const names = new Set(ALWAYS_SKIPPED);
+  for (const [variable, dirs] of SKIPPED_BY_VARIABLE) if (env[variable]) for (const d of dirs) names.add(d);
+  for (const d of (env.SKIP_TEST_DIRS ?? '').split(',')) if (d.trim() !== '') names.add(d.trim());
+  return names;
+}
+
 // O_NONBLOCK: should a FIFO replace the checked file between stat and open, the open still returns at once
 // (and fstat then refuses it). O_NOFOLLOW: the path is already resolved, so a link there is such a swap too.
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0);
@@ -62,10 +85,18 @@ export class ProjectFiles {
    * directory, depth first), so load order and duplicate reports are stable. Links to directories inside the
    * project are followed, each real directory once (a link loop ends there); a link that leads out of the
    * project is refused, as is a definition file that is not a regular file. Throws Refused with the path.
+   * Directories named in `skipped` are left out as Wippy's file loader leaves them out: a directory of that
+   * name is not entered, and a file whose path below `dir` contains `<name>/` anywhere is not loaded (Wippy's
+   * test is that substring, so `awssqs/` is left out with `sqs`, and a name with a slash matches a path).
    */
-  definitionFiles(dir: string): string[] {
+  definitionFiles(dir: string, skipped: ReadonlySet<string> = ALWAYS_SKIPPED): string[] {
     const out: string[] = [];
     const seen = new Set<string>();
+    const skippedFile = (full: string): boolean => {
+      const rel = path.relative(dir, full).split(path.sep).join('/');
+      for (const name of skipped) if (rel.includes(`${name}/`)) return true;
+      return false;
+    };
     const visit = (d: string, real: string): void => {
       if (seen.has(real)) return;
       seen.add(real);
@@ -88,8 +119,8 @@ export class ProjectFiles {
           }
         }
         if (stat.isDirectory()) {
-          if (name !== 'node_modules') visit(full, target);
-        } else if (DEFINITION_EXTENSIONS.has(path.extname(name))) {
+          if (!skipped.has(name)) visit(full, target);
+        } else if (DEFINITION_EXTENSIONS.has(path.extname(name)) && !skippedFile(full)) {
           if (!stat.isFile()) throw new RefusedPath(full, `not a regular file (${fileType(stat)})`);
           out.push(full);
         }

@@ -3,8 +3,7 @@
  * its folder, its kinds' definitions in src/registry/kinds/, and one line here.
  */
 import type { ServiceDefinition } from './service';
+import { templateService } from './template';
 import { dbService } from './db';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
-  dbService,
-];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, dbService as ServiceDefinition];

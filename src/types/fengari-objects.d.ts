@@ -16,6 +16,8 @@ declare module 'fengari/src/ltable' {
     strong: Map<unknown, TableEntry>;
     f: TableEntry | undefined;
     metatable: Table | null;
+    /** The value kept under the key nil (scripts/fengari-patches/28-nil-key.js); no entry of its own. */
+    wisp_nil: TValue | undefined;
   }
 }
 

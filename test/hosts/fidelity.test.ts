@@ -27,6 +27,27 @@ describe('Wippy semantics in a booted project', () => {
     expect(await rule('string_cast')).toEqual(['echo', true]);
   });
 
+  test("the spawner's with_name and with_message: spawn-or-signal, first messages from no PID, Wippy's argument errors", async () => {
+    const r = (await rule('spawner')) as Record<string, unknown>;
+    expect(r.registered).toBe(true);
+    expect(r.first).toEqual(['hello', '', 1, true]);
+    expect(r.second).toEqual(['again', 'two']);
+    expect(r.taken).toEqual([true, true, 'third', 3, true, true]);
+    expect(r.kept).toEqual([true, 'm', 'k', true]);
+    expect(r.plain).toEqual([true, true]);
+    expect(r.option_name).toBe(true);
+    expect(r.after_exit).toEqual([true, true, true, true]);
+    // Fengari counts a method's arguments after self, as Lua does (go-lua counts self: its #2 is this #1).
+    const argError = (fn: string, n: number, why: string) => [false, expect.stringMatching(new RegExp(`^f:main:\\d+: bad argument #${n} to '${fn}' \\(${why}\\)$`))];
+    expect(r.errors).toEqual([
+      argError('with_name', 1, 'name cannot be empty'),
+      argError('with_name', 1, 'string expected, got no value'),
+      argError('with_message', 1, 'cannot send to @ topics'),
+      argError('with_message', 1, 'string expected, got no value'),
+      argError('with_name', 1, 'process\\.Spawner expected'),
+    ]);
+  });
+
   test('a library exports runtime types that validate in the importing process', async () => {
     expect(await rule('library_types')).toEqual([
       true, true, true, 'host: length 0 is less than minimum length 1', 80, 'Server', 'type',

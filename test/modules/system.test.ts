@@ -82,6 +82,17 @@ return { main = function() local ok, err = system.exit("x"); return tostring(ok)
     expect(bad.stdout).toBe('nil exit code must be an integer Invalid\n');
   }, 20000);
 
+  test('exit(code) from the -x process that ignores CANCEL: it is terminated without a word, the code is kept', async () => {
+    const dir = project(`local system = require("system")
+local time = require("time")
+return { main = function()
+  system.exit(3)
+  time.sleep("1h")
+end }`);
+    const r = await wisp(['run', '-x', 'app:terminal/app:check'], { cwd: dir });
+    expect([r.code, r.stdout, r.stderr]).toEqual([3, '', '']);
+  }, 20000);
+
   test('hostile scripts: tables are read-only, results are copies, gc.collect in a loop is throttled', async () => {
     const dir = project(`local system = require("system")
 local time = require("time")

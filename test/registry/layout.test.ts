@@ -119,6 +119,48 @@ describe('loader details', () => {
     expect(registry.warnings).toEqual([]);
   });
 
+  describe("test directories Wippy's loader leaves out by environment", () => {
+    const entry = (name: string): string => `namespace: app\nname: ${name}\nkind: process.host\n`;
+    const dir = tempProject({
+      'wippy.lock': LOCK,
+      'src/_index.yaml': entry('root'),
+      'src/test/temporal/_index.yaml': entry('temporal'),
+      'src/test/temporal/deep/_index.yaml': entry('temporal_deep'),
+      'src/test/_temporal/_index.yaml': entry('underscore_temporal'),
+      'src/test/cloudstorage/_index.yaml': entry('cloudstorage'),
+      'src/test/sqs/_index.yaml': entry('sqs'),
+      'src/test/awssqs/_index.yaml': entry('awssqs'),
+      'src/test/network/_index.yaml': entry('network'),
+      'src/test/network_x/_index.yaml': entry('network_x'),
+      'src/test/sql/_index.yaml': entry('sql'),
+      'src/test/extra/_index.yaml': entry('extra'),
+      'src/temporal.yaml': entry('temporal_file'),
+    });
+    const loaded = (env: Record<string, string>): string[] => loadProject(dir, [], { env }).entries().map((e) => e.name).sort();
+    const all = ['awssqs', 'cloudstorage', 'extra', 'network', 'network_x', 'root', 'sql', 'sqs', 'temporal', 'temporal_deep', 'temporal_file', 'underscore_temporal'];
+
+    it('loads everything without the variables, or with them empty', () => {
+      expect(loaded({})).toEqual(all);
+      expect(loaded({ SKIP_TEMPORAL_TESTS: '', SKIP_TEST_DIRS: ' , ' })).toEqual(all);
+    });
+
+    it('SKIP_TEMPORAL_TESTS leaves out temporal and _temporal directories (not a file named temporal.yaml)', () => {
+      expect(loaded({ SKIP_TEMPORAL_TESTS: '1' })).toEqual(all.filter((n) => !['temporal', 'temporal_deep', 'underscore_temporal'].includes(n)));
+    });
+
+    it("each variable its directory; like Wippy's substring test, a directory ending in the name goes too", () => {
+      expect(loaded({ SKIP_CLOUDSTORAGE_TESTS: 'true' })).toEqual(all.filter((n) => n !== 'cloudstorage'));
+      expect(loaded({ SKIP_SQS_TESTS: '1' })).toEqual(all.filter((n) => n !== 'sqs' && n !== 'awssqs'));
+      expect(loaded({ SKIP_NETWORK_TESTS: '0' })).toEqual(all.filter((n) => n !== 'network'));
+    });
+
+    it("Wippy's CI environment together, and SKIP_TEST_DIRS names (comma-separated, trimmed, a path too)", () => {
+      const ci = { SKIP_NETWORK_TESTS: '1', SKIP_SQS_TESTS: '1', SKIP_TEMPORAL_TESTS: '1', SKIP_CLOUDSTORAGE_TESTS: '1' };
+      expect(loaded(ci)).toEqual(['extra', 'network_x', 'root', 'sql', 'temporal_file']);
+      expect(loaded({ SKIP_TEST_DIRS: ' extra , test/sql' })).toEqual(all.filter((n) => n !== 'extra' && n !== 'sql'));
+    });
+  });
+
   it('interpolates file:// anywhere in entry data (not meta); file:///p is p in the source directory, as in Wippy', () => {
     const dir = tempProject({
       'wippy.lock': LOCK,

@@ -91,10 +91,10 @@ const until = async (check: () => boolean, ms = 5000): Promise<void> => {
 describe('service kinds', () => {
   test('a defined kind parses with one-line errors naming file and entry; an undefined one is skipped', () => {
     const bad = project('version: "1.0"\nnamespace: t\nentries:\n  - name: c\n    kind: config.counter\n    start: -1\n');
-    expect(() => loadProject(bad, [], kinds)).toThrow(RegistryError);
-    expect(() => loadProject(bad, [], kinds)).toThrow(/src\/_index\.yaml: entry t:c: field "start" must be a non-negative integer, got number -1/);
+    expect(() => loadProject(bad, [], { kinds })).toThrow(RegistryError);
+    expect(() => loadProject(bad, [], { kinds })).toThrow(/src\/_index\.yaml: entry t:c: field "start" must be a non-negative integer, got number -1/);
     const missing = project('version: "1.0"\nnamespace: t\nentries:\n  - name: c\n    kind: config.counter\n    after: nowhere\n');
-    expect(() => loadProject(missing, [], kinds)).toThrow(/entry t:c: field "after": entry "t:nowhere" not found/);
+    expect(() => loadProject(missing, [], { kinds })).toThrow(/entry t:c: field "after": entry "t:nowhere" not found/);
     const unknown = loadProject(bad); // the default table does not define config.counter
     expect(unknown.get('t:c')).toBeUndefined();
     expect(unknown.warnings.join('\n')).toMatch(/unknown kind "config.counter", entry skipped/);
@@ -132,7 +132,7 @@ entries:
     host: t:processes
     lifecycle: { auto_start: true, depends_on: [t:second] }
 `);
-    const rt = new Runtime(loadProject(dir, [], kinds), { logs: recorder(), terminal: null, services: [counters(events)] });
+    const rt = new Runtime(loadProject(dir, [], { kinds }), { logs: recorder(), terminal: null, services: [counters(events)] });
     await rt.boot();
     expect(events).toEqual(['start plain', 'start first', 'start second']);
     expect(rt.services.get('t:svc-service')?.state).toBe('Running');
@@ -166,7 +166,7 @@ entries:
     after: flaky
     lifecycle: { auto_start: true }
 `);
-    const rt = new Runtime(loadProject(dir, [], kinds), { logs, terminal: null, services: [counters(events)] });
+    const rt = new Runtime(loadProject(dir, [], { kinds }), { logs, terminal: null, services: [counters(events)] });
     await rt.boot();
     expect(rt.native.services.get('t:flaky')?.state).toBe('Failed');
     expect(rt.native.services.has('t:after')).toBe(false);
@@ -186,7 +186,7 @@ entries:
   test('registry changes reach running services: updates are followed, deletes stop, creates start', async () => {
     const events: string[] = [];
     const dir = project('version: "1.0"\nnamespace: t\nentries:\n  - name: a\n    kind: config.counter\n    start: 1\n');
-    const rt = new Runtime(loadProject(dir, [], kinds), { logs: recorder(), terminal: null, services: [counters(events)] });
+    const rt = new Runtime(loadProject(dir, [], { kinds }), { logs: recorder(), terminal: null, services: [counters(events)] });
     await rt.boot();
     const record = (name: string, start: number) => ({ id: `t:${name}`, kind: 'config.counter', meta: {}, data: { start } });
     rt.store.apply([{ kind: 'entry.update', record: record('a', 5) }, { kind: 'entry.create', record: record('b', 9) }]);

@@ -6,6 +6,7 @@ import { lua, lauxlib, checkJsString, encode, toJsString, type LuaState } from '
 import { exportValue, pushValue } from '../../engine/values';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
+import type { HoldsValues } from '../../engine/memory';
 import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
 import type { JSFunction } from 'fengari';
 import type { Value } from '../../kernel/value';
@@ -34,20 +35,27 @@ export function mergeContext(base: ContextValues, over: ContextValues): ContextV
 }
 
 /** What a builder (`funcs.Executor`, `process.Spawner`) passes to what it calls or spawns; immutable. */
-export class CallSettings {
+export class CallSettings implements HoldsValues {
   constructor(
     readonly context: ContextValues = NO_CONTEXT,
     readonly options: ContextValues = NO_CONTEXT,
   ) {}
+
+  /** The values it holds: memory of the process that holds the builder (the memory meter walks them). */
+  forEachValue(fn: (v: Value) => void): void {
+    for (const v of this.context.values()) fn(v);
+    for (const v of this.options.values()) fn(v);
+  }
 }
 
 /**
- * The methods both builders share: `with_context`/`with_options` return a new builder (made by `make`);
+ * The methods both builders share: `with_context`/`with_options` return a new builder (made by `make` from
+ * the old one and the new values);
  * `with_actor`/`with_scope` are argument errors, since wisp has no security module and so no actor or scope.
  */
 export function settingsMethods<B extends CallSettings>(
   check: (T: LuaState) => B,
-  make: (context: ContextValues, options: ContextValues) => B,
+  make: (from: B, context: ContextValues, options: ContextValues) => B,
   push: (T: LuaState, b: B) => number,
 ): Record<string, JSFunction> {
   const noSecurity = (what: string): JSFunction => (T) => {
@@ -58,11 +66,11 @@ export function settingsMethods<B extends CallSettings>(
   return {
     with_context: (T) => {
       const b = check(T);
-      return push(T, make(contextFrom(T, 2, b.context), b.options));
+      return push(T, make(b, contextFrom(T, 2, b.context), b.options));
     },
     with_options: (T) => {
       const b = check(T);
-      return push(T, make(b.context, contextFrom(T, 2, b.options)));
+      return push(T, make(b, b.context, contextFrom(T, 2, b.options)));
     },
     with_actor: noSecurity('actor'),
     with_scope: noSecurity('scope'),

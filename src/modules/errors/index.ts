@@ -1,5 +1,5 @@
 /**
- * Error values (spec §3.0): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
+ * Error values (spec.md beside this file): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
  * - `tostring(e)`, `..` and every string-library argument give the message only; `errors.wrap(e, ctx)` keeps
  *   the context apart (its message is the message of `e`, its context shows in `e:stack()`).
  * - Methods `kind` (`""` when unknown, = `errors.UNKNOWN`), `message`, `retryable` (nil when unset),

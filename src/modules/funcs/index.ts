@@ -179,7 +179,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   executorMeta = vm.metatable(
     'funcs.Executor',
     {
-      ...settingsMethods(checkExecutor, (context, options) => new Executor(context, options), pushExecutor),
+      ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor),
       call: (T) => call(T, checkExecutor(T), 2),
       async: (T) => async(T, checkExecutor(T), 2),
     },

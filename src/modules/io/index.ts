@@ -1,5 +1,5 @@
 /**
- * The `io` module (spec §3.7): terminal I/O for the process a terminal host runs. Anywhere else every call
+ * The `io` module (spec.md beside this file): terminal I/O for the process a terminal host runs. Anywhere else every call
  * answers `nil, "no terminal context"`. `require("io")` gives this module; Lua's standard io is absent.
  */
 import { lua, lauxlib, joinArgs, pushString, type LuaState } from '../../engine/lua';

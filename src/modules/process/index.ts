@@ -1,5 +1,5 @@
 /**
- * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
+ * The `process` global (spec.md beside this file): identity, messaging, spawning, control, options, subscriptions and the
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';
@@ -15,7 +15,7 @@ import type { PayloadApi } from '../payload';
 import type { LuaVM } from '../../engine/vm';
 import type { KernelLink, LuaProcess } from '../../engine/process';
 import type { Subscription } from '../../kernel/mailbox';
-import { NO_CONTEXT, type ContextValues, type Router } from '../../kernel/router';
+import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type StartMessage } from '../../kernel/router';
 import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
@@ -62,14 +62,24 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
     return popSlot(vm.L);
   };
 
-  /** Spawns the entry named at `at` (host at+1, arguments after); the child inherits `context`. */
-  const spawnFrom = (T: LuaState, at: number, monitor: boolean, link: boolean, context: ContextValues | null): number => {
+  /**
+   * Spawns the entry named at `at` (host at+1, arguments after); the child inherits `context`; `start` names it
+   * and gives it its first messages (a Spawner's with_name/with_message).
+   */
+  const spawnFrom = (
+    T: LuaState,
+    at: number,
+    monitor: boolean,
+    link: boolean,
+    context: ContextValues | null,
+    start: Pick<SpawnRequest, 'name' | 'messages'> = {},
+  ): number => {
     const { proc, link: k } = self(T);
     const entry = checkJsString(T, at);
     const host = checkJsString(T, at + 1);
     const args = exportArgs(T, at + 2);
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
-    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context });
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, ...start });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
@@ -77,7 +87,10 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
   };
   const spawner = (monitor: boolean, link: boolean): JSFunction => (T) => spawnFrom(T, 1, monitor, link, null);
 
-  /** `process.with_context(t)` / `with_options(t)`: spawns with extra context values (options are accepted, unused). */
+  /**
+   * `process.with_context(t)` / `with_options(t)`: spawns with extra context values (options are accepted; only
+   * `process.name` is read), a name (spawn-or-signal) and first messages.
+   */
   let spawnerMeta: LuaTable;
   const checkSpawner = (T: LuaState): Spawner => {
     const s = argObject(T, 1);
@@ -86,10 +99,25 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
   const pushSpawner = (T: LuaState, s: Spawner): number => (pushObject(T, s, spawnerMeta), 1);
   const spawnWith = (monitor: boolean, link: boolean): JSFunction => (T) => {
     const s = checkSpawner(T);
-    return spawnFrom(T, 2, monitor, link, mergeContext(vm.currentProcess(T).context, s.context));
+    const context = mergeContext(vm.currentProcess(T).context, s.context);
+    return spawnFrom(T, 2, monitor, link, context, { name: s.processName(), messages: s.messages });
   };
   spawnerMeta = vm.metatable('process.Spawner', {
-    ...settingsMethods(checkSpawner, (context, options) => new Spawner(context, options), pushSpawner),
+    ...settingsMethods(checkSpawner, (s, context, options) => new Spawner(context, options, s.name, s.messages), pushSpawner),
+    with_name: (T) => {
+      const s = checkSpawner(T);
+      const name = checkJsString(T, 2);
+      if (name === '') return lauxlib.luaL_argerror(T, 2, 'name cannot be empty');
+      return pushSpawner(T, new Spawner(s.context, s.options, name, s.messages));
+    },
+    with_message: (T) => {
+      const s = checkSpawner(T);
+      const topic = checkJsString(T, 2);
+      if (topic.startsWith('@')) return lauxlib.luaL_argerror(T, 2, 'cannot send to @ topics');
+      const payloads = exportArgs(T, 3);
+      if (payloads instanceof ErrorValue) return raise(T, payloads.message);
+      return pushSpawner(T, new Spawner(s.context, s.options, s.name, [...s.messages, { topic, payloads }]));
+    },
     spawn: spawnWith(false, false),
     spawn_monitored: spawnWith(true, false),
     spawn_linked: spawnWith(false, true),
@@ -269,7 +297,28 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
 
 const errorOf = (message: string): ErrorValue => new ErrorValue(message, 'Invalid');
 
-class Spawner extends CallSettings {}
+/** The spawn builder: context and options (ctx), and Wippy's spawn-or-signal name and first messages. */
+class Spawner extends CallSettings {
+  constructor(
+    context: ContextValues = NO_CONTEXT,
+    options: ContextValues = NO_CONTEXT,
+    readonly name = '',
+    readonly messages: readonly StartMessage[] = [],
+  ) {
+    super(context, options);
+  }
+
+  override forEachValue(fn: (v: Value) => void): void {
+    super.forEachValue(fn);
+    for (const m of this.messages) for (const p of m.payloads) fn(p);
+  }
+
+  /** with_name's name, else a `process.name` string among the options (Wippy's hosts read it from there). */
+  processName(): string {
+    const option = this.options.get('process.name');
+    return this.name !== '' ? this.name : typeof option === 'string' ? option : '';
+  }
+}
 
 export const processModule = luaModule({
   name: 'process',

@@ -17,6 +17,7 @@ import { captureFrames, fail, pushError } from '../errors';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { RUNTIME } from '../../dialect/type-codegen';
 
 const isTable = (T: LuaState, idx: number): boolean => lua.lua_type(T, idx) === lua.LUA_TTABLE;
 
@@ -655,7 +656,7 @@ function installTypes(vm: LuaVM): void {
   pushSlot(L, runtime);
   for (const [name, t] of Object.entries(prims)) vm.setField(L, -1, name, () => push(L, t));
   lua.lua_settop(L, -2);
-  vm.defineGlobal('__wisp_types', vm.readonlyView(runtime, '__wisp_types'));
+  vm.defineGlobal(RUNTIME, vm.readonlyView(runtime, RUNTIME));
 
   // Casts: calling a primitive type name validates, as calling any type value does.
   for (const name of ['integer', 'number', 'boolean']) vm.defineGlobal(name, slotOf(prims[name]));
