@@ -161,6 +161,7 @@ describe('sql on SQLite', () => {
         assert(tx:execute("INSERT INTO lost VALUES ('should vanish')"))
         local mode = ...
         if mode == "error" then error("boom inside the transaction") end
+        process.registry.register("tx_holder")
         time.sleep("1h")
       `),
       counter: lua(`
@@ -171,6 +172,7 @@ describe('sql on SQLite', () => {
       `),
       waiter: lua(`
         local db = assert(sql.get("t:db"))
+        process.registry.register("tx_waiter")
         local tx, err = db:begin()
         if err then return { err = tostring(err) } end
         tx:execute("INSERT INTO lost VALUES ('waiter')")
@@ -179,6 +181,7 @@ describe('sql on SQLite', () => {
       blocker: lua(`
         local db = assert(sql.get("t:db"))
         local tx = assert(db:begin())
+        process.registry.register("tx_blocker")
         local go = process.listen("go")
         go:receive()
         tx:rollback()
@@ -274,19 +277,18 @@ describe('sql on SQLite', () => {
     await expect(app.run('holder', ['error'])).rejects.toThrow(/boom inside the transaction/);
     expect(await app.run('counter')).toEqual({ n: 0, in_use: 0, abandoned: 1, open: 1 });
     const pid = app.spawn('holder', ['sleep']);
-    const db = app.rt.native.get('t:db', 'sql') as { stats(): { inUse: number } };
-    await until(() => db.stats().inUse === 1);
+    await until(() => app.rt.node.lookup('tx_holder').ok);
     expect(app.rt.node.terminate('test', pid)).toBeNull();
     expect(await app.run('counter')).toEqual({ n: 0, in_use: 0, abandoned: 2, open: 1 });
   });
 
   test('a transaction begun for a process that died while it waited is rolled back at once', async () => {
     const blocker = app.spawn('blocker');
-    const db = app.rt.native.get('t:db', 'sql') as { stats(): { inUse: number; waitCount: number } };
-    await until(() => db.stats().inUse === 1);
+    const db = app.rt.native.get('t:db', 'sql') as unknown as { stats(): { waitCount: number } };
+    await until(() => app.rt.node.lookup('tx_blocker').ok);
     const waits = db.stats().waitCount;
     const waiter = app.spawn('waiter'); // its BEGIN waits for the blocker's transaction
-    await until(() => db.stats().waitCount > waits);
+    await until(() => app.rt.node.lookup('tx_waiter').ok && db.stats().waitCount > waits);
     app.rt.node.terminate('test', waiter);
     expect(app.rt.node.send('', blocker, 'go', [true])).toBeNull();
     expect(await app.run('counter')).toMatchObject({ n: 0, in_use: 0, abandoned: 3 });
