@@ -224,36 +224,86 @@ abstract class Statement implements Sqlizer {
   }
 }
 
-interface SelectData {
+/** What SELECT, UPDATE and DELETE share: WHERE, ORDER BY, LIMIT, OFFSET and suffixes. */
+interface ClauseData {
   readonly placeholder: PlaceholderFormat;
-  readonly options: readonly string[];
-  readonly columns: readonly string[];
-  readonly from: Sqlizer | null;
-  readonly joins: readonly Sqlizer[];
   readonly where: readonly Sqlizer[];
-  readonly groupBy: readonly string[];
-  readonly having: readonly Sqlizer[];
   readonly orderBy: readonly string[];
   readonly limit: string | null;
   readonly offset: string | null;
   readonly suffixes: readonly Sqlizer[];
 }
 
-export class SelectBuilder extends Statement {
-  constructor(private readonly d: SelectData) {
+const NO_CLAUSES: ClauseData = { placeholder: 'question', where: [], orderBy: [], limit: null, offset: null, suffixes: [] };
+
+/** A statement with those clauses; `B` is the builder's own type, which every method returns anew. */
+abstract class Clauses<D extends ClauseData, B> extends Statement {
+  constructor(protected readonly d: D) {
     super();
   }
 
-  static create(columns: readonly string[]): SelectBuilder {
-    return new SelectBuilder({ placeholder: 'question', options: [], columns, from: null, joins: [], where: [], groupBy: [], having: [], orderBy: [], limit: null, offset: null, suffixes: [] });
+  protected abstract make(d: D): B;
+
+  /** A copy with `changes` (a ClauseData field keeps its type in any D, so the spread is a D). */
+  protected with(changes: Partial<D> | Partial<ClauseData>): B {
+    return this.make({ ...this.d, ...changes } as D);
   }
 
   get placeholder(): PlaceholderFormat {
     return this.d.placeholder;
   }
+  where(c: Condition): B {
+    return this.with({ where: [...this.d.where, conditionSqlizer(c)] });
+  }
+  orderBy(columns: readonly string[]): B {
+    return this.with({ orderBy: [...this.d.orderBy, ...columns] });
+  }
+  limit(n: number): B {
+    return this.with({ limit: String(n) });
+  }
+  offset(n: number): B {
+    return this.with({ offset: String(n) });
+  }
+  suffix(sql: string, args: readonly (SqlValue | Sqlizer)[]): B {
+    return this.with({ suffixes: [...this.d.suffixes, new Expr(sql, args)] });
+  }
+  placeholderFormat(f: PlaceholderFormat): B {
+    return this.with({ placeholder: f });
+  }
 
-  private with(changes: Partial<SelectData>): SelectBuilder {
-    return new SelectBuilder({ ...this.d, ...changes });
+  /** ` WHERE ...`, or nothing. */
+  protected whereSql(args: SqlValue[]): string {
+    return this.d.where.length > 0 ? ` WHERE ${appendParts(this.d.where, ' AND ', args)}` : '';
+  }
+
+  /** ` ORDER BY ... LIMIT n OFFSET n suffix`, the parts there are. */
+  protected endSql(args: SqlValue[]): string {
+    const d = this.d;
+    let sql = '';
+    if (d.orderBy.length > 0) sql += ` ORDER BY ${d.orderBy.join(', ')}`;
+    if (d.limit !== null) sql += ` LIMIT ${d.limit}`;
+    if (d.offset !== null) sql += ` OFFSET ${d.offset}`;
+    if (d.suffixes.length > 0) sql += ` ${appendParts(d.suffixes, ' ', args)}`;
+    return sql;
+  }
+}
+
+interface SelectData extends ClauseData {
+  readonly options: readonly string[];
+  readonly columns: readonly string[];
+  readonly from: Sqlizer | null;
+  readonly joins: readonly Sqlizer[];
+  readonly groupBy: readonly string[];
+  readonly having: readonly Sqlizer[];
+}
+
+export class SelectBuilder extends Clauses<SelectData, SelectBuilder> {
+  static create(columns: readonly string[]): SelectBuilder {
+    return new SelectBuilder({ ...NO_CLAUSES, options: [], columns, from: null, joins: [], groupBy: [], having: [] });
+  }
+
+  protected make(d: SelectData): SelectBuilder {
+    return new SelectBuilder(d);
   }
 
   from(table: string): SelectBuilder {
@@ -262,37 +312,21 @@ export class SelectBuilder extends Statement {
   join(kind: '' | 'LEFT ' | 'RIGHT ' | 'INNER ', join: string, args: readonly (SqlValue | Sqlizer)[]): SelectBuilder {
     return this.with({ joins: [...this.d.joins, new Expr(`${kind}JOIN ${join}`, args)] });
   }
-  /** A condition; empty SQL text adds nothing (squirrel's Where("")). */
-  where(c: Condition): SelectBuilder {
-    if (!isSqlizer(c) && c.sql === '') return this;
-    return this.with({ where: [...this.d.where, conditionSqlizer(c)] });
+  /** A condition; empty SQL text adds nothing (squirrel's Where(""), on SELECT only). */
+  override where(c: Condition): SelectBuilder {
+    return !isSqlizer(c) && c.sql === '' ? this : super.where(c);
   }
   having(c: Condition): SelectBuilder {
     return this.with({ having: [...this.d.having, conditionSqlizer(c)] });
   }
-  orderBy(columns: readonly string[]): SelectBuilder {
-    return this.with({ orderBy: [...this.d.orderBy, ...columns] });
-  }
   groupBy(columns: readonly string[]): SelectBuilder {
     return this.with({ groupBy: [...this.d.groupBy, ...columns] });
-  }
-  limit(n: number): SelectBuilder {
-    return this.with({ limit: String(n) });
-  }
-  offset(n: number): SelectBuilder {
-    return this.with({ offset: String(n) });
   }
   columns(columns: readonly string[]): SelectBuilder {
     return this.with({ columns: [...this.d.columns, ...columns] });
   }
   distinct(): SelectBuilder {
     return this.with({ options: [...this.d.options, 'DISTINCT'] });
-  }
-  suffix(sql: string, args: readonly (SqlValue | Sqlizer)[]): SelectBuilder {
-    return this.with({ suffixes: [...this.d.suffixes, new Expr(sql, args)] });
-  }
-  placeholderFormat(f: PlaceholderFormat): SelectBuilder {
-    return this.with({ placeholder: f });
   }
 
   toSqlRaw(): Rendered {
@@ -304,14 +338,10 @@ export class SelectBuilder extends Statement {
     sql += d.columns.filter((c) => c !== '').join(', ');
     if (d.from !== null) sql += ` FROM ${appendParts([d.from], '', args)}`;
     if (d.joins.length > 0) sql += ` ${appendParts(d.joins, ' ', args)}`;
-    if (d.where.length > 0) sql += ` WHERE ${appendParts(d.where, ' AND ', args)}`;
+    sql += this.whereSql(args);
     if (d.groupBy.length > 0) sql += ` GROUP BY ${d.groupBy.join(', ')}`;
     if (d.having.length > 0) sql += ` HAVING ${appendParts(d.having, ' AND ', args)}`;
-    if (d.orderBy.length > 0) sql += ` ORDER BY ${d.orderBy.join(', ')}`;
-    if (d.limit !== null) sql += ` LIMIT ${d.limit}`;
-    if (d.offset !== null) sql += ` OFFSET ${d.offset}`;
-    if (d.suffixes.length > 0) sql += ` ${appendParts(d.suffixes, ' ', args)}`;
-    return { sql, args };
+    return { sql: sql + this.endSql(args), args };
   }
 }
 
@@ -408,16 +438,10 @@ export class InsertBuilder extends Statement {
   }
 }
 
-interface UpdateData {
-  readonly placeholder: PlaceholderFormat;
+interface UpdateData extends ClauseData {
   readonly table: string;
   readonly set: readonly { readonly column: string; readonly value: SqlValue | Sqlizer }[];
   readonly from: Sqlizer | null;
-  readonly where: readonly Sqlizer[];
-  readonly orderBy: readonly string[];
-  readonly limit: string | null;
-  readonly offset: string | null;
-  readonly suffixes: readonly Sqlizer[];
 }
 
 /** A subquery with an alias: `(SELECT ...) AS alias`. */
@@ -432,21 +456,13 @@ class Aliased implements Sqlizer {
   }
 }
 
-export class UpdateBuilder extends Statement {
-  constructor(private readonly d: UpdateData) {
-    super();
-  }
-
+export class UpdateBuilder extends Clauses<UpdateData, UpdateBuilder> {
   static create(table: string): UpdateBuilder {
-    return new UpdateBuilder({ placeholder: 'question', table, set: [], from: null, where: [], orderBy: [], limit: null, offset: null, suffixes: [] });
+    return new UpdateBuilder({ ...NO_CLAUSES, table, set: [], from: null });
   }
 
-  get placeholder(): PlaceholderFormat {
-    return this.d.placeholder;
-  }
-
-  private with(changes: Partial<UpdateData>): UpdateBuilder {
-    return new UpdateBuilder({ ...this.d, ...changes });
+  protected make(d: UpdateData): UpdateBuilder {
+    return new UpdateBuilder(d);
   }
 
   table(table: string): UpdateBuilder {
@@ -460,30 +476,12 @@ export class UpdateBuilder extends Statement {
     const added = [...map.keys()].sort().map((column) => ({ column, value: map.get(column) as SqlValue | Sqlizer }));
     return this.with({ set: [...this.d.set, ...added] });
   }
-  where(c: Condition): UpdateBuilder {
-    return this.with({ where: [...this.d.where, conditionSqlizer(c)] });
-  }
-  orderBy(columns: readonly string[]): UpdateBuilder {
-    return this.with({ orderBy: [...this.d.orderBy, ...columns] });
-  }
-  limit(n: number): UpdateBuilder {
-    return this.with({ limit: String(n) });
-  }
-  offset(n: number): UpdateBuilder {
-    return this.with({ offset: String(n) });
-  }
-  suffix(sql: string, args: readonly (SqlValue | Sqlizer)[]): UpdateBuilder {
-    return this.with({ suffixes: [...this.d.suffixes, new Expr(sql, args)] });
-  }
   from(table: string): UpdateBuilder {
     return this.with({ from: new Expr(table, []) });
   }
   /** FROM a subquery, numbered with the statement's placeholders. */
   fromSelect(s: SelectBuilder, alias: string): UpdateBuilder {
     return this.with({ from: new Aliased(s.placeholderFormat('question'), alias) });
-  }
-  placeholderFormat(f: PlaceholderFormat): UpdateBuilder {
-    return this.with({ placeholder: f });
   }
 
   toSqlRaw(): Rendered {
@@ -502,75 +500,33 @@ export class UpdateBuilder extends Statement {
     });
     let sql = `UPDATE ${d.table} SET ${sets.join(', ')}`;
     if (d.from !== null) sql += ` FROM ${appendParts([d.from], '', args)}`;
-    if (d.where.length > 0) sql += ` WHERE ${appendParts(d.where, ' AND ', args)}`;
-    if (d.orderBy.length > 0) sql += ` ORDER BY ${d.orderBy.join(', ')}`;
-    if (d.limit !== null) sql += ` LIMIT ${d.limit}`;
-    if (d.offset !== null) sql += ` OFFSET ${d.offset}`;
-    if (d.suffixes.length > 0) sql += ` ${appendParts(d.suffixes, ' ', args)}`;
-    return { sql, args };
+    sql += this.whereSql(args);
+    return { sql: sql + this.endSql(args), args };
   }
 }
 
-interface DeleteData {
-  readonly placeholder: PlaceholderFormat;
+interface DeleteData extends ClauseData {
   readonly from: string;
-  readonly where: readonly Sqlizer[];
-  readonly orderBy: readonly string[];
-  readonly limit: string | null;
-  readonly offset: string | null;
-  readonly suffixes: readonly Sqlizer[];
 }
 
-export class DeleteBuilder extends Statement {
-  constructor(private readonly d: DeleteData) {
-    super();
-  }
-
+export class DeleteBuilder extends Clauses<DeleteData, DeleteBuilder> {
   static create(table: string): DeleteBuilder {
-    return new DeleteBuilder({ placeholder: 'question', from: table, where: [], orderBy: [], limit: null, offset: null, suffixes: [] });
+    return new DeleteBuilder({ ...NO_CLAUSES, from: table });
   }
 
-  get placeholder(): PlaceholderFormat {
-    return this.d.placeholder;
-  }
-
-  private with(changes: Partial<DeleteData>): DeleteBuilder {
-    return new DeleteBuilder({ ...this.d, ...changes });
+  protected make(d: DeleteData): DeleteBuilder {
+    return new DeleteBuilder(d);
   }
 
   from(table: string): DeleteBuilder {
     return this.with({ from: table });
   }
-  where(c: Condition): DeleteBuilder {
-    return this.with({ where: [...this.d.where, conditionSqlizer(c)] });
-  }
-  orderBy(columns: readonly string[]): DeleteBuilder {
-    return this.with({ orderBy: [...this.d.orderBy, ...columns] });
-  }
-  limit(n: number): DeleteBuilder {
-    return this.with({ limit: String(n) });
-  }
-  offset(n: number): DeleteBuilder {
-    return this.with({ offset: String(n) });
-  }
-  suffix(sql: string, args: readonly (SqlValue | Sqlizer)[]): DeleteBuilder {
-    return this.with({ suffixes: [...this.d.suffixes, new Expr(sql, args)] });
-  }
-  placeholderFormat(f: PlaceholderFormat): DeleteBuilder {
-    return this.with({ placeholder: f });
-  }
 
   toSqlRaw(): Rendered {
-    const d = this.d;
-    if (d.from === '') throw new BuilderError('delete statements must specify a From table');
+    if (this.d.from === '') throw new BuilderError('delete statements must specify a From table');
     const args: SqlValue[] = [];
-    let sql = `DELETE FROM ${d.from}`;
-    if (d.where.length > 0) sql += ` WHERE ${appendParts(d.where, ' AND ', args)}`;
-    if (d.orderBy.length > 0) sql += ` ORDER BY ${d.orderBy.join(', ')}`;
-    if (d.limit !== null) sql += ` LIMIT ${d.limit}`;
-    if (d.offset !== null) sql += ` OFFSET ${d.offset}`;
-    if (d.suffixes.length > 0) sql += ` ${appendParts(d.suffixes, ' ', args)}`;
-    return { sql, args };
+    const sql = `DELETE FROM ${this.d.from}${this.whereSql(args)}`;
+    return { sql: sql + this.endSql(args), args };
   }
 }
 

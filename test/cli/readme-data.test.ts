@@ -1,19 +1,8 @@
 /** The README's data section runs as written: its notes app on SQLite, then pointed at PostgreSQL from the command line. */
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { ROOT, wisp, writeProject } from '../helpers/cli';
+import { readmeSectionFiles, wisp, writeProject } from '../helpers/cli';
 import { describePostgres, PostgresServer } from '../helpers/postgres';
 
-function dataSectionFiles(): Record<string, string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.split('\n## Data: SQL databases\n')[1].split('\n## ')[0];
-  const files: Record<string, string> = {};
-  for (const [, , body] of section.matchAll(/```(yaml|lua)\n([\s\S]*?)```/g)) {
-    const name = /^(?:#|--) src\/(\S+)\n/.exec(body);
-    if (name !== null) files[name[1]] = body;
-  }
-  return files;
-}
+const dataSectionFiles = (): Record<string, string> => readmeSectionFiles('Data: SQL databases');
 
 test('README data section: the notes app runs on the embedded SQLite', async () => {
   const files = dataSectionFiles();

@@ -3,6 +3,7 @@
  * and types, errors and their kinds, transactions and savepoints, prepared statements, typed values, the builder
  * run against the database, SQL injection attempts, and nothing lost when a process dies holding things.
  */
+import { until } from '../helpers/live';
 import { sqlApp, type SqlApp } from '../helpers/sql';
 
 const MEMORY_DB = `  - name: db
@@ -12,13 +13,6 @@ const MEMORY_DB = `  - name: db
 
 const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
 
-const until = async (check: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('sql on SQLite', () => {
   let app: SqlApp;
@@ -277,7 +271,7 @@ describe('sql on SQLite', () => {
     await expect(app.run('holder', ['error'])).rejects.toThrow(/boom inside the transaction/);
     expect(await app.run('counter')).toEqual({ n: 0, in_use: 0, abandoned: 1, open: 1 });
     const pid = app.spawn('holder', ['sleep']);
-    await until(() => app.rt.node.lookup('tx_holder').ok);
+    await until('the holder in its transaction', () => app.rt.node.lookup('tx_holder').ok);
     expect(app.rt.node.terminate('test', pid)).toBeNull();
     expect(await app.run('counter')).toEqual({ n: 0, in_use: 0, abandoned: 2, open: 1 });
   });
@@ -285,10 +279,10 @@ describe('sql on SQLite', () => {
   test('a transaction begun for a process that died while it waited is rolled back at once', async () => {
     const blocker = app.spawn('blocker');
     const db = app.rt.native.get('t:db', 'sql') as unknown as { stats(): { waitCount: number } };
-    await until(() => app.rt.node.lookup('tx_blocker').ok);
+    await until('the blocker in its transaction', () => app.rt.node.lookup('tx_blocker').ok);
     const waits = db.stats().waitCount;
     const waiter = app.spawn('waiter'); // its BEGIN waits for the blocker's transaction
-    await until(() => app.rt.node.lookup('tx_waiter').ok && db.stats().waitCount > waits);
+    await until('the waiter waiting for a connection', () => app.rt.node.lookup('tx_waiter').ok && db.stats().waitCount > waits);
     app.rt.node.terminate('test', waiter);
     expect(app.rt.node.send('', blocker, 'go', [true])).toBeNull();
     expect(await app.run('counter')).toMatchObject({ n: 0, in_use: 0, abandoned: 3 });

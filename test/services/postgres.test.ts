@@ -6,19 +6,13 @@
  */
 import { Client } from 'pg';
 import { describePostgres, PostgresServer } from '../helpers/postgres';
+import { until } from '../helpers/live';
 import { sqlApp, type SqlApp } from '../helpers/sql';
 import { dollarPlaceholders } from '../../src/services/db/placeholders';
 import { rfc3339 } from '../../src/services/db/postgres';
 
 const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
 
-const until = async (check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 test('? placeholders become $n outside literals, comments and dollar quotes, and only when they are the parameters', () => {
   expect(dollarPlaceholders('SELECT * FROM t WHERE a = ? AND b = ?', 2)).toBe('SELECT * FROM t WHERE a = $1 AND b = $2');
@@ -158,9 +152,9 @@ ${server.entryFields()}
     try {
       const idleInTx = async (): Promise<number> =>
         Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name = 'wisp-test'")).rows[0].n);
-      await until(async () => (await idleInTx()) === 1);
+      await until('the transaction open on the server', async () => (await idleInTx()) === 1);
       app.rt.node.terminate('test', pid);
-      await until(async () => (await idleInTx()) === 0);
+      await until('the transaction gone from the server', async () => (await idleInTx()) === 0);
     } finally {
       await admin.end();
     }
@@ -171,7 +165,7 @@ ${server.entryFields()}
     const sleeping = app.run('sleeper', [30]);
     const admin = new Client({ host: '127.0.0.1', port: server.port, user: server.user, database: server.database });
     await admin.connect();
-    await until(async () => Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")).rows[0].n) === 1);
+    await until('the query running on the server', async () => Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")).rows[0].n) === 1, 20_000);
     await admin.end();
     await server.halt('fast');
     const failed = (await sleeping) as Record<string, unknown>;

@@ -4,7 +4,7 @@
  * gives an executor whose `query()` / `exec()` run it (with `$n` placeholders on PostgreSQL).
  */
 import { lua, lauxlib, checkJsString, pushString, tostringAt, type LuaState } from '../../engine/lua';
-import { objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
+import { objectArg, objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
 import { fail } from '../errors';
 import { typeName, type LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
@@ -184,24 +184,14 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
       return 1;
     },
   });
-  function executorAt(T: LuaState): Executor {
-    const v = objectAt(T, 1);
-    return v instanceof Executor ? v : lauxlib.luaL_argerror(T, 1, 'expected QueryExecutor object');
-  }
+  const executorAt = (T: LuaState): Executor => objectArg(T, 1, Executor, 'expected QueryExecutor object');
 
   /** The methods one builder type shares with the others, and its own, under one metatable. */
   const define = <B extends Builder>(name: string, cls: abstract new (...args: never[]) => B, own: (self: (T: LuaState) => B, ret: (T: LuaState, b: B) => number) => Record<string, JSFunction>): ((T: LuaState, b: B) => number) => {
-    const self = (T: LuaState): B => {
-      const b = objectAt(T, 1);
-      return b instanceof cls ? b : lauxlib.luaL_argerror(T, 1, `expected ${name} object`);
-    };
+    const self = (T: LuaState): B => objectArg(T, 1, cls, `expected ${name} object`);
     const ret = (T: LuaState, b: B): number => (pushObject(T, b, metas.get(name) as LuaTable), 1);
     const common: Record<string, JSFunction> = {
-      placeholder_format: (T) => {
-        const f = objectAt(T, 2);
-        if (!(f instanceof Placeholder)) return lauxlib.luaL_argerror(T, 2, 'expected placeholder format');
-        return ret(T, self(T).placeholderFormat(f.format) as B);
-      },
+      placeholder_format: (T) => ret(T, self(T).placeholderFormat(objectArg(T, 2, Placeholder, 'expected placeholder format').format) as B),
       to_sql: (T) => toSql(T, self(T)),
       run_with: (T) => {
         const b = self(T);
@@ -244,10 +234,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
     };
   });
 
-  const selectAt = (T: LuaState, idx: number): SelectBuilder => {
-    const s = objectAt(T, idx);
-    return s instanceof SelectBuilder ? s : lauxlib.luaL_argerror(T, idx, 'expected SelectBuilder object');
-  };
+  const selectAt = (T: LuaState, idx: number): SelectBuilder => objectArg(T, idx, SelectBuilder, 'expected SelectBuilder object');
 
   const pushInsert = define('InsertBuilder', InsertBuilder, (self, ret) => ({
     into: (T) => ret(T, self(T).into(checkJsString(T, 2))),

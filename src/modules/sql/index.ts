@@ -5,7 +5,7 @@
  * its statements, and its open transactions, which are rolled back.
  */
 import { lua, lauxlib, checkJsString, pushString, raise, type LuaState } from '../../engine/lua';
-import { objectAt, popSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
+import { objectArg, objectAt, popSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
 import { ErrorValue } from '../../kernel/value';
 import { fail } from '../errors';
 import { luaModule } from '../module';
@@ -123,18 +123,9 @@ function installSql(vm: LuaVM, resources: Resources | undefined): void {
     setImmediate(slice);
   };
 
-  const dbAt = (T: LuaState): DbHandle => {
-    const h = objectAt(T, 1);
-    return h instanceof DbHandle ? h : lauxlib.luaL_argerror(T, 1, 'database expected');
-  };
-  const txAt = (T: LuaState): TxHandle => {
-    const h = objectAt(T, 1);
-    return h instanceof TxHandle ? h : lauxlib.luaL_argerror(T, 1, 'transaction expected');
-  };
-  const stmtAt = (T: LuaState): StmtHandle => {
-    const h = objectAt(T, 1);
-    return h instanceof StmtHandle ? h : lauxlib.luaL_argerror(T, 1, 'statement expected');
-  };
+  const dbAt = (T: LuaState): DbHandle => objectArg(T, 1, DbHandle, 'database expected');
+  const txAt = (T: LuaState): TxHandle => objectArg(T, 1, TxHandle, 'transaction expected');
+  const stmtAt = (T: LuaState): StmtHandle => objectArg(T, 1, StmtHandle, 'statement expected');
 
   /** The params argument, or `nil, err` pushed (then the returned count is what the host function returns). */
   const params = (T: LuaState, idx: number): SqlParam[] | number => {
