@@ -102,8 +102,22 @@ function installSql(vm: LuaVM, resources: Resources | undefined): void {
     return sched.block(T);
   };
 
+  /**
+   * Column names as Lua strings, made once per names array (a driver hands out one per statement). Not vm.key:
+   * its table keeps every name forever, and column names come from user SQL.
+   */
+  const keyCache = new WeakMap<readonly string[], Slot[]>();
+  const keysOf = (columns: readonly string[]): Slot[] => {
+    let keys = keyCache.get(columns);
+    if (keys === undefined) {
+      keys = columns.map((c) => (pushString(vm.L, c), popSlot(vm.L)));
+      keyCache.set(columns, keys);
+    }
+    return keys;
+  };
+
   const deliverRows = (task: Task, rows: SqlRows): void => {
-    const b = new RowBuilder(vm, rows);
+    const b = new RowBuilder(keysOf(rows.columns), rows);
     if (b.size <= SLICE_CELLS) {
       sched.wake(task, (R) => (b.pushAll(R), lua.lua_pushnil(R), 2));
       return;

@@ -98,15 +98,13 @@ export function pushCell(T: LuaState, cell: Exclude<SqlCell, null>): void {
 
 /** Rows of a result built per call to `step` (so a large result is built across several turns of the event loop). */
 export class RowBuilder {
-  private readonly keys: Slot[];
   private next = 0;
 
   constructor(
-    vm: LuaVM,
+    /** The column names as Lua strings (vm.key), in the result's order. */
+    private readonly keys: readonly Slot[],
     private readonly result: SqlRows,
-  ) {
-    this.keys = result.columns.map((c) => vm.key(c));
-  }
+  ) {}
 
   get done(): boolean {
     return this.next >= this.result.rows.length;

@@ -3,8 +3,10 @@
  * stalls the runtime's thread. It is started from its source text (`String(sqliteWorker)`, eval mode), so it uses
  * nothing from outside its own body; ./sqlite.ts is the other end of the messages.
  *
- * Messages in: a batch of commands, each a tuple (the opcodes below). Out: first READY or FAILED for the open,
- * then one array of outcomes per batch, in order. Integers travel as bigint (safe integers on), reals as numbers.
+ * Messages in: a batch of commands, each a tuple (opcodes below). A statement is named by a number; its SQL text
+ * comes with the first command that uses the number. Out: first READY or FAILED for the open, then one array of
+ * outcomes per batch, in order. Rows carry their column names the first time a statement's rows are sent (and
+ * again after a schema change). Integers travel as bigint (safe integers on), reals as numbers.
  */
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 
@@ -17,7 +19,9 @@ export interface SqliteWorkerData {
   readonly maxResultBytes: number;
 }
 
-export const OP = { QUERY: 0, EXECUTE: 1, PREPARE: 2, BEGIN: 3, COMMIT: 4, ROLLBACK: 5, CLOSE: 6 } as const;
+/** [QUERY|EXECUTE, id, params, sql?], [PREPARE, id, sql?], [BEGIN], [COMMIT], [ROLLBACK], [CLOSE], [FORGET]. */
+export const OP = { QUERY: 0, EXECUTE: 1, PREPARE: 2, BEGIN: 3, COMMIT: 4, ROLLBACK: 5, CLOSE: 6, FORGET: 7 } as const;
+/** [ROWS, rows, names?], [EXEC, lastInsertId, changes], [DONE], [READY], [FAILED, code, message]. */
 export const OUT = { ROWS: 0, EXEC: 1, DONE: 2, READY: 3, FAILED: 9 } as const;
 
 export function sqliteWorker(): void {
@@ -26,9 +30,13 @@ export function sqliteWorker(): void {
   const data = workerData as SqliteWorkerData;
   const port = parentPort as import('worker_threads').MessagePort;
   const Driver = require(data.driver) as typeof import('better-sqlite3');
-  const CACHE = 512;
-  const cache = new Map<string, Statement>();
-  const columns = new WeakMap<Statement, string[]>();
+  const COMPILED = 512;
+  /** Statement numbers to their SQL (the main side bounds how many it hands out, then sends FORGET). */
+  const texts = new Map<number, string>();
+  const compiled = new Map<number, Statement>();
+  /** Statements whose column names the main side has. */
+  const named = new Set<number>();
+  const DDL = /^\s*(create|alter|drop)\b/i;
   let db: SqliteDatabase;
 
   const failure = (e: unknown): unknown[] => {
@@ -36,14 +44,14 @@ export function sqliteWorker(): void {
     return [9, typeof err.code === 'string' ? err.code : 'SQLITE_ERROR', typeof err.message === 'string' ? err.message : String(e)];
   };
 
-  const statement = (sql: string): Statement => {
-    let st = cache.get(sql);
+  const statement = (id: number): Statement => {
+    let st = compiled.get(id);
     if (st === undefined) {
-      st = db.prepare(sql);
+      st = db.prepare(texts.get(id) ?? '');
       st.safeIntegers(true);
       if (st.reader) st.raw(true);
-      if (cache.size >= CACHE) cache.delete(cache.keys().next().value as string);
-      cache.set(sql, st);
+      if (compiled.size >= COMPILED) compiled.delete(compiled.keys().next().value as number);
+      compiled.set(id, st);
     }
     return st;
   };
@@ -57,7 +65,7 @@ export function sqliteWorker(): void {
     return params;
   };
 
-  const rows = (st: Statement, params: unknown[]): unknown[] => {
+  const rows = (id: number, st: Statement, params: unknown[]): unknown[] => {
     const out: unknown[][] = [];
     let bytes = 0;
     for (const row of st.iterate(...params) as IterableIterator<unknown[]>) {
@@ -67,43 +75,55 @@ export function sqliteWorker(): void {
       }
       out.push(row);
     }
-    let names = columns.get(st);
-    if (names === undefined) columns.set(st, (names = st.columns().map((c) => c.name)));
-    return [0, names, out];
+    if (named.has(id)) return [0, out];
+    named.add(id);
+    return [0, out, st.columns().map((c) => c.name)];
+  };
+
+  /** After CREATE / ALTER / DROP a statement's columns may have changed: names are sent again. */
+  const changed = (id: number): void => {
+    if (DDL.test(texts.get(id) ?? '')) named.clear();
   };
 
   const run = (cmd: unknown[]): unknown[] => {
     try {
       switch (cmd[0]) {
         case 0: { // query: a statement that returns no rows is run and gives none
-          const st = statement(cmd[1] as string);
+          const id = cmd[1] as number;
+          if (cmd.length > 3) texts.set(id, cmd[3] as string);
+          const st = statement(id);
           const params = bind(cmd[2] as unknown[]);
-          if (st.reader) return rows(st, params);
+          if (st.reader) return rows(id, st, params);
           st.run(...params);
+          changed(id);
           return [0, [], []];
         }
         case 1: { // execute: a statement that returns rows is run for its effect
-          const sql = cmd[1] as string;
+          const id = cmd[1] as number;
+          if (cmd.length > 3) texts.set(id, cmd[3] as string);
           const params = bind(cmd[2] as unknown[]);
           let st: Statement;
           try {
-            st = statement(sql);
+            st = statement(id);
           } catch (e) {
             // Several statements in one text: run them all (Go's driver does), without parameters.
             if (!(e instanceof RangeError) || params.length > 0) throw e;
-            db.exec(sql);
-            const [id, changes] = db.prepare('SELECT last_insert_rowid(), changes()').raw(true).get() as number[];
-            return [1, Number(id), Number(changes)];
+            db.exec(texts.get(id) ?? '');
+            named.clear();
+            const [last, changes] = db.prepare('SELECT last_insert_rowid(), changes()').raw(true).get() as number[];
+            return [1, Number(last), Number(changes)];
           }
           if (st.reader) {
             for (const _ of st.iterate(...params)) void _;
             return [1, 0, 0];
           }
           const r = st.run(...params);
+          changed(id);
           return [1, Number(r.lastInsertRowid), Number(r.changes)];
         }
         case 2:
-          statement(cmd[1] as string);
+          if (cmd.length > 2) texts.set(cmd[1] as number, cmd[2] as string);
+          statement(cmd[1] as number);
           return [2];
         case 3:
           db.exec('BEGIN');
@@ -115,8 +135,13 @@ export function sqliteWorker(): void {
           db.exec('ROLLBACK');
           return [2];
         case 6:
-          cache.clear();
+          compiled.clear();
           db.close();
+          return [2];
+        case 7:
+          texts.clear();
+          compiled.clear();
+          named.clear();
           return [2];
         default:
           return [9, 'SQLITE_MISUSE', `unknown command ${String(cmd[0])}`];

@@ -38,40 +38,16 @@ function failure(out: readonly unknown[]): ErrorValue {
   return sqlError(String(out[2]), kind, retryable);
 }
 
-function toWorker(c: Command): unknown[] {
-  switch (c.op) {
-    case 'query':
-      return [OP.QUERY, c.sql, [...c.params]];
-    case 'execute':
-      return [OP.EXECUTE, c.sql, [...c.params]];
-    case 'prepare':
-      return [OP.PREPARE, c.sql];
-    case 'begin': // SQLite has one isolation level and no read-only transactions: both options are accepted, as Go's driver does
-      return [OP.BEGIN];
-    case 'commit':
-      return [OP.COMMIT];
-    case 'rollback':
-      return [OP.ROLLBACK];
-  }
-}
-
-function fromWorker(out: readonly unknown[]): Outcome {
-  switch (out[0]) {
-    case OUT.ROWS:
-      return { columns: out[1], rows: out[2] } as SqlRows;
-    case OUT.EXEC:
-      return { lastInsertId: out[1], rowsAffected: out[2] } as SqlExecResult;
-    case OUT.DONE:
-      return null;
-    default:
-      return failure(out);
-  }
-}
+/** Statement numbers handed out per connection before both sides forget them all and start again. */
+const MAX_STATEMENTS = 4096;
 
 class SqliteConnection implements DriverConnection {
   /** Batches sent, oldest first, each waiting for its array of outcomes. */
   private readonly inflight: ((outcomes: unknown[][]) => void)[] = [];
   private gone: ErrorValue | null = null;
+  /** SQL texts the worker knows, by their number, and the column names of their rows once seen. */
+  private readonly ids = new Map<string, number>();
+  private readonly names = new Map<number, readonly string[]>();
 
   constructor(
     private readonly worker: Worker,
@@ -90,10 +66,54 @@ class SqliteConnection implements DriverConnection {
 
   run(commands: readonly Command[]): Promise<Outcome[]> {
     if (this.gone !== null) return Promise.resolve(commands.map(() => this.gone as ErrorValue));
+    const out: unknown[][] = [];
+    if (this.ids.size + commands.length > MAX_STATEMENTS) {
+      this.ids.clear();
+      this.names.clear();
+      out.push([OP.FORGET]);
+    }
+    const skip = out.length;
+    const numbers = commands.map((c) => this.encode(c, out));
     return new Promise((resolve) => {
-      this.inflight.push((outcomes) => resolve(commands.map((_, i) => (outcomes[i] === undefined ? (this.gone as ErrorValue) : fromWorker(outcomes[i])))));
-      this.worker.postMessage(commands.map(toWorker));
+      this.inflight.push((outcomes) =>
+        resolve(commands.map((_, i) => {
+          const o = outcomes[i + skip];
+          return o === undefined ? (this.gone as ErrorValue) : this.decode(o, numbers[i]);
+        })),
+      );
+      this.worker.postMessage(out);
     });
+  }
+
+  /** Appends the command's tuple; returns its statement's number (0 for none). */
+  private encode(c: Command, out: unknown[][]): number {
+    if (c.op === 'query' || c.op === 'execute' || c.op === 'prepare') {
+      let id = this.ids.get(c.sql);
+      const known = id !== undefined;
+      if (id === undefined) this.ids.set(c.sql, (id = this.ids.size + 1));
+      const tuple: unknown[] = c.op === 'prepare' ? [OP.PREPARE, id] : [c.op === 'query' ? OP.QUERY : OP.EXECUTE, id, c.params];
+      if (!known) tuple.push(c.sql);
+      out.push(tuple);
+      return id;
+    }
+    // SQLite has one isolation level and no read-only transactions: both options are accepted, as Go's driver does.
+    out.push([c.op === 'begin' ? OP.BEGIN : c.op === 'commit' ? OP.COMMIT : OP.ROLLBACK]);
+    return 0;
+  }
+
+  private decode(out: readonly unknown[], id: number): Outcome {
+    switch (out[0]) {
+      case OUT.ROWS: {
+        if (out.length > 2) this.names.set(id, out[2] as string[]);
+        return { columns: this.names.get(id) ?? [], rows: out[1] } as SqlRows;
+      }
+      case OUT.EXEC:
+        return { lastInsertId: out[1], rowsAffected: out[2] } as SqlExecResult;
+      case OUT.DONE:
+        return null;
+      default:
+        return failure(out);
+    }
   }
 
   async close(): Promise<void> {
