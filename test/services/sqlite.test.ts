@@ -10,6 +10,8 @@ import { join } from 'path';
 import Database from 'better-sqlite3';
 import { sqlApp } from '../helpers/sql';
 import { loadProject, RegistryError } from '../../src/registry';
+import { SqlPool } from '../../src/services/db/pool';
+import { sqliteDriver } from '../../src/services/db/sqlite';
 
 const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
 
@@ -154,5 +156,21 @@ describe('db.sql.sqlite', () => {
     expect(await app.run('large')).toEqual([60000, 1, 'row 60000']);
     expect(await app.run('huge')).toEqual([true, 'Invalid', `query result too large (more than ${64 * 1024 * 1024} bytes)`]);
     await app.rt.shutdown();
+  });
+
+  test('statements are known by number: column names follow a schema change, and thousands of texts are fine', async () => {
+    const pool = new SqlPool({ driver: sqliteDriver({ file: ':memory:', busyTimeoutMs: 100 }), config: { maxOpen: 1, maxIdle: 1, maxLifetimeMs: Infinity }, id: 't:db' });
+    try {
+      await pool.execute('CREATE TABLE t (a INTEGER)');
+      await pool.execute('INSERT INTO t VALUES (1)');
+      expect((await pool.query('SELECT * FROM t')).columns).toEqual(['a']);
+      await pool.execute('ALTER TABLE t ADD COLUMN b TEXT');
+      expect(await pool.query('SELECT * FROM t')).toEqual({ columns: ['a', 'b'], rows: [[1n, null]] });
+      const answers = await Promise.all(Array.from({ length: 5000 }, (_, i) => pool.query(`SELECT ${i} AS v${i % 7}`)));
+      answers.forEach((r, i) => expect(r).toEqual({ columns: [`v${i % 7}`], rows: [[BigInt(i)]] }));
+      expect(await pool.query('SELECT * FROM t WHERE a = ?', [1n])).toEqual({ columns: ['a', 'b'], rows: [[1n, null]] });
+    } finally {
+      await pool.close(1000);
+    }
   });
 });
