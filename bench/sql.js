@@ -56,8 +56,8 @@ module.exports = {
     const js = [];
     const ratios = [];
     for (let round = 0; round < 5; round++) {
-      const l = await luaPerSecond(rt, 20000);
-      const d = directPerSecond(direct, 100000);
+      const l = await luaPerSecond(rt, 40000);
+      const d = directPerSecond(direct, 200000);
       lua.push(l);
       js.push(d);
       ratios.push(l / d);

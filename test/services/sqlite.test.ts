@@ -173,4 +173,28 @@ describe('db.sql.sqlite', () => {
       await pool.close(1000);
     }
   });
+
+  test('statements pipelined to the worker never run inside another\'s transaction', async () => {
+    const pool = new SqlPool({ driver: sqliteDriver({ file: ':memory:', busyTimeoutMs: 100 }), config: { maxOpen: 1, maxIdle: 1, maxLifetimeMs: Infinity }, id: 't:db' });
+    try {
+      await pool.execute('CREATE TABLE w (who TEXT)');
+      const outside = (n: number): Promise<unknown>[] => Array.from({ length: n }, () => pool.execute("INSERT INTO w VALUES ('outside')"));
+      const work: Promise<unknown>[] = [...outside(300)];
+      const txDone = pool.begin().then(async (tx) => {
+        await Promise.all(Array.from({ length: 50 }, () => tx.execute("INSERT INTO w VALUES ('inside')")));
+        const seen = await tx.query('SELECT count(*) AS n FROM w');
+        await tx.rollback();
+        return seen;
+      });
+      work.push(...outside(300));
+      await Promise.all(work);
+      const seen = await txDone;
+      const rows = await pool.query('SELECT who, count(*) AS n FROM w GROUP BY who');
+      expect(rows.rows).toEqual([['outside', 600n]]);
+      expect(seen.rows[0][0] as bigint).toBeGreaterThanOrEqual(50n);
+      expect(pool.stats()).toMatchObject({ inUse: 0, openConnections: 1 });
+    } finally {
+      await pool.close(1000);
+    }
+  });
 });

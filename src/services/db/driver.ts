@@ -25,6 +25,8 @@ export class StaleConnection extends Error {
 }
 
 export interface DriverConnection {
+  /** How many batches may be out at once (they run in the order sent): 1 unless the driver queues them itself. */
+  readonly pipeline: number;
   /** Runs `commands` in order; each has its own outcome (one failing does not stop the next). */
   run(commands: readonly Command[]): Promise<Outcome[]>;
   /** Closes it (an open transaction is rolled back by the database). */

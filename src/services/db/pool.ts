@@ -48,15 +48,21 @@ class Connection {
   holder: Transaction | null = null;
   /** A BEGIN is queued or running: the connection is about to be held. */
   beginning = false;
-  /** A batch is running. */
-  busy = false;
+  /** Batches sent and not answered yet (a pipelining driver takes more than one). */
+  inflight = 0;
+  /** A batch with BEGIN, COMMIT or ROLLBACK is out: nothing else goes until it is answered. */
+  barrier = false;
   /** A run of its queue is due at the end of this turn. */
   kicked = false;
   lost: ErrorValue | null = null;
   readonly createdAt = performance.now();
 
+  get busy(): boolean {
+    return this.inflight > 0;
+  }
+
   get hasWork(): boolean {
-    return this.busy || this.queue.length > 0 || this.txQueue.length > 0;
+    return this.inflight > 0 || this.queue.length > 0 || this.txQueue.length > 0;
   }
 
   /** Takes no more work that is not a transaction's. */
@@ -276,9 +282,15 @@ export class SqlPool implements SqlDatabase {
     return conn;
   }
 
-  /** Runs the connection's next batch, if it is free. */
+  /**
+   * Sends the connection's next batch when it may: when nothing is out, or (a pipelining driver) while fewer
+   * batches than it takes are out and none of them begins or ends a transaction, whose answer decides what
+   * may run next.
+   */
   private pump(conn: Connection): void {
-    if (conn.busy || conn.link === null || conn.lost !== null) return;
+    const link = conn.link;
+    if (link === null || conn.lost !== null) return;
+    if (conn.inflight > 0 && (conn.barrier || conn.inflight >= link.pipeline)) return;
     const batch: Pending[] = [];
     const from = conn.holder !== null ? conn.txQueue : conn.queue;
     while (batch.length < BATCH) {
@@ -288,21 +300,25 @@ export class SqlPool implements SqlDatabase {
       if (p.command.op === 'begin' || p.command.op === 'commit' || p.command.op === 'rollback') break;
     }
     if (batch.length === 0) {
-      this.idle(conn);
+      if (conn.inflight === 0) this.idle(conn);
       return;
     }
-    conn.busy = true;
+    const last = batch[batch.length - 1].command.op;
+    const barrier = last === 'begin' || last === 'commit' || last === 'rollback';
+    conn.inflight++;
+    if (barrier) conn.barrier = true;
     const now = performance.now();
     for (const p of batch) if (p.waited) this.counters.waitMs += now - p.at;
-    const link = conn.link;
     link.run(batch.map((p) => p.command)).then(
       (outcomes) => {
-        conn.busy = false;
+        conn.inflight--;
+        if (barrier) conn.barrier = false;
         batch.forEach((p, i) => this.settle(conn, p, i < outcomes.length ? outcomes[i] : sqlError('no result from the database driver', 'Internal', false)));
         if (conn.lost === null) this.pump(conn);
       },
       (e: unknown) => {
-        conn.busy = false;
+        conn.inflight--;
+        if (barrier) conn.barrier = false;
         if (e instanceof StaleConnection) {
           // Nothing reached the server: the work goes to another connection, a transaction's fails with it.
           void this.drop(conn, e.reason);

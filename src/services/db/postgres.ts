@@ -111,6 +111,7 @@ export function clientConfig(o: ServerOptions): ClientConfig {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class PgConnection implements DriverConnection {
+  readonly pipeline = 1;
   private closing = false;
 
   constructor(

@@ -42,6 +42,8 @@ function failure(out: readonly unknown[]): ErrorValue {
 const MAX_STATEMENTS = 4096;
 
 class SqliteConnection implements DriverConnection {
+  /** The worker runs its messages in order: a second batch goes while the first runs. */
+  readonly pipeline = 2;
   /** Batches sent, oldest first, each waiting for its array of outcomes. */
   private readonly inflight: ((outcomes: unknown[][]) => void)[] = [];
   private gone: ErrorValue | null = null;
