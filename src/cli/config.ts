@@ -27,8 +27,8 @@ export interface RuntimeConfig {
   readonly file: string;
 }
 
-/** Sections read elsewhere (src/cluster/config.ts): no "not used" warning for them. */
-const READ_ELSEWHERE = new Set(['cluster', 'relay.node_name']);
+/** Sections read elsewhere (src/cluster/config.ts, src/cli/prometheus.ts): no "not used" warning for them. */
+const READ_ELSEWHERE = new Set(['cluster', 'relay.node_name', 'prometheus']);
 
 type Sections = Map<string, Map<string, unknown>>;
 

@@ -16,6 +16,7 @@ import { after } from '../util/timer';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
 import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
 import type { Cluster } from '../cluster';
+import { startPrometheus } from './prometheus';
 
 export interface ProjectFlags {
   config?: string;
@@ -97,6 +98,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await cluster?.attach(runtime.node);
   await runtime.boot();
+  const prometheus = await startPrometheus(config, runtime.metrics, logs);
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
 
@@ -127,6 +129,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const giveUpMs = config.shutdownTimeoutMs ?? runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
   await live.close();
+  await prometheus?.close();
   await cluster?.close();
   if (requestedCode !== null) code = requestedCode;
   else if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);

@@ -223,8 +223,8 @@ export class ClusterRouter implements Router {
   }
 
   // The event bus is per node, as Wippy's: publishing and subscribing never cross the bus.
-  publish(event: BusEvent): void {
-    this.local.publish(event);
+  publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null {
+    return this.local.publish(event, fromProcess);
   }
 
   subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {

@@ -67,8 +67,11 @@ export interface Router {
   trapLinks(pid: string): boolean;
   /** The mailbox of a local process, for its own subscriptions (inbox, events, listen). */
   mailboxOf(pid: string): Mailbox | null;
-  /** Publishes on the node's event bus (kernel/events.ts): every matching subscription gets it, in order. */
-  publish(event: BusEvent): void;
+  /**
+   * Publishes on the node's event bus (kernel/events.ts): every matching subscription gets it, in order. A
+   * process's publish (`fromProcess`) is refused while too many events wait to be delivered.
+   */
+  publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null;
   /**
    * Subscribes process `pid` to the event bus. `deliver` puts an event in the subscription's channel, whose
    * `backlog` counts as the process's unread mail: at the mailbox limit the subscription ends instead (`ended`

@@ -28,6 +28,10 @@ import { systemModule } from './system';
 import { sqlModule } from './sql';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
+import { streamModule } from './stream';
+import { httpClientModule } from './http_client';
+import { websocketModule } from './websocket';
+import { metricsModule } from './metrics';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -53,6 +57,10 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   systemModule,
   exprModule,
   templatesModule,
+  streamModule,
+  httpClientModule,
+  websocketModule,
+  metricsModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

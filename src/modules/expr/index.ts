@@ -2,6 +2,7 @@
  * The `expr` module (spec.md beside this file): expr-lang expressions from Lua, over the library in
  * src/lib/expr. `eval` keeps compiled programs in a bounded LRU cache, as Wippy's does.
  */
+import { checkpointed } from '../../lib/checkpoint';
 import { lauxlib, lua, checkJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
 import type { LuaVM } from '../../engine/vm';
@@ -57,7 +58,7 @@ function installExpr(vm: LuaVM): void {
   const run = (T: LuaState, program: Program, env: Value, context: string): number => {
     let result: Value;
     try {
-      result = program.run(env);
+      result = checkpointed(() => vm.checkpoint(T), () => program.run(env)); // its `matches` report to the runaway guard
     } catch (e) {
       if (e instanceof ExprError || e instanceof EvalError) return internal(T, e.message, context);
       throw e;
