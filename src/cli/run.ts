@@ -105,6 +105,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // As in Wippy: the exit code is the -x process's (whenever it ends, even during shutdown); 0 without one.
   let code = 0;
   let finished: Promise<number> | null = null;
+  // A newer start of this cluster node's name took over: this run stops, and says why.
+  let supersededBy: string | null = null;
+  const superseded = cluster === null ? new Promise<never>(() => undefined) : cluster.superseded.then((why) => void (supersededBy = why));
   if (target !== null) {
     finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
       // Ended by the shutdown a signal or system.exit started: its "process terminated" is no news (Wippy prints
@@ -119,9 +122,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       process.stderr.write(report.stderr);
       return report.code;
     });
-    await Promise.race([finished, signal, requested]);
+    await Promise.race([finished, signal, requested, superseded]);
   } else {
-    await Promise.race([signal, requested]);
+    await Promise.race([signal, requested, superseded]);
   }
   shuttingDown = true;
   info(logs, 'shutting down', {});
@@ -131,7 +134,10 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   await live.close();
   await prometheus?.close();
   await cluster?.close();
-  if (requestedCode !== null) code = requestedCode;
+  if (supersededBy !== null) {
+    process.stderr.write(`Error: ${supersededBy}\n`);
+    code = 1;
+  } else if (requestedCode !== null) code = requestedCode;
   else if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
   info(logs, 'stopped', {});
   clearInterval(keepAlive);

@@ -44,4 +44,5 @@ export {
   DEFAULT_MODULES_DIR,
 } from './lockfile';
 export type { LockFile, LockDirectoryOptions } from './lockfile';
+export { ProjectFiles, Refused, ioReason, readRegularFile } from './project-files';
 export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';
