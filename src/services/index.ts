@@ -4,5 +4,6 @@
  */
 import type { ServiceDefinition } from './service';
 import { templateService } from './template';
+import { dbService } from './db';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, dbService as ServiceDefinition];

@@ -5,8 +5,9 @@
 import type { KindDefinition } from '../kind';
 import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
 import { templateJetKind, templateSetKind } from './template';
+import { dbKinds } from './db';
 
-export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [templateSetKind, templateJetKind];
+export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [templateSetKind, templateJetKind, dbKinds];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
 export class KindTable {
