@@ -25,6 +25,7 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { sqlModule } from './sql';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
@@ -57,6 +58,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   jsonModule,
   yamlModule,
   envModule,
+  sqlModule,
   systemModule,
   exprModule,
   templatesModule,

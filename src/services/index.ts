@@ -4,6 +4,11 @@
  */
 import type { ServiceDefinition } from './service';
 import { templateService } from './template';
+import { dbService } from './db';
 import { contractService } from './contract';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, contractService as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
+  templateService as ServiceDefinition,
+  dbService as ServiceDefinition,
+  contractService as ServiceDefinition,
+];

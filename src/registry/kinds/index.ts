@@ -5,11 +5,13 @@
 import type { KindDefinition } from '../kind';
 import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
 import { templateJetKind, templateSetKind } from './template';
+import { dbKinds } from './db';
 import { contractBindingKind, contractDefinitionKind } from './contract';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
   templateJetKind,
+  dbKinds,
   contractDefinitionKind,
   contractBindingKind,
 ];
