@@ -6,7 +6,7 @@
 import { createVM } from '../../src/modules';
 import { toPlain } from '../../src/kernel/value';
 import { EVAL_LIMITS } from '../../src/modules/eval_runner';
-import { spawn } from '../helpers/lua';
+import { bystander, spawn } from '../helpers/lua';
 
 async function lua(body: string): Promise<any> {
   const vm = createVM();
@@ -54,10 +54,8 @@ describe('eval_runner', () => {
         local _, err = runner.run({ source = "return { go = function() while true do end end }", method = "go", modules = {} })
         return err:message()
       end }`, 'test:loop', [], ['eval_runner']);
-    const bystander = spawn(vm, `
-      local time = require("time")
-      return { main = function() local n = 0 for _ = 1, 20 do time.sleep("5ms") n = n + 1 end return n end }`, 'test:bystander', [], ['time']);
-    expect(toPlain((await bystander.exit).value)).toBe(20);
+    const ticker = bystander(vm, 20, '5ms');
+    expect(toPlain((await ticker.exit).value)).toBe(20);
     expect(toPlain((await looping.exit).value)).toBe('run failed: eval exceeded maximum step limit');
   });
 

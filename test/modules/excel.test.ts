@@ -7,7 +7,7 @@ import JSZip from 'jszip';
 import { createVM } from '../../src/modules';
 import { toPlain, type Value } from '../../src/kernel/value';
 import { LIMITS, Workbook, writeXlsx } from '../../src/lib/spreadsheet';
-import { spawn } from '../helpers/lua';
+import { bystander, spawn } from '../helpers/lua';
 
 async function lua(body: string, args: Value[] = []): Promise<any> {
   const vm = createVM();
@@ -104,15 +104,9 @@ describe('excel', () => {
         local _, cells = excel.open(bomb)
         return { huge = huge:message(), cells = cells:message() }
       end }`, 'test:hostile', [bomb], ['excel']);
-    const bystander = spawn(vm, `
-      local time = require("time")
-      return { main = function()
-        local ticks = 0
-        for _ = 1, 50 do time.sleep("20ms") ticks = ticks + 1 end
-        return ticks
-      end }`, 'test:bystander', [], ['time']);
+    const ticker = bystander(vm, 50, '20ms');
     const started = Date.now();
-    expect(toPlain((await bystander.exit).value)).toBe(50);
+    expect(toPlain((await ticker.exit).value)).toBe(50);
     expect(Date.now() - started).toBeLessThan(6000);
     const r = toPlain((await hostile.exit).value);
     expect(r).toEqual({

@@ -5,7 +5,7 @@
  */
 import { createVM } from '../../src/modules';
 import { toPlain } from '../../src/kernel/value';
-import { spawn } from '../helpers/lua';
+import { bystander, spawn } from '../helpers/lua';
 
 async function lua(body: string, modules = ['html']): Promise<any> {
   const vm = createVM();
@@ -81,15 +81,9 @@ describe('html', () => {
         local ok = html.sanitize.ugc_policy():sanitize(string.rep("<b>fine</b>", 2000))
         return { clean = clean, err = err and err:message(), kind = err and err:kind(), after = #ok }
       end }`, 'test:hostile', [], ['html']);
-    const bystander = spawn(vm, `
-      local time = require("time")
-      return { main = function()
-        local ticks = 0
-        for _ = 1, 100 do time.sleep("20ms") ticks = ticks + 1 end
-        return ticks
-      end }`, 'test:bystander', [], ['time']);
+    const ticker = bystander(vm, 100, '20ms');
     const started = Date.now();
-    const ticks = await bystander.exit;
+    const ticks = await ticker.exit;
     expect(toPlain(ticks.value)).toBe(100);
     expect(Date.now() - started).toBeLessThan(4500); // 100 sleeps of 20 ms while the sanitizer works elsewhere
     const r = toPlain((await hostile.exit).value) as Record<string, unknown>;

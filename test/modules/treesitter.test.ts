@@ -7,7 +7,7 @@
 import { createVM } from '../../src/modules';
 import { toPlain } from '../../src/kernel/value';
 import { LIMITS } from '../../src/lib/treesitter';
-import { spawn } from '../helpers/lua';
+import { bystander, spawn } from '../helpers/lua';
 
 async function lua(body: string): Promise<any> {
   const vm = createVM();
@@ -98,14 +98,8 @@ describe('treesitter', () => {
         tree:close()
         return { err = { err:kind(), err:message() }, sexp = #sexp, arrays = n, still = treesitter.parse("go", "package x"):root_node():kind() }
       end }`, 'test:hostile', [], ['treesitter']);
-    const bystander = spawn(vm, `
-      local time = require("time")
-      return { main = function()
-        local ticks = 0
-        for _ = 1, 50 do time.sleep("10ms") ticks = ticks + 1 end
-        return ticks
-      end }`, 'test:bystander', [], ['time']);
-    expect(toPlain((await bystander.exit).value)).toBe(50);
+    const ticker = bystander(vm, 50, '10ms');
+    expect(toPlain((await ticker.exit).value)).toBe(50);
     const r = toPlain((await hostile.exit).value) as Record<string, unknown>;
     expect(r).toEqual({
       err: ['Invalid', 'parse failed: the syntax tree nests 4097 levels deep, more than the 4096 wisp allows'],
