@@ -367,7 +367,7 @@ export const INLINE_HTML_CHARS = 8 * 1024;
 const LIBRARIES = { sanitize: require.resolve('sanitize-html'), re2: require.resolve('re2js') };
 // sanitize-html (with htmlparser2 and postcss) is loaded on the main thread only once a document needs it.
 let mainLib: Record<string, unknown> | null = null;
-const worker = new OffThread<SanitizeInput, string>(sanitizeJob, LIBRARIES, { timeoutMs: 5_000, heapMb: 256 });
+const worker = new OffThread<SanitizeInput, string>(sanitizeJob, LIBRARIES, { timeoutMs: 5_000, heapMb: 256, queueBytes: 64 * 1024 * 1024 }, (input) => input.html.length * 2);
 
 /** Sanitises `html` under `policy`: at once for small inputs, else in the worker (bounded in time and memory). */
 export function sanitize(policy: PolicyData, html: string): string | Promise<string> {

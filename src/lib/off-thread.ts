@@ -4,7 +4,8 @@
  * keep running. Each job is bounded: past its time limit the worker is terminated (and started again for the
  * next job), and the worker's heap is capped, so a hostile input ends with an error instead of holding a core
  * or the runtime's memory. Jobs run one at a time, in arrival order; the worker does not keep the runtime
- * alive while it is idle.
+ * alive while it is idle. The queue is bounded by the bytes of input waiting in it, so many callers cannot pile
+ * up the heap: past the bound a job is refused at once.
  *
  * The worker's code is a function `(input, lib) => output` given as source (its `toString()`), so it cannot
  * use anything from this module's scope; `lib` holds what `libraries` names, loaded once in the worker.
@@ -16,13 +17,15 @@ export interface OffThreadLimits {
   readonly timeoutMs: number;
   /** The worker's old-generation heap in MB. */
   readonly heapMb: number;
+  /** How many bytes of input may wait in the queue (a job that would pass it is refused at once). */
+  readonly queueBytes: number;
 }
 
 /** A job that failed: its own error, or the worker's limits (`limit` says which). */
 export class OffThreadError extends Error {
   constructor(
     message: string,
-    readonly limit: 'time' | 'memory' | null = null,
+    readonly limit: 'time' | 'memory' | 'queue' | null = null,
   ) {
     super(message);
   }
@@ -30,6 +33,7 @@ export class OffThreadError extends Error {
 
 interface Job {
   readonly id: number;
+  readonly bytes: number;
   readonly input: unknown;
   readonly transfer: ArrayBuffer[];
   readonly resolve: (v: unknown) => void;
@@ -58,6 +62,7 @@ export class OffThread<I, O> {
   private current: Job | null = null;
   private timer: NodeJS.Timeout | null = null;
   private nextId = 1;
+  private queuedBytes = 0;
   private readonly source: string;
 
   constructor(
@@ -66,14 +71,21 @@ export class OffThread<I, O> {
     /** Library name → module path (require.resolve it on the main thread). */
     private readonly libraries: Record<string, string>,
     private readonly limits: OffThreadLimits,
+    /** The size of a job's input, for the queue bound. */
+    private readonly sizeOf: (input: I) => number,
   ) {
     this.source = host(job.toString());
   }
 
   /** Runs one job; `transfer` lists buffers of `input` handed to the worker (not copied). */
   run(input: I, transfer: ArrayBuffer[] = []): Promise<O> {
+    const bytes = this.sizeOf(input);
+    if (this.queue.length > 0 && this.queuedBytes + bytes > this.limits.queueBytes) {
+      return Promise.reject(new OffThreadError(`is busy: ${this.queue.length} jobs (${this.queuedBytes} bytes) are waiting`, 'queue'));
+    }
+    this.queuedBytes += bytes;
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, input, transfer, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, bytes, input, transfer, resolve: resolve as (v: unknown) => void, reject });
       this.next();
     });
   }
@@ -90,6 +102,7 @@ export class OffThread<I, O> {
       this.worker?.unref();
       return;
     }
+    this.queuedBytes -= job.bytes;
     this.current = job;
     const w = this.start();
     w.ref();

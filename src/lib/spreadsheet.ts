@@ -248,7 +248,9 @@ const worker = new OffThread<XlsxRequest, SheetData[] | Uint8Array>(
     get heapMb() {
       return LIMITS.heapMb;
     },
+    queueBytes: 64 * 1024 * 1024,
   },
+  (request) => request.bytes?.length ?? (request.sheets ?? []).reduce((n, s) => n + s.cells.length * 64, 0),
 );
 
 const failure = (e: unknown): SpreadsheetError => {
