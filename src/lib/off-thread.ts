@@ -127,6 +127,7 @@ export class OffThread<I, O> {
       this.next();
     });
     w.on('error', (e: Error & { code?: string }) => {
+      if (this.worker !== w) return; // a worker already given up (its job ended by the time bound)
       const memory = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.kill(new OffThreadError(memory ? `ran out of its ${this.limits.heapMb} MB of memory` : e.message, memory ? 'memory' : null));
     });
