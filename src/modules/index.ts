@@ -20,6 +20,7 @@ import { loggerModule } from './logger';
 import { ioModule } from './io';
 import { base64Module } from './base64';
 import { hashModule } from './hash';
+import { cryptoModule } from './crypto';
 import { uuidModule } from './uuid';
 import { jsonModule } from './json';
 import { yamlModule } from './yaml';
@@ -42,6 +43,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   ioModule,
   base64Module,
   hashModule,
+  cryptoModule,
   uuidModule,
   jsonModule,
   yamlModule,
