@@ -21,6 +21,7 @@ import { ioModule } from './io';
 import { base64Module } from './base64';
 import { hashModule } from './hash';
 import { cryptoModule } from './crypto';
+import { compressModule } from './compress';
 import { uuidModule } from './uuid';
 import { jsonModule } from './json';
 import { yamlModule } from './yaml';
@@ -44,6 +45,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   base64Module,
   hashModule,
   cryptoModule,
+  compressModule,
   uuidModule,
   jsonModule,
   yamlModule,

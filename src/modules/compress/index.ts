@@ -1,0 +1,171 @@
+/**
+ * The `compress` module (spec.md beside this file): gzip, deflate, zlib and brotli on node:zlib, zstd on the
+ * reference library in a worker (src/lib/zstd.ts). All the work is off the main thread; decoding stops at the
+ * size limit (a decompression bomb costs at most the limit), and only the calling coroutine waits.
+ */
+import * as zlib from 'zlib';
+import { lua, type LuaState } from '../../engine/lua';
+import { fail } from '../errors';
+import { settle } from '../settle';
+import { messageOf } from '../../util/message';
+import { cpuJobs } from '../../lib/cpu-work';
+import { zstdCompress, zstdDecompress, ZstdError } from '../../lib/zstd';
+import { MAX_STRING_BYTES } from '../../engine/limits';
+import type { LuaVM } from '../../engine/vm';
+import type { JSFunction } from 'fengari';
+import { luaModule } from '../module';
+
+const DEFAULT_MAX_SIZE = 128 * 1024 * 1024;
+const ABSOLUTE_MAX_SIZE = 1024 * 1024 * 1024;
+
+type ZlibFormat = 'gzip' | 'deflate' | 'zlib' | 'brotli';
+type Callback = (e: Error | null, out: Buffer) => void;
+
+const ENCODERS: Record<ZlibFormat, (data: Uint8Array, level: number, cb: Callback) => void> = {
+  gzip: (d, level, cb) => zlib.gzip(d, { level }, cb),
+  deflate: (d, level, cb) => zlib.deflateRaw(d, { level }, cb),
+  zlib: (d, level, cb) => zlib.deflate(d, { level }, cb),
+  brotli: (d, level, cb) => zlib.brotliCompress(d, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: level, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: d.length } }, cb),
+};
+
+const DECODERS: Record<ZlibFormat, (data: Uint8Array, max: number, cb: Callback) => void> = {
+  gzip: (d, max, cb) => zlib.gunzip(d, { maxOutputLength: max }, cb),
+  deflate: (d, max, cb) => zlib.inflateRaw(d, { maxOutputLength: max }, cb),
+  zlib: (d, max, cb) => zlib.inflate(d, { maxOutputLength: max }, cb),
+  brotli: (d, max, cb) => zlib.brotliDecompress(d, { maxOutputLength: max }, cb),
+};
+
+interface Levels {
+  readonly min: number;
+  readonly max: number;
+  readonly fallback: number;
+  readonly message: string;
+}
+
+const LEVELS: Record<ZlibFormat | 'zstd', Levels> = {
+  gzip: { min: 1, max: 9, fallback: 6, message: 'compression level must be between 1 and 9' },
+  deflate: { min: 1, max: 9, fallback: 6, message: 'compression level must be between 1 and 9' },
+  zlib: { min: 1, max: 9, fallback: 6, message: 'compression level must be between 1 and 9' },
+  brotli: { min: 0, max: 11, fallback: 6, message: 'brotli quality must be between 0 and 11' },
+  zstd: { min: 1, max: 22, fallback: 3, message: 'zstd level must be between 1 and 22' },
+};
+
+/** Whether `data` starts as the format's header must (Go's gzip and zlib readers check it before reading). */
+function headerValid(format: ZlibFormat, data: Uint8Array): boolean {
+  if (format === 'gzip') return data.length >= 10 && data[0] === 0x1f && data[1] === 0x8b && data[2] === 8;
+  if (format === 'zlib') return data.length >= 2 && (data[0] & 0x0f) === 8 && (data[0] >> 4) <= 7 && ((data[0] << 8) | data[1]) % 31 === 0;
+  return true;
+}
+
+const numberField = (T: LuaState, name: string): number | null => {
+  if (lua.lua_type(T, 2) !== lua.LUA_TTABLE) return null;
+  lua.lua_getfield(T, 2, name);
+  const v = lua.lua_type(T, -1) === lua.LUA_TNUMBER ? lua.lua_tonumber(T, -1) : null;
+  lua.lua_settop(T, -2);
+  return v;
+};
+
+function installCompress(vm: LuaVM): void {
+  const invalid = (T: LuaState, message: string): number => fail(T, vm, message, 'Invalid', { retryable: false });
+  const internal = (T: LuaState, message: string, context: string): number => fail(T, vm, message, 'Internal', { retryable: false, context });
+  const pushBytes = (R: LuaState, out: Uint8Array): number => (lua.lua_pushstring(R, out), lua.lua_pushnil(R), 2);
+
+  /** The input string, or null after answering Wippy's INVALID errors. */
+  const input = (T: LuaState): Uint8Array | null => {
+    if (lua.lua_type(T, 1) !== lua.LUA_TSTRING) return invalid(T, 'string expected'), null;
+    const data = lua.lua_tolstring(T, 1) as Uint8Array;
+    if (data.length === 0) return invalid(T, 'input data cannot be empty'), null;
+    return data;
+  };
+
+  const level = (T: LuaState, levels: Levels): number | null => {
+    const v = numberField(T, 'level');
+    if (v === null) return levels.fallback;
+    const n = Math.trunc(v);
+    return n < levels.min || n > levels.max ? (invalid(T, levels.message), null) : n;
+  };
+
+  /** Wippy's max_size (a positive number up to 1 GiB, else the default), no larger than a Lua string. */
+  const maxSize = (T: LuaState): number => {
+    const v = numberField(T, 'max_size');
+    const wanted = v !== null && v > 0 && v <= ABSOLUTE_MAX_SIZE ? Math.trunc(v) : DEFAULT_MAX_SIZE;
+    return Math.min(wanted, MAX_STRING_BYTES);
+  };
+
+  /** opts.dict: absent (null), valid bytes, or invalid (false). */
+  const dictOption = (T: LuaState): Uint8Array | null | false => {
+    if (lua.lua_type(T, 2) !== lua.LUA_TTABLE) return null;
+    lua.lua_getfield(T, 2, 'dict');
+    const type = lua.lua_type(T, -1);
+    const bytes = type === lua.LUA_TSTRING ? (lua.lua_tolstring(T, -1) as Uint8Array) : null;
+    lua.lua_settop(T, -2);
+    if (type === lua.LUA_TNIL) return null;
+    return bytes === null || bytes.length === 0 ? false : bytes;
+  };
+
+  const onThreadPool = (start: (cb: Callback) => void): Promise<Buffer> =>
+    cpuJobs.run(() => new Promise<Buffer>((resolve, reject) => start((e, out) => (e === null ? resolve(out) : reject(e)))));
+
+  const tooLarge = (e: unknown): boolean => (e as NodeJS.ErrnoException | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+
+  const encoder = (format: ZlibFormat): JSFunction => (T) => {
+    const data = input(T);
+    if (data === null) return 2;
+    const lv = level(T, LEVELS[format]);
+    if (lv === null) return 2;
+    return settle(vm, T, () => onThreadPool((cb) => ENCODERS[format](data, lv, cb)), pushBytes, (R, e) => internal(R, messageOf(e), `${format} encode failed`));
+  };
+
+  const decoder = (format: ZlibFormat): JSFunction => (T) => {
+    const data = input(T);
+    if (data === null) return 2;
+    const max = maxSize(T);
+    if (!headerValid(format, data)) return invalid(T, `invalid ${format} data`);
+    return settle(
+      vm,
+      T,
+      () => onThreadPool((cb) => DECODERS[format](data, max, cb)),
+      pushBytes,
+      (R, e) => {
+        // Go's flate and brotli readers report every failure as invalid data, the limit included.
+        if (format === 'deflate' || format === 'brotli') return invalid(R, `invalid ${format} data`);
+        return internal(R, tooLarge(e) ? 'decompressed size exceeds limit' : messageOf(e), `${format} decode failed`);
+      },
+    );
+  };
+
+  const zstdEncode: JSFunction = (T) => {
+    const data = input(T);
+    if (data === null) return 2;
+    const lv = level(T, LEVELS.zstd);
+    if (lv === null) return 2;
+    const dict = dictOption(T);
+    if (dict === false) return invalid(T, 'dict must be a non-empty string');
+    return settle(vm, T, () => zstdCompress(data, lv, dict), pushBytes, (R, e) => internal(R, messageOf(e), 'zstd encode failed'));
+  };
+
+  const zstdDecode: JSFunction = (T) => {
+    const data = input(T);
+    if (data === null) return 2;
+    const max = maxSize(T);
+    const dict = dictOption(T);
+    if (dict === false) return invalid(T, 'dict must be a non-empty string');
+    return settle(vm, T, () => zstdDecompress(data, max, dict), pushBytes, (R, e) =>
+      internal(R, e instanceof ZstdError ? e.message : messageOf(e), 'zstd decode failed'),
+    );
+  };
+
+  const mod = vm.functionTable({});
+  for (const format of ['gzip', 'deflate', 'zlib', 'brotli'] as const) {
+    vm.nestTable(mod, format, vm.functionTable({ encode: encoder(format), decode: decoder(format) }), `compress.${format}`);
+  }
+  vm.nestTable(mod, 'zstd', vm.functionTable({ encode: zstdEncode, decode: zstdDecode }), 'compress.zstd');
+  vm.defineModule('compress', mod);
+}
+
+export const compressModule = luaModule({
+  name: 'compress',
+  description: 'Data compression (gzip, deflate, zlib, brotli, zstd)',
+  classes: ['encoding', 'deterministic'],
+  install: (vm) => installCompress(vm),
+});
