@@ -22,6 +22,7 @@ import { base64Module } from './base64';
 import { hashModule } from './hash';
 import { cryptoModule } from './crypto';
 import { compressModule } from './compress';
+import { textModule } from './text';
 import { uuidModule } from './uuid';
 import { jsonModule } from './json';
 import { yamlModule } from './yaml';
@@ -46,6 +47,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   hashModule,
   cryptoModule,
   compressModule,
+  textModule,
   uuidModule,
   jsonModule,
   yamlModule,
