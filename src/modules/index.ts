@@ -28,6 +28,7 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { streamModule } from './stream';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -53,6 +54,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   systemModule,
+  streamModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

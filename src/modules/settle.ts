@@ -5,8 +5,7 @@
  */
 import { raise, type LuaState } from '../engine/lua';
 import type { LuaVM } from '../engine/vm';
-/** A value now or later (the same as src/lib/byte-stream's Maybe, which lands with the stream module). */
-type Maybe<T> = T | Promise<T>;
+import type { Maybe } from '../lib/byte-stream';
 
 /** Pushes the Lua results for a value (or an error) and says how many. */
 export type Answer<V> = (T: LuaState, value: V) => number;

@@ -4,8 +4,9 @@
  */
 import type { KindDefinition } from '../kind';
 import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
+import { fsKinds } from './fs';
 
-export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [];
+export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [fsKinds as KindDefinition<ServiceEntry>];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
 export class KindTable {
