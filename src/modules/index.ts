@@ -29,6 +29,7 @@ import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
 import { streamModule } from './stream';
+import { fsModule } from './fs';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -55,6 +56,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   envModule,
   systemModule,
   streamModule,
+  fsModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

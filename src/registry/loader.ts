@@ -61,8 +61,11 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
       moduleFiles = new ProjectFiles(moduleRoot);
       moduleFiles.directory(moduleRoot);
     } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : ioReason(err);
-      throw new RegistryError(`${LOCK_FILE_NAME}: replacement directory "${r.to}" for ${r.from} ${reason}`, { file: lockPath });
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      const why = `${LOCK_FILE_NAME}: replacement directory "${r.to}" for ${r.from} ${missing ? 'not found' : ioReason(err)}`;
+      if (!missing) throw new RegistryError(why, { file: lockPath });
+      warnings.push(`${why}, module not loaded`);
+      continue;
     }
     const src = path.join(moduleRoot, 'src');
     const dir = fs.existsSync(src) && fs.statSync(src).isDirectory() ? src : moduleRoot;

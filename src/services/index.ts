@@ -3,5 +3,6 @@
  * its folder, its kinds' definitions in src/registry/kinds/, and one line here.
  */
 import type { ServiceDefinition } from './service';
+import { fsServices } from './fs';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [fsServices as ServiceDefinition];
