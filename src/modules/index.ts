@@ -30,6 +30,7 @@ import { envModule } from './env';
 import { systemModule } from './system';
 import { streamModule } from './stream';
 import { fsModule } from './fs';
+import { execModule } from './exec';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -57,6 +58,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   systemModule,
   streamModule,
   fsModule,
+  execModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

@@ -4,5 +4,6 @@
  */
 import type { ServiceDefinition } from './service';
 import { fsServices } from './fs';
+import { execServices } from './exec';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [fsServices as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [fsServices as ServiceDefinition, execServices as ServiceDefinition];
