@@ -133,14 +133,16 @@ export async function zstdDecompress(data: Uint8Array, max: number, dict: Uint8A
   }
 }
 
+// zstd's error codes (zstd_errors.h) and its messages.
 const ZSTD_ERRORS: Record<number, string> = {
   10: 'unknown frame descriptor',
-  14: 'version unsupported',
-  16: 'unsupported frame parameter',
-  20: 'corrupted block detected',
+  12: 'version not supported',
+  14: 'unsupported frame parameter',
+  16: 'frame requires too much memory for decoding',
+  20: 'data corruption detected',
   22: 'restored data doesn\'t match checksum',
-  32: 'dictionary is corrupted',
-  34: 'dictionary mismatch',
+  30: 'dictionary is corrupted',
+  32: 'dictionary mismatch',
   72: 'src size is incorrect',
 };
 

@@ -190,3 +190,24 @@ describe('long work does not hold other processes', () => {
     expect(order).toEqual(['ticker', 'worker']);
   }, 120_000);
 });
+
+describe('zstd dictionaries', () => {
+  test('a trained dictionary is a standard one: inspectable, shrinks small frames, required and checked by id', async () => {
+    const r = (await compress(`
+      local samples = {}
+      for i = 1, 60 do samples[i] = string.format('{"level":"info","msg":"request done","path":"/api/v1/items/%d","ms":%d}', i, i * 3) end
+      local dict = assert(compress.zstd.train_dict(samples, { size = 4096, id = 77 }))
+      local other = assert(compress.zstd.train_dict({ "completely different sample text here", "and another one of them" }))
+      local payload = '{"level":"info","msg":"request done","path":"/api/v1/items/999","ms":12}'
+      local with = assert(compress.zstd.encode(payload, { dict = dict }))
+      local without = assert(compress.zstd.encode(payload))
+      local info = compress.zstd.inspect_dict(dict)
+      return { id = info.id, content = info.content_size, size = #dict, smaller = #with < #without,
+        back = compress.zstd.decode(with, { dict = dict }), no_dict = E(compress.zstd.decode(with)).message,
+        wrong = E(compress.zstd.decode(with, { dict = other })).message, bogus = E(compress.zstd.inspect_dict("not a dictionary")).kind,
+        short = E(compress.zstd.train_dict({ "ab", "cd" })).kind, big = E(compress.zstd.train_dict({ "abcdefgh" }, { size = 100 })).kind }`)) as Record<string, unknown>;
+    expect(r).toMatchObject({ id: 77, smaller: true, back: '{"level":"info","msg":"request done","path":"/api/v1/items/999","ms":12}', no_dict: 'dictionary mismatch', wrong: 'dictionary mismatch', bogus: 'Invalid', short: 'Invalid', big: 'Invalid' });
+    expect(r.size as number).toBeLessThanOrEqual(4096);
+    expect(r.content as number).toBeGreaterThan(64);
+  });
+});

@@ -8,8 +8,9 @@ import { lua, type LuaState } from '../../engine/lua';
 import { fail } from '../errors';
 import { settle } from '../settle';
 import { messageOf } from '../../util/message';
-import { cpuJobs } from '../../lib/cpu-work';
+import { cpuJobs, runSliced } from '../../lib/cpu-work';
 import { zstdCompress, zstdDecompress, ZstdError } from '../../lib/zstd';
+import { DictError, inspectDictionary, trainDictionary } from '../../lib/zstd-dict';
 import { MAX_STRING_BYTES } from '../../engine/limits';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
@@ -17,6 +18,10 @@ import { luaModule } from '../module';
 
 const DEFAULT_MAX_SIZE = 128 * 1024 * 1024;
 const ABSOLUTE_MAX_SIZE = 1024 * 1024 * 1024;
+/** Dictionary sizes train_dict accepts, and its default (Wippy's). */
+const ZSTD_DICT_MIN = 256;
+const ZSTD_DICT_MAX = 1024 * 1024;
+const ZSTD_DICT_DEFAULT = 112 * 1024;
 
 type ZlibFormat = 'gzip' | 'deflate' | 'zlib' | 'brotli';
 type Callback = (e: Error | null, out: Buffer) => void;
@@ -155,11 +160,54 @@ function installCompress(vm: LuaVM): void {
     );
   };
 
+  const trainDict: JSFunction = (T) => {
+    if (lua.lua_type(T, 1) !== lua.LUA_TTABLE) return invalid(T, 'samples must be a table of strings');
+    const n = lua.lua_rawlen(T, 1);
+    if (n === 0) return invalid(T, 'samples table cannot be empty');
+    const samples: Uint8Array[] = [];
+    for (let i = 1; i <= n; i++) {
+      lua.lua_rawgeti(T, 1, i);
+      const type = lua.lua_type(T, -1);
+      const bytes = type === lua.LUA_TSTRING ? (lua.lua_tolstring(T, -1) as Uint8Array) : null;
+      lua.lua_settop(T, -2);
+      if (bytes === null) return invalid(T, 'samples entries must be strings');
+      if (bytes.length === 0) return invalid(T, 'samples entries cannot be empty');
+      samples.push(bytes);
+    }
+    if (!samples.some((s) => s.length >= 8)) return invalid(T, 'at least one sample must be 8 bytes or longer');
+    const size = numberField(T, 'size');
+    if (size !== null && (Math.trunc(size) < ZSTD_DICT_MIN || Math.trunc(size) > ZSTD_DICT_MAX)) return invalid(T, `dict size must be between ${ZSTD_DICT_MIN} and ${ZSTD_DICT_MAX}`);
+    const id = numberField(T, 'id');
+    if (id !== null && (Math.trunc(id) < 0 || Math.trunc(id) > 0xffffffff)) return invalid(T, 'dict id must fit in uint32');
+    const lv = numberField(T, 'level');
+    if (lv !== null && (Math.trunc(lv) < 1 || Math.trunc(lv) > 22)) return invalid(T, 'level must be between 1 and 22');
+    const work = trainDictionary(samples, size === null ? ZSTD_DICT_DEFAULT : Math.trunc(size), id === null ? 0 : Math.trunc(id));
+    return settle(vm, T, () => runSliced(work), pushBytes, (R, e) => internal(R, messageOf(e), 'zstd dict training failed'));
+  };
+
+  const inspectDict: JSFunction = (T) => {
+    if (lua.lua_type(T, 1) !== lua.LUA_TSTRING) return invalid(T, 'dictionary must be a string');
+    const dict = lua.lua_tolstring(T, 1) as Uint8Array;
+    if (dict.length === 0) return invalid(T, 'dictionary cannot be empty');
+    let info: { id: number; contentSize: number };
+    try {
+      info = inspectDictionary(dict);
+    } catch (e) {
+      if (!(e instanceof DictError)) throw e;
+      return invalid(T, 'invalid zstd dictionary');
+    }
+    lua.lua_createtable(T, 0, 2);
+    vm.setField(T, -1, 'id', () => lua.lua_pushnumber(T, info.id));
+    vm.setField(T, -1, 'content_size', () => lua.lua_pushinteger(T, info.contentSize));
+    lua.lua_pushnil(T);
+    return 2;
+  };
+
   const mod = vm.functionTable({});
   for (const format of ['gzip', 'deflate', 'zlib', 'brotli'] as const) {
     vm.nestTable(mod, format, vm.functionTable({ encode: encoder(format), decode: decoder(format) }), `compress.${format}`);
   }
-  vm.nestTable(mod, 'zstd', vm.functionTable({ encode: zstdEncode, decode: zstdDecode }), 'compress.zstd');
+  vm.nestTable(mod, 'zstd', vm.functionTable({ encode: zstdEncode, decode: zstdDecode, train_dict: trainDict, inspect_dict: inspectDict }), 'compress.zstd');
   vm.defineModule('compress', mod);
 }
 
