@@ -13,6 +13,7 @@ const all = {
   vm: './vm',
   floor: './floor',
   cluster: './cluster',
+  io: './io',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);

@@ -276,11 +276,14 @@ export class FileStream extends BaseStream implements FsFile {
   override async read(max: number): Promise<Uint8Array | null> {
     this.check();
     if (this.mode !== 'r') throw Object.assign(new Error('bad file descriptor'), { code: 'EBADF' });
-    const buf = Buffer.allocUnsafe(max);
+    // A buffer of its own for each read: the bytes become the caller's (a Lua string) without a copy; a short
+    // read into a big buffer is copied out so the rest is not kept alive.
+    const buf = Buffer.allocUnsafeSlow(max);
     const { bytesRead } = await this.handle.read(buf, 0, max, this.position);
     if (bytesRead === 0) return null;
     this.position += bytesRead;
-    return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead).slice();
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
+    return bytesRead * 2 < max ? bytes.slice() : bytes;
   }
 
   override async write(data: Uint8Array): Promise<number> {

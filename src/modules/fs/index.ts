@@ -4,7 +4,7 @@
  * results and error kinds. Each call blocks only the calling coroutine; files belong to the process that
  * opened them and are closed when it ends.
  */
-import { lua, lauxlib, checkJsString, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
+import { lua, lauxlib, checkJsString, pushNumber, pushOwnedBytes, pushString, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject } from '../../engine/slots';
 import { fail, pushError } from '../errors';
 import { settle } from '../settle';
@@ -97,7 +97,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
       if (f.file.isClosed) return failKind(T, pushNil, 'file already closed', 'Invalid');
       return run(T, pushNil, () => f.file.read(Math.min(size, MAX_STRING_BYTES)), (R, bytes) => {
         if (bytes === null) return failKind(R, pushNil, 'EOF', 'NotFound');
-        lua.lua_pushstring(R, bytes);
+        pushOwnedBytes(R, bytes);
         lua.lua_pushnil(R);
         return 2;
       });
@@ -194,7 +194,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     const v = volumeArg(T);
     const path = pathArg(T);
     if (path === null) return failKind(T, pushNil, 'path cannot be empty', 'Invalid');
-    return run(T, pushNil, () => v.volume.readFile(path, MAX_STRING_BYTES, v.cwd), (R, bytes) => (lua.lua_pushstring(R, bytes), lua.lua_pushnil(R), 2));
+    return run(T, pushNil, () => v.volume.readFile(path, MAX_STRING_BYTES, v.cwd), (R, bytes) => (pushOwnedBytes(R, bytes), lua.lua_pushnil(R), 2));
   };
 
   const fsMeta = vm.metatable('fs.FS', {
