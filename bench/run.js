@@ -13,6 +13,8 @@ const all = {
   vm: './vm',
   floor: './floor',
   cluster: './cluster',
+  lang: './lang',
+  'http-client': './http-client',
   io: './io',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).

@@ -3,6 +3,7 @@ import type { EnvironmentAccess } from './environment';
 import type { SystemAccess } from './system';
 import type { Resources } from './resources';
 import type { RegistryStore } from '../registry';
+import type { MetricsCollector } from './metrics';
 
 /**
  * Everything the runtime gives its Lua modules. Each part is optional: a bare VM (tests, tools) has none,
@@ -17,4 +18,6 @@ export interface ModuleServices {
   readonly registry?: RegistryStore;
   /** The running services' facets (`sql.get`, `store.get`, `fs.get`, ...). */
   readonly resources?: Resources;
+  /** Where `metrics` records (counters, gauges, histograms). */
+  readonly metrics?: MetricsCollector;
 }

@@ -4,11 +4,11 @@
  * `logger.encoding`, `shutdown.timeout` and the `override` section (entry overrides, like `-o`); every other
  * key is named in a warning, since a typo there would silently change nothing.
  */
-import { readFileSync } from 'fs';
+import { lstatSync, realpathSync } from 'fs';
 import * as path from 'path';
 import { parseYaml, YamlError } from '../util/yaml';
 import { durationFrom, DurationError } from '../lib/duration';
-import { overrideValue, parseOverride, type Override } from '../registry';
+import { ioReason, overrideValue, parseOverride, ProjectFiles, readRegularFile, Refused, type Override } from '../registry';
 import type { LoggerConfig } from './logs';
 import type { LogLevel } from '../api/logging';
 import { UsageError } from './errors';
@@ -27,8 +27,8 @@ export interface RuntimeConfig {
   readonly file: string;
 }
 
-/** Sections read elsewhere (src/cluster/config.ts): no "not used" warning for them. */
-const READ_ELSEWHERE = new Set(['cluster', 'relay.node_name']);
+/** Sections read elsewhere (src/cluster/config.ts, src/cli/prometheus.ts): no "not used" warning for them. */
+const READ_ELSEWHERE = new Set(['cluster', 'relay.node_name', 'prometheus']);
 
 type Sections = Map<string, Map<string, unknown>>;
 
@@ -41,16 +41,37 @@ export function loadConfig(cwd: string, explicit: string | undefined, sets: read
   const shown = explicit ?? DEFAULT_CONFIG_FILE;
   let text: string | null = null;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigFile(cwd, file, explicit !== undefined);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || explicit !== undefined) {
-      throw new UsageError(`config file ${shown}: ${code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+    if (!(e instanceof Refused) && (e as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined && !present(file)) {
+      text = null; // no .wippy.yaml: Wippy's defaults
+    } else {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT' && !(e instanceof Refused);
+      throw new UsageError(`config file ${shown}: ${missing ? (present(file) ? 'a symbolic link to nothing' : 'not found') : ioReason(e)}`);
     }
   }
   const sections: Sections = text === null ? new Map() : readSections(text, shown);
   for (const set of sets) applySet(sections, set);
   return interpret(sections, shown);
+}
+
+/**
+ * The config file's text. `.wippy.yaml` is one of the project's files, read through the same gate as the
+ * others (inside the project, links resolved; a regular file). A `--config` file the operator named may be
+ * anywhere, but it too must be a regular file: a FIFO or a device would hang the run.
+ */
+function readConfigFile(cwd: string, file: string, explicit: boolean): string {
+  return (explicit ? readRegularFile(realpathSync(file)) : new ProjectFiles(cwd).read(file)).toString('utf8');
+}
+
+/** Whether anything (a dangling link too) is at `file`. */
+function present(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readSections(text: string, shown: string): Sections {

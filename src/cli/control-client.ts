@@ -2,7 +2,7 @@
 import { existsSync } from 'fs';
 import { createConnection, type Socket } from 'net';
 import { resolve } from 'path';
-import { controlSocketPath, socketAddress, type ControlReply } from '../hosts/control';
+import { controlSocketPath, socketAddress, type ControlReply, type ControlRequest } from '../hosts/control';
 import type { ProcessQuery } from '../hosts/snapshot';
 import type { SystemSnapshot } from '../api/system';
 import { UsageError } from './errors';
@@ -53,7 +53,8 @@ export class ControlClient {
         if (reply.ok) resolve(reply.snapshot);
         else reject(new UsageError(reply.error));
       });
-      this.socket.write(`${JSON.stringify({ op: 'snapshot', ...query })}\n`);
+      const request: ControlRequest = { op: 'snapshot', ...query };
+      this.socket.write(`${JSON.stringify(request)}\n`);
     });
   }
 

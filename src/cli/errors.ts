@@ -1,12 +1,14 @@
 /** How the CLI reports failures: one line on stderr and exit code 1; a JS stack trace only for wisp's own bugs, under -v. */
 import { RegistryError } from '../registry';
 import { LuaSyntaxError } from '../engine/vm';
+import { printable } from '../util/printable';
 
 /** A mistake the user can fix: printed as one line `Error: <message>`, exit code 1. */
 export class UsageError extends Error {}
 
 export function fail(e: unknown): never {
-  process.stderr.write(`Error: ${describe(e)}\n`);
+  // One line whatever the message holds: a value from a file or a process cannot break it or drive the terminal.
+  process.stderr.write(`Error: ${printable(describe(e))}\n`);
   if (!isUserError(e) && process.argv.some((a) => a === '-v' || a === '--verbose' || a === '--very-verbose') && e instanceof Error) {
     process.stderr.write(`${e.stack ?? ''}\n`);
   }

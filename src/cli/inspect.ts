@@ -1,10 +1,16 @@
 /**
  * `wisp run --inspect [host:]port`: an HTTP server with the snapshot as JSON (`/api/snapshot`, with `sort`,
- * `filter` and `limit` parameters) and a page that shows it live (`/`). Read-only, GET only. On a loopback address it answers only requests whose Host header
- * names a loopback address, so a web page elsewhere cannot read it through DNS rebinding.
+ * `filter` and `limit` parameters) and a page that shows it live (`/`). Read-only, GET only.
+ * - A request that came in on a loopback address (whatever the address was spelled as: `127.1`, `0x7f000001`,
+ *   `[::ffff:127.0.0.1]`) is answered only if its Host header names a loopback address too, so a web page
+ *   elsewhere cannot read it through DNS rebinding.
+ * - Each connection is answered one request at a time: the next answer is built only once the previous one has
+ *   been written out, at most 32 requests may wait, and a connection idle (or not reading) for 30 s is closed;
+ *   at most 16 connections at once. So a client pipelining requests without reading the answers costs one
+ *   answer's memory, not one per request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
-import type { AddressInfo } from 'net';
+import { BlockList, isIP, type AddressInfo, type Socket } from 'net';
 import { parseQuery, type ProcessQuery } from '../hosts/snapshot';
 import type { SystemSnapshot } from '../api/system';
 import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './inspect-page';
@@ -24,7 +30,32 @@ export function parseInspectAddress(text: string): InspectAddress {
   return { host, port };
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4'); // IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) match too
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Whether `address` (an IP address as the OS reports it) is a loopback address. */
+export function isLoopbackAddress(address: string): boolean {
+  return LOOPBACK.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
+}
+
+/** Whether a Host header names a loopback address: `localhost`, or an IP address in any spelling a URL takes. */
+export function isLoopbackHost(header: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${header}`).hostname;
+  } catch {
+    return false;
+  }
+  if (hostname === 'localhost') return true;
+  const ip = hostname.replace(/^\[|\]$/g, '');
+  return isIP(ip) !== 0 && isLoopbackAddress(ip);
+}
+
+/** Requests waiting on one connection beyond which it is closed (a client that does not read its answers). */
+const MAX_WAITING = 32;
+const MAX_CONNECTIONS = 16;
+const IDLE_MS = 30_000;
 
 const ASSETS: Record<string, { type: string; body: string }> = {
   '/': { type: 'text/html; charset=utf-8', body: PAGE_HTML },
@@ -39,8 +70,9 @@ export class Inspector {
   ) {}
 
   static async start(address: InspectAddress, snapshot: (query: ProcessQuery) => SystemSnapshot): Promise<Inspector> {
-    const loopback = LOOPBACK.test(address.host);
-    const server = createServer((req, res) => serve(req, res, loopback, snapshot));
+    const server = createServer((req, res) => inTurn(req, res, () => serve(req, res, snapshot)));
+    server.maxConnections = MAX_CONNECTIONS;
+    server.setTimeout(IDLE_MS, (socket: Socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         const why = e.code === 'EADDRINUSE' ? 'address in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
@@ -60,14 +92,52 @@ export class Inspector {
   }
 }
 
-function serve(req: IncomingMessage, res: ServerResponse, loopback: boolean, snapshot: (query: ProcessQuery) => SystemSnapshot): void {
+/** One connection's requests, answered one at a time. */
+interface Lane {
+  readonly waiting: (() => void)[];
+  busy: boolean;
+}
+const lanes = new WeakMap<Socket, Lane>();
+
+/** Answers on `req`'s connection once the answers before it are written out; closes a connection too far behind. */
+function inTurn(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  const socket = req.socket;
+  let lane = lanes.get(socket);
+  if (lane === undefined) lanes.set(socket, (lane = { waiting: [], busy: false }));
+  if (lane.waiting.length >= MAX_WAITING) {
+    socket.destroy();
+    return;
+  }
+  const current = lane;
+  current.waiting.push(() => {
+    current.busy = true;
+    // 'finish' once the answer is handed to the OS, 'close' if the connection went first.
+    let done = false;
+    const next = (): void => {
+      if (done) return;
+      done = true;
+      current.busy = false;
+      pump(current);
+    };
+    res.once('finish', next);
+    res.once('close', next);
+    answer();
+  });
+  pump(current);
+}
+
+function pump(lane: Lane): void {
+  if (!lane.busy) lane.waiting.shift()?.();
+}
+
+function serve(req: IncomingMessage, res: ServerResponse, snapshot: (query: ProcessQuery) => SystemSnapshot): void {
   const headers = {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'self'; frame-ancestors 'none'",
   };
-  const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
-  if (loopback && !LOOPBACK.test(hostHeader)) {
+  // Decided on the address the request came in on, not on how --inspect spelled it.
+  if (isLoopbackAddress(req.socket.localAddress ?? '') && !isLoopbackHost(req.headers.host ?? '')) {
     res.writeHead(403, { ...headers, 'content-type': 'text/plain' }).end('forbidden: Host must be a loopback address\n');
     return;
   }

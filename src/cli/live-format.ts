@@ -1,6 +1,7 @@
 /** Tables of a SystemSnapshot for `wisp top` and `wisp ps` (the runtime sorted and filtered it). */
 import type { SortColumn } from '../hosts/snapshot';
 import type { ProcessView, SystemSnapshot } from '../api/system';
+import { printable } from '../util/printable';
 
 /** top's sort keys. */
 export const SORT_KEYS: Record<string, SortColumn> = { p: 'pid', e: 'entry', s: 'state', m: 'mailbox', r: 'run', c: 'coroutines' };
@@ -26,8 +27,12 @@ export function formatDuration(ms: number): string {
 
 const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
-/** Columns padded to their widest cell; the last column is not padded. */
-export function table(header: string[], rows: string[][]): string[] {
+/**
+ * Columns padded to their widest cell; the last column is not padded. Cells are printable (names, entries and
+ * services come from processes: their control characters are escaped, as `ps --json` escapes them).
+ */
+export function table(header: string[], raw: string[][]): string[] {
+  const rows = raw.map((r) => r.map((cell) => printable(cell)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)];
@@ -36,7 +41,7 @@ export function table(header: string[], rows: string[][]): string[] {
 export function summaryLine(s: SystemSnapshot, rate: number | null): string {
   const up = formatDuration(s.node.at - s.node.started_at);
   const perS = rate === null ? '-' : rate.toFixed(rate < 10 ? 1 : 0);
-  return `wisp ${s.project}  up ${up}  processes ${s.node.processes}  messages/s ${perS}  heap ${mib(s.node.heap_used)} of ${mib(s.node.heap_limit)}`;
+  return `wisp ${printable(s.project)}  up ${up}  processes ${s.node.processes}  messages/s ${perS}  heap ${mib(s.node.heap_used)} of ${mib(s.node.heap_limit)}`;
 }
 
 export function serviceLines(s: SystemSnapshot): string[] {
@@ -78,7 +83,7 @@ export function processLines(s: SystemSnapshot, processes: ProcessView[]): strin
 
 /** The whole picture as lines: summary, services, hosts, processes. */
 export function frame(s: SystemSnapshot, rate: number | null, view: ViewOptions): string[] {
-  const filtered = view.filter === '' ? '' : `  filter "${view.filter}": ${s.matched} of ${s.node.processes}`;
+  const filtered = view.filter === '' ? '' : `  filter "${printable(view.filter)}": ${s.matched} of ${s.node.processes}`;
   const cut = s.processes.length < s.matched ? `  (first ${s.processes.length} of ${s.matched})` : '';
   return [
     summaryLine(s, rate),

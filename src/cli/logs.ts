@@ -8,6 +8,7 @@ import chalk from 'chalk';
 import type { LogLevel, LogRecord, LogSink } from '../api/logging';
 import { SILENT } from '../modules/logger';
 import { ErrorValue } from '../kernel/value';
+import { printable } from '../util/printable';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -65,23 +66,27 @@ function nameColour(name: string): chalk.Chalk {
   return NAME_COLOURS[Math.abs(hash) % NAME_COLOURS.length];
 }
 
+// Messages, logger names and fields come from processes: printable() escapes their control characters (a
+// message keeps its newlines and tabs), before the line gets its own colours.
+
 export function consoleLine(r: LogRecord, since: string): string {
-  const name = r.logger === null ? '' : `${nameColour(r.logger)(r.logger.padEnd(12))}  `;
-  const fields = fieldsText(r.fields);
+  const name = r.logger === null ? '' : `${nameColour(r.logger)(printable(r.logger).padEnd(12))}  `;
+  const fields = printable(fieldsText(r.fields));
   const level = LEVEL_COLOUR[r.level](r.level.toUpperCase().padEnd(5));
-  return `${paint.dim(since)}  ${level}  ${name}${r.message}${fields === '' ? '' : `  ${fields}`}\n`;
+  return `${paint.dim(since)}  ${level}  ${name}${printable(r.message, true)}${fields === '' ? '' : `  ${fields}`}\n`;
 }
 
 export function developmentLine(r: LogRecord, now = new Date()): string {
-  const parts = [now.toISOString(), r.level.toUpperCase(), ...(r.logger === null ? [] : [r.logger]), r.message];
-  const fields = fieldsText(r.fields);
+  const parts = [now.toISOString(), r.level.toUpperCase(), ...(r.logger === null ? [] : [printable(r.logger)]), printable(r.message, true)];
+  const fields = printable(fieldsText(r.fields));
   if (fields !== '') parts.push(fields);
   return `${parts.join('\t')}\n`;
 }
 
+/** JSON escapes C0 controls itself; printable() adds DEL, C1 and the reordering marks (still valid JSON). */
 export function jsonLine(r: LogRecord, now = new Date()): string {
   const head = { level: r.level, ts: now.toISOString(), ...(r.logger === null ? {} : { logger: r.logger }), msg: r.message };
-  return `${JSON.stringify({ ...head, ...r.fields }, (_k, v: unknown) => (v instanceof ErrorValue ? v.message : v))}\n`;
+  return `${printable(JSON.stringify({ ...head, ...r.fields }, (_k, v: unknown) => (v instanceof ErrorValue ? v.message : v)))}\n`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
-import { displayPath, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import { displayPath, isHost, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
@@ -16,6 +16,7 @@ import { after } from '../util/timer';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
 import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
 import type { Cluster } from '../cluster';
+import { startPrometheus } from './prometheus';
 
 export interface ProjectFlags {
   config?: string;
@@ -97,12 +98,16 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await cluster?.attach(runtime.node);
   await runtime.boot();
+  const prometheus = await startPrometheus(config, runtime.metrics, logs);
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
 
   // As in Wippy: the exit code is the -x process's (whenever it ends, even during shutdown); 0 without one.
   let code = 0;
   let finished: Promise<number> | null = null;
+  // A newer start of this cluster node's name took over: this run stops, and says why.
+  let supersededBy: string | null = null;
+  const superseded = cluster === null ? new Promise<never>(() => undefined) : cluster.superseded.then((why) => void (supersededBy = why));
   if (target !== null) {
     finished = runtime.exec(target.entry, target.host, target.args).then((outcome) => {
       // Ended by the shutdown a signal or system.exit started: its "process terminated" is no news (Wippy prints
@@ -117,9 +122,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       process.stderr.write(report.stderr);
       return report.code;
     });
-    await Promise.race([finished, signal, requested]);
+    await Promise.race([finished, signal, requested, superseded]);
   } else {
-    await Promise.race([signal, requested]);
+    await Promise.race([signal, requested, superseded]);
   }
   shuttingDown = true;
   info(logs, 'shutting down', {});
@@ -127,8 +132,12 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const giveUpMs = config.shutdownTimeoutMs ?? runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
   await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
   await live.close();
+  await prometheus?.close();
   await cluster?.close();
-  if (requestedCode !== null) code = requestedCode;
+  if (supersededBy !== null) {
+    process.stderr.write(`Error: ${supersededBy}\n`);
+    code = 1;
+  } else if (requestedCode !== null) code = requestedCode;
   else if (finished !== null) code = await Promise.race([finished, Promise.resolve(1)]);
   info(logs, 'stopped', {});
   clearInterval(keepAlive);
@@ -188,7 +197,7 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   if (host !== undefined) {
     const h = registry.get(host);
     if (h === undefined) throw new UsageError(notFound(registry, 'host', host));
-    if (h.kind !== 'terminal.host' && h.kind !== 'process.host') throw new UsageError(`${host} is a ${h.kind}, not a host`);
+    if (!isHost(h)) throw new UsageError(`${host} is a ${h.kind}, not a host`);
   }
   return { entry, host: host ?? terminalHost(registry), args };
 

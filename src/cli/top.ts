@@ -9,6 +9,7 @@ import { frame, messageRate, SORT_KEYS, type ViewOptions } from './live-format';
 import type { SortColumn } from '../hosts/snapshot';
 import type { SystemSnapshot } from '../api/system';
 import { UsageError } from './errors';
+import { printable } from '../util/printable';
 
 export interface TopFlags {
   once?: boolean;
@@ -122,7 +123,7 @@ class Screen {
     if (this.last === null) return;
     const columns = process.stdout.columns ?? 120;
     const rows = process.stdout.rows ?? 40;
-    const status = this.typing !== null ? `filter: ${this.typing}_` : KEYS_HELP;
+    const status = this.typing !== null ? `filter: ${printable(this.typing)}_` : KEYS_HELP;
     const lines = frame(this.last, this.rate, this.view).slice(0, rows - 2);
     const text = [...lines, '', status].map((l) => (l.length > columns ? l.slice(0, columns) : l));
     process.stdout.write(`\x1b[H\x1b[2J${text.join('\r\n')}`);

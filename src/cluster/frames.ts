@@ -1,11 +1,12 @@
 /**
- * What nodes say to each other (spec.md "Wire"): one bus message is a batch `[from node, its incarnation,
- * frames]`, each frame a tuple starting with its op. `parseBatch` checks every field, so a malformed or hostile
- * message is refused as a whole before anything acts on it.
+ * What nodes say to each other (spec.md "Wire"): one bus message is a batch `[from node, its incarnation, its
+ * epoch, the receiver's epoch as seen, number, frames]`, each frame a tuple starting with its op. Every field is
+ * checked, so a malformed or hostile message is refused as a whole before anything acts on it.
  */
 import { flatten, unflatten, WireError, type WireValues } from './wire';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { Outcome } from '../kernel/message';
+import type { Header } from './peers';
 
 export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8 } as const;
 
@@ -17,10 +18,24 @@ export type Frame =
   /** A process `pid` of the sender ended; `to` is a monitor (link false) or a linked process (link true). */
   | readonly [typeof OP.EXIT, string, string, WireValues, boolean];
 
-export type Batch = readonly [string, number, readonly Frame[]];
-
 export const outcomeFrame = (pid: string, to: string, outcome: Outcome, link: boolean): Frame =>
   [OP.EXIT, pid, to, flatten([outcome.value, outcome.error]), link];
+
+/** How much of an error message too large to cross nodes still crosses. */
+const KEPT_MESSAGE = 4096;
+
+/**
+ * What crosses instead of an outcome too large for the bus (`refused` says how large): a failure stays a
+ * failure of the same kind, its message cut and saying why; a value becomes a string saying it was too large.
+ * So a link still breaks exactly when the process failed.
+ */
+export function shrunkOutcome(outcome: Outcome, refused: ErrorValue): Outcome {
+  const why = refused.message.replace(/^message too large/, 'too large');
+  if (outcome.error === null) return { value: `exit value ${why}`, error: null };
+  const e = outcome.error;
+  const message = e.message.length > KEPT_MESSAGE ? `${e.message.slice(0, KEPT_MESSAGE)}...` : e.message;
+  return { value: null, error: new ErrorValue(`${message} (error ${why})`, e.kind, e.retryable) };
+}
 
 export const sendFrame = (from: string, to: string, topic: string, payloads: readonly Value[]): Frame =>
   [OP.SEND, from, to, topic, flatten(payloads)];
@@ -35,12 +50,24 @@ export type Received =
 
 const isString = (x: unknown): x is string => typeof x === 'string';
 
-export function parseBatch(x: unknown): { node: string; incarnation: number; frames: Received[] } {
-  if (!Array.isArray(x) || x.length !== 3) throw new WireError('not a batch');
-  const [node, incarnation, frames] = x as unknown[];
-  if (!isString(node) || typeof incarnation !== 'number' || !Array.isArray(frames)) throw new WireError('bad batch header');
-  return { node, incarnation, frames: frames.map(parseFrame) };
+/**
+ * The header of a bus message `[node, incarnation, epoch, seen, number, frames]` (peers.ts "Header"), and its
+ * frames still unchecked: a message whose header is good and whose frames are not was lost from a known sender.
+ */
+export function parseBatch(x: unknown): { header: Header; frames: unknown[] } {
+  if (!Array.isArray(x) || x.length !== 6) throw new WireError('not a batch');
+  const [node, incarnation, epoch, seen, seq, frames] = x as unknown[];
+  if (!isString(node) || ![incarnation, epoch, seen, seq].every(isCount) || !Array.isArray(frames)) throw new WireError('bad batch header');
+  return {
+    header: { node, incarnation: incarnation as number, epoch: epoch as number, seen: seen as number, seq: seq as number, tick: frames.length === 0 },
+    frames,
+  };
 }
+
+const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/** The frames of a batch, each checked and its values decoded; throws on the first bad one. */
+export const parseFrames = (frames: unknown[]): Received[] => frames.map(parseFrame);
 
 function parseFrame(f: unknown): Received {
   if (!Array.isArray(f) || f.length < 3 || !isString(f[1]) || !isString(f[2])) throw new WireError('bad frame');

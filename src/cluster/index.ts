@@ -5,7 +5,7 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { Peers } from './peers';
+import { MAX_PEERS, Peers } from './peers';
 import { Bus, Subjects } from './bus';
 import { ClusterNames } from './names';
 import { ClusterRouter, type ClusterLog } from './router';
@@ -18,18 +18,27 @@ import type { ClusterOptions } from './config';
 const INCARNATION_STRIDE = 2 ** 32;
 /** How long a new node listens for the others' answers to its hello before it boots. */
 const HELLO_WAIT_MS = 150;
+/** How long a starting node listens for a running node of its name to answer its probe. */
+const PROBE_WAIT_MS = 300;
 
+/**
+ * What goes on the heartbeat subject: `hello` (a node starts), `beat`, `bye` (a graceful shutdown), `probe` (a
+ * node about to start asks whether its name is in use) and `taken` (the running holder of that name answers).
+ */
 interface Heartbeat {
   readonly node: string;
   readonly incarnation: number;
-  readonly kind: 'hello' | 'beat' | 'bye';
+  readonly kind: 'hello' | 'beat' | 'bye' | 'probe' | 'taken';
 }
+const KINDS: readonly string[] = ['hello', 'beat', 'bye', 'probe', 'taken'];
 
 export interface Cluster {
   readonly node: string;
   readonly incarnation: number;
   /** The first PID number of this incarnation (for `new Node(name, firstUniq)`). */
   readonly firstUniq: number;
+  /** Resolves with the reason when this node must stop: a newer start of the same node name took over. */
+  readonly superseded: Promise<string>;
   /** Puts the cluster router in front of `node` and waits until the names replica is loaded. */
   attach(node: Node): Promise<ClusterRouter>;
   /** Says goodbye, releases this node's names and closes the connection. */
@@ -48,41 +57,105 @@ export async function joinCluster(options: ClusterOptions, log: ClusterLog): Pro
     reconnectTimeWait: 250,
     timeout: options.connectTimeoutMs,
   });
-  const kv = await new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 });
-  const incarnation = await nextIncarnation(kv, options.node);
   const subjects = new Subjects(options.cluster);
-  const peers = new Peers(options.node, incarnation, options.heartbeatTimeoutMs);
-  const bus = new Bus(nc, subjects, options.node, incarnation, log);
-  const beat = (kind: Heartbeat['kind']): void => {
+  const say = (kind: Heartbeat['kind'], incarnation: number): void => {
     if (!nc.isClosed()) nc.publish(subjects.heartbeat, JSON.stringify({ node: options.node, incarnation, kind }));
   };
+  let onHeartbeat = (_hb: Heartbeat): void => undefined;
   nc.subscribe(subjects.heartbeat, {
     callback: (err: Error | null, msg: Msg) => {
       if (err !== null) return;
       const hb = parseHeartbeat(msg.data);
       if (hb === null) return log('warn', 'cluster: dropped a malformed heartbeat', { bytes: msg.data.length });
-      if (hb.node === options.node) return;
-      if (hb.kind === 'bye') return peers.left(hb.node, hb.incarnation);
-      const fresh = !peers.isUp(hb.node) || peers.incarnationOf(hb.node) !== hb.incarnation;
-      peers.heard(hb.node, hb.incarnation);
-      if (hb.kind === 'hello' || fresh) beat('beat');
+      onHeartbeat(hb);
     },
   });
-  peers.onUp((node) => log('info', 'cluster: node up', { node, incarnation: peers.incarnationOf(node) }));
-  peers.onDown((node) => log('warn', 'cluster: node down', { node }));
+
+  // A running node of the same name answers the probe: this start is refused rather than cut that node off.
+  let holder: number | null = null;
+  onHeartbeat = (hb) => {
+    if (hb.kind === 'taken' && hb.node === options.node) holder = hb.incarnation;
+  };
+  say('probe', -1);
+  let kv: KV;
+  let incarnation: number;
+  try {
+    [kv] = await Promise.all([new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 }), sleep(PROBE_WAIT_MS)]);
+    if (holder !== null) {
+      throw new Error(`node name "${options.node}" is in use by a running node of cluster "${options.cluster}" (incarnation ${holder}): stop that one first, or choose another --node`);
+    }
+    incarnation = await nextIncarnation(kv, options.node);
+  } catch (e) {
+    await nc.close().catch(() => undefined);
+    throw e;
+  }
+
+  const peers = new Peers(options.node, incarnation, options.heartbeatTimeoutMs);
+  const bus = new Bus(nc, subjects, options.node, incarnation, peers, log);
+  let router: ClusterRouter | null = null;
+  let names: ClusterNames | null = null;
+  let attached = false;
+  let tooManyLogged = false;
+  peers.events = {
+    up: (node) => log('info', 'cluster: node up', { node, incarnation: peers.incarnationOf(node) }),
+    down: (node, reason) => {
+      log('warn', 'cluster: node down', { node, reason });
+      router?.lost(node);
+    },
+    reset: (node) => bus.discard(node),
+    tick: (node) => bus.tick(node),
+    tooMany: (node) => {
+      if (!tooManyLogged) log('error', 'cluster: too many nodes; ignoring the newest', { node, max: MAX_PEERS });
+      tooManyLogged = true;
+    },
+  };
+  const beat = (kind: 'hello' | 'beat' | 'bye' | 'taken'): void => say(kind, incarnation);
+
+  let supersede!: (why: string) => void;
+  const superseded = new Promise<string>((resolve) => (supersede = resolve));
+  let stopped = false;
+  const stop = (why: string): void => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(ticker);
+    log('error', `cluster: ${why}`, {});
+    // Not a goodbye: the newer start owns the name, its names and its peers now. Just go quiet.
+    peers.resetAll('this node was superseded');
+    void nc.close().catch(() => undefined);
+    supersede(why);
+  };
+
+  onHeartbeat = (hb) => {
+    if (hb.node === options.node) {
+      if (hb.kind === 'probe' && attached) beat('taken');
+      else if ((hb.kind === 'hello' || hb.kind === 'beat') && hb.incarnation > incarnation) {
+        stop(`node name "${options.node}" was taken by a newer start of it (incarnation ${hb.incarnation}); this one (incarnation ${incarnation}) stops`);
+      }
+      return;
+    }
+    if (hb.kind === 'probe' || hb.kind === 'taken') return;
+    if (hb.kind === 'bye') return peers.left(hb.node, hb.incarnation);
+    const fresh = !peers.isUp(hb.node) || peers.incarnationOf(hb.node) !== hb.incarnation;
+    peers.heard(hb.node, hb.incarnation);
+    if (hb.kind === 'hello' || fresh) beat('beat');
+  };
   const ticker = setInterval(() => {
     beat('beat');
     peers.sweep();
+    for (const node of peers.audible()) bus.tick(node);
   }, options.heartbeatIntervalMs);
   ticker.unref();
-  void watchStatus(nc, log);
+  void watchStatus(nc, log, () => {
+    // What the client had buffered is gone with the connection: every connection is reset (node-down).
+    bus.connectionLost();
+    peers.resetAll('this node lost its NATS connection');
+  }, () => beat('hello'));
 
-  let router: ClusterRouter | null = null;
-  let names: ClusterNames | null = null;
   return {
     node: options.node,
     incarnation,
     firstUniq: incarnation * INCARNATION_STRIDE + 1,
+    superseded,
     async attach(node: Node): Promise<ClusterRouter> {
       names = new ClusterNames(
         kv,
@@ -92,8 +165,9 @@ export async function joinCluster(options: ClusterOptions, log: ClusterLog): Pro
         log,
       );
       router = new ClusterRouter(node, bus, peers, names, log);
+      attached = true;
       beat('hello');
-      await Promise.all([names.start(), new Promise((r) => setTimeout(r, HELLO_WAIT_MS))]);
+      await Promise.all([names.start(), sleep(HELLO_WAIT_MS)]);
       node.router = router;
       return router;
     },
@@ -107,6 +181,8 @@ export async function joinCluster(options: ClusterOptions, log: ClusterLog): Pro
     },
   };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Each start of a node name takes the next number from the bucket (0 for the first ever). */
 async function nextIncarnation(kv: KV, node: string): Promise<number> {
@@ -135,7 +211,7 @@ async function nextIncarnation(kv: KV, node: string): Promise<number> {
 function parseHeartbeat(data: Uint8Array): Heartbeat | null {
   try {
     const hb = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<Heartbeat>;
-    if (typeof hb.node === 'string' && typeof hb.incarnation === 'number' && (hb.kind === 'hello' || hb.kind === 'beat' || hb.kind === 'bye')) {
+    if (typeof hb.node === 'string' && typeof hb.incarnation === 'number' && typeof hb.kind === 'string' && KINDS.includes(hb.kind)) {
       return { node: hb.node, incarnation: hb.incarnation, kind: hb.kind };
     }
   } catch {
@@ -144,9 +220,14 @@ function parseHeartbeat(data: Uint8Array): Heartbeat | null {
   return null;
 }
 
-async function watchStatus(nc: NatsConnection, log: ClusterLog): Promise<void> {
+async function watchStatus(nc: NatsConnection, log: ClusterLog, lost: () => void, back: () => void): Promise<void> {
   for await (const s of nc.status()) {
-    if (s.type === 'disconnect') log('warn', 'cluster: lost the NATS connection; reconnecting', {});
-    else if (s.type === 'reconnect') log('info', 'cluster: NATS connection back', {});
+    if (s.type === 'disconnect') {
+      log('warn', 'cluster: lost the NATS connection; reconnecting', {});
+      lost();
+    } else if (s.type === 'reconnect') {
+      log('info', 'cluster: NATS connection back', {});
+      back();
+    }
   }
 }

@@ -7,7 +7,7 @@
  * revoked"). First write wins through the KV's create/update-at-revision.
  */
 import { ErrorValue } from '../kernel/value';
-import { SCOPE } from '../kernel/names';
+import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
 import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
 import type { ClusterLog } from './router';
@@ -27,6 +27,13 @@ interface Held {
 const PREFIX: Record<number, string> = { [SCOPE.EVENTUAL]: 'e', [SCOPE.CONSISTENT]: 'c', [SCOPE.STRONG]: 's' };
 /** Lookup order, as in Wippy: the consistent scopes shadow EVENTUAL, which shadows LOCAL. */
 const LOOKUP_ORDER = [SCOPE.CONSISTENT, SCOPE.STRONG, SCOPE.EVENTUAL];
+
+/**
+ * A cluster name is a KV key (below), so it is bounded in bytes (the kernel's MAX_NAME_LENGTH counts
+ * characters, up to 3 bytes each): a longer key makes a NATS protocol line the server refuses by cutting the
+ * node's connection off. 1024 bytes keep the line well within NATS's 4 KB.
+ */
+export const MAX_CLUSTER_NAME_BYTES = 1024;
 
 /** KV keys allow letters, digits and `-_=/.`: a name is stored as its UTF-8 bytes in base64url. */
 export const nameKey = (scope: number, name: string): string => `${PREFIX[scope]}.${Buffer.from(name, 'utf8').toString('base64url')}`;
@@ -105,7 +112,8 @@ export class ClusterNames {
   }
 
   lookup(name: string): string | undefined {
-    if (this.replica.size === 0) return undefined;
+    // No longer name can be held (and none is worth a cached key).
+    if (this.replica.size === 0 || name.length > MAX_CLUSTER_NAME_BYTES) return undefined;
     for (const key of lookupKeys(name)) {
       const held = this.replica.get(key);
       if (held !== undefined && this.live(held.claim)) return held.claim.pid;
@@ -115,10 +123,17 @@ export class ClusterNames {
 
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
     if (PREFIX[scope] === undefined) return new ErrorValue(`unknown registry scope ${scope}`, 'Invalid');
+    const bytes = Buffer.byteLength(name, 'utf8');
+    if (bytes > MAX_CLUSTER_NAME_BYTES) return new ErrorValue(`name too long for the cluster: ${bytes} bytes (at most ${MAX_CLUSTER_NAME_BYTES})`, 'Invalid');
     const key = nameKey(scope, name);
     const current = this.replica.get(key);
     if (current !== undefined && this.live(current.claim)) {
       return current.claim.pid === pid ? null : new ErrorValue('name already registered', 'AlreadyExists');
+    }
+    // The kernel's bound for a process's names holds for its cluster names (held, or being claimed) too: every
+    // node keeps a replica of them.
+    if ((this.owned.get(pid)?.size ?? 0) >= NAMES_PER_PROCESS) {
+      return new ErrorValue(`too many names: ${pid} has ${NAMES_PER_PROCESS} registered`, 'Unavailable');
     }
     const claim: Claim = { pid, node: this.peers.self, incarnation: this.peers.incarnation };
     this.own(pid, key);
@@ -139,7 +154,7 @@ export class ClusterNames {
   }
 
   unregister(name: string, scope: number): boolean {
-    if (PREFIX[scope] === undefined) return false;
+    if (PREFIX[scope] === undefined || name.length > MAX_CLUSTER_NAME_BYTES) return false;
     const key = nameKey(scope, name);
     const held = this.replica.get(key);
     if (held === undefined || held.claim.node !== this.peers.self || !this.owned.get(held.claim.pid)?.has(key)) return false;

@@ -8,7 +8,7 @@ import { formatPid, parsePid } from '../kernel/pid';
 import { exitEvent, linkDownEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { SCOPE } from '../kernel/names';
-import { OP, outcomeFrame, parseBatch, sendFrame, type Frame, type Received } from './frames';
+import { OP, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, type Frame, type Received } from './frames';
 import { decode } from './wire';
 import type { Node } from '../kernel/node';
 import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
@@ -58,14 +58,19 @@ class Relations {
   }
 }
 
-/** A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. */
+/**
+ * A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. Only strings
+ * of a PID's length are kept: a process sending to long made-up strings must not fill the cache.
+ */
 const pidCache = new Map<string, { readonly node: string | null; readonly canonical: string } | null>();
 const PID_CACHE_SIZE = 10_000;
+const PID_CACHE_KEY = 256;
 function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
   let entry = pidCache.get(pid);
   if (entry === undefined) {
     const p = pid.startsWith('{') ? parsePid(pid) : null;
     entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
+    if (pid.length > PID_CACHE_KEY) return entry;
     if (pidCache.size >= PID_CACHE_SIZE) pidCache.clear();
     pidCache.set(pid, entry);
   }
@@ -82,6 +87,7 @@ export class ClusterRouter implements Router {
   private readonly remoteLinks = new Relations();
   /** Local PIDs whose exit this router already watches. */
   private readonly hooked = new Set<string>();
+  private droppedFull = 0;
 
   constructor(
     readonly local: Node,
@@ -90,7 +96,6 @@ export class ClusterRouter implements Router {
     private readonly names: ClusterNames,
     private readonly log: ClusterLog,
   ) {
-    peers.onDown((node) => this.lost(node));
     bus.onBatch((data) => this.receive(data));
   }
 
@@ -142,9 +147,11 @@ export class ClusterRouter implements Router {
     if (this.watchingRemote.has(watcher, remote)) return new ErrorValue('already monitoring pid', 'AlreadyExists');
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
+    const refused = this.bus.post(node.value, [OP.MONITOR, watcher, remote]);
+    if (refused !== null) return refused;
     this.watchingRemote.add(watcher, remote);
     this.hook(watcher);
-    return this.bus.post(node.value, [OP.MONITOR, watcher, remote]);
+    return null;
   }
 
   unmonitor(watcher: string, dest: string): ErrorValue | null {
@@ -158,9 +165,11 @@ export class ClusterRouter implements Router {
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
     if (this.remoteLinks.has(pid, remote)) return null;
+    const refused = this.bus.post(node.value, [OP.LINK, pid, remote]);
+    if (refused !== null) return refused;
     this.remoteLinks.add(pid, remote);
     this.hook(pid);
-    return this.bus.post(node.value, [OP.LINK, pid, remote]);
+    return null;
   }
 
   unlink(pid: string, dest: string): ErrorValue | null {
@@ -223,8 +232,8 @@ export class ClusterRouter implements Router {
   }
 
   // The event bus is per node, as Wippy's: publishing and subscribing never cross the bus.
-  publish(event: BusEvent): void {
-    this.local.publish(event);
+  publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null {
+    return this.local.publish(event, fromProcess);
   }
 
   subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
@@ -257,18 +266,46 @@ export class ClusterRouter implements Router {
   private localExited(pid: string, outcome: Outcome): void {
     this.hooked.delete(pid);
     this.names.releaseAll(pid);
-    for (const watcher of this.remoteMonitors.take(pid)) this.postIfUp(watcher, outcomeFrame(pid, watcher, outcome, false));
-    for (const other of this.remoteLinks.take(pid)) this.postIfUp(other, outcomeFrame(pid, other, outcome, true));
+    for (const watcher of this.remoteMonitors.take(pid)) this.postOutcome(pid, watcher, outcome, false);
+    for (const other of this.remoteLinks.take(pid)) this.postOutcome(pid, other, outcome, true);
     for (const target of this.watchingRemote.take(pid)) this.postIfUp(target, [OP.UNMONITOR, pid, target]);
   }
 
+  /** Posts to the node of `remote` if it is up; if it is not, the connection's reset already told that node. */
   private postIfUp(remote: string, frame: Frame): void {
     const node = nodeOf(remote);
-    if (node !== null && this.peers.isUp(node)) this.bus.post(node, frame);
+    if (node === null || !this.peers.isUp(node)) return;
+    const refused = this.bus.post(node, frame);
+    if (refused !== null) this.unsent(node, refused);
+  }
+
+  /** The EXIT of local `pid` for remote `to`; an outcome too large for the bus crosses shrunk, saying so. */
+  private postOutcome(pid: string, to: string, outcome: Outcome, link: boolean): void {
+    const node = nodeOf(to);
+    if (node === null || !this.peers.isUp(node)) return;
+    const refused = this.bus.post(node, outcomeFrame(pid, to, outcome, link));
+    if (refused === null) return;
+    if (refused.kind === 'Invalid') this.postIfUp(to, outcomeFrame(pid, to, shrunkOutcome(outcome, refused), link));
+    else this.unsent(node, refused);
+  }
+
+  /** A frame the runtime owed a node (an EXIT, an UNMONITOR) could not be queued: the connection is reset. */
+  private unsent(node: string, refused: ErrorValue): void {
+    this.log('error', 'cluster: a frame could not be queued; resetting the connection', { node, error: refused.message });
+    this.peers.reset(node, `could not queue a frame: ${refused.message}`);
+  }
+
+  /** Messages from other nodes dropped for a full mailbox: one warning a second at most, with the count. */
+  private fullMailbox(pid: string): void {
+    if (this.droppedFull++ > 0) return;
+    setTimeout(() => {
+      this.log('warn', 'cluster: messages from other nodes dropped: the mailbox was full', { count: this.droppedFull, last: pid });
+      this.droppedFull = 0;
+    }, 1000).unref();
   }
 
   /** A node is gone: every relationship with its processes ends as if each of them had failed with "node down". */
-  private lost(node: string): void {
+  lost(node: string): void {
     const outcome: Outcome = { value: null, error: nodeDown(node) };
     this.remoteMonitors.takeNode(node);
     for (const [watcher, target] of this.watchingRemote.takeNode(node)) {
@@ -292,14 +329,24 @@ export class ClusterRouter implements Router {
       this.log('warn', 'cluster: dropped a malformed bus message', { error: e instanceof Error ? e.message : String(e), bytes: data.length });
       return;
     }
-    if (!this.peers.heard(batch.node, batch.incarnation)) return; // an old incarnation's late words
-    for (const frame of batch.frames) {
-      if (nodeOf(frame.from) !== batch.node || nodeOf(frame.to) !== this.self) {
-        this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node: batch.node });
+    const { node } = batch.header;
+    if (!this.peers.accept(batch.header)) return;
+    let frames: Received[];
+    try {
+      frames = parseFrames(batch.frames);
+    } catch (e) {
+      // A numbered message from a known node that cannot be read is a message lost: its connection is reset.
+      this.log('warn', 'cluster: dropped a malformed bus message', { error: e instanceof Error ? e.message : String(e), bytes: data.length, node });
+      this.peers.reset(node, 'it sent a malformed message');
+      return;
+    }
+    for (const frame of frames) {
+      if (nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
+        this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
       try {
-        this.apply(batch.node, frame);
+        this.apply(frame);
       } catch (e) {
         this.log('error', 'cluster: a bus frame failed', { error: e instanceof Error ? e.message : String(e), op: frame.op });
       }
@@ -307,22 +354,25 @@ export class ClusterRouter implements Router {
   }
 
   /** A remote monitor or link of a local process; for a process that is gone, its EXIT "process not found". */
-  private accept(node: string, remote: string, local: string, relations: Relations, link: boolean): void {
+  private accept(remote: string, local: string, relations: Relations, link: boolean): void {
     const target = this.local.resolve(local);
     if (!target.ok) {
-      this.bus.post(node, outcomeFrame(local, remote, NOPROC(), link));
+      this.postOutcome(local, remote, NOPROC(), link);
       return;
     }
     relations.add(target.value.id, remote);
     this.hook(target.value.id);
   }
 
-  private apply(node: string, f: Received): void {
+  private apply(f: Received): void {
     switch (f.op) {
-      case OP.SEND:
-        // Fire and forget, as across Erlang nodes: a message for a process that is gone (or full) is dropped.
-        this.local.send(f.from, f.to, f.topic, f.payloads);
+      case OP.SEND: {
+        // Fire and forget, as across Erlang nodes: a message for a process that is gone is dropped. One for a
+        // full mailbox is too (the sender cannot be told), but not without a word: see fullMailbox.
+        const refused = this.local.send(f.from, f.to, f.topic, f.payloads);
+        if (refused !== null && refused.message.startsWith('mailbox full')) this.fullMailbox(f.to);
         return;
+      }
       case OP.TERMINATE:
         this.local.terminate(f.from, f.to);
         return;
@@ -330,13 +380,13 @@ export class ClusterRouter implements Router {
         this.local.cancel(f.from, f.to, f.reason);
         return;
       case OP.MONITOR:
-        this.accept(node, f.from, f.to, this.remoteMonitors, false);
+        this.accept(f.from, f.to, this.remoteMonitors, false);
         return;
       case OP.UNMONITOR:
         this.remoteMonitors.delete(f.to, f.from);
         return;
       case OP.LINK:
-        this.accept(node, f.from, f.to, this.remoteLinks, true);
+        this.accept(f.from, f.to, this.remoteLinks, true);
         return;
       case OP.UNLINK:
         this.remoteLinks.delete(f.to, f.from);

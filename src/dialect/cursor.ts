@@ -15,8 +15,14 @@ export abstract class Cursor {
   /** Offset just past the last consumed character (a split `>>` consumes half a token). */
   protected lastEnd = 0;
 
-  constructor(protected readonly src: string) {
-    this.toks = tokenize(src).filter((t) => t.kind !== 'comment');
+  private steps = 0;
+
+  /** `progress`, when given, is called every 1024 tokens read (long host work: a caller may stop it there). */
+  constructor(
+    protected readonly src: string,
+    private readonly progress: (() => void) | null = null,
+  ) {
+    this.toks = tokenize(src, progress).filter((t) => t.kind !== 'comment');
   }
 
   protected get t(): Token {
@@ -41,6 +47,7 @@ export abstract class Cursor {
   }
 
   protected next(): Token {
+    if (this.progress !== null && (++this.steps & 1023) === 0) this.progress();
     const t = this.t;
     if (t.kind === 'eof') throw new Fail(this.p);
     this.lastEnd = t.end;

@@ -43,15 +43,18 @@ const BINARY = new Set([
 
 /**
  * Returns `source` with Luau-style annotations blanked out, line breaks kept. Source with nothing
- * to erase is returned as is (the same string).
+ * to erase is returned as is (the same string). `progress`, when given, is called every 1024 tokens: a long
+ * chunk is long host work, which the caller may stop there (by throwing).
  */
-export function eraseTypes(source: string): string {
+export function eraseTypes(source: string, progress: (() => void) | null = null): string {
   let edits: Edit[];
   try {
-    edits = new Eraser(source).run();
-  } catch {
-    // Only nesting deep enough to overflow the JS stack gets here; Lua refuses such code anyway
-    // ("too many syntax levels"), so the source goes to the compiler untouched.
+    edits = new Eraser(source, progress).run();
+  } catch (e) {
+    // Only nesting deep enough to overflow the JS stack should get here; Lua refuses such code anyway
+    // ("too many syntax levels"), so the source goes to the compiler untouched. Anything else (the runaway
+    // guard stopping a huge chunk) goes on up.
+    if (!(e instanceof RangeError) && !(e instanceof Fail)) throw e;
     return source;
   }
   return edits.length === 0 ? source : applyEdits(source, edits);

@@ -7,6 +7,7 @@
  * an `error` token; the eraser leaves those alone and Lua reports the syntax error itself.
  */
 
+
 export type TokenKind =
   | 'name'
   | 'keyword'
@@ -51,8 +52,9 @@ const isNewline = (c: string): boolean => c === '\n' || c === '\r';
 const DECIMAL = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const HEX = /^0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?\d+)?$/;
 
-export function tokenize(source: string): Token[] {
-  return new Lexer(source).run();
+/** `progress`, when given, is called every 1024 tokens (a caller may stop a long tokenization there). */
+export function tokenize(source: string, progress: (() => void) | null = null): Token[] {
+  return new Lexer(source, progress).run();
 }
 
 class Lexer {
@@ -60,7 +62,10 @@ class Lexer {
   private line = 1;
   private readonly tokens: Token[] = [];
 
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly progress: (() => void) | null,
+  ) {}
 
   run(): Token[] {
     const src = this.src;
@@ -68,7 +73,10 @@ class Lexer {
       const c = src[this.pos];
       if (isNewline(c)) this.newline();
       else if (c === ' ' || c === '\t' || c === '\v' || c === '\f') this.pos++;
-      else this.token();
+      else {
+        if (this.progress !== null && (this.tokens.length & 1023) === 0) this.progress();
+        this.token();
+      }
     }
     this.tokens.push({ kind: 'eof', value: '', start: src.length, end: src.length, line: this.line });
     return this.tokens;

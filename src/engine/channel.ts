@@ -54,6 +54,8 @@ export class Channel {
   closed = false;
   /** The Lua userdata for this channel, so every push of it is the same object (`r.channel == ch`). */
   identity: Slot | null = null;
+  /** Told when a receive took a buffered value: a producer outside Lua that held back may offer again. */
+  onTake: (() => void) | null = null;
   private readonly buffer = new Fifo<Slot | Portable>();
   private readonly receivers = new Fifo<Waiter>();
   private readonly senders = new Fifo<Waiter>();
@@ -121,7 +123,7 @@ export class Channel {
       if (sender !== null) {
         this.buffer.push(sender.value as Slot);
         this.complete(sender, sender.value, true, false);
-      }
+      } else this.onTake?.();
       return { value, ok: true };
     }
     const sender = nextWaiter(this.senders);

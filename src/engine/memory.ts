@@ -49,7 +49,12 @@ const SHARED_STRING = 1024;
 /** A JS object behind a userdata that holds Lua values or portable values (a channel's buffer, a message). */
 export interface HoldsValues {
   forEachValue(fn: (v: Slot | Value) => void): void;
+  /** What it costs itself, besides its values (the runtime objects behind a process's timers). */
+  readonly ownBytes?: number;
 }
+
+/** About what one resource a process owns costs the runtime: a clock is a JS timer, a closure, a channel. */
+export const RESOURCE_BYTES = 800;
 
 const holdsValues = (x: unknown): x is HoldsValues =>
   typeof x === 'object' && x !== null && typeof (x as Partial<HoldsValues>).forEachValue === 'function';
@@ -74,6 +79,7 @@ export class MemoryMeter {
   private readonly bigStrings = new Set<Uint8Array>();
   private readonly holders = new Set<HoldsValues>();
   private readonly jsTables = new Set<Table>();
+  private readonly errors = new Set<ErrorValue>();
   private readonly stack: Iterator<unknown>[] = [];
 
   /**
@@ -154,6 +160,7 @@ export class MemoryMeter {
     } else if (holdsValues(x)) {
       if (this.holders.has(x)) return;
       this.holders.add(x);
+      if (this.marking) this.bytes += x.ownBytes ?? 0;
       const values: unknown[] = [];
       x.forEachValue((v) => values.push(v));
       this.stack.push(values[Symbol.iterator]());
@@ -187,8 +194,16 @@ export class MemoryMeter {
     if (typeof x === 'string') this.bytes += SIZE.jsString + x.length;
     else if (x instanceof Uint8Array) this.bytes += SIZE.jsString + x.length;
     else if (x instanceof ErrorValue) {
-      this.bytes += SIZE.jsTable + x.message.length + (x.stack?.length ?? 0);
-      if (x.details !== null) this.stack.push([x.details][Symbol.iterator]());
+      // An error holds what it wraps (errors.wrap): its context, its frames and the error below.
+      const origin = x.origin;
+      this.bytes += SIZE.jsTable + x.message.length + (x.stack?.length ?? 0) + (origin.context?.length ?? 0) + SIZE.jsTable * (origin.frames?.length ?? 0);
+      const parts: Value[] = [];
+      if (x.details !== null) parts.push(x.details);
+      if (origin.cause !== undefined && !this.errors.has(origin.cause)) {
+        this.errors.add(origin.cause);
+        parts.push(origin.cause);
+      }
+      if (parts.length > 0) this.stack.push(parts[Symbol.iterator]());
     } else if (x instanceof Table) {
       if (this.jsTables.has(x)) return;
       this.jsTables.add(x);

@@ -8,10 +8,11 @@ import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue, ValueCopyError } from './values';
 import { watchdog } from './watchdog';
-import type { MemoryRoot } from './memory';
+import { RESOURCE_BYTES, type HoldsValues, type MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
+import { DrainQueue } from '../util/drain-queue';
 
 export interface ProcessSpec {
   /** The entry id: chunk name in tracebacks, named in errors. */
@@ -50,6 +51,8 @@ export class LuaProcess implements TaskOwner {
   /** What `ctx` reads, and what it passes on to the processes it spawns and the functions it calls. */
   context: ContextValues = NO_CONTEXT;
   readonly env: Slot;
+  /** `imports:` being loaded right now, in the order their `require`s began (a cycle is named from it). */
+  loading: Map<string, true> | null = null;
   /** Modules already required from `imports:` (run once per process); made on the first. */
   private loaded: Map<string, Slot> | null = null;
   private main: Task | null = null;
@@ -131,6 +134,16 @@ export class LuaProcess implements TaskOwner {
     const roots: MemoryRoot[] = [this.env];
     for (const task of this.tasks()) roots.push(task.thread as unknown as MemoryRoot);
     for (const slot of this.loaded?.values() ?? []) roots.push(slot);
+    // What it owns lives in the runtime (timers, subscriptions): a loop of `time.after("1h")` holds a million.
+    const resources = this.resources;
+    if (resources !== null && resources.size > 0) {
+      roots.push({
+        ownBytes: RESOURCE_BYTES * resources.size,
+        forEachValue: (fn) => {
+          for (const r of resources) if (isHolder(r)) r.forEachValue(fn);
+        },
+      });
+    }
     return roots;
   }
 
@@ -210,6 +223,11 @@ export class LuaProcess implements TaskOwner {
     this.finish({ value: null, error: new ErrorValue(`internal error: ${message}`, 'Internal', null, null, stack) });
   }
 
+  /**
+   * Ends the process now; what follows (releasing its resources, reporting its exit) runs through `ending`,
+   * since releasing a resource may end another process (a `funcs.call` callee), whose end may end the next:
+   * a chain of any length is a loop, never JS recursion.
+   */
   private finish(result: ExitResult): void {
     if (this.result !== null) return;
     this.result = result;
@@ -217,12 +235,30 @@ export class LuaProcess implements TaskOwner {
     for (const task of this.tasks()) this.vm.sched.cancel(task);
     this.spawned = null;
     this.main = null;
+    ending.run(this);
+  }
+
+  /** Releases what it owned and reports its exit (once, from the `ending` loop). */
+  wrapUp(): void {
     const resources = this.resources;
     this.resources = null;
-    for (const resource of resources ?? []) resource.dispose();
-    this.onExit(result);
+    let failure: unknown = null;
+    for (const resource of resources ?? []) {
+      try {
+        resource.dispose();
+      } catch (e) {
+        failure ??= e; // one resource's bug must not keep the others, or the exit, from being released
+      }
+    }
+    this.onExit(this.result as ExitResult);
+    if (failure !== null) throw failure;
   }
 }
+
+/** Processes that have ended and wait to be wrapped up, in order (an end caused while wrapping up only queues). */
+const ending = new DrainQueue<LuaProcess>((proc) => proc.wrapUp());
+
+const isHolder = (r: Resource): r is Resource & HoldsValues => typeof (r as Partial<HoldsValues>).forEachValue === 'function';
 
 /** How much of an error message a traceback repeats. */
 const TRACEBACK_MESSAGE = 64 * 1024;

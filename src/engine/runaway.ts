@@ -47,7 +47,7 @@ export class RunawayGuard {
       T,
       task,
       `runaway code: ran ${Math.round(used)} ms without yielding where it cannot be preempted ` +
-        `(a callback from a library function, a metamethod reached from one, or a pattern match); ` +
+        `(a callback from a library function, a metamethod reached from one, a pattern match, or host work done for it such as a regular expression); ` +
         `the limit is ${this.hardSliceMs} ms`,
     );
   }

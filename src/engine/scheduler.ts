@@ -103,12 +103,15 @@ export class Scheduler {
     return this.yieldToScheduler(T, task, k);
   }
 
-  /** Yields the running task to the back of the queue, resuming it later with `values`. */
-  reschedule(T: LuaState, values: ResumeValues | null = null): number {
+  /**
+   * Yields the running task to the back of the queue, resuming it later with `values` (with a continuation
+   * `k`, k goes on from there, as with `block`).
+   */
+  reschedule(T: LuaState, values: ResumeValues | null = null, k: KFunction | null = null): number {
     const task = this.current;
     if (task === null) throw new Error('reschedule() outside a running task');
     this.enqueue(task, values);
-    return this.yieldToScheduler(T, task, null);
+    return this.yieldToScheduler(T, task, k);
   }
 
   /**

@@ -8,7 +8,7 @@ import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from 
 import { Scheduler, type Task } from './scheduler';
 import { RunawayGuard } from './runaway';
 import { PRELUDE } from './prelude';
-import { LuaProcess } from './process';
+import { LuaProcess, type ProcessSpec } from './process';
 import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
@@ -24,7 +24,7 @@ export interface VmOptions {
   /** How long one scheduler batch may run before the event loop gets its turn. */
   batchMs?: number;
   /** Source transformation applied to every chunk before compiling; default: Luau type-annotation erasure. */
-  eraseTypes?: (source: string) => string;
+  eraseTypes?: (source: string, progress?: (() => void) | null) => string;
   /** Where global `print` goes (it gets the calling thread, to report the caller's location). */
   print?: PrintSink;
 }
@@ -35,6 +35,8 @@ export type PrintSink = (proc: LuaProcess, text: string, T: LuaState) => void;
 export interface CompiledChunk {
   readonly name: string;
   readonly fn: Slot;
+  /** The source file, as error messages name it. */
+  readonly file?: string;
 }
 
 /** A Lua syntax error in an entry's source: names the entry, the file and the line. */
@@ -95,7 +97,7 @@ export class LuaVM implements ValueContext {
   private readonly tostringFn: Slot;
   /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
   hookTick: ((T: LuaState) => void) | null = null;
-  private readonly eraseTypes: (source: string) => string;
+  private readonly eraseTypes: (source: string, progress?: (() => void) | null) => string;
   private readonly sliceMs: number;
   private readonly guard: RunawayGuard;
   private printSink: PrintSink;
@@ -140,9 +142,7 @@ export class LuaVM implements ValueContext {
     this.sliceMs = options.sliceMs ?? 2;
     const hook = (T: LuaState): void => this.preempt(T);
     this.guard = new RunawayGuard(this.sched, options.hardSliceMs ?? 1000, hook);
-    L.l_G.wisp_match_hook = (T) => {
-      if (performance.now() - this.sched.resumedAt >= this.sliceMs) this.guard.stuck(T);
-    };
+    L.l_G.wisp_match_hook = (T) => this.checkpoint(T);
     lua.lua_sethook(L, hook, lua.LUA_MASKCOUNT, options.checkEvery ?? 1000);
   }
 
@@ -166,6 +166,20 @@ export class LuaVM implements ValueContext {
     return message;
   }
 
+  /**
+   * A checkpoint in long host work done for the running task on thread T (a regular-expression match, a
+   * decode, a fan-out): past its slice such work counts as code that cannot yield, so the runaway guard kills
+   * the process once it has used its hard slice (src/engine/spec.md "Runaway code").
+   */
+  checkpoint(T: LuaState): void {
+    if (this.pastSlice()) this.guard.stuck(T);
+  }
+
+  /** Whether the running task has used its slice. */
+  pastSlice(): boolean {
+    return performance.now() - this.sched.resumedAt >= this.sliceMs;
+  }
+
   /** Sends global `print` somewhere else (the logger module does, unless the VM options chose a sink). */
   printTo(sink: PrintSink): void {
     this.printSink = sink;
@@ -185,7 +199,7 @@ export class LuaVM implements ValueContext {
     const cached = this.chunks.get(key);
     if (cached !== undefined) return cached;
     loadChunk(this.L, this.eraseTypes(bytes), chunkName, file);
-    const chunk = { name: chunkName, fn: popSlot(this.L) };
+    const chunk = { name: chunkName, fn: popSlot(this.L), file };
     this.chunks.set(key, chunk);
     return chunk;
   }
@@ -348,7 +362,7 @@ export class LuaVM implements ValueContext {
       erase_types: (T) => {
         // As bytes, so a chunk given to load() keeps raw bytes in its string literals.
         const source = byteString(lua.lua_tolstring(T, 1) ?? new Uint8Array(0));
-        const erased = this.eraseTypes(source);
+        const erased = this.eraseTypes(source, () => this.checkpoint(T));
         if (erased === source) lua.lua_settop(T, 1);
         else lua.lua_pushstring(T, fromByteString(erased));
         return 1;
@@ -365,7 +379,9 @@ export class LuaVM implements ValueContext {
       },
       require: (T) => this.require(T),
       store_module: (T) => {
-        this.currentProcess(T).storeModule(toJsString(T, 1), slotAt(T, 2));
+        const proc = this.currentProcess(T);
+        proc.storeModule(toJsString(T, 1), slotAt(T, 2));
+        proc.loading?.delete(toJsString(T, 1));
         return 0;
       },
     };
@@ -379,7 +395,14 @@ export class LuaVM implements ValueContext {
     const spec = proc.spec;
     if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
     const library = spec.imports.get(name);
-    if (library !== undefined) return pushPair(T, this.key('chunk'), library.fn);
+    if (library !== undefined) {
+      // Still loading: a cycle when that chunk is running below us; else a load that failed (and was caught).
+      const loading = (proc.loading ??= new Map());
+      if (loading.has(name) && onStack(T, library.fn)) raise(T, cycleMessage(spec, [...loading.keys()], name));
+      loading.delete(name);
+      loading.set(name, true);
+      return pushPair(T, this.key('chunk'), library.fn);
+    }
     const module = this.modules.get(name);
     if (spec.modules.has(name) || this.globalModules.has(name)) {
       if (module !== undefined) return pushPair(T, this.key('value'), module);
@@ -387,6 +410,31 @@ export class LuaVM implements ValueContext {
     }
     return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
   }
+}
+
+/** Whether function `fn` is running on thread T (at any level of its call stack). */
+function onStack(T: LuaState, fn: Slot): boolean {
+  const ar = new lua.lua_Debug();
+  for (let level = 0; lua.lua_getstack(T, level, ar); level++) {
+    lua.lua_getinfo(T, 'f', ar);
+    pushSlot(T, fn);
+    const same = lua.lua_rawequal(T, -1, -2);
+    lua.lua_settop(T, -3);
+    if (same) return true;
+  }
+  return false;
+}
+
+/** `import cycle: app:a (src/a.lua) requires app:b (src/b.lua), which requires app:a again`. */
+function cycleMessage(spec: ProcessSpec, loading: string[], name: string): string {
+  const chain = loading.slice(loading.indexOf(name));
+  const named = (alias: string): string => {
+    const chunk = spec.imports.get(alias);
+    return chunk === undefined ? alias : `${chunk.name}${chunk.file === undefined ? '' : ` (${chunk.file})`}`;
+  };
+  const first = spec.imports.get(name)?.name ?? name;
+  if (chain.length === 1) return `import cycle: ${named(name)} requires itself`;
+  return `import cycle: ${named(chain[0])} requires ${chain.slice(1).map(named).join(', which requires ')}, which requires ${first} again`;
 }
 
 /** A module constant: numbers become integers when they fit, LuaFloat forces a float. */

@@ -15,6 +15,10 @@ export const CONTROL_DIR = '.wisp';
 export const CONTROL_SOCKET = 'control.sock';
 /** A request line longer than this is not one of ours: the connection is dropped. */
 const MAX_REQUEST = 4096;
+/** Request bytes read and not yet answered beyond which the connection is dropped (reading pauses long before). */
+const MAX_PENDING = 1024 * 1024;
+/** Clients at once (`wisp top` and `wisp ps` take one each). */
+const MAX_CLIENTS = 64;
 
 export function controlSocketPath(projectRoot: string): string {
   return join(projectRoot, CONTROL_DIR, CONTROL_SOCKET);
@@ -68,6 +72,7 @@ export class ControlSocket {
       }
     }
     const server = createServer({ allowHalfOpen: false });
+    server.maxConnections = MAX_CLIENTS;
     const address = socketAddress(path);
     const previous = process.umask(0o177);
     try {
@@ -105,20 +110,36 @@ export class ControlSocket {
     }
   }
 
+  /**
+   * One connection: each request line gets its answer in order, but the next line is read only once the last
+   * answer has drained, so a client that sends many requests without reading the answers holds one answer's
+   * memory, not one per request.
+   */
   private serve(socket: Socket): void {
     this.clients.add(socket);
     socket.on('close', () => this.clients.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setEncoding('utf8');
     let buffer = '';
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+    const answerLines = (): void => {
+      for (let nl = buffer.indexOf('\n'); nl >= 0 && !socket.writableNeedDrain; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         socket.write(`${JSON.stringify(this.answer(line))}\n`);
       }
-      if (buffer.length > MAX_REQUEST) socket.destroy();
+      if (socket.writableNeedDrain && !socket.isPaused()) {
+        socket.pause();
+        socket.once('drain', () => {
+          socket.resume();
+          answerLines();
+        });
+      }
+    };
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      answerLines();
+      // A line longer than a request is not one of ours; nor is more unread input than a paused socket lets in.
+      if (buffer.length > MAX_PENDING || buffer.length - (buffer.lastIndexOf('\n') + 1) > MAX_REQUEST) socket.destroy();
     });
   }
 

@@ -10,8 +10,9 @@ import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
 import { Environment } from '../services/env';
-import { delta, dependenciesOf, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
+import { delta, dependenciesOf, isHost, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
 import { NativeServices } from '../services/manager';
+import { MetricsRegistry } from '../services/metrics/collector';
 import { SERVICE_DEFINITIONS } from '../services';
 import type { ServiceDefinition } from '../services/service';
 import type { Terminal } from '../api/terminal';
@@ -49,6 +50,8 @@ export class Runtime {
   /** The services of service kinds (servers, databases, stores, queues, directories): src/services/. */
   readonly native: NativeServices;
   readonly startedAt = Date.now();
+  /** What the `metrics` module records; the CLI's Prometheus exporter serves it. */
+  readonly metrics = new MetricsRegistry();
   private levels: string[][] = [];
   private readonly unwatch: () => void;
   /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
@@ -135,7 +138,7 @@ export class Runtime {
     const existing = this.hosts.get(id);
     if (existing !== undefined) return existing;
     const entry = this.registry.get(id);
-    if (entry === undefined || (entry.kind !== 'process.host' && entry.kind !== 'terminal.host')) {
+    if (entry === undefined || !isHost(entry)) {
       throw new Error(`${id} is not a host`);
     }
     const host =
@@ -152,7 +155,7 @@ export class Runtime {
 
   private vmOptions(): RuntimeVmOptions {
     const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
-    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native };
+    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics };
   }
 
   private addHost(host: LuaHost): LuaHost {

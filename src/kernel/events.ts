@@ -4,10 +4,15 @@
  * processes through the Router, and runtime parts (the registry, when it reports its changes) publish and
  * subscribe here directly.
  *
- * Delivery is synchronous and in publish order: a publish made while one is being delivered (a subscriber
- * that publishes) waits in a queue, so every subscriber sees events in the order they were published, and a
- * subscription made during a delivery starts with the next event. A subscriber that cannot take an event ends
- * its subscription instead of silently missing it.
+ * Delivery is in publish order: a publish made while one is being delivered (a subscriber that publishes)
+ * waits in a queue, so every subscriber sees events in the order they were published, and a subscription made
+ * during a delivery starts with the next event. A subscriber that cannot take an event ends its subscription
+ * instead of silently missing it.
+ *
+ * Fan-out is bounded: the whole bus holds at most BUS_LIMIT subscriptions (Wippy's cap), one process at most
+ * SUBSCRIPTION_LIMIT of them, and delivery runs in slices of SLICE_MS: what is left waits for the event loop's
+ * next turn (setImmediate), so a registry change of a thousand entries reaching four thousand subscribers
+ * freezes nobody. Events waiting to be delivered are bounded too (QUEUE_LIMIT; runtime publishes may exceed it).
  */
 import { Fifo } from '../util/fifo';
 import { ErrorValue, type Value } from './value';
@@ -71,21 +76,29 @@ class Subscription implements BusSubscription {
   }
 }
 
-/**
- * How many subscriptions one process may hold open. Wippy caps its whole bus at 4096 to surface leaked
- * subscriptions; here the cap is per process, so one leaking process cannot lock the others out.
- */
-export const SUBSCRIPTION_LIMIT = 4096;
+/** How many subscriptions the whole bus holds (Wippy's DefaultMaxSubscribers: a leak surfaces fast). */
+export const BUS_LIMIT = 4096;
+/** How many of them one process may hold, so that one leaking process cannot lock the others out. */
+export const SUBSCRIPTION_LIMIT = 1024;
+/** How long one turn of delivery may run before the rest waits for the next turn of the event loop. */
+const SLICE_MS = 2;
+/** How many published events may wait for delivery before `publish` refuses more from processes. */
+export const QUEUE_LIMIT = 10_000;
 
 export class EventBus {
   subscriptionLimit = SUBSCRIPTION_LIMIT;
+  busLimit = BUS_LIMIT;
+  queueLimit = QUEUE_LIMIT;
   /** Subscriptions whose system pattern has no wildcard, by system: a publish looks at its own system only. */
   private readonly exact = new Map<string, Set<Subscription>>();
   private readonly patterned = new Set<Subscription>();
   private readonly byOwner = new Map<string, Set<Subscription>>();
   private readonly queue = new Fifo<{ readonly event: BusEvent; readonly number: number }>();
+  /** The publish being delivered, and the subscriptions it has still to be offered to. */
+  private current: { readonly event: BusEvent; readonly number: number; readonly rest: Iterator<Subscription> } | null = null;
   private published = 0;
   private delivering = false;
+  private resumeScheduled = false;
   private count = 0;
 
   /** Open subscriptions. */
@@ -98,7 +111,10 @@ export class EventBus {
     return this.byOwner.get(owner)?.size ?? 0;
   }
 
-  /** A new subscription; an empty `kind` (or `*`) takes every kind. Refused past the per-owner limit. */
+  /**
+   * A new subscription; an empty `kind` (or `*`) takes every kind. A process's is refused past its own limit or
+   * the bus's; the runtime's own (no owner) always succeed.
+   */
   subscribe(system: string, kind: string, subscriber: EventSubscriber, owner: string | null = null): BusSubscription | ErrorValue {
     if (owner !== null && this.ownedBy(owner) >= this.subscriptionLimit) {
       return new ErrorValue(
@@ -106,6 +122,9 @@ export class EventBus {
         'Unavailable',
         false,
       );
+    }
+    if (owner !== null && this.count >= this.busLimit) {
+      return new ErrorValue(`too many event subscriptions: the event bus has ${this.busLimit} open`, 'Unavailable', true);
     }
     const sub = new Subscription(system, kind, owner, subscriber, this.published);
     if (isExact(system)) addTo(this.exact, system, sub);
@@ -133,15 +152,42 @@ export class EventBus {
     for (const sub of [...subs]) this.unsubscribe(sub);
   }
 
-  /** Delivers `event` to every matching subscription (after any publish still being delivered). */
-  publish(event: BusEvent): void {
+  /**
+   * Delivers `event` to every matching subscription (after any publish still waiting), at once when it takes
+   * less than a slice. Refused (an error, nothing queued) when QUEUE_LIMIT events already wait and `fromProcess`.
+   */
+  publish(event: BusEvent, fromProcess = false): ErrorValue | null {
+    if (fromProcess && this.queue.length >= this.queueLimit) {
+      return new ErrorValue(`event bus busy: ${this.queue.length} events wait to be delivered`, 'Unavailable', true);
+    }
     this.queue.push({ event, number: ++this.published });
-    if (this.delivering) return;
+    if (!this.delivering && !this.resumeScheduled) this.drain();
+    return null;
+  }
+
+  /** Events published and not yet delivered to every subscriber. */
+  get waiting(): number {
+    return this.queue.length + (this.current === null ? 0 : 1);
+  }
+
+  private drain(): void {
     this.delivering = true;
+    const deadline = performance.now() + SLICE_MS;
     let failure: unknown = null;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        failure = this.deliver(next.event, next.number) ?? failure;
+      for (;;) {
+        if (this.current === null) {
+          const next = this.queue.shift();
+          if (next === undefined) break;
+          this.current = { ...next, rest: this.candidates(next.event) };
+        }
+        const done = this.deliver(this.current.event, this.current.number, this.current.rest, deadline);
+        failure = done.failure ?? failure;
+        if (!done.finished) {
+          this.resumeLater();
+          break;
+        }
+        this.current = null;
       }
     } finally {
       this.delivering = false;
@@ -149,23 +195,42 @@ export class EventBus {
     if (failure !== null) throw failure; // a subscriber's bug, after every other subscriber had its event
   }
 
-  /** Sets are iterated live: one ended during the walk is skipped, one added is not yet due (`after`). */
-  private deliver(event: BusEvent, number: number): unknown {
+  private resumeLater(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      if (!this.delivering) this.drain();
+    });
+  }
+
+  /** The subscriptions an event may go to: those of its system, then the patterned ones. */
+  private *candidates(event: BusEvent): Iterator<Subscription> {
+    const exact = this.exact.get(event.system);
+    if (exact !== undefined) yield* exact;
+    for (const sub of this.patterned) if (sub.matchesSystem(event.system)) yield sub;
+  }
+
+  /**
+   * Offers the event to the rest of its subscriptions until the deadline. Sets are iterated live: one ended
+   * during the walk is skipped, one added is not yet due (`after`).
+   */
+  private deliver(event: BusEvent, number: number, rest: Iterator<Subscription>, deadline: number): { finished: boolean; failure: unknown } {
     let failure: unknown = null;
-    const offer = (sub: Subscription): void => {
-      if (!sub.active || sub.after >= number || !sub.matchesKind(event.kind)) return;
+    for (let n = 1; ; n++) {
+      if ((n & 63) === 0 && performance.now() > deadline) return { finished: false, failure };
+      const next = rest.next();
+      if (next.done === true) return { finished: true, failure };
+      const sub = next.value;
+      if (!sub.active || sub.after >= number || !sub.matchesKind(event.kind)) continue;
       try {
-        if (sub.subscriber.take(event, number) || !sub.active) return;
+        if (sub.subscriber.take(event, number) || !sub.active) continue;
         this.unsubscribe(sub);
         sub.subscriber.ended?.();
       } catch (e) {
         failure ??= e;
       }
-    };
-    const exact = this.exact.get(event.system);
-    if (exact !== undefined) for (const sub of exact) offer(sub);
-    for (const sub of this.patterned) if (sub.matchesSystem(event.system)) offer(sub);
-    return failure;
+    }
   }
 }
 

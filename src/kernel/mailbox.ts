@@ -8,6 +8,7 @@
  * events are never refused.
  */
 import { Fifo } from '../util/fifo';
+import { quoteRegex, Regex } from '../lib/regex';
 import type { Message } from './message';
 import type { Value } from './value';
 
@@ -34,14 +35,17 @@ export interface Subscription {
   readonly backlog: Backlog | null;
 }
 
-/** `*` matches within one dot-separated segment, `**` across segments; anything else is literal. */
+/**
+ * `*` matches within one dot-separated segment, `**` across segments; anything else is literal. A wildcard
+ * pattern is an RE2 program (src/lib/regex.ts): linear in the topic, whatever the pattern.
+ */
 export function topicMatcher(pattern: string): (topic: string) => boolean {
   if (!pattern.includes('*')) return (topic) => topic === pattern;
   const source = pattern
     .split(/(\*\*|\*)/)
-    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^.]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^.]*' : quoteRegex(part)))
     .join('');
-  const re = new RegExp(`^${source}$`);
+  const re = Regex.compile(`^${source}$`);
   return (topic) => re.test(topic);
 }
 
@@ -120,8 +124,8 @@ export class Mailbox {
     for (let e = this.pendingEvents.shift(); e !== undefined; e = this.pendingEvents.shift()) sink(e);
   }
 
-  listen(topic: string, sink: MessageSink, backlog: Backlog | null = null): Subscription {
-    const sub: Subscription = { topic, sink, matches: topicMatcher(topic), backlog };
+  listen(topic: string, sink: MessageSink, backlog: Backlog | null = null, matches = topicMatcher(topic)): Subscription {
+    const sub: Subscription = { topic, sink, matches, backlog };
     if (this.listeners === NO_LISTENERS) this.listeners = [];
     this.listeners.push(sub);
     this.flush();

@@ -5,11 +5,11 @@
 import { CONTROL_HOST, formatPid, parsePid, PidAllocator, type Pid } from './pid';
 import { PidSet } from './pid-set';
 import { Mailbox, MAILBOX_LIMIT } from './mailbox';
-import { NameRegistry, SCOPE } from './names';
+import { MAX_NAME_LENGTH, NameRegistry, NAMES_PER_PROCESS, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
 import { EventBus, type BusEvent, type BusSubscription } from './events';
-import { Fifo } from '../util/fifo';
+import { DrainQueue } from '../util/drain-queue';
 import { NO_CONTEXT, type BusDelivery, type ContextValues, type Result, type Router, type SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
@@ -62,8 +62,7 @@ export class Node implements Router {
   private readonly names = new NameRegistry();
   private readonly exitWatchers = new Map<string, ((outcome: Outcome) => void)[]>();
   /** Exits waiting to be reported: a link cascade is a queue, never JS recursion (spec.md "Recursion"). */
-  private readonly exits = new Fifo<{ readonly pid: string; readonly outcome: Outcome }>();
-  private reporting = false;
+  private readonly exits = new DrainQueue<{ readonly pid: string; readonly outcome: Outcome }>((e) => this.report(e.pid, e.outcome));
   /** What processes send through: this node, or a cluster router wrapping it (src/cluster/). */
   router: Router = this;
 
@@ -150,22 +149,7 @@ export class Node implements Router {
    * current one, so a chain of any length is a loop.
    */
   exited(pid: string, outcome: Outcome): void {
-    this.exits.push({ pid, outcome });
-    if (this.reporting) return;
-    this.reporting = true;
-    let failure: unknown = null;
-    try {
-      for (let e = this.exits.shift(); e !== undefined; e = this.exits.shift()) {
-        try {
-          this.report(e.pid, e.outcome);
-        } catch (error) {
-          failure ??= error; // a watcher's bug must not cost the exits queued behind it
-        }
-      }
-    } finally {
-      this.reporting = false;
-    }
-    if (failure !== null) throw failure;
+    this.exits.run({ pid, outcome });
   }
 
   private report(pid: string, outcome: Outcome): void {
@@ -263,9 +247,12 @@ export class Node implements Router {
     const unavailable = this.scopeError(scope);
     if (unavailable !== null) return unavailable;
     if (name === '') return fail('name cannot be empty', 'Invalid');
+    if (name.length > MAX_NAME_LENGTH) return fail(`name too long: ${name.length} characters (at most ${MAX_NAME_LENGTH})`, 'Invalid');
     const owner = this.resolve(pid);
     if (!owner.ok) return owner.error;
-    return this.names.register(name, owner.value.id) === true ? null : fail('name already registered', 'AlreadyExists');
+    const done = this.names.register(name, owner.value.id);
+    if (done === 'full') return fail(`too many names: ${owner.value.id} has ${NAMES_PER_PROCESS} registered`, 'Unavailable');
+    return done === true ? null : fail('name already registered', 'AlreadyExists');
   }
 
   lookup(name: string): Result<string> {
@@ -286,8 +273,8 @@ export class Node implements Router {
     return this.processes.get(pid)?.trapLinks ?? false;
   }
 
-  publish(event: BusEvent): void {
-    this.events.publish(event);
+  publish(event: BusEvent, fromProcess = false): ErrorValue | null {
+    return this.events.publish(event, fromProcess);
   }
 
   subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {

@@ -1,7 +1,7 @@
 /**
  * The one interface through which module code reaches other processes: sending, spawning, monitors, links,
- * names, termination. A standalone node implements it directly (node.ts); a cluster router will implement it
- * by forwarding what is not local. Module code never touches another process's mailbox.
+ * names, termination. A standalone node implements it directly (node.ts); the cluster router (src/cluster/)
+ * implements it by forwarding what is not local. Module code never touches another process's mailbox.
  */
 import type { ErrorValue, Value } from './value';
 import type { EndingBacklog, Mailbox } from './mailbox';
@@ -67,8 +67,11 @@ export interface Router {
   trapLinks(pid: string): boolean;
   /** The mailbox of a local process, for its own subscriptions (inbox, events, listen). */
   mailboxOf(pid: string): Mailbox | null;
-  /** Publishes on the node's event bus (kernel/events.ts): every matching subscription gets it, in order. */
-  publish(event: BusEvent): void;
+  /**
+   * Publishes on the node's event bus (kernel/events.ts): every matching subscription gets it, in order. A
+   * process's publish (`fromProcess`) is refused while too many events wait to be delivered.
+   */
+  publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null;
   /**
    * Subscribes process `pid` to the event bus. `deliver` puts an event in the subscription's channel, whose
    * `backlog` counts as the process's unread mail: at the mailbox limit the subscription ends instead (`ended`

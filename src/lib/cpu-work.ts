@@ -55,30 +55,24 @@ export function feedSliced<R>(data: Uint8Array, update: (chunk: Uint8Array) => v
   })();
 }
 
-/** How long one slice of main-thread work may run before the event loop gets a turn. */
-export const SLICE_MS = 4;
-
 /**
- * Runs a computation written as a generator that yields at safe points: it runs to the end at once when that
- * takes under SLICE_MS, else it goes on in slices of SLICE_MS with a turn of the event loop between them and
- * answers a Promise.
+ * A computation written as a generator that yields at safe points, as a SlicedWork of the engine
+ * (src/engine/sliced.ts `runSliced`, which runs it in the calling task's time slices): each step runs up to
+ * `budget` of its yields; `result` holds its value once done.
  */
-export function runSliced<R>(work: Generator<void, R, void>): R | Promise<R> {
-  const step = (): IteratorResult<void, R> | null => {
-    const until = performance.now() + SLICE_MS;
-    for (;;) {
-      const r = work.next();
-      if (r.done === true) return r;
-      if (performance.now() >= until) return null;
+export class GeneratorWork<R> {
+  result: R | undefined;
+
+  constructor(private readonly work: Generator<void, R, void>) {}
+
+  step(budget: number): boolean {
+    for (let i = 0; i < budget; i++) {
+      const r = this.work.next();
+      if (r.done === true) {
+        this.result = r.value;
+        return true;
+      }
     }
-  };
-  const first = step();
-  if (first !== null) return first.value as R;
-  return (async () => {
-    for (;;) {
-      await nextTurn();
-      const r = step();
-      if (r !== null) return r.value as R;
-    }
-  })();
+    return false;
+  }
 }

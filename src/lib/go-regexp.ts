@@ -2,9 +2,11 @@
  * Go's regexp package over re2js (a port of RE2: the same syntax, linear-time matching): byte offsets on
  * UTF-8 input, Go's rules for successive matches (an empty match right after a match is skipped), Split,
  * and ReplaceAllString's `$1` / `${name}` / `$$` template. The loops are generators that yield after each
- * match, so a caller can run them in time slices (src/lib/cpu-work.ts runSliced).
+ * match, so a caller can run them in time slices (GeneratorWork in src/lib/cpu-work.ts). Patterns have the
+ * size limits of the runtime's other matcher (src/lib/regex.ts).
  */
 import { RE2JS, RE2JSException } from 're2js';
+import { MAX_PATTERN, MAX_PROGRAM } from './regex';
 
 export class RegexpSyntaxError extends Error {}
 
@@ -20,6 +22,7 @@ export class GoRegexp {
   ) {}
 
   static compile(pattern: string): GoRegexp {
+    if (pattern.length > MAX_PATTERN) throw new RegexpSyntaxError(`regular expression too long: ${pattern.length} characters (at most ${MAX_PATTERN})`);
     let re: RE2JS;
     try {
       re = RE2JS.compile(pattern);
@@ -27,6 +30,7 @@ export class GoRegexp {
       if (e instanceof RE2JSException) throw new RegexpSyntaxError(e.message);
       throw e;
     }
+    if (re.programSize() > MAX_PROGRAM) throw new RegexpSyntaxError(`regular expression too large: ${re.programSize()} instructions (at most ${MAX_PROGRAM})`);
     const names = new Array<string>(re.groupCount() + 1).fill('');
     for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
     return new GoRegexp(re, pattern, names);

@@ -3,7 +3,7 @@
  * with their exact edge cases, and its 64 KiB token limit ("bufio.Scanner: token too long").
  */
 import type { ByteStream, Maybe } from './byte-stream';
-import { messageOf } from '../util/message';
+import { messageOf } from './message';
 
 export type SplitMode = 'lines' | 'words' | 'bytes' | 'runes';
 

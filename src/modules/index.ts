@@ -28,7 +28,12 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { exprModule } from './expr';
+import { templatesModule } from './templates';
 import { streamModule } from './stream';
+import { httpClientModule } from './http_client';
+import { websocketModule } from './websocket';
+import { metricsModule } from './metrics';
 import { fsModule } from './fs';
 import { execModule } from './exec';
 
@@ -56,7 +61,12 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   systemModule,
+  exprModule,
+  templatesModule,
   streamModule,
+  httpClientModule,
+  websocketModule,
+  metricsModule,
   fsModule,
   execModule,
 ];

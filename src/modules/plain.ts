@@ -1,4 +1,5 @@
 /** Lua value → plain JS data (Wippy's ToGoAny), shared by yaml encode and json.validate. */
+import { tick } from '../lib/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../engine/lua';
 import { identityAt } from '../engine/slots';
 
@@ -10,6 +11,7 @@ export type Plain = null | boolean | number | string | Plain[] | { [key: string]
 
 /** Lua → plain JS the way Wippy's ToGoAny does: a table with a positive length is a list of 1..n. */
 export function toPlain(T: LuaState, idx: number, depth: number, seen: Set<unknown>): Plain {
+  tick();
   switch (lua.lua_type(T, idx)) {
     case lua.LUA_TNIL:
       return null;

@@ -26,7 +26,7 @@ export { RegistryError, displayPath } from './errors';
 export { Registry } from './registry';
 export { withSourceFiles } from './locations';
 export { parseOverride, overrideValue, type Override } from './overrides';
-export { RegistryStore, UnsupportedChange, delta, splitId } from './store';
+export { MAX_CHANGES, MAX_ENTRIES, MAX_VERSIONS, RegistryStore, UnsupportedChange, delta, splitId } from './store';
 export type { ChangeOp, ChangeKind, Version, EntryCheck } from './store';
 export { loadProject, LOCK_FILE_NAME, type LoadOptions } from './loader';
 export { LIFECYCLE_DEFAULTS, backoffDelay } from './lifecycle';
@@ -44,3 +44,5 @@ export {
   DEFAULT_MODULES_DIR,
 } from './lockfile';
 export type { LockFile, LockDirectoryOptions } from './lockfile';
+export { ProjectFiles, Refused, ioReason, readRegularFile } from './project-files';
+export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
-import { Site, describe, isMapping } from './errors';
+import { RegistryError, Site, describe, isMapping } from './errors';
 import { parseYamlFile } from './files';
-import { ProjectFiles } from './project-files';
+import { ioReason, ProjectFiles } from './project-files';
 
 export const DEFAULT_SRC_DIR = './src';
 export const DEFAULT_MODULES_DIR = '.wippy';
@@ -33,9 +33,18 @@ export interface LockDirectoryOptions {
 
 /** Reads and validates a `wippy.lock`; errors name the file relative to its directory. */
 export function readLockFile(file: string): LockFile {
+  const lock = parseLockFile(file);
+  // Wippy takes an empty lock for its defaults; here it is refused, as it is what an interrupted write leaves.
+  if (lock === null) throw new Site(path.dirname(path.resolve(file)), path.resolve(file)).error('the lock file is empty (left by an interrupted write?): run `wisp init` to write it again');
+  return lock;
+}
+
+/** The lock file, or null when it is empty (or only comments). */
+function parseLockFile(file: string): LockFile | null {
   const abs = path.resolve(file);
   const site = new Site(path.dirname(abs), abs);
-  const doc = parseYamlFile(site, new ProjectFiles(site.root)) ?? {};
+  const doc = parseYamlFile(site, new ProjectFiles(site.root));
+  if (doc === null || doc === undefined) return null;
   if (!isMapping(doc)) throw site.error(`expected a mapping at the top level, got ${describe(doc)}`);
   const { directories, modules, ...rest } = doc;
 
@@ -81,10 +90,28 @@ export function renderLockFile(opts: LockDirectoryOptions, existing?: LockFile):
   return emitMapping(doc, 0).join('\n') + '\n';
 }
 
-/** Creates or overwrites the lock file, keeping an existing file's modules (spec §2.2). */
+/**
+ * Creates or overwrites the lock file, keeping an existing file's modules (spec §2.2). Written atomically (a
+ * temporary file beside it, synced, then renamed over it), so a full disk or a crash leaves the old file or
+ * none, never a part; a failure is a RegistryError naming the file.
+ */
 export function writeLockFile(file: string, opts: LockDirectoryOptions = {}): void {
-  const existing = fs.existsSync(file) ? readLockFile(file) : undefined;
-  fs.writeFileSync(file, renderLockFile(opts, existing));
+  const existing = fs.existsSync(file) ? (parseLockFile(file) ?? undefined) : undefined; // an empty one is rewritten
+  const text = renderLockFile(opts, existing);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    const fd = fs.openSync(temp, 'wx', 0o644);
+    try {
+      fs.writeFileSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw new RegistryError(`cannot write ${file}: ${ioReason(e)}`, { file: path.resolve(file) });
+  }
 }
 
 const INDENT = 4;

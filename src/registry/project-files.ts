@@ -62,15 +62,7 @@ export class ProjectFiles {
 
   /** The bytes of a regular file inside the project. */
   read(file: string): Buffer {
-    const real = this.resolve(file);
-    regular(fs.statSync(real));
-    const fd = fs.openSync(real, OPEN_FLAGS);
-    try {
-      regular(fs.fstatSync(fd));
-      return fs.readFileSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readRegularFile(this.resolve(file));
   }
 
   /** A directory inside the project; throws Refused (or an fs error) otherwise. */
@@ -131,6 +123,21 @@ export class ProjectFiles {
   }
 }
 
+/**
+ * The bytes of `file` (a path with its links resolved), refused unless it is a regular file: a FIFO would block
+ * the open until a writer comes, a device like `/dev/zero` never ends.
+ */
+export function readRegularFile(file: string): Buffer {
+  regular(fs.statSync(file));
+  const fd = fs.openSync(file, OPEN_FLAGS);
+  try {
+    regular(fs.fstatSync(fd));
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** A refusal found while walking: names the path it is about. */
 export class RefusedPath extends Refused {
   constructor(
@@ -175,6 +182,12 @@ export function ioReason(err: unknown): string {
       return 'not a directory';
     case 'ELOOP':
       return 'too many levels of symbolic links';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
     default:
       return err instanceof Error ? err.message.split('\n')[0] : String(err);
   }

@@ -37,6 +37,16 @@ export type ChangeListener = (current: Version, previous: Version) => void;
 /** A change wisp cannot carry out at all (not the change's fault): hub dependencies. */
 export class UnsupportedChange extends RegistryError {}
 
+/**
+ * What the history keeps (every version holds a Registry; a loop of applies would fill the heap, and no process
+ * owns them): the version as loaded and the latest MAX_VERSIONS others. An older one is forgotten ("version N
+ * not found"), unless it is the current one.
+ */
+export const MAX_VERSIONS = 100;
+/** The most operations in one change set, and the most entries a registry may hold. */
+export const MAX_CHANGES = 1_000;
+export const MAX_ENTRIES = 100_000;
+
 /** Pseudo file that messages about entries added at run time name. */
 const RUNTIME_FILE = '(registry change)';
 
@@ -74,6 +84,7 @@ export class RegistryStore {
   /** Applies `ops` in order to the current version; throws a RegistryError (and changes nothing) on a problem. */
   apply(ops: readonly ChangeOp[], check: EntryCheck = () => null): Version {
     if (ops.length === 0) throw new RegistryError('no changes to apply');
+    if (ops.length > MAX_CHANGES) throw new RegistryError(`too many changes: ${ops.length} in one change set (at most ${MAX_CHANGES})`);
     const base = this.current;
     const root = base.root;
     const srcDir = base.srcDir ?? root;
@@ -106,6 +117,7 @@ export class RegistryStore {
       typed.set(id, entry);
       built.push(entry);
     }
+    if (records.size > MAX_ENTRIES) throw new RegistryError(`registry full: ${records.size} entries (at most ${MAX_ENTRIES})`);
     const entries = [...records.keys()].flatMap((id) => typed.get(id) ?? []);
     const skipped = new Map([...records.values()].filter((r) => !base.kinds.has(r.kind)).map((r) => [r.id, r.kind]));
     checkReferences(root, entries, skipped);
@@ -129,6 +141,11 @@ export class RegistryStore {
     const previous = this.active;
     if (isNew) this.history.push(version);
     this.active = version;
+    // Forget the oldest (never v0, never the current one) beyond the bound.
+    for (let i = 1; this.history.length > MAX_VERSIONS + 1 && i < this.history.length; ) {
+      if (this.history[i] === this.active) i++;
+      else this.history.splice(i, 1);
+    }
     for (const listener of this.listeners) listener(version, previous);
     return version;
   }

@@ -3,7 +3,8 @@
  * its folder, its kinds' definitions in src/registry/kinds/, and one line here.
  */
 import type { ServiceDefinition } from './service';
+import { templateService } from './template';
 import { fsServices } from './fs';
 import { execServices } from './exec';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [fsServices as ServiceDefinition, execServices as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, fsServices as ServiceDefinition, execServices as ServiceDefinition];

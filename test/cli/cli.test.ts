@@ -108,7 +108,7 @@ describe('wisp init and --version', () => {
 
   test('init into a missing directory: one line naming the file, exit 1, no JS stack trace', async () => {
     const r = await wisp(['init', '-l', '/nonexistent-wisp-dir/sub/wippy.lock']);
-    expect([r.code, r.stderr]).toEqual([1, 'Error: cannot open /nonexistent-wisp-dir/sub/wippy.lock: no such file or directory\n']);
+    expect([r.code, r.stderr]).toEqual([1, 'Error: cannot write /nonexistent-wisp-dir/sub/wippy.lock: no such file or directory\n']);
   });
 
   test('--version', async () => {

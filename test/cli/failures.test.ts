@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ENTRY_KINDS } from '../../src/registry';
+import { DEFAULT_KINDS } from '../../src/registry';
 import { ECHO, indexWithHosts, projectCopy, ROOT, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
 
 const APP = join(ROOT, 'fixtures', 'cli', 'app');
@@ -28,7 +28,7 @@ describe('under -x, what explains a failure reaches stderr', () => {
     const dir = projectCopy(ECHO, { 'src/_index.yaml': (y) => y.replace('  - name: cli\n    kind: process.lua', '  - name: cli\n    kind: process.lau') });
     const r = await wisp(['run', '-x', 'app:terminal/app:cli'], { cwd: dir });
     expect([r.code, r.stdout]).toEqual([1, '']);
-    expect(r.stderr).toBe(`Error: entry app:cli not found: src/_index.yaml: entry app:cli: unknown kind "process.lau", entry skipped (supported: ${ENTRY_KINDS.join(', ')})\n`);
+    expect(r.stderr).toBe(`Error: entry app:cli not found: src/_index.yaml: entry app:cli: unknown kind "process.lau", entry skipped (supported: ${DEFAULT_KINDS.names().join(', ')})\n`);
   });
 
   test('an ignored field is a warning on stderr; -s silences it', async () => {

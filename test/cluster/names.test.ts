@@ -4,63 +4,20 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { encode } from '../../src/cluster/wire';
-import { joinCluster, type Cluster } from '../../src/cluster';
-import { Node } from '../../src/kernel/node';
-import { CONTROL_HOST } from '../../src/kernel/pid';
 import { SCOPE } from '../../src/kernel/names';
 import { Table, type Value } from '../../src/kernel/value';
-import { describeNats, NatsServer } from '../helpers/nats';
+import { describeNats } from '../helpers/nats';
 import { sleep } from '../helpers/cli';
-import type { ClusterRouter } from '../../src/cluster/router';
-import type { ClusterOptions } from '../../src/cluster/config';
-
-interface Member {
-  readonly cluster: Cluster;
-  readonly node: Node;
-  readonly router: ClusterRouter;
-  readonly logs: string[];
-}
-
-const until = async (what: () => boolean, ms = 10_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-};
+import { kernelCluster, testProcess, until, type Member } from '../helpers/kernel-cluster';
 
 describeNats('cluster names and bus safety (two kernel nodes, real NATS)', () => {
-  let nats: NatsServer;
-  const members: Member[] = [];
-
-  const options = (node: string, clusterName: string): ClusterOptions => ({
-    servers: [nats.url], node, cluster: clusterName, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 2000, connectTimeoutMs: 5000,
-  });
-
-  async function member(name: string, clusterName = 'names'): Promise<Member> {
-    const logs: string[] = [];
-    const cluster = await joinCluster(options(name, clusterName), (level, message, fields) => logs.push(`${level} ${message} ${JSON.stringify(fields)}`));
-    const node = new Node(name, cluster.firstUniq);
-    const router = await cluster.attach(node);
-    const m = { cluster, node, router, logs };
-    members.push(m);
-    return m;
-  }
-
-  const proc = (m: Member) => m.node.createProcess(CONTROL_HOST, 'test:entry', null, { terminate: () => undefined });
+  const { members, member, url, leave } = kernelCluster('names');
+  const proc = testProcess;
   const events = (m: Member, pid: string): Value[] => {
     const seen: Value[] = [];
     m.node.mailboxOf(pid)?.subscribeEvents((e) => seen.push(e));
     return seen;
   };
-
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  }, 30_000);
-  afterAll(async () => {
-    for (const m of members) await m.cluster.close();
-    await nats.stop();
-  });
 
   test('CONSISTENT: of two registrations in the same tick on two nodes exactly one wins; released on exit, the other can take it', async () => {
     const x = await member('x');
@@ -122,28 +79,31 @@ describeNats('cluster names and bus safety (two kernel nodes, real NATS)', () =>
     expect(await z.router.register('zname', pz.id, SCOPE.CONSISTENT)).toBeNull();
     await until(() => x.router.lookup('zname').ok);
     await z.cluster.close();
-    members.splice(members.indexOf(z), 1);
+    leave(z);
     await until(() => !x.router.lookup('zname').ok, 5000);
     expect(x.router.send(proc(x).id, pz.id, 't', [])?.message).toBe('node down: z');
   }, 30_000);
 
   test('malformed bus messages and frames for PIDs a node does not own are dropped with a log line; the node goes on', async () => {
     const [x, y] = members;
-    const raw = await connect({ servers: nats.url });
+    const raw = await connect({ servers: url() });
     const subject = 'wisp.names.node.x';
     const target = proc(x);
     const got: unknown[] = [];
     x.node.mailboxOf(target.id)?.subscribeInbox((m) => got.push(m.payloads[0]), { buffered: 0 });
+    // Each well-formed header from a node of its own, numbered 1: the first message of a new connection.
+    const batch = (node: string, frames: unknown[]): Uint8Array => encode([node, 0, 0, 0, 1, frames]);
     raw.publish(subject, new Uint8Array([0xc1, 0xff, 0x00])); // not msgpack
     raw.publish(subject, encode({ hello: 'world' })); // not a batch
-    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', target.id, 't', [[1], [], []]], [99]]])); // a bad frame spoils the batch
-    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', target.id, 't', [[{}], [[1]], []]]]])); // bad values
-    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', '{q@h|0x00001}', 't', [[1], [], []]]]])); // not x's PID
-    raw.publish(subject, encode(['y', 0, [[1, '{q@h|0x00001}', target.id, 't', [[1], [], []]]]])); // not from y
+    raw.publish(subject, encode(['y', 0, [[1, '{y@h|0x00001}', target.id, 't', [[1], [], []]]]])); // no epochs nor number
+    raw.publish(subject, batch('q1', [[1, '{q1@h|0x00001}', target.id, 't', [[1], [], []]], [99]])); // a bad frame spoils the batch
+    raw.publish(subject, batch('q2', [[1, '{q2@h|0x00001}', target.id, 't', [[{}], [[1]], []]]])); // bad values
+    raw.publish(subject, batch('q3', [[1, '{q3@h|0x00001}', '{q@h|0x00001}', 't', [[1], [], []]]])); // not x's PID
+    raw.publish(subject, batch('q4', [[1, '{q@h|0x00001}', target.id, 't', [[1], [], []]]])); // not from q4
     await raw.flush();
     await raw.close();
-    await until(() => x.logs.filter((l) => l.includes('dropped')).length >= 6);
-    expect(x.logs.filter((l) => l.includes('malformed bus message'))).toHaveLength(4);
+    await until(() => x.logs.filter((l) => l.includes('dropped')).length >= 7);
+    expect(x.logs.filter((l) => l.includes('malformed bus message'))).toHaveLength(5);
     expect(x.logs.filter((l) => l.includes('does not own'))).toHaveLength(2);
     expect(got).toEqual([]);
     // Still serving: a real send from y arrives.
@@ -156,6 +116,6 @@ describeNats('cluster names and bus safety (two kernel nodes, real NATS)', () =>
     expect(other.router.lookup('prize').ok).toBe(false);
     expect(other.node.name).toBe('x');
     await other.cluster.close();
-    members.splice(members.indexOf(other), 1);
+    leave(other);
   }, 30_000);
 });

@@ -86,6 +86,11 @@ export class NatsServer {
     this.child = null;
   }
 
+  /** Sends a signal to the server (SIGSTOP stalls it: clients stay connected and nothing is read). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child !== null && this.child.exitCode === null) this.child.kill(signal);
+  }
+
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.storeDir, { recursive: true, force: true });

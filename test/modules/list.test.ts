@@ -15,11 +15,11 @@ describe('the module list', () => {
     expect(rows).toEqual(listed.map((m) => [m.name, m.description]));
   });
 
-  test('every module is a folder with index.ts, named as it is required', () => {
+  test('every module is a folder with index.ts and spec.md, named as it is required', () => {
     const folders = readdirSync(join(ROOT, 'src', 'modules'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(folders.sort()).toEqual(MODULES.map((m) => m.name).sort());
-    const withoutIndex = MODULES.filter((m) => !existsSync(join(ROOT, 'src', 'modules', m.name, 'index.ts'))).map((m) => m.name);
-    expect(withoutIndex).toEqual([]);
+    const incomplete = MODULES.filter((m) => ['index.ts', 'spec.md'].some((f) => !existsSync(join(ROOT, 'src', 'modules', m.name, f)))).map((m) => m.name);
+    expect(incomplete).toEqual([]);
   });
 
   test('names are unique and every module comes after those it needs', () => {

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { RegistryError, loadProject } from '../../src/registry';
+import { KIND_DEFINITIONS, RegistryError, loadProject } from '../../src/registry';
 import { fixture, loadError } from './helpers';
 
 const INDEX = 'src/_index.yaml';
@@ -109,7 +109,9 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.warnings).toEqual([
       'src/_index.yaml: entry app:gateway: unknown kind "http.service", entry skipped ' +
         '(supported: terminal.host, process.host, process.lua, function.lua, library.lua, process.service, ' +
-        'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable)',
+        'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable' +
+        [...KIND_DEFINITIONS.flatMap((d) => d.kinds)].map((k) => `, ${k}`).join('') +
+        ')',
     ]);
   });
 

@@ -1,4 +1,4 @@
-/** The `channel` global (spec §3.4): `channel.new`, `channel.select`, and the channel/case methods. */
+/** The `channel` global (spec.md beside this file): `channel.new`, `channel.select`, and the channel/case methods. */
 import { lua, lauxlib, pushString, raise, type LuaState } from '../../engine/lua';
 import { argObject, argSlot, objectAt, objectSlot, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
 import { Channel, type Completion, type SelectWait } from '../../engine/channel';

@@ -7,8 +7,9 @@ import * as zlib from 'zlib';
 import { lua, type LuaState } from '../../engine/lua';
 import { fail } from '../errors';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
-import { cpuJobs, runSliced } from '../../lib/cpu-work';
+import { messageOf } from '../../lib/message';
+import { cpuJobs, GeneratorWork } from '../../lib/cpu-work';
+import { runSliced } from '../../engine/sliced';
 import { zstdCompress, zstdDecompress, ZstdError } from '../../lib/zstd';
 import { DictError, inspectDictionary, trainDictionary } from '../../lib/zstd-dict';
 import { MAX_STRING_BYTES } from '../../engine/limits';
@@ -181,8 +182,8 @@ function installCompress(vm: LuaVM): void {
     if (id !== null && (Math.trunc(id) < 0 || Math.trunc(id) > 0xffffffff)) return invalid(T, 'dict id must fit in uint32');
     const lv = numberField(T, 'level');
     if (lv !== null && (Math.trunc(lv) < 1 || Math.trunc(lv) > 22)) return invalid(T, 'level must be between 1 and 22');
-    const work = trainDictionary(samples, size === null ? ZSTD_DICT_DEFAULT : Math.trunc(size), id === null ? 0 : Math.trunc(id));
-    return settle(vm, T, () => runSliced(work), pushBytes, (R, e) => internal(R, messageOf(e), 'zstd dict training failed'));
+    const work = new GeneratorWork(trainDictionary(samples, size === null ? ZSTD_DICT_DEFAULT : Math.trunc(size), id === null ? 0 : Math.trunc(id)));
+    return runSliced(vm, T, work, (R) => pushBytes(R, work.result as Uint8Array), (R, e) => internal(R, messageOf(e), 'zstd dict training failed'));
   };
 
   const inspectDict: JSFunction = (T) => {

@@ -9,10 +9,11 @@ import { lua, lauxlib, checkJsString, pushString, toJsString, type LuaState } fr
 import { exportValue } from '../../engine/values';
 import { fail } from '../errors';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 import { cpuJobs, feedSliced } from '../../lib/cpu-work';
 import { jwtEncode, jwtVerify, JwtError } from '../../lib/jwt';
-import { decodePush, JsonError } from '../json/codec';
+import { Decoder, JsonError } from '../json/codec';
+import { runSliced } from '../../engine/sliced';
 import { Table, toPlain } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
@@ -150,15 +151,11 @@ function installCrypto(vm: LuaVM): void {
         return internal(T, e, 'verify token');
       }
       const base = lua.lua_gettop(T);
-      try {
-        decodePush(T, claims);
-      } catch (e) {
+      return runSliced(vm, T, new Decoder(T, claims), (R) => (lua.lua_pushnil(R), 2), (R, e) => {
         if (!(e instanceof JsonError)) throw e;
-        lua.lua_settop(T, base);
-        return internal(T, e, 'convert claims to table');
-      }
-      lua.lua_pushnil(T);
-      return 2;
+        lua.lua_settop(R, base);
+        return internal(R, e, 'convert claims to table');
+      });
     },
   });
 

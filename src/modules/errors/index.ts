@@ -1,5 +1,5 @@
 /**
- * Error values (spec §3.0): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
+ * Error values (spec.md beside this file): userdata wrapping an ErrorValue, with Wippy's semantics (go-lua's errors library):
  * - `tostring(e)`, `..` and every string-library argument give the message only; `errors.wrap(e, ctx)` keeps
  *   the context apart (its message is the message of `e`, its context shows in `e:stack()`).
  * - Methods `kind` (`""` when unknown, = `errors.UNKNOWN`), `message`, `retryable` (nil when unset),
@@ -7,12 +7,12 @@
  *   object was made, the wrap contexts first).
  * - The `errors` global: `new`, `wrap`, `is`, `call_stack` and the kind constants.
  */
-import { lua, lauxlib, pushString, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../../engine/lua';
+import { lua, lauxlib, pushString, raise, toJsString, tostringAt, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { objectAt, pushObject } from '../../engine/slots';
 import { exportValue, pushValue } from '../../engine/values';
 import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Value } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
-import { checkStringSize } from '../../engine/limits';
+import { checkStringSize, MAX_STRING_BYTES, STRING_TOO_LARGE } from '../../engine/limits';
 import { luaModule } from '../module';
 
 const KINDS: Record<string, ErrorKind> = {
@@ -81,15 +81,26 @@ function fullMessage(e: ErrorValue): string {
   return e.origin.context === undefined ? e.message : `${e.origin.context}: ${e.message}`;
 }
 
-/** `e:stack()`: for e and each error it wraps, its context line, then its frames. */
-function stackText(e: ErrorValue): string {
-  let out = '';
+/**
+ * `e:stack()`: for e and each error it wraps, its context line, then its frames. Bounded as every Lua string
+ * is: past the limit it raises STRING_TOO_LARGE (before building more than the limit).
+ */
+function stackText(T: LuaState, e: ErrorValue): string {
+  const parts: string[] = [];
+  let length = 0;
+  const add = (s: string): void => {
+    length += s.length;
+    if (length > MAX_STRING_BYTES) raise(T, STRING_TOO_LARGE);
+    parts.push(s);
+  };
   for (let cur: ErrorValue | undefined = e; cur !== undefined; cur = cur.origin.cause) {
-    if (cur.origin.context !== undefined) out += `${cur.origin.context}\n`;
-    for (const f of cur.origin.frames ?? []) out += `  ${f.source}:${f.line} (${f.name})\n`;
-    if (cur.origin.frames === undefined && cur.stack !== null) out += `${cur.stack}\n`;
+    if (cur.origin.context !== undefined) add(`${cur.origin.context}\n`);
+    for (const f of cur.origin.frames ?? []) add(`  ${f.source}:${f.line} (${f.name})\n`);
+    if (cur.origin.frames === undefined && cur.stack !== null) add(`${cur.stack}\n`);
   }
-  return out;
+  const text = parts.join('');
+  checkStringSize(T, text);
+  return text;
 }
 
 /**
@@ -153,7 +164,7 @@ function installErrors(vm: LuaVM): void {
         },
         (T) => lua.lua_pushnil(T),
       ),
-      stack: method((T, e) => pushString(T, stackText(e)), pushEmpty),
+      stack: method((T, e) => pushString(T, stackText(T, e)), pushEmpty),
     },
     {
       __tostring: (T) => (pushString(T, errorAt(T, 1)?.message ?? ''), 1),
@@ -216,6 +227,7 @@ function installErrors(vm: LuaVM): void {
           return lauxlib.luaL_argerror(T, 2, 'expected string or error object');
         }
         const message = parent === null ? toJsString(T, 1) : fullMessage(parent);
+        checkStringSize(T, message); // a wrapped error's context joins its message: wraps of wraps grow
         const context = contextError === null ? toJsString(T, 2) : contextError.message;
         const e = new ErrorValue(
           message,

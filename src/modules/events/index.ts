@@ -128,7 +128,8 @@ function installEvents(vm: LuaVM, channels: ChannelApi): void {
       if (e instanceof ValueCopyError) return refuse(T, vm, e.message, 'Invalid');
       throw e;
     }
-    self.link.router.publish({ system, kind, path, data });
+    const refused = self.link.router.publish({ system, kind, path, data }, true);
+    if (refused !== null) return lua.lua_pushnil(T), pushError(T, vm, refused), 2;
     lua.lua_pushboolean(T, true);
     return 1;
   };

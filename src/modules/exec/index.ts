@@ -8,7 +8,7 @@ import { lua, lauxlib, checkJsString, toJsString, type LuaState } from '../../en
 import { argObject, pushObject } from '../../engine/slots';
 import { pushError } from '../errors';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { ExecRefused, type NativeProcess } from '../../lib/native-process';
 import type { ByteStream } from '../../lib/byte-stream';

@@ -8,7 +8,7 @@ import { lua, lauxlib, checkJsString, pushNumber, pushOwnedBytes, pushString, to
 import { argObject, pushObject } from '../../engine/slots';
 import { fail, pushError } from '../errors';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 import { MAX_STRING_BYTES } from '../../engine/limits';
 import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { FsError, type FsStat, type FsVolume, type OpenMode, FileStream } from '../../lib/confined-dir';

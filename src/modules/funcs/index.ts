@@ -21,6 +21,7 @@ import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
 import { after } from '../../util/timer';
 import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
+import type { HoldsValues } from '../../engine/memory';
 import { luaModule } from '../module';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
@@ -28,8 +29,11 @@ import { payloadModule } from '../payload';
 /** What a call carries besides its arguments (immutable: every `with_*` makes a new one). */
 class Executor extends CallSettings {}
 
-/** A started call: its callee's PID and, once it ended, how. */
-class Future {
+/**
+ * A started call: its callee's PID and, once it ended, how. What it holds (an unread result) is memory of the
+ * process that holds the Future, so the watchdog counts it there (HoldsValues).
+ */
+class Future implements HoldsValues {
   outcome: Outcome | null = null;
   canceled = false;
   channel: Channel | null = null;
@@ -38,6 +42,12 @@ class Future {
     readonly pid: string,
     readonly link: KernelLink,
   ) {}
+
+  forEachValue(fn: (v: Value) => void): void {
+    if (this.outcome === null) return;
+    fn(this.outcome.value);
+    if (this.outcome.error !== null) fn(this.outcome.error);
+  }
 }
 
 interface Started {

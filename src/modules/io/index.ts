@@ -1,5 +1,5 @@
 /**
- * The `io` module (spec §3.7): terminal I/O for the process a terminal host runs. Anywhere else every call
+ * The `io` module (spec.md beside this file): terminal I/O for the process a terminal host runs. Anywhere else every call
  * answers `nil, "no terminal context"`. `require("io")` gives this module; Lua's standard io is absent.
  */
 import { lua, lauxlib, joinArgs, pushString, type LuaState } from '../../engine/lua';
@@ -9,6 +9,8 @@ import type { LuaProcess } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import type { Terminal } from '../../api/terminal';
 import { luaModule } from '../module';
+import { settle } from '../settle';
+import { messageOf } from '../../lib/message';
 
 
 const terminals = new WeakMap<LuaProcess, Terminal>();
@@ -18,24 +20,19 @@ export function attachTerminal(proc: LuaProcess, terminal: Terminal): void {
 }
 
 function installIo(vm: LuaVM): void {
-  const sched = vm.sched;
   /** Runs `fn` with the caller's terminal, or answers nil, "no terminal context". */
   const withTerminal = (fn: (T: LuaState, terminal: Terminal) => number): JSFunction => (T) => {
     const terminal = terminals.get(vm.currentProcess(T));
     return terminal === undefined ? fail(T, vm, 'no terminal context', 'Unavailable') : fn(T, terminal);
   };
-  const blockOn = (T: LuaState, pending: Promise<string | null>): number => {
-    const task = sched.current ?? lauxlib.luaL_error(T, 'io outside a process');
-    pending.then(
-      (text) =>
-        sched.wake(task, (R) => {
-          if (text !== null) return pushString(R, text), 1;
-          return fail(R, vm, 'EOF', 'Unavailable');
-        }),
-      (e: unknown) => sched.wake(task, (R) => fail(R, vm, e instanceof Error ? e.message : String(e), 'Internal')),
+  const blockOn = (T: LuaState, pending: Promise<string | null>): number =>
+    settle(
+      vm,
+      T,
+      () => pending,
+      (R, text) => (text !== null ? (pushString(R, text), 1) : fail(R, vm, 'EOF', 'Unavailable')),
+      (R, e) => fail(R, vm, messageOf(e), 'Internal'),
     );
-    return sched.block(T);
-  };
   const ok = (T: LuaState): number => (lua.lua_pushboolean(T, true), 1);
 
   vm.defineModule(

@@ -2,6 +2,7 @@
  * JSON ⇄ Lua stack, with Wippy's rules (spec.md beside this file). Both directions work on the Lua stack
  * directly: no intermediate JS values, so integers, floats and byte strings keep their Lua identity.
  */
+import { tick } from '../../lib/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { identityAt, objectAt } from '../../engine/slots';
 import { ErrorValue } from '../../kernel/value';
@@ -108,6 +109,7 @@ function scalar(T: LuaState, idx: number): string {
 }
 
 function encodeNested(T: LuaState, idx: number, depth: number, seen: Set<unknown>, out: string[]): void {
+  tick();
   switch (lua.lua_type(T, idx)) {
     case lua.LUA_TNUMBER:
       out.push(lua.lua_isinteger(T, idx) ? String(lua.lua_tointeger(T, idx)) : nestedFloat(lua.lua_tonumber(T, idx)));
@@ -207,13 +209,19 @@ function charName(c: number): string {
   return `'${String.fromCharCode(c)}'`;
 }
 
-/** Decodes one JSON document and pushes it; throws JsonError with the position of a syntax error. */
-export function decodePush(T: LuaState, src: Uint8Array): void {
-  new Decoder(T, src).document();
-}
-
-class Decoder {
+/**
+ * Decodes one JSON document onto T's stack, in steps (src/engine/sliced.ts): a resumable machine over an
+ * explicit stack of open arrays and objects, whose Lua tables wait on T's stack until they are complete.
+ * Throws JsonError with the position of a syntax error.
+ */
+export class Decoder {
   private pos = 0;
+  private started = false;
+  /** A value was just completed (on top of the stack); otherwise one is expected at `pos`. */
+  private after = false;
+  /** The open arrays (their next index) and objects (0), innermost last. */
+  private readonly open: number[] = [];
+
   constructor(
     private readonly T: LuaState,
     private readonly src: Uint8Array,
@@ -239,27 +247,81 @@ class Decoder {
     while (this.pos < this.src.length && SPACE.has(this.src[this.pos])) this.pos++;
   }
 
-  document(): void {
-    this.skip();
-    // Only whitespace: Go's json.Decoder returns io.EOF.
-    if (this.pos >= this.src.length) throw new JsonError(`EOF${this.where(this.pos)}`);
-    // Like Go's json.Decoder, one value is read and the rest of the text is not looked at: `1x` is 1 and
-    // `[1] junk` is {1} (Go complains about the `x` only on a second Decode call, which Wippy never makes).
-    this.value(0, 'looking for beginning of value');
+  /** Reads up to `budget` values; true once the document's value is on top of the stack. */
+  step(budget: number): boolean {
+    const T = this.T;
+    const src = this.src;
+    if (!this.started) {
+      this.started = true;
+      this.skip();
+      // Only whitespace: Go's json.Decoder returns io.EOF.
+      if (this.pos >= src.length) throw new JsonError(`EOF${this.where(this.pos)}`);
+      // Like Go's json.Decoder, one value is read and the rest of the text is not looked at: `1x` is 1 and
+      // `[1] junk` is {1} (Go complains about the `x` only on a second Decode call, which Wippy never makes).
+    }
+    const open = this.open;
+    for (; budget > 0; budget--) {
+      if (!this.after) {
+        this.value();
+        continue;
+      }
+      if (open.length === 0) return true;
+      const index = open[open.length - 1];
+      if (index > 0) lua.lua_rawseti(T, -2, index); // null leaves a hole, as in Wippy
+      else lua.lua_rawset(T, -3);
+      this.skip();
+      const c = src[this.pos];
+      if (c === 0x2c) {
+        this.pos++;
+        this.after = false;
+        if (index > 0) {
+          open[open.length - 1] = index + 1;
+          this.skip();
+        } else this.key();
+      } else if (c === (index > 0 ? 0x5d : 0x7d)) {
+        this.pos++;
+        open.pop();
+      } else this.fail(index > 0 ? 'after array element' : 'after object key:value pair');
+    }
+    return this.after && open.length === 0;
   }
 
-  private value(depth: number, context: string): void {
-    if (depth > MAX_DEPTH) throw new JsonError(`json: maximum nesting depth exceeded${this.where(this.pos)}`);
+  /** The value at `pos`: a scalar is pushed whole; an array or object is opened (or pushed whole when empty). */
+  private value(): void {
+    if (this.open.length > MAX_DEPTH) throw new JsonError(`json: maximum nesting depth exceeded${this.where(this.pos)}`);
     const T = this.T;
     const c = this.src[this.pos];
-    if (c === 0x7b) this.object(depth);
-    else if (c === 0x5b) this.array(depth);
-    else if (c === 0x22) lua.lua_pushstring(T, this.string());
+    this.after = true;
+    if (c === 0x7b || c === 0x5b) {
+      const close = c === 0x7b ? 0x7d : 0x5d;
+      lua.lua_checkstack(T, 4);
+      lua.lua_createtable(T, 0, 0);
+      this.pos++;
+      this.skip();
+      if (this.src[this.pos] === close) {
+        this.pos++;
+        return;
+      }
+      this.after = false;
+      this.open.push(c === 0x7b ? 0 : 1);
+      if (c === 0x7b) this.key();
+    } else if (c === 0x22) lua.lua_pushstring(T, this.string());
     else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.number();
     else if (c === 0x74) (this.literal('true'), lua.lua_pushboolean(T, true));
     else if (c === 0x66) (this.literal('false'), lua.lua_pushboolean(T, false));
     else if (c === 0x6e) (this.literal('null'), lua.lua_pushnil(T));
-    else this.fail(context);
+    else this.fail('looking for beginning of value');
+  }
+
+  /** An object's key and its colon: the key is pushed, `pos` is at its value. */
+  private key(): void {
+    this.skip();
+    if (this.src[this.pos] !== 0x22) this.fail('looking for beginning of object key string');
+    lua.lua_pushstring(this.T, this.string());
+    this.skip();
+    if (this.src[this.pos] !== 0x3a) this.fail('after object key');
+    this.pos++;
+    this.skip();
   }
 
   private literal(word: string): void {
@@ -372,59 +434,5 @@ class Decoder {
     flush(end);
     this.pos = end + 1;
     return new Uint8Array(Buffer.from(out, 'utf8'));
-  }
-
-  private array(depth: number): void {
-    const T = this.T;
-    lua.lua_checkstack(T, 4);
-    lua.lua_createtable(T, 0, 0);
-    this.pos++;
-    this.skip();
-    if (this.src[this.pos] === 0x5d) {
-      this.pos++;
-      return;
-    }
-    for (let n = 1; ; n++) {
-      this.skip();
-      this.value(depth + 1, 'looking for beginning of value');
-      lua.lua_rawseti(T, -2, n); // null leaves a hole, as in Wippy
-      this.skip();
-      const c = this.src[this.pos];
-      if (c === 0x2c) this.pos++;
-      else if (c === 0x5d) {
-        this.pos++;
-        return;
-      } else this.fail('after array element');
-    }
-  }
-
-  private object(depth: number): void {
-    const T = this.T;
-    lua.lua_checkstack(T, 4);
-    lua.lua_createtable(T, 0, 0);
-    this.pos++;
-    this.skip();
-    if (this.src[this.pos] === 0x7d) {
-      this.pos++;
-      return;
-    }
-    for (;;) {
-      this.skip();
-      if (this.src[this.pos] !== 0x22) this.fail('looking for beginning of object key string');
-      lua.lua_pushstring(T, this.string());
-      this.skip();
-      if (this.src[this.pos] !== 0x3a) this.fail('after object key');
-      this.pos++;
-      this.skip();
-      this.value(depth + 1, 'looking for beginning of value');
-      lua.lua_rawset(T, -3);
-      this.skip();
-      const c = this.src[this.pos];
-      if (c === 0x2c) this.pos++;
-      else if (c === 0x7d) {
-        this.pos++;
-        return;
-      } else this.fail('after object key:value pair');
-    }
   }
 }

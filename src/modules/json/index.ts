@@ -3,7 +3,9 @@
  */
 import { lua } from '../../engine/lua';
 import { refuse } from '../refuse';
-import { decodePush, encodeAt, JsonError } from './codec';
+import { Decoder, encodeAt, JsonError } from './codec';
+import { runSliced } from '../../engine/sliced';
+import { checkpointed } from '../../lib/checkpoint';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
@@ -16,7 +18,7 @@ function installJson(vm: LuaVM): void {
       encode: (T) => {
         lua.lua_settop(T, 1);
         try {
-          lua.lua_pushstring(T, Buffer.from(encodeAt(T, 1), 'utf8'));
+          lua.lua_pushstring(T, Buffer.from(checkpointed(() => vm.checkpoint(T), () => encodeAt(T, 1)), 'utf8'));
           return 1;
         } catch (e) {
           if (!(e instanceof JsonError)) throw e;
@@ -29,14 +31,12 @@ function installJson(vm: LuaVM): void {
         const src = lua.lua_tolstring(T, 1) as Uint8Array;
         if (src.length === 0) return refuse(T, vm, 'empty string is not valid JSON', 'Invalid');
         const base = lua.lua_gettop(T);
-        try {
-          decodePush(T, src);
-          return 1;
-        } catch (e) {
+        // In slices: a large document yields between them, and what it has built so far is the process's.
+        return runSliced(vm, T, new Decoder(T, src), () => 1, (R, e) => {
           if (!(e instanceof JsonError)) throw e;
-          lua.lua_settop(T, base);
-          return refuse(T, vm, `decode failed: ${e.message}`, 'Internal');
-        }
+          lua.lua_settop(R, base);
+          return refuse(R, vm, `decode failed: ${e.message}`, 'Internal');
+        });
       },
       validate: (T) => validators.validate(T),
       validate_string: (T) => validators.validateString(T),

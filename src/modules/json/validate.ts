@@ -11,8 +11,20 @@ import { toPlain } from '../plain';
 import { encodeAt } from './codec';
 import { ErrorValue } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
+import { cachedRegex, RegexError } from '../../lib/regex';
+import { checkpointed } from '../../lib/checkpoint';
 
 const CACHE_SIZE = 100;
+
+/** Ajv's pattern engine: the runtime's one matcher; a pattern that does not compile fails the schema. */
+const RE2_ENGINE = Object.assign(
+  (pattern: string): { test(s: string): boolean } => {
+    const re = cachedRegex(pattern);
+    if (re instanceof RegexError) throw new Error(`pattern ${JSON.stringify(pattern)}: ${re.message}`);
+    return re;
+  },
+  { code: 'wispRegExp' },
+);
 
 export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; validateString(T: LuaState): number } {
   let made: Ajv2020 | null = null;
@@ -21,7 +33,8 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     if (made === null) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { default: Ajv } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
-      made = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+      // Patterns are RE2 (Wippy's Go validator), matched in linear time by the one matcher (src/lib/regex.ts).
+      made = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowMatchingProperties: true, code: { regExp: RE2_ENGINE } });
     }
     return made;
   };
@@ -63,8 +76,10 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     return refuse(T, `validation failed: ${ajv().errorsText(fn.errors, { dataVar: '' })}`);
   };
 
+  // Converting the data and validating it are long host work on a large value: the runaway guard watches both.
+  const watched = (run: (T: LuaState) => number) => (T: LuaState): number => checkpointed(() => vm.checkpoint(T), () => run(T));
   return {
-    validate: (T) => {
+    validate: watched((T) => {
       if (lua.lua_isnoneornil(T, 1)) return refuse(T, 'schema is required');
       if (lua.lua_isnoneornil(T, 2)) return refuse(T, 'data is required');
       lua.lua_settop(T, 2);
@@ -78,8 +93,8 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
         return refuse(T, `convert data: ${message(e)}`);
       }
       return check(T, fn, data);
-    },
-    validateString: (T) => {
+    }),
+    validateString: watched((T) => {
       if (lua.lua_isnoneornil(T, 1)) return refuse(T, 'schema is required');
       if (lua.lua_type(T, 2) !== lua.LUA_TSTRING) return refuse(T, 'data must be a JSON string');
       lua.lua_settop(T, 2);
@@ -92,6 +107,6 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
         return refuse(T, `validation failed: ${message(e)}`);
       }
       return check(T, fn, data);
-    },
+    }),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The `logger` module (spec §3.8) and global `print` (§3.9). The module value is a Logger userdata, used with
+ * The `logger` module (spec.md beside this file) and global `print`. The module value is a Logger userdata, used with
  * colon calls; each record carries `pid` and `location` ("<entry-id>:<line>") and goes to the runtime's sink.
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';

@@ -1,5 +1,5 @@
 /**
- * Message and Payload objects (spec §3.2) and the `payload` global. A Message wraps what the kernel delivered;
+ * Message and Payload objects (spec.md beside this file) and the `payload` global. A Message wraps what the kernel delivered;
  * `msg:payload():data()` makes a fresh Lua copy of the payload each time it is called.
  */
 import { lua, lauxlib, pushString, toJsString, type LuaState } from '../../engine/lua';

@@ -1,5 +1,5 @@
 /**
- * The `process` global (spec §3.1): identity, messaging, spawning, control, options, subscriptions and the
+ * The `process` global (spec.md beside this file): identity, messaging, spawning, control, options, subscriptions and the
  * name registry. Every call goes through the kernel's Router; nothing here touches another process.
  */
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';
@@ -14,7 +14,9 @@ import type { Channel } from '../../engine/channel';
 import type { PayloadApi } from '../payload';
 import type { LuaVM } from '../../engine/vm';
 import type { KernelLink, LuaProcess } from '../../engine/process';
-import type { Subscription } from '../../kernel/mailbox';
+import { topicMatcher, type Subscription } from '../../kernel/mailbox';
+import { RegexError } from '../../lib/regex';
+import { checkpointed } from '../../lib/checkpoint';
 import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type StartMessage } from '../../kernel/router';
 import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';
@@ -28,6 +30,9 @@ interface Subscriptions {
   events: Channel | null;
   readonly listens: Map<string, { channel: Channel; sub: Subscription }>;
 }
+
+/** How many topics one process may listen to: every send to it is matched against each. */
+export const LISTEN_LIMIT = 4096;
 
 function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): void {
   const subscriptions = new WeakMap<LuaProcess, Subscriptions>();
@@ -140,7 +145,8 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       const topic = checkJsString(T, 2);
       const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return outcome(T, proc, payloads);
-      return outcome(T, proc, link.router.send(link.pid, dest, topic, payloads));
+      // The receiver's `listen` wildcards are matched against the topic on the sender's time.
+      return outcome(T, proc, checkpointed(() => vm.checkpoint(T), () => link.router.send(link.pid, dest, topic, payloads)));
     },
     spawn: spawner(false, false),
     spawn_monitored: spawner(true, false),
@@ -236,11 +242,21 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
         const ch = channels.create(Infinity);
         const mailbox = link.router.mailboxOf(link.pid);
         if (mailbox === null) return raise(T, 'no mailbox');
-        const sub = mailbox.listen(
-          topic,
-          (m) => ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m))),
-          ch,
-        );
+        let matcher: (topic: string) => boolean;
+        try {
+          matcher = topicMatcher(topic);
+        } catch (e) {
+          if (!(e instanceof RegexError)) throw e;
+          return fail(T, vm, `cannot listen to topic: ${e.message}`, 'Invalid', { retryable: false });
+        }
+        if (subs.listens.size >= LISTEN_LIMIT) {
+          return fail(T, vm, `too many listen subscriptions: this process has ${LISTEN_LIMIT}`, 'Unavailable', { retryable: false });
+        }
+        const sink = (m: Message): void => {
+          ch.offer(asMessages ? payloads.messageSlot(m) : built((L) => payloads.pushRawPayload(L, m)));
+        };
+        // Messages already waiting are matched now, on the listener's time.
+        const sub = checkpointed(() => vm.checkpoint(T), () => mailbox.listen(topic, sink, ch, matcher));
         subs.listens.set(topic, (entry = { channel: ch, sub }));
       }
       pushSlot(T, entry.channel.identity as Slot);

@@ -1,6 +1,7 @@
 /** `registry.find` filters (spec.md "Filters"): root fields with globs, meta fields with operators. */
 import type { EntryRecord } from '../../registry';
 import { splitId } from '../../registry';
+import { cachedRegex, Regex } from '../../lib/regex';
 
 type Op = 'eq' | 'regex' | 'contains' | 'prefix' | 'suffix';
 
@@ -62,11 +63,9 @@ function test(actual: unknown, t: MetaTest): boolean {
   if (typeof actual !== 'string') return false;
   if (t.op === 'prefix') return actual.startsWith(t.value);
   if (t.op === 'suffix') return actual.endsWith(t.value);
-  try {
-    return new RegExp(t.value).test(actual);
-  } catch {
-    return false;
-  }
+  // RE2 syntax, as Wippy's Go regexp; a pattern that does not compile matches nothing.
+  const re = cachedRegex(t.value);
+  return re instanceof Regex && re.test(actual);
 }
 
 /** Wippy's glob: no `*` is equality; one `*` at either end or in the middle; more are not supported. */

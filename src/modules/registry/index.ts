@@ -11,11 +11,13 @@ import { LuaSyntaxError } from '../../engine/vm';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
-import { RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
+import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
+import { checkpointed, tick } from '../../lib/checkpoint';
 import type { JSFunction } from 'fengari';
+import type { HoldsValues } from '../../engine/memory';
 import { luaModule } from '../module';
 
 class VersionRef {
@@ -25,8 +27,15 @@ class SnapshotRef {
   constructor(readonly version: Version) {}
 }
 class HistoryRef {}
-class ChangesRef {
+/** A change set being built; the entries it holds are memory of the process that holds it (HoldsValues). */
+class ChangesRef implements HoldsValues {
   readonly ops: ChangeOp[] = [];
+  /** The Lua values the ops were made from, as the watchdog's measure of them. */
+  readonly sources: Value[] = [];
+
+  forEachValue(fn: (v: Value) => void): void {
+    for (const v of this.sources) fn(v);
+  }
 }
 
 function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
@@ -55,12 +64,16 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
     pushValue(T, fromPlain(r.data), vm);
     lua.lua_setfield(T, -2, 'data');
   };
+  /** Up to 100,000 records, each up to 100,000 values: the runaway guard watches the copy. */
   const pushRecords = (T: LuaState, records: readonly EntryRecord[]): number => {
     lua.lua_createtable(T, records.length, 0);
-    records.forEach((r, i) => {
-      pushRecord(T, r);
-      lua.lua_rawseti(T, -2, i + 1);
-    });
+    checkpointed(() => vm.checkpoint(T), () =>
+      records.forEach((r, i) => {
+        tick();
+        pushRecord(T, r);
+        lua.lua_rawseti(T, -2, i + 1);
+      }),
+    );
     return 1;
   };
   const pushVersion = (T: LuaState, v: Version | undefined): number => {
@@ -80,7 +93,8 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   const find = (T: LuaState, v: Version, filterAt: number): number => {
     lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
     const filter = parseFilter(toPlain(exportValue(T, filterAt)) as Record<string, unknown>);
-    return pushRecords(T, v.registry.records().filter((r) => matches(r, filter)));
+    const found = checkpointed(() => vm.checkpoint(T), () => v.registry.records().filter((r) => matches(r, filter)));
+    return pushRecords(T, found);
   };
   const versionById = (T: LuaState, id: number): Version | null => storeOf(T).at(id) ?? null;
 
@@ -97,9 +111,10 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   };
 
   /** The entry table at `n` as a record (id as a string or {ns, name}), or why it is not one. */
-  const recordAt = (T: LuaState, n: number): EntryRecord | string => {
+  const recordAt = (T: LuaState, n: number, sources?: Value[]): EntryRecord | string => {
     if (lua.lua_type(T, n) !== lua.LUA_TTABLE) return 'entry must be a table';
     const value = exportValue(T, n);
+    sources?.push(value);
     // No bigger than a definition file may be: more would make every later find() of every process fail.
     const shape = expandedShape(value);
     if (shape.depth > MAX_EXPANDED_DEPTH) return `entry nested more than ${MAX_EXPANDED_DEPTH} levels deep`;
@@ -114,12 +129,13 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   };
   const addOp = (kind: ChangeKind): JSFunction => (T) => {
     const changes = checkChanges(T);
+    if (changes.ops.length >= MAX_CHANGES) return refuse(T, vm, `too many changes: at most ${MAX_CHANGES} in one change set`, 'Invalid');
     let record: EntryRecord | string;
     if (kind === 'entry.delete') {
       const id = lua.lua_type(T, 2) === lua.LUA_TTABLE ? idOf(toPlain(exportValue(T, 2))) : lua.lua_type(T, 2) === lua.LUA_TSTRING ? checkJsString(T, 2) : null;
       record = id === null || id === '' ? 'invalid id: expected "ns:name" or {ns = ..., name = ...}' : { id, kind: '', meta: {}, data: {} };
     } else {
-      record = recordAt(T, 2);
+      record = recordAt(T, 2, changes.sources);
     }
     if (typeof record === 'string') return refuse(T, vm, record, 'Invalid');
     changes.ops.push({ kind, record });

@@ -8,7 +8,7 @@ import { argObject, pushObject } from '../../engine/slots';
 import { captureFrames, pushError } from '../errors';
 import { ErrorValue } from '../../kernel/value';
 import { settle } from '../settle';
-import { messageOf } from '../../util/message';
+import { messageOf } from '../../lib/message';
 import { DEFAULT_CHUNK, NOT_READABLE, type ByteStream, type Maybe, type StreamInfo, type Whence } from '../../lib/byte-stream';
 import { Scanner, SPLIT_MODES, type SplitMode } from '../../lib/scanner';
 import { MAX_STRING_BYTES } from '../../engine/limits';

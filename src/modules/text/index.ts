@@ -7,9 +7,9 @@ import DiffMatchPatch from 'diff-match-patch';
 import { lua, lauxlib, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject } from '../../engine/slots';
 import { fail } from '../errors';
-import { settle } from '../settle';
-import { messageOf } from '../../util/message';
-import { runSliced } from '../../lib/cpu-work';
+import { messageOf } from '../../lib/message';
+import { GeneratorWork } from '../../lib/cpu-work';
+import { runSliced } from '../../engine/sliced';
 import { GoRegexp, RegexpSyntaxError, type MatchIndexes } from '../../lib/go-regexp';
 import { DEFAULT_SPLITTER_OPTIONS, splitMarkdown, splitRecursive, type SplitterOptions } from '../../lib/text-splitter';
 import type { LuaVM } from '../../engine/vm';
@@ -87,15 +87,11 @@ function installText(vm: LuaVM): void {
   };
   const pushIndex = (T: LuaState, m: MatchIndexes): void => pushList(T, [m[0] + 1, m[1]], (n) => pushNumber(T, n));
 
-  /** Runs a sliced regexp loop for the caller; its value is pushed as the one result. */
-  const sliced = <V>(T: LuaState, work: Generator<void, V, void>, push: (R: LuaState, v: V) => void): number =>
-    settle(
-      vm,
-      T,
-      () => runSliced(work),
-      (R, v) => (push(R, v), 1),
-      (R, e) => lauxlib.luaL_error(R, messageOf(e)),
-    );
+  /** Runs a regexp loop in the caller's time slices; its value is pushed as the one result. */
+  const sliced = <V>(T: LuaState, loop: Generator<void, V, void>, push: (R: LuaState, v: V) => void): number => {
+    const work = new GeneratorWork(loop);
+    return runSliced(vm, T, work, (R) => (push(R, work.result as V), 1), (R, e) => lauxlib.luaL_error(R, messageOf(e)));
+  };
 
   const regexpMeta = vm.metatable('text.Regexp', {
     match_string: (T) => (lua.lua_pushboolean(T, checkRegexp(T).first(bytesArg(T, 2)) !== null), 1),

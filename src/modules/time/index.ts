@@ -1,5 +1,5 @@
 /**
- * The `time` module (spec §3.6). Durations are nanoseconds given as Go duration strings, numbers or Duration
+ * The `time` module (spec.md beside this file). Durations are nanoseconds given as Go duration strings, numbers or Duration
  * objects. Fengari integers are 32 bits, so any duration or time value that does not fit is handed to Lua as
  * a float, and the unit constants from MICROSECOND up are floats so that `3000 * time.MILLISECOND` cannot wrap.
  */

@@ -15,8 +15,11 @@ import { objectAt, popSlot, pushObject, pushSlot, slotAt, type LuaTable, type Sl
 import { ErrorValue } from '../../kernel/value';
 import { captureFrames, fail, pushError } from '../errors';
 import type { LuaVM } from '../../engine/vm';
+import { cachedRegex, Regex } from '../../lib/regex';
+import { checkpointed } from '../../lib/checkpoint';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { RUNTIME } from '../../dialect/type-codegen';
 
 const isTable = (T: LuaState, idx: number): boolean => lua.lua_type(T, idx) === lua.LUA_TTABLE;
 
@@ -307,7 +310,7 @@ class FunctionType extends TypeValue {
 
 /** A validator annotation: `@min(0)` and friends. Unknown validators check nothing. */
 class Annotated extends TypeValue {
-  private regex: RegExp | null | undefined;
+  private regex: Regex | null | undefined;
   constructor(
     readonly inner: TypeValue,
     private readonly validator: string,
@@ -354,22 +357,18 @@ class Annotated extends TypeValue {
       case 'pattern': {
         if (type !== lua.LUA_TSTRING || typeof arg !== 'string') return null;
         const re = this.pattern(arg);
-        if (re === null || re.test(toJsString(T, idx))) return null;
+        if (re === null || checkpointed(() => c.vm.checkpoint(T), () => re.test(toJsString(T, idx)))) return null;
         return at(path, `value ${repr(T, idx)} does not match pattern ${JSON.stringify(arg)}`);
       }
       default:
         return null;
     }
   }
-  /** The pattern as a JS RegExp (Go's RE2 syntax is a subset for the common cases; `(?i)` becomes a flag). */
-  private pattern(source: string): RegExp | null {
-    if (this.regex !== undefined) return this.regex;
-    const m = /^\(\?([imsU]+)\)/.exec(source);
-    const flags = m ? [...new Set(m[1].replace('U', '').split(''))].join('') : '';
-    try {
-      this.regex = new RegExp(m ? source.slice(m[0].length) : source, flags);
-    } catch {
-      this.regex = null;
+  /** The pattern, compiled once (RE2 syntax, as Go's regexp: `(?i)` and the other flags are the pattern's own). */
+  private pattern(source: string): Regex | null {
+    if (this.regex === undefined) {
+      const re = cachedRegex(source);
+      this.regex = re instanceof Regex ? re : null;
     }
     return this.regex;
   }
@@ -655,7 +654,7 @@ function installTypes(vm: LuaVM): void {
   pushSlot(L, runtime);
   for (const [name, t] of Object.entries(prims)) vm.setField(L, -1, name, () => push(L, t));
   lua.lua_settop(L, -2);
-  vm.defineGlobal('__wisp_types', vm.readonlyView(runtime, '__wisp_types'));
+  vm.defineGlobal(RUNTIME, vm.readonlyView(runtime, RUNTIME));
 
   // Casts: calling a primitive type name validates, as calling any type value does.
   for (const name of ['integer', 'number', 'boolean']) vm.defineGlobal(name, slotOf(prims[name]));

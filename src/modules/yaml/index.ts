@@ -9,30 +9,87 @@ import { toPlain } from '../plain';
 import { checkExpansion, SCHEMA } from '../../util/yaml';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
+import { runSliced, type SlicedWork } from '../../engine/sliced';
 import { luaModule } from '../module';
+import { checkpointed } from '../../lib/checkpoint';
 
 
-function pushPlain(T: LuaState, v: unknown): void {
+/**
+ * The most nodes (mappings, sequences and scalars) one `yaml.decode` may parse: js-yaml parses a document in one
+ * call, about 0.3–1 µs a node on the reference machine, so this keeps a decode within about 100 ms; the Lua
+ * tables are then built in slices (src/engine/sliced.ts).
+ */
+export const MAX_DECODE_NODES = 100_000;
+
+class TooManyNodes extends Error {}
+
+function scalarPush(T: LuaState, v: unknown): void {
   if (v === null || v === undefined) lua.lua_pushnil(T);
   else if (typeof v === 'boolean') lua.lua_pushboolean(T, v);
   else if (typeof v === 'number') pushNumber(T, v); // beyond 32 bits an integer is a float, never a wrap
   else if (typeof v === 'string') lua.lua_pushstring(T, Buffer.from(v, 'utf8'));
-  else if (Array.isArray(v)) {
-    lua.lua_checkstack(T, 4);
-    lua.lua_createtable(T, v.length, 0);
-    v.forEach((item, i) => {
-      pushPlain(T, item);
-      lua.lua_rawseti(T, -2, i + 1);
-    });
-  } else if (typeof v === 'object') {
-    lua.lua_checkstack(T, 4);
-    lua.lua_createtable(T, 0, 0);
-    for (const [k, item] of Object.entries(v)) {
-      lua.lua_pushstring(T, Buffer.from(k, 'utf8'));
-      pushPlain(T, item);
-      lua.lua_rawset(T, -3);
+  else lua.lua_pushstring(T, Buffer.from(String(v), 'utf8'));
+}
+
+/**
+ * A parsed document as Lua tables, built in steps over an explicit stack (aliases make a document a DAG that
+ * checkExpansion has bounded): every open table waits on T's stack, with the entries it has still to take.
+ */
+class PlainBuilder implements SlicedWork {
+  private readonly open: { readonly entries: [unknown, unknown][] | unknown[]; i: number; readonly array: boolean }[] = [];
+  private started = false;
+
+  constructor(
+    private readonly T: LuaState,
+    private readonly doc: unknown,
+  ) {}
+
+  step(budget: number): boolean {
+    const T = this.T;
+    if (!this.started) {
+      this.started = true;
+      this.push(this.doc);
     }
-  } else lua.lua_pushstring(T, Buffer.from(String(v), 'utf8'));
+    const open = this.open;
+    for (; budget > 0 && open.length > 0; budget--) {
+      const top = open[open.length - 1];
+      if (top.i >= top.entries.length) {
+        open.pop();
+        this.store();
+        continue;
+      }
+      const i = top.i++;
+      if (top.array) this.push(top.entries[i]);
+      else {
+        const [k, v] = top.entries[i] as [string, unknown];
+        lua.lua_pushstring(T, Buffer.from(k, 'utf8'));
+        this.push(v);
+      }
+    }
+    return open.length === 0;
+  }
+
+  /** Pushes a value: a scalar whole (stored at once in the table below), a container opened. */
+  private push(v: unknown): void {
+    const T = this.T;
+    if (Array.isArray(v) || (typeof v === 'object' && v !== null)) {
+      lua.lua_checkstack(T, 4);
+      const array = Array.isArray(v);
+      lua.lua_createtable(T, array ? v.length : 0, 0);
+      this.open.push({ entries: array ? v : Object.entries(v), i: 0, array });
+      return;
+    }
+    scalarPush(T, v);
+    this.store();
+  }
+
+  /** Stores the value on top into the table that holds it (a document's own value stays on top). */
+  private store(): void {
+    const holder = this.open[this.open.length - 1];
+    if (holder === undefined) return;
+    if (holder.array) lua.lua_rawseti(this.T, -2, holder.i);
+    else lua.lua_rawset(this.T, -3);
+  }
 }
 
 /** One line: js-yaml's reason and position, without the source snippet it appends to `message`. */
@@ -71,7 +128,7 @@ function installYaml(vm: LuaVM): void {
           lua.lua_settop(T, 2);
         }
         try {
-          const plain = toPlain(T, 1, 0, new Set());
+          const plain = checkpointed(() => vm.checkpoint(T), () => toPlain(T, 1, 0, new Set()));
           // Go's yaml.v3 writes map keys sorted; field_order names come first, in their order.
           const sortKeys = (a: string, b: string): number => {
             const ia = fieldOrder.get(a);
@@ -91,14 +148,19 @@ function installYaml(vm: LuaVM): void {
         const src = lua.lua_tolstring(T, 1) as Uint8Array;
         if (src.length === 0) return refuse(T, vm, 'input cannot be empty', 'Invalid');
         let doc: unknown;
+        let nodes = 0;
+        const listener = (event: string): void => {
+          if (event === 'open' && ++nodes > MAX_DECODE_NODES) throw new TooManyNodes(`document has more than ${MAX_DECODE_NODES} nodes`);
+        };
         try {
-          doc = yaml.load(decodeUtf8(src), { schema: SCHEMA });
+          doc = yaml.load(decodeUtf8(src), { schema: SCHEMA, listener });
           checkExpansion(doc);
         } catch (e) {
-          return refuse(T, vm, `decode failed: ${message(e)}`, 'Internal');
+          return refuse(T, vm, `decode failed: ${message(e)}`, e instanceof TooManyNodes ? 'Invalid' : 'Internal');
         }
-        pushPlain(T, doc);
-        return 1;
+        return runSliced(vm, T, new PlainBuilder(T, doc), () => 1, (_R, e) => {
+          throw e;
+        });
       },
     }),
   );

@@ -70,6 +70,19 @@ function parseLine(text: string): [string, string] | null {
   return [line.slice(0, eq).trim(), line.slice(eq + 1).trim()];
 }
 
+/**
+ * Why `text` cannot be written as a name or value of a `.env` line and read back the same (a newline would
+ * start a line of its own, a `#` a comment, and the reader trims), or null when it can.
+ */
+function unstorable(what: 'name' | 'value', text: string, bad: RegExp): string | null {
+  const m = bad.exec(text);
+  if (m === null) return what === 'name' && text === '' ? 'a .env file cannot hold an empty name' : null;
+  const c = m[0] === '' ? text[m.index] : m[0];
+  const shown = c === '\n' ? 'a newline' : c === '\r' ? 'a carriage return' : c === '#' ? "'#'" : c === '=' ? "'='" : 'whitespace';
+  const where = what === 'value' && (m.index === 0 || m.index === text.length - 1) && /\s/.test(c) ? ' at its start or end' : '';
+  return `a .env file cannot hold this ${what}: it has ${shown}${where} (it would not read back the same)`;
+}
+
 /** A `.env` file, read on every access (edits from outside are seen), rewritten line by line on set. */
 class FileStorage implements Storage {
   constructor(
@@ -93,6 +106,8 @@ class FileStorage implements Storage {
     return undefined;
   }
   set(name: string, value: string): ErrorValue | null {
+    const problem = unstorable('name', name, /[=#\s]/) ?? unstorable('value', value, /[#\r\n]|^\s|\s$/);
+    if (problem !== null) return new ErrorValue(problem, 'Invalid', false);
     try {
       if (this.autoCreate && !existsSync(this.path)) {
         mkdirSync(dirname(this.path), { recursive: true, mode: this.dirMode });
