@@ -8,7 +8,7 @@
  */
 import { TValue, Udata as UdataObject } from 'fengari/src/lobject';
 import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';
-import { lua } from './lua';
+import { lua, lauxlib } from './lua';
 
 export type { Slot, LuaTable };
 
@@ -49,6 +49,12 @@ export function argObject(L: LuaState, n: number): unknown {
   if (i >= L.top) return null;
   const cell = L.stack[i];
   return cell.type === USERDATA_TYPE ? (cell.value as Udata).data : null;
+}
+
+/** Argument `n` as an instance of `type` (a module's userdata object); raises Lua's "bad argument" otherwise. */
+export function argInstance<C>(L: LuaState, n: number, type: { prototype: C }, expected: string): C {
+  const v = argObject(L, n);
+  return v instanceof (type as unknown as new () => C) ? (v as C) : lauxlib.luaL_argerror(L, n, expected);
 }
 
 /** The identity of a table/userdata/function value (for JS-side maps keyed by Lua object). */

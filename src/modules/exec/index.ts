@@ -5,8 +5,8 @@
  * SIGKILL after a second). stdout and stderr are streams of the `stream` module.
  */
 import { lua, lauxlib, checkJsString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, pushObject } from '../../engine/slots';
-import { pushError } from '../errors';
+import { argInstance, pushObject } from '../../engine/slots';
+import { fail, pushError } from '../errors';
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
 import { ErrorValue, type ErrorKind } from '../../kernel/value';
@@ -54,33 +54,22 @@ class Proc implements Resource {
 }
 
 function installExec(vm: LuaVM, resources: Resources | undefined, streams: StreamApi): void {
-  const failWith = (R: LuaState, first: (R: LuaState) => void, message: string, kind: ErrorKind, context?: string): number => {
-    first(R);
-    pushError(R, vm, new ErrorValue(message, kind, false, null, null, context === undefined ? {} : { context }));
-    return 2;
-  };
-  const pushNil = (R: LuaState): void => lua.lua_pushnil(R);
+  /** `nil, err` with a non-retryable error of `kind`, `context` kept apart as Wippy's WrapErrorWithLua does. */
+  const failWith = (R: LuaState, message: string, kind: ErrorKind, context?: string): number => fail(R, vm, message, kind, { retryable: false, context });
   const ok = (R: LuaState): number => (lua.lua_pushboolean(R, true), lua.lua_pushnil(R), 2);
-
-  const executorArg = (T: LuaState): Executor => {
-    const e = argObject(T, 1);
-    return e instanceof Executor ? e : lauxlib.luaL_argerror(T, 1, 'exec.Executor expected');
-  };
-  const procArg = (T: LuaState): Proc => {
-    const p = argObject(T, 1);
-    return p instanceof Proc ? p : lauxlib.luaL_argerror(T, 1, 'exec.Process expected');
-  };
+  const executorArg = (T: LuaState): Executor => argInstance(T, 1, Executor, 'exec.Executor expected');
+  const procArg = (T: LuaState): Proc => argInstance(T, 1, Proc, 'exec.Process expected');
 
   /** Wippy's checks before an operation on a started, open process; null when it may go on. */
   const refuse = (T: LuaState, p: Proc): number | null => {
-    if (p.closed) return failWith(T, pushNil, 'process is closed', 'Invalid');
-    if (!p.started) return failWith(T, pushNil, 'process not started: call start() first', 'Invalid');
+    if (p.closed) return failWith(T, 'process is closed', 'Invalid');
+    if (!p.started) return failWith(T, 'process not started: call start() first', 'Invalid');
     return null;
   };
 
   const streamMethod = (which: 'stdout' | 'stderr'): JSFunction => (T) => {
     const p = procArg(T);
-    if (p.closed) return failWith(T, pushNil, 'process is closed', 'Invalid');
+    if (p.closed) return failWith(T, 'process is closed', 'Invalid');
     streams.push(T, p.stream(which, streams));
     lua.lua_pushnil(T);
     return 2;
@@ -89,10 +78,10 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
   const procMeta = vm.metatable('exec.Process', {
     start: (T) => {
       const p = procArg(T);
-      if (p.closed) return failWith(T, pushNil, 'process is closed', 'Invalid');
-      if (p.started) return failWith(T, pushNil, 'process already started', 'Invalid');
+      if (p.closed) return failWith(T, 'process is closed', 'Invalid');
+      if (p.started) return failWith(T, 'process already started', 'Invalid');
       p.started = true;
-      return settle(vm, T, () => p.process.start(), ok, (R, e) => failWith(R, pushNil, messageOf(e), 'Internal', 'start process'));
+      return settle(vm, T, () => p.process.start(), ok, (R, e) => failWith(R, messageOf(e), 'Internal', 'start process'));
     },
     wait: (T) => {
       const p = procArg(T);
@@ -105,12 +94,12 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
         T,
         () => p.process.wait(),
         (R, status) => {
-          if ('error' in status) return failWith(R, pushNil, status.error.message, 'Internal', 'process exit');
+          if ('error' in status) return failWith(R, status.error.message, 'Internal', 'process exit');
           lua.lua_pushinteger(R, status.code);
           lua.lua_pushnil(R);
           return 2;
         },
-        (R, e) => failWith(R, pushNil, messageOf(e), 'Internal', 'wait process'),
+        (R, e) => failWith(R, messageOf(e), 'Internal', 'wait process'),
       );
     },
     signal: (T) => {
@@ -121,7 +110,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
       try {
         p.process.signal(sig);
       } catch (e) {
-        return failWith(T, pushNil, messageOf(e), 'Internal', 'send signal');
+        return failWith(T, messageOf(e), 'Internal', 'send signal');
       }
       return ok(T);
     },
@@ -130,7 +119,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
       const data = lauxlib.luaL_checklstring(T, 2) as Uint8Array;
       const refused = refuse(T, p);
       if (refused !== null) return refused;
-      return settle(vm, T, () => p.process.writeStdin(data), ok, (R, e) => failWith(R, pushNil, messageOf(e), 'Internal', 'write stdin'));
+      return settle(vm, T, () => p.process.writeStdin(data), ok, (R, e) => failWith(R, messageOf(e), 'Internal', 'write stdin'));
     },
     stdout_stream: streamMethod('stdout'),
     stderr_stream: streamMethod('stderr'),
@@ -170,8 +159,8 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
     exec: (T) => {
       const e = executorArg(T);
       const cmd = checkJsString(T, 2);
-      if (e.released) return failWith(T, pushNil, 'executor is released', 'Invalid');
-      if (cmd === '') return failWith(T, pushNil, 'command cannot be empty', 'Invalid');
+      if (e.released) return failWith(T, 'executor is released', 'Invalid');
+      if (cmd === '') return failWith(T, 'command cannot be empty', 'Invalid');
       let workDir: string | undefined;
       let env: Record<string, string> | undefined;
       if (lua.lua_type(T, 3) === lua.LUA_TTABLE) {
@@ -181,14 +170,14 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
         env = envOption(T);
       }
       if (cmd.includes('\0') || (workDir ?? '').includes('\0') || Object.values(env ?? {}).some((v) => v.includes('\0'))) {
-        return failWith(T, pushNil, 'command, work_dir and env may not contain NUL bytes', 'Invalid');
+        return failWith(T, 'command, work_dir and env may not contain NUL bytes', 'Invalid');
       }
       let native: NativeProcess;
       try {
         native = e.executor.newProcess(cmd, { workDir, env });
       } catch (err) {
-        if (err instanceof ExecRefused) return failWith(T, pushNil, err.message, 'PermissionDenied');
-        return failWith(T, pushNil, messageOf(err), 'Internal', 'create process');
+        if (err instanceof ExecRefused) return failWith(T, err.message, 'PermissionDenied');
+        return failWith(T, messageOf(err), 'Internal', 'create process');
       }
       const proc = vm.currentProcess(T);
       const p = new Proc(native, proc);
@@ -205,8 +194,8 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
 
   const get: JSFunction = (T) => {
     const id = checkJsString(T, 1);
-    if (id === '') return failWith(T, pushNil, 'executor id cannot be empty', 'Invalid');
-    if (resources === undefined) return failWith(T, pushNil, 'registry not available', 'Internal');
+    if (id === '') return failWith(T, 'executor id cannot be empty', 'Invalid');
+    if (resources === undefined) return failWith(T, 'registry not available', 'Internal');
     const executor = resources.get(id, 'exec');
     if (executor instanceof ErrorValue) {
       lua.lua_pushnil(T);

@@ -5,8 +5,11 @@
  * opened them and are closed when it ends.
  */
 import { lua, lauxlib, checkJsString, pushNumber, pushOwnedBytes, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, pushObject } from '../../engine/slots';
+import { argInstance, pushObject } from '../../engine/slots';
 import { fail, pushError } from '../errors';
+
+/** What a failed call answers before its error. */
+type FirstValue = null | false;
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
 import { MAX_STRING_BYTES } from '../../engine/limits';
@@ -46,25 +49,14 @@ class OpenFile implements Resource {
 }
 
 function installFs(vm: LuaVM, resources: import('../../api/resources').Resources | undefined, streams: import('../stream').StreamApi): void {
-  const failKind = (R: LuaState, first: (R: LuaState) => void, message: string, kind: ErrorKind): number => {
-    first(R);
-    pushError(R, vm, new ErrorValue(message, kind, false));
-    return 2;
-  };
-  const pushNil = (R: LuaState): void => lua.lua_pushnil(R);
-  const pushFalse = (R: LuaState): void => lua.lua_pushboolean(R, false);
-  const fsFailure = (first: (R: LuaState) => void) => (R: LuaState, e: unknown): number =>
+  /** `first, err` with a non-retryable error of `kind` (`first` nil or false). */
+  const failKind = (R: LuaState, first: FirstValue, message: string, kind: ErrorKind): number =>
+    fail(R, vm, message, kind, { retryable: false, ...(first === false ? { first } : {}) });
+  const fsFailure = (first: FirstValue) => (R: LuaState, e: unknown): number =>
     e instanceof FsError ? failKind(R, first, e.message, e.kind) : failKind(R, first, messageOf(e), 'Internal');
   const ok = (R: LuaState): number => (lua.lua_pushboolean(R, true), lua.lua_pushnil(R), 2);
-
-  const volumeArg = (T: LuaState): Volume => {
-    const v = argObject(T, 1);
-    return v instanceof Volume ? v : lauxlib.luaL_argerror(T, 1, 'fs.FS expected');
-  };
-  const fileArg = (T: LuaState): OpenFile => {
-    const f = argObject(T, 1);
-    return f instanceof OpenFile ? f : lauxlib.luaL_argerror(T, 1, 'fs.File expected');
-  };
+  const volumeArg = (T: LuaState): Volume => argInstance(T, 1, Volume, 'fs.FS expected');
+  const fileArg = (T: LuaState): OpenFile => argInstance(T, 1, OpenFile, 'fs.File expected');
 
   const pushStat = (R: LuaState, s: FsStat): number => {
     lua.lua_createtable(R, 0, 6);
@@ -86,17 +78,17 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
   };
 
   /** Runs an operation of the volume for the caller, answering `first, err` on failure. */
-  const run = <V>(T: LuaState, first: (R: LuaState) => void, work: () => Promise<V>, answer: (R: LuaState, v: V) => number): number =>
+  const run = <V>(T: LuaState, first: FirstValue, work: () => Promise<V>, answer: (R: LuaState, v: V) => number): number =>
     settle(vm, T, () => work(), answer, fsFailure(first));
 
   const fileMeta = vm.metatable('fs.File', {
     read: (T) => {
       const f = fileArg(T);
       const size = lua.lua_isnoneornil(T, 2) ? DEFAULT_READ : lauxlib.luaL_checkinteger(T, 2);
-      if (size <= 0) return failKind(T, pushNil, 'size must be positive', 'Invalid');
-      if (f.file.isClosed) return failKind(T, pushNil, 'file already closed', 'Invalid');
-      return run(T, pushNil, () => f.file.read(Math.min(size, MAX_STRING_BYTES)), (R, bytes) => {
-        if (bytes === null) return failKind(R, pushNil, 'EOF', 'NotFound');
+      if (size <= 0) return failKind(T, null, 'size must be positive', 'Invalid');
+      if (f.file.isClosed) return failKind(T, null, 'file already closed', 'Invalid');
+      return run(T, null, () => f.file.read(Math.min(size, MAX_STRING_BYTES)), (R, bytes) => {
+        if (bytes === null) return failKind(R, null, 'EOF', 'NotFound');
         pushOwnedBytes(R, bytes);
         lua.lua_pushnil(R);
         return 2;
@@ -105,37 +97,37 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     write: (T) => {
       const f = fileArg(T);
       const data = lauxlib.luaL_checklstring(T, 2) as Uint8Array;
-      if (data.length === 0) return failKind(T, pushFalse, 'data cannot be empty', 'Invalid');
-      if (f.file.isClosed) return failKind(T, pushFalse, 'file already closed', 'Invalid');
-      return run(T, pushFalse, () => f.file.write(data), ok);
+      if (data.length === 0) return failKind(T, false, 'data cannot be empty', 'Invalid');
+      if (f.file.isClosed) return failKind(T, false, 'file already closed', 'Invalid');
+      return run(T, false, () => f.file.write(data), ok);
     },
     seek: (T) => {
       const f = fileArg(T);
       const whence = checkJsString(T, 2);
       const offset = lua.lua_isnoneornil(T, 3) ? 0 : Math.trunc(lauxlib.luaL_checknumber(T, 3));
-      if (whence !== 'set' && whence !== 'cur' && whence !== 'end') return failKind(T, pushNil, `invalid whence: ${whence}`, 'Invalid');
-      if (f.file.isClosed) return failKind(T, pushNil, 'file already closed', 'Invalid');
-      return run(T, pushNil, () => f.file.seek(whence as Whence, offset), (R, pos) => (pushNumber(R, pos), lua.lua_pushnil(R), 2));
+      if (whence !== 'set' && whence !== 'cur' && whence !== 'end') return failKind(T, null, `invalid whence: ${whence}`, 'Invalid');
+      if (f.file.isClosed) return failKind(T, null, 'file already closed', 'Invalid');
+      return run(T, null, () => f.file.seek(whence as Whence, offset), (R, pos) => (pushNumber(R, pos), lua.lua_pushnil(R), 2));
     },
     stat: (T) => {
       const f = fileArg(T);
-      if (f.file.isClosed) return failKind(T, pushNil, 'file already closed', 'Invalid');
-      return run(T, pushNil, () => f.file.fileStat(), pushStat);
+      if (f.file.isClosed) return failKind(T, null, 'file already closed', 'Invalid');
+      return run(T, null, () => f.file.fileStat(), pushStat);
     },
     sync: (T) => {
       const f = fileArg(T);
-      if (f.file.isClosed) return failKind(T, pushFalse, 'file already closed', 'Invalid');
-      return run(T, pushFalse, () => f.file.flush(), ok);
+      if (f.file.isClosed) return failKind(T, false, 'file already closed', 'Invalid');
+      return run(T, false, () => f.file.flush(), ok);
     },
     close: (T) => {
       const f = fileArg(T);
-      if (f.file.isClosed) return failKind(T, pushFalse, 'file already closed', 'Invalid');
+      if (f.file.isClosed) return failKind(T, false, 'file already closed', 'Invalid');
       f.owner.disown(f);
-      return run(T, pushFalse, () => f.file.close(), ok);
+      return run(T, false, () => f.file.close(), ok);
     },
     scanner: (T) => {
       const f = fileArg(T);
-      if (f.file.isClosed) return failKind(T, pushNil, 'file already closed', 'Invalid');
+      if (f.file.isClosed) return failKind(T, null, 'file already closed', 'Invalid');
       // The stream module's scanner, over the same open file.
       if (!f.shared) {
         f.shared = true;
@@ -176,25 +168,25 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
   const writeFile: JSFunction = (T) => {
     const v = volumeArg(T);
     const path = pathArg(T);
-    if (path === null) return failKind(T, pushFalse, 'path cannot be empty', 'Invalid');
-    if (lua.lua_isnoneornil(T, 3)) return failKind(T, pushFalse, 'data cannot be nil', 'Invalid');
+    if (path === null) return failKind(T, false, 'path cannot be empty', 'Invalid');
+    if (lua.lua_isnoneornil(T, 3)) return failKind(T, false, 'data cannot be nil', 'Invalid');
     const mode = openMode(T, 4, 'w');
-    if (mode === null || mode === 'r') return failKind(T, pushFalse, `invalid mode: ${toJsString(T, 4)}`, 'Invalid');
+    if (mode === null || mode === 'r') return failKind(T, false, `invalid mode: ${toJsString(T, 4)}`, 'Invalid');
     let source: Uint8Array | ByteStream;
     if (lua.lua_type(T, 3) === lua.LUA_TSTRING) source = lua.lua_tolstring(T, 3) as Uint8Array;
     else {
       const stream = streams.streamAt(T, 3);
-      if (stream === null) return failKind(T, pushFalse, 'data must be a string or a stream', 'Invalid');
+      if (stream === null) return failKind(T, false, 'data must be a string or a stream', 'Invalid');
       source = stream;
     }
-    return run(T, pushFalse, async () => copyInto((await v.volume.open(path, mode, v.cwd)) as FileStream, source), ok);
+    return run(T, false, async () => copyInto((await v.volume.open(path, mode, v.cwd)) as FileStream, source), ok);
   };
 
   const readFile: JSFunction = (T) => {
     const v = volumeArg(T);
     const path = pathArg(T);
-    if (path === null) return failKind(T, pushNil, 'path cannot be empty', 'Invalid');
-    return run(T, pushNil, () => v.volume.readFile(path, MAX_STRING_BYTES, v.cwd), (R, bytes) => (pushOwnedBytes(R, bytes), lua.lua_pushnil(R), 2));
+    if (path === null) return failKind(T, null, 'path cannot be empty', 'Invalid');
+    return run(T, null, () => v.volume.readFile(path, MAX_STRING_BYTES, v.cwd), (R, bytes) => (pushOwnedBytes(R, bytes), lua.lua_pushnil(R), 2));
   };
 
   const fsMeta = vm.metatable('fs.FS', {
@@ -207,13 +199,13 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     chdir: (T) => {
       const v = volumeArg(T);
       const path = pathArg(T);
-      if (path === null) return failKind(T, pushFalse, 'path cannot be empty', 'Invalid');
+      if (path === null) return failKind(T, false, 'path cannot be empty', 'Invalid');
       return run(
         T,
-        pushFalse,
+        false,
         async () => ({ rel: v.volume.resolve(path, v.cwd), stat: await v.volume.stat(path, v.cwd) }),
         (R, { rel, stat }) => {
-          if (!stat.isDir) return failKind(R, pushFalse, `chdir ${path}: not a directory`, 'Invalid');
+          if (!stat.isDir) return failKind(R, false, `chdir ${path}: not a directory`, 'Invalid');
           v.cwd = rel;
           return ok(R);
         },
@@ -222,13 +214,13 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     open: (T) => {
       const v = volumeArg(T);
       const path = pathArg(T);
-      if (path === null) return failKind(T, pushNil, 'path cannot be empty', 'Invalid');
+      if (path === null) return failKind(T, null, 'path cannot be empty', 'Invalid');
       const mode = openMode(T, 3, null);
-      if (mode === null) return failKind(T, pushNil, `invalid mode: ${toJsString(T, 3)}`, 'Invalid');
+      if (mode === null) return failKind(T, null, `invalid mode: ${toJsString(T, 3)}`, 'Invalid');
       const proc = vm.currentProcess(T);
       return run(
         T,
-        pushNil,
+        null,
         () => v.volume.open(path, mode, v.cwd),
         (R, file) => {
           const held = new OpenFile(file as FileStream, proc);
@@ -242,28 +234,28 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     stat: (T) => {
       const v = volumeArg(T);
       const path = pathArg(T);
-      if (path === null) return failKind(T, pushNil, 'path cannot be empty', 'Invalid');
-      return run(T, pushNil, () => v.volume.stat(path, v.cwd), pushStat);
+      if (path === null) return failKind(T, null, 'path cannot be empty', 'Invalid');
+      return run(T, null, () => v.volume.stat(path, v.cwd), pushStat);
     },
     mkdir: (T) => {
       const v = volumeArg(T);
       const path = pathArg(T);
-      if (path === null) return failKind(T, pushFalse, 'path cannot be empty', 'Invalid');
-      return run(T, pushFalse, () => v.volume.mkdir(path, v.cwd), ok);
+      if (path === null) return failKind(T, false, 'path cannot be empty', 'Invalid');
+      return run(T, false, () => v.volume.mkdir(path, v.cwd), ok);
     },
     remove: (T) => {
       const v = volumeArg(T);
       const path = pathArg(T);
-      if (path === null) return failKind(T, pushFalse, 'path cannot be empty', 'Invalid');
-      return run(T, pushFalse, () => v.volume.remove(path, v.cwd), ok);
+      if (path === null) return failKind(T, false, 'path cannot be empty', 'Invalid');
+      return run(T, false, () => v.volume.remove(path, v.cwd), ok);
     },
     readdir: (T) => {
       const v = volumeArg(T);
       const path = pathArg(T);
-      if (path === null) return failKind(T, pushNil, 'path cannot be empty', 'Invalid');
+      if (path === null) return failKind(T, null, 'path cannot be empty', 'Invalid');
       return run(
         T,
-        pushNil,
+        null,
         async () => {
           const stat = await v.volume.stat(path, v.cwd);
           if (!stat.isDir) throw new FsError(`readdir ${path}: not a directory`, 'Invalid');
@@ -296,7 +288,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
       const path = checkJsString(T, 2);
       return run(
         T,
-        pushFalse,
+        false,
         () =>
           v.volume.stat(path, v.cwd).then(
             () => true,
@@ -311,7 +303,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     isdir: (T) => {
       const v = volumeArg(T);
       const path = checkJsString(T, 2);
-      return run(T, pushFalse, () => v.volume.stat(path, v.cwd), (R, stat) => (lua.lua_pushboolean(R, stat.isDir), lua.lua_pushnil(R), 2));
+      return run(T, false, () => v.volume.stat(path, v.cwd), (R, stat) => (lua.lua_pushboolean(R, stat.isDir), lua.lua_pushnil(R), 2));
     },
     readfile: readFile,
     read_file: readFile,

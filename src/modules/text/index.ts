@@ -5,7 +5,7 @@
  */
 import DiffMatchPatch from 'diff-match-patch';
 import { lua, lauxlib, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, pushObject } from '../../engine/slots';
+import { argInstance, pushObject } from '../../engine/slots';
 import { fail } from '../errors';
 import { messageOf } from '../../lib/message';
 import { GeneratorWork } from '../../lib/cpu-work';
@@ -58,18 +58,9 @@ function installText(vm: LuaVM): void {
   const bytesArg = (T: LuaState, n: number): Uint8Array => lauxlib.luaL_checklstring(T, n) as Uint8Array;
   const stringArg = (T: LuaState, n: number): string => (lauxlib.luaL_checklstring(T, n), toJsString(T, n));
 
-  const checkRegexp = (T: LuaState): GoRegexp => {
-    const r = argObject(T, 1);
-    return r instanceof GoRegexp ? r : lauxlib.luaL_argerror(T, 1, 'expected text.Regexp');
-  };
-  const checkDiffer = (T: LuaState): Differ => {
-    const d = argObject(T, 1);
-    return d instanceof Differ ? d : lauxlib.luaL_argerror(T, 1, 'expected text.Differ');
-  };
-  const checkSplitter = (T: LuaState): Splitter => {
-    const s = argObject(T, 1);
-    return s instanceof Splitter ? s : lauxlib.luaL_argerror(T, 1, 'expected text.Splitter');
-  };
+  const checkRegexp = (T: LuaState): GoRegexp => argInstance(T, 1, GoRegexp, 'expected text.Regexp');
+  const checkDiffer = (T: LuaState): Differ => argInstance(T, 1, Differ, 'expected text.Differ');
+  const checkSplitter = (T: LuaState): Splitter => argInstance(T, 1, Splitter, 'expected text.Splitter');
 
   const pushList = <V>(T: LuaState, items: readonly V[], push: (v: V) => void): void => {
     lua.lua_createtable(T, items.length, 0);
