@@ -6,10 +6,10 @@
  */
 import { lua, lauxlib, checkJsString, toJsString, type LuaState } from '../../engine/lua';
 import { argInstance, pushObject } from '../../engine/slots';
-import { fail, pushError } from '../errors';
+import { fail } from '../errors';
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
-import { ErrorValue, type ErrorKind } from '../../kernel/value';
+import type { ErrorKind } from '../../kernel/value';
 import { ExecRefused, type NativeProcess } from '../../lib/native-process';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { Resources } from '../../api/resources';
@@ -19,6 +19,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import { streamModule, type StreamApi } from '../stream';
 import { luaModule } from '../module';
+import { pushResource } from '../resource';
 import '../../api/exec';
 
 class Executor {
@@ -192,20 +193,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
     },
   });
 
-  const get: JSFunction = (T) => {
-    const id = checkJsString(T, 1);
-    if (id === '') return failWith(T, 'executor id cannot be empty', 'Invalid');
-    if (resources === undefined) return failWith(T, 'registry not available', 'Internal');
-    const executor = resources.get(id, 'exec');
-    if (executor instanceof ErrorValue) {
-      lua.lua_pushnil(T);
-      pushError(T, vm, executor);
-      return 2;
-    }
-    pushObject(T, new Executor(executor), executorMeta);
-    lua.lua_pushnil(T);
-    return 2;
-  };
+  const get: JSFunction = (T) => pushResource(T, vm, resources, 'exec', (executor) => new Executor(executor), executorMeta);
 
   vm.defineModule('exec', vm.functionTable({ get }));
 }

@@ -6,14 +6,14 @@
  */
 import { lua, lauxlib, checkJsString, pushNumber, pushOwnedBytes, pushString, toJsString, type LuaState } from '../../engine/lua';
 import { argInstance, pushObject } from '../../engine/slots';
-import { fail, pushError } from '../errors';
+import { fail } from '../errors';
 
 /** What a failed call answers before its error. */
 type FirstValue = null | false;
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
 import { MAX_STRING_BYTES } from '../../engine/limits';
-import { ErrorValue, type ErrorKind } from '../../kernel/value';
+import type { ErrorKind } from '../../kernel/value';
 import { FsError, type FsStat, type FsVolume, type OpenMode, FileStream } from '../../lib/confined-dir';
 import type { ByteStream, Whence } from '../../lib/byte-stream';
 import type { LuaVM } from '../../engine/vm';
@@ -21,6 +21,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import { streamModule } from '../stream';
 import { luaModule } from '../module';
+import { pushResource } from '../resource';
 import '../../api/fs';
 
 const DEFAULT_READ = 4096;
@@ -311,20 +312,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     write_file: writeFile,
   });
 
-  const get: JSFunction = (T) => {
-    const id = checkJsString(T, 1);
-    if (id === '') return fail(T, vm, 'filesystem name cannot be empty', 'Invalid', { retryable: false });
-    if (resources === undefined) return fail(T, vm, 'no filesystem registry in context', 'Internal', { retryable: false });
-    const volume = resources.get(id, 'fs');
-    if (volume instanceof ErrorValue) {
-      lua.lua_pushnil(T);
-      pushError(T, vm, volume);
-      return 2;
-    }
-    pushObject(T, new Volume(volume), fsMeta);
-    lua.lua_pushnil(T);
-    return 2;
-  };
+  const get: JSFunction = (T) => pushResource(T, vm, resources, 'fs', (volume) => new Volume(volume), fsMeta);
 
   const mod = vm.functionTable({ get });
   vm.nestTable(mod, 'type', vm.functionTable({}, { FILE: 'file', DIR: 'directory' }), 'fs.type');
