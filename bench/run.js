@@ -8,6 +8,7 @@ const all = {
   engine: './engine',
   kernel: './kernel',
   funcs: './funcs',
+  sql: './sql',
   events: './events',
   'mass-spawn': './mass-spawn',
   vm: './vm',

@@ -64,6 +64,14 @@ export function toJsString(L: LuaState, idx: number): string {
   return bytes === null ? '' : (shortAscii(bytes) ?? decoder.decode(bytes));
 }
 
+/** The Lua string (or number) at idx as text when it is valid UTF-8, else as its bytes (binary data stays bytes). */
+export function textOrBytesAt(L: LuaState, idx: number): string | Uint8Array {
+  const ts = stringObjectAt(L, idx);
+  if (ts !== null) return textOf(ts) ?? ts.realstring;
+  const bytes = lua.lua_tolstring(L, idx) ?? new Uint8Array(0);
+  return decodeStrict(bytes) ?? bytes;
+}
+
 /** Argument n of the running host function as a JS string; raises Lua's "bad argument" error otherwise. */
 export function checkJsString(L: LuaState, n: number): string {
   lauxlib.luaL_checkstring(L, n);

@@ -90,3 +90,9 @@ export function objectSlot(L: LuaState, obj: object, mt: LuaTable): Slot {
 export function objectAt(L: LuaState, idx: number): unknown {
   return lua.lua_type(L, idx) === lua.LUA_TUSERDATA ? lua.lua_touserdata(L, idx) : null;
 }
+
+/** The JS payload of the userdata at idx when it is a `cls`; otherwise raises Lua's "bad argument" error with `expected`. */
+export function objectArg<T>(L: LuaState, idx: number, cls: abstract new (...args: never[]) => T, expected: string): T {
+  const v = objectAt(L, idx);
+  return v instanceof cls ? v : lauxlib.luaL_argerror(L, idx, expected);
+}

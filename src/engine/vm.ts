@@ -449,7 +449,7 @@ function pushConstant(L: LuaState, value: Constant): void {
 
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
 
-function typeName(type: number): string {
+export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? 'unknown';
 }
 

@@ -28,6 +28,7 @@ import { jsonModule } from './json';
 import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
+import { sqlModule } from './sql';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
@@ -60,6 +61,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   jsonModule,
   yamlModule,
   envModule,
+  sqlModule,
   systemModule,
   exprModule,
   templatesModule,

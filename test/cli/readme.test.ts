@@ -1,18 +1,7 @@
 /** The README's "Write your first app" runs as written: its code blocks are the project. */
-import { readFileSync } from 'fs';
-import { join } from 'path';
-import { ROOT, wisp, writeProject } from '../helpers/cli';
+import { readmeSectionFiles, wisp, writeProject } from '../helpers/cli';
 
-function firstAppFiles(): Record<string, string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.split('\n## Write your first app\n')[1].split('\n## ')[0];
-  const files: Record<string, string> = {};
-  for (const [, , body] of section.matchAll(/```(yaml|lua)\n([\s\S]*?)```/g)) {
-    const name = /^(?:#|--) src\/(\S+)\n/.exec(body);
-    if (name !== null) files[name[1]] = body;
-  }
-  return files;
-}
+const firstAppFiles = (): Record<string, string> => readmeSectionFiles('Write your first app');
 
 describe('README: write your first app', () => {
   test('the three files, run by command name, count words; the service stops on CANCEL at once', async () => {

@@ -61,14 +61,14 @@ const ENTRIES = `
     source: |
       return { main = function() error("expected 3, got 4") end }
     method: main
-  - name: needs_sql
+  - name: needs_treesitter
     kind: function.lua
     meta: { type: test }
     source: |
-      local sql = require("sql")
+      local treesitter = require("treesitter")
       return { main = function() return true end }
     method: main
-    modules: [sql]
+    modules: [treesitter]
 `;
 
 test('the runner finds and calls every test; failures, missing modules and unknown kinds do not stop it', async () => {
@@ -79,7 +79,7 @@ test('the runner finds and calls every test; failures, missing modules and unkno
       [
         'PASS app:adds',
         'FAIL app:fails: app:fails:1: expected 3, got 4',
-        "FAIL app:needs_sql: app:needs_sql:1: module 'sql' (listed in modules: of app:needs_sql) is not provided by wisp",
+        "FAIL app:needs_treesitter: app:needs_treesitter:1: module 'treesitter' (listed in modules: of app:needs_treesitter) is not provided by wisp",
         'PASS app:sleeps',
         '2 passed, 2 failed',
         '',

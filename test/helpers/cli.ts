@@ -114,3 +114,15 @@ export function logged(stderr: string, message: string): Record<string, unknown>
     .filter((cols) => cols[2] === message && cols.length >= 4)
     .map((cols) => JSON.parse(cols[3]) as Record<string, unknown>);
 }
+
+/** The files a README section shows: each yaml or lua block whose first line names `src/<file>`. */
+export function readmeSectionFiles(heading: string): Record<string, string> {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split(`\n## ${heading}\n`)[1].split('\n## ')[0];
+  const files: Record<string, string> = {};
+  for (const [, , body] of section.matchAll(/```(yaml|lua)\n([\s\S]*?)```/g)) {
+    const name = /^(?:#|--) src\/(\S+)\n/.exec(body);
+    if (name !== null) files[name[1]] = body;
+  }
+  return files;
+}

@@ -1,0 +1,162 @@
+/**
+ * Lua values to SQL parameters and rows back to Lua, as Wippy converts them: integers bind as INTEGER, floats
+ * as REAL, strings as TEXT (bytes that are not UTF-8 as a BLOB), booleans as booleans, `sql.NULL` and nil as
+ * NULL, the `sql.as.*` wrappers as their type; tables and functions as NULL. Rows are tables keyed by column
+ * name; a NULL cell is an absent key. Integers past Fengari's 32 bits arrive as floats.
+ */
+import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
+import { objectAt, pushSlot, type Slot } from '../../engine/slots';
+import { typeName, type LuaVM } from '../../engine/vm';
+import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
+
+/** `sql.NULL` and `sql.as.null()`. */
+export class SqlNull {}
+export const SQL_NULL = new SqlNull();
+
+/** A value with an explicit SQL type (`sql.as.int(5)`, `sql.as.binary(s)`, ...), already converted. */
+export class Typed {
+  constructor(readonly value: SqlParam) {}
+}
+
+/** Most parameters one statement takes (SQLite's own limit is 32766, PostgreSQL's 65535). */
+export const MAX_PARAMS = 65535;
+
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+/** One Lua value as a parameter. */
+export function paramAt(T: LuaState, idx: number): SqlParam {
+  switch (lua.lua_type(T, idx)) {
+    case lua.LUA_TBOOLEAN:
+      return lua.lua_toboolean(T, idx);
+    case lua.LUA_TNUMBER:
+      return lua.lua_isinteger(T, idx) ? BigInt(lua.lua_tointeger(T, idx)) : lua.lua_tonumber(T, idx);
+    case lua.LUA_TSTRING:
+      return textOrBytesAt(T, idx);
+    case lua.LUA_TUSERDATA: {
+      const v = objectAt(T, idx);
+      return v instanceof Typed ? v.value : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The number of a params table's entries up to its largest positive integer key (Go's MaxN), or null if past the limit. */
+function maxN(T: LuaState, idx: number): number | null {
+  let n = lua.lua_rawlen(T, idx);
+  lua.lua_pushnil(T);
+  while (lua.lua_next(T, idx)) {
+    lua.lua_settop(T, -2);
+    if (lua.lua_isinteger(T, -1)) {
+      const k = lua.lua_tointeger(T, -1);
+      if (k > n) n = k;
+    }
+  }
+  return n > MAX_PARAMS ? null : n;
+}
+
+/** The params argument at idx: nil (none) or an array table; a message for anything else. */
+export function paramsAt(T: LuaState, idx: number): SqlParam[] | string {
+  const type = lua.lua_type(T, idx);
+  if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return [];
+  if (type !== lua.LUA_TTABLE) return `parameters must be a table, got ${typeName(type)}`;
+  const abs = lua.lua_absindex(T, idx);
+  const n = maxN(T, abs);
+  if (n === null) return `too many parameters (more than ${MAX_PARAMS})`;
+  const out: SqlParam[] = new Array(n);
+  for (let i = 1; i <= n; i++) {
+    lua.lua_rawgeti(T, abs, i);
+    out[i - 1] = paramAt(T, -1);
+    lua.lua_settop(T, -2);
+  }
+  return out;
+}
+
+/** Pushes one cell (nothing is pushed for NULL: the caller leaves the key out). */
+export function pushCell(T: LuaState, cell: Exclude<SqlCell, null>): void {
+  switch (typeof cell) {
+    case 'bigint': {
+      const n = Number(cell);
+      if (n >= INT_MIN && n <= INT_MAX) lua.lua_pushinteger(T, n);
+      else lua.lua_pushnumber(T, n);
+      return;
+    }
+    case 'number':
+      lua.lua_pushnumber(T, cell);
+      return;
+    case 'string':
+      pushString(T, cell);
+      return;
+    case 'boolean':
+      lua.lua_pushboolean(T, cell);
+      return;
+    default:
+      lua.lua_pushstring(T, cell);
+  }
+}
+
+/** Rows of a result built per call to `step` (so a large result is built across several turns of the event loop). */
+export class RowBuilder {
+  private next = 0;
+
+  constructor(
+    /** The column names as Lua strings (vm.key), in the result's order. */
+    private readonly keys: readonly Slot[],
+    private readonly result: SqlRows,
+  ) {}
+
+  get done(): boolean {
+    return this.next >= this.result.rows.length;
+  }
+
+  /** Cells in all, to decide whether to build at once. */
+  get size(): number {
+    return this.result.rows.length * this.keys.length;
+  }
+
+  /** Adds up to `count` rows to the array table at the top of T's stack. */
+  step(T: LuaState, count: number): void {
+    const rows = this.result.rows;
+    const keys = this.keys;
+    const end = Math.min(rows.length, this.next + count);
+    for (let i = this.next; i < end; i++) {
+      const row = rows[i];
+      lua.lua_createtable(T, 0, keys.length);
+      for (let j = 0; j < keys.length; j++) {
+        const cell = row[j];
+        if (cell === null || cell === undefined) continue;
+        pushSlot(T, keys[j]);
+        pushCell(T, cell);
+        lua.lua_rawset(T, -3);
+      }
+      lua.lua_rawseti(T, -2, i + 1);
+    }
+    this.next = end;
+  }
+
+  /** Pushes the whole array table. */
+  pushAll(T: LuaState): void {
+    lua.lua_createtable(T, this.result.rows.length, 0);
+    this.step(T, this.result.rows.length);
+  }
+}
+
+export function pushExecResult(T: LuaState, vm: LuaVM, r: SqlExecResult): void {
+  lua.lua_createtable(T, 0, 2);
+  vm.setField(T, -1, 'last_insert_id', () => pushNumber(T, r.lastInsertId));
+  vm.setField(T, -1, 'rows_affected', () => pushNumber(T, r.rowsAffected));
+}
+
+/** A bound value back in Lua (`to_sql()`'s argument list): NULL is nil. */
+export function pushParam(T: LuaState, v: SqlParam): void {
+  if (v === null) lua.lua_pushnil(T);
+  else pushCell(T, v);
+}
+
+/** Go's `%v` of one argument, for `tostring(builder)`. */
+export function formatArg(v: SqlParam): string {
+  if (v === null) return '<nil>';
+  if (v instanceof Uint8Array) return `[${[...v].join(' ')}]`;
+  return String(v);
+}
