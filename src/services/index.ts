@@ -5,5 +5,7 @@
 import type { ServiceDefinition } from './service';
 import { templateService } from './template';
 import { dbService } from './db';
+import { fsServices } from './fs';
+import { execServices } from './exec';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, dbService as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, dbService as ServiceDefinition, fsServices as ServiceDefinition, execServices as ServiceDefinition];

@@ -6,8 +6,10 @@ import type { KindDefinition } from '../kind';
 import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
 import { templateJetKind, templateSetKind } from './template';
 import { dbKinds } from './db';
+import { fsKinds } from './fs';
+import { execKinds } from './exec';
 
-export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [templateSetKind, templateJetKind, dbKinds];
+export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [templateSetKind, templateJetKind, dbKinds, fsKinds, execKinds];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
 export class KindTable {
