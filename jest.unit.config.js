@@ -8,7 +8,8 @@ const path = require('path');
 const base = require('./jest.config');
 
 /** Imports that start another process, and file names of long runs. */
-const SLOW = [/helpers\/(cli|nats|cluster|live|terminal|postgres|browser|server)'/, /from '(node:)?child_process'/, /playwright-core/, /soak/];
+/** (A fixture with an exec.native entry runs host commands.) */
+const SLOW = [/helpers\/(cli|nats|cluster|live|terminal|postgres|browser|server)'/, /from '(node:)?child_process'/, /playwright-core/, /soak/, /exec\.native/];
 
 function testFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

@@ -16,6 +16,7 @@ const all = {
   cluster: './cluster',
   lang: './lang',
   'http-client': './http-client',
+  io: './io',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);

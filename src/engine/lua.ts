@@ -161,6 +161,15 @@ export function luaStringOf(L: LuaState, s: string): TString {
   return ts;
 }
 
+/**
+ * Pushes the Lua string of `bytes` without copying them: for fresh buffers the caller hands over (a file
+ * read, a decompressed block) and never touches again. lua_pushstring copies.
+ */
+export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
+  L.stack[L.top] = new TValue(LONG_STRING, luaS_bless(L, bytes));
+  L.top++;
+}
+
 export function pushString(L: LuaState, s: string): void {
   L.stack[L.top] = new TValue(LONG_STRING, luaStringOf(L, s));
   L.top++;

@@ -51,10 +51,10 @@ export function argObject(L: LuaState, n: number): unknown {
   return cell.type === USERDATA_TYPE ? (cell.value as Udata).data : null;
 }
 
-/** The JS object of argument `n` when it is a `cls`, else a Lua argument error saying `expected`. */
-export function argOf<C>(L: LuaState, n: number, cls: abstract new (...args: never[]) => C, expected: string): C {
-  const o = argObject(L, n);
-  return o instanceof cls ? o : lauxlib.luaL_argerror(L, n, expected);
+/** Argument `n` as an instance of `type` (a module's userdata object); raises Lua's "bad argument" otherwise. */
+export function argInstance<C>(L: LuaState, n: number, type: { prototype: C }, expected: string): C {
+  const v = argObject(L, n);
+  return v instanceof (type as unknown as new () => C) ? (v as C) : lauxlib.luaL_argerror(L, n, expected);
 }
 
 /** The identity of a table/userdata/function value (for JS-side maps keyed by Lua object). */

@@ -20,6 +20,9 @@ import { loggerModule } from './logger';
 import { ioModule } from './io';
 import { base64Module } from './base64';
 import { hashModule } from './hash';
+import { cryptoModule } from './crypto';
+import { compressModule } from './compress';
+import { textModule } from './text';
 import { uuidModule } from './uuid';
 import { jsonModule } from './json';
 import { yamlModule } from './yaml';
@@ -32,6 +35,8 @@ import { streamModule } from './stream';
 import { httpClientModule } from './http_client';
 import { websocketModule } from './websocket';
 import { metricsModule } from './metrics';
+import { fsModule } from './fs';
+import { execModule } from './exec';
 import { contractModule } from './contract';
 import { htmlModule } from './html';
 import { excelModule } from './excel';
@@ -54,6 +59,9 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   ioModule,
   base64Module,
   hashModule,
+  cryptoModule,
+  compressModule,
+  textModule,
   uuidModule,
   jsonModule,
   yamlModule,
@@ -66,6 +74,8 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   httpClientModule,
   websocketModule,
   metricsModule,
+  fsModule,
+  execModule,
   contractModule,
   htmlModule,
   excelModule,

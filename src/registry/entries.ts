@@ -16,14 +16,22 @@ export const HOST_DEFAULTS = Object.freeze({ queueSize: 1024, localQueueSize: 25
  * through `files` (`file:///p` from `srcDir`). References to other entries are only
  * normalised here; whether they exist is checked once every file is loaded (see references.ts).
  */
-export function buildEntry(raw: RawEntry, kind: EntryKind | ServiceKind, site: Site, files: ProjectFiles, srcDir: string, kinds: KindTable): Entry {
+export function buildEntry(
+  raw: RawEntry,
+  kind: EntryKind | ServiceKind,
+  site: Site,
+  files: ProjectFiles,
+  srcDir: string,
+  kinds: KindTable,
+  moduleRoot?: string,
+): Entry {
   const { data, sources } = interpolateFiles(site, raw.data, files, srcDir);
   const f = new Fields(site, data);
   if (isServiceKind(kind)) {
     const definition = kinds.definitionOf(kind);
     if (definition === undefined) throw site.error(`unknown kind "${kind}"`);
     const base = { id: `${raw.namespace}:${raw.name}`, namespace: raw.namespace, name: raw.name, kind, meta: raw.meta, file: raw.site.file };
-    return definition.parse(f, base, { root: files.root, srcDir, sources });
+    return definition.parse(f, base, { root: site.root, srcDir, sources, moduleRoot });
   }
   const base: BaseEntry = {
     id: `${raw.namespace}:${raw.name}`,

@@ -13,6 +13,8 @@ export interface KindContext {
   readonly srcDir: string;
   /** Files read into fields by `file://` values, by field path (`source`, `options.cert`). */
   readonly sources: ReadonlyMap<string, FileSource>;
+  /** The root directory of the module (a lock file replacement) the entry was loaded from. */
+  readonly moduleRoot?: string;
 }
 
 export interface KindDefinition<E extends ServiceEntry = ServiceEntry> {

@@ -22,10 +22,12 @@ export interface LoadOptions {
 
 /**
  * Loads `dir/wippy.lock` and every definition file under its `directories.src`, which must be
- * inside `dir`: nothing outside the project directory is ever read.
+ * inside `dir`: nothing outside the project directory (and the replacement directories it names) is read.
  * Throws `RegistryError` (one-line message) on the first problem; non-fatal problems
  * (unknown kinds, `lifecycle` on a `process.lua`, …) end up in `registry.warnings`.
- * Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
+ * The directories `replacements` names stand in for hub modules: their definition files (under `src/` when
+ * there is one) load after the project's, under their own namespaces, each entry marked `meta.module`, each
+ * module's files confined to its directory. Hub modules (`directories.modules`, `.wapp` packs) are not loaded. `overrides` (`-o`) change entries as
  * written, before they are checked; one that names no entry is an error. `env` says which test directories
  * to leave out, as Wippy's loader reads its own environment (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`).
  */
@@ -49,20 +51,25 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   }
   const files = new ProjectFiles(root);
   const srcDir = path.resolve(root, lock.directories.src);
-  try {
-    files.directory(srcDir);
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : ioReason(err);
-    throw new RegistryError(`${LOCK_FILE_NAME}: source directory "${lock.directories.src}" ${reason}`, { file: lockPath });
-  }
-
-  let definitionFiles: string[];
-  try {
-    definitionFiles = files.definitionFiles(srcDir, skippedDirectories(env));
-  } catch (err) {
-    const at = err instanceof RefusedPath ? err.path : ((err as NodeJS.ErrnoException).path ?? srcDir);
-    const what = err instanceof RefusedPath ? '' : 'cannot read directory: ';
-    throw new RegistryError(`${displayPath(root, at)}: ${what}${ioReason(err)}`, { file: at });
+  const sources: LoadPath[] = [{ dir: srcDir, files, field: `source directory "${lock.directories.src}"` }];
+  for (const r of lock.replacements) {
+    // A replacement is the user's own directory standing in for a hub module: it may lie outside the project,
+    // and its files are confined to it as the project's are to the project.
+    const moduleRoot = path.resolve(root, r.to);
+    let moduleFiles: ProjectFiles;
+    try {
+      moduleFiles = new ProjectFiles(moduleRoot);
+      moduleFiles.directory(moduleRoot);
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      const why = `${LOCK_FILE_NAME}: replacement directory "${r.to}" for ${r.from} ${missing ? 'not found' : ioReason(err)}`;
+      if (!missing) throw new RegistryError(why, { file: lockPath });
+      warnings.push(`${why}, module not loaded`);
+      continue;
+    }
+    const src = path.join(moduleRoot, 'src');
+    const dir = fs.existsSync(src) && fs.statSync(src).isDirectory() ? src : moduleRoot;
+    sources.push({ dir, files: moduleFiles, field: `replacement directory "${r.to}"`, module: { name: r.from, root: moduleRoot } });
   }
 
   const entries: Entry[] = [];
@@ -71,27 +78,58 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   const skipped = new Map<string, string>();
   const skippedWhy = new Map<string, string>();
   const overridden = new Set<string>();
-  for (const file of definitionFiles) {
-    const site = new Site(root, file, undefined, warnings);
-    for (const raw of readDefinitionFile(site, files)) {
-      const id = `${raw.namespace}:${raw.name}`;
-      const es = site.forEntry(id);
-      const previous = definedIn.get(id);
-      if (previous !== undefined) throw es.error(`duplicate id, already defined in ${displayPath(root, previous)}`);
-      definedIn.set(id, file);
-      applyOverrides(raw, overrides, overridden);
-      records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
-      if (!kinds.has(raw.kind)) {
-        const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
-        warnings.push(why);
-        skipped.set(id, raw.kind);
-        skippedWhy.set(id, why);
-        continue;
+  for (const source of sources) {
+    for (const file of definitionFilesOf(root, source, lockPath, env)) {
+      const site = new Site(root, file, undefined, warnings);
+      for (const raw of readDefinitionFile(site, source.files)) {
+        const id = `${raw.namespace}:${raw.name}`;
+        const es = site.forEntry(id);
+        const previous = definedIn.get(id);
+        if (previous !== undefined) throw es.error(`duplicate id, already defined in ${displayPath(root, previous)}`);
+        definedIn.set(id, file);
+        // Wippy marks what a module brings with the module's name (module-relative resources use it).
+        if (source.module !== undefined && raw.meta.module === undefined) raw.meta = { ...raw.meta, module: source.module.name };
+        applyOverrides(raw, overrides, overridden);
+        records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
+        if (!kinds.has(raw.kind)) {
+          const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
+          warnings.push(why);
+          skipped.set(id, raw.kind);
+          skippedWhy.set(id, why);
+          continue;
+        }
+        entries.push(buildEntry(raw, raw.kind as EntryKind | ServiceKind, es, source.files, source.dir, kinds, source.module?.root));
       }
-      entries.push(buildEntry(raw, raw.kind as EntryKind | ServiceKind, es, files, srcDir, kinds));
     }
   }
   checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
   return new Registry(root, entries, warnings, srcDir, records, skippedWhy, kinds);
+}
+
+/** A directory of definition files: the project's source directory, or a module's (a lock file replacement). */
+interface LoadPath {
+  readonly dir: string;
+  /** The gate its files are read through. */
+  readonly files: ProjectFiles;
+  /** How the lock file names it, for errors. */
+  readonly field: string;
+  /** The module it belongs to (name and root directory), for a replacement. */
+  readonly module?: { readonly name: string; readonly root: string };
+}
+
+function definitionFilesOf(root: string, source: LoadPath, lockPath: string, env: Readonly<Record<string, string | undefined>>): string[] {
+  try {
+    source.files.directory(source.dir);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : ioReason(err);
+    throw new RegistryError(`${LOCK_FILE_NAME}: ${source.field} ${reason}`, { file: lockPath });
+  }
+  try {
+    return source.files.definitionFiles(source.dir, skippedDirectories(env));
+  } catch (err) {
+    const at = err instanceof RefusedPath ? err.path : ((err as NodeJS.ErrnoException).path ?? source.dir);
+    const what = err instanceof RefusedPath ? '' : 'cannot read directory: ';
+    throw new RegistryError(`${displayPath(root, at)}: ${what}${ioReason(err)}`, { file: at });
+  }
 }

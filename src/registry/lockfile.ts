@@ -13,8 +13,17 @@ export interface LockFile {
   directories: { src: string; modules: string };
   /** Pinned hub modules, kept verbatim; this runtime does not load them. */
   modules: Record<string, unknown>[];
+  /** Local directories standing in for hub modules (`replacements: [{from: org/module, to: dir}]`), as written. */
+  replacements: Replacement[];
   /** Any other top-level keys (`replacements`, `options`, …), kept so a rewrite loses nothing. */
   rest: Record<string, unknown>;
+}
+
+export interface Replacement {
+  /** The module it stands in for, `org/module`. */
+  readonly from: string;
+  /** Its directory, relative to the lock file's directory (or absolute). */
+  readonly to: string;
 }
 
 export interface LockDirectoryOptions {
@@ -52,9 +61,18 @@ function parseLockFile(file: string): LockFile | null {
   if (!Array.isArray(mods) || !mods.every(isMapping)) {
     throw site.error(`field "modules" must be a list of mappings, got ${describe(mods)}`);
   }
+  const repl = rest.replacements ?? [];
+  if (!Array.isArray(repl)) throw site.error(`field "replacements" must be a list of {from, to} mappings, got ${describe(repl)}`);
+  const replacements = repl.map((r: unknown, i): Replacement => {
+    if (!isMapping(r) || typeof r.from !== 'string' || r.from === '' || typeof r.to !== 'string' || r.to === '') {
+      throw site.error(`field "replacements[${i}]" must be a mapping with non-empty strings "from" and "to", got ${describe(r)}`);
+    }
+    return { from: r.from, to: r.to };
+  });
   return {
     directories: { src: dir('src', DEFAULT_SRC_DIR), modules: dir('modules', DEFAULT_MODULES_DIR) },
     modules: mods,
+    replacements,
     rest,
   };
 }

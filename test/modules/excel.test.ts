@@ -8,6 +8,7 @@ import { createVM } from '../../src/modules';
 import { toPlain, type Value } from '../../src/kernel/value';
 import { LIMITS, Workbook, writeXlsx } from '../../src/lib/spreadsheet';
 import { bystander, spawn } from '../helpers/lua';
+import { bootProject, definitions, luaEntry, runLua, writeFiles } from '../helpers/service-project';
 
 async function lua(body: string, args: Value[] = []): Promise<any> {
   const vm = createVM();
@@ -118,4 +119,38 @@ describe('excel', () => {
     const slow = await lua('local _, err = excel.open(...) return err:message()', [bomb]);
     expect(slow).toBe('open Excel file: reading or writing the spreadsheet took longer than 200 ms');
   }, 60000);
+
+  test('write_to an fs file and open it again, as in Wippy', async () => {
+    const dir = writeFiles({
+      'src/_index.yaml': definitions(`  - name: files
+    kind: fs.directory
+    directory: ./data
+    mode: "0755"
+    auto_init: true
+${luaEntry('roundtrip', 'roundtrip.lua', ['excel', 'fs'])}`),
+      'src/roundtrip.lua': `local excel = require("excel")
+local fs = require("fs")
+return { main = function()
+  local vol = fs.get("t:files")
+  local wb = excel.new()
+  wb:new_sheet("Sales")
+  wb:set_cell_value("Sales", "A1", "Month")
+  wb:set_cell_value("Sales", "B2", 10000)
+  local f = vol:open("report.xlsx", "w")
+  local werr = wb:write_to(f)
+  f:close()
+  local r = vol:open("report.xlsx", "r")
+  local wb2, oerr = excel.open(r)
+  r:close()
+  local _, notwriter = wb:write_to(wb)
+  return { werr = werr, oerr = oerr, sheets = wb2:get_sheet_list(), rows = wb2:get_rows("Sales"), size = vol:stat("report.xlsx").size > 1000 }
+end }`,
+    });
+    const rt = await bootProject(dir);
+    try {
+      expect(await runLua(rt, 'roundtrip')).toEqual({ sheets: ['Sheet1', 'Sales'], rows: [['Month'], ['', '10000']], size: true });
+    } finally {
+      await rt.shutdown();
+    }
+  }, 30000);
 });

@@ -49,6 +49,7 @@ describe('wippy.lock', () => {
     expect(readLockFile(fixture('lock-modules/wippy.lock'))).toEqual({
       directories: { src: './src', modules: 'vendor' },
       modules: [{ name: 'acme/http', version: 'v1.2.0', hash: 'sha256:0123abcd', local_hash: '9f8e' }],
+      replacements: [],
       rest: { options: { unpack_modules: false } },
     });
     expect(readLockFile(fixture('missing-src/wippy.lock')).directories).toEqual({

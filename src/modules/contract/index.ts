@@ -5,7 +5,7 @@
  * `timeout` and `retry` options.
  */
 import { lauxlib, lua, checkJsString, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, argOf, pushObject, type LuaTable } from '../../engine/slots';
+import { argObject, argInstance, pushObject, type LuaTable } from '../../engine/slots';
 import { exportArgs, pushValue } from '../../engine/values';
 import type { LuaVM } from '../../engine/vm';
 import '../../api/contract';
@@ -160,8 +160,8 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
   };
 
 
-  const checkWrapper = (T: LuaState): ContractWrapper => argOf(T, 1, ContractWrapper, 'Contract expected');
-  const checkInstance = (T: LuaState): Instance => argOf(T, 1, Instance, 'Instance expected');
+  const checkWrapper = (T: LuaState): ContractWrapper => argInstance(T, 1, ContractWrapper, 'Contract expected');
+  const checkInstance = (T: LuaState): Instance => argInstance(T, 1, Instance, 'Instance expected');
   const pushWrapper = (T: LuaState, w: ContractWrapper): number => (pushObject(T, w, wrapperMeta), 1);
 
   wrapperMeta = vm.metatable(

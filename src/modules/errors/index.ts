@@ -58,6 +58,8 @@ export interface FailOptions {
   retryable?: boolean;
   /** The operation that failed, kept apart from the message as `errors.wrap` does (`time.parse`). */
   context?: string;
+  /** The value before the error: nil (the default), or false for calls that answer `false, err`. */
+  first?: false;
 }
 
 /**
@@ -65,7 +67,8 @@ export interface FailOptions {
  * Wippy's modules make with NewLuaError.
  */
 export function fail(T: LuaState, vm: LuaVM, message: string, kind: ErrorKind = '', options: FailOptions = {}): number {
-  lua.lua_pushnil(T);
+  if (options.first === false) lua.lua_pushboolean(T, false);
+  else lua.lua_pushnil(T);
   const origin = { frames: captureFrames(T), context: options.context };
   pushError(T, vm, new ErrorValue(message, kind, options.retryable ?? null, null, null, origin));
   return 2;

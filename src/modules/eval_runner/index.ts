@@ -5,7 +5,7 @@
  * has the engine's preemption, memory limit and a bound on its resumes, as Wippy's eval host bounds steps.
  */
 import { lauxlib, lua, checkJsString, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
-import { argOf, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
+import { argInstance, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue } from '../../engine/values';
 import { LuaProcess, type ExitResult, type ProcessSpec, type Resource } from '../../engine/process';
 import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../../engine/vm';
@@ -135,7 +135,7 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
   const failed = (T: LuaState, what: 'compile' | 'run', e: ErrorValue): number =>
     fail(T, vm, `${what} failed: ${e.message}`, 'Internal', { retryable: false, context: `${what} failed` });
 
-  const checkProgram = (T: LuaState): Program => argOf(T, 1, Program, 'eval.runner.Program expected');
+  const checkProgram = (T: LuaState): Program => argInstance(T, 1, Program, 'eval.runner.Program expected');
   programMeta = vm.metatable('eval_runner.Program', {
     method: (T) => (pushString(T, checkProgram(T).method), 1),
     modules: (T) => (pushStringList(T, checkProgram(T).modules), 1),

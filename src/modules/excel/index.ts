@@ -6,7 +6,10 @@
 import { lauxlib, lua, checkJsString, decodeUtf8, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
 import type { LuaVM } from '../../engine/vm';
-import { goFloatText, readXlsx, SpreadsheetError, Workbook, type Cell } from '../../lib/spreadsheet';
+import { goFloatText, readXlsx, SpreadsheetError, Workbook, writeXlsx, LIMITS, type Cell } from '../../lib/spreadsheet';
+import type { ByteStream } from '../../lib/byte-stream';
+import { fsModule, type FsApi } from '../fs';
+import { streamModule, type StreamApi } from '../stream';
 import { fail, pushError } from '../errors';
 import { ErrorValue } from '../../kernel/value';
 import { luaModule } from '../module';
@@ -36,7 +39,24 @@ function cellAt(T: LuaState, idx: number): Cell | null | string {
   }
 }
 
-function installExcel(vm: LuaVM): void {
+/** Everything `stream` holds, up to LIMITS.fileBytes (one byte more tells that it is larger). */
+async function readAll(stream: ByteStream): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await stream.read(Math.min(1 << 20, LIMITS.fileBytes + 1 - size));
+    if (chunk === null) break;
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > LIMITS.fileBytes) throw new SpreadsheetError(`the spreadsheet is more than the ${LIMITS.fileBytes} bytes wisp reads`);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function installExcel(vm: LuaVM, files: FsApi, streams: StreamApi): void {
+  /** The fs file or stream object at argument `n`, or null. */
+  const streamAt = (T: LuaState, n: number): ByteStream | null => files.fileAt(T, n) ?? streams.streamAt(T, n);
+
   let workbookMeta: LuaTable;
 
   const internal = (T: LuaState, message: string, context?: string): number => fail(T, vm, message, 'Internal', { retryable: false, context });
@@ -102,9 +122,20 @@ function installExcel(vm: LuaVM): void {
         lua.lua_pushnil(T);
         return 1;
       }),
-      write_to: withBook(false, (T) => {
+      write_to: withBook(false, (T, book) => {
         lauxlib.luaL_checktype(T, 2, lua.LUA_TUSERDATA);
-        return single(T, 'value does not implement io.Writer');
+        const writer = streamAt(T, 2);
+        if (writer === null) return single(T, 'value does not implement io.Writer');
+        return settle(
+          vm,
+          T,
+          async () => {
+            await writer.write(await writeXlsx(book));
+            await writer.flush();
+          },
+          (R) => (lua.lua_pushnil(R), 1),
+          (R, e) => single(R, messageOf(e), 'write workbook'),
+        );
       }),
       close: (T) => {
         const h = argObject(T, 1);
@@ -134,13 +165,13 @@ function installExcel(vm: LuaVM): void {
     vm.functionTable({
       new: (T) => pushBook(T, new Workbook()),
       open: (T) => {
-        // The file's bytes as a Lua string (fs file readers come with the fs module).
-        if (lua.lua_type(T, 1) !== lua.LUA_TSTRING) return lauxlib.luaL_argerror(T, 1, 'expected reader object');
-        const bytes = lua.lua_tolstring(T, 1) as Uint8Array;
+        // An fs file or a stream, as in Wippy; wisp also takes the file's bytes as a string.
+        const reader = lua.lua_type(T, 1) === lua.LUA_TSTRING ? (lua.lua_tolstring(T, 1) as Uint8Array) : streamAt(T, 1);
+        if (reader === null) return lauxlib.luaL_argerror(T, 1, 'expected reader object');
         return settle(
           vm,
           T,
-          () => readXlsx(bytes),
+          async () => readXlsx(reader instanceof Uint8Array ? reader : await readAll(reader)),
           (R, book) => pushBook(R, book),
           (R, e) => internal(R, `open Excel file: ${messageOf(e)}`, 'open'),
         );
@@ -153,5 +184,6 @@ export const excelModule = luaModule({
   name: 'excel',
   description: 'Excel file operations',
   classes: ['io', 'encoding'],
-  install: (vm) => installExcel(vm),
+  needs: [fsModule, streamModule],
+  install: (vm, ctx) => installExcel(vm, ctx.api(fsModule), ctx.api(streamModule)),
 });

@@ -4,7 +4,7 @@
  * returns it for chaining.
  */
 import { lauxlib, lua, checkJsString, pushString, type LuaState } from '../../engine/lua';
-import { argOf, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../../engine/slots';
+import { argInstance, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from '../../engine/slots';
 import type { LuaVM } from '../../engine/vm';
 import { HtmlPolicy, patternError, sanitize as sanitizeHtml } from '../../lib/html-policy';
 import { settle } from '../settle';
@@ -37,8 +37,8 @@ function installHtml(vm: LuaVM): void {
   let policyMeta: LuaTable;
   let builderMeta: LuaTable;
 
-  const checkPolicy = (T: LuaState): HtmlPolicy => argOf(T, 1, HtmlPolicy, 'expected html.Policy');
-  const checkBuilder = (T: LuaState): AttrBuilder => argOf(T, 1, AttrBuilder, 'expected html.AttrBuilder');
+  const checkPolicy = (T: LuaState): HtmlPolicy => argInstance(T, 1, HtmlPolicy, 'expected html.Policy');
+  const checkBuilder = (T: LuaState): AttrBuilder => argInstance(T, 1, AttrBuilder, 'expected html.AttrBuilder');
   /** A policy method: changes the policy and returns it. */
   const chain =
     (change: (p: HtmlPolicy, T: LuaState) => void): JSFunction =>

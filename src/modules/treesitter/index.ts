@@ -5,7 +5,7 @@
  * many of them at once.
  */
 import { lauxlib, lua, checkJsString, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argObject, argOf, pushObject, type LuaTable } from '../../engine/slots';
+import { argObject, argInstance, pushObject, type LuaTable } from '../../engine/slots';
 import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
 import { parseDuration } from '../../lib/duration';
@@ -157,11 +157,11 @@ function installTreesitter(vm: LuaVM): void {
     }
   };
 
-  const check = <C>(T: LuaState, cls: abstract new (...args: never[]) => C, what: string): C => argOf(T, 1, cls, `${what} expected`);
+  const check = <C>(T: LuaState, cls: abstract new (...args: never[]) => C, what: string): C => argInstance(T, 1, cls, `${what} expected`);
   const open = <C extends Held>(T: LuaState, h: C, what: string): C => (h.closed ? lauxlib.luaL_error(T, `${what} is closed`) : h);
   const treeOf = (T: LuaState): TreeHandle => open(T, check(T, TreeHandle, 'Tree'), 'tree');
   const nodeOf = (T: LuaState, idx = 1): NodeHandle => {
-    const n = argOf(T, idx, NodeHandle, 'Node expected');
+    const n = argInstance(T, idx, NodeHandle, 'Node expected');
     if (n.tree.closed) lauxlib.luaL_error(T, 'tree is closed');
     return n;
   };

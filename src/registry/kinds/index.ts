@@ -6,12 +6,16 @@ import type { KindDefinition } from '../kind';
 import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
 import { templateJetKind, templateSetKind } from './template';
 import { dbKinds } from './db';
+import { fsKinds } from './fs';
+import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
   templateJetKind,
   dbKinds,
+  fsKinds,
+  execKinds,
   contractDefinitionKind,
   contractBindingKind,
 ];
