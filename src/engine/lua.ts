@@ -175,6 +175,15 @@ export function pushString(L: LuaState, s: string): void {
   L.top++;
 }
 
+/** Pushes a new Lua array of the strings. */
+export function pushStringList(L: LuaState, list: readonly string[]): void {
+  lua.lua_createtable(L, list.length, 0);
+  list.forEach((s, i) => {
+    pushString(L, s);
+    lua.lua_rawseti(L, -2, i + 1);
+  });
+}
+
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 

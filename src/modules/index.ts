@@ -37,6 +37,11 @@ import { websocketModule } from './websocket';
 import { metricsModule } from './metrics';
 import { fsModule } from './fs';
 import { execModule } from './exec';
+import { contractModule } from './contract';
+import { htmlModule } from './html';
+import { excelModule } from './excel';
+import { treesitterModule } from './treesitter';
+import { evalRunnerModule } from './eval_runner';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -71,6 +76,11 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   metricsModule,
   fsModule,
   execModule,
+  contractModule,
+  htmlModule,
+  excelModule,
+  treesitterModule,
+  evalRunnerModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

@@ -7,7 +7,7 @@ import type { LuaVM } from '../engine/vm';
 import type { ModuleServices } from '../api/services';
 
 /** Wippy's module classes, as `system.modules()` reports them. */
-export type ModuleClass = 'process' | 'deterministic' | 'nondeterministic' | 'encoding' | 'io' | 'network' | 'storage' | 'security';
+export type ModuleClass = 'process' | 'deterministic' | 'nondeterministic' | 'encoding' | 'io' | 'network' | 'storage' | 'security' | 'time' | 'workflow';
 
 export interface InstallContext {
   /** What the runtime provides (absent parts: the module answers Internal errors, as in a bare VM). */

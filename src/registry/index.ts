@@ -46,3 +46,5 @@ export {
 export type { LockFile, LockDirectoryOptions } from './lockfile';
 export { ProjectFiles, Refused, ioReason, readRegularFile } from './project-files';
 export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';
+export type { ContractDefinitionEntry, ContractBindingEntry, ContractMethod, ContractSchema, BoundContract } from './kinds/contract';
+export { bindingProblem, defaultBindingOf } from './kinds/contract';

@@ -7,5 +7,12 @@ import { templateService } from './template';
 import { dbService } from './db';
 import { fsServices } from './fs';
 import { execServices } from './exec';
+import { contractService } from './contract';
 
-export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [templateService as ServiceDefinition, dbService as ServiceDefinition, fsServices as ServiceDefinition, execServices as ServiceDefinition];
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
+  templateService as ServiceDefinition,
+  dbService as ServiceDefinition,
+  fsServices as ServiceDefinition,
+  execServices as ServiceDefinition,
+  contractService as ServiceDefinition,
+];

@@ -48,3 +48,13 @@ export async function run(source: string, options: VmOptions = {}): Promise<unkn
 export function runFixture(path: string, options: VmOptions = {}): Promise<unknown> {
   return run(fixture(path), options);
 }
+
+/**
+ * A bystander process: sleeps `every` `count` times and returns how many times it woke. A hostile script in
+ * the same VM must not keep it from finishing on time.
+ */
+export function bystander(vm: LuaVM, count: number, every: string): Run {
+  const source = `local time = require("time")
+return { main = function() local n = 0 for _ = 1, ${count} do time.sleep("${every}") n = n + 1 end return n end }`;
+  return spawn(vm, source, 'test:bystander', [], ['time']);
+}

@@ -5,7 +5,7 @@
  * opened them and are closed when it ends.
  */
 import { lua, lauxlib, checkJsString, pushNumber, pushOwnedBytes, pushString, toJsString, type LuaState } from '../../engine/lua';
-import { argInstance, pushObject } from '../../engine/slots';
+import { argInstance, argObject, pushObject } from '../../engine/slots';
 import { fail } from '../errors';
 
 /** What a failed call answers before its error. */
@@ -49,7 +49,13 @@ class OpenFile implements Resource {
   }
 }
 
-function installFs(vm: LuaVM, resources: import('../../api/resources').Resources | undefined, streams: import('../stream').StreamApi): void {
+/** What the fs module offers other modules (excel reads and writes files through it). */
+export interface FsApi {
+  /** The open file behind an fs.File argument, or null for anything else (a closed file too). */
+  fileAt(T: LuaState, n: number): ByteStream | null;
+}
+
+function installFs(vm: LuaVM, resources: import('../../api/resources').Resources | undefined, streams: import('../stream').StreamApi): FsApi {
   /** `first, err` with a non-retryable error of `kind` (`first` nil or false). */
   const failKind = (R: LuaState, first: FirstValue, message: string, kind: ErrorKind): number =>
     fail(R, vm, message, kind, { retryable: false, ...(first === false ? { first } : {}) });
@@ -318,9 +324,15 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
   vm.nestTable(mod, 'type', vm.functionTable({}, { FILE: 'file', DIR: 'directory' }), 'fs.type');
   vm.nestTable(mod, 'seek', vm.functionTable({}, { SET: 'set', CUR: 'cur', END: 'end' }), 'fs.seek');
   vm.defineModule('fs', mod);
+  return {
+    fileAt: (T, n) => {
+      const f = argObject(T, n);
+      return f instanceof OpenFile && !f.file.isClosed ? f.file : null;
+    },
+  };
 }
 
-export const fsModule = luaModule({
+export const fsModule = luaModule<FsApi>({
   name: 'fs',
   description: 'Filesystem operations',
   classes: ['storage', 'io', 'nondeterministic'],

@@ -17,8 +17,10 @@ import type { Channel } from '../../engine/channel';
 import type { ChannelApi } from '../channel';
 import type { PayloadApi } from '../payload';
 import type { LuaVM } from '../../engine/vm';
-import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
-import { after } from '../../util/timer';
+import type { Resource } from '../../engine/process';
+import { after, type Timer } from '../../util/timer';
+import type { Result, ContextValues } from '../../kernel/router';
+import { retries, retryDelayMs, retryPolicy } from './retry';
 import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
@@ -30,7 +32,29 @@ import { payloadModule } from '../payload';
 class Executor extends CallSettings {}
 
 /**
- * A started call: its callee's PID and, once it ended, how. What it holds (an unread result) is memory of the
+ * One function call as another module makes it (contract instances do): what to call, with what, and how.
+ * The actor and scope of a call belong here once the security module exists.
+ */
+export interface FunctionCall {
+  /** The full id of a function.lua entry (or a process.lua with meta.default_host). */
+  readonly target: string;
+  readonly args: readonly Value[];
+  /** Values overlaying the caller's context for the callee. */
+  readonly context: ContextValues;
+  /** `timeout` and `retry` are honoured; other options are kept and ignored. */
+  readonly options: ContextValues;
+}
+
+/** What the funcs module offers other modules: its calls, with its errors, futures and limits. */
+export interface FuncsApi {
+  /** Calls for the running process, blocking its coroutine; the result, or nil and the error. */
+  call(T: LuaState, call: FunctionCall): number;
+  /** Starts the call; a Future, or nil and the error when it cannot start. */
+  async(T: LuaState, call: FunctionCall): number;
+}
+
+/**
+ * A started call: how to cancel it and, once it ended, how. What it holds (an unread result) is memory of the
  * process that holds the Future, so the watchdog counts it there (HoldsValues).
  */
 class Future implements HoldsValues {
@@ -39,8 +63,8 @@ class Future implements HoldsValues {
   channel: Channel | null = null;
 
   constructor(
-    readonly pid: string,
-    readonly link: KernelLink,
+    readonly label: string,
+    readonly cancel: () => void,
   ) {}
 
   forEachValue(fn: (v: Value) => void): void {
@@ -50,11 +74,10 @@ class Future implements HoldsValues {
   }
 }
 
-interface Started {
-  readonly proc: LuaProcess;
-  readonly pid: string;
-  readonly link: KernelLink;
-  readonly settle: (exit: Outcome) => Outcome;
+/** A call in flight: its current attempt can be canceled; `settle` is called once with its outcome. */
+interface Running {
+  readonly label: string;
+  cancel(): void;
 }
 
 /** The `timeout` option in ms (a number of ms, or a Go duration string), null when there is none. */
@@ -75,7 +98,7 @@ function timeoutOf(v: Value | undefined): number | null | ErrorValue {
 
 const CANCELED = (): ErrorValue => new ErrorValue('call canceled', 'Canceled', false);
 
-function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined): void {
+function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined): FuncsApi {
   const sched = vm.sched;
   let executorMeta: LuaTable;
   let futureMeta: LuaTable;
@@ -102,38 +125,60 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   };
 
   /**
-   * Spawns the callee for the running process; it is terminated if the caller ends first or its `timeout`
-   * option runs out. `settle` turns the callee's exit into the call's outcome (and stops both watches).
+   * Runs `call` for the running process: the callee is spawned (again after a retryable failure, as the
+   * `retry` option allows), terminated if the caller ends first or the `timeout` option runs out, and `settle`
+   * gets the call's outcome once.
    */
-  const start = (T: LuaState, exec: Executor, targetAt: number): Started | ErrorValue => {
+  const launch = (T: LuaState, call: FunctionCall, settle: (outcome: Outcome) => void): Running | ErrorValue => {
     const proc = vm.currentProcess(T);
     const link = proc.kernel;
     if (link === null) return new ErrorValue('funcs needs a running node', 'Internal', false);
-    const target = checkJsString(T, targetAt);
+    const { target, args } = call;
     const host = hostFor(target);
     if (host instanceof ErrorValue) return host;
-    const args = exportArgs(T, targetAt + 1);
-    if (args instanceof ErrorValue) return args;
-    const timeoutMs = timeoutOf(exec.options.get('timeout'));
+    const timeoutMs = timeoutOf(call.options.get('timeout'));
     if (timeoutMs instanceof ErrorValue) return timeoutMs;
-    const context = mergeContext(proc.context, exec.context);
-    const r = link.router.spawn({ entry: target, host, args, parent: link.pid, monitor: false, link: false, context });
-    if (!r.ok) return r.error;
-    const pid = r.value;
-    const onBehalf: Resource = { dispose: () => link.router.terminate(link.pid, pid) };
-    proc.own(onBehalf);
-    let timedOut = false;
-    const timer = timeoutMs === null ? null : after(timeoutMs, () => {
-      timedOut = true;
-      link.router.terminate(link.pid, pid);
-    });
-    const settle = (outcome: Outcome): Outcome => {
+    const policy = retryPolicy(call.options);
+    const context = mergeContext(proc.context, call.context);
+    let pid: string | null = null;
+    let attempts = 0;
+    let settled = false;
+    let pause: Timer | null = null;
+    const spawn = (): Result<string> => link.router.spawn({ entry: target, host, args, parent: link.pid, monitor: false, link: false, context });
+    const finish = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
       timer?.cancel();
+      pause?.cancel();
       proc.disown(onBehalf);
-      if (!timedOut) return outcome;
-      return { value: null, error: new ErrorValue(`call to ${target} timed out after ${timeoutMs} ms`, 'Timeout', true) };
+      if (pid !== null) link.router.terminate(link.pid, pid);
+      settle(outcome);
     };
-    return { proc, pid, link, settle };
+    const watch = (child: string): void => {
+      pid = child;
+      attempts++;
+      link.router.onExit(child, (exit) => {
+        if (settled || child !== pid) return;
+        pid = null;
+        if (exit.error === null || policy === null || !retries(policy, exit.error, attempts)) return finish(exit);
+        pause = after(retryDelayMs(policy, attempts), () => {
+          pause = null;
+          if (settled) return;
+          const r = spawn();
+          if (r.ok) watch(r.value);
+          else finish({ value: null, error: r.error });
+        });
+      });
+    };
+    const first = spawn();
+    if (!first.ok) return first.error;
+    const onBehalf: Resource = { dispose: () => finish({ value: null, error: CANCELED() }) };
+    proc.own(onBehalf);
+    const timer = timeoutMs === null ? null : after(timeoutMs, () => {
+      finish({ value: null, error: new ErrorValue(`call to ${target} timed out after ${timeoutMs} ms`, 'Timeout', true) });
+    });
+    watch(first.value);
+    return { label: first.value, cancel: () => finish({ value: null, error: CANCELED() }) };
   };
 
   const pushOutcome = (T: LuaState, outcome: Outcome): number => {
@@ -142,15 +187,15 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
     return 1;
   };
 
-  const call = (T: LuaState, exec: Executor, targetAt: number): number => {
-    const started = start(T, exec, targetAt);
-    if (started instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, started), 2;
+  const call = (T: LuaState, request: FunctionCall): number => {
     const task = sched.current;
-    if (task === null || !started.proc.alive) return sched.block(T);
-    started.link.router.onExit(started.pid, (exit) => {
-      const outcome = started.settle(exit);
-      sched.wake(task, (R) => pushOutcome(R, outcome));
+    let outcome: Outcome | null = null;
+    const running = launch(T, request, (o) => {
+      outcome = o;
+      if (task !== null) sched.wake(task, (R) => pushOutcome(R, o));
     });
+    if (running instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, running), 2;
+    if (outcome !== null) return pushOutcome(T, outcome);
     return sched.block(T);
   };
 
@@ -163,17 +208,39 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
     ch.close();
   };
 
-  const async = (T: LuaState, exec: Executor, targetAt: number): number => {
-    const started = start(T, exec, targetAt);
-    if (started instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, started), 2;
-    const future = new Future(started.pid, started.link);
-    started.link.router.onExit(started.pid, (exit) => {
-      const outcome = started.settle(exit);
+  const async = (T: LuaState, request: FunctionCall): number => {
+    let future: Future | null = null;
+    let early: Outcome | null = null;
+    const running = launch(T, request, (outcome) => {
+      if (future === null) return void (early = outcome);
       future.outcome = future.canceled ? { value: null, error: CANCELED() } : outcome;
       deliver(future);
     });
-    pushObject(T, future, futureMeta);
+    if (running instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, running), 2;
+    const made = new Future(running.label, () => {
+      made.canceled = true;
+      running.cancel();
+    });
+    made.outcome = early;
+    future = made;
+    pushObject(T, made, futureMeta);
     return 1;
+  };
+
+  /** A call from Lua: the target at `targetAt`, the arguments after it. */
+  const fromStack = (T: LuaState, exec: Executor, targetAt: number): FunctionCall | ErrorValue => {
+    const target = checkJsString(T, targetAt);
+    const args = exportArgs(T, targetAt + 1);
+    if (args instanceof ErrorValue) return args;
+    return { target, args, context: exec.context, options: exec.options };
+  };
+  const callFrom = (T: LuaState, exec: Executor, targetAt: number): number => {
+    const request = fromStack(T, exec, targetAt);
+    return request instanceof ErrorValue ? (lua.lua_pushnil(T), pushError(T, vm, request), 2) : call(T, request);
+  };
+  const asyncFrom = (T: LuaState, exec: Executor, targetAt: number): number => {
+    const request = fromStack(T, exec, targetAt);
+    return request instanceof ErrorValue ? (lua.lua_pushnil(T), pushError(T, vm, request), 2) : async(T, request);
   };
 
   const checkExecutor = (T: LuaState): Executor => {
@@ -190,8 +257,8 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
     'funcs.Executor',
     {
       ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor),
-      call: (T) => call(T, checkExecutor(T), 2),
-      async: (T) => async(T, checkExecutor(T), 2),
+      call: (T) => callFrom(T, checkExecutor(T), 2),
+      async: (T) => asyncFrom(T, checkExecutor(T), 2),
     },
     { __tostring: (T) => (checkExecutor(T), pushString(T, 'funcs.Executor'), 1) },
   );
@@ -230,28 +297,26 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
       },
       cancel: (T) => {
         const f = checkFuture(T);
-        if (f.outcome === null && !f.canceled) {
-          f.canceled = true;
-          f.link.router.terminate(f.link.pid, f.pid);
-        }
+        if (f.outcome === null && !f.canceled) f.cancel();
         return 0;
       },
     },
-    { __tostring: (T) => (pushString(T, `Future{${checkFuture(T).pid}}`), 1) },
+    { __tostring: (T) => (pushString(T, `Future{${checkFuture(T).label}}`), 1) },
   );
 
   const plain = new Executor();
   vm.defineModule(
     'funcs',
     vm.functionTable({
-      call: (T) => call(T, plain, 1),
-      async: (T) => async(T, plain, 1),
+      call: (T) => callFrom(T, plain, 1),
+      async: (T) => asyncFrom(T, plain, 1),
       new: (T) => pushExecutor(T, new Executor()),
     }),
   );
+  return { call, async };
 }
 
-export const funcsModule = luaModule({
+export const funcsModule = luaModule<FuncsApi>({
   name: 'funcs',
   description: 'Function calls',
   classes: ['process'],

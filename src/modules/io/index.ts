@@ -2,7 +2,7 @@
  * The `io` module (spec.md beside this file): terminal I/O for the process a terminal host runs. Anywhere else every call
  * answers `nil, "no terminal context"`. `require("io")` gives this module; Lua's standard io is absent.
  */
-import { lua, lauxlib, joinArgs, pushString, type LuaState } from '../../engine/lua';
+import { lua, lauxlib, joinArgs, pushString, pushStringList, type LuaState } from '../../engine/lua';
 import { fail } from '../errors';
 import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess } from '../../engine/process';
@@ -45,14 +45,7 @@ function installIo(vm: LuaVM): void {
       read: withTerminal((T, t) => blockOn(T, t.read(lauxlib.luaL_optinteger(T, 1, 1024)))),
       flush: withTerminal((T) => ok(T)),
       raw: withTerminal((T) => ok(T)),
-      args: withTerminal((T, t) => {
-        lua.lua_createtable(T, t.args.length, 0);
-        t.args.forEach((a, i) => {
-          pushString(T, a);
-          lua.lua_rawseti(T, -2, i + 1);
-        });
-        return 1;
-      }),
+      args: withTerminal((T, t) => (pushStringList(T, t.args), 1)),
     }),
   );
 }

@@ -8,8 +8,17 @@ import { templateJetKind, templateSetKind } from './template';
 import { dbKinds } from './db';
 import { fsKinds } from './fs';
 import { execKinds } from './exec';
+import { contractBindingKind, contractDefinitionKind } from './contract';
 
-export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [templateSetKind, templateJetKind, dbKinds, fsKinds, execKinds];
+export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
+  templateSetKind,
+  templateJetKind,
+  dbKinds,
+  fsKinds,
+  execKinds,
+  contractDefinitionKind,
+  contractBindingKind,
+];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
 export class KindTable {
