@@ -13,6 +13,7 @@ import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
 import { eraseTypes } from '../dialect/erase-types';
+import { assertFengariPatched } from './fengari-patches';
 
 export interface VmOptions {
   /** How long a thread may run before it is preempted (checked every `checkEvery` instructions). */
@@ -105,6 +106,7 @@ export class LuaVM implements ValueContext {
   readonly printChosen: boolean;
 
   constructor(options: VmOptions = {}) {
+    assertFengariPatched();
     this.eraseTypes = options.eraseTypes ?? eraseTypes;
     this.printChosen = options.print !== undefined;
     this.printSink = options.print ?? ((proc, text) => process.stderr.write(`[${proc.name}] ${text}\n`));
