@@ -4,6 +4,7 @@ import { Runtime } from '../../src/hosts/runtime';
 import { backoffDelay } from '../../src/registry';
 import { FIXTURES } from '../helpers/lua';
 import type { LogRecord, LogSink } from '../../src/api/logging';
+import { until } from '../helpers/poll';
 
 interface Seen extends LogRecord {
   readonly t: number;
@@ -17,13 +18,6 @@ function recorder(): LogSink & { records: Seen[] } {
 const of = (records: Seen[], service: string) => records.filter((r) => r.fields.service === service);
 const states = (records: Seen[], service: string) => of(records, service).map((r) => r.message.replace('service ', ''));
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('process.service supervision', () => {
   const logs = recorder();

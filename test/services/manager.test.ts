@@ -11,6 +11,7 @@ import { Runtime } from '../../src/hosts/runtime';
 import { serviceDefinition } from '../../src/services/service';
 import { ErrorValue } from '../../src/kernel/value';
 import type { LogRecord, LogSink } from '../../src/api/logging';
+import { until } from '../helpers/poll';
 
 interface Counter {
   readonly name: string;
@@ -80,13 +81,6 @@ function counters(events: string[]) {
   });
 }
 
-const until = async (check: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('service kinds', () => {
   test('a defined kind parses with one-line errors naming file and entry; an undefined one is skipped', () => {
