@@ -10,6 +10,7 @@ import { exportValue, ValueCopyError } from './values';
 import { watchdog } from './watchdog';
 import { RESOURCE_BYTES, type HoldsValues, type MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
+import { TERMINATION_REASON } from '../kernel/errors';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
 import { DrainQueue } from '../util/drain-queue';
@@ -176,7 +177,7 @@ export class LuaProcess implements TaskOwner {
   }
 
   /** Ends the process at once (its tasks never run again). */
-  terminate(reason = 'process terminated'): void {
+  terminate(reason = TERMINATION_REASON): void {
     this.finish({ value: null, error: new ErrorValue(reason, 'Internal') });
   }
 

@@ -26,6 +26,7 @@ import { lua_gethook } from 'fengari/src/ldebug';
 import { MemoryMeter, type MemoryRoot } from './memory';
 import type { LuaVM } from './vm';
 import type { LuaProcess } from './process';
+import { TERMINATION_REASON } from '../kernel/errors';
 
 const MiB = 1024 * 1024;
 const ACT = 0.7;
@@ -282,7 +283,7 @@ export class MemoryWatchdog {
       throw new Error('unreachable: lua_yield returned');
     }
     (T as unknown as { allowhook: number }).allowhook = 1;
-    const reason = this.reasons.get(owner as LuaProcess) ?? 'process terminated';
+    const reason = this.reasons.get(owner as LuaProcess) ?? TERMINATION_REASON;
     lua.lua_pushstring(T, new TextEncoder().encode(reason));
     return lua.lua_error(T);
   }

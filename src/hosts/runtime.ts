@@ -4,7 +4,8 @@
  */
 import { Node } from '../kernel/node';
 import { FUNCTION_HOST } from '../kernel/pid';
-import { ErrorValue, fromPlain, type Value } from '../kernel/value';
+import { fromPlain, type Value } from '../kernel/value';
+import { kernelErrors } from '../kernel/errors';
 import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
@@ -208,7 +209,7 @@ export class Runtime {
       for (const p of left) p.mailbox.deliverEvent(shutdown);
       await new Promise((r) => setTimeout(r, HOST_GRACE_MS));
       for (const p of this.node.allProcesses()) {
-        if (this.hosts.has(p.pid.host)) p.runtime?.terminate(new ErrorValue('process terminated', 'Internal'));
+        if (this.hosts.has(p.pid.host)) p.runtime?.terminate(kernelErrors.terminated());
       }
     }
     for (const host of this.hosts.values()) host.close();
