@@ -5,7 +5,7 @@
  * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
  */
 import { formatPid, parsePid } from '../kernel/pid';
-import { exitEvent, linkDownEvent, type Outcome } from '../kernel/message';
+import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { SCOPE } from '../kernel/names';
@@ -311,14 +311,9 @@ export class ClusterRouter implements Router {
     for (const [watcher, target] of this.watchingRemote.takeNode(node)) {
       this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
     }
-    for (const [pid, other] of this.remoteLinks.takeNode(node)) this.linkBroken(pid, other, outcome);
+    for (const [pid, other] of this.remoteLinks.takeNode(node)) this.local.linkBroken(pid, other, outcome);
   }
 
-  private linkBroken(pid: string, other: string, outcome: Outcome): void {
-    if (outcome.error === null) return;
-    if (this.local.trapLinks(pid)) this.local.mailboxOf(pid)?.deliverEvent(linkDownEvent(other, outcome));
-    else this.local.process(pid)?.runtime?.terminate(kernelErrors.linkedProcessFailed());
-  }
 
   /** One bus message for this node. Anything malformed is dropped whole, with a log line. */
   private receive(data: Uint8Array): void {
@@ -393,7 +388,7 @@ export class ClusterRouter implements Router {
         return;
       case OP.EXIT:
         if (f.link) {
-          if (this.remoteLinks.delete(f.to, f.from)) this.linkBroken(f.to, f.from, f.outcome);
+          if (this.remoteLinks.delete(f.to, f.from)) this.local.linkBroken(f.to, f.from, f.outcome);
         } else if (this.watchingRemote.delete(f.to, f.from)) {
           this.local.mailboxOf(f.to)?.deliverEvent(exitEvent(f.from, f.outcome));
         }

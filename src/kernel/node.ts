@@ -169,15 +169,26 @@ export class Node implements Router {
       const other = this.processes.get(l);
       if (other === undefined) continue;
       other.links.delete(pid);
-      if (outcome.error === null) continue;
-      if (other.trapLinks) other.mailbox.deliverEvent(linkDownEvent(pid, outcome));
-      else other.runtime?.terminate(kernelErrors.linkedProcessFailed());
+      this.linkBroken(other, pid, outcome);
     }
     const watchers = this.exitWatchers.get(pid);
     if (watchers !== undefined) {
       this.exitWatchers.delete(pid);
       for (const fn of watchers) fn(outcome);
     }
+  }
+
+  /**
+   * The link rule, for links within this node and to other nodes alike: the process at the other end of a link
+   * ended with `outcome`. A normal exit breaks nothing; a failure reaches `survivor` as LINK_DOWN when it traps
+   * links, and otherwise ends it with "linked process failed".
+   */
+  linkBroken(survivor: ProcessRecord | string, dead: string, outcome: Outcome): void {
+    if (outcome.error === null) return;
+    const p = typeof survivor === 'string' ? this.processes.get(survivor) : survivor;
+    if (p === undefined) return;
+    if (p.trapLinks) p.mailbox.deliverEvent(linkDownEvent(dead, outcome));
+    else p.runtime?.terminate(kernelErrors.linkedProcessFailed());
   }
 
   send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
