@@ -7,7 +7,6 @@ import { lua, lauxlib, encode, toJsString, type LuaState } from './lua';
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue, ValueCopyError } from './values';
-import { watchdog } from './watchdog';
 import { RESOURCE_BYTES, type HoldsValues, type MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
 import { TERMINATION_REASON } from '../kernel/errors';
@@ -69,7 +68,7 @@ export class LuaProcess implements TaskOwner {
     private readonly onExit: (result: Outcome) => void,
   ) {
     this.env = vm.newEnv();
-    watchdog.track(this);
+    vm.watchdog?.track(this);
   }
 
   get alive(): boolean {
@@ -227,7 +226,7 @@ export class LuaProcess implements TaskOwner {
   private finish(result: Outcome): void {
     if (this.result !== null) return;
     this.result = result;
-    watchdog.untrack(this);
+    this.vm.watchdog?.untrack(this);
     for (const task of this.tasks()) this.vm.sched.cancel(task);
     this.spawned = null;
     this.main = null;

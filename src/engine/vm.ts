@@ -14,6 +14,7 @@ import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
 import { eraseTypes } from '../dialect/erase-types';
 import { assertFengariPatched } from './fengari-patches';
+import type { MemoryWatchdog } from './watchdog';
 
 export interface VmOptions {
   /** How long a thread may run before it is preempted (checked every `checkEvery` instructions). */
@@ -96,6 +97,8 @@ export class LuaVM implements ValueContext {
   private readonly readonlyFn: Slot;
   readonly bootFn: Slot;
   private readonly tostringFn: Slot;
+  /** The memory watchdog watching this VM (it sets itself here when attached), which its processes report to. */
+  watchdog: MemoryWatchdog | null = null;
   /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
   hookTick: ((T: LuaState) => void) | null = null;
   private readonly eraseTypes: (source: string, progress?: (() => void) | null) => string;

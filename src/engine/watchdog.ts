@@ -99,6 +99,7 @@ export class MemoryWatchdog {
   /** Watches a VM: its hook ticks, its scheduler batches, its large string buffers. */
   attach(vm: LuaVM): void {
     this.vms.set(vm.L.l_G, { vm, sharedBelow: (vm.L.l_G as unknown as { id_counter: number }).id_counter });
+    vm.watchdog = this;
     vm.hookTick = (T) => this.tick(vm, T);
     vm.sched.afterBatch = (now) => {
       this.adopt();
@@ -309,4 +310,13 @@ function gcFunction(): () => void {
 }
 
 /** The one watchdog of this isolate. */
-export const watchdog = new MemoryWatchdog();
+let isolateWatchdog: MemoryWatchdog | null = null;
+
+/**
+ * The watchdog of this JS isolate. The heap limit, V8's collector and Fengari's string-size hook are one per
+ * isolate, so every runtime in it shares one watchdog: whoever creates VMs (the runtime, an embedder, a test)
+ * takes this one and passes it to `createVM`.
+ */
+export function watchdogOfIsolate(): MemoryWatchdog {
+  return (isolateWatchdog ??= new MemoryWatchdog());
+}

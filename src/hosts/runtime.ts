@@ -20,7 +20,7 @@ import type { Terminal } from '../api/terminal';
 import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
 import type { RuntimeVmOptions } from '../modules';
-import { watchdog } from '../engine/watchdog';
+import { watchdogOfIsolate } from '../engine/watchdog';
 import { takeSnapshot, type ProcessQuery } from './snapshot';
 import type { SystemSnapshot } from '../api/system';
 
@@ -72,7 +72,7 @@ export class Runtime {
       }
     });
     const MiB = 1024 * 1024;
-    this.unwatch = watchdog.onFailure((r) => {
+    this.unwatch = watchdogOfIsolate().onFailure((r) => {
       if (!this.node.process(r.process)) return; // another runtime's process (tests run several)
       this.log('error', 'out of memory: process failed', {
         pid: r.process, held_mib: Math.round(r.heldBytes / MiB), heap_mib: Math.round(r.liveBytes / MiB), budget_mib: Math.round(r.budgetBytes / MiB), measure_ms: Math.round(r.measureMs),
