@@ -29,6 +29,7 @@ import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
 import { sqlModule } from './sql';
+import { storeModule } from './store';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
@@ -67,6 +68,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   sqlModule,
+  storeModule,
   systemModule,
   exprModule,
   templatesModule,
