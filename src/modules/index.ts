@@ -30,6 +30,7 @@ import { envModule } from './env';
 import { systemModule } from './system';
 import { sqlModule } from './sql';
 import { storeModule } from './store';
+import { queueModule } from './queue';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
@@ -69,6 +70,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   envModule,
   sqlModule,
   storeModule,
+  queueModule,
   systemModule,
   exprModule,
   templatesModule,

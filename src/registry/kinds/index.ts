@@ -10,6 +10,7 @@ import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
 import { storeKinds } from './store';
+import { queueKinds } from './queue';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
@@ -20,6 +21,7 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   contractDefinitionKind,
   contractBindingKind,
   storeKinds,
+  queueKinds,
 ];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
