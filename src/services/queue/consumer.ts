@@ -54,6 +54,8 @@ export class Consumer implements QueueConsumer {
   private readonly running = new Map<string, Running>();
   private readonly byToken = new Map<string, Running>();
   private stopping = false;
+  /** Its handler could not be spawned: it takes nothing more until the supervisor has restarted it. */
+  private halted = false;
   private retry: Timer | null = null;
   private warned = false;
   private idle: (() => void) | null = null;
@@ -115,7 +117,7 @@ export class Consumer implements QueueConsumer {
   }
 
   private wants(): boolean {
-    return !this.stopping && this.held.length + this.running.size < this.entry.concurrency + this.entry.prefetch;
+    return !this.stopping && !this.halted && this.held.length + this.running.size < this.entry.concurrency + this.entry.prefetch;
   }
 
   private take(d: Delivery): void {
@@ -124,7 +126,7 @@ export class Consumer implements QueueConsumer {
   }
 
   private dispatch(): void {
-    while (!this.stopping && this.running.size < this.entry.concurrency && this.held.length > 0) {
+    while (!this.stopping && !this.halted && this.running.size < this.entry.concurrency && this.held.length > 0) {
       this.run(this.held.shift() as Delivery);
     }
   }
@@ -144,8 +146,12 @@ export class Consumer implements QueueConsumer {
     if (!spawned.ok) {
       // The handler cannot run at all (missing, does not compile): the message goes back and the consumer
       // fails, so the supervisor's backoff paces the retries instead of a hot redelivery loop.
+      // (halted first: the message put back must not come straight back here.) Reported on the next turn, so
+      // a failure while the service is still starting is seen as a failure of the running service.
+      this.halted = true;
       r.putBack();
-      this.ctx.failed(`cannot run ${this.entry.func}: ${spawned.error.message}`);
+      const reason = `cannot run ${this.entry.func}: ${spawned.error.message}`;
+      setImmediate(() => this.ctx.failed(reason));
       return;
     }
     const pid = spawned.value;
