@@ -8,7 +8,6 @@
 import type { Runtime } from '../../src/hosts/runtime';
 import { ErrorValue, fromPlain, toPlain } from '../../src/kernel/value';
 import { bootProject, definitions, luaEntry, runLua, writeFiles } from '../helpers/service-project';
-import { until } from '../helpers/live';
 
 const HANDLER = `
 local store = require("store")
@@ -107,6 +106,17 @@ ${fn('handler', 'handler.lua')}${fn('dead_handler', 'dead_handler.lua')}
     func: t:dead_handler
     lifecycle: { auto_start: true }
 ${luaEntry('publish', 'publish.lua', ['queue'])}${luaEntry('flood', 'flood.lua', ['queue'])}`;
+
+/** The probe's first value that is neither null nor false (checked every 20 ms, for at most 15 s). */
+async function until<T>(what: string, probe: () => T | null | false): Promise<T> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('queue on the memory driver', () => {
   let rt: Runtime;
