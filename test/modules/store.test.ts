@@ -21,8 +21,9 @@ const SCRIPTS: Record<string, string> = {
     local _, missing = s:get("nope")
     local _, nilv = s:set("k2", nil)
     local _, empty = s:get("")
+    local _, fn = s:set("f", function() end)
     return { name = b.name, first = b.items[1], same = a == b, f = b.f, ftype = math.type(b.f), yes = b.yes,
-      missing = { missing:kind(), missing:message() }, nilv = nilv:kind(), empty = empty:kind(),
+      missing = { missing:kind(), missing:message() }, nilv = nilv:kind(), empty = empty:kind(), fn = fn:message(),
       deleted = s:delete("k"), again = s:delete("k"), has = s:has("k") }
   `),
   ttl: lua(`
@@ -121,7 +122,7 @@ describe('store', () => {
   test('values go in and come out as copies; missing keys and bad input are clear errors', async () => {
     expect(await runLua(rt, 'copies')).toEqual({
       name: 'a', first: 1, same: false, f: 2.5, ftype: 'float', yes: true,
-      missing: ['NotFound', 'key not found'], nilv: 'Invalid', empty: 'Invalid',
+      missing: ['NotFound', 'key not found'], nilv: 'Invalid', empty: 'Invalid', fn: 'a function value cannot be stored',
       deleted: true, again: false, has: false,
     });
   });

@@ -65,8 +65,9 @@ local function main()
   end
   local _, huge = queue.publish("t:small", string.rep("x", 100000))
   local _, reserved = queue.publish("t:small", "x", { x_original_queue = "forged" })
+  local _, fn = queue.publish("t:small", print)
   local info = assert(queue.info("t:small"))
-  return { accepted = accepted, first_error = first_error, huge = { huge:kind(), huge:message() }, reserved = reserved:kind(), waiting = info.message_count }
+  return { accepted = accepted, first_error = first_error, huge = { huge:kind(), huge:message() }, reserved = reserved:kind(), fn = fn:message(), waiting = info.message_count }
 end
 return { main = main }
 `;
@@ -196,6 +197,7 @@ describe('queue on the memory driver', () => {
       first_error: ['Unavailable', true, 'queue t:small is full (max_length 5)'],
       huge: ['Invalid', 'message too large for queue t:small (more than 50000 bytes)'],
       reserved: 'Invalid',
+      fn: 'a function cannot be a message',
       waiting: 5,
     });
   });

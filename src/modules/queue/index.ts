@@ -4,7 +4,7 @@
  * stats, and `queue.message()` gives a consumer's handler the delivery its context names, settled once by
  * `ack()`/`nack()` or, when the handler ends, by how it ended.
  */
-import { lua, checkJsString, pushString, type LuaState } from '../../engine/lua';
+import { lua, checkJsString, decodeUtf8, pushString, type LuaState } from '../../engine/lua';
 import { objectArg, pushObject, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue, ValueCopyError } from '../../engine/values';
 import { ErrorValue, LuaFloat, Table, type Value } from '../../kernel/value';
@@ -59,6 +59,7 @@ function installQueue(vm: LuaVM, resources: Resources | undefined): void {
       throw e;
     }
     if ((body instanceof Table && body.map.size === 0) || body === '') return invalid(T, 'message data cannot be empty');
+    if (body === null) return invalid(T, `a ${decodeUtf8(lua.lua_typename(T, lua.lua_type(T, 2)))} cannot be a message`);
     const headers = new Map<string, Value>();
     if (headerTable instanceof Table) {
       for (const [k, v] of headerTable.map) {

@@ -4,7 +4,7 @@
  * is two tables); calls block only the calling task. A Store is a hold on the store, released by
  * `release()` or when its process ends.
  */
-import { lua, checkJsString, pushString, type LuaState } from '../../engine/lua';
+import { lua, checkJsString, decodeUtf8, pushString, type LuaState } from '../../engine/lua';
 import { objectArg, pushObject, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue, ValueCopyError } from '../../engine/values';
 import { ErrorValue, type Value } from '../../kernel/value';
@@ -75,6 +75,7 @@ function installStore(vm: LuaVM, resources: Resources | undefined): void {
           if (e instanceof ValueCopyError) return invalid(T, e.message);
           throw e;
         }
+        if (value === null) return invalid(T, `a ${decodeUtf8(lua.lua_typename(T, lua.lua_type(T, 3)))} value cannot be stored`);
         return settle(vm, T, () => a.h.store.set(a.key, value, ttlMs), (R) => pushBoolean(R, true), failure('store set'));
       },
       has: (T) => {
