@@ -202,6 +202,14 @@ describe('queue on the memory driver', () => {
     });
   });
 
+  test('a driver restart: publishing meanwhile is Unavailable, then the consumer attaches again by itself', async () => {
+    await rt.native.stop('t:drv');
+    expect(await publish([{ key: 'during' }])).toEqual([expect.stringMatching(/^Unavailable: queue t:jobs: driver t:drv: resource t:drv is not running/)]);
+    expect(await rt.native.start(rt.registry.get('t:drv') as never)).toBe(true);
+    expect(await publish([{ key: 'after', mode: 'plain' }])).toEqual(['ok']);
+    await until('processed after the restart', () => stored('done:after'));
+  });
+
   test('publishing to what is not a queue', async () => {
     const r = (await publish([{ key: 'x' }], 't:nothing')) as string[];
     expect(r[0]).toMatch(/^Internal: resource not found/);
