@@ -29,6 +29,8 @@ import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
 import { sqlModule } from './sql';
+import { storeModule } from './store';
+import { queueModule } from './queue';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
@@ -67,6 +69,8 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   sqlModule,
+  storeModule,
+  queueModule,
   systemModule,
   exprModule,
   templatesModule,

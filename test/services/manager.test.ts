@@ -177,6 +177,28 @@ entries:
     await rt.shutdown();
   });
 
+  test('a service that failed for good starts again when its entry changes', async () => {
+    const events: string[] = [];
+    const dir = project(`version: "1.0"
+namespace: t
+entries:
+  - name: broken
+    kind: config.counter
+    fail_first: 100
+    lifecycle: { auto_start: true, restart: { max_attempts: 1 } }
+`);
+    const rt = new Runtime(loadProject(dir, [], { kinds }), { logs: recorder(), terminal: null, services: [counters(events)] });
+    await rt.boot();
+    const service = rt.native.services.get('t:broken');
+    expect([service?.state, service?.retry]).toEqual(['Failed', null]);
+    const lifecycle = { auto_start: true, restart: { max_attempts: 1 } };
+    rt.store.apply([{ kind: 'entry.update', record: { id: 't:broken', kind: 'config.counter', meta: {}, data: { fail_first: 0, start: 7, lifecycle } } }]);
+    await until(() => rt.native.services.get('t:broken')?.state === 'Running');
+    expect(events).toEqual(['start broken']);
+    expect((rt.native.get('t:broken', 'counter') as Counter).count()).toBe(7);
+    await rt.shutdown();
+  });
+
   test('registry changes reach running services: updates are followed, deletes stop, creates start', async () => {
     const events: string[] = [];
     const dir = project('version: "1.0"\nnamespace: t\nentries:\n  - name: a\n    kind: config.counter\n    start: 1\n');

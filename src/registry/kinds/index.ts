@@ -9,6 +9,8 @@ import { dbKinds } from './db';
 import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
+import { storeKinds } from './store';
+import { queueKinds } from './queue';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
@@ -18,6 +20,8 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   execKinds,
   contractDefinitionKind,
   contractBindingKind,
+  storeKinds,
+  queueKinds,
 ];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
