@@ -11,7 +11,7 @@ import { kernelErrors } from '../kernel/errors';
 import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
 import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
-import type { ClusterLog } from './router';
+import type { Log } from '../api/logging';
 
 interface Claim {
   readonly pid: string;
@@ -79,7 +79,7 @@ export class ClusterNames {
     private readonly isLocalAlive: (pid: string) => boolean,
     /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
     private readonly revoked: (pid: string, name: string) => void,
-    private readonly log: ClusterLog,
+    private readonly log: Log,
   ) {}
 
   /** Starts the watch; resolves once the replica holds what the bucket held (or after `maxWaitMs`). */

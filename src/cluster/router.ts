@@ -18,8 +18,8 @@ import type { Mailbox } from '../kernel/mailbox';
 import type { Bus } from './bus';
 import type { ClusterNames } from './names';
 import type { Peers } from './peers';
+import type { Log } from '../api/logging';
 
-export type ClusterLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
 
 const { nodeDown } = kernelErrors;
 const NOPROC = (): Outcome => ({ value: null, error: kernelErrors.processNotFound() });
@@ -94,7 +94,7 @@ export class ClusterRouter implements Router {
     private readonly bus: Bus,
     private readonly peers: Peers,
     private readonly names: ClusterNames,
-    private readonly log: ClusterLog,
+    private readonly log: Log,
   ) {
     bus.onBatch((data) => this.receive(data));
   }
