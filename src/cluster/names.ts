@@ -12,6 +12,7 @@ import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
 import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
 import type { Log } from '../api/logging';
+import { BoundedMap } from '../util/bounded-map';
 
 interface Claim {
   readonly pid: string;
@@ -39,15 +40,9 @@ export const MAX_CLUSTER_NAME_BYTES = 1024;
 /** KV keys allow letters, digits and `-_=/.`: a name is stored as its UTF-8 bytes in base64url. */
 export const nameKey = (scope: number, name: string): string => `${PREFIX[scope]}.${Buffer.from(name, 'utf8').toString('base64url')}`;
 /** The keys a name is looked up under, memoised: every send by name asks. */
-const keyCache = new Map<string, readonly string[]>();
+const keyCache = new BoundedMap<string, readonly string[]>(10_000);
 function lookupKeys(name: string): readonly string[] {
-  let keys = keyCache.get(name);
-  if (keys === undefined) {
-    keys = LOOKUP_ORDER.map((scope) => nameKey(scope, name));
-    if (keyCache.size >= 10_000) keyCache.clear();
-    keyCache.set(name, keys);
-  }
-  return keys;
+  return keyCache.memo(name, () => LOOKUP_ORDER.map((scope) => nameKey(scope, name)));
 }
 const isNameKey = (key: string): boolean => key.length > 2 && key[1] === '.' && 'ecs'.includes(key[0]);
 const nameOfKey = (key: string): string => Buffer.from(key.slice(2), 'base64url').toString('utf8');

@@ -19,6 +19,7 @@ import type { Bus } from './bus';
 import type { ClusterNames } from './names';
 import type { Peers } from './peers';
 import type { Log } from '../api/logging';
+import { BoundedMap } from '../util/bounded-map';
 
 
 const { nodeDown } = kernelErrors;
@@ -62,8 +63,8 @@ class Relations {
  * A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. Only strings
  * of a PID's length are kept: a process sending to long made-up strings must not fill the cache.
  */
-const pidCache = new Map<string, { readonly node: string | null; readonly canonical: string } | null>();
 const PID_CACHE_SIZE = 10_000;
+const pidCache = new BoundedMap<string, { readonly node: string | null; readonly canonical: string } | null>(PID_CACHE_SIZE, 'all');
 const PID_CACHE_KEY = 256;
 function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
   let entry = pidCache.get(pid);
@@ -71,7 +72,6 @@ function parsed(pid: string): { readonly node: string | null; readonly canonical
     const p = pid.startsWith('{') ? parsePid(pid) : null;
     entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
     if (pid.length > PID_CACHE_KEY) return entry;
-    if (pidCache.size >= PID_CACHE_SIZE) pidCache.clear();
     pidCache.set(pid, entry);
   }
   return entry;

@@ -7,6 +7,7 @@ import { lua, lauxlib, lualib, to_luastring, to_jsstring } from 'fengari';
 import type { LuaState, LuaString, TValue as Cell } from 'fengari';
 import { TValue } from 'fengari/src/lobject';
 import { luaS_bless, type TString } from 'fengari/src/lstring';
+import { BoundedMap } from '../util/bounded-map';
 
 export { lua, lauxlib, lualib, to_luastring, to_jsstring };
 export type { LuaState, LuaString };
@@ -144,8 +145,8 @@ export function fromByteString(s: string): Uint8Array {
  * and hash included, and shared: a Lua string is immutable and belongs to no state. At most INTERNED of them
  * are kept; the table starts over when it is full.
  */
-const interned = new Map<string, TString>();
 const INTERNED = 4096;
+const interned = new BoundedMap<string, TString>(INTERNED, 'all');
 
 /** The Lua string for a JS string (shared when short ASCII). */
 export function luaStringOf(L: LuaState, s: string): TString {
@@ -156,7 +157,6 @@ export function luaStringOf(L: LuaState, s: string): TString {
   if (ascii === null) return luaS_bless(L, to_luastring(s));
   ts = luaS_bless(L, ascii);
   ts.wisp_js = s;
-  if (interned.size >= INTERNED) interned.clear();
   interned.set(s, ts);
   return ts;
 }
