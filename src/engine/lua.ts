@@ -35,7 +35,12 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-const LONG_STRING = 20; // Fengari makes every string a long string (LUA_TLNGSTR)
+/**
+ * The type tags Fengari keeps in a cell's \`type\` (C Lua's variant tags), for the engine files that read cells
+ * directly (this one, values.ts, memory.ts). Fengari makes every string a long string (LUA_TLNGSTR).
+ */
+export const TAG = Object.freeze({ STRING: 4, LONG_STRING: 20, TABLE: 5, LUA_CLOSURE: 6, JS_CLOSURE: 38, USERDATA: 7, THREAD: 8 });
+const LONG_STRING = TAG.LONG_STRING;
 
 /** The value at a stack index itself (not a copy, as lua_index2addr finds it); null for a pseudo-index or none. */
 export function cellAt(L: LuaState, idx: number): Cell | null {
