@@ -1,0 +1,13 @@
+/**
+ * The middleware a router may name, by name. Adding one is its file and one line here (security adds
+ * token_auth and the firewalls this way). A router naming one that is not here is not served, with an error
+ * logged (src/services/http/routes.ts).
+ */
+import type { Middleware } from './types';
+import { cors } from './cors';
+
+export const MIDDLEWARE: readonly Middleware[] = [
+  cors,
+];
+
+export type { Middleware, MiddlewareEnv, Handler } from './types';
