@@ -111,8 +111,13 @@ export class ResponseWriter implements HttpResponseWriter {
   private finished = false;
   /** Bytes of body handed to the sink. */
   written = 0;
-  /** Runs when headers are about to go out (middleware that rewrites them: compress, the relays). */
+  /** Runs when headers are about to go out (middleware that rewrites them: compress). */
   beforeHead: ((status: number, headers: HeaderMap) => void)[] = [];
+  /**
+   * Asked just before headers go out; true means the middleware took the connection over (a relay's
+   * upgrade): nothing is written here, and the response counts as ended.
+   */
+  takeOver: ((status: number, headers: HeaderMap) => boolean) | null = null;
 
   constructor(
     readonly sink: ResponseSink,
@@ -178,9 +183,13 @@ export class ResponseWriter implements HttpResponseWriter {
   /** Ends the response: sends what is buffered (whole, with a Content-Length when nothing went out yet). */
   end(): void {
     if (this.finished) return;
-    this.finished = true;
-    if (this.sink.closed) return;
+    if (this.sink.closed) {
+      this.finished = true;
+      return;
+    }
     this.writeHeader(200);
+    if (!this.streaming && this.takenOver()) return;
+    this.finished = true;
     if (this.streaming) {
       this.sink.end();
       return;
@@ -206,7 +215,16 @@ export class ResponseWriter implements HttpResponseWriter {
     this.end();
   }
 
+  /** Whether a relay took the connection: then this writer is done. */
+  private takenOver(): boolean {
+    if (this.takeOver === null || !this.takeOver(this.status, this.committed ?? this.headers)) return false;
+    this.finished = true;
+    this.buffer = [];
+    return true;
+  }
+
   private startStreaming(): Maybe<void> {
+    if (this.takenOver()) return Promise.reject(new Error('connection taken over by a relay'));
     this.streaming = true;
     const body = Buffer.concat(this.buffer, this.buffered);
     this.buffer = [];

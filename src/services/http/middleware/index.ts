@@ -5,9 +5,11 @@
  */
 import type { Middleware } from './types';
 import { cors } from './cors';
+import { websocketRelay } from './websocket-relay';
 
 export const MIDDLEWARE: readonly Middleware[] = [
   cors,
+  websocketRelay,
 ];
 
 export type { Middleware, MiddlewareEnv, Handler } from './types';
