@@ -120,7 +120,7 @@ export class ResponseWriter implements HttpResponseWriter {
   takeOver: ((status: number, headers: HeaderMap) => boolean) | null = null;
 
   constructor(
-    readonly sink: ResponseSink,
+    public sink: ResponseSink,
     private readonly noBody: boolean,
   ) {}
 

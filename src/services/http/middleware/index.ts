@@ -6,10 +6,18 @@
 import type { Middleware } from './types';
 import { cors } from './cors';
 import { websocketRelay } from './websocket-relay';
+import { sseRelay } from './sse-relay';
+import { compress } from './compress';
+import { ratelimit } from './ratelimit';
+import { realIp } from './real-ip';
 
 export const MIDDLEWARE: readonly Middleware[] = [
   cors,
   websocketRelay,
+  sseRelay,
+  compress,
+  ratelimit,
+  realIp,
 ];
 
 export type { Middleware, MiddlewareEnv, Handler } from './types';
