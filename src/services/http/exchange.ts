@@ -31,11 +31,18 @@ export interface ResponseSink {
 export class NodeSink implements ResponseSink {
   constructor(readonly res: ServerResponse) {}
 
+  /** A request body the handler left unread (a 1 GB upload) is not drained for keep-alive: the connection closes. */
+  private closeWhenBodyLeft(): void {
+    const req = this.res.req;
+    if (!req.complete) this.res.shouldKeepAlive = false;
+  }
+
   get closed(): boolean {
     return this.res.writableEnded || this.res.destroyed;
   }
 
   writeHead(status: number, headers: HeaderMap): void {
+    this.closeWhenBodyLeft();
     const out: Record<string, string[]> = {};
     for (const [k, v] of headers) out[k] = v;
     this.res.writeHead(status, out);
