@@ -10,6 +10,7 @@ import { execServices } from './exec';
 import { contractService } from './contract';
 import { storeServices } from './store';
 import { queueServices } from './queue';
+import { httpServices } from './http';
 
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   templateService as ServiceDefinition,
@@ -19,4 +20,5 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   contractService as ServiceDefinition,
   storeServices as ServiceDefinition,
   queueServices as ServiceDefinition,
+  httpServices as ServiceDefinition,
 ];
