@@ -7,10 +7,11 @@
  * revoked"). First write wins through the KV's create/update-at-revision.
  */
 import { ErrorValue } from '../kernel/value';
+import { kernelErrors } from '../kernel/errors';
 import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
 import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
-import type { ClusterLog } from './router';
+import type { Log } from '../api/logging';
 
 interface Claim {
   readonly pid: string;
@@ -78,7 +79,7 @@ export class ClusterNames {
     private readonly isLocalAlive: (pid: string) => boolean,
     /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
     private readonly revoked: (pid: string, name: string) => void,
-    private readonly log: ClusterLog,
+    private readonly log: Log,
   ) {}
 
   /** Starts the watch; resolves once the replica holds what the bucket held (or after `maxWaitMs`). */
@@ -128,7 +129,7 @@ export class ClusterNames {
     const key = nameKey(scope, name);
     const current = this.replica.get(key);
     if (current !== undefined && this.live(current.claim)) {
-      return current.claim.pid === pid ? null : new ErrorValue('name already registered', 'AlreadyExists');
+      return current.claim.pid === pid ? null : kernelErrors.nameTaken();
     }
     // The kernel's bound for a process's names holds for its cluster names (held, or being claimed) too: every
     // node keeps a replica of them.
@@ -149,7 +150,7 @@ export class ClusterNames {
     return this.claim(key, claim).then((won) => {
       if (won === true) return null;
       this.disown(pid, key);
-      return won === false ? new ErrorValue('name already registered', 'AlreadyExists') : won;
+      return won === false ? kernelErrors.nameTaken() : won;
     });
   }
 

@@ -9,6 +9,8 @@ import { fsServices } from './fs';
 import { execServices } from './exec';
 import { contractService } from './contract';
 import { httpServices } from './http';
+import { storeServices } from './store';
+import { queueServices } from './queue';
 
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   templateService as ServiceDefinition,
@@ -17,4 +19,6 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   execServices as ServiceDefinition,
   contractService as ServiceDefinition,
   httpServices as ServiceDefinition,
+  storeServices as ServiceDefinition,
+  queueServices as ServiceDefinition,
 ];

@@ -10,6 +10,8 @@ import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
 import { httpKinds } from './http';
+import { storeKinds } from './store';
+import { queueKinds } from './queue';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
@@ -20,6 +22,8 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   contractDefinitionKind,
   contractBindingKind,
   httpKinds,
+  storeKinds,
+  queueKinds,
 ];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
