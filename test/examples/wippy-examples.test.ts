@@ -263,4 +263,23 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       if (app.running()) app.child.kill('SIGKILL');
     }
   }, 60000);
+
+  test('shop: products, a cart per user as a process, checkout, as the curl session of its README shows', async () => {
+    const { app, base } = await serveExample('shop');
+    try {
+      const post = (path: string, body?: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, unknown>>);
+      const products = (await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] };
+      expect(products.products.map((p) => p.sku)).toContain('LAPTOP-001');
+      expect(await post('/api/cart/alice/items', { sku: 'LAPTOP-001' })).toMatchObject({ status: 'added', user_id: 'alice' });
+      expect(await post('/api/cart/alice/items', { sku: 'KB-002', quantity: 2 })).toMatchObject({ status: 'added' });
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ user_id: 'alice', total: 1799.97 });
+      expect(await post('/api/cart/alice/checkout')).toMatchObject({ status: 'checked_out', order: { total: 1799.97 } });
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ items: [], total: 0 });
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
 });
