@@ -83,11 +83,14 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   evalRunnerModule,
 ];
 
-export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
+export interface RuntimeVmOptions extends VmOptions, ModuleServices {
+  /** Modules beyond wisp's own (an embedder's), installed after them. */
+  readonly extraModules?: readonly LuaModule<unknown>[];
+}
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const vm = new LuaVM(options);
-  installModules(vm, MODULES, options);
+  installModules(vm, options.extraModules === undefined ? MODULES : [...MODULES, ...options.extraModules], options);
   watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
   return vm;
 }
