@@ -8,7 +8,8 @@ import { SCOPE } from '../kernel/names';
 import type { Host, Node, ProcessRecord } from '../kernel/node';
 import type { Outcome } from '../kernel/message';
 import { AsyncQueue } from './queue';
-import { fromValue, toLuaError, toValue, LuaError } from './values';
+import { fromValue, toLuaError, toValue } from './convert';
+import { LuaError } from './values';
 import type { Mailbox, ProcessEvent, ReceivedMessage } from './types';
 
 /** The host of JavaScript-driven processes (registry ids hold a colon, so it cannot clash with one). */

@@ -13,7 +13,8 @@ import { luaModule, type LuaModule } from '../modules/module';
 import { settle } from '../modules/settle';
 import { pushError } from '../modules/errors';
 import { HostObject, type HostResult, type ObjectType, type WispModule } from './module';
-import { fromValue, LuaError, toValue } from './values';
+import { fromValue, toValue } from './convert';
+import { LuaError } from './values';
 
 type AnyHost = (...args: unknown[]) => HostResult | Promise<HostResult>;
 

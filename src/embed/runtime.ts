@@ -12,7 +12,8 @@ import type { Outcome } from '../kernel/message';
 import type { LogSink } from '../api/logging';
 import { addJsHost, check, JsProcess } from './mailbox';
 import { toLuaModule } from './module-install';
-import { fromValue, LuaError, toLuaError, toValue, type LuaData } from './values';
+import { fromValue, toLuaError, toValue } from './convert';
+import { LuaError, type LuaData } from './values';
 import type { BusEvent, LogLevel, LogRecord, Mailbox, NamespaceDefinition, ProcessOutcome, RuntimeOptions, SpawnOptions, WispRuntime } from './types';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];

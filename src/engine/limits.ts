@@ -5,6 +5,12 @@
  */
 import { raise, type LuaState } from './lua'; // first: Fengari must be loaded before any of its internal modules
 import { wisp_limits } from 'fengari/src/luaconf';
+import { join } from 'path';
+
+// Absent when the install skipped wisp's postinstall (`--ignore-scripts`): say so instead of failing obscurely.
+if ((wisp_limits as typeof wisp_limits | undefined) === undefined) {
+  throw new Error(`Fengari is not patched for wisp (was it installed with --ignore-scripts?): run \`node ${join(__dirname, '..', '..', 'scripts', 'patch-fengari.js')}\``);
+}
 
 /** The largest Lua string: 64 MiB. */
 export const MAX_STRING_BYTES = wisp_limits.max_string;
