@@ -35,7 +35,10 @@ export class JsProcess implements Mailbox {
     this.pid = this.record.id;
     // A linked process's failure is news for JavaScript, not a reason to die.
     this.record.trapLinks = true;
-    this.record.mailbox.subscribeInbox((m) => this.messages.push({ from: m.from, topic: m.topic, data: m.payloads.length > 0 ? fromValue(m.payloads[0]) : null, payloads: m.payloads.map(fromValue) }));
+    // What JavaScript has not read counts as unread mail: past the node's limit, senders are refused.
+    const messages = this.messages;
+    const backlog = { get buffered(): number { return messages.size; } };
+    this.record.mailbox.subscribeInbox((m) => messages.push({ from: m.from, topic: m.topic, data: m.payloads.length > 0 ? fromValue(m.payloads[0]) : null, payloads: m.payloads.map(fromValue) }), backlog);
     this.record.mailbox.subscribeEvents((e) => this.eventQueue.push(processEvent(e)));
     if (name !== undefined) this.register(name);
   }

@@ -78,6 +78,7 @@ class EmbeddedRuntime implements WispRuntime {
     this.warnings = [...registry.warnings];
     this.runtime = new Runtime(registry, { logs: this.logSink(), terminal: null, modules: (options.modules ?? []).map(toLuaModule) });
     addJsHost(this.runtime.node);
+    if (options.mailboxLimit !== undefined) this.runtime.node.mailboxLimit = options.mailboxLimit;
   }
 
   async boot(): Promise<void> {

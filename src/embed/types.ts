@@ -99,6 +99,8 @@ export interface RuntimeOptions {
   readonly modules?: readonly WispModule[];
   /** `-o`-style field overrides, `ns:entry:field=value` (project directories only). */
   readonly overrides?: readonly string[];
+  /** Unread messages a process (a mailbox too) may hold before sends to it fail (default 100,000). */
+  readonly mailboxLimit?: number;
   /** The environment the registry loader reads (`SKIP_*_TESTS`); default: none. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }

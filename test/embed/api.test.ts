@@ -78,6 +78,27 @@ describe('a runtime from entries given in code', () => {
     await expect(box.receive()).rejects.toThrow(/closed/);
   });
 
+  test('a mailbox JavaScript does not read fills up: past the limit, Lua\'s sends fail (nothing grows unbounded)', async () => {
+    const r = createRuntime(
+      [{ namespace: 'app', entries: [
+        { name: 'processes', kind: 'process.host', lifecycle: { auto_start: true } },
+        { name: 'flood', kind: 'process.lua', method: 'main', source: `return { main = function()
+          local ok, failed, last = 0, 0, nil
+          for i = 1, 25 do
+            local sent, err = process.send("sink", "spam", i)
+            if sent then ok = ok + 1 else failed = failed + 1; last = tostring(err) end
+          end
+          return { ok = ok, failed = failed, last = last }
+        end }` },
+      ] }],
+      { logsWithoutListener: 'silent', mailboxLimit: 10 },
+    );
+    await booted(r);
+    const sink = r.mailbox('sink');
+    expect(await r.wait(r.spawn('app:flood'))).toEqual({ ok: true, value: { ok: 10, failed: 15, last: expect.stringMatching(/mailbox full/) } });
+    expect((await sink.receive()).data).toBe(1);
+  });
+
   test('wait() gives a process outcome; a failing process gives its error', async () => {
     const r = await booted(app([
       { name: 'ok', kind: 'process.lua', method: 'main', source: 'return { main = function(a, b) return a + b end }' },
