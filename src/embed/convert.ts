@@ -2,24 +2,35 @@
 import { ErrorValue, fromPlain, Table, toPlain, LuaFloat, type Value } from '../kernel/value';
 import { LuaError, type LuaData } from './values';
 
-/** The kernel's value for data from JavaScript (undefined fields are left out, as nil would be). */
+/** How deep JavaScript data given to Lua may nest (a JS recursion converts it). */
+const MAX_DEPTH = 1000;
+
+/**
+ * The kernel's value for data from JavaScript (undefined fields are left out, as nil would be); throws a
+ * LuaError (Invalid) for data that contains itself or nests too deep.
+ */
 export function toValue(data: unknown): Value {
+  return convert(data, new Set());
+}
+
+function convert(data: unknown, path: Set<object>): Value {
   if (data instanceof LuaError) return new ErrorValue(data.message, data.kind, data.retryable);
   if (data instanceof Error) return new ErrorValue(data.message);
   if (data instanceof Uint8Array) return data;
   if (typeof data === 'bigint') return Number(data);
-  if (Array.isArray(data)) return Table.from({}, data.map(toValue));
-  if (data instanceof Map) {
+  if (data === null || typeof data !== 'object' || data instanceof Date) return fromPlain(data);
+  if (path.has(data)) throw new LuaError('cannot pass a value that contains itself to Lua', 'Invalid', false);
+  if (path.size >= MAX_DEPTH) throw new LuaError(`value nested deeper than ${MAX_DEPTH} levels`, 'Invalid', false);
+  path.add(data);
+  try {
+    if (Array.isArray(data)) return Table.from({}, data.map((v) => convert(v, path)));
     const t = new Table();
-    for (const [k, v] of data) if (v !== undefined && v !== null) t.map.set(toValue(k), toValue(v));
+    const entries: Iterable<[unknown, unknown]> = data instanceof Map ? data : Object.entries(data);
+    for (const [k, v] of entries) if (v !== undefined && v !== null) t.map.set(convert(k, path), convert(v, path));
     return t;
+  } finally {
+    path.delete(data);
   }
-  if (data !== null && typeof data === 'object' && !(data instanceof Date)) {
-    const t = new Table();
-    for (const [k, v] of Object.entries(data)) if (v !== undefined && v !== null) t.map.set(k, toValue(v));
-    return t;
-  }
-  return fromPlain(data);
 }
 
 /** Plain data for a kernel value; a table reached twice is converted twice, a cycle becomes '<cycle>'. */

@@ -121,6 +121,20 @@ describe('a runtime from entries given in code', () => {
     await expect(r.call('app:missing')).rejects.toBeInstanceOf(LuaError);
   });
 
+  test('a mailbox gets CANCEL, and LINK_DOWN from a linked process that fails; cyclic data is refused', async () => {
+    const r = await booted(app([{ name: 'fail', kind: 'process.lua', method: 'main', source: 'return { main = function() coroutine.yield() error("linked failure") end }' }]));
+    const box = r.mailbox();
+    r.cancel(box.pid, 'please stop');
+    expect(await box.nextEvent()).toMatchObject({ kind: 'pid.cancel', from: '', reason: 'please stop' });
+    const pid = r.spawn('app:fail');
+    box.link(pid);
+    expect(await box.nextEvent()).toMatchObject({ kind: 'pid.link.down', from: pid, error: expect.objectContaining({ message: expect.stringMatching(/linked failure/) }) });
+    expect(box.alive).toBe(true);
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    expect(() => box.send(box.pid, 't', cyclic)).toThrow(/contains itself/);
+  });
+
   test('a bad definition is a one-line error naming the entry', () => {
     expect(() => app([{ name: 'x', kind: 'process.lua', method: 'main' }])).toThrow(/app:x/);
     expect(() => app([{ name: 'x', kind: 'process.lua', method: 'main' }])).not.toThrow(/\n/);
@@ -222,6 +236,54 @@ describe('modules written in TypeScript', () => {
     expect(r.isAlive(slowPid)).toBe(true);
     expect(await r.wait(slowPid)).toEqual({ ok: true, value: 'slow' });
     expect(r.isAlive(slowPid)).toBe(false);
+  });
+
+  test('hostile calls: odd arguments, a value that contains itself, a caller killed while its promise is pending', async () => {
+    let settledLate = false;
+    const edge = defineModule({
+      name: 'edge',
+      functions: {
+        kinds: (...args: unknown[]) => args.map((a) => (a === null ? 'nil' : typeof a)),
+        cyclic: () => {
+          const o: Record<string, unknown> = {};
+          o.self = o;
+          return o as never;
+        },
+        throwsText: () => {
+          throw 'plain text'; // eslint-disable-line no-throw-literal
+        },
+        slow: () => new Promise<string>((res) => setTimeout(() => {
+          settledLate = true;
+          res('too late');
+        }, 150)),
+      },
+    });
+    const r = await booted(createRuntime(
+      [{ namespace: 'app', entries: [
+        { name: 'processes', kind: 'process.host', lifecycle: { auto_start: true } },
+        { name: 'main', kind: 'process.lua', method: 'main', modules: ['edge'], source: `
+          local edge = require("edge")
+          return { main = function(mode)
+            if mode == "slow" then return edge.slow() end
+            local kinds = edge.kinds(print, coroutine.create(function() end), 1.5, "s", { 1 })
+            local c, cerr = edge.cyclic()
+            local t, terr = edge.throwsText()
+            return { kinds = kinds, cyclic = tostring(cerr), text = tostring(terr) }
+          end }` },
+      ] }],
+      { logsWithoutListener: 'silent', modules: [edge] },
+    ));
+    expect(await r.wait(r.spawn('app:main'))).toEqual({
+      ok: true,
+      value: { kinds: ['nil', 'nil', 'number', 'string', 'object'], cyclic: 'cannot pass a value that contains itself to Lua', text: 'plain text' },
+    });
+    const slow = r.spawn('app:main', { args: ['slow'] });
+    await new Promise((res) => setTimeout(res, 30));
+    r.terminate(slow);
+    expect(await r.wait(slow)).toMatchObject({ ok: false });
+    await new Promise((res) => setTimeout(res, 200));
+    expect(settledLate).toBe(true); // the answer came after its process ended: dropped, nothing broke
+    expect(await r.wait(r.spawn('app:main'))).toMatchObject({ ok: true });
   });
 
   test('a module name must be requirable and not one of wisp\'s own', () => {
