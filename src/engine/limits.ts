@@ -9,7 +9,8 @@ import { join } from 'path';
 
 // Absent when the install skipped wisp's postinstall (`--ignore-scripts`): say so instead of failing obscurely.
 if ((wisp_limits as typeof wisp_limits | undefined) === undefined) {
-  throw new Error(`Fengari is not patched for wisp (was it installed with --ignore-scripts?): run \`node ${join(__dirname, '..', '..', 'scripts', 'patch-fengari.js')}\``);
+  const script = join(__dirname, '..', '..', 'scripts', 'patch-fengari.js');
+  throw Object.assign(new Error(`Fengari is not patched for wisp (was it installed with --ignore-scripts?): run \`node ${script}\``), { code: 'WISP_FENGARI_UNPATCHED' });
 }
 
 /** The largest Lua string: 64 MiB. */

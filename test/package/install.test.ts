@@ -94,6 +94,20 @@ describe('the packed tarball', () => {
   });
 });
 
+describe('an install that skipped the scripts', () => {
+  test('says in one line that Fengari is unpatched and how to patch it; that command makes it work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wisp-noscripts-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    must(await run(npm, ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], dir, { timeoutMs: INSTALL_MS }), 'npm install --ignore-scripts');
+    const bin = join(dir, 'node_modules', '.bin', 'wisp');
+    const refused = await run(bin, ['version', '--short'], dir);
+    const script = join(dir, 'node_modules', 'wisp-lua', 'scripts', 'patch-fengari.js');
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([1, '', `Error: Fengari is not patched for wisp (was it installed with --ignore-scripts?): run \`node ${script}\`\n`]);
+    must(await run(process.execPath, [script], dir), 'patch-fengari');
+    expect(must(await run(bin, ['version', '--short'], dir), 'wisp version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  }, INSTALL_MS);
+});
+
 describe('embedding the installed package', () => {
   test("the README's example typechecks (strict, no skipLibCheck) and exchanges messages with Lua processes", async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
