@@ -23,10 +23,15 @@ function convert(data: unknown, path: Set<object>): Value {
   if (path.size >= MAX_DEPTH) throw new LuaError(`value nested deeper than ${MAX_DEPTH} levels`, 'Invalid', false);
   path.add(data);
   try {
-    if (Array.isArray(data)) return Table.from({}, data.map((v) => convert(v, path)));
     const t = new Table();
-    const entries: Iterable<[unknown, unknown]> = data instanceof Map ? data : Object.entries(data);
-    for (const [k, v] of entries) if (v !== undefined && v !== null) t.map.set(convert(k, path), convert(v, path));
+    // An array's holes (undefined, null) are nils, as in a Lua sequence with gaps; nil and NaN keys cannot exist.
+    const entries: Iterable<[unknown, unknown]> = Array.isArray(data) ? data.map((v, i) => [i + 1, v]) : data instanceof Map ? data : Object.entries(data);
+    for (const [k, v] of entries) {
+      if (v === undefined || v === null) continue;
+      const key = convert(k, path);
+      if (key === null || Number.isNaN(key)) continue;
+      t.map.set(key, convert(v, path));
+    }
     return t;
   } finally {
     path.delete(data);

@@ -55,6 +55,37 @@ describe('a runtime from entries given in code', () => {
     expect(r.lookup('js-client')).toBe(box.pid);
   });
 
+  test('data crosses as plain values: bytes stay bytes, holes are nils, errors are LuaErrors', async () => {
+    const r = await booted(app([{ name: 'echo', kind: 'process.lua', source: ECHO, method: 'main' }]));
+    r.spawn('app:echo');
+    const box = r.mailbox();
+    while (r.lookup('echo') === null) await new Promise((res) => setImmediate(res));
+    box.send('echo', 'data', {
+      bytes: new Uint8Array([0xff, 0x00, 0x41]),
+      text: 'héllo',
+      float: 1.5,
+      whole: 4,
+      holes: [1, null, 3],
+      map: new Map<unknown, unknown>([[1, 'one'], [2, 'two']]),
+      nested: { a: { b: true }, skipped: undefined },
+      when: new Date(0),
+      error: new LuaError('bad thing', 'Invalid'),
+    });
+    const got = (await box.receive()).data as { got: Record<string, unknown> };
+    expect(got.got).toEqual({
+      bytes: new Uint8Array([0xff, 0x00, 0x41]),
+      text: 'héllo',
+      float: 1.5,
+      whole: 4,
+      holes: { 1: 1, 3: 3 },
+      map: ['one', 'two'],
+      nested: { a: { b: true } },
+      when: '1970-01-01T00:00:00.000Z',
+      error: expect.objectContaining({ message: 'bad thing', kind: 'Invalid' }),
+    });
+    expect(got.got.error).toBeInstanceOf(LuaError);
+  });
+
   test('a Lua process sends to a mailbox by its registered name; for await reads until close', async () => {
     const r = await booted(app([{
       name: 'pinger', kind: 'process.lua', method: 'main', source: `
