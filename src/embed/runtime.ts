@@ -66,6 +66,7 @@ class EmbeddedRuntime implements WispRuntime {
   /** The outcomes of processes spawned here, so that `wait()` after the end still has it (oldest dropped first). */
   private readonly outcomes = new Map<string, Promise<ProcessOutcome>>();
   private keepAlive: ReturnType<typeof setInterval> | null = null;
+  private booting: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
@@ -81,10 +82,11 @@ class EmbeddedRuntime implements WispRuntime {
     if (options.mailboxLimit !== undefined) this.runtime.node.mailboxLimit = options.mailboxLimit;
   }
 
-  async boot(): Promise<void> {
+  boot(): Promise<void> {
+    if (this.stopped) return Promise.reject(new LuaError('the runtime is shut down; create another', 'Unavailable'));
     // Waiting Lua processes hold no Node handle: without this, an embedder awaiting a reply would see Node exit.
     this.keepAlive ??= setInterval(() => undefined, 2 ** 30);
-    await this.runtime.boot();
+    return (this.booting ??= this.runtime.boot());
   }
 
   async shutdown(): Promise<void> {

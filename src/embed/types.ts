@@ -125,7 +125,7 @@ export interface WispRuntime {
   readonly root: string;
   /** Warnings the registry loader reported (unknown kinds, ...). */
   readonly warnings: readonly string[];
-  /** Starts every `auto_start` host and service, dependencies first; resolves when they have started. */
+  /** Starts every `auto_start` host and service, dependencies first; resolves when they have started (again: the same promise). */
   boot(): Promise<void>;
   /** Stops services (CANCEL, then their stop_timeout), then every remaining process; closes every mailbox. */
   shutdown(): Promise<void>;

@@ -171,12 +171,19 @@ describe('a runtime from entries given in code', () => {
     expect(() => app([{ name: 'x', kind: 'process.lua', method: 'main' }])).not.toThrow(/\n/);
   });
 
-  test('the temporary project is removed at shutdown', async () => {
-    const r = app([]);
-    await r.boot();
+  test('the temporary project is removed at shutdown; boot twice is one boot, after shutdown none', async () => {
+    const r = app([{ name: 'svc', kind: 'process.service', process: 'app:idle', host: 'app:processes', lifecycle: { auto_start: true } },
+      { name: 'idle', kind: 'process.lua', method: 'main', source: 'return { main = function() process.registry.register("idle") process.events():receive() end }' }]);
+    const first = r.boot();
+    expect(r.boot()).toBe(first);
+    await first;
+    while (r.lookup('idle') === null) await new Promise((res) => setImmediate(res));
     expect(existsSync(r.root)).toBe(true);
     await r.shutdown();
     expect(existsSync(r.root)).toBe(false);
+    expect(r.lookup('idle')).toBeNull();
+    await expect(r.boot()).rejects.toThrow(/shut down/);
+    expect(() => r.mailbox()).toThrow(/shut down/);
   });
 
   test('send to nobody throws a LuaError; spawn of an unknown entry too', async () => {
