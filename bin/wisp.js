@@ -8,6 +8,10 @@ try {
     process.stderr.write('Error: wisp is not built; run `npm ci` (or `npm run build`) in the repository first\n');
     process.exit(1);
   }
+  if (e && e.code === 'WISP_FENGARI_UNPATCHED') {
+    process.stderr.write(`Error: ${e.message}\n`);
+    process.exit(1);
+  }
   throw e;
 }
 cli.main(process.argv);

@@ -24,6 +24,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   hosts: [...BASE, 'kernel', 'registry', 'engine', 'api', 'modules', 'services'],
   cluster: [...BASE, 'kernel', 'api'],
   cli: [...BASE, 'kernel', 'registry', 'engine', 'api', 'modules', 'services', 'hosts', 'cluster'],
+  embed: [...BASE, 'kernel', 'registry', 'engine', 'api', 'modules', 'services', 'hosts'],
+  /** src/index.ts: the package's entry point, the embedding API. */
+  'index.ts': ['embed'],
 };
 
 interface Import {

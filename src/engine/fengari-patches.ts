@@ -1,7 +1,7 @@
 /**
  * The start-up check that Fengari runs with wisp's patches (scripts/fengari-patches/, applied at install by
  * scripts/patch-fengari.js). An unpatched or stale Fengari would run Lua, only wrongly (no preemption inside
- * pattern matching, colliding string keys, ...): the first VM refuses to start instead, in one line that names
+ * pattern matching, colliding string keys, ...): the engine refuses to load instead, in one line that names
  * what is missing and how to fix it.
  */
 import * as fs from 'fs';
@@ -18,7 +18,7 @@ interface Stamp {
 }
 
 const PACKAGE_ROOT = path.join(__dirname, '..', '..');
-const FIX = 'run `node scripts/patch-fengari.js` (or reinstall wisp)';
+const FIX = `run \`node ${path.join(PACKAGE_ROOT, 'scripts', 'patch-fengari.js')}\``;
 
 let checked: string | null | undefined;
 
@@ -31,7 +31,7 @@ export function fengariPatchProblem(fengari?: string): string | null {
 
 function problemOf(fengari: string): string | null {
   const stampFile = path.join(fengari, 'wisp-patches.json');
-  if (!fs.existsSync(stampFile)) return `Fengari at ${fengari} is not patched for wisp: ${FIX}`;
+  if (!fs.existsSync(stampFile)) return `Fengari is not patched for wisp (was it installed with --ignore-scripts?): ${FIX}`;
   const stamp = JSON.parse(fs.readFileSync(stampFile, 'utf8')) as Stamp;
   const setFile = path.join(PACKAGE_ROOT, 'scripts', 'fengari-patch-set.js');
   // An installed package without its scripts can only trust the stamp.
@@ -45,8 +45,11 @@ function problemOf(fengari: string): string | null {
   return `Fengari's wisp patches are out of date (${what}): ${FIX}`;
 }
 
-/** Throws the one-line problem, if any (the first VM of a process asks). */
+/**
+ * Throws the one-line problem, if any, with the code `WISP_FENGARI_UNPATCHED` (bin/wisp.js prints just the
+ * line). The engine asks when it loads, before anything reads what the patches add.
+ */
 export function assertFengariPatched(): void {
   const problem = fengariPatchProblem();
-  if (problem !== null) throw new Error(problem);
+  if (problem !== null) throw Object.assign(new Error(problem), { code: 'WISP_FENGARI_UNPATCHED' });
 }

@@ -5,7 +5,6 @@
  */
 import { raise, type LuaState } from './lua'; // first: Fengari must be loaded before any of its internal modules
 import { wisp_limits } from 'fengari/src/luaconf';
-
 /** The largest Lua string: 64 MiB. */
 export const MAX_STRING_BYTES = wisp_limits.max_string;
 

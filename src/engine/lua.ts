@@ -1,5 +1,6 @@
 /**
- * The one entry point to Fengari: sets V8 flags first, then re-exports the typed API, plus fast string
+ * The one entry point to Fengari: sets V8 flags first, checks that wisp's patches are applied, then
+ * re-exports the typed API, plus fast string
  * conversion (TextDecoder/TextEncoder beat Fengari's own helpers and never throw on invalid UTF-8).
  */
 import './v8-flags';
@@ -8,6 +9,10 @@ import type { LuaState, LuaString, TValue as Cell } from 'fengari';
 import { TValue } from 'fengari/src/lobject';
 import { luaS_bless, type TString } from 'fengari/src/lstring';
 import { BoundedMap } from '../util/bounded-map';
+import { assertFengariPatched } from './fengari-patches';
+
+// Before anything reads what the patches add (Fengari's internals are loaded only after this file).
+assertFengariPatched();
 
 export { lua, lauxlib, lualib, to_luastring, to_jsstring };
 export type { LuaState, LuaString };

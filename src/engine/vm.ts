@@ -13,7 +13,6 @@ import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
 import { eraseTypes } from '../dialect/erase-types';
-import { assertFengariPatched } from './fengari-patches';
 import type { MemoryWatchdog } from './watchdog';
 
 export interface VmOptions {
@@ -109,7 +108,6 @@ export class LuaVM implements ValueContext {
   readonly printChosen: boolean;
 
   constructor(options: VmOptions = {}) {
-    assertFengariPatched();
     this.eraseTypes = options.eraseTypes ?? eraseTypes;
     this.printChosen = options.print !== undefined;
     this.printSink = options.print ?? ((proc, text) => process.stderr.write(`[${proc.name}] ${text}\n`));

@@ -19,7 +19,8 @@ import type { ServiceDefinition } from '../services/service';
 import type { Terminal } from '../api/terminal';
 import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
-import type { RuntimeVmOptions } from '../modules';
+import { MODULES, type RuntimeVmOptions } from '../modules';
+import type { LuaModule } from '../modules/module';
 import { watchdogOfIsolate } from '../engine/watchdog';
 import { takeSnapshot, type ProcessQuery } from './snapshot';
 import type { SystemSnapshot } from '../api/system';
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   readonly node?: { readonly name: string; readonly firstUniq: number };
   /** Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. */
   readonly services?: readonly ServiceDefinition[];
+  /** Lua modules beyond wisp's own (an embedder's): every VM installs them after wisp's. */
+  readonly modules?: readonly LuaModule<unknown>[];
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
@@ -62,6 +65,9 @@ export class Runtime {
     registry: Registry,
     private readonly options: RuntimeOptions,
   ) {
+    for (const m of options.modules ?? []) {
+      if (MODULES.some((own) => own.name === m.name)) throw new Error(`module ${m.name} is one of wisp's own; give yours another name`);
+    }
     this.node = new Node(options.node?.name ?? null, options.node?.firstUniq);
     this.store = new RegistryStore(registry);
     // Every change reaches the event bus as Wippy's registry reports it: system "registry", one event per entry.
@@ -156,7 +162,7 @@ export class Runtime {
 
   private vmOptions(): RuntimeVmOptions {
     const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
-    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics };
+    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics, extraModules: this.options.modules };
   }
 
   private addHost(host: LuaHost): LuaHost {

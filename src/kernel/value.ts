@@ -96,9 +96,10 @@ export type Value = null | boolean | number | string | Uint8Array | LuaFloat | T
  * Converts a portable value to plain JSON-friendly JS (for logs and tests): tables become arrays or objects.
  * A table inside itself becomes '<cycle>'; tables nested deeper than `maxDepth` become '<too deep>' (log
  * fields use a small depth, since JSON.stringify recurses). A loop, never JS recursion, whatever the depth.
+ * `scalar` converts everything that is not a table (default: floats to numbers, bytes and errors to text).
  */
-export function toPlain(v: Value, maxDepth = Infinity): unknown {
-  if (!(v instanceof Table)) return plainScalar(v);
+export function toPlain(v: Value, maxDepth = Infinity, scalar: (v: Exclude<Value, Table>) => unknown = plainScalar): unknown {
+  if (!(v instanceof Table)) return scalar(v);
   interface Frame {
     readonly table: Table;
     readonly entries: IterableIterator<[Value, Value]>;
@@ -108,7 +109,7 @@ export function toPlain(v: Value, maxDepth = Infinity): unknown {
   const frames: Frame[] = [];
   /** The plain form of `x`; a table not on the path yet gets its (still empty) array or object, filled later. */
   const enter = (x: Value): unknown => {
-    if (!(x instanceof Table)) return plainScalar(x);
+    if (!(x instanceof Table)) return scalar(x);
     if (path.has(x)) return '<cycle>';
     if (frames.length >= maxDepth) return '<too deep>';
     const n = x.map.size;

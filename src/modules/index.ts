@@ -92,11 +92,13 @@ export const MODULES: readonly LuaModule<unknown>[] = [
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {
   /** The memory watchdog to attach the VM to: by default the isolate's (`watchdogOfIsolate()`); null: none. */
   readonly watchdog?: MemoryWatchdog | null;
+  /** Modules beyond wisp's own (an embedder's), installed after them. */
+  readonly extraModules?: readonly LuaModule<unknown>[];
 }
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const vm = new LuaVM(options);
-  installModules(vm, MODULES, options);
+  installModules(vm, options.extraModules === undefined ? MODULES : [...MODULES, ...options.extraModules], options);
   // After the modules: everything made so far is shared, not any process's.
   const watchdog = options.watchdog === undefined ? watchdogOfIsolate() : options.watchdog;
   watchdog?.attach(vm);

@@ -59,10 +59,10 @@ test('a patch whose target text is gone fails the install, naming the patch and 
 
 test('the start-up check names an unpatched Fengari and a missing patch in one line', () => {
   const dir = pristineCopy();
-  expect(fengariPatchProblem(dir)).toBe(`Fengari at ${dir} is not patched for wisp: run \`node scripts/patch-fengari.js\` (or reinstall wisp)`);
+  expect(fengariPatchProblem(dir)).toBe(`Fengari is not patched for wisp (was it installed with --ignore-scripts?): run \`node ${SCRIPT}\``);
   const ids = patchIds();
   fs.writeFileSync(path.join(dir, 'wisp-patches.json'), JSON.stringify({ version: '0.1.5', digest: 'old', patches: ids.filter((id) => id !== '07-fast-rep') }));
-  expect(fengariPatchProblem(dir)).toBe("Fengari's wisp patches are out of date (patch 07-fast-rep is not applied): run `node scripts/patch-fengari.js` (or reinstall wisp)");
+  expect(fengariPatchProblem(dir)).toBe(`Fengari's wisp patches are out of date (patch 07-fast-rep is not applied): run \`node ${SCRIPT}\``);
   fs.writeFileSync(path.join(dir, 'wisp-patches.json'), JSON.stringify({ version: '0.1.5', digest: 'old', patches: ids }));
   expect(fengariPatchProblem(dir)).toContain('(a patch changed since it was applied)');
 });
