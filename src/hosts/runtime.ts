@@ -12,6 +12,7 @@ import { ServiceSupervisor } from './service';
 import { Environment } from '../services/env';
 import { delta, dependenciesOf, isHost, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
 import { NativeServices } from '../services/manager';
+import { PolicyBook } from '../services/security/policies';
 import { MetricsRegistry } from '../services/metrics/collector';
 import { SERVICE_DEFINITIONS } from '../services';
 import type { ServiceDefinition } from '../services/service';
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   readonly node?: { readonly name: string; readonly firstUniq: number };
   /** Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. */
   readonly services?: readonly ServiceDefinition[];
+  /** `security.strict_mode`: permission checks without an actor or a scope are denied. */
+  readonly securityStrict?: boolean;
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
@@ -56,6 +59,8 @@ export class Runtime {
   private readonly unwatch: () => void;
   /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
   private readonly env: Environment;
+  /** The security mode and the registry's policies, for the modules. */
+  private readonly security: PolicyBook;
 
   constructor(
     registry: Registry,
@@ -78,6 +83,7 @@ export class Runtime {
       });
     });
     this.env = new Environment(registry);
+    this.security = new PolicyBook(this.store, options.securityStrict === true);
     this.native = new NativeServices({
       node: this.node,
       store: this.store,
@@ -155,7 +161,7 @@ export class Runtime {
 
   private vmOptions(): RuntimeVmOptions {
     const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
-    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics };
+    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics, security: this.security };
   }
 
   private addHost(host: LuaHost): LuaHost {

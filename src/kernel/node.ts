@@ -10,6 +10,7 @@ import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
 import { EventBus, type BusEvent, type BusSubscription } from './events';
 import { DrainQueue } from '../util/drain-queue';
+import type { SecurityContext } from '../lib/security';
 import { NO_CONTEXT, type BusDelivery, type ContextValues, type Result, type Router, type SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
@@ -34,6 +35,7 @@ export class ProcessRecord {
   trapLinks = false;
   alive = true;
   context: ContextValues = NO_CONTEXT;
+  security: SecurityContext | null = null;
   runtime: Runtime | null = null;
 
   constructor(
@@ -121,6 +123,7 @@ export class Node implements Router {
     }
     const record = this.createProcess(request.host, request.entry, request.parent, null);
     if (request.context !== undefined) record.context = request.context;
+    if (request.security !== undefined) record.security = request.security;
     const error = host.start(record, request.entry, request.args);
     if (error !== null) {
       this.forget(record);

@@ -42,6 +42,7 @@ import { htmlModule } from './html';
 import { excelModule } from './excel';
 import { treesitterModule } from './treesitter';
 import { evalRunnerModule } from './eval_runner';
+import { securityModule } from './security';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -81,6 +82,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   excelModule,
   treesitterModule,
   evalRunnerModule,
+  securityModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {}

@@ -8,6 +8,7 @@ import { dbService } from './db';
 import { fsServices } from './fs';
 import { execServices } from './exec';
 import { contractService } from './contract';
+import { tokenStoreService } from './security';
 
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   templateService as ServiceDefinition,
@@ -15,4 +16,5 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   fsServices as ServiceDefinition,
   execServices as ServiceDefinition,
   contractService as ServiceDefinition,
+  tokenStoreService as ServiceDefinition,
 ];

@@ -36,6 +36,8 @@ class Instance {
     readonly contracts: readonly ContractDefinitionEntry[],
     readonly scope: ContextValues,
     readonly options: ContextValues,
+    /** The wrapper's actor and scope given with with_actor/with_scope (null: the caller's). */
+    readonly security: CallSettings | null = null,
   ) {}
 }
 
@@ -113,7 +115,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
   };
 
   /** Opens binding `id` (Wippy's instantiator): nil, err when it is not running or names a missing contract. */
-  const open = (T: LuaState, id: string, scope: ContextValues, options: ContextValues): number => {
+  const open = (T: LuaState, id: string, scope: ContextValues, options: ContextValues, settings: CallSettings | null = null): number => {
     const binding = bindingOf(id);
     if (binding instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, binding), 2;
     const contracts: ContractDefinitionEntry[] = [];
@@ -122,7 +124,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       if (definition === null) return fail(T, vm, `failed to load contract '${bound.contract}'`, 'Internal', { retryable: true });
       contracts.push(definition);
     }
-    pushObject(T, new Instance(binding, contracts, scope, options), instanceMeta);
+    pushObject(T, new Instance(binding, contracts, scope, options, settings), instanceMeta);
     lua.lua_pushnil(T);
     return 2;
   };
@@ -210,7 +212,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
           id = found;
         }
         // Lowest first: the query, the wrapper's context, the scope table (third also after a nil binding id).
-        return open(T, id, overlay(query, w.context, tableAt(T, 3)), w.options);
+        return open(T, id, overlay(query, w.context, tableAt(T, 3)), w.options, w.security === null ? null : w);
       },
       ...settingsMethods(checkWrapper, (from, context, options) => new ContractWrapper(from.definition, context, options), pushWrapper),
     },
@@ -230,7 +232,8 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       if (missing.length > 0) return fail(T, vm, `missing required context keys: [${missing.join(', ')}]`, 'Invalid', { retryable: false });
       const args = exportArgs(T, 2);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
-      const call = { target, args, context: instance.scope, options: instance.options };
+      const security = instance.security === null ? undefined : instance.security.securityFor(vm.currentProcess(T).security);
+      const call = { target, args, context: instance.scope, options: instance.options, security };
       return async ? funcs.async(T, call) : funcs.call(T, call);
     };
 

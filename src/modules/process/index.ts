@@ -21,6 +21,7 @@ import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type St
 import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { securityGuard, type Guard } from '../guard';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
 
@@ -34,7 +35,7 @@ interface Subscriptions {
 /** How many topics one process may listen to: every send to it is matched against each. */
 export const LISTEN_LIMIT = 4096;
 
-function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): void {
+function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, guard: Guard): void {
   const subscriptions = new WeakMap<LuaProcess, Subscriptions>();
   const sched = vm.sched;
 
@@ -78,13 +79,20 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
     link: boolean,
     context: ContextValues | null,
     start: Pick<SpawnRequest, 'name' | 'messages'> = {},
+    given: CallSettings | null = null,
   ): number => {
     const { proc, link: k } = self(T);
     const entry = checkJsString(T, at);
     const host = checkJsString(T, at + 1);
+    // As in Wippy, a spawn the caller may not make raises (in the caller's own code).
+    if (!guard(T, 'process.spawn', entry)) return raise(T, `not allowed to spawn process: ${entry}`);
+    if (monitor && !guard(T, 'process.spawn.monitored', entry)) return raise(T, `not allowed to spawn monitored process: ${entry}`);
+    if (link && !guard(T, 'process.spawn.linked', entry)) return raise(T, `not allowed to spawn linked process: ${entry}`);
     const args = exportArgs(T, at + 2);
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
-    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, ...start });
+    // A child runs as its parent unless the spawner was given another actor or scope.
+    const security = given === null ? proc.security : given.securityFor(proc.security);
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, security, ...start });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
@@ -105,15 +113,15 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
   const spawnWith = (monitor: boolean, link: boolean): JSFunction => (T) => {
     const s = checkSpawner(T);
     const context = mergeContext(vm.currentProcess(T).context, s.context);
-    return spawnFrom(T, 2, monitor, link, context, { name: s.processName(), messages: s.messages });
+    return spawnFrom(T, 2, monitor, link, context, { name: s.processName(), messages: s.messages }, s);
   };
   spawnerMeta = vm.metatable('process.Spawner', {
-    ...settingsMethods(checkSpawner, (s, context, options) => new Spawner(context, options, s.name, s.messages), pushSpawner),
+    ...settingsMethods(checkSpawner, (s, context, options) => new Spawner(context, options, s.name, s.messages), pushSpawner, { guard, vm, prefix: 'process', raises: true }),
     with_name: (T) => {
       const s = checkSpawner(T);
       const name = checkJsString(T, 2);
       if (name === '') return lauxlib.luaL_argerror(T, 2, 'name cannot be empty');
-      return pushSpawner(T, new Spawner(s.context, s.options, name, s.messages));
+      return pushSpawner(T, s.derive(new Spawner(s.context, s.options, name, s.messages)));
     },
     with_message: (T) => {
       const s = checkSpawner(T);
@@ -121,7 +129,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       if (topic.startsWith('@')) return lauxlib.luaL_argerror(T, 2, 'cannot send to @ topics');
       const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return raise(T, payloads.message);
-      return pushSpawner(T, new Spawner(s.context, s.options, s.name, [...s.messages, { topic, payloads }]));
+      return pushSpawner(T, s.derive(new Spawner(s.context, s.options, s.name, [...s.messages, { topic, payloads }])));
     },
     spawn: spawnWith(false, false),
     spawn_monitored: spawnWith(true, false),
@@ -152,7 +160,10 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
     spawn_monitored: spawner(true, false),
     spawn_linked: spawner(false, true),
     spawn_linked_monitored: spawner(true, true),
-    with_context: (T) => pushSpawner(T, new Spawner(contextFrom(T, 1, NO_CONTEXT), NO_CONTEXT)),
+    with_context: (T) => {
+      if (!guard(T, 'process.context', 'context')) return raise(T, 'not allowed to spawn processes with custom context');
+      return pushSpawner(T, new Spawner(contextFrom(T, 1, NO_CONTEXT), NO_CONTEXT));
+    },
     with_options: (T) => pushSpawner(T, new Spawner(NO_CONTEXT, contextFrom(T, 1, NO_CONTEXT))),
     exec: (T) => {
       const { proc, link } = self(T);
@@ -160,7 +171,8 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       const host = checkJsString(T, 2);
       const args = exportArgs(T, 3);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), processError(T, args), 2;
-      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context });
+      if (!guard(T, 'process.exec', entry)) return raise(T, `not allowed to exec process: ${entry}`);
+      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context, security: proc.security });
       if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       const task = sched.current;
       if (task === null || !proc.alive) return sched.block(T);
@@ -329,6 +341,12 @@ class Spawner extends CallSettings {
     for (const m of this.messages) for (const p of m.payloads) fn(p);
   }
 
+  /** `next` with this spawner's actor and scope. */
+  derive(next: Spawner): Spawner {
+    next.security = this.security;
+    return next;
+  }
+
   /** with_name's name, else a `process.name` string among the options (Wippy's hosts read it from there). */
   processName(): string {
     const option = this.options.get('process.name');
@@ -342,5 +360,5 @@ export const processModule = luaModule({
   classes: ['process'],
   global: true,
   needs: [channelModule, payloadModule],
-  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule)),
+  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule), securityGuard(vm, ctx.services)),
 });

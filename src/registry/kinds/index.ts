@@ -9,6 +9,7 @@ import { dbKinds } from './db';
 import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
+import { securityPolicyKind, tokenStoreKind } from './security';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
@@ -18,6 +19,8 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   execKinds,
   contractDefinitionKind,
   contractBindingKind,
+  securityPolicyKind,
+  tokenStoreKind,
 ];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
