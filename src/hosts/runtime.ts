@@ -226,7 +226,7 @@ export class Runtime {
     if (s === undefined) {
       const entry = this.registry.get(id);
       if (entry?.kind !== 'process.service') throw new Error(`${id} is not a process.service`);
-      s = new ServiceSupervisor(entry, this.node, this.options.logs, undefined, (text) => withSourceFiles(this.registry, text));
+      s = new ServiceSupervisor(entry, this.node, this.options.logs, undefined, (text) => withSourceFiles(this.registry, text), (e) => this.security.contextFor(e.lifecycle.security));
       this.services.set(id, s);
     }
     return s;

@@ -21,6 +21,7 @@ export function securityGuard(vm: LuaVM, services: ModuleServices): Guard {
   };
 }
 
-export function denied(T: LuaState, vm: LuaVM, message: string): number {
-  return refuse(T, vm, message, 'PermissionDenied');
+/** nil and the denial (PermissionDenied; a few of Wippy's modules say Invalid instead, and pass `kind`). */
+export function denied(T: LuaState, vm: LuaVM, message: string, kind: 'PermissionDenied' | 'Invalid' = 'PermissionDenied'): number {
+  return refuse(T, vm, message, kind);
 }

@@ -4,8 +4,8 @@
  * only after the registry changed: a project without security entries pays one scan per version.
  */
 import { ErrorValue } from '../../kernel/value';
-import { Scope, type Policy } from '../../lib/security';
-import type { Registry, RegistryStore, SecurityPolicyEntry } from '../../registry';
+import { Actor, Scope, type Policy, type SecurityContext } from '../../lib/security';
+import type { LifecycleSecurity, Registry, RegistryStore, SecurityPolicyEntry } from '../../registry';
 import type { SecurityAccess } from '../../api/security';
 
 interface Book {
@@ -55,5 +55,21 @@ export class PolicyBook implements SecurityAccess {
 
   group(id: string): Scope | ErrorValue {
     return this.current().groups.get(id) ?? new ErrorValue(`policy group not found: ${id}`, 'NotFound', false);
+  }
+
+  /**
+   * A service's `lifecycle.security` as the context its process starts with (Wippy's WithSecurityConfig):
+   * the actor, and a scope of its groups' and policies' members when there is any (missing ones are skipped).
+   */
+  contextFor(config: LifecycleSecurity | undefined): SecurityContext | null {
+    if (config === undefined) return null;
+    const book = this.current();
+    const policies: Policy[] = [];
+    for (const g of config.groups) policies.push(...(book.groups.get(g)?.policies() ?? []));
+    for (const id of config.policies) {
+      const p = book.policies.get(id);
+      if (p !== undefined) policies.push(p);
+    }
+    return { actor: new Actor(config.actor.id, Object.freeze({ ...config.actor.meta })), scope: policies.length > 0 ? Scope.of(policies) : null };
   }
 }
