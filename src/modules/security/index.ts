@@ -272,7 +272,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
         const policies: Policy[] = [];
         lua.lua_pushnil(T);
         while (lua.lua_next(T, 1)) {
-          const p = argObject(T, -1);
+          const p = argObject(T, lua.lua_gettop(T));
           if (isPolicy(p)) policies.push(p);
           lua.lua_settop(T, -2);
         }
