@@ -17,6 +17,7 @@ const all = {
   lang: './lang',
   'http-client': './http-client',
   io: './io',
+  security: './security',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);

@@ -19,6 +19,18 @@ function exprValue(x: unknown, depth = 0): Value {
   return null;
 }
 
+/** An actor as the expression sees it, made once per actor (actors are immutable). */
+const actorValues = new WeakMap<Actor, Value>();
+
+function actorValue(actor: Actor): Value {
+  let v = actorValues.get(actor);
+  if (v === undefined) {
+    v = new Map<string, Value>([['id', actor.id], ['meta', exprValue(actor.meta)]]);
+    actorValues.set(actor, v);
+  }
+  return v;
+}
+
 export class ExprPolicy implements Policy {
   constructor(
     readonly id: string,
@@ -31,7 +43,7 @@ export class ExprPolicy implements Policy {
   evaluate(actor: Actor, action: string, resource: string, meta: Meta): Decision {
     if (!matchesFilter(this.actions, action) || !matchesFilter(this.resources, resource)) return 'undefined';
     const env = new Map<string, Value>([
-      ['actor', new Map<string, Value>([['id', actor.id], ['meta', exprValue(actor.meta)]])],
+      ['actor', actorValue(actor)],
       ['action', action],
       ['resource', resource],
       ['meta', exprValue(meta)],

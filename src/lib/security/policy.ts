@@ -75,6 +75,9 @@ export interface Condition {
   readonly valueFrom: string;
   /** The compiled pattern of `matches`/`nmatches`. */
   readonly pattern: Regex | null;
+  /** `field` and `valueFrom` split at dots once, when loaded. */
+  readonly fieldPath: readonly string[];
+  readonly fromPath: readonly string[] | null;
 }
 
 export function parseConditions(raw: unknown): Condition[] {
@@ -96,7 +99,7 @@ export function parseConditions(raw: unknown): Condition[] {
         throw new PolicyError(`condition ${i}: invalid pattern: ${e instanceof RegexError ? e.message : String(e)}`);
       }
     }
-    return { field, operator: operator as Operator, value, valueFrom: from, pattern };
+    return { field, operator: operator as Operator, value, valueFrom: from, pattern, fieldPath: field.split('.'), fromPath: from === '' ? null : from.split('.') };
   });
 }
 
@@ -115,9 +118,8 @@ function lookup(root: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-/** A field's value for one evaluation; undefined when it is absent. */
-function fieldValue(path: string, actor: Actor, action: string, resource: string, meta: Meta): unknown {
-  const parts = path.split('.');
+/** A field's value for one evaluation (`parts`: its path split at dots); undefined when it is absent. */
+function fieldValue(parts: readonly string[], actor: Actor, action: string, resource: string, meta: Meta): unknown {
   switch (parts[0]) {
     case 'actor':
       if (parts[1] === 'id' && parts.length === 2) return actor.id;
@@ -129,8 +131,10 @@ function fieldValue(path: string, actor: Actor, action: string, resource: string
       return action;
     case 'resource':
       return resource;
-    default:
+    default: {
+      const path = parts.join('.');
       return Object.prototype.hasOwnProperty.call(meta, path) ? meta[path] : MISSING;
+    }
   }
 }
 
@@ -150,9 +154,17 @@ function toText(x: unknown): string | null {
   return null;
 }
 
+/** Whether Go's ParseFloat might read `s` as a number (digits, sign, dot, Inf, NaN, after no other text). */
+function mayBeNumber(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 73 || c === 105 || c === 78 || c === 110 || c === 32 || c === 9;
+}
+
 /** Go's loose equality in the condition evaluator: identical, or equal as numbers, or equal as text. */
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  // Two different strings are equal only as numbers ("5" and "5.0").
+  if (typeof a === 'string' && typeof b === 'string' && !(mayBeNumber(a) && mayBeNumber(b))) return false;
   const na = toNumber(a);
   const nb = toNumber(b);
   if (na !== null && nb !== null) return na === nb;
@@ -219,8 +231,8 @@ function compare(value: unknown, other: unknown, c: Condition): boolean {
 /** Whether every condition holds (none: it holds). An error in Go's evaluator (a non-numeric `lt`) is "no". */
 export function conditionsHold(conditions: readonly Condition[], actor: Actor, action: string, resource: string, meta: Meta): boolean {
   for (const c of conditions) {
-    const value = fieldValue(c.field, actor, action, resource, meta);
-    const other = c.valueFrom !== '' ? fieldValue(c.valueFrom, actor, action, resource, meta) : c.value;
+    const value = fieldValue(c.fieldPath, actor, action, resource, meta);
+    const other = c.fromPath !== null ? fieldValue(c.fromPath, actor, action, resource, meta) : c.value;
     if (!compare(value, other, c)) return false;
   }
   return true;
