@@ -33,6 +33,7 @@ import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
 import { httpClientModule } from './http_client';
+import { httpModule } from './http';
 import { websocketModule } from './websocket';
 import { metricsModule } from './metrics';
 import { fsModule } from './fs';
@@ -73,6 +74,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   templatesModule,
   streamModule,
   httpClientModule,
+  httpModule,
   websocketModule,
   metricsModule,
   fsModule,

@@ -104,6 +104,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   }
   checkAllUsed(overrides, overridden);
   checkReferences(root, entries, skipped);
+  kinds.check(entries, root);
   return new Registry(root, entries, warnings, srcDir, records, skippedWhy, kinds);
 }
 

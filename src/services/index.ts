@@ -9,6 +9,7 @@ import { fsServices } from './fs';
 import { execServices } from './exec';
 import { contractService } from './contract';
 import { tokenStoreService } from './security';
+import { httpServices } from './http';
 
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   templateService as ServiceDefinition,
@@ -17,4 +18,5 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   execServices as ServiceDefinition,
   contractService as ServiceDefinition,
   tokenStoreService as ServiceDefinition,
+  httpServices as ServiceDefinition,
 ];
