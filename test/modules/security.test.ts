@@ -4,40 +4,12 @@
  * whatever the arguments, a child unable to widen what it was given, strict mode, and token stores over a
  * real key-value store.
  */
-import { loadProject, KindTable, KIND_DEFINITIONS, kindDefinition, serviceBase, type ServiceEntry } from '../../src/registry';
-import { Runtime } from '../../src/hosts/runtime';
-import { SILENT } from '../../src/modules/logger';
-import { toPlain, type Value } from '../../src/kernel/value';
-import { serviceDefinition } from '../../src/services/service';
-import type { KeyValueStore } from '../../src/api/store';
+import { loadProject } from '../../src/registry';
+import type { Runtime } from '../../src/hosts/runtime';
+import { toPlain } from '../../src/kernel/value';
 import { runEntry } from '../helpers/project';
 import { writeFiles } from '../helpers/service-project';
-
-/** A key-value store service of the `store` family, defined the way an embedder adds one (with expiry). */
-interface MapStoreEntry extends ServiceEntry {
-  readonly kind: 'store.test_map';
-}
-const mapStoreKind = kindDefinition<MapStoreEntry>({
-  kinds: ['store.test_map'],
-  parse: (f, base) => ({ ...serviceBase(f, base, false), kind: 'store.test_map' }),
-});
-const mapStoreService = serviceDefinition<MapStoreEntry>({
-  kinds: ['store.test_map'],
-  start: () => {
-    const data = new Map<string, { value: Value; until: number }>();
-    const live = (key: string) => {
-      const e = data.get(key);
-      if (e !== undefined && e.until <= Date.now()) data.delete(key);
-      return data.get(key);
-    };
-    const store: KeyValueStore = {
-      get: async (key) => live(key)?.value,
-      set: async (key, value, ttlMs) => (data.set(key, { value, until: ttlMs !== undefined && ttlMs > 0 ? Date.now() + ttlMs : Infinity }), null),
-      delete: async (key) => live(key) !== undefined && data.delete(key),
-    };
-    return { facets: { store }, stop: async () => undefined };
-  },
-});
+import { bootWithMapStore } from '../helpers/map-store';
 
 const ENTRIES = `version: "1.0"
 namespace: t
@@ -311,10 +283,7 @@ async function boot(strict = false): Promise<Runtime> {
     'src/widen.lua': WIDEN,
     'src/svc.lua': SVC,
   });
-  const kinds = new KindTable([...KIND_DEFINITIONS, mapStoreKind as never]);
-  const rt = new Runtime(loadProject(dir, [], { kinds }), { logs: SILENT, terminal: null, services: [mapStoreService as never], securityStrict: strict });
-  await rt.boot();
-  return rt;
+  return bootWithMapStore(dir, strict);
 }
 
 async function scenario(rt: Runtime, name: string): Promise<Record<string, unknown>> {
