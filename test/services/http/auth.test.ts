@@ -4,8 +4,7 @@
  * token can be wrong (none, forged, wrong prefix, revoked, expired, a scope without the permission) is refused
  * with Wippy's 401/403 JSON before the endpoint's function runs.
  */
-import { freePort, endpoint } from './fixture';
-import { writeFiles } from '../../helpers/service-project';
+import { freePort, endpoint, httpProject } from './fixture';
 import { bootWithMapStore } from '../../helpers/map-store';
 import type { Runtime } from '../../../src/hosts/runtime';
 
@@ -83,33 +82,14 @@ const ENTRIES = `  - name: kv
     post_options: { resource_firewall.action: view, resource_firewall.target: reports }
 ${endpoint('login', 'POST', '/login', 'api', ['http', 'json', 'security'])}${endpoint('logout', 'POST', '/logout', 'api', ['http', 'security'])}${endpoint('protected', 'GET', '/protected', 'auth', ['http', 'security', 'env'])}${endpoint('open', 'GET', '/page', 'open_router', ['http', 'security', 'env']).replace('source: file://open.lua', 'source: file://protected.lua')}${endpoint('cookie_page', 'GET', '/page', 'cookie_auth', ['http', 'security', 'env']).replace('source: file://cookie_page.lua', 'source: file://protected.lua')}${endpoint('report', 'GET', '/r', 'reports_router', ['http', 'security', 'env']).replace('source: file://report.lua', 'source: file://protected.lua')}`;
 
-function project(port: number): string {
-  return writeFiles({
-    'src/_index.yaml': `version: "1.0"
-namespace: t
-entries:
-  - name: host
-    kind: process.host
-    lifecycle: { auto_start: true }
-  - name: gateway
-    kind: http.service
-    addr: 127.0.0.1:${port}
-    lifecycle: { auto_start: true }
-  - name: api
-    kind: http.router
-    meta: { server: gateway }
-    prefix: /
-  - name: mem
+const ENV = `  - name: mem
     kind: env.storage.memory
   - name: secret
     kind: env.variable
     variable: SECRET
     storage: mem
     default: s3cr3t
-${ENTRIES}`,
-    ...Object.fromEntries(Object.entries(LUA).map(([k, v]) => [`src/${k}`, v])),
-  });
-}
+`;
 
 describe('token_auth and the firewalls', () => {
   let rt: Runtime;
@@ -129,7 +109,7 @@ describe('token_auth and the firewalls', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    rt = await bootWithMapStore(project(port));
+    rt = await bootWithMapStore(httpProject(port, ENV + ENTRIES, LUA));
   });
   afterAll(() => rt.shutdown());
 
