@@ -220,6 +220,13 @@ function scenarios.service()
   return msg:payload():data()
 end
 
+function scenarios.limits()
+  local ok, err = pcall(security.new_actor, "x", { blob = string.rep("a", 100000) })
+  local store = security.token_store("t:tokens")
+  local tok, terr = pcall(function() return store:create(security.new_actor("y"), security.new_scope(), { meta = { blob = string.rep("b", 100000) } }) end)
+  return { actor = ok, actor_err = tostring(err), token = tok, token_err = tostring(terr) }
+end
+
 function scenarios.strict()
   local v, err = env.get("PUBLIC")
   return { value = v, kind = err and err:kind(), new_actor = pcall(security.new_actor, "x") }
@@ -358,6 +365,13 @@ describe('security over a running project', () => {
     expect(r.revoked_err).toContain('token not found');
     expect(r.expired_err).toMatch(/token (expired|not found)/);
     expect(r.closed_err).toContain('token store is closed');
+  });
+
+  test('actors and tokens carry bounded metadata', async () => {
+    const r = await scenario(rt, 'limits');
+    expect(r).toMatchObject({ actor: false, token: false });
+    expect(r.actor_err).toContain('metadata larger than 65536 bytes');
+    expect(r.token_err).toContain('metadata larger than 65536 bytes');
   });
 
   test('the default is permissive', async () => {

@@ -34,14 +34,24 @@ function isPolicy(x: unknown): x is Policy {
   return x instanceof ConditionPolicy || x instanceof ExprPolicy;
 }
 
+/**
+ * The most metadata an actor or a token carries, as JSON. Actors live outside any process's counted memory
+ * (they travel with calls and spawns), so a script cannot make them large.
+ */
+export const MAX_META_BYTES = 64 * 1024;
+
 /** A metadata table's string keys, as plain data (other keys are ignored, as in Wippy); nil or absent: none. */
 function metaAt(T: LuaState, idx: number): Meta {
   if (lua.lua_isnoneornil(T, idx)) return NO_META;
   lauxlib.luaL_checktype(T, idx, lua.LUA_TTABLE);
-  const t = exportValue(T, idx);
+  return metaOf(T, exportValue(T, idx), idx);
+}
+
+function metaOf(T: LuaState, t: Value, idx: number): Meta {
   if (!(t instanceof Table)) return NO_META;
   const out: Record<string, unknown> = {};
   for (const [k, v] of t.map) if (typeof k === 'string') out[k] = toPlain(v, 64);
+  if (JSON.stringify(out).length > MAX_META_BYTES) return lauxlib.luaL_argerror(T, idx, `metadata larger than ${MAX_META_BYTES} bytes`);
   return Object.freeze(out);
 }
 
@@ -198,8 +208,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
             const ms = expirationOf(exp);
             if (ms === null) return refuse(T, vm, 'invalid expiration format', 'Invalid');
             expirationMs = ms;
-            const m = opts.get('meta');
-            if (m instanceof Table) meta = Object.freeze(Object.fromEntries([...m.map].filter(([k]) => typeof k === 'string').map(([k, v]) => [k as string, toPlain(v, 64)])));
+            meta = metaOf(T, opts.get('meta'), 4);
           }
         }
         if (!guard(T, 'security.token.create', h.id, meta)) return refuse(T, vm, 'not allowed to create token', 'Invalid');
