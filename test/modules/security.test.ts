@@ -4,10 +4,11 @@
  * whatever the arguments, a child unable to widen what it was given, strict mode, and token stores over a
  * real key-value store.
  */
-import { loadProject } from '../../src/registry';
+import { loadProject, type SecurityPolicyEntry } from '../../src/registry';
 import type { Runtime } from '../../src/hosts/runtime';
 import { toPlain } from '../../src/kernel/value';
-import { runEntry } from '../helpers/project';
+import { Actor, Scope, type SecurityContext } from '../../src/lib/security';
+import type { Outcome } from '../../src/kernel/message';
 import { writeFiles } from '../helpers/service-project';
 import { bootWithMapStore } from '../helpers/map-store';
 
@@ -77,6 +78,11 @@ entries:
     source: file://widen.lua
     method: main
     modules: [security, funcs, env]
+  - name: child
+    kind: process.lua
+    source: file://child.lua
+    method: main
+    modules: [security]
   - name: svc_main
     kind: process.lua
     source: file://svc.lua
@@ -92,6 +98,10 @@ entries:
       security:
         actor: { id: svc-bot, meta: { role: bot } }
         groups: [reader]
+        policies: [svc_rights]
+  - name: svc_rights
+    kind: security.policy
+    policy: { actions: [process.registry.register, process.send], resources: "*", effect: allow }
 `;
 
 const READER = `
@@ -227,6 +237,15 @@ function scenarios.limits()
   return { actor = ok, actor_err = tostring(err), token = tok, token_err = tostring(terr) }
 end
 
+function scenarios.spawned()
+  local actor, scope = reader_context()
+  local events = process.events()
+  local pid = process.with_context({}):with_actor(actor):with_scope(scope):spawn_monitored("t:child", "t:host", process.pid())
+  local event = events:receive()
+  assert(event.from == pid, "exit of the child")
+  return { result = event.result, error = event.error and tostring(event.error) }
+end
+
 function scenarios.strict()
   local v, err = env.get("PUBLIC")
   return { value = v, kind = err and err:kind(), new_actor = pcall(security.new_actor, "x") }
@@ -278,6 +297,24 @@ local function main(name)
 end
 return { main = main }`;
 
+/** A process spawned with the reader scope, trying what that scope does not allow. */
+const CHILD = `
+local security = require("security")
+local function main(parent)
+  local out = { actor = security.actor():id() }
+  local pid, err = process.spawn("t:child", "t:host")
+  out.spawn = pid ~= nil
+  out.spawn_err = err and err:kind()
+  out.with_context = pcall(process.with_context, {})
+  local ok, serr = process.send(parent, "hello", "x")
+  out.send = ok == true
+  out.send_err = serr and serr:kind()
+  local rok, rerr = process.registry.register("child")
+  out.register_err = rerr and rerr:kind()
+  return out
+end
+return { main = main }`;
+
 const PUBLIC_FN = `return { main = function() return "ran" end }`;
 
 async function boot(strict = false): Promise<Runtime> {
@@ -289,12 +326,16 @@ async function boot(strict = false): Promise<Runtime> {
     'src/caller.lua': CALLER,
     'src/widen.lua': WIDEN,
     'src/svc.lua': SVC,
+    'src/child.lua': CHILD,
   });
   return bootWithMapStore(dir, strict);
 }
 
-async function scenario(rt: Runtime, name: string): Promise<Record<string, unknown>> {
-  const outcome = await runEntry(rt, 't:main', 't:host', [name]);
+/** Runs scenario `name` in t:main, as nobody or (`security`) as a given actor with a given scope. */
+async function scenario(rt: Runtime, name: string, security: SecurityContext | null = null): Promise<Record<string, unknown>> {
+  const r = rt.node.spawn({ entry: 't:main', host: 't:host', args: [name], parent: null, monitor: false, link: false, security });
+  if (!r.ok) throw new Error(r.error.message);
+  const outcome = await new Promise<Outcome>((resolve) => rt.node.onExit(r.value, resolve));
   if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
   return toPlain(outcome.value) as Record<string, unknown>;
 }
@@ -337,6 +378,12 @@ describe('security over a running project', () => {
       with_scope: false,
       with_scope_err: 'PermissionDenied',
       inherited_kind: 'PermissionDenied',
+    });
+  });
+
+  test('a spawned process keeps the scope it was given: it cannot spawn, reach others or widen it', async () => {
+    expect(await scenario(rt, 'spawned')).toEqual({
+      result: { value: { actor: 'alice', spawn: false, spawn_err: 'PermissionDenied', with_context: false, send: false, send_err: 'PermissionDenied', register_err: 'PermissionDenied' } },
     });
   });
 
@@ -384,8 +431,11 @@ describe('strict mode', () => {
     const rt = await boot(true);
     try {
       expect(await scenario(rt, 'strict')).toEqual({ kind: 'PermissionDenied', new_actor: false });
-      // a service given an actor and scope still gets what its scope allows
-      expect(await scenario(rt, 'service')).toEqual({ actor: 'svc-bot', role: 'bot', public: 'hello', secret_kind: 'PermissionDenied' });
+      // a service given an actor and scope still gets what its scope allows (asked by an admin: in strict mode a
+      // process without an actor may not even send)
+      const allowAll = (rt.registry.get('t:allow_all') as SecurityPolicyEntry).policy;
+      const admin = { actor: new Actor('root'), scope: Scope.of([allowAll]) };
+      expect(await scenario(rt, 'service', admin)).toEqual({ actor: 'svc-bot', role: 'bot', public: 'hello', secret_kind: 'PermissionDenied' });
     } finally {
       await rt.shutdown();
     }

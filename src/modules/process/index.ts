@@ -8,6 +8,7 @@ import { CallSettings, contextFrom, mergeContext, settingsMethods } from '../ctx
 import { exportArgs, exportValue, pushValue } from '../../engine/values';
 import { captureFrames, pushError, fail } from '../errors';
 import { SCOPE } from '../../kernel/names';
+import { parsePid } from '../../kernel/pid';
 import { EVENT, type Message } from '../../kernel/message';
 import type { ChannelApi } from '../channel';
 import type { Channel } from '../../engine/channel';
@@ -35,7 +36,7 @@ interface Subscriptions {
 /** How many topics one process may listen to: every send to it is matched against each. */
 export const LISTEN_LIMIT = 4096;
 
-function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, guard: Guard): void {
+function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, guard: Guard, strict: () => boolean): void {
   const subscriptions = new WeakMap<LuaProcess, Subscriptions>();
   const sched = vm.sched;
 
@@ -84,10 +85,12 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     const { proc, link: k } = self(T);
     const entry = checkJsString(T, at);
     const host = checkJsString(T, at + 1);
-    // As in Wippy, a spawn the caller may not make raises (in the caller's own code).
-    if (!guard(T, 'process.spawn', entry)) return raise(T, `not allowed to spawn process: ${entry}`);
-    if (monitor && !guard(T, 'process.spawn.monitored', entry)) return raise(T, `not allowed to spawn monitored process: ${entry}`);
-    if (link && !guard(T, 'process.spawn.linked', entry)) return raise(T, `not allowed to spawn linked process: ${entry}`);
+    // As in Wippy: a spawner's refusal raises (in the caller's own code), the module functions' is `nil, err`.
+    const refused = (message: string): number => (given !== null ? raise(T, message) : (lua.lua_pushnil(T), processError(T, new ErrorValue(message, 'PermissionDenied', false)), 2));
+    if (!guard(T, 'process.spawn', entry)) return refused(`not allowed to spawn process: ${entry}`);
+    if (given === null && !guard(T, 'process.host', host)) return refused(`not allowed to spawn on host: ${host}`);
+    if (monitor && !guard(T, 'process.spawn.monitored', entry)) return refused(`not allowed to spawn monitored process: ${entry}`);
+    if (link && !guard(T, 'process.spawn.linked', entry)) return refused(`not allowed to spawn linked process: ${entry}`);
     const args = exportArgs(T, at + 2);
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
     // A child runs as its parent unless the spawner was given another actor or scope.
@@ -138,10 +141,24 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
   });
 
   const pushEvent = (L: LuaState, event: Value): void => pushValue(L, event, vm);
+  /**
+   * Wippy's check before a send, terminate, cancel, monitor or link: `process.<what>` on the destination's PID
+   * (a name is looked up first; one that names nobody is left for the router to refuse). Null when allowed.
+   */
+  const mayReach = (T: LuaState, link: KernelLink, what: string, dest: string): ErrorValue | null => {
+    if (vm.currentProcess(T).security === null && !strict()) return null; // nothing configured: nothing to look up
+    let pid = dest;
+    if (parsePid(dest) === null) {
+      const found = link.router.lookup(dest);
+      if (found.ok) pid = found.value;
+    }
+    return guard(T, `process.${what}`, pid) ? null : new ErrorValue(`not allowed to ${what}: ${dest}`, 'PermissionDenied', false);
+  };
   /** A call `process.x(dest)` that the Router answers with an error or null. */
-  const onTarget = (op: (router: Router, me: string, dest: string) => ErrorValue | null): JSFunction => (T) => {
+  const onTarget = (what: string, op: (router: Router, me: string, dest: string) => ErrorValue | null): JSFunction => (T) => {
     const { proc, link } = self(T);
-    return outcome(T, proc, op(link.router, link.pid, checkJsString(T, 1)));
+    const dest = checkJsString(T, 1);
+    return outcome(T, proc, mayReach(T, link, what, dest) ?? op(link.router, link.pid, dest));
   };
 
   const api: Record<string, JSFunction> = {
@@ -151,6 +168,8 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
       const { proc, link } = self(T);
       const dest = checkJsString(T, 1);
       const topic = checkJsString(T, 2);
+      const denied = mayReach(T, link, 'send', dest);
+      if (denied !== null) return outcome(T, proc, denied);
       const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return outcome(T, proc, payloads);
       // The receiver's `listen` wildcards are matched against the topic on the sender's time.
@@ -184,16 +203,17 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
       });
       return sched.block(T);
     },
-    terminate: onTarget((r, me, dest) => r.terminate(me, dest)),
+    terminate: onTarget('terminate', (r, me, dest) => r.terminate(me, dest)),
     cancel: (T) => {
       const { proc, link } = self(T);
       const reason = lua.lua_isnoneornil(T, 2) ? '' : tostringAt(T, 2);
-      return outcome(T, proc, link.router.cancel(link.pid, checkJsString(T, 1), reason));
+      const dest = checkJsString(T, 1);
+      return outcome(T, proc, mayReach(T, link, 'cancel', dest) ?? link.router.cancel(link.pid, dest, reason));
     },
-    monitor: onTarget((r, me, dest) => r.monitor(me, dest)),
-    unmonitor: onTarget((r, me, dest) => r.unmonitor(me, dest)),
-    link: onTarget((r, me, dest) => r.link(me, dest)),
-    unlink: onTarget((r, me, dest) => r.unlink(me, dest)),
+    monitor: onTarget('monitor', (r, me, dest) => r.monitor(me, dest)),
+    unmonitor: onTarget('unmonitor', (r, me, dest) => r.unmonitor(me, dest)),
+    link: onTarget('link', (r, me, dest) => r.link(me, dest)),
+    unlink: onTarget('unlink', (r, me, dest) => r.unlink(me, dest)),
     get_options: (T) => {
       const { link } = self(T);
       lua.lua_createtable(T, 0, 1);
@@ -298,6 +318,10 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
         const { proc, link } = self(T);
         const name = checkJsString(T, 1);
         const pid = lua.lua_isnoneornil(T, 2) ? link.pid : checkJsString(T, 2);
+        if (pid !== link.pid && !guard(T, 'process.registry.foreign', pid)) {
+          return outcome(T, proc, new ErrorValue(`not allowed to register foreign pid ${pid} under name "${name}"`, 'PermissionDenied', false));
+        }
+        if (!guard(T, 'process.registry.register', name)) return outcome(T, proc, new ErrorValue(`not allowed to register name: ${name}`, 'PermissionDenied', false));
         const answer = link.router.register(name, pid, scopeArg(T, 3));
         if (!(answer instanceof Promise)) return outcome(T, proc, answer);
         const task = sched.current;
@@ -312,7 +336,13 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
         pushString(T, r.value);
         return 1;
       },
-      unregister: (T) => (lua.lua_pushboolean(T, self(T).link.router.unregister(checkJsString(T, 1), scopeArg(T, 2))), 1),
+      unregister: (T) => {
+        const { proc, link } = self(T);
+        const name = checkJsString(T, 1);
+        if (!guard(T, 'process.registry.unregister', name)) return outcome(T, proc, new ErrorValue(`not allowed to unregister name: ${name}`, 'PermissionDenied', false));
+        lua.lua_pushboolean(T, link.router.unregister(name, scopeArg(T, 2)));
+        return 1;
+      },
     },
     SCOPE,
   );
@@ -360,5 +390,5 @@ export const processModule = luaModule({
   classes: ['process'],
   global: true,
   needs: [channelModule, payloadModule],
-  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule), securityGuard(vm, ctx.services)),
+  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule), securityGuard(vm, ctx.services), () => ctx.services.security?.strict ?? false),
 });
