@@ -16,6 +16,7 @@ const all = {
   cluster: './cluster',
   lang: './lang',
   'http-client': './http-client',
+  'http-server': './http-server',
   io: './io',
   security: './security',
 };

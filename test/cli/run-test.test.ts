@@ -32,7 +32,7 @@ return { main = main }
 const ENTRIES = `
   - name: gateway
     kind: http.service
-    addr: ":8085"
+    addr: "127.0.0.1:0"
     lifecycle:
       auto_start: true
   - name: runner

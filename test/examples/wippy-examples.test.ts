@@ -5,10 +5,11 @@
  * Nothing of that repository is kept here: each example is exported into a temp directory per run.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
+import { freePort } from '../services/http/fixture';
 
 function findExamples(): string | null {
   if (process.env.WIPPY_EXAMPLES) return process.env.WIPPY_EXAMPLES;
@@ -198,4 +199,68 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       if (app.running()) app.child.kill('SIGKILL');
     }
   }, 90000);
+
+  /** Runs an HTTP example with its `addr` moved to a free port (8080 may be taken on a shared machine). */
+  async function serveExample(name: string): Promise<{ app: ReturnType<typeof startWisp>; base: string }> {
+    const dir = exportExample(name);
+    const port = await freePort();
+    const index = join(dir, 'src', '_index.yaml');
+    writeFileSync(index, readFileSync(index, 'utf8').replace(/addr: "?:8080"?/, `addr: "127.0.0.1:${port}"`));
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const app = startWisp(['run'], dir);
+    const end = Date.now() + 30000;
+    while (!app.err().includes('service listening on') && Date.now() < end) await sleep(100);
+    return { app, base: `http://127.0.0.1:${port}` };
+  }
+
+  test('http-hello-world: GET /hello answers the JSON the README shows', async () => {
+    const { app, base } = await serveExample('http-hello-world');
+    try {
+      const r = await fetch(`${base}/hello`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('application/json');
+      expect(await r.json()).toEqual({ message: 'hello world' });
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('http-async-task: 202 with the task, 400 for bad input; the coroutine ends with the handler (as Wippy kills it)', async () => {
+    const { app, base } = await serveExample('http-async-task');
+    try {
+      const r = await fetch(`${base}/api/tasks`, { method: 'POST', body: JSON.stringify({ name: 'report', duration: 2 }) });
+      expect(r.status).toBe(202);
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ name: 'report', status: 'accepted', message: 'Task will run for 2 seconds in background' });
+      expect(body.task_id).toMatch(/^task_\d+$/);
+      expect((await fetch(`${base}/api/tasks`, { method: 'POST', body: 'nope' })).status).toBe(400);
+      expect(await (await fetch(`${base}/api/tasks`, { method: 'POST', body: '{}' })).json()).toEqual({ error: "Field 'name' is required (non-empty string)" });
+      await sleep(300);
+      expect(logged(app.err(), 'Task started')).toHaveLength(1);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('http-spawn: each POST spawns a worker process whose PID is in the answer; workers log and exit', async () => {
+    const { app, base } = await serveExample('http-spawn');
+    try {
+      const r = await fetch(`${base}/api/tasks`, { method: 'POST', body: JSON.stringify({ name: 'generate-report', duration: 1 }) });
+      expect(r.status).toBe(202);
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ name: 'generate-report', status: 'spawned' });
+      expect(body.pid).toMatch(/^\{.*app:processes\|/);
+      const end = Date.now() + 10000;
+      while (logged(app.err(), 'Worker done, exiting').length === 0 && Date.now() < end) await sleep(100);
+      expect(logged(app.err(), 'Worker done, exiting')).toEqual([expect.objectContaining({ pid: body.pid, task: 'generate-report' })]);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
 });

@@ -55,7 +55,7 @@ const ERRORS: Record<string, [string, string | undefined]> = {
     'app:processes',
   ],
   'err-requires-skipped': [
-    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:gateway" has unsupported kind "http.service" and was skipped`,
+    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:gateway" has unsupported kind "temporal.worker" and was skipped`,
     'app:processes',
   ],
   'err-requires-not-service': [
@@ -107,7 +107,7 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.entries().map((e) => e.id)).toEqual(['app:processes']);
     expect(registry.get('app:gateway')).toBeUndefined();
     expect(registry.warnings).toEqual([
-      'src/_index.yaml: entry app:gateway: unknown kind "http.service", entry skipped ' +
+      'src/_index.yaml: entry app:gateway: unknown kind "temporal.worker", entry skipped ' +
         '(supported: terminal.host, process.host, process.lua, function.lua, library.lua, process.service, ' +
         'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable' +
         [...KIND_DEFINITIONS.flatMap((d) => d.kinds)].map((k) => `, ${k}`).join('') +

@@ -62,6 +62,21 @@ local function handler()
   res:write_event({name = "end", data = {n = 2}})
 end
 return { handler = handler }`,
+  'ask.lua': `local http = require("http")
+local time = require("time")
+local function handler()
+  local res = http.response()
+  local worker = process.spawn("t:doubler", "t:host", process.pid(), tonumber(http.request():query("n")))
+  local r = channel.select { process.inbox():case_receive(), time.after("3s"):case_receive() }
+  res:set_status(202)
+  res:write_json({worker = worker, answer = r.value:payload():data()})
+end
+return { handler = handler }`,
+  'doubler.lua': `local function main(reply_to, n)
+  process.send(reply_to, "answer", n * 2)
+  return 0
+end
+return { main = main }`,
   'outside.lua': `local http = require("http")
 local function main()
   local req, err = http.request()
@@ -80,6 +95,13 @@ const ENTRIES =
   endpoint('echo', 'POST', '/echo') +
   endpoint('late', 'GET', '/late') +
   endpoint('events', 'GET', '/events') +
+  endpoint('ask', 'GET', '/ask', 'api', ['http', 'time']) +
+  `  - name: doubler
+    kind: process.lua
+    source: file://doubler.lua
+    method: main
+    modules: []
+` +
   `  - name: colon
     kind: http.endpoint
     meta: { router: api }
@@ -205,6 +227,14 @@ test('write_event streams SSE', async () => {
   const r = await fetch(`${base}/events`);
   expect(r.headers.get('content-type')).toBe('text/event-stream');
   expect(await r.text()).toBe('event: start\ndata: {"msg":"go"}\n\nevent: end\ndata: {"n":2}\n\n');
+});
+
+test('a handler spawns a process and waits on its inbox for the answer (the shop and http-spawn pattern)', async () => {
+  const r = await fetch(`${base}/ask?n=21`);
+  expect(r.status).toBe(202);
+  const body = (await r.json()) as Record<string, unknown>;
+  expect(body.answer).toBe(42);
+  expect(body.worker).toMatch(/^\{.*t:host\|/);
 });
 
 test('outside a handler http.request() is nil and an error; constants are there', async () => {
