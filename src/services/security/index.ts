@@ -13,11 +13,21 @@ import { serviceDefinition, type ServiceContext } from '../service';
 import { PolicyBook } from './policies';
 import type { TokenStoreEntry } from '../../registry';
 import type { KeyValueStore } from '../../api/store';
+import type { Maybe } from '../../lib/byte-stream';
 import type { TokenGrant, TokenStore } from '../../api/security';
 import '../../api/store';
 import '../../api/security';
 
 const invalid = (): ErrorValue => new ErrorValue('invalid token format', 'Invalid', false);
+
+/** A store operation's value, or the ErrorValue it failed with (stores throw or reject them). */
+async function attempt<T>(op: () => Maybe<T>): Promise<T | ErrorValue> {
+  try {
+    return await op();
+  } catch (e) {
+    return e instanceof ErrorValue ? e : new ErrorValue(e instanceof Error ? e.message : String(e), 'Internal', false);
+  }
+}
 
 interface Stored {
   readonly actor_id: string;
@@ -43,10 +53,17 @@ class StoreTokens implements TokenStore {
     this.policies = new PolicyBook(ctx.store, false);
   }
 
-  private backing(): KeyValueStore | ErrorValue {
+  /** Runs `use` with the backing store held (as Wippy acquires it per operation), or why it cannot. */
+  private async withStore<T>(use: (store: KeyValueStore) => Promise<T | ErrorValue>): Promise<T | ErrorValue> {
     const s = this.ctx.resources.get(this.entry.store, 'store');
     if (s instanceof ErrorValue) return new ErrorValue(`failed to acquire backing store ${this.entry.store}: ${s.message}`, s.kind, false);
-    return s;
+    const hold = s.acquire();
+    if (hold instanceof ErrorValue) return new ErrorValue(`failed to acquire backing store ${this.entry.store}: ${hold.message}`, hold.kind, false);
+    try {
+      return await use(s);
+    } finally {
+      hold.release();
+    }
   }
 
   private sign(base: string): string {
@@ -65,9 +82,11 @@ class StoreTokens implements TokenStore {
     return parts[0];
   }
 
-  async create(actor: Actor, scope: Scope, expirationMs: number, meta: Readonly<Record<string, unknown>>): Promise<string | ErrorValue> {
-    const store = this.backing();
-    if (store instanceof ErrorValue) return store;
+  create(actor: Actor, scope: Scope, expirationMs: number, meta: Readonly<Record<string, unknown>>): Promise<string | ErrorValue> {
+    return this.withStore((store) => this.createIn(store, actor, scope, expirationMs, meta));
+  }
+
+  private async createIn(store: KeyValueStore, actor: Actor, scope: Scope, expirationMs: number, meta: Readonly<Record<string, unknown>>): Promise<string | ErrorValue> {
     const base = randomBytes(this.entry.tokenLength).toString('base64url');
     const ttl = expirationMs > 0 ? expirationMs : this.entry.defaultExpirationMs;
     const now = Date.now();
@@ -79,7 +98,7 @@ class StoreTokens implements TokenStore {
       expires: now + ttl,
       meta: { ...meta },
     };
-    const r = await store.set(base, fromPlain(record), ttl);
+    const r = await attempt(() => store.set(base, fromPlain(record), ttl));
     if (r instanceof ErrorValue) return new ErrorValue(`failed to store token: ${r.message}`, r.kind, false);
     return this.key === '' ? base : `${base}.${this.sign(base)}`;
   }
@@ -87,15 +106,19 @@ class StoreTokens implements TokenStore {
   async validate(token: string): Promise<TokenGrant | ErrorValue> {
     const base = this.baseOf(token);
     if (base instanceof ErrorValue) return base;
-    const store = this.backing();
-    if (store instanceof ErrorValue) return store;
-    const value: Value | undefined | ErrorValue = await store.get(base);
-    if (value instanceof ErrorValue) return new ErrorValue(`failed to retrieve token: ${value.message}`, value.kind, false);
-    if (value === undefined) return new ErrorValue('token not found', 'NotFound', false);
+    return this.withStore((store) => this.validateIn(store, base));
+  }
+
+  private async validateIn(store: KeyValueStore, base: string): Promise<TokenGrant | ErrorValue> {
+    const value: Value | ErrorValue = await attempt(() => store.get(base));
+    if (value instanceof ErrorValue) {
+      if (value.kind === 'NotFound') return new ErrorValue('token not found', 'NotFound', false);
+      return new ErrorValue(`failed to retrieve token: ${value.message}`, value.kind, false);
+    }
     const data = toPlain(value, 8);
     if (!isStored(data)) return new ErrorValue('failed to unmarshal token data', 'Internal', false);
     if (typeof data.expires === 'number' && data.expires <= Date.now()) {
-      await store.delete(base);
+      await attempt(() => store.delete(base));
       return new ErrorValue('token expired', 'Expired', false);
     }
     const policies: Policy[] = [];
@@ -109,9 +132,11 @@ class StoreTokens implements TokenStore {
   async revoke(token: string): Promise<true | ErrorValue> {
     const base = this.baseOf(token);
     if (base instanceof ErrorValue) return base;
-    const store = this.backing();
-    if (store instanceof ErrorValue) return store;
-    const r = await store.delete(base);
+    return this.withStore((store) => this.revokeIn(store, base));
+  }
+
+  private async revokeIn(store: KeyValueStore, base: string): Promise<true | ErrorValue> {
+    const r = await attempt(() => store.delete(base));
     if (r instanceof ErrorValue) return new ErrorValue(`failed to delete token: ${r.message}`, r.kind, false);
     if (!r) return new ErrorValue('token not found', 'NotFound', false);
     return true;
