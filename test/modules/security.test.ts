@@ -50,6 +50,9 @@ entries:
     token_key: k3y
   - name: kv
     kind: store.test_map
+  - name: orphan_tokens
+    kind: security.token_store
+    store: nowhere
   - name: main
     kind: process.lua
     source: file://main.lua
@@ -289,6 +292,9 @@ function scenarios.tokens()
   store:close()
   local _, _, cerr = store:validate(other)
   out.closed_err = cerr and tostring(cerr)
+  local orphan = assert(security.token_store("t:orphan_tokens"))
+  local _, oerr = orphan:create(actor, scope)
+  out.orphan_err = oerr and tostring(oerr)
   return out
 end
 
@@ -412,6 +418,8 @@ describe('security over a running project', () => {
     expect(r.revoked_err).toContain('token not found');
     expect(r.expired_err).toMatch(/token (expired|not found)/);
     expect(r.closed_err).toContain('token store is closed');
+    // a token store whose store is missing loads, and says so when used
+    expect(r.orphan_err).toContain('failed to acquire backing store t:nowhere');
   });
 
   test('actors and tokens carry bounded metadata', async () => {

@@ -56,8 +56,10 @@ export const tokenStoreKind = kindDefinition<TokenStoreEntry>({
   parse: (f, base) => {
     const store = qualify(f.requiredString('store'), base.namespace);
     const expiration = f.durationMs('default_expiration', 0);
+    // The store is not a load-time reference: as in Wippy it is looked up when a token is used, so a token
+    // store whose store is missing (or of a kind this runtime skips) loads, and answers an error when used.
     return {
-      ...serviceBase(f, base, false, [{ field: 'store', id: store }]),
+      ...serviceBase(f, base, false),
       kind: 'security.token_store',
       store,
       tokenLength: f.integer('token_length', 32, 1),
