@@ -80,7 +80,7 @@ entries:
     kind: function.lua
     source: file://widen.lua
     method: main
-    modules: [security, funcs, env]
+    modules: [security, funcs, env, registry]
   - name: child
     kind: process.lua
     source: file://child.lua
@@ -145,6 +145,15 @@ local function main()
   local ex, xerr = funcs.new():with_scope(mine)
   out.with_scope = ex ~= nil
   out.with_scope_err = xerr and xerr:kind()
+  -- rewriting the registry (a policy to allow everything) is refused
+  local registry = require("registry")
+  local snap = registry.snapshot()
+  local changes = snap:changes()
+  changes:update({ id = "t:env_public", kind = "security.policy", data = { policy = { actions = "*", resources = "*", effect = "allow" } } })
+  local applied, aerr = changes:apply()
+  out.registry_apply_err = aerr and aerr:kind()
+  local _, gerr = registry.get("t:secret")
+  out.registry_get_err = gerr and gerr:kind()
   -- what it may call still runs with its own (inherited) scope
   local r = funcs.call("t:reader", "SECRET")
   out.inherited_secret = r.value
@@ -383,6 +392,8 @@ describe('security over a running project', () => {
       with: false,
       with_scope: false,
       with_scope_err: 'PermissionDenied',
+      registry_apply_err: 'PermissionDenied',
+      registry_get_err: 'PermissionDenied',
       inherited_kind: 'PermissionDenied',
     });
   });
