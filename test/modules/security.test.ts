@@ -80,7 +80,7 @@ entries:
     kind: function.lua
     source: file://widen.lua
     method: main
-    modules: [security, funcs, env, registry]
+    modules: [security, funcs, env, registry, eval_runner]
   - name: child
     kind: process.lua
     source: file://child.lua
@@ -154,6 +154,10 @@ local function main()
   out.registry_apply_err = aerr and aerr:kind()
   local _, gerr = registry.get("t:secret")
   out.registry_get_err = gerr and gerr:kind()
+  -- code it evaluates acts as it does
+  local eval_runner = require("eval_runner")
+  local evaluated = eval_runner.run({ source = 'local env = require("env") return function() local v, err = env.get("SECRET") return v or err:kind() end', modules = { "env" } })
+  out.eval_secret = evaluated
   -- what it may call still runs with its own (inherited) scope
   local r = funcs.call("t:reader", "SECRET")
   out.inherited_secret = r.value
@@ -394,6 +398,7 @@ describe('security over a running project', () => {
       with_scope_err: 'PermissionDenied',
       registry_apply_err: 'PermissionDenied',
       registry_get_err: 'PermissionDenied',
+      eval_secret: 'PermissionDenied',
       inherited_kind: 'PermissionDenied',
     });
   });
