@@ -80,7 +80,7 @@ entries:
     kind: function.lua
     source: file://widen.lua
     method: main
-    modules: [security, funcs, env, registry, eval_runner]
+    modules: [security, funcs, env, registry, eval_runner, contract]
   - name: child
     kind: process.lua
     source: file://child.lua
@@ -154,6 +154,8 @@ local function main()
   out.registry_apply_err = aerr and aerr:kind()
   local _, gerr = registry.get("t:secret")
   out.registry_get_err = gerr and gerr:kind()
+  local _, cerr = require("contract").get("t:any_contract")
+  out.contract_err = cerr and cerr:kind()
   -- code it evaluates acts as it does
   local eval_runner = require("eval_runner")
   local evaluated = eval_runner.run({ source = 'local env = require("env") return function() local v, err = env.get("SECRET") return v or err:kind() end', modules = { "env" } })
@@ -399,6 +401,7 @@ describe('security over a running project', () => {
       registry_apply_err: 'PermissionDenied',
       registry_get_err: 'PermissionDenied',
       eval_secret: 'PermissionDenied',
+      contract_err: 'PermissionDenied',
       inherited_kind: 'PermissionDenied',
     });
   });

@@ -90,7 +90,7 @@ export function settingsMethods<B extends CallSettings>(
   /** Whether the caller may do `kind` (context or security); when not, what to return (or it raises). */
   const refused = (T: LuaState, kind: 'context' | 'security'): number | null => {
     if (guarded === undefined || guarded.guard(T, `${guarded.prefix}.${kind}`, kind)) return null;
-    const subject = guarded.prefix === 'process' ? 'spawn processes' : guarded.prefix === 'funcs' ? 'call functions' : 'open contracts';
+    const subject = guarded.prefix === 'process' ? 'spawn processes' : guarded.prefix === 'funcs' ? 'call functions' : 'use contracts';
     const message = `not allowed to ${subject} with custom ${kind === 'context' ? 'context' : 'security context'}`;
     if (guarded.raises) return raise(T, message);
     return denied(T, guarded.vm, message);
