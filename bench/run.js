@@ -9,6 +9,7 @@ const all = {
   kernel: './kernel',
   funcs: './funcs',
   sql: './sql',
+  data: './data',
   events: './events',
   'mass-spawn': './mass-spawn',
   vm: './vm',

@@ -16,3 +16,6 @@ export interface LogSink {
   write(record: LogRecord): void;
 }
 
+
+/** One component's log: a record at `level` (a component writes under its own logger name). */
+export type Log = (level: LogLevel, message: string, fields: Record<string, unknown>) => void;

@@ -9,6 +9,8 @@ import { fsServices } from './fs';
 import { execServices } from './exec';
 import { contractService } from './contract';
 import { tokenStoreService } from './security';
+import { storeServices } from './store';
+import { queueServices } from './queue';
 import { httpServices } from './http';
 
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
@@ -18,5 +20,7 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   execServices as ServiceDefinition,
   contractService as ServiceDefinition,
   tokenStoreService as ServiceDefinition,
+  storeServices as ServiceDefinition,
+  queueServices as ServiceDefinition,
   httpServices as ServiceDefinition,
 ];

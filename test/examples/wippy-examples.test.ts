@@ -201,11 +201,12 @@ maybe("Wippy's examples, as their READMEs run them", () => {
   }, 90000);
 
   /** Runs an HTTP example with its `addr` moved to a free port (8080 may be taken on a shared machine). */
-  async function serveExample(name: string): Promise<{ app: ReturnType<typeof startWisp>; base: string }> {
+  async function serveExample(name: string, edit: (dir: string) => void = () => undefined): Promise<{ app: ReturnType<typeof startWisp>; base: string }> {
     const dir = exportExample(name);
     const port = await freePort();
     const index = join(dir, 'src', '_index.yaml');
     writeFileSync(index, readFileSync(index, 'utf8').replace(/addr: "?:8080"?/, `addr: "127.0.0.1:${port}"`));
+    edit(dir);
     expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
     const app = startWisp(['run'], dir);
     const end = Date.now() + 30000;
@@ -257,6 +258,48 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       const end = Date.now() + 10000;
       while (logged(app.err(), 'Worker done, exiting').length === 0 && Date.now() < end) await sleep(100);
       expect(logged(app.err(), 'Worker done, exiting')).toEqual([expect.objectContaining({ pid: body.pid, task: 'generate-report' })]);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('shop: products, a cart per user as a process, checkout, as the curl session of its README shows', async () => {
+    const { app, base } = await serveExample('shop');
+    try {
+      const post = (path: string, body?: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, unknown>>);
+      const products = (await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] };
+      expect(products.products.map((p) => p.sku)).toContain('LAPTOP-001');
+      expect(await post('/api/cart/alice/items', { sku: 'LAPTOP-001' })).toMatchObject({ status: 'added', user_id: 'alice' });
+      expect(await post('/api/cart/alice/items', { sku: 'KB-002', quantity: 2 })).toMatchObject({ status: 'added' });
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ user_id: 'alice', total: 1799.97 });
+      expect(await post('/api/cart/alice/checkout')).toMatchObject({ status: 'checked_out', order: { total: 1799.97 } });
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ items: [], total: 0 });
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('16-metrics: orders counted and timed, the error counter, runtime stats; Prometheus scrapes them', async () => {
+    const metricsPort = await freePort();
+    const { app, base } = await serveExample('16-metrics', (dir) => {
+      const config = join(dir, '.wippy.yaml');
+      writeFileSync(config, readFileSync(config, 'utf8').replace('localhost:9090', `127.0.0.1:${metricsPort}`));
+    });
+    try {
+      expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ status: 'ok' });
+      const order = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: 'laptop', amount: 2, price: 999.99 }) });
+      expect(order.status).toBe(201);
+      expect((await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+      const stats = (await (await fetch(`${base}/api/stats`)).json()) as { runtime: { memory: Record<string, number> } };
+      expect(stats.runtime.memory.heap_alloc).toBeGreaterThan(0);
+      const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(scraped).toMatch(/orders_total\{[^}]*status="error"[^}]*\} 1/);
+      expect(scraped).toMatch(/revenue_total(\{[^}]*\})? 1999\.98/);
       app.child.kill('SIGINT');
       expect(await app.exited).toBe(0);
     } finally {

@@ -5,12 +5,12 @@
  * real key-value store.
  */
 import { loadProject, type SecurityPolicyEntry } from '../../src/registry';
-import type { Runtime } from '../../src/hosts/runtime';
+import { Runtime } from '../../src/hosts/runtime';
+import { SILENT } from '../../src/modules/logger';
 import { toPlain } from '../../src/kernel/value';
 import { Actor, Scope, type SecurityContext } from '../../src/lib/security';
 import type { Outcome } from '../../src/kernel/message';
 import { writeFiles } from '../helpers/service-project';
-import { bootWithMapStore } from '../helpers/map-store';
 
 const ENTRIES = `version: "1.0"
 namespace: t
@@ -49,7 +49,14 @@ entries:
     store: kv
     token_key: k3y
   - name: kv
-    kind: store.test_map
+    kind: store.memory
+    lifecycle: { auto_start: true }
+  - name: qdriver
+    kind: queue.driver.memory
+    lifecycle: { auto_start: true }
+  - name: jobs
+    kind: queue.queue
+    driver: qdriver
   - name: orphan_tokens
     kind: security.token_store
     store: nowhere
@@ -80,7 +87,7 @@ entries:
     kind: function.lua
     source: file://widen.lua
     method: main
-    modules: [security, funcs, env, registry, eval_runner, contract]
+    modules: [security, funcs, env, registry, eval_runner, contract, queue, store]
   - name: child
     kind: process.lua
     source: file://child.lua
@@ -154,6 +161,11 @@ local function main()
   out.registry_apply_err = aerr and aerr:kind()
   local _, gerr = registry.get("t:secret")
   out.registry_get_err = gerr and gerr:kind()
+  local queue = require("queue")
+  local published, qerr = queue.publish("t:jobs", { job = 1 })
+  out.queue_err = qerr and tostring(qerr)
+  local _, sterr = require("store").get("t:kv")
+  out.store_err = sterr and sterr:kind()
   local _, cerr = require("contract").get("t:any_contract")
   out.contract_err = cerr and cerr:kind()
   -- code it evaluates acts as it does
@@ -349,7 +361,9 @@ async function boot(strict = false): Promise<Runtime> {
     'src/svc.lua': SVC,
     'src/child.lua': CHILD,
   });
-  return bootWithMapStore(dir, strict);
+  const rt = new Runtime(loadProject(dir), { logs: SILENT, terminal: null, securityStrict: strict });
+  await rt.boot();
+  return rt;
 }
 
 /** Runs scenario `name` in t:main, as nobody or (`security`) as a given actor with a given scope. */
@@ -402,6 +416,8 @@ describe('security over a running project', () => {
       registry_get_err: 'PermissionDenied',
       eval_secret: 'PermissionDenied',
       contract_err: 'PermissionDenied',
+      queue_err: expect.stringContaining('queue publishing not allowed'),
+      store_err: 'PermissionDenied',
       inherited_kind: 'PermissionDenied',
     });
   });

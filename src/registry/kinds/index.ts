@@ -10,6 +10,8 @@ import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
 import { securityPolicyKind, tokenStoreKind } from './security';
+import { storeKinds } from './store';
+import { queueKinds } from './queue';
 import { httpKinds } from './http';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
@@ -22,6 +24,8 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   contractBindingKind,
   securityPolicyKind,
   tokenStoreKind,
+  storeKinds,
+  queueKinds,
   httpKinds,
 ];
 

@@ -11,6 +11,7 @@ import { STATUS_CODES } from 'http';
 import { BaseStream, ReadableByteStream, STREAM_CLOSED, type ByteStream, type Maybe, type StreamInfo } from '../../lib/byte-stream';
 import { canonicalHeaderKey } from '../../lib/http-header';
 import type { HttpExchange, HttpRequestView, HttpResponseWriter } from '../../api/http';
+import type { Value } from '../../kernel/value';
 import { detectContentType } from './sniff';
 import type { SecurityContext } from '../../lib/security';
 
@@ -322,6 +323,11 @@ export class Exchange implements HttpExchange {
   security: SecurityContext | null = null;
   /** Set by `real_ip`. */
   remoteAddr: string;
+  /**
+   * Context values middleware gives the handler process (token_auth's actor and scope): merged under the
+   * server's own keys when the handler is spawned.
+   */
+  readonly context = new Map<string, Value>();
 
   constructor(
     readonly req: IncomingMessage,

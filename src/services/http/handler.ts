@@ -8,6 +8,7 @@
 import { FUNCTION_HOST } from '../../kernel/pid';
 import { HTTP_EXCHANGE_KEY, HTTP_SERVER_KEY } from '../../registry/kinds/http';
 import type { Outcome } from '../../kernel/message';
+import type { Value } from '../../kernel/value';
 import type { Exchange } from './exchange';
 import type { ServiceContext } from '../service';
 
@@ -24,10 +25,9 @@ let nextToken = 0;
 export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promise<void> {
   const token = (++nextToken).toString(36);
   const node = env.service.node;
-  const context = new Map<string, string>([
-    [HTTP_SERVER_KEY, env.serverId],
-    [HTTP_EXCHANGE_KEY, token],
-  ]);
+  const context = new Map<string, Value>(x.context);
+  context.set(HTTP_SERVER_KEY, env.serverId);
+  context.set(HTTP_EXCHANGE_KEY, token);
   env.exchanges.set(token, x);
   const spawned = node.spawn({ entry: func, host: FUNCTION_HOST, args: [], parent: null, monitor: false, link: false, context, security: x.security });
   if (!spawned.ok) {

@@ -5,7 +5,7 @@
  * with Wippy's 401/403 JSON before the endpoint's function runs.
  */
 import { freePort, endpoint, httpProject } from './fixture';
-import { bootWithMapStore } from '../../helpers/map-store';
+import { bootProject } from '../../helpers/service-project';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 const LUA = {
@@ -39,7 +39,8 @@ end }`,
 };
 
 const ENTRIES = `  - name: kv
-    kind: store.test_map
+    kind: store.memory
+    lifecycle: { auto_start: true }
   - name: tokens
     kind: security.token_store
     store: kv
@@ -109,7 +110,7 @@ describe('token_auth and the firewalls', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    rt = await bootWithMapStore(httpProject(port, ENV + ENTRIES, LUA));
+    rt = await bootProject(httpProject(port, ENV + ENTRIES, LUA));
   });
   afterAll(() => rt.shutdown());
 

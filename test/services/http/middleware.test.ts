@@ -20,6 +20,19 @@ const ENTRIES =
   router('r', '/r', ['ratelimit'], { 'ratelimit.requests': '1', 'ratelimit.window': '1h', 'ratelimit.burst': '3', 'ratelimit.key': 'header:X-Client' }) +
   router('ip', '/ip', ['real_ip'], {}) +
   router('s', '/s', ['sse_relay'], {}) +
+  router('bad', '/bad', ['real_ip'], { 'real_ip.trusted.subnets': 'not-a-subnet' }) +
+  `  - name: post
+    kind: http.router
+    meta: { server: gateway }
+    prefix: /post
+    post_middleware: [ratelimit]
+    post_options:
+      ratelimit.burst: "1"
+      ratelimit.requests: "1"
+      ratelimit.window: "1h"
+` +
+  endpoint('who', 'GET', '/who', 'bad').replace(/- name: who\n[\s\S]*?- name: who.ep/, '- name: bad.ep') +
+  endpoint('who', 'GET', '/who', 'post').replace(/- name: who\n[\s\S]*?- name: who.ep/, '- name: post.ep') +
   endpoint('who', 'GET', '/who', 'c') +
   endpoint('big', 'GET', '/big', 'z') +
   endpoint('small', 'GET', '/small', 'z') +
@@ -151,4 +164,15 @@ test('sse_relay: ready, then the message topic only, ended by sse.close; no stre
   expect(events.slice(1)).toEqual(['event: sse.message\ndata: {"n":1}', 'event: sse.message\ndata: plain\ndata: text']);
   await new Promise((res) => setTimeout(res, 50));
   expect(rt.node.allProcesses().filter((p) => p.pid.host === 't:gateway')).toHaveLength(0);
+});
+
+test('a router whose middleware cannot be made (a bad option) is not served; the others are', async () => {
+  expect((await fetch(`${base}/bad/who`)).status).toBe(404);
+  expect((await fetch(`${base}/c/who`)).status).toBe(200);
+});
+
+test('post_middleware wraps the call after matching; the automatic OPTIONS does not go through it', async () => {
+  expect((await fetch(`${base}/post/who`)).status).toBe(200);
+  expect((await fetch(`${base}/post/who`)).status).toBe(429);
+  expect((await fetch(`${base}/post/who`, { method: 'OPTIONS' })).status).toBe(204);
 });

@@ -1,18 +1,17 @@
 /**
- * The README's security section runs as written (in-process, on a free port, and with the test key-value store
- * standing in for `store.memory` until wisp has it): login issues a token, the guarded route takes it.
+ * The README's security section runs as written (in-process, on a free port): login issues a token, the guarded
+ * route takes it.
  */
 import { readmeSectionFiles } from '../../helpers/cli';
-import { writeFiles } from '../../helpers/service-project';
-import { bootWithMapStore } from '../../helpers/map-store';
+import { bootProject, writeFiles } from '../../helpers/service-project';
 import { freePort } from './fixture';
 
 test('README security section: a login endpoint issuing a token, a guarded route', async () => {
   const files = readmeSectionFiles('Security: actors, scopes, tokens');
   expect(Object.keys(files).sort()).toEqual(['_index.yaml', 'login.lua', 'profile.lua']);
   const port = await freePort();
-  files['_index.yaml'] = files['_index.yaml'].replace('127.0.0.1:8080', `127.0.0.1:${port}`).replace('kind: store.memory', 'kind: store.test_map');
-  const rt = await bootWithMapStore(writeFiles(Object.fromEntries(Object.entries(files).map(([k, v]) => [`src/${k}`, v]))));
+  files['_index.yaml'] = files['_index.yaml'].replace('127.0.0.1:8080', `127.0.0.1:${port}`);
+  const rt = await bootProject(writeFiles(Object.fromEntries(Object.entries(files).map(([k, v]) => [`src/${k}`, v]))));
   try {
     const base = `http://127.0.0.1:${port}`;
     const bad = await fetch(`${base}/login`, { method: 'POST', body: JSON.stringify({ user: 'ada', password: 'guess' }) });

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * string.rep copies its string once per repetition, so `("x"):rep(64 * 1024 * 1024)` (the largest string wisp
- * allows, 10-max-string.js) makes 67 million calls in one host function that preemption cannot interrupt:
+ * allows, 06-max-string.js) makes 67 million calls in one host function that preemption cannot interrupt:
  * 1.6 s during which no other process runs. Filling the result by doubling (copyWithin of what is already
  * written) gives the same bytes in about 27 copies.
  */
@@ -15,7 +15,7 @@ const LOOP = `        let pi = 0;
             }
         }
         p.set(s, pi);  /* last copy (not followed by separator) */`;
-const DOUBLING = `        /* wisp: one copy of s..sep, then doubling (11-fast-rep.js); the result is periodic, cut after the last s */
+const DOUBLING = `        /* wisp: one copy of s..sep, then doubling (07-fast-rep.js); the result is periodic, cut after the last s */
         p.set(s, 0);
         if (n > 1 && lsep > 0) p.set(sep, l);
         let filled = n > 1 ? l + lsep : l;

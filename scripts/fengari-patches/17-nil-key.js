@@ -15,7 +15,7 @@
  *  - `rawset(t, nil, v)` and `rawset(t, 0/0, v)` still raise (go-lua's RawSet checks both), and so does every
  *    other raw store (lua_rawset, which wisp's host code uses).
  */
-const MARK = '/* wisp: 28-nil-key.js */';
+const MARK = '/* wisp: 17-nil-key.js */';
 
 const TABLE = [
   ['        this.flags = ~0;\n    }\n}', `        this.flags = ~0;\n        this.wisp_nil = void 0; ${MARK}\n    }\n}`],

@@ -7,7 +7,7 @@
  * read). `extra` (where a yield or a pcall saves funcOff) is declared too, so that yielding never changes the
  * shape of a CallInfo.
  */
-const MARK = '/* wisp: 22-integer-fields.js */';
+const MARK = '/* wisp: 11-integer-fields.js */';
 
 const CALLINFO = [
   ['        this.funcOff = NaN;\n        this.top = NaN;\n', `        this.funcOff = 0; ${MARK}\n        this.top = 0;\n        this.extra = 0;\n`],

@@ -13,7 +13,7 @@ const FROM = `        if (l < bufflen) {  /* small enough? */
             out.set(source.subarray(1, bufflen+1));
         }
     } else if (source[0] === 64`;
-const TO = `        out = new Uint8Array(l-1); /* wisp: 29-whole-chunk-names.js */
+const TO = `        out = new Uint8Array(l-1); /* wisp: 18-whole-chunk-names.js */
         out.set(source.subarray(1));
     } else if (source[0] === 64`;
 

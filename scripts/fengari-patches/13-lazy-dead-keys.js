@@ -5,7 +5,7 @@
  * every one paid for that second Map (a message copy, an EXIT event, a process's globals). It is made on the
  * first deletion instead; `add` dropping it is what `add` clearing it did.
  */
-const MARK = '/* wisp: 24-lazy-dead-keys.js */';
+const MARK = '/* wisp: 13-lazy-dead-keys.js */';
 
 const EDITS = [
   ['        this.dead_strong = new Map();\n', `        this.dead_strong = void 0; ${MARK}\n`],

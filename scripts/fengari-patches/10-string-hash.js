@@ -15,7 +15,7 @@ const HASH = `const luaS_hash = function(str) {
         s += str[i].toString(16);
     return s;
 };`;
-const ONE_TO_ONE = `const luaS_hash = function(str) { /* wisp: 21-string-hash.js */
+const ONE_TO_ONE = `const luaS_hash = function(str) { /* wisp: 10-string-hash.js */
     lua_assert(is_luastring(str));
     let len = str.length;
     if (len <= 4096) return "|" + String.fromCharCode.apply(null, str);

@@ -6,7 +6,7 @@
  * `data`) keeps the object.
  */
 const FROM = '        this.data = Object.create(null); // ignores size argument';
-const TO = '        this.data = size === 0 ? null : Object.create(null); /* wisp: 27-userdata-payload.js */';
+const TO = '        this.data = size === 0 ? null : Object.create(null); /* wisp: 16-userdata-payload.js */';
 
 module.exports = function userdataPayload(src) {
   return src.replaceOnce('lobject.js', FROM, TO, 'Udata payload');

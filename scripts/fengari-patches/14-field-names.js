@@ -6,7 +6,7 @@
  * TString of a JS-string name is kept (at most 1024 names; the cache starts over when full). Lua strings are
  * immutable and belong to no state, so one TString can serve every state.
  */
-const MARK = '/* wisp: 25-field-names.js */';
+const MARK = '/* wisp: 14-field-names.js */';
 
 const HELPER = `const field_names = new Map(); ${MARK}
 const field_name = function(L, k) {

@@ -6,7 +6,7 @@
  * byte values) and give the same bytes.
  */
 const FROM = 'luastring_from = Uint8Array.from.bind(Uint8Array);';
-const NATIVE = 'luastring_from = function(a) { return new Uint8Array(a); }; /* wisp: 23-string-copy.js */';
+const NATIVE = 'luastring_from = function(a) { return new Uint8Array(a); }; /* wisp: 12-string-copy.js */';
 
 module.exports = function stringCopy(src) {
   return src.replaceOnce('defs.js', FROM, NATIVE, 'luastring_from');

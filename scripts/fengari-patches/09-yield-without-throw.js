@@ -13,7 +13,7 @@
  * wisp_yieldk is lua_yieldk. Only callers that `return` its result use it: the scheduler's block/reschedule and
  * coroutine.yield; lua_yield/lua_yieldk keep their throwing behaviour for everyone else.
  */
-const MARK = '/* wisp: 20-yield-without-throw.js */';
+const MARK = '/* wisp: 09-yield-without-throw.js */';
 const YIELDED = `if (L.status === LUA_YIELD) return; ${MARK}`;
 
 module.exports = function yieldWithoutThrow(src) {

@@ -8,7 +8,7 @@
  * runtime), and the memory watchdog cannot stop a process that catches its "out of memory" error.
  */
 const BUG = 'ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;';
-const FIX = 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook; /* wisp: 12-pcall-allowhook.js */';
+const FIX = 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook; /* wisp: 08-pcall-allowhook.js */';
 
 module.exports = function pcallAllowhook(src) {
   return src.replaceOnce('lapi.js', BUG, FIX, 'lua_pcallk setoah');

@@ -13,7 +13,7 @@
  * checks the heap there, since off-heap string bytes grow much faster than the instruction count).
  */
 const LIMITS = `
-/* wisp: limits shared by lauxlib, lvm and llex (scripts/fengari-patches/10-max-string.js) */
+/* wisp: limits shared by lauxlib, lvm and llex (scripts/fengari-patches/06-max-string.js) */
 module.exports.wisp_limits = { max_string: 64 * 1024 * 1024, big: 1024 * 1024, on_big: null };
 `;
 
@@ -42,7 +42,7 @@ const SAVE_TO = `        if (b.buffer.length >= MAX_INT/2 || b.buffer.length * 2
 
 /** Each patched file binds the shared limits once, at load. */
 const STRICT = '"use strict";\n';
-const BIND = `"use strict";\nconst wisp_limits = require('./luaconf.js').wisp_limits; /* wisp: 10-max-string.js */\n`;
+const BIND = `"use strict";\nconst wisp_limits = require('./luaconf.js').wisp_limits; /* wisp: 06-max-string.js */\n`;
 
 module.exports = function maxString(src) {
   let changed = 0;

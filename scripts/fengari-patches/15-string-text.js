@@ -6,7 +6,7 @@
  * TString keeps one shape (src/engine/lua.ts reads and fills it).
  */
 const FROM = '    constructor(L, str) {\n        this.hash = null;\n        this.realstring = str;\n    }';
-const TO = '    constructor(L, str) {\n        this.hash = null;\n        this.realstring = str;\n        this.wisp_js = null; /* wisp: 26-string-text.js */\n    }';
+const TO = '    constructor(L, str) {\n        this.hash = null;\n        this.realstring = str;\n        this.wisp_js = null; /* wisp: 15-string-text.js */\n    }';
 
 module.exports = function stringText(src) {
   return src.replaceOnce('lstring.js', FROM, TO, 'TString constructor');

@@ -2,7 +2,7 @@
 /**
  * Compiling a chunk runs in JS with no VM instructions, so the count hook never fires inside it: `load` of a
  * 4 MB chunk kept the whole runtime for seconds. This counts tokens and, every 4096 of them, calls the hook the
- * host put on the global state (`L.l_G.wisp_match_hook`, as 03-match-steps.js does for pattern matching), which
+ * host put on the global state (`L.l_G.wisp_match_hook`, as 04-match-steps.js does for pattern matching), which
  * may raise a Lua error to stop a runaway compile (lua_load then fails with it).
  */
 const FROM = `const llex = function(ls, seminfo) {
