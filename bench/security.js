@@ -16,7 +16,7 @@ const { SILENT } = require('../dist/modules/logger');
 const { Table } = require('../dist/kernel/value');
 const { Actor, Scope, conditionPolicy, exprPolicy, isAllowed } = require('../dist/lib/security');
 const { settled, median, medianOf } = require('./harness');
-const { driver } = require('./kernel');
+const { driver, echoBatch } = require('./kernel');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -104,19 +104,7 @@ async function echoWithScope() {
   if (relayProc?.security?.scope?.size !== 3) throw new Error('the secured relay has no scope of three policies');
   const batchOn = (rt) => {
     const d = driver(rt);
-    const message = Table.from({ sender: d.pid, data: 'hello world' });
-    return async (n) => {
-      const window = 64;
-      const t0 = performance.now();
-      let sent = 0;
-      for (; sent < window; sent++) rt.node.send(d.pid, 'relay', 'echo', [message]);
-      for (let got = 0; got < n; got++) {
-        const reply = await d.next();
-        if (got === 0 && reply.payloads[0].get('data') !== 'HELLO WORLD') throw new Error('bad reply');
-        if (sent < n) rt.node.send(d.pid, 'relay', 'echo', [message]), sent++;
-      }
-      return n / ((performance.now() - t0) / 1000);
-    };
+    return echoBatch(rt, d, Table.from({ sender: d.pid, data: 'hello world' }));
   };
   const [plain, scoped] = boots.map((b) => batchOn(b.rt));
   await plain(5000);
