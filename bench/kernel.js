@@ -42,6 +42,21 @@ function driver(rt) {
   };
 }
 
+/** Echoes per second over `n` echoes through the relay, 64 in flight (the driver `d` gets the replies). */
+function echoBatch(rt, d, message) {
+  return async (n) => {
+    const window = 64;
+    const t0 = performance.now();
+    let sent = 0;
+    for (; sent < window; sent++) rt.node.send(d.pid, 'relay', 'echo', [message]);
+    for (let got = 0; got < n; got++) {
+      await d.next();
+      if (sent < n) rt.node.send(d.pid, 'relay', 'echo', [message]), sent++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+}
+
 /**
  * The tutorial's echo flow. echo_per_s is measured in short batches on one runtime, alternating between the
  * control socket closed and open with nobody attached (what `wisp run` has at boot), so that the shared
@@ -70,17 +85,7 @@ async function echo() {
   const rtts = [];
   for (let i = 0; i < 10000; i++) rtts.push(await roundTrip());
   rtts.sort((a, b) => a - b);
-  const batch = async (n) => {
-    const window = 64;
-    const t0 = performance.now();
-    let sent = 0;
-    for (; sent < window; sent++) rt.node.send(d.pid, 'relay', 'echo', [message]);
-    for (let got = 0; got < n; got++) {
-      await d.next();
-      if (sent < n) rt.node.send(d.pid, 'relay', 'echo', [message]), sent++;
-    }
-    return n / ((performance.now() - t0) / 1000);
-  };
+  const batch = echoBatch(rt, d, message);
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-bench-'));
   const withSocket = async (n) => {
     const socket = await ControlSocket.open(socketDir, () => rt.snapshot());
@@ -230,6 +235,7 @@ module.exports = {
   echo, echoLua, spawnExit, ring,
   idle100k,
   driver, // the cluster benchmarks drive their node the same way
+  echoBatch,
   targets: {
     echo_rtt_p50_us: { max: 150 },
     control_idle_cost_pct: { max: 3 },

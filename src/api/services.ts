@@ -4,6 +4,7 @@ import type { SystemAccess } from './system';
 import type { Resources } from './resources';
 import type { RegistryStore } from '../registry';
 import type { MetricsCollector } from './metrics';
+import type { SecurityAccess } from './security';
 
 /**
  * Everything the runtime gives its Lua modules. Each part is optional: a bare VM (tests, tools) has none,
@@ -20,4 +21,6 @@ export interface ModuleServices {
   readonly resources?: Resources;
   /** Where `metrics` records (counters, gauges, histograms). */
   readonly metrics?: MetricsCollector;
+  /** The security mode and the registry's policies (absent: permissive, no policies). */
+  readonly security?: SecurityAccess;
 }

@@ -1,7 +1,7 @@
 /**
  * `.wippy.yaml` (or `--config <file>`) and `--set section.path=value`, as Wippy reads them: a `version: "1.0"`
  * file of sections whose nested keys are flattened to dotted paths. wisp honours `logger.level`,
- * `logger.encoding`, `shutdown.timeout` and the `override` section (entry overrides, like `-o`); every other
+ * `logger.encoding`, `shutdown.timeout`, `security.strict_mode` and the `override` section (entry overrides, like `-o`); every other
  * key is named in a warning, since a typo there would silently change nothing.
  */
 import { lstatSync, realpathSync } from 'fs';
@@ -20,6 +20,8 @@ export interface RuntimeConfig {
   /** How long a graceful shutdown may take in all; null: the services' stop timeouts decide. */
   readonly shutdownTimeoutMs: number | null;
   readonly overrides: Override[];
+  /** `security.strict_mode`: a permission check without an actor or a scope is denied (default: allowed). */
+  readonly securityStrict: boolean;
   readonly warnings: string[];
   /** Any setting by its dotted path (`cluster.nats.url`), for the parts that read their own section. */
   readonly setting: (path: string) => unknown;
@@ -122,6 +124,7 @@ function interpret(sections: Sections, shown: string): RuntimeConfig {
   const warnings: string[] = [];
   const logger: { level?: LogLevel; encoding?: 'console' | 'json' } = {};
   let shutdownTimeoutMs: number | null = null;
+  let securityStrict = false;
   const overrides: Override[] = [];
   for (const [section, keys] of sections) {
     for (const [key, value] of keys) {
@@ -135,6 +138,9 @@ function interpret(sections: Sections, shown: string): RuntimeConfig {
         logger.encoding = value;
       } else if (name === 'shutdown.timeout') {
         shutdownTimeoutMs = durationMs(name, value);
+      } else if (name === 'security.strict_mode') {
+        if (typeof value !== 'boolean') throw new UsageError(`${name}: expected true or false, got "${String(value)}"`);
+        securityStrict = value;
       } else if (section === 'override') {
         overrides.push({ ...parseOverride(`${key}=`), value });
       } else if (READ_ELSEWHERE.has(section) || READ_ELSEWHERE.has(name)) {
@@ -148,7 +154,7 @@ function interpret(sections: Sections, shown: string): RuntimeConfig {
     const dot = path.indexOf('.');
     return dot < 0 ? undefined : sections.get(path.slice(0, dot))?.get(path.slice(dot + 1));
   };
-  return { logger, shutdownTimeoutMs, overrides, warnings, setting, file: shown };
+  return { logger, shutdownTimeoutMs, overrides, securityStrict, warnings, setting, file: shown };
 }
 
 function durationMs(name: string, value: unknown): number {

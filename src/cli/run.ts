@@ -69,6 +69,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const runtime = new Runtime(registry, {
     onExitRequest: (code) => exitRequested(code),
     node: cluster === null ? undefined : { name: cluster.node, firstUniq: cluster.firstUniq },
+    securityStrict: config.securityStrict,
     logs,
     terminal,
     onStopWait: (service, ms) => {

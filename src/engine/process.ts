@@ -14,6 +14,7 @@ import type { Outcome } from '../kernel/message';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
 import { DrainQueue } from '../util/drain-queue';
+import type { SecurityContext } from '../lib/security';
 
 export interface ProcessSpec {
   /** The entry id: chunk name in tracebacks, named in errors. */
@@ -45,6 +46,8 @@ export class LuaProcess implements TaskOwner {
   kernel: KernelLink | null = null;
   /** What `ctx` reads, and what it passes on to the processes it spawns and the functions it calls. */
   context: ContextValues = NO_CONTEXT;
+  /** Who it acts as and what it may do (`security`); inherited by what it spawns and calls unless replaced. */
+  security: SecurityContext | null = null;
   readonly env: Slot;
   /** `imports:` being loaded right now, in the order their `require`s began (a cycle is named from it). */
   loading: Map<string, true> | null = null;

@@ -57,6 +57,7 @@ export class LuaHost implements Host {
     });
     proc.kernel = { pid: record.id, host: this.id, router: this.node.router };
     proc.context = record.context;
+    proc.security = record.security;
     record.runtime = { terminate: (reason) => proc.terminate(reason.message) };
     this.running.set(record.id, proc);
     this.prepare(proc);

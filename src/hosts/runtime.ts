@@ -13,6 +13,7 @@ import { ServiceSupervisor } from './service';
 import { Environment } from '../services/env';
 import { delta, dependenciesOf, isHost, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
 import { NativeServices } from '../services/manager';
+import { PolicyBook } from '../services/security/policies';
 import { MetricsRegistry } from '../services/metrics/collector';
 import { SERVICE_DEFINITIONS } from '../services';
 import type { ServiceDefinition } from '../services/service';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   readonly services?: readonly ServiceDefinition[];
   /** Lua modules beyond wisp's own (an embedder's): every VM installs them after wisp's. */
   readonly modules?: readonly LuaModule<unknown>[];
+  /** `security.strict_mode`: permission checks without an actor or a scope are denied. */
+  readonly securityStrict?: boolean;
 }
 
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
@@ -60,6 +63,8 @@ export class Runtime {
   private readonly unwatch: () => void;
   /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
   private readonly env: Environment;
+  /** The security mode and the registry's policies, for the modules. */
+  private readonly security: PolicyBook;
 
   constructor(
     registry: Registry,
@@ -85,6 +90,7 @@ export class Runtime {
       });
     });
     this.env = new Environment(registry);
+    this.security = new PolicyBook(this.store, options.securityStrict === true);
     this.native = new NativeServices({
       node: this.node,
       store: this.store,
@@ -162,7 +168,7 @@ export class Runtime {
 
   private vmOptions(): RuntimeVmOptions {
     const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
-    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics, extraModules: this.options.modules };
+    return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics, security: this.security, extraModules: this.options.modules };
   }
 
   private addHost(host: LuaHost): LuaHost {
@@ -227,7 +233,7 @@ export class Runtime {
     if (s === undefined) {
       const entry = this.registry.get(id);
       if (entry?.kind !== 'process.service') throw new Error(`${id} is not a process.service`);
-      s = new ServiceSupervisor(entry, this.node, this.options.logs, undefined, (text) => withSourceFiles(this.registry, text));
+      s = new ServiceSupervisor(entry, this.node, this.options.logs, undefined, (text) => withSourceFiles(this.registry, text), (e) => this.security.contextFor(e.lifecycle.security));
       this.services.set(id, s);
     }
     return s;

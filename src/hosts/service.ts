@@ -10,6 +10,7 @@ import type { Node, ProcessRecord } from '../kernel/node';
 import { backoffDelay, type ProcessServiceEntry } from '../registry';
 import type { LogLevel, LogSink } from '../api/logging';
 import { after, type Timer } from '../util/timer';
+import type { SecurityContext } from '../lib/security';
 
 export type ServiceState = 'Unknown' | 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed' | 'Exited';
 
@@ -40,6 +41,8 @@ export class ServiceSupervisor {
     private readonly onChange: (s: ServiceSupervisor) => void = () => undefined,
     /** How an error's text is shown in logs (the runtime names source files: `src/relay.lua:5 (app:relay)`). */
     private readonly shown: (text: string) => string = (text) => text,
+    /** The actor and scope its process starts with (`lifecycle.security`), read at every start. */
+    private readonly securityOf: (entry: ProcessServiceEntry) => SecurityContext | null = () => null,
   ) {}
 
   get id(): string {
@@ -69,6 +72,7 @@ export class ServiceSupervisor {
       parent: this.control.id,
       monitor: false,
       link: false,
+      security: this.securityOf(this.entry),
     });
     if (!r.ok) {
       this.child = null;

@@ -11,6 +11,7 @@ import { ErrorValue, type ErrorKind, type Value } from './value';
 import { kernelErrors } from './errors';
 import { EventBus, type BusEvent, type BusSubscription } from './events';
 import { DrainQueue } from '../util/drain-queue';
+import type { SecurityContext } from '../lib/security';
 import { NO_CONTEXT, type BusDelivery, type ContextValues, type Result, type Router, type SpawnRequest } from './router';
 
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
@@ -35,6 +36,7 @@ export class ProcessRecord {
   trapLinks = false;
   alive = true;
   context: ContextValues = NO_CONTEXT;
+  security: SecurityContext | null = null;
   runtime: Runtime | null = null;
 
   constructor(
@@ -120,6 +122,7 @@ export class Node implements Router {
     }
     const record = this.createProcess(request.host, request.entry, request.parent, null);
     if (request.context !== undefined) record.context = request.context;
+    if (request.security !== undefined) record.security = request.security;
     const error = host.start(record, request.entry, request.args);
     if (error !== null) {
       this.forget(record);

@@ -7,6 +7,7 @@ import type { ErrorValue, Value } from './value';
 import type { EndingBacklog, Mailbox } from './mailbox';
 import type { BusEvent, BusSubscription } from './events';
 import type { Outcome } from './message';
+import type { SecurityContext } from '../lib/security';
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorValue };
 
@@ -26,6 +27,8 @@ export interface SpawnRequest {
   readonly link: boolean;
   /** The child's context values (absent: none). */
   readonly context?: ContextValues;
+  /** The child's actor and scope (absent: none, so the runtime's mode decides its checks). */
+  readonly security?: SecurityContext | null;
   /**
    * A local name the child takes before it runs. When the name is already held, nothing is spawned: the
    * holder's PID is the result and `messages` go to it (Wippy's spawn-or-signal).

@@ -45,6 +45,7 @@ import { htmlModule } from './html';
 import { excelModule } from './excel';
 import { treesitterModule } from './treesitter';
 import { evalRunnerModule } from './eval_runner';
+import { securityModule } from './security';
 
 /** Errors first: every other module returns error values. */
 export const MODULES: readonly LuaModule<unknown>[] = [
@@ -87,6 +88,7 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   excelModule,
   treesitterModule,
   evalRunnerModule,
+  securityModule,
 ];
 
 export interface RuntimeVmOptions extends VmOptions, ModuleServices {

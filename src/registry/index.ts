@@ -48,3 +48,4 @@ export { ProjectFiles, Refused, ioReason, readRegularFile } from './project-file
 export type { TemplateSetEntry, TemplateJetEntry, TemplateDelimiters } from './kinds/template';
 export type { ContractDefinitionEntry, ContractBindingEntry, ContractMethod, ContractSchema, BoundContract } from './kinds/contract';
 export { bindingProblem, defaultBindingOf } from './kinds/contract';
+export type { SecurityPolicyEntry, TokenStoreEntry } from './kinds/security';

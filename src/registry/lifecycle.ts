@@ -1,5 +1,6 @@
 import { Fields } from './fields';
-import { Lifecycle, RestartPolicy, qualify } from './types';
+import { Lifecycle, LifecycleSecurity, RestartPolicy, qualify } from './types';
+import { isMapping } from './errors';
 
 /** Defaults from Wippy's `LifecycleConfig.InitDefaults` (spec §1.6). */
 export const LIFECYCLE_DEFAULTS: Readonly<Lifecycle> = Object.freeze({
@@ -27,7 +28,6 @@ const LIFECYCLE_KEYS = new Set([
   'stop_timeout',
   'stable_threshold',
   'restart',
-  // Accepted for compatibility; this runtime has no security model to apply it to.
   'security',
 ]);
 const RESTART_KEYS = new Set(['initial_delay', 'max_delay', 'backoff_factor', 'jitter', 'max_attempts']);
@@ -55,6 +55,21 @@ export function parseLifecycle(entry: Fields, namespace: string): Lifecycle {
     stopTimeoutMs: lc.durationMs('stop_timeout', d.stopTimeoutMs),
     stableThresholdMs: lc.durationMs('stable_threshold', d.stableThresholdMs),
     restart: parseRestart(lc.sub('restart')),
+    ...(lc.has('security') ? { security: parseSecurity(lc.sub('security'), namespace) } : {}),
+  };
+}
+
+const SECURITY_KEYS = new Set(['actor', 'policies', 'groups']);
+
+function parseSecurity(s: Fields, namespace: string): LifecycleSecurity {
+  warnUnknown(s, SECURITY_KEYS);
+  const actor = s.sub('actor');
+  const meta = actor.has('meta') ? actor.data.meta : {};
+  if (!isMapping(meta)) actor.typeError('meta', 'a mapping');
+  return {
+    actor: { id: actor.has('id') ? actor.requiredString('id') : '', meta: meta as Record<string, unknown> },
+    policies: s.stringList('policies').map((id) => qualify(id, namespace)),
+    groups: s.stringList('groups').map((id) => qualify(id, namespace)),
   };
 }
 

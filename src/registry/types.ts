@@ -53,6 +53,16 @@ export interface Lifecycle {
   stopTimeoutMs: number;
   stableThresholdMs: number;
   restart: RestartPolicy;
+  /** `security:` the actor the service runs as and its policies (absent: none, the runtime's mode decides). */
+  security?: LifecycleSecurity;
+}
+
+/** Wippy's security.Config: an actor, and the policies (by id and by group) of its scope. */
+export interface LifecycleSecurity {
+  readonly actor: { readonly id: string; readonly meta: Readonly<Record<string, unknown>> };
+  /** Full ids. */
+  readonly policies: readonly string[];
+  readonly groups: readonly string[];
 }
 
 export interface TerminalHostEntry extends BaseEntry {

@@ -8,6 +8,7 @@ import { dbService } from './db';
 import { fsServices } from './fs';
 import { execServices } from './exec';
 import { contractService } from './contract';
+import { tokenStoreService } from './security';
 import { storeServices } from './store';
 import { queueServices } from './queue';
 import { httpServices } from './http';
@@ -18,6 +19,7 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   fsServices as ServiceDefinition,
   execServices as ServiceDefinition,
   contractService as ServiceDefinition,
+  tokenStoreService as ServiceDefinition,
   storeServices as ServiceDefinition,
   queueServices as ServiceDefinition,
   httpServices as ServiceDefinition,

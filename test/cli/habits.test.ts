@@ -115,6 +115,32 @@ describe('.wippy.yaml, --config and --set', () => {
     expect(r.stderr).toMatch(/^ +\d+\.\d\ds {2}WARN {3}config {8}\.wippy\.yaml: profiler\.enabled is not used by wisp \(ignored\)\n$/);
   });
 
+  test('security.strict_mode: a process without an actor is denied what the default allows; --set too', async () => {
+    const dir = writeProject({
+      '_index.yaml': indexWithHosts('sec', `  - name: mem
+    kind: env.storage.memory
+  - name: greeting
+    kind: env.variable
+    variable: GREETING
+    storage: mem
+    default: hi
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [env]
+`),
+      'main.lua': 'local env = require("env")\nreturn { main = function() local v, err = env.get("GREETING") return v or err:kind() end }',
+    });
+    expect((await wisp(['run', '-x', 'sec:main'], { cwd: dir })).stdout).toBe('hi\n');
+    expect((await wisp(['run', '--set', 'security.strict_mode=true', '-x', 'sec:main'], { cwd: dir })).stdout).toBe('PermissionDenied\n');
+    writeFileSync(join(dir, '.wippy.yaml'), 'version: "1.0"\nsecurity:\n  strict_mode: true\n');
+    const strict = await wisp(['run', '-x', 'sec:main'], { cwd: dir });
+    expect([strict.stdout, strict.stderr]).toEqual(['PermissionDenied\n', '']);
+    writeFileSync(join(dir, '.wippy.yaml'), 'version: "1.0"\nsecurity:\n  strict_mode: sometimes\n');
+    expect((await wisp(['run', '-x', 'sec:main'], { cwd: dir })).stderr).toBe('Error: security.strict_mode: expected true or false, got "sometimes"\n');
+  });
+
   test.each([
     ['logger:\n  level: info\n', 'Error: .wippy.yaml: missing "version" field\n'],
     ['version: "2.0"\n', 'Error: .wippy.yaml: unsupported version "2.0" (supported: 1.0)\n'],

@@ -16,6 +16,7 @@ import { defaultBindingOf, type ContractBindingEntry, type ContractDefinitionEnt
 import { CallSettings, contextFrom, settingsMethods } from '../ctx';
 import { fail, pushError } from '../errors';
 import { funcsModule, type FuncsApi } from '../funcs';
+import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 
 /** A contract definition as Lua holds it, with the context and options bindings opened from it get. */
@@ -36,6 +37,8 @@ class Instance {
     readonly contracts: readonly ContractDefinitionEntry[],
     readonly scope: ContextValues,
     readonly options: ContextValues,
+    /** The wrapper's actor and scope given with with_actor/with_scope (null: the caller's). */
+    readonly security: CallSettings | null = null,
   ) {}
 }
 
@@ -84,7 +87,7 @@ const overlay = (...layers: (ContextValues | null)[]): ContextValues => {
   return out;
 };
 
-function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | undefined, resources: Resources | undefined): void {
+function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | undefined, resources: Resources | undefined, guard: Guard): void {
   let wrapperMeta: LuaTable;
   let instanceMeta: LuaTable;
   const noRegistry = (T: LuaState): number => fail(T, vm, 'contract registry not found', 'Internal', { retryable: false });
@@ -113,7 +116,8 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
   };
 
   /** Opens binding `id` (Wippy's instantiator): nil, err when it is not running or names a missing contract. */
-  const open = (T: LuaState, id: string, scope: ContextValues, options: ContextValues): number => {
+  const open = (T: LuaState, id: string, scope: ContextValues, options: ContextValues, settings: CallSettings | null = null): number => {
+    if (!guard(T, 'contract.open', id)) return denied(T, vm, `not allowed to open binding: ${id}`);
     const binding = bindingOf(id);
     if (binding instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, binding), 2;
     const contracts: ContractDefinitionEntry[] = [];
@@ -122,7 +126,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       if (definition === null) return fail(T, vm, `failed to load contract '${bound.contract}'`, 'Internal', { retryable: true });
       contracts.push(definition);
     }
-    pushObject(T, new Instance(binding, contracts, scope, options), instanceMeta);
+    pushObject(T, new Instance(binding, contracts, scope, options, settings), instanceMeta);
     lua.lua_pushnil(T);
     return 2;
   };
@@ -189,7 +193,9 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
         return 2;
       },
       implementations: (T) => {
-        pushStringList(T, implementationsOf(checkWrapper(T).definition.id));
+        const id = checkWrapper(T).definition.id;
+        if (!guard(T, 'contract.implementations', id)) return denied(T, vm, `not allowed to list implementations: ${id}`);
+        pushStringList(T, implementationsOf(id));
         lua.lua_pushnil(T);
         return 2;
       },
@@ -210,9 +216,9 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
           id = found;
         }
         // Lowest first: the query, the wrapper's context, the scope table (third also after a nil binding id).
-        return open(T, id, overlay(query, w.context, tableAt(T, 3)), w.options);
+        return open(T, id, overlay(query, w.context, tableAt(T, 3)), w.options, w.security === null ? null : w);
       },
-      ...settingsMethods(checkWrapper, (from, context, options) => new ContractWrapper(from.definition, context, options), pushWrapper),
+      ...settingsMethods(checkWrapper, (from, context, options) => new ContractWrapper(from.definition, context, options), pushWrapper, { guard, vm, prefix: 'contract', raises: false }),
     },
     { __tostring: (T) => (pushString(T, `contract.Contract{${checkWrapper(T).definition.id}}`), 1) },
   );
@@ -222,6 +228,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
     (instance: Instance, method: string, async: boolean) =>
     (T: LuaState): number => {
       if (argObject(T, 1) !== instance) lauxlib.luaL_argerror(T, 1, 'Instance expected (call methods with a colon)');
+      if (!guard(T, 'contract.call', method)) return denied(T, vm, `not allowed to call method: ${method}`);
       const bound = instance.binding.contracts.find((c) => c.methods.has(method));
       const target = bound?.methods.get(method);
       if (bound === undefined || target === undefined) return fail(T, vm, `method '${method}' not bound`, 'NotFound', { retryable: false });
@@ -230,7 +237,8 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       if (missing.length > 0) return fail(T, vm, `missing required context keys: [${missing.join(', ')}]`, 'Invalid', { retryable: false });
       const args = exportArgs(T, 2);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
-      const call = { target, args, context: instance.scope, options: instance.options };
+      const security = instance.security === null ? undefined : instance.security.securityFor(vm.currentProcess(T).security);
+      const call = { target, args, context: instance.scope, options: instance.options, security };
       return async ? funcs.async(T, call) : funcs.call(T, call);
     };
 
@@ -253,6 +261,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
     vm.functionTable({
       get: (T) => {
         const id = checkJsString(T, 1);
+        if (!guard(T, 'contract.get', id)) return denied(T, vm, `not allowed to access contract: ${id}`);
         if (store === undefined) return noRegistry(T);
         const definition = definitionOf(id);
         if (definition === null) {
@@ -271,6 +280,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       },
       find_implementations: (T) => {
         const id = checkJsString(T, 1);
+        if (!guard(T, 'contract.implementations', id)) return denied(T, vm, `not allowed to list implementations: ${id}`);
         if (store === undefined) return noRegistry(T);
         pushStringList(T, implementationsOf(id));
         lua.lua_pushnil(T);
@@ -292,5 +302,5 @@ export const contractModule = luaModule({
   description: 'Contract-based interface invocation',
   classes: ['workflow', 'nondeterministic'],
   needs: [funcsModule],
-  install: (vm, ctx) => installContract(vm, ctx.api(funcsModule), ctx.services.registry, ctx.services.resources),
+  install: (vm, ctx) => installContract(vm, ctx.api(funcsModule), ctx.services.registry, ctx.services.resources, securityGuard(vm, ctx.services)),
 });

@@ -9,8 +9,9 @@ import { ErrorValue } from '../../kernel/value';
 import type { EnvironmentAccess } from '../../api/environment';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 
-function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined): void {
+function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined, guard: Guard): void {
   const namespaceOf = (T: LuaState): string => {
     const id = vm.currentProcess(T).spec.entryId;
     const colon = id.indexOf(':');
@@ -31,6 +32,7 @@ function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined): void
       get: (T) => {
         const key = keyAt(T);
         if (key === null || key === '') return refuse(T, vm, 'empty key', 'Invalid');
+        if (!guard(T, 'env.get', key)) return denied(T, vm, `not allowed to access environment variable: ${key}`);
         if (environment === undefined) return refuse(T, vm, 'environment registry not found', 'Internal');
         const v = environment.get(key, namespaceOf(T));
         if (v instanceof ErrorValue) return failWith(T, v, 'get environment variable failed');
@@ -43,6 +45,7 @@ function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined): void
         if (lua.lua_type(T, 2) !== lua.LUA_TSTRING && lua.lua_type(T, 2) !== lua.LUA_TNUMBER) {
           return refuse(T, vm, 'value must be a string', 'Invalid');
         }
+        if (!guard(T, 'env.set', key)) return denied(T, vm, `not allowed to set environment variable: ${key}`);
         if (environment === undefined) return refuse(T, vm, 'environment registry not found', 'Internal');
         const value = Buffer.from(lua.lua_tolstring(T, 2) as Uint8Array).toString('utf8');
         const e = environment.set(key, value, namespaceOf(T));
@@ -55,6 +58,8 @@ function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined): void
         const all = environment.all();
         lua.lua_createtable(T, 0, all.size);
         for (const [k, v] of all) {
+          // Only what the caller may read (as in Wippy: the others are left out, not an error).
+          if (!guard(T, 'env.get', k)) continue;
           pushString(T, v);
           lua.lua_setfield(T, -2, k);
         }
@@ -68,5 +73,5 @@ export const envModule = luaModule({
   name: 'env',
   description: 'Environment variables',
   classes: ['nondeterministic'],
-  install: (vm, ctx) => installEnv(vm, ctx.services.env),
+  install: (vm, ctx) => installEnv(vm, ctx.services.env, securityGuard(vm, ctx.services)),
 });

@@ -209,6 +209,8 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
           });
         });
         child.context = mergeContext(caller.context, context.size > 0 ? context : NO_CONTEXT);
+        // Evaluated code acts as its caller: it cannot shed the caller's actor and scope.
+        child.security = caller.security;
         // Custom modules are globals of the evaluated code, as Wippy injects them.
         for (const [name, value] of custom) {
           pushSlot(vm.L, child.env);

@@ -16,6 +16,7 @@ import { Portable, type Channel } from '../../engine/channel';
 import type { KernelLink, LuaProcess, Resource } from '../../engine/process';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 import { channelModule } from '../channel';
 
 /** What `events.subscribe` returns: its channel, and its bus subscription until `close`. */
@@ -47,7 +48,7 @@ class Subscription implements Resource {
   }
 }
 
-function installEvents(vm: LuaVM, channels: ChannelApi): void {
+function installEvents(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
   /** The calling process's connection to the node, or null (a VM run outside any node). */
   const caller = (T: LuaState): { proc: LuaProcess; link: KernelLink } | null => {
     const proc = vm.currentProcess(T);
@@ -94,6 +95,7 @@ function installEvents(vm: LuaVM, channels: ChannelApi): void {
     const system = checkJsString(T, 1);
     const kind = lua.lua_isnoneornil(T, 2) ? '' : checkJsString(T, 2);
     if (system === '') return refuse(T, vm, 'system pattern is required', 'Invalid');
+    if (!guard(T, 'events.subscribe', system)) return denied(T, vm, `not allowed to subscribe to events from system: ${system}`, 'Invalid');
     const self = caller(T);
     if (self === null) return noContext(T);
     const channel = channels.create(Infinity);
@@ -119,6 +121,7 @@ function installEvents(vm: LuaVM, channels: ChannelApi): void {
     if (system === '') return refuse(T, vm, 'system is required', 'Invalid');
     if (kind === '') return refuse(T, vm, 'kind is required', 'Invalid');
     if (path === '') return refuse(T, vm, 'path is required', 'Invalid');
+    if (!guard(T, 'events.send', system)) return denied(T, vm, `not allowed to send events to system: ${system}`, 'Invalid');
     const self = caller(T);
     if (self === null) return noContext(T);
     let data: Value = null;
@@ -142,5 +145,5 @@ export const eventsModule = luaModule({
   description: 'Event bus: subscribe and send',
   classes: ['process'],
   needs: [channelModule],
-  install: (vm, ctx) => installEvents(vm, ctx.api(channelModule)),
+  install: (vm, ctx) => installEvents(vm, ctx.api(channelModule), securityGuard(vm, ctx.services)),
 });

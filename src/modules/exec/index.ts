@@ -19,6 +19,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import { streamModule, type StreamApi } from '../stream';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 import { pushResource } from '../resource';
 import '../../api/exec';
 
@@ -54,7 +55,7 @@ class Proc implements Resource {
   }
 }
 
-function installExec(vm: LuaVM, resources: Resources | undefined, streams: StreamApi): void {
+function installExec(vm: LuaVM, resources: Resources | undefined, streams: StreamApi, guard: Guard): void {
   /** `nil, err` with a non-retryable error of `kind`, `context` kept apart as Wippy's WrapErrorWithLua does. */
   const failWith = (R: LuaState, message: string, kind: ErrorKind, context?: string): number => fail(R, vm, message, kind, { retryable: false, context });
   const ok = (R: LuaState): number => (lua.lua_pushboolean(R, true), lua.lua_pushnil(R), 2);
@@ -162,6 +163,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
       const cmd = checkJsString(T, 2);
       if (e.released) return failWith(T, 'executor is released', 'Invalid');
       if (cmd === '') return failWith(T, 'command cannot be empty', 'Invalid');
+      if (!guard(T, 'exec.run', cmd)) return denied(T, vm, 'permission denied: execute command', 'Invalid');
       let workDir: string | undefined;
       let env: Record<string, string> | undefined;
       if (lua.lua_type(T, 3) === lua.LUA_TTABLE) {
@@ -193,7 +195,11 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
     },
   });
 
-  const get: JSFunction = (T) => pushResource(T, vm, resources, 'exec', (executor) => new Executor(executor), executorMeta);
+  const get: JSFunction = (T) => {
+    const id = checkJsString(T, 1);
+    if (id !== '' && !guard(T, 'exec.get', id)) return denied(T, vm, 'permission denied: access executor', 'Invalid');
+    return pushResource(T, vm, resources, 'exec', (executor) => new Executor(executor), executorMeta);
+  };
 
   vm.defineModule('exec', vm.functionTable({ get }));
 }
@@ -203,5 +209,5 @@ export const execModule = luaModule({
   description: 'Process execution',
   classes: ['io', 'process', 'nondeterministic'],
   needs: [streamModule],
-  install: (vm, ctx) => installExec(vm, ctx.services.resources, ctx.api(streamModule)),
+  install: (vm, ctx) => installExec(vm, ctx.services.resources, ctx.api(streamModule), securityGuard(vm, ctx.services)),
 });

@@ -21,6 +21,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import { streamModule } from '../stream';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 import { pushResource } from '../resource';
 import '../../api/fs';
 
@@ -55,7 +56,7 @@ export interface FsApi {
   fileAt(T: LuaState, n: number): ByteStream | null;
 }
 
-function installFs(vm: LuaVM, resources: import('../../api/resources').Resources | undefined, streams: import('../stream').StreamApi): FsApi {
+function installFs(vm: LuaVM, resources: import('../../api/resources').Resources | undefined, streams: import('../stream').StreamApi, guard: Guard): FsApi {
   /** `first, err` with a non-retryable error of `kind` (`first` nil or false). */
   const failKind = (R: LuaState, first: FirstValue, message: string, kind: ErrorKind): number =>
     fail(R, vm, message, kind, { retryable: false, ...(first === false ? { first } : {}) });
@@ -318,7 +319,11 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     write_file: writeFile,
   });
 
-  const get: JSFunction = (T) => pushResource(T, vm, resources, 'fs', (volume) => new Volume(volume), fsMeta);
+  const get: JSFunction = (T) => {
+    const name = checkJsString(T, 1);
+    if (name !== '' && !guard(T, 'fs.get', name)) return denied(T, vm, `not allowed to access filesystem: ${name}`);
+    return pushResource(T, vm, resources, 'fs', (volume) => new Volume(volume), fsMeta);
+  };
 
   const mod = vm.functionTable({ get });
   vm.nestTable(mod, 'type', vm.functionTable({}, { FILE: 'file', DIR: 'directory' }), 'fs.type');
@@ -337,5 +342,5 @@ export const fsModule = luaModule<FsApi>({
   description: 'Filesystem operations',
   classes: ['storage', 'io', 'nondeterministic'],
   needs: [streamModule],
-  install: (vm, ctx) => installFs(vm, ctx.services.resources, ctx.api(streamModule)),
+  install: (vm, ctx) => installFs(vm, ctx.services.resources, ctx.api(streamModule), securityGuard(vm, ctx.services)),
 });

@@ -25,6 +25,8 @@ import { parseDuration } from '../../lib/duration';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
 import { luaModule } from '../module';
+import { securityGuard, type Guard } from '../guard';
+import type { SecurityContext } from '../../lib/security';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
 
@@ -33,7 +35,6 @@ class Executor extends CallSettings {}
 
 /**
  * One function call as another module makes it (contract instances do): what to call, with what, and how.
- * The actor and scope of a call belong here once the security module exists.
  */
 export interface FunctionCall {
   /** The full id of a function.lua entry (or a process.lua with meta.default_host). */
@@ -43,6 +44,8 @@ export interface FunctionCall {
   readonly context: ContextValues;
   /** `timeout` and `retry` are honoured; other options are kept and ignored. */
   readonly options: ContextValues;
+  /** The callee's actor and scope (absent: the caller's, which functions inherit). */
+  readonly security?: SecurityContext | null;
 }
 
 /** What the funcs module offers other modules: its calls, with its errors, futures and limits. */
@@ -98,7 +101,7 @@ function timeoutOf(v: Value | undefined): number | null | ErrorValue {
 
 const CANCELED = (): ErrorValue => new ErrorValue('call canceled', 'Canceled', false);
 
-function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined): FuncsApi {
+function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, store: RegistryStore | undefined, guard: Guard): FuncsApi {
   const sched = vm.sched;
   let executorMeta: LuaTable;
   let futureMeta: LuaTable;
@@ -140,11 +143,12 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
     if (timeoutMs instanceof ErrorValue) return timeoutMs;
     const policy = retryPolicy(call.options);
     const context = mergeContext(proc.context, call.context);
+    const security = call.security === undefined ? proc.security : call.security;
     let pid: string | null = null;
     let attempts = 0;
     let settled = false;
     let pause: Timer | null = null;
-    const spawn = (): Result<string> => link.router.spawn({ entry: target, host, args, parent: link.pid, monitor: false, link: false, context });
+    const spawn = (): Result<string> => link.router.spawn({ entry: target, host, args, parent: link.pid, monitor: false, link: false, context, security });
     const finish = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
@@ -230,9 +234,11 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   /** A call from Lua: the target at `targetAt`, the arguments after it. */
   const fromStack = (T: LuaState, exec: Executor, targetAt: number): FunctionCall | ErrorValue => {
     const target = checkJsString(T, targetAt);
+    if (!guard(T, 'funcs.call', target)) return new ErrorValue(`not allowed: ${target}`, 'PermissionDenied', false);
     const args = exportArgs(T, targetAt + 1);
     if (args instanceof ErrorValue) return args;
-    return { target, args, context: exec.context, options: exec.options };
+    const security = exec.securityFor(vm.currentProcess(T).security);
+    return { target, args, context: exec.context, options: exec.options, security };
   };
   const callFrom = (T: LuaState, exec: Executor, targetAt: number): number => {
     const request = fromStack(T, exec, targetAt);
@@ -256,7 +262,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   executorMeta = vm.metatable(
     'funcs.Executor',
     {
-      ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor),
+      ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor, { guard, vm, prefix: 'funcs', raises: false }),
       call: (T) => callFrom(T, checkExecutor(T), 2),
       async: (T) => asyncFrom(T, checkExecutor(T), 2),
     },
@@ -321,5 +327,5 @@ export const funcsModule = luaModule<FuncsApi>({
   description: 'Function calls',
   classes: ['process'],
   needs: [channelModule, payloadModule],
-  install: (vm, ctx) => installFuncs(vm, ctx.api(channelModule), ctx.api(payloadModule), ctx.services.registry),
+  install: (vm, ctx) => installFuncs(vm, ctx.api(channelModule), ctx.api(payloadModule), ctx.services.registry, securityGuard(vm, ctx.services)),
 });

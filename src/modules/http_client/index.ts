@@ -18,6 +18,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import { setMaxListeners } from 'events';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 
 /** Wippy's default is 120 MB; a Lua string holds at most MAX_STRING_BYTES, so that is the ceiling here. */
 const DEFAULT_MAX_BODY = MAX_STRING_BYTES;
@@ -33,7 +34,7 @@ interface Parsed {
   readonly readers: { readonly field: string; readonly filename: string; readonly stream: ByteStream }[];
 }
 
-function installHttpClient(vm: LuaVM, streams: StreamApi): void {
+function installHttpClient(vm: LuaVM, streams: StreamApi, guard: Guard): void {
   /** Fields of the table at `idx` whose key and value are both strings (others are skipped, as in Wippy). */
   const stringPairs = (T: LuaState, idx: number): Pairs => {
     const out: Pairs = [];
@@ -174,6 +175,8 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
 
   const perform = (T: LuaState, method: string, url: string, optsIdx: number): number => {
     const parsed = parseOptions(T, optsIdx, false);
+    if (!guard(T, 'http_client.request', url)) return denied(T, vm, `not allowed: ${url}`);
+    if (parsed.request.unixSocket !== null && !guard(T, 'http_client.unix_socket', parsed.request.unixSocket)) return denied(T, vm, `not allowed: unix socket ${parsed.request.unixSocket}`);
     return exchange(
       T,
       async (proc, cancel) => {
@@ -211,6 +214,7 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
         else {
           const parsed = parseOptions(T, -1, true);
           if (parsed.request.stream) parseError = 'streaming not supported in batch requests';
+          else if (!guard(T, 'http_client.request', toJsString(T, -2))) parseError = `not allowed: ${toJsString(T, -2)}`;
           else requests.push({ ...parsed.request, method: toJsString(T, -3).toUpperCase(), url: toJsString(T, -2) });
         }
       }
@@ -218,7 +222,7 @@ function installHttpClient(vm: LuaVM, streams: StreamApi): void {
     }
     if (parseError !== null) {
       lua.lua_settop(T, 1);
-      return pushFailure(T, parseError, 'Invalid', false);
+      return pushFailure(T, parseError, parseError.startsWith('not allowed: ') ? 'PermissionDenied' : 'Invalid', false);
     }
     return exchange(
       T,
@@ -284,5 +288,5 @@ export const httpClientModule = luaModule({
   description: 'HTTP client requests (get, post, etc.)',
   classes: ['network', 'io', 'nondeterministic'],
   needs: [streamModule],
-  install: (vm, ctx) => installHttpClient(vm, ctx.api(streamModule)),
+  install: (vm, ctx) => installHttpClient(vm, ctx.api(streamModule), securityGuard(vm, ctx.services)),
 });

@@ -8,6 +8,7 @@ import { CallSettings, contextFrom, mergeContext, settingsMethods } from '../ctx
 import { exportArgs, exportValue, pushValue } from '../../engine/values';
 import { captureFrames, pushError, fail } from '../errors';
 import { SCOPE } from '../../kernel/names';
+import { parsePid } from '../../kernel/pid';
 import { EVENT, type Message } from '../../kernel/message';
 import type { ChannelApi } from '../channel';
 import type { Channel } from '../../engine/channel';
@@ -21,6 +22,7 @@ import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type St
 import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { securityGuard, type Guard } from '../guard';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
 
@@ -34,7 +36,7 @@ interface Subscriptions {
 /** How many topics one process may listen to: every send to it is matched against each. */
 export const LISTEN_LIMIT = 4096;
 
-function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): void {
+function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, guard: Guard, strict: () => boolean): void {
   const subscriptions = new WeakMap<LuaProcess, Subscriptions>();
   const sched = vm.sched;
 
@@ -78,13 +80,22 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
     link: boolean,
     context: ContextValues | null,
     start: Pick<SpawnRequest, 'name' | 'messages'> = {},
+    given: CallSettings | null = null,
   ): number => {
     const { proc, link: k } = self(T);
     const entry = checkJsString(T, at);
     const host = checkJsString(T, at + 1);
+    // As in Wippy: a spawner's refusal raises (in the caller's own code), the module functions' is `nil, err`.
+    const refused = (message: string): number => (given !== null ? raise(T, message) : (lua.lua_pushnil(T), processError(T, new ErrorValue(message, 'PermissionDenied', false)), 2));
+    if (!guard(T, 'process.spawn', entry)) return refused(`not allowed to spawn process: ${entry}`);
+    if (given === null && !guard(T, 'process.host', host)) return refused(`not allowed to spawn on host: ${host}`);
+    if (monitor && !guard(T, 'process.spawn.monitored', entry)) return refused(`not allowed to spawn monitored process: ${entry}`);
+    if (link && !guard(T, 'process.spawn.linked', entry)) return refused(`not allowed to spawn linked process: ${entry}`);
     const args = exportArgs(T, at + 2);
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
-    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, ...start });
+    // A child runs as its parent unless the spawner was given another actor or scope.
+    const security = given === null ? proc.security : given.securityFor(proc.security);
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, security, ...start });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
@@ -105,15 +116,15 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
   const spawnWith = (monitor: boolean, link: boolean): JSFunction => (T) => {
     const s = checkSpawner(T);
     const context = mergeContext(vm.currentProcess(T).context, s.context);
-    return spawnFrom(T, 2, monitor, link, context, { name: s.processName(), messages: s.messages });
+    return spawnFrom(T, 2, monitor, link, context, { name: s.processName(), messages: s.messages }, s);
   };
   spawnerMeta = vm.metatable('process.Spawner', {
-    ...settingsMethods(checkSpawner, (s, context, options) => new Spawner(context, options, s.name, s.messages), pushSpawner),
+    ...settingsMethods(checkSpawner, (s, context, options) => new Spawner(context, options, s.name, s.messages), pushSpawner, { guard, vm, prefix: 'process', raises: true }),
     with_name: (T) => {
       const s = checkSpawner(T);
       const name = checkJsString(T, 2);
       if (name === '') return lauxlib.luaL_argerror(T, 2, 'name cannot be empty');
-      return pushSpawner(T, new Spawner(s.context, s.options, name, s.messages));
+      return pushSpawner(T, s.derive(new Spawner(s.context, s.options, name, s.messages)));
     },
     with_message: (T) => {
       const s = checkSpawner(T);
@@ -121,7 +132,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       if (topic.startsWith('@')) return lauxlib.luaL_argerror(T, 2, 'cannot send to @ topics');
       const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return raise(T, payloads.message);
-      return pushSpawner(T, new Spawner(s.context, s.options, s.name, [...s.messages, { topic, payloads }]));
+      return pushSpawner(T, s.derive(new Spawner(s.context, s.options, s.name, [...s.messages, { topic, payloads }])));
     },
     spawn: spawnWith(false, false),
     spawn_monitored: spawnWith(true, false),
@@ -130,10 +141,24 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
   });
 
   const pushEvent = (L: LuaState, event: Value): void => pushValue(L, event, vm);
+  /**
+   * Wippy's check before a send, terminate, cancel, monitor or link: `process.<what>` on the destination's PID
+   * (a name is looked up first; one that names nobody is left for the router to refuse). Null when allowed.
+   */
+  const mayReach = (T: LuaState, link: KernelLink, what: string, dest: string): ErrorValue | null => {
+    if (vm.currentProcess(T).security === null && !strict()) return null; // nothing configured: nothing to look up
+    let pid = dest;
+    if (parsePid(dest) === null) {
+      const found = link.router.lookup(dest);
+      if (found.ok) pid = found.value;
+    }
+    return guard(T, `process.${what}`, pid) ? null : new ErrorValue(`not allowed to ${what}: ${dest}`, 'PermissionDenied', false);
+  };
   /** A call `process.x(dest)` that the Router answers with an error or null. */
-  const onTarget = (op: (router: Router, me: string, dest: string) => ErrorValue | null): JSFunction => (T) => {
+  const onTarget = (what: string, op: (router: Router, me: string, dest: string) => ErrorValue | null): JSFunction => (T) => {
     const { proc, link } = self(T);
-    return outcome(T, proc, op(link.router, link.pid, checkJsString(T, 1)));
+    const dest = checkJsString(T, 1);
+    return outcome(T, proc, mayReach(T, link, what, dest) ?? op(link.router, link.pid, dest));
   };
 
   const api: Record<string, JSFunction> = {
@@ -143,6 +168,8 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       const { proc, link } = self(T);
       const dest = checkJsString(T, 1);
       const topic = checkJsString(T, 2);
+      const denied = mayReach(T, link, 'send', dest);
+      if (denied !== null) return outcome(T, proc, denied);
       const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return outcome(T, proc, payloads);
       // The receiver's `listen` wildcards are matched against the topic on the sender's time.
@@ -152,7 +179,10 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
     spawn_monitored: spawner(true, false),
     spawn_linked: spawner(false, true),
     spawn_linked_monitored: spawner(true, true),
-    with_context: (T) => pushSpawner(T, new Spawner(contextFrom(T, 1, NO_CONTEXT), NO_CONTEXT)),
+    with_context: (T) => {
+      if (!guard(T, 'process.context', 'context')) return raise(T, 'not allowed to spawn processes with custom context');
+      return pushSpawner(T, new Spawner(contextFrom(T, 1, NO_CONTEXT), NO_CONTEXT));
+    },
     with_options: (T) => pushSpawner(T, new Spawner(NO_CONTEXT, contextFrom(T, 1, NO_CONTEXT))),
     exec: (T) => {
       const { proc, link } = self(T);
@@ -160,7 +190,8 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       const host = checkJsString(T, 2);
       const args = exportArgs(T, 3);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), processError(T, args), 2;
-      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context });
+      if (!guard(T, 'process.exec', entry)) return raise(T, `not allowed to exec process: ${entry}`);
+      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context, security: proc.security });
       if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       const task = sched.current;
       if (task === null || !proc.alive) return sched.block(T);
@@ -172,16 +203,17 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
       });
       return sched.block(T);
     },
-    terminate: onTarget((r, me, dest) => r.terminate(me, dest)),
+    terminate: onTarget('terminate', (r, me, dest) => r.terminate(me, dest)),
     cancel: (T) => {
       const { proc, link } = self(T);
       const reason = lua.lua_isnoneornil(T, 2) ? '' : tostringAt(T, 2);
-      return outcome(T, proc, link.router.cancel(link.pid, checkJsString(T, 1), reason));
+      const dest = checkJsString(T, 1);
+      return outcome(T, proc, mayReach(T, link, 'cancel', dest) ?? link.router.cancel(link.pid, dest, reason));
     },
-    monitor: onTarget((r, me, dest) => r.monitor(me, dest)),
-    unmonitor: onTarget((r, me, dest) => r.unmonitor(me, dest)),
-    link: onTarget((r, me, dest) => r.link(me, dest)),
-    unlink: onTarget((r, me, dest) => r.unlink(me, dest)),
+    monitor: onTarget('monitor', (r, me, dest) => r.monitor(me, dest)),
+    unmonitor: onTarget('unmonitor', (r, me, dest) => r.unmonitor(me, dest)),
+    link: onTarget('link', (r, me, dest) => r.link(me, dest)),
+    unlink: onTarget('unlink', (r, me, dest) => r.unlink(me, dest)),
     get_options: (T) => {
       const { link } = self(T);
       lua.lua_createtable(T, 0, 1);
@@ -286,6 +318,10 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
         const { proc, link } = self(T);
         const name = checkJsString(T, 1);
         const pid = lua.lua_isnoneornil(T, 2) ? link.pid : checkJsString(T, 2);
+        if (pid !== link.pid && !guard(T, 'process.registry.foreign', pid)) {
+          return outcome(T, proc, new ErrorValue(`not allowed to register foreign pid ${pid} under name "${name}"`, 'PermissionDenied', false));
+        }
+        if (!guard(T, 'process.registry.register', name)) return outcome(T, proc, new ErrorValue(`not allowed to register name: ${name}`, 'PermissionDenied', false));
         const answer = link.router.register(name, pid, scopeArg(T, 3));
         if (!(answer instanceof Promise)) return outcome(T, proc, answer);
         const task = sched.current;
@@ -300,7 +336,13 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi): 
         pushString(T, r.value);
         return 1;
       },
-      unregister: (T) => (lua.lua_pushboolean(T, self(T).link.router.unregister(checkJsString(T, 1), scopeArg(T, 2))), 1),
+      unregister: (T) => {
+        const { proc, link } = self(T);
+        const name = checkJsString(T, 1);
+        if (!guard(T, 'process.registry.unregister', name)) return outcome(T, proc, new ErrorValue(`not allowed to unregister name: ${name}`, 'PermissionDenied', false));
+        lua.lua_pushboolean(T, link.router.unregister(name, scopeArg(T, 2)));
+        return 1;
+      },
     },
     SCOPE,
   );
@@ -329,6 +371,12 @@ class Spawner extends CallSettings {
     for (const m of this.messages) for (const p of m.payloads) fn(p);
   }
 
+  /** `next` with this spawner's actor and scope. */
+  derive(next: Spawner): Spawner {
+    next.security = this.security;
+    return next;
+  }
+
   /** with_name's name, else a `process.name` string among the options (Wippy's hosts read it from there). */
   processName(): string {
     const option = this.options.get('process.name');
@@ -342,5 +390,5 @@ export const processModule = luaModule({
   classes: ['process'],
   global: true,
   needs: [channelModule, payloadModule],
-  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule)),
+  install: (vm, ctx) => installProcess(vm, ctx.api(channelModule), ctx.api(payloadModule), securityGuard(vm, ctx.services), () => ctx.services.security?.strict ?? false),
 });

@@ -9,6 +9,7 @@ import { objectArg, pushObject, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue, ValueCopyError } from '../../engine/values';
 import { ErrorValue, LuaFloat, Table, type Value } from '../../kernel/value';
 import { fail, pushError } from '../errors';
+import { securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 import type { LuaVM } from '../../engine/vm';
 import type { Resources } from '../../api/resources';
@@ -26,7 +27,7 @@ function isHeaderValue(v: Value): boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof LuaFloat;
 }
 
-function installQueue(vm: LuaVM, resources: Resources | undefined): void {
+function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard): void {
   const invalid = (T: LuaState, message: string): number => fail(T, vm, message, 'Invalid', { retryable: false });
   const pushFailure = (T: LuaState, e: ErrorValue, context: string): number => {
     // A queue that does not exist is Internal for the caller, as in Wippy ("queue not found").
@@ -45,6 +46,9 @@ function installQueue(vm: LuaVM, resources: Resources | undefined): void {
   const publish = (T: LuaState): number => {
     const id = queueArg(T);
     if (typeof id === 'number') return id;
+    // Wippy's two checks, both answered Invalid as there.
+    if (!guard(T, 'queue.publish', '')) return invalid(T, 'queue publishing not allowed');
+    if (!guard(T, 'queue.publish.queue', id)) return invalid(T, `not allowed to publish to queue: ${id}`);
     if (lua.lua_isnoneornil(T, 2)) return invalid(T, 'message data required');
     let body: Value;
     let headerTable: Value = null;
@@ -148,5 +152,5 @@ export const queueModule = luaModule({
   name: 'queue',
   description: 'Message queues: publish with headers, the current delivery (ack/nack), queue stats',
   classes: ['io', 'nondeterministic'],
-  install: (vm, ctx) => installQueue(vm, ctx.services.resources),
+  install: (vm, ctx) => installQueue(vm, ctx.services.resources, securityGuard(vm, ctx.services)),
 });

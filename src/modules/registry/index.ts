@@ -18,6 +18,7 @@ import type { LuaVM } from '../../engine/vm';
 import { checkpointed, tick } from '../../lib/checkpoint';
 import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
+import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 
 class VersionRef {
@@ -38,7 +39,7 @@ class ChangesRef implements HoldsValues {
   }
 }
 
-function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
+function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Guard): void {
   let versionMeta: LuaTable;
   let snapshotMeta: LuaTable;
   let historyMeta: LuaTable;
@@ -86,6 +87,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
 
   const get = (T: LuaState, v: Version, idAt: number): number => {
     const id = checkJsString(T, idAt);
+    if (!guard(T, 'registry.get', id)) return denied(T, vm, `not allowed to access entry: ${id}`);
     const record = v.registry.record(id);
     if (record === undefined) return refuse(T, vm, `entry not found: ${id}`, 'NotFound');
     return pushOk(T, () => pushRecord(T, record));
@@ -93,7 +95,8 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   const find = (T: LuaState, v: Version, filterAt: number): number => {
     lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
     const filter = parseFilter(toPlain(exportValue(T, filterAt)) as Record<string, unknown>);
-    const found = checkpointed(() => vm.checkpoint(T), () => v.registry.records().filter((r) => matches(r, filter)));
+    // Entries the caller may not read are left out, as in Wippy.
+    const found = checkpointed(() => vm.checkpoint(T), () => v.registry.records().filter((r) => matches(r, filter) && guard(T, 'registry.get', r.id)));
     return pushRecords(T, found);
   };
   const versionById = (T: LuaState, id: number): Version | null => storeOf(T).at(id) ?? null;
@@ -191,7 +194,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
   snapshotMeta = vm.metatable(
     'registry.Snapshot',
     {
-      entries: (T) => pushOk(T, () => pushRecords(T, checkSnapshot(T).version.registry.records())),
+      entries: (T) => pushOk(T, () => pushRecords(T, checkSnapshot(T).version.registry.records().filter((r) => guard(T, 'registry.get', r.id)))),
       get: (T) => get(T, checkSnapshot(T).version, 2),
       namespace: (T) => {
         const ns = checkJsString(T, 2);
@@ -213,6 +216,8 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
       delete: addOp('entry.delete'),
       apply: (T) => {
         const changes = checkChanges(T);
+        // A change set could rewrite any entry (a policy too): only a caller allowed `registry.apply` may.
+        if (!guard(T, 'registry.apply', '')) return denied(T, vm, 'not allowed to apply registry changes');
         const v = attempt(T, () => storeOf(T).apply(changes.ops, compiles));
         return v === null ? 2 : pushOk(T, () => pushVersion(T, v));
       },
@@ -264,6 +269,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined): void {
       history: (T) => (storeOf(T), pushOk(T, () => pushObject(T, new HistoryRef(), historyMeta))),
       apply_version: (T) => {
         const id = checkVersion(T).id;
+        if (!guard(T, 'registry.apply_version', '')) return denied(T, vm, 'registry version change is not allowed');
         if (storeOf(T).at(id) === undefined) {
           lua.lua_pushboolean(T, false);
           pushError(T, vm, new ErrorValue(`version ${id} not found`, 'NotFound', false));
@@ -353,5 +359,5 @@ export const registryModule = luaModule({
   name: 'registry',
   description: 'Registry entries: find, get, changes',
   classes: ['process'],
-  install: (vm, ctx) => installRegistry(vm, ctx.services.registry),
+  install: (vm, ctx) => installRegistry(vm, ctx.services.registry, securityGuard(vm, ctx.services)),
 });

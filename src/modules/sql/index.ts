@@ -9,6 +9,7 @@ import { objectArg, objectAt, popSlot, pushObject, pushSlot, type LuaTable, type
 import { ErrorValue } from '../../kernel/value';
 import { fail } from '../errors';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 import { formatDuration } from '../../lib/duration';
 import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
@@ -59,7 +60,7 @@ class StmtHandle implements Resource {
 
 const SAVEPOINT_NAME = /^[A-Za-z0-9_]*$/;
 
-function installSql(vm: LuaVM, resources: Resources | undefined): void {
+function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): void {
   const sched = vm.sched;
   let dbMeta: LuaTable;
   let txMeta: LuaTable;
@@ -320,6 +321,7 @@ function installSql(vm: LuaVM, resources: Resources | undefined): void {
   const get = (T: LuaState): number => {
     const id = checkJsString(T, 1);
     if (id === '') return fail(T, vm, 'resource id is required', 'Invalid', { retryable: false });
+    if (!guard(T, 'db.get', id)) return denied(T, vm, `not allowed to access database: ${id}`);
     if (resources === undefined) return fail(T, vm, 'resource registry not found', 'Internal');
     const db = resources.get(id, 'sql');
     if (db instanceof ErrorValue) return fail(T, vm, db.message, db.kind, { retryable: db.retryable ?? undefined, context: 'acquire resource' });
@@ -380,5 +382,5 @@ export const sqlModule = luaModule({
   name: 'sql',
   description: 'SQL databases: queries, transactions, prepared statements and a query builder',
   classes: ['storage', 'io', 'nondeterministic'],
-  install: (vm, ctx) => installSql(vm, ctx.services.resources),
+  install: (vm, ctx) => installSql(vm, ctx.services.resources, securityGuard(vm, ctx.services)),
 });

@@ -9,6 +9,7 @@ import { objectArg, pushObject, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue, ValueCopyError } from '../../engine/values';
 import { ErrorValue, type Value } from '../../kernel/value';
 import { fail, pushError } from '../errors';
+import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 import { settle } from '../settle';
 import type { LuaVM } from '../../engine/vm';
@@ -19,6 +20,7 @@ import type { KeyValueStore, StoreHold } from '../../api/store';
 /** A process's hold on a store. */
 class StoreHandle implements Resource {
   constructor(
+    readonly id: string,
     readonly store: KeyValueStore,
     private hold: StoreHold | null,
   ) {}
@@ -34,18 +36,25 @@ class StoreHandle implements Resource {
   }
 }
 
-function installStore(vm: LuaVM, resources: Resources | undefined): void {
+const DENIED_VERB = { get: 'read', set: 'write', has: 'check existence of', delete: 'delete' } as const;
+
+function installStore(vm: LuaVM, resources: Resources | undefined, guard: Guard): void {
   const invalid = (T: LuaState, message: string): number => fail(T, vm, message, 'Invalid', { retryable: false });
   const failure = (context: string) => (T: LuaState, e: unknown): number => {
     if (e instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, new ErrorValue(e.message, e.kind, e.retryable, null, null, { context })), 2;
     return fail(T, vm, e instanceof Error ? e.message : String(e), 'Internal', { context });
   };
-  /** The Store argument and its key when usable, else the count of the `nil, err` pushed. */
-  const keyed = (T: LuaState): { h: StoreHandle; key: string } | number => {
+  /**
+   * The Store argument and its key when usable and the caller may `op` the key (Wippy's `store.key.<op>` on the
+   * store id, the key in the metadata), else the count of the `nil, err` pushed. Wippy raises these denials;
+   * here they are the call's `nil, PermissionDenied`, like every other refusal of the call.
+   */
+  const keyed = (T: LuaState, op: 'get' | 'set' | 'has' | 'delete'): { h: StoreHandle; key: string } | number => {
     const h = objectArg(T, 1, StoreHandle, 'store expected');
     if (h.released) return invalid(T, 'store is released');
     const key = checkJsString(T, 2);
     if (key === '') return invalid(T, 'key is required');
+    if (!guard(T, `store.key.${op}`, h.id, { key })) return denied(T, vm, `not allowed to ${DENIED_VERB[op]} key: ${key}`);
     return { h, key };
   };
   const pushBoolean = (T: LuaState, b: boolean): number => (lua.lua_pushboolean(T, b), lua.lua_pushnil(T), 2);
@@ -54,12 +63,12 @@ function installStore(vm: LuaVM, resources: Resources | undefined): void {
     'store.Store',
     {
       get: (T) => {
-        const a = keyed(T);
+        const a = keyed(T, 'get');
         if (typeof a === 'number') return a;
         return settle(vm, T, () => a.h.store.get(a.key), (R, v: Value) => (pushValue(R, v, vm), lua.lua_pushnil(R), 2), failure('store get'));
       },
       set: (T) => {
-        const a = keyed(T);
+        const a = keyed(T, 'set');
         if (typeof a === 'number') return a;
         if (lua.lua_isnoneornil(T, 3)) return invalid(T, 'value is required');
         let ttlMs = 0;
@@ -79,12 +88,12 @@ function installStore(vm: LuaVM, resources: Resources | undefined): void {
         return settle(vm, T, () => a.h.store.set(a.key, value, ttlMs), (R) => pushBoolean(R, true), failure('store set'));
       },
       has: (T) => {
-        const a = keyed(T);
+        const a = keyed(T, 'has');
         if (typeof a === 'number') return a;
         return settle(vm, T, () => a.h.store.has(a.key), pushBoolean, failure('store has'));
       },
       delete: (T) => {
-        const a = keyed(T);
+        const a = keyed(T, 'delete');
         if (typeof a === 'number') return a;
         return settle(vm, T, () => a.h.store.delete(a.key), pushBoolean, failure('store delete'));
       },
@@ -108,12 +117,13 @@ function installStore(vm: LuaVM, resources: Resources | undefined): void {
   const get = (T: LuaState): number => {
     const id = checkJsString(T, 1);
     if (id === '') return invalid(T, 'resource id is required');
+    if (!guard(T, 'store.get', id)) return denied(T, vm, `not allowed to access store: ${id}`);
     if (resources === undefined) return fail(T, vm, 'no resources in this runtime', 'Internal', { retryable: false });
     const store = resources.get(id, 'store');
     if (store instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, store), 2;
     const hold = store.acquire();
     if (hold instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, hold), 2;
-    const handle = new StoreHandle(store, hold);
+    const handle = new StoreHandle(id, store, hold);
     vm.currentProcess(T).own(handle);
     pushObject(T, handle, storeMeta);
     lua.lua_pushnil(T);
@@ -127,5 +137,5 @@ export const storeModule = luaModule({
   name: 'store',
   description: 'Key-value stores (store.memory, store.sql): get/set with TTL, has, delete, release',
   classes: ['storage', 'io', 'nondeterministic'],
-  install: (vm, ctx) => installStore(vm, ctx.services.resources),
+  install: (vm, ctx) => installStore(vm, ctx.services.resources, securityGuard(vm, ctx.services)),
 });

@@ -14,6 +14,7 @@ import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import type { ServiceView, SystemAccess, SystemSnapshot } from '../../api/system';
 import type { JSFunction } from 'fengari';
+import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule, type LuaModule } from '../module';
 
 
@@ -22,7 +23,13 @@ import { luaModule, type LuaModule } from '../module';
 const GC_MIN_INTERVAL_MS = 1000;
 const NS_PER_MS = 1e6;
 
-function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: readonly LuaModule<unknown>[]): void {
+function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: readonly LuaModule<unknown>[], guard: Guard): void {
+  /** `fn`, answering nil and Wippy's `permission denied: <action> on <resource>` when the caller may not. */
+  const guarded = (action: string, resource: string, fn: JSFunction): JSFunction => (T) =>
+    guard(T, action, resource) ? fn(T) : denied(T, vm, `permission denied: ${action} on ${resource}`, 'Invalid');
+  /** A nested table whose every function reads `resource` (system.read). */
+  const readGuarded = (resource: string, fns: Record<string, JSFunction>): ReturnType<LuaVM['functionTable']> =>
+    vm.functionTable(Object.fromEntries(Object.entries(fns).map(([k, fn]) => [k, guarded('system.read', resource, fn)])));
   // Knobs Go has and V8 does not: kept so a script reads back what it set, with no effect (spec.md).
   let gcPercent = 100;
   let maxProcs = availableParallelism();
@@ -80,7 +87,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
 
   const table = (fns: Record<string, JSFunction>): ReturnType<LuaVM['functionTable']> => vm.functionTable(fns);
   const api = table({
-    exit: (T) => {
+    exit: guarded('system.exit', '', (T) => {
       const code = lua.lua_isnoneornil(T, 1) ? 0 : integerArg(T, 1);
       if (code === null) return refuse(T, vm, 'exit code must be an integer', 'Invalid');
       if (access?.exit == null) return refuse(T, vm, 'system exit not available', 'Internal');
@@ -89,28 +96,28 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
       lua.lua_pushboolean(T, true);
       lua.lua_pushnil(T);
       return 2;
-    },
-    modules: (T) => {
+    }),
+    modules: guarded('system.read', 'modules', (T) => {
       const list = modules.filter((m) => !m.hidden).map((m) => ({ name: m.name, description: m.description, class: [...m.classes] }));
       return pushTwo(T, list);
-    },
+    }),
   });
 
   vm.nestTable(api, 'memory', table({
-    stats: (T) => pushTwo(T, memoryStats()),
-    allocated: (T) => num(T, memoryStats().alloc),
-    heap_objects: (T) => num(T, memoryStats().heap_objects),
-    set_limit: (T) => {
+    stats: guarded('system.read', 'memory', (T) => pushTwo(T, memoryStats())),
+    allocated: guarded('system.read', 'memory', (T) => num(T, memoryStats().alloc)),
+    heap_objects: guarded('system.read', 'memory', (T) => num(T, memoryStats().heap_objects)),
+    set_limit: guarded('system.control', 'memory_limit', (T) => {
       const limit = integerArg(T, 1);
       if (limit === null) return refuse(T, vm, 'limit must be an integer', 'Invalid');
       if (limit < -1) return refuse(T, vm, 'limit must be -1 (unlimited) or a number of bytes', 'Invalid');
       return refuse(T, vm, 'the heap limit is fixed when wisp starts (node --max-old-space-size=MiB)', 'Invalid');
-    },
-    get_limit: (T) => num(T, getHeapStatistics().heap_size_limit),
+    }),
+    get_limit: guarded('system.read', 'memory_limit', (T) => num(T, getHeapStatistics().heap_size_limit)),
   }), 'system.memory');
 
   vm.nestTable(api, 'gc', table({
-    collect: (T) => {
+    collect: guarded('system.gc', 'gc', (T) => {
       const now = performance.now();
       if (now - lastGc >= GC_MIN_INTERVAL_MS) {
         lastGc = now;
@@ -119,41 +126,41 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
       lua.lua_pushboolean(T, true);
       lua.lua_pushnil(T);
       return 2;
-    },
-    set_percent: (T) => {
+    }),
+    set_percent: guarded('system.gc', 'gc_percent', (T) => {
       const percent = integerArg(T, 1);
       if (percent === null) return refuse(T, vm, 'percent must be an integer', 'Invalid');
       const previous = gcPercent;
       gcPercent = percent;
       return num(T, previous < 0 ? 100 : previous);
-    },
-    get_percent: (T) => num(T, gcPercent < 0 ? 100 : gcPercent),
+    }),
+    get_percent: guarded('system.read', 'gc_percent', (T) => num(T, gcPercent < 0 ? 100 : gcPercent)),
   }), 'system.gc');
 
   vm.nestTable(api, 'runtime', table({
-    goroutines: (T) => {
+    goroutines: guarded('system.read', 'goroutines', (T) => {
       const s = snapshot(T, 'runtime information');
       if (typeof s === 'number') return s;
       return num(T, 1 + s.processes.reduce((n, p) => n + p.coroutines, 0));
-    },
-    max_procs: (T) => {
+    }),
+    max_procs: guarded('system.read', 'gomaxprocs', (T) => {
       if (lua.lua_isnoneornil(T, 1)) return num(T, maxProcs);
       const n = integerArg(T, 1);
       if (n === null || n <= 0) return refuse(T, vm, 'max_procs must be > 0', 'Invalid');
       const previous = maxProcs;
       maxProcs = n;
       return num(T, previous);
-    },
-    cpu_count: (T) => num(T, availableParallelism()),
+    }),
+    cpu_count: guarded('system.read', 'cpu', (T) => num(T, availableParallelism())),
   }), 'system.runtime');
 
   vm.nestTable(api, 'process', table({
-    pid: (T) => num(T, process.pid),
-    hostname: (T) => pushTwo(T, hostname()),
-    cwd: (T) => pushTwo(T, process.cwd()),
+    pid: guarded('system.read', 'pid', (T) => num(T, process.pid)),
+    hostname: guarded('system.read', 'hostname', (T) => pushTwo(T, hostname())),
+    cwd: guarded('system.read', 'cwd', (T) => pushTwo(T, process.cwd())),
   }), 'system.process');
 
-  vm.nestTable(api, 'node', table({
+  vm.nestTable(api, 'node', readGuarded('node', {
     id: (T) => {
       const s = snapshot(T, 'relay node');
       return typeof s === 'number' ? s : pushTwo(T, s.node.name ?? 'local');
@@ -162,7 +169,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     role: (T) => pushTwo(T, 'non-member'),
   }), 'system.node');
 
-  vm.nestTable(api, 'cluster', table({
+  vm.nestTable(api, 'cluster', readGuarded('cluster', {
     members: (T) => {
       const s = snapshot(T, 'cluster information');
       return typeof s === 'number' ? s : pushTwo(T, [{ id: s.node.name ?? 'local', is_local: true }]);
@@ -176,7 +183,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
   const noLocks: JSFunction = (T) => refuse(T, vm, 'global registry unavailable: this node is not in a cluster', 'Internal');
   vm.nestTable(api, 'lock', table({ acquire: noLocks, release: noLocks }), 'system.lock');
 
-  vm.nestTable(api, 'supervisor', table({
+  vm.nestTable(api, 'supervisor', readGuarded('supervisor', {
     state: (T) => {
       const id = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : '';
       if (id === '') return refuse(T, vm, 'service ID required', 'Invalid');
@@ -192,7 +199,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     },
   }), 'system.supervisor');
 
-  vm.nestTable(api, 'hosts', table({
+  vm.nestTable(api, 'hosts', readGuarded('hosts', {
     list: (T) => {
       const s = snapshot(T, 'host inspector');
       if (typeof s === 'number') return s;
@@ -239,5 +246,5 @@ export const systemModule = luaModule({
   name: 'system',
   description: 'System runtime, process, and cluster (node/cluster/raft/lock) introspection',
   classes: ['process', 'nondeterministic'],
-  install: (vm, ctx) => installSystem(vm, ctx.services.system, ctx.modules),
+  install: (vm, ctx) => installSystem(vm, ctx.services.system, ctx.modules, securityGuard(vm, ctx.services)),
 });

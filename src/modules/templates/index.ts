@@ -17,6 +17,7 @@ import type { Value } from '../../lib/jet';
 import { encodeAt, JsonError } from '../json/codec';
 import { fail } from '../errors';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 
 /** One `templates.get` result: the set, until released. */
 class SetHandle {
@@ -31,7 +32,7 @@ function variablesAt(T: LuaState, idx: number): Map<string, Value> {
   return decoded instanceof Map ? (decoded as Map<string, Value>) : new Map();
 }
 
-function installTemplates(vm: LuaVM, resources: Resources | undefined): void {
+function installTemplates(vm: LuaVM, resources: Resources | undefined, guard: Guard): void {
   const internal = (T: LuaState, message: string, context?: string): number => fail(T, vm, message, 'Internal', { context, retryable: false });
 
   const handleAt = (T: LuaState): SetHandle => {
@@ -88,6 +89,7 @@ function installTemplates(vm: LuaVM, resources: Resources | undefined): void {
       get: (T) => {
         const id = checkJsString(T, 1);
         if (id === '') return fail(T, vm, 'resource id is required', 'Invalid', { retryable: false });
+        if (!guard(T, 'template.get', id)) return denied(T, vm, `not allowed to access template: ${id}`);
         if (resources === undefined) return internal(T, 'resource registry not found');
         const set = resources.get(id, 'templates');
         if (set instanceof ErrorValue) return internal(T, set.message, 'failed to acquire resource');
@@ -102,5 +104,5 @@ export const templatesModule = luaModule({
   name: 'templates',
   description: 'Template rendering engine',
   classes: ['deterministic'],
-  install: (vm, ctx) => installTemplates(vm, ctx.services.resources),
+  install: (vm, ctx) => installTemplates(vm, ctx.services.resources, securityGuard(vm, ctx.services)),
 });

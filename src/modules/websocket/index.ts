@@ -17,6 +17,7 @@ import type { Channel } from '../../engine/channel';
 import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
 import { luaModule } from '../module';
+import { denied, securityGuard, type Guard } from '../guard';
 
 /** Wippy's default read limit (service/websocket DefaultReadLimit). */
 const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -152,7 +153,7 @@ class ClientObject {
 let openConnections = 0;
 const perProcess = new WeakMap<LuaProcess, number>();
 
-function installWebsocket(vm: LuaVM, channels: ChannelApi): void {
+function installWebsocket(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
   const L = vm.L;
   const [typeKey, dataKey, textValue, binaryValue] = [vm.key('type'), vm.key('data'), vm.key('text'), vm.key('binary')];
   /** A `{type, data}` message table, made outside any process (it waits in a channel). */
@@ -374,6 +375,8 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi): void {
   const connect = (T: LuaState): number => {
     const url = checkJsString(T, 1);
     if (url === '') return lauxlib.luaL_argerror(T, 1, 'URL required');
+    if (!guard(T, 'websocket.connect', '')) return denied(T, vm, 'websocket connections not allowed');
+    if (!guard(T, 'websocket.connect.url', url)) return denied(T, vm, `not allowed: ${url}`);
     const options = parseOptions(T);
     const proc = vm.currentProcess(T);
     const mine = perProcess.get(proc) ?? 0;
@@ -435,5 +438,5 @@ export const websocketModule = luaModule({
   description: 'WebSocket client connections',
   classes: ['network', 'io', 'nondeterministic'],
   needs: [channelModule],
-  install: (vm, ctx) => installWebsocket(vm, ctx.api(channelModule)),
+  install: (vm, ctx) => installWebsocket(vm, ctx.api(channelModule), securityGuard(vm, ctx.services)),
 });

@@ -9,6 +9,7 @@ import { dbKinds } from './db';
 import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
+import { securityPolicyKind, tokenStoreKind } from './security';
 import { storeKinds } from './store';
 import { queueKinds } from './queue';
 import { httpKinds } from './http';
@@ -21,6 +22,8 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   execKinds,
   contractDefinitionKind,
   contractBindingKind,
+  securityPolicyKind,
+  tokenStoreKind,
   storeKinds,
   queueKinds,
   httpKinds,

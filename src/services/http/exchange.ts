@@ -13,6 +13,7 @@ import { canonicalHeaderKey } from '../../lib/http-header';
 import type { HttpExchange, HttpRequestView, HttpResponseWriter } from '../../api/http';
 import type { Value } from '../../kernel/value';
 import { detectContentType } from './sniff';
+import type { SecurityContext } from '../../lib/security';
 
 /** Go's bufferBeforeChunkingSize. */
 const BUFFER_BEFORE_STREAMING = 2048;
@@ -318,6 +319,8 @@ export class Exchange implements HttpExchange {
   readonly request: RequestInfo;
   readonly response: ResponseWriter;
   route: RouteInfo | null = null;
+  /** The actor and scope `token_auth` found for the request; the endpoint's function runs with them. */
+  security: SecurityContext | null = null;
   /** Set by `real_ip`. */
   remoteAddr: string;
   /**

@@ -29,7 +29,7 @@ export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promis
   context.set(HTTP_SERVER_KEY, env.serverId);
   context.set(HTTP_EXCHANGE_KEY, token);
   env.exchanges.set(token, x);
-  const spawned = node.spawn({ entry: func, host: FUNCTION_HOST, args: [], parent: null, monitor: false, link: false, context });
+  const spawned = node.spawn({ entry: func, host: FUNCTION_HOST, args: [], parent: null, monitor: false, link: false, context, security: x.security });
   if (!spawned.ok) {
     env.exchanges.delete(token);
     x.response.fail(500, spawned.error.message);

@@ -10,6 +10,8 @@ import { sseRelay } from './sse-relay';
 import { compress } from './compress';
 import { ratelimit } from './ratelimit';
 import { realIp } from './real-ip';
+import { tokenAuth } from './token-auth';
+import { endpointFirewall, resourceFirewall } from './firewall';
 
 export const MIDDLEWARE: readonly Middleware[] = [
   cors,
@@ -18,6 +20,9 @@ export const MIDDLEWARE: readonly Middleware[] = [
   compress,
   ratelimit,
   realIp,
+  tokenAuth,
+  endpointFirewall,
+  resourceFirewall,
 ];
 
 export type { Middleware, MiddlewareEnv, Handler } from './types';
