@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
+import { until } from '../helpers/poll';
 import { freePort } from '../services/http/fixture';
 
 function findExamples(): string | null {
@@ -257,6 +258,41 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       const end = Date.now() + 10000;
       while (logged(app.err(), 'Worker done, exiting').length === 0 && Date.now() < end) await sleep(100);
       expect(logged(app.err(), 'Worker done, exiting')).toEqual([expect.objectContaining({ pid: body.pid, task: 'generate-report' })]);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('14-task-queue: POST tasks (202 queued), the consumers complete them into SQLite, GET lists and filters them', async () => {
+    const { app, base } = await serveExample('14-task-queue');
+    try {
+      await until('the migration', () => logged(app.err(), 'migration complete').length === 1, 30000, app.err);
+      const post = (body: string) => fetch(`${base}/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const upper = await post('{"action": "uppercase", "data": {"text": "hello world"}}');
+      expect(upper.status).toBe(202);
+      const u = (await upper.json()) as { id: string; status: string };
+      expect(u.status).toBe('queued');
+      expect(u.id).toMatch(/^[0-9a-f-]{36}$/);
+      const sum = await post('{"action": "sum", "data": {"numbers": [1, 2, 3, 4, 5]}}');
+      expect(sum.status).toBe(202);
+      const s = (await sum.json()) as { id: string };
+      expect((await post('nope')).status).toBe(400);
+      expect(await (await post('{"data": {}}')).json()).toEqual({ error: 'action required' });
+
+      type Listed = { tasks: Record<string, unknown>[]; count: number };
+      const listed = await until('both tasks completed', async () => {
+        const l = (await (await fetch(`${base}/tasks`)).json()) as Listed;
+        return l.count === 2 && l;
+      }, 30000, app.err);
+      const byId = new Map(listed.tasks.map((t) => [t.id, t]));
+      expect(byId.get(u.id)).toMatchObject({ status: 'completed', result: '{"output":"HELLO WORLD"}' });
+      expect(byId.get(s.id)).toMatchObject({ status: 'completed', result: '{"output":15}' });
+      expect(JSON.parse(byId.get(s.id)?.payload as string)).toMatchObject({ id: s.id, action: 'sum', data: { numbers: [1, 2, 3, 4, 5] } });
+      expect(((await (await fetch(`${base}/tasks?status=completed`)).json()) as Listed).count).toBe(2);
+      expect(await (await fetch(`${base}/tasks?status=pending`)).json()).toEqual({ tasks: [], count: 0 });
+      expect(logged(app.err(), 'task completed').map((f) => f.id).sort()).toEqual([u.id, s.id].sort());
       app.child.kill('SIGINT');
       expect(await app.exited).toBe(0);
     } finally {
