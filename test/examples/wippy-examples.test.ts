@@ -311,6 +311,9 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(expected);
     }
+    // the README's `wippy run -x hello`: Wippy's -x wants namespace:entry and refuses it too
+    const bare = await wisp(['run', '-x', 'hello'], { cwd: dir, timeoutMs: 60000 });
+    expect([bare.code, bare.stderr]).toEqual([1, 'Error: -x hello: expected namespace:entry; the command "hello" runs as `wisp run hello`\n']);
   }, 90000);
 
   test('04-worker-pool: 10 jobs over a shared channel to 3 coroutine workers; every square once', async () => {
