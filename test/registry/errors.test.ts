@@ -1,7 +1,6 @@
 import * as path from 'path';
 import { KIND_DEFINITIONS, RegistryError, loadProject } from '../../src/registry';
-import { writeProject } from '../helpers/cli';
-import { fixture, loadError } from './helpers';
+import { fixture, loadError, tempProject } from './helpers';
 
 const INDEX = 'src/_index.yaml';
 
@@ -117,8 +116,9 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
   });
 
   it('a registry.entry (Wippy\'s data-only kind) loads without a warning and stays a record for the registry module', () => {
-    const dir = writeProject({
-      '_index.yaml': 'version: "1.0"\nnamespace: app\nentries:\n  - name: product.pen\n    kind: registry.entry\n    meta: {type: product}\n    sku: PEN-1\n  - name: processes\n    kind: process.host\n',
+    const dir = tempProject({
+      'wippy.lock': 'directories:\n  src: ./src\n',
+      'src/_index.yaml': 'version: "1.0"\nnamespace: app\nentries:\n  - name: product.pen\n    kind: registry.entry\n    meta: {type: product}\n    sku: PEN-1\n  - name: processes\n    kind: process.host\n',
     });
     const registry = loadProject(dir);
     expect(registry.warnings).toEqual([]);
