@@ -393,7 +393,8 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       app.child.kill('SIGINT');
       await until('the stop-timeout notice', () => app.err().includes('did not stop on CANCEL'), 15000, app.err);
       app.child.kill('SIGINT');
-      expect(await app.exited).not.toBeNull();
+      expect(await app.exited).toBe(1);
+      expect(app.err().endsWith('force exit\n')).toBe(true);
     } finally {
       if (app.running()) app.child.kill('SIGKILL');
     }
