@@ -184,6 +184,7 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
       host = flags.exec.slice(0, slash);
       entry = flags.exec.slice(slash + 1);
     } else entry = flags.exec;
+    if (!entry.includes(':')) throw new UsageError(missingNamespace(registry, entry));
     args = positional;
   } else if (positional.length > 0) {
     const [name, ...rest] = positional;
@@ -209,6 +210,12 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
     if (terminals.length > 1) throw new UsageError(`multiple terminal hosts found (${terminals.join(', ')}), use --host to specify`);
     return terminals[0];
   }
+}
+
+/** -x takes namespace:entry, as Wippy's; a bare name that is a command's gets pointed at `wisp run <name>`. */
+function missingNamespace(registry: Registry, name: string): string {
+  const command = registry.entries().some((e) => commandName(e.meta) === name);
+  return `-x ${name}: expected namespace:entry${command ? `; the command "${name}" runs as \`wisp run ${name}\`` : ''}`;
 }
 
 /** "entry app:cli not found", saying why when the entry was skipped for its kind (a typo in `kind:`). */

@@ -92,8 +92,9 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
         applyOverrides(raw, overrides, overridden);
         records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
         if (!kinds.has(raw.kind)) {
-          const why = es.format(`unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
-          warnings.push(why);
+          const data = DATA_KINDS.has(raw.kind);
+          const why = es.format(data ? `a ${raw.kind} holds data only` : `unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
+          if (!data) warnings.push(why);
           skipped.set(id, raw.kind);
           skippedWhy.set(id, why);
           continue;
@@ -107,6 +108,12 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   kinds.check(entries, root);
   return new Registry(root, entries, warnings, srcDir, records, skippedWhy, kinds);
 }
+
+/**
+ * Kinds Wippy defines for data that nothing runs (`registry.entry`: its api/registry): kept as records for the
+ * registry module, without the unknown-kind warning.
+ */
+const DATA_KINDS: ReadonlySet<string> = new Set(['registry.entry']);
 
 /** A directory of definition files: the project's source directory, or a module's (a lock file replacement). */
 interface LoadPath {

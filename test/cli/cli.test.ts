@@ -43,6 +43,8 @@ describe('exit codes and output of the terminal process (spec §1.3)', () => {
 describe('user errors are one line on stderr and exit code 1', () => {
   test.each([
     [['-x', 'cli:nope'], 'Error: entry cli:nope not found\n'],
+    [['-x', 'greet'], 'Error: -x greet: expected namespace:entry; the command "greet" runs as `wisp run greet`\n'],
+    [['-x', 'nope'], 'Error: -x nope: expected namespace:entry\n'],
     [['-x', 'cli:processes'], 'Error: entry cli:processes is a process.host, not a process.lua\n'],
     [['nosuch'], 'Error: command "nosuch" not found; `wisp run list` lists the commands\n'],
     [['--host', 'cli:nohost', '-x', 'cli:outcome'], 'Error: host cli:nohost not found\n'],

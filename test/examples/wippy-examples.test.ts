@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
+import { until } from '../helpers/poll';
 import { freePort } from '../services/http/fixture';
 
 function findExamples(): string | null {
@@ -201,12 +202,12 @@ maybe("Wippy's examples, as their READMEs run them", () => {
   }, 90000);
 
   /** Runs an HTTP example with its `addr` moved to a free port (8080 may be taken on a shared machine). */
-  async function serveExample(name: string, edit: (dir: string) => void = () => undefined): Promise<{ app: ReturnType<typeof startWisp>; base: string }> {
+  async function serveExample(name: string, edit?: (dir: string) => Promise<void>): Promise<{ app: ReturnType<typeof startWisp>; base: string }> {
     const dir = exportExample(name);
+    if (edit !== undefined) await edit(dir);
     const port = await freePort();
     const index = join(dir, 'src', '_index.yaml');
     writeFileSync(index, readFileSync(index, 'utf8').replace(/addr: "?:8080"?/, `addr: "127.0.0.1:${port}"`));
-    edit(dir);
     expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
     const app = startWisp(['run'], dir);
     const end = Date.now() + 30000;
@@ -265,18 +266,34 @@ maybe("Wippy's examples, as their READMEs run them", () => {
     }
   }, 60000);
 
-  test('shop: products, a cart per user as a process, checkout, as the curl session of its README shows', async () => {
-    const { app, base } = await serveExample('shop');
+  test('14-task-queue: POST tasks (202 queued), the consumers complete them into SQLite, GET lists and filters them', async () => {
+    const { app, base } = await serveExample('14-task-queue');
     try {
-      const post = (path: string, body?: unknown) =>
-        fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, unknown>>);
-      const products = (await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] };
-      expect(products.products.map((p) => p.sku)).toContain('LAPTOP-001');
-      expect(await post('/api/cart/alice/items', { sku: 'LAPTOP-001' })).toMatchObject({ status: 'added', user_id: 'alice' });
-      expect(await post('/api/cart/alice/items', { sku: 'KB-002', quantity: 2 })).toMatchObject({ status: 'added' });
-      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ user_id: 'alice', total: 1799.97 });
-      expect(await post('/api/cart/alice/checkout')).toMatchObject({ status: 'checked_out', order: { total: 1799.97 } });
-      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ items: [], total: 0 });
+      await until('the migration', () => logged(app.err(), 'migration complete').length === 1, 30000, app.err);
+      const post = (body: string) => fetch(`${base}/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const upper = await post('{"action": "uppercase", "data": {"text": "hello world"}}');
+      expect(upper.status).toBe(202);
+      const u = (await upper.json()) as { id: string; status: string };
+      expect(u.status).toBe('queued');
+      expect(u.id).toMatch(/^[0-9a-f-]{36}$/);
+      const sum = await post('{"action": "sum", "data": {"numbers": [1, 2, 3, 4, 5]}}');
+      expect(sum.status).toBe(202);
+      const s = (await sum.json()) as { id: string };
+      expect((await post('nope')).status).toBe(400);
+      expect(await (await post('{"data": {}}')).json()).toEqual({ error: 'action required' });
+
+      type Listed = { tasks: Record<string, unknown>[]; count: number };
+      const listed = await until('both tasks completed', async () => {
+        const l = (await (await fetch(`${base}/tasks`)).json()) as Listed;
+        return l.count === 2 && l;
+      }, 30000, app.err);
+      const byId = new Map(listed.tasks.map((t) => [t.id, t]));
+      expect(byId.get(u.id)).toMatchObject({ status: 'completed', result: '{"output":"HELLO WORLD"}' });
+      expect(byId.get(s.id)).toMatchObject({ status: 'completed', result: '{"output":15}' });
+      expect(JSON.parse(byId.get(s.id)?.payload as string)).toMatchObject({ id: s.id, action: 'sum', data: { numbers: [1, 2, 3, 4, 5] } });
+      expect(((await (await fetch(`${base}/tasks?status=completed`)).json()) as Listed).count).toBe(2);
+      expect(await (await fetch(`${base}/tasks?status=pending`)).json()).toEqual({ tasks: [], count: 0 });
+      expect(logged(app.err(), 'task completed').map((f) => f.id).sort()).toEqual([u.id, s.id].sort());
       app.child.kill('SIGINT');
       expect(await app.exited).toBe(0);
     } finally {
@@ -284,22 +301,174 @@ maybe("Wippy's examples, as their READMEs run them", () => {
     }
   }, 60000);
 
-  test('16-metrics: orders counted and timed, the error counter, runtime stats; Prometheus scrapes them', async () => {
-    const metricsPort = await freePort();
-    const { app, base } = await serveExample('16-metrics', (dir) => {
+  test('01-hello-world: `wippy run hello` (the meta.command name) prints the greeting and the PID', async () => {
+    const dir = exportExample('01-hello-world');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const expected = ['Hello from Wippy!', 'My PID: {app:terminal|0x00001}', '', 'This is a process — the basic unit of computation.', 'Every piece of code in Wippy runs inside a process.', 'Each process has its own isolated memory.', ''].join('\n');
+    for (const args of [['run', 'hello'], ['run', '-x', 'app:hello']]) {
+      const r = await wisp(args, { cwd: dir, timeoutMs: 60000 });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(expected);
+    }
+    // the README's `wippy run -x hello`: Wippy's -x wants namespace:entry and refuses it too
+    const bare = await wisp(['run', '-x', 'hello'], { cwd: dir, timeoutMs: 60000 });
+    expect([bare.code, bare.stderr]).toEqual([1, 'Error: -x hello: expected namespace:entry; the command "hello" runs as `wisp run hello`\n']);
+  }, 90000);
+
+  test('04-worker-pool: 10 jobs over a shared channel to 3 coroutine workers; every square once', async () => {
+    const dir = exportExample('04-worker-pool');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const r = await wisp(['run', '-x', 'app:pool'], { cwd: dir, timeoutMs: 60000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, 5)).toEqual(['=== Worker Pool: Channels + Coroutines ===', '', 'Spawned 3 workers', 'Sending 10 jobs...', '']);
+    const jobs = lines.filter((l) => l.startsWith('  Job #'));
+    expect(jobs.map((l) => l.replace(/ +\(worker \d\)$/, '')).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `  Job #${i + 1}: ${i + 1}^2 = ${(i + 1) ** 2}`).sort());
+    expect(new Set(jobs.map((l) => l.match(/\(worker (\d)\)$/)?.[1]))).toEqual(new Set(['1', '2', '3']));
+    expect(lines.slice(-2)).toEqual(['All jobs done. Workers shared a channel, no shared state.', '']);
+  }, 90000);
+
+  test('05-supervision: the worker crashes at random, the supervisor sees each EXIT with its error and restarts it 5 times', async () => {
+    const dir = exportExample('05-supervision');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const r = await wisp(['run', '-x', 'app:supervisor'], { cwd: dir, timeoutMs: 90000 });
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out.startsWith('=== Supervision: Let It Crash ===\n\nSpawning an unstable worker that randomly crashes.\n')).toBe(true);
+    for (let n = 1; n <= 5; n++) expect(out).toMatch(new RegExp(`\\[supervisor\\] Worker \\{app:processes\\|0x[0-9a-f]{5}\\} crashed! \\(${n}/5\\)`));
+    // Lua's error() puts the position first; the README shows the message alone
+    expect(out.match(/\[supervisor\] Error: .*something went wrong at tick \d+\n/g)).toHaveLength(5);
+    expect(out.match(/\[supervisor\] Restarting in \ds\.\.\./g)).toEqual(['1', '2', '3', '4'].map((n) => `[supervisor] Restarting in ${n}s...`));
+    expect(out.endsWith('Supervisor done. Worker crashed 5 times and was restarted each time.\nIn production, use process.service for declarative supervision.\n')).toBe(true);
+  }, 120000);
+
+  test('09-key-value: a KV store as a process, set/get/delete/keys/stats by messages; the output the README shows', async () => {
+    const dir = exportExample('09-key-value');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const r = await wisp(['run', '-x', 'app:cli'], { cwd: dir, timeoutMs: 60000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    // key order comes from a Lua table walk (Go map order in Wippy): compared as a set
+    const keys = lines.findIndex((l) => l.startsWith('  Keys (4): '));
+    expect(lines[keys].slice('  Keys (4): '.length).split(', ').sort()).toEqual(['model', 'name', 'overhead', 'version']);
+    lines[keys] = '  Keys (4): *';
+    expect(lines.join('\n')).toBe(
+      ['=== Key-Value Store as a Process ===', '', 'Setting values:', '  SET name = Wippy  → ok: true', '  SET version = 0.1  → ok: true', '  SET lang = Lua  → ok: true', '  SET model = Actor  → ok: true', '  SET overhead = 13KB  → ok: true', '',
+        'Getting values:', '  GET name → Wippy', '  GET version → 0.1', '  GET lang → Lua', '  GET missing_key → (not found)', '', "Deleting 'lang':", '  Deleted: true', '', 'Listing all keys:', '  Keys (4): *', '',
+        'Server stats:', '  Total operations: 12', '  Total keys: 4', '', 'The KV store is a process. State lives in memory.', 'No database, no disk — just actor state + messages.', ''].join('\n'),
+    );
+  }, 90000);
+
+  test('13-echo-service: each line typed goes to the relay, a fresh worker uppercases it and answers; an empty line ends', async () => {
+    const dir = exportExample('13-echo-service');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const r = await wisp(['run', '-x', 'app:cli'], { cwd: dir, input: 'hello world\nwippy is great\n', timeoutMs: 60000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, 3)).toEqual(['Echo Client', 'Type messages to echo. Ctrl+C to exit.', '']);
+    expect(lines.filter((l) => l.includes('HELLO WORLD') || l.includes('WIPPY IS GREAT')).map((l) => l.replace(/^> /, ''))).toEqual(['  HELLO WORLD', '  WIPPY IS GREAT']);
+    const workers = lines.filter((l) => l.startsWith('  from worker: ')).map((l) => l.slice(15));
+    expect(workers).toHaveLength(2);
+    expect(workers[0]).not.toBe(workers[1]);
+    for (const w of workers) expect(w).toMatch(/^\{app:processes\|0x[0-9a-f]{5}\}$/);
+    expect(lines.slice(-3)).toEqual(['> ', 'Goodbye!', '']);
+  }, 90000);
+
+  test('03-ping-pong: the pinger finds the ponger by name, rounds go back and forth; the services ignore CANCEL, so a second Ctrl+C ends the wait', async () => {
+    const dir = exportExample('03-ping-pong');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const app = startWisp(['run'], dir);
+    try {
+      await until('three pongs', () => logged(app.err(), 'Pinger received pong').length >= 3, 30000, app.err);
+      expect(logged(app.err(), 'Ponger ready')).toHaveLength(1);
+      const pongs = logged(app.err(), 'Pinger received pong').slice(0, 3).map((f) => f.round);
+      expect(pongs).toEqual([1, 2, 3]);
+      expect(logged(app.err(), 'Ponger received ping').slice(0, 3).map((f) => f.round)).toEqual([1, 2, 3]);
+      expect(logged(app.err(), 'Pinger timed out waiting for pong')).toEqual([]);
+      // both loops never read CANCEL: as in Wippy they get the 10 s stop timeout; the second signal cuts it short
+      app.child.kill('SIGINT');
+      await until('the stop-timeout notice', () => app.err().includes('did not stop on CANCEL'), 15000, app.err);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(1);
+      expect(app.err().endsWith('force exit\n')).toBe(true);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('11-crontab: four process.service jobs tick at their intervals; Ctrl+C stops each with its run count', async () => {
+    const dir = exportExample('11-crontab');
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const app = startWisp(['run'], dir);
+    const ticks = (name: string) => logged(app.err(), `TICK ${name}`);
+    try {
+      await until('the first cleanup tick', () => ticks('cleanup').length >= 1, 30000, app.err);
+      expect(logged(app.err(), 'Job started').map((f) => `${f.name}/${f.interval}`).sort()).toEqual(['backup/7s', 'cleanup/3s', 'heartbeat/1s', 'report/5s']);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+      expect(ticks('heartbeat').length).toBeGreaterThanOrEqual(2);
+      const stopped = new Map(logged(app.err(), 'Job stopped').map((f) => [f.name, f.runs]));
+      expect(stopped).toEqual(new Map(['heartbeat', 'cleanup', 'report', 'backup'].map((n) => [n, ticks(n).length])));
+      for (const n of ['heartbeat', 'cleanup']) expect(ticks(n).map((f) => f.run)).toEqual(ticks(n).map((_, i) => i + 1));
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('16-metrics: orders count, revenue, pending and a duration histogram, scraped from the Prometheus endpoint; /api/stats and /api/health answer', async () => {
+    const promPort = await freePort();
+    const { app, base } = await serveExample('16-metrics', async (dir) => {
       const config = join(dir, '.wippy.yaml');
-      writeFileSync(config, readFileSync(config, 'utf8').replace('localhost:9090', `127.0.0.1:${metricsPort}`));
+      writeFileSync(config, readFileSync(config, 'utf8').replace('localhost:9090', `127.0.0.1:${promPort}`));
     });
     try {
       expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ status: 'ok' });
-      const order = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: 'laptop', amount: 2, price: 999.99 }) });
+      const order = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"item":"laptop","amount":2,"price":999.99}' });
       expect(order.status).toBe(201);
-      expect((await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
-      const stats = (await (await fetch(`${base}/api/stats`)).json()) as { runtime: { memory: Record<string, number> } };
+      expect(((await order.json()) as { order: unknown }).order).toMatchObject({ item: 'laptop', amount: 2, price: 999.99, total: 1999.98 });
+      const bad = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect(bad.status).toBe(400);
+      const stats = (await (await fetch(`${base}/api/stats`)).json()) as { runtime: { goroutines: number; memory: Record<string, number> } };
+      expect(stats.runtime.goroutines).toBeGreaterThan(0);
       expect(stats.runtime.memory.heap_alloc).toBeGreaterThan(0);
-      const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(scraped).toMatch(/orders_total\{[^}]*status="error"[^}]*\} 1/);
-      expect(scraped).toMatch(/revenue_total(\{[^}]*\})? 1999\.98/);
+      const scraped = (await (await fetch(`http://127.0.0.1:${promPort}/metrics`)).text()).split('\n');
+      for (const line of ['orders_total{status="ok"} 1', 'orders_total{status="error"} 1', 'revenue_total{item="laptop"} 1999.98', 'items_sold_total{item="laptop"} 2', 'orders_pending 0']) {
+        expect(scraped).toContain(line);
+      }
+      expect(scraped).toContain('request_duration_seconds_count{endpoint="create_order",status="ok"} 1');
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('shop: products from registry.entry data, a cart process per user, checkout fans out to delivery and notifier by events', async () => {
+    const { app, base } = await serveExample('shop');
+    try {
+      const products = (await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] };
+      expect(products.products.map((p) => p.sku).sort()).toEqual(['HP-005', 'KB-002', 'LAPTOP-001', 'MON-004', 'MOUSE-003']);
+      const add = (user: string, body: string) => fetch(`${base}/api/cart/${user}/items`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      expect((await add('alice', '{"sku":"LAPTOP-001"}')).status).toBe(200);
+      expect((await add('alice', '{"sku":"KB-002","quantity":2}')).status).toBe(200);
+      expect((await add('bob', '{"sku":"MOUSE-003","quantity":3}')).status).toBe(200);
+      expect((await add('bob', '{"sku":"NOPE"}')).status).toBe(404);
+      const cart = await until('both items in the cart', async () => {
+        const c = (await (await fetch(`${base}/api/cart/alice`)).json()) as { items: unknown[]; total: number };
+        return c.items.length === 2 && c;
+      }, 10000);
+      expect(cart.total).toBeCloseTo(1799.97, 2);
+      const out = await fetch(`${base}/api/cart/alice/checkout`, { method: 'POST' });
+      expect(out.status).toBe(200);
+      expect(await out.json()).toMatchObject({ status: 'checked_out', order: { user_id: 'alice', total: 1799.97 } });
+      await until('delivery and e-mail', () => app.err().includes('DELIVERY: Package dispatched for user alice') && logged(app.err(), 'EMAIL: Sent successfully to alice@example.com').length === 1, 10000, app.err);
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ items: [], total: 0 });
+      expect(((await (await fetch(`${base}/api/cart/bob`)).json()) as { items: unknown[] }).items).toHaveLength(1);
+      expect(app.err()).not.toMatch(/WARN/);
       app.child.kill('SIGINT');
       expect(await app.exited).toBe(0);
     } finally {

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { KIND_DEFINITIONS, RegistryError, loadProject } from '../../src/registry';
-import { fixture, loadError } from './helpers';
+import { fixture, loadError, tempProject } from './helpers';
 
 const INDEX = 'src/_index.yaml';
 
@@ -113,6 +113,17 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
         [...KIND_DEFINITIONS.flatMap((d) => d.kinds)].map((k) => `, ${k}`).join('') +
         ')',
     ]);
+  });
+
+  it('a registry.entry (Wippy\'s data-only kind) loads without a warning and stays a record for the registry module', () => {
+    const dir = tempProject({
+      'wippy.lock': 'directories:\n  src: ./src\n',
+      'src/_index.yaml': 'version: "1.0"\nnamespace: app\nentries:\n  - name: product.pen\n    kind: registry.entry\n    meta: {type: product}\n    sku: PEN-1\n  - name: processes\n    kind: process.host\n',
+    });
+    const registry = loadProject(dir);
+    expect(registry.warnings).toEqual([]);
+    expect(registry.entries().map((e) => e.id)).toEqual(['app:processes']);
+    expect(registry.records().find((r) => r.id === 'app:product.pen')).toMatchObject({ kind: 'registry.entry', meta: { type: 'product' }, data: { sku: 'PEN-1' } });
   });
 
   it('warns that lifecycle on a process.lua has no effect and points at process.service', () => {
