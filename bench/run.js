@@ -18,6 +18,7 @@ const all = {
   lang: './lang',
   'http-client': './http-client',
   io: './io',
+  threads: './threads',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);
