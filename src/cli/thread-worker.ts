@@ -24,7 +24,7 @@ async function main(data: WorkerData): Promise<void> {
       logs,
       terminal: null,
       node: { name: self, firstUniq: 1 },
-      runsService: (id) => placement.get(id) === data.index,
+      runsService: (id) => (placement.get(id) ?? data.index) === data.index,
     });
     const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });

@@ -8,14 +8,14 @@
  */
 import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
-import { isHost, isServiceEntry, type Registry } from '../registry';
+import { isHost, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import type { ClusterLog } from '../cluster/router';
 import type { Node } from '../kernel/node';
 
 /**
- * The thread (1-based) each auto-start service runs on: a `process.service` on its host's thread, any other
- * service (servers, stores, queues) on thread 1. Terminal hosts are thread 1's.
+ * The thread (1-based) each auto-start `process.service` runs on: its host's thread. Services of other kinds
+ * (databases, stores, queues) are absent: every thread runs its own instance, so its processes reach them.
  */
 export function servicePlacement(registry: Registry, threads: number): ReadonlyMap<string, number> {
   const hosts = registry
@@ -27,7 +27,6 @@ export function servicePlacement(registry: Registry, threads: number): ReadonlyM
   const out = new Map<string, number>();
   for (const e of registry.entries()) {
     if (e.kind === 'process.service') out.set(e.id, hostThread.get(e.host) ?? 1);
-    else if (isServiceEntry(e)) out.set(e.id, 1);
   }
   return out;
 }
@@ -50,7 +49,7 @@ export interface ThreadGroup {
   readonly threads: number;
   /** Thread 1's node name (the main thread's). */
   readonly mainNode: string;
-  /** Whether thread 1 runs service `id`. */
+  /** Whether thread 1 runs service `id` (every thread runs the services that are not process services). */
   runsHere(id: string): boolean;
   /** Joins thread 1 to the others and waits until every worker has booted its project. */
   attach(node: Node): Promise<void>;

@@ -2,7 +2,69 @@
  * `wisp run --threads N` as a child process (needs `npm run build`): the tutorial's echo service with the CLI on
  * thread 1 and the relay and its workers on thread 2; bad values of the flag; one thread is today's node.
  */
-import { ECHO, wisp } from '../helpers/cli';
+import { readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { ECHO, wisp, writeProject } from '../helpers/cli';
+
+/** A service on thread 2 writes to a SQLite file through its thread's db service; `-x` on thread 1 reads it. */
+function sharedDatabaseProject(): string {
+  const dir = writeProject({
+    '_index.yaml': `version: "1.0"
+namespace: app
+entries:
+  - name: terminal
+    kind: terminal.host
+  - name: processes
+    kind: process.host
+    lifecycle: { auto_start: true }
+  - name: db
+    kind: db.sql.sqlite
+    file: DBFILE
+    lifecycle: { auto_start: true }
+  - name: writer
+    kind: process.lua
+    source: file://writer.lua
+    method: main
+    modules: [sql]
+  - name: writer_service
+    kind: process.service
+    process: app:writer
+    host: app:processes
+    lifecycle: { auto_start: true }
+  - name: reader
+    kind: process.lua
+    source: file://reader.lua
+    method: main
+    modules: [sql, time, io]
+`,
+    'writer.lua': `local sql = require("sql")
+local function main()
+  local db = assert(sql.get("app:db"))
+  assert(db:execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)"))
+  assert(db:execute("INSERT INTO notes VALUES (?)", { process.pid() }))
+  process.registry.register("writer")
+  process.inbox():receive()
+end
+return { main = main }
+`,
+    'reader.lua': `local sql = require("sql")
+local time = require("time")
+local io = require("io")
+local function main()
+  while process.registry.lookup("writer") == nil do time.sleep("20ms") end
+  local db = assert(sql.get("app:db"))
+  local rows = assert(db:query("SELECT body FROM notes"))
+  io.print("me: " .. process.pid())
+  io.print("rows: " .. #rows .. " " .. rows[1].body .. " " .. process.registry.lookup("writer"))
+  return 0
+end
+return { main = main }
+`,
+  });
+  const index = join(dir, 'src', '_index.yaml');
+  writeFileSync(index, readFileSync(index, 'utf8').replace('DBFILE', JSON.stringify(join(dir, 'notes.db'))));
+  return dir;
+}
 
 describe('wisp run --threads', () => {
   test('--threads 2: the echo tutorial answers from workers on thread 2', async () => {
@@ -17,6 +79,14 @@ describe('wisp run --threads', () => {
   test('--threads 1 is the node of today: PIDs without a node part', async () => {
     const r = await wisp(['run', '--threads', '1', '-x', 'app:terminal/app:cli'], { cwd: ECHO, input: 'one\n', timeoutMs: 60_000 });
     expect(r.stdout).toMatch(/ {2}ONE\n {2}from worker: \{app:processes\|0x[0-9a-f]{5,}\}\n/);
+    expect(r.code).toBe(0);
+  }, 90_000);
+
+  test('a database service runs on every thread: a row written on thread 2 is read on thread 1', async () => {
+    const dir = sharedDatabaseProject();
+    const r = await wisp(['run', '--threads', '2', '-x', 'app:reader'], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^me: \{t1@app:terminal\|0x[0-9a-f]{5,}\}\nrows: 1 (\{t2@app:processes\|0x[0-9a-f]{5,}\}) \1\n$/);
     expect(r.code).toBe(0);
   }, 90_000);
 

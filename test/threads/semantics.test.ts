@@ -112,6 +112,17 @@ describe('two threads in one node', () => {
     expect(r.unlink).toBe('value done');
   }, 60_000);
 
+  test('hostile sizes: a value over the 1 MiB between threads is refused to its sender; an EXIT too large crosses shrunk', async () => {
+    const r = await drive('too_large');
+    const parts = r.too_large.split(' / ');
+    const limit = 1024 * 1024 - 128;
+    expect(parts.slice(0, 3)).toEqual(['nil', `message too large for the cluster: ${parts[4]} bytes, at most ${limit}`, 'Invalid']);
+    expect(Number(parts[4])).toBeGreaterThan(2 * 1024 * 1024);
+    expect(parts[6]).toBe('small');
+    expect(parts[7]).toMatch(new RegExp(`^value exit value too large for the cluster: \\d+ bytes, at most ${limit}$`));
+    expect(parts[8]).toMatch(/^Invalid \d+ eeeee /);
+  }, 60_000);
+
   test('names registered on one thread resolve on the other, both ways; a taken name is refused', async () => {
     const r = await drive('names', 'eventual');
     expect(r.names).toBe('nil name already registered AlreadyExists true true true true nil');
