@@ -33,6 +33,7 @@ async function main(data: WorkerData): Promise<void> {
     await runtime.boot();
     port.on('message', (msg: { stop?: boolean }) => {
       if (msg.stop !== true) return;
+      threads.leaving();
       void runtime.shutdown().finally(() => {
         threads.close();
         data.names.close();

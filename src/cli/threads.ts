@@ -118,6 +118,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     worker: (i) => workers[i - 2],
     async stop(): Promise<void> {
       stopping = true;
+      self?.leaving();
       for (const w of workers) w.postMessage({ stop: true });
       await Promise.all(stopped);
       self?.close();

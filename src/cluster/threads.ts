@@ -54,6 +54,8 @@ export interface ThreadNode {
   attach(node: Node): Promise<ClusterRouter>;
   /** The other threads that are up. */
   up(): string[];
+  /** The node is shutting down: threads going down from now on are expected (logged at debug level). */
+  leaving(): void;
   close(): void;
 }
 
@@ -64,12 +66,13 @@ export function joinThreads(wiring: ThreadWiring, log: ClusterLog): ThreadNode {
   const bus = new Bus(link, self, 0, peers, log);
   let router: ClusterRouter | null = null;
   let allUp = (): void => undefined;
+  let leaving = false;
   peers.events = {
     up: () => {
       if (peers.nodes().length === ports.size) allUp();
     },
     down: (node, reason) => {
-      log('warn', 'threads: thread down', { node, reason });
+      log(leaving ? 'debug' : 'warn', 'threads: thread down', { node, reason });
       router?.lost(node);
     },
     reset: (node) => bus.discard(node),
@@ -102,6 +105,7 @@ export function joinThreads(wiring: ThreadWiring, log: ClusterLog): ThreadNode {
       return router;
     },
     up: () => peers.nodes(),
+    leaving: () => void (leaving = true),
     close() {
       bus.flush();
       (link as BusLink & { close(): void }).close();
