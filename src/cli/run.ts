@@ -62,11 +62,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const inspect = inspectAddress(flags);
 
   const threads = parseThreads(flags.threads);
-  const cluster = await joinIfConfigured(flags, config, logs);
-  if (threads > 1 && cluster !== null) {
-    await cluster.close();
-    throw new UsageError('--threads with --cluster is not supported yet: run one thread per cluster node');
-  }
+  const cluster = await joinIfConfigured(flags, config, logs, threads);
   // Loaded only for several threads: one thread never pays for the cluster's modules.
   const group: ThreadGroup | null = threads === 1 ? null : (await import('./threads')).startThreadGroup({
     threads,
@@ -188,7 +184,7 @@ function parseThreads(value: string | undefined): number {
 }
 
 /** Joins the configured cluster; the NATS client is loaded only then (a standalone run never pays for it). */
-async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink): Promise<Cluster | null> {
+async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink, threads: number): Promise<Cluster | null> {
   let options;
   try {
     options = clusterOptions(flags, process.env, config.setting, config.file);
@@ -197,6 +193,7 @@ async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: Lo
     throw e;
   }
   if (options === null) return null;
+  if (threads > 1) throw new UsageError('--threads with a cluster is not supported yet: run one thread per cluster node');
   const { joinCluster } = await import('../cluster');
   try {
     return await joinCluster(options, (level, message, fields) => {

@@ -4,7 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { ECHO, wisp, writeProject } from '../helpers/cli';
+import { ECHO, ROOT, projectCopy, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
+import { until } from '../helpers/poll';
 
 /** A service on thread 2 writes to a SQLite file through its thread's db service; `-x` on thread 1 reads it. */
 function sharedDatabaseProject(): string {
@@ -89,6 +90,30 @@ describe('wisp run --threads', () => {
     expect(r.stdout).toMatch(/^me: \{t1@app:terminal\|0x[0-9a-f]{5,}\}\nrows: 1 (\{t2@app:processes\|0x[0-9a-f]{5,}\}) \1\n$/);
     expect(r.code).toBe(0);
   }, 90_000);
+
+  test('SIGINT: thread 1 and then every worker thread shut their services down; the run exits 0', async () => {
+    const dir = projectCopy(join(ROOT, 'fixtures', 'cluster'), {
+      'src/_index.yaml': (text) =>
+        `${text}\n  - name: factory_service\n    kind: process.service\n    process: app:factory\n    host: app:processes\n    lifecycle:\n      auto_start: true\n`,
+    });
+    const run = startWisp(['run', '--threads', '3'], dir);
+    try {
+      await until('the runtime to be ready', () => run.err().includes('runtime ready') || !run.running(), 30_000, () => run.err());
+      await sleep(100);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.err()).toMatch(/factory registered true nil\s+\{"pid": "\{t2@app:processes\|0x[0-9a-f]{5,}\}"/);
+    expect(run.err()).toContain('factory cancelled: service stopping');
+    expect(run.err()).not.toMatch(/WARN|ERROR/);
+  }, 60_000);
+
+  test('--threads with --cluster is refused with one line', async () => {
+    const r = await wisp(['run', '--threads', '2', '--cluster', 'nats://127.0.0.1:1', '--node', 'a'], { cwd: ECHO, timeoutMs: 30_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toBe('Error: --threads with a cluster is not supported yet: run one thread per cluster node\n');
+  }, 40_000);
 
   test.each(['0', 'two', '1.5', '-2', '100000'])('--threads %s is refused with one line', async (value) => {
     const r = await wisp(['run', '--threads', value, '-x', 'app:terminal/app:cli'], { cwd: ECHO });
