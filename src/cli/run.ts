@@ -61,7 +61,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   checkSources(registry);
   const inspect = inspectAddress(flags);
 
-  const threads = parseThreads(flags.threads);
+  const threads = parseThreads(flags.threads ?? process.env.WISP_THREADS);
   const cluster = await joinIfConfigured(flags, config, logs, threads);
   // Loaded only for several threads: one thread never pays for the cluster's modules.
   const group: ThreadGroup | null = threads === 1 ? null : (await import('./threads')).startThreadGroup({
@@ -173,7 +173,7 @@ function warn(logs: LogSink, logger: string, message: string): void {
 /** More threads than this is a typo rather than a machine. */
 const MAX_THREADS = 256;
 
-/** The `--threads` value: 1 when absent. */
+/** The `--threads` value (or `WISP_THREADS`): 1 when absent. */
 function parseThreads(value: string | undefined): number {
   if (value === undefined) return 1;
   const n = Number(value);
