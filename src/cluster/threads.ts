@@ -22,8 +22,8 @@ const THREAD_PAYLOAD = 1024 * 1024;
 /** How long a thread waits at start for every other thread to answer its hello. */
 const HELLO_WAIT_MS = 5000;
 
-/** The bus over message ports: one port per other thread. */
-function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink {
+/** The bus over message ports: one port per other thread; `close` stops it publishing. */
+function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close(): void } {
   let closed = false;
   return {
     maxPayload: THREAD_PAYLOAD,
@@ -36,8 +36,7 @@ function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink {
     listen(fn) {
       for (const port of ports.values()) port.on('message', (data: Uint8Array) => fn(data));
     },
-    // Not part of BusLink: closing is the thread's own business (see ThreadNode.close).
-    ...{ close: () => void (closed = true) },
+    close: () => void (closed = true),
   };
 }
 
@@ -108,7 +107,7 @@ export function joinThreads(wiring: ThreadWiring, log: ClusterLog): ThreadNode {
     leaving: () => void (leaving = true),
     close() {
       bus.flush();
-      (link as BusLink & { close(): void }).close();
+      link.close();
       for (const port of ports.values()) port.close();
     },
   };
