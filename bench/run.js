@@ -20,6 +20,7 @@ const all = {
   'http-server': './http-server',
   io: './io',
   security: './security',
+  threads: './threads',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);

@@ -82,6 +82,7 @@ export function main(argv: string[]): void {
     .option('--inspect <[host:]port>', 'serve a live web view of processes and services (default host 127.0.0.1)')
     .option('--cluster <url>', 'join a cluster through this NATS server (nats://HOST:PORT; comma-separated for several)')
     .option('--node <name>', 'this node\'s name in the cluster (default: $WISP_NODE)')
+    .option('--threads <n>', 'schedulers in this node: worker threads, each with its own Lua states (default $WISP_THREADS, else 1)')
     .action(
       action((args: string[], _opts: RunFlags, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();

@@ -18,6 +18,7 @@ import { inspectAddress, startLiveView, type LiveFlags } from './live';
 import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
 import type { Cluster } from '../cluster';
 import { startPrometheus } from './prometheus';
+import type { ThreadGroup } from './threads';
 
 export interface ProjectFlags {
   config?: string;
@@ -28,6 +29,8 @@ export interface ProjectFlags {
 export interface RunFlags extends LogFlags, ProjectFlags, LiveFlags, ClusterFlags {
   exec?: string;
   host?: string;
+  /** `--threads N`: schedulers in this node (threads.ts); 1 when absent. */
+  threads?: string;
 }
 
 interface Target {
@@ -58,7 +61,18 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   checkSources(registry);
   const inspect = inspectAddress(flags);
 
-  const cluster = await joinIfConfigured(flags, config, logs);
+  const threads = parseThreads(flags.threads ?? process.env.WISP_THREADS);
+  const cluster = await joinIfConfigured(flags, config, logs, threads);
+  // Loaded only for several threads: one thread never pays for the cluster's modules.
+  const group: ThreadGroup | null = threads === 1 ? null : (await import('./threads')).startThreadGroup({
+    threads,
+    cwd,
+    flags,
+    registry,
+    log: (level, message, fields) => {
+      if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields });
+    },
+  });
   const terminal = new StdioTerminal(target?.args ?? []);
   let signalled = false;
   // `system.exit(code)` from Lua: a graceful shutdown that ends with that code.
@@ -68,7 +82,8 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const requested = exitRequest.then((c) => void (requestedCode = c));
   const runtime = new Runtime(registry, {
     onExitRequest: (code) => exitRequested(code),
-    node: cluster === null ? undefined : { name: cluster.node, firstUniq: cluster.firstUniq },
+    node: cluster !== null ? { name: cluster.node, firstUniq: cluster.firstUniq } : group !== null ? { name: group.mainNode, firstUniq: 1 } : undefined,
+    runsService: group === null ? undefined : (id) => group.runsHere(id),
     securityStrict: config.securityStrict,
     logs,
     terminal,
@@ -99,6 +114,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await cluster?.attach(runtime.node);
+  await group?.attach(runtime.node);
   await runtime.boot();
   const prometheus = await startPrometheus(config, runtime.metrics, logs);
   const live = await startLiveView(runtime, inspect, logs);
@@ -136,6 +152,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   await live.close();
   await prometheus?.close();
   await cluster?.close();
+  await group?.stop();
   if (supersededBy !== null) {
     process.stderr.write(`Error: ${supersededBy}\n`);
     code = 1;
@@ -154,8 +171,21 @@ function warn(logs: LogSink, logger: string, message: string): void {
   if (logs.enabled('warn')) logs.write({ level: 'warn', message, logger, fields: {} });
 }
 
+/** More threads than this is a typo rather than a machine. */
+const MAX_THREADS = 256;
+
+/** The `--threads` value (or `WISP_THREADS`): 1 when absent. */
+function parseThreads(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_THREADS) {
+    throw new UsageError(`--threads must be a whole number from 1 to ${MAX_THREADS}, not "${value}"`);
+  }
+  return n;
+}
+
 /** Joins the configured cluster; the NATS client is loaded only then (a standalone run never pays for it). */
-async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink): Promise<Cluster | null> {
+async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink, threads: number): Promise<Cluster | null> {
   let options;
   try {
     options = clusterOptions(flags, process.env, config.setting, config.file);
@@ -164,6 +194,7 @@ async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: Lo
     throw e;
   }
   if (options === null) return null;
+  if (threads > 1) throw new UsageError('--threads with a cluster is not supported yet: run one thread per cluster node');
   const { joinCluster } = await import('../cluster');
   try {
     return await joinCluster(options, (level, message, fields) => {

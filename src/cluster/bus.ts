@@ -51,6 +51,41 @@ export function tooLarge(size: number, limit: number): ErrorValue {
   return new ErrorValue(`message too large for the cluster: ${size} bytes, at most ${limit}`, 'Invalid', false, details);
 }
 
+/**
+ * What carries the bus's messages between nodes: NATS subjects between nodes (`natsLink`), or message ports
+ * between the threads of one node (threads.ts). Each message reaches its node whole and in order.
+ */
+export interface BusLink {
+  /** The largest message the link carries. */
+  readonly maxPayload: number;
+  isClosed(): boolean;
+  /** Hands a message to the link for `node`; throws only while the link is closing. */
+  publish(node: string, data: Uint8Array): void;
+  /** Resolves once what was published so far has left this node (the NATS server read it). */
+  confirm(): Promise<void>;
+  /** Where this node's own messages go. */
+  listen(fn: (data: Uint8Array) => void): void;
+}
+
+/** The bus over NATS: each node listens on its own subject. */
+export function natsLink(nc: NatsConnection, subjects: Subjects, self: string): BusLink {
+  return {
+    get maxPayload() {
+      return nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    },
+    isClosed: () => nc.isClosed(),
+    publish: (node, data) => nc.publish(subjects.node(node), data),
+    confirm: () => nc.flush(),
+    listen(fn) {
+      nc.subscribe(subjects.node(self), {
+        callback: (err, msg) => {
+          if (err === null) fn(msg.data);
+        },
+      });
+    },
+  };
+}
+
 export class Bus {
   private readonly outboxes = new Map<string, Outbox>();
   private scheduled = false;
@@ -64,19 +99,14 @@ export class Bus {
   private confirming = false;
 
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly subjects: Subjects,
-    private readonly self: string,
+    private readonly link: BusLink,
+    self: string,
     private readonly incarnation: number,
     private readonly peers: Peers,
     private readonly log: Log,
   ) {
     this.selfBytes = Uint8Array.from(encode([self, incarnation]).subarray(1)); // both, without the array header
-    nc.subscribe(subjects.node(self), {
-      callback: (err, msg) => {
-        if (err === null) this.batchListener?.(msg.data);
-      },
-    });
+    link.listen((data) => this.batchListener?.(data));
   }
 
   onBatch(fn: (data: Uint8Array) => void): void {
@@ -85,7 +115,7 @@ export class Bus {
 
   /** The largest frame the bus carries: the server's max_payload less a header. */
   get frameLimit(): number {
-    return (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM;
+    return this.link.maxPayload - HEADER_ROOM;
   }
 
   /** Queues a frame for `node`: null once queued, else why not (too large, or too much waiting). */
@@ -130,7 +160,7 @@ export class Bus {
   flush(): void {
     this.scheduled = false;
     this.queued = 0;
-    if (this.nc.isClosed()) return this.outboxes.clear();
+    if (this.link.isClosed()) return this.outboxes.clear();
     const limit = this.frameLimit;
     for (const [node, box] of this.outboxes) {
       this.outboxes.delete(node);
@@ -172,7 +202,7 @@ export class Bus {
     for (const p of parts) length += p.length;
     const data = Buffer.concat(parts, length);
     try {
-      this.nc.publish(this.subjects.node(node), data);
+      this.link.publish(node, data);
     } catch (e) {
       // Only when the connection is closing; the peers' reset says node-down for whatever this carried.
       this.log('warn', 'cluster: publish failed', { error: e instanceof Error ? e.message : String(e), to: node });
@@ -187,15 +217,15 @@ export class Bus {
     if (this.confirming) return;
     this.confirming = true;
     const mark = this.published;
-    this.nc
-      .flush()
+    this.link
+      .confirm()
       .then(
         () => void (this.confirmed = Math.max(this.confirmed, mark)),
         () => undefined, // the connection dropped: connectionLost() settles the count
       )
       .finally(() => {
         this.confirming = false;
-        if (this.published - this.confirmed > CONFIRM_EVERY && !this.nc.isClosed()) this.confirm();
+        if (this.published - this.confirmed > CONFIRM_EVERY && !this.link.isClosed()) this.confirm();
       });
   }
 }

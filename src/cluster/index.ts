@@ -6,7 +6,7 @@
 import { connect } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { MAX_PEERS, Peers } from './peers';
-import { Bus, Subjects } from './bus';
+import { Bus, Subjects, natsLink } from './bus';
 import { ClusterNames } from './names';
 import { ClusterRouter } from './router';
 import type { Log } from '../api/logging';
@@ -92,7 +92,7 @@ export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cl
   }
 
   const peers = new Peers(options.node, incarnation, options.heartbeatTimeoutMs);
-  const bus = new Bus(nc, subjects, options.node, incarnation, peers, log);
+  const bus = new Bus(natsLink(nc, subjects, options.node), options.node, incarnation, peers, log);
   let router: ClusterRouter | null = null;
   let names: ClusterNames | null = null;
   let attached = false;

@@ -9,10 +9,35 @@
 import { ErrorValue } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
-import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
 import type { Log } from '../api/logging';
 import { BoundedMap } from '../util/bounded-map';
+
+/** One key of the names bucket, as the store reports it. */
+export interface NameBucketEntry {
+  readonly key: string;
+  readonly operation: string;
+  readonly value: Uint8Array;
+  readonly revision: number;
+  /** How many more entries the watch has pending (0: caught up). */
+  readonly delta?: number;
+}
+
+/**
+ * The store the claims live in: a JetStream KV bucket across nodes (NATS's `KV` fits this shape as it is), or
+ * the table the main thread owns for the threads of one node (threads.ts). Writes are first-write-wins by
+ * revision, and every replica sees every change through the watch.
+ */
+export interface NameBucket {
+  status(): Promise<{ readonly values: number }>;
+  watch(options: { key: string }): Promise<AsyncIterable<NameBucketEntry>>;
+  /** Fails when the key exists. */
+  create(key: string, value: Uint8Array): Promise<number>;
+  get(key: string): Promise<NameBucketEntry | null>;
+  /** Fails unless the key is at `revision`. */
+  update(key: string, value: Uint8Array, revision: number): Promise<number>;
+  delete(key: string, options: { previousSeq: number }): Promise<unknown>;
+}
 
 interface Claim {
   readonly pid: string;
@@ -69,7 +94,7 @@ export class ClusterNames {
   private readonly owned = new Map<string, Set<string>>();
 
   constructor(
-    private readonly kv: KV,
+    private readonly kv: NameBucket,
     private readonly peers: Peers,
     private readonly isLocalAlive: (pid: string) => boolean,
     /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
@@ -176,7 +201,7 @@ export class ClusterNames {
     const deletions: Promise<void>[] = [];
     for (const [key, held] of this.replica) {
       if (held.claim.node === this.peers.self && held.revision > 0) {
-        deletions.push(this.kv.delete(key, { previousSeq: held.revision }).catch(() => undefined));
+        deletions.push(this.kv.delete(key, { previousSeq: held.revision }).then(() => undefined, () => undefined));
       }
     }
     this.owned.clear();

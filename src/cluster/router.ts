@@ -95,6 +95,11 @@ export class ClusterRouter implements Router {
     private readonly peers: Peers,
     private readonly names: ClusterNames,
     private readonly log: Log,
+    /**
+     * The threads of one node (threads.ts): the nodes of this router are one node's threads, so its LOCAL
+     * names are the node's and live in the shared table (as EVENTUAL claims) rather than in one thread.
+     */
+    private readonly localSpansNodes = false,
   ) {
     bus.onBatch((data) => this.receive(data));
   }
@@ -192,8 +197,9 @@ export class ClusterRouter implements Router {
   }
 
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
-    if (scope === SCOPE.LOCAL) return this.local.register(name, pid, scope);
+    if (scope === SCOPE.LOCAL && !this.localSpansNodes) return this.local.register(name, pid, scope);
     if (name === '') return kernelErrors.nameEmpty();
+    if (scope === SCOPE.LOCAL) scope = SCOPE.EVENTUAL;
     const owner = this.local.resolve(pid);
     if (!owner.ok) {
       const remote = parsePid(pid)?.node;
@@ -212,7 +218,8 @@ export class ClusterRouter implements Router {
   }
 
   unregister(name: string, scope: number): boolean {
-    return scope === SCOPE.LOCAL ? this.local.unregister(name, scope) : this.names.unregister(name, scope);
+    if (scope !== SCOPE.LOCAL) return this.names.unregister(name, scope);
+    return this.localSpansNodes ? this.names.unregister(name, SCOPE.EVENTUAL) || this.local.unregister(name, scope) : this.local.unregister(name, scope);
   }
 
   setTrapLinks(pid: string, trap: boolean): void {

@@ -37,6 +37,11 @@ export interface RuntimeOptions {
   readonly onExitRequest?: (code: number) => void;
   /** A cluster node's name and first PID number (src/cluster/); standalone without it. */
   readonly node?: { readonly name: string; readonly firstUniq: number };
+  /**
+   * Whether this runtime runs the auto-start service `id` (a `process.service` or a native service): with
+   * several threads (src/cli/threads.ts) each runs its share. Absent: every one.
+   */
+  readonly runsService?: (id: string) => boolean;
   /** Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. */
   readonly services?: readonly ServiceDefinition[];
   /** Lua modules beyond wisp's own (an embedder's): every VM installs them after wisp's. */
@@ -127,6 +132,7 @@ export class Runtime {
       for (const id of level) {
         const entry = this.registry.get(id) as ServiceLikeEntry;
         if (!entry.lifecycle.autoStart) continue;
+        if (!isHost(entry) && this.options.runsService?.(id) === false) continue;
         const blockedBy = dependenciesOf(entry, this.registry).find((dep) => failed.has(dep));
         if (blockedBy !== undefined) {
           this.log('error', 'service not started: a required dependency failed', { service: id, dependency: blockedBy });

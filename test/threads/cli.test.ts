@@ -1,0 +1,123 @@
+/**
+ * `wisp run --threads N` as a child process (needs `npm run build`): the tutorial's echo service with the CLI on
+ * thread 1 and the relay and its workers on thread 2; bad values of the flag; one thread is today's node.
+ */
+import { readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { ECHO, ROOT, projectCopy, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
+import { until } from '../helpers/poll';
+
+/** A service on thread 2 writes to a SQLite file through its thread's db service; `-x` on thread 1 reads it. */
+function sharedDatabaseProject(): string {
+  const dir = writeProject({
+    '_index.yaml': `version: "1.0"
+namespace: app
+entries:
+  - name: terminal
+    kind: terminal.host
+  - name: processes
+    kind: process.host
+    lifecycle: { auto_start: true }
+  - name: db
+    kind: db.sql.sqlite
+    file: DBFILE
+    lifecycle: { auto_start: true }
+  - name: writer
+    kind: process.lua
+    source: file://writer.lua
+    method: main
+    modules: [sql]
+  - name: writer_service
+    kind: process.service
+    process: app:writer
+    host: app:processes
+    lifecycle: { auto_start: true }
+  - name: reader
+    kind: process.lua
+    source: file://reader.lua
+    method: main
+    modules: [sql, time, io]
+`,
+    'writer.lua': `local sql = require("sql")
+local function main()
+  local db = assert(sql.get("app:db"))
+  assert(db:execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)"))
+  assert(db:execute("INSERT INTO notes VALUES (?)", { process.pid() }))
+  process.registry.register("writer")
+  process.inbox():receive()
+end
+return { main = main }
+`,
+    'reader.lua': `local sql = require("sql")
+local time = require("time")
+local io = require("io")
+local function main()
+  while process.registry.lookup("writer") == nil do time.sleep("20ms") end
+  local db = assert(sql.get("app:db"))
+  local rows = assert(db:query("SELECT body FROM notes"))
+  io.print("me: " .. process.pid())
+  io.print("rows: " .. #rows .. " " .. rows[1].body .. " " .. process.registry.lookup("writer"))
+  return 0
+end
+return { main = main }
+`,
+  });
+  const index = join(dir, 'src', '_index.yaml');
+  writeFileSync(index, readFileSync(index, 'utf8').replace('DBFILE', JSON.stringify(join(dir, 'notes.db'))));
+  return dir;
+}
+
+describe('wisp run --threads', () => {
+  test('--threads 2: the echo tutorial answers from workers on thread 2', async () => {
+    const r = await wisp(['run', '--threads', '2', '-x', 'app:terminal/app:cli'], { cwd: ECHO, input: 'hello threads\nagain\n', timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/> {3}HELLO THREADS\n {2}from worker: \{t2@app:processes\|0x[0-9a-f]{5,}\}\n/);
+    expect(r.stdout).toMatch(/> {3}AGAIN\n {2}from worker: \{t2@app:processes\|0x[0-9a-f]{5,}\}\n/);
+    expect(r.stdout).toContain('Goodbye!');
+    expect(r.code).toBe(0);
+  }, 90_000);
+
+  test('--threads 1 is the node of today: PIDs without a node part', async () => {
+    const r = await wisp(['run', '--threads', '1', '-x', 'app:terminal/app:cli'], { cwd: ECHO, input: 'one\n', timeoutMs: 60_000 });
+    expect(r.stdout).toMatch(/ {2}ONE\n {2}from worker: \{app:processes\|0x[0-9a-f]{5,}\}\n/);
+    expect(r.code).toBe(0);
+  }, 90_000);
+
+  test('a database service runs on every thread: a row written on thread 2 is read on thread 1', async () => {
+    const dir = sharedDatabaseProject();
+    const r = await wisp(['run', '--threads', '2', '-x', 'app:reader'], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^me: \{t1@app:terminal\|0x[0-9a-f]{5,}\}\nrows: 1 (\{t2@app:processes\|0x[0-9a-f]{5,}\}) \1\n$/);
+    expect(r.code).toBe(0);
+  }, 90_000);
+
+  test('SIGINT: thread 1 and then every worker thread shut their services down; the run exits 0', async () => {
+    const dir = projectCopy(join(ROOT, 'fixtures', 'cluster'), {
+      'src/_index.yaml': (text) =>
+        `${text}\n  - name: factory_service\n    kind: process.service\n    process: app:factory\n    host: app:processes\n    lifecycle:\n      auto_start: true\n`,
+    });
+    const run = startWisp(['run', '--threads', '3'], dir);
+    try {
+      await until('the runtime to be ready', () => run.err().includes('runtime ready') || !run.running(), 30_000, () => run.err());
+      await sleep(100);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.err()).toMatch(/factory registered true nil\s+\{"pid": "\{t2@app:processes\|0x[0-9a-f]{5,}\}"/);
+    expect(run.err()).toContain('factory cancelled: service stopping');
+    expect(run.err()).not.toMatch(/WARN|ERROR/);
+  }, 60_000);
+
+  test('--threads with --cluster is refused with one line', async () => {
+    const r = await wisp(['run', '--threads', '2', '--cluster', 'nats://127.0.0.1:1', '--node', 'a'], { cwd: ECHO, timeoutMs: 30_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toBe('Error: --threads with a cluster is not supported yet: run one thread per cluster node\n');
+  }, 40_000);
+
+  test.each(['0', 'two', '1.5', '-2', '100000'])('--threads %s is refused with one line', async (value) => {
+    const r = await wisp(['run', '--threads', value, '-x', 'app:terminal/app:cli'], { cwd: ECHO });
+    expect(r.stderr).toBe(`Error: --threads must be a whole number from 1 to 256, not "${value}"\n`);
+    expect(r.code).not.toBe(0);
+  });
+});
