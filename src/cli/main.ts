@@ -13,9 +13,12 @@ const { version } = require('../../package.json') as { version: string };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require('fengari/package.json') as { version: string };
 
-/** The registry that `run list` and `registry` read: without a wippy.lock there is nothing to show, as in Wippy. */
-function projectRegistry(flags: ProjectFlags): Registry {
-  const { registry } = openProject(flags, process.cwd());
+/**
+ * The registry that `run list` and `registry` read: without a wippy.lock there is nothing to show, as in Wippy.
+ * `tolerant`: entries with mistakes are kept as written and marked, not fatal (the tools for finding them).
+ */
+function projectRegistry(flags: ProjectFlags, tolerant = false): Registry {
+  const { registry } = openProject(flags, process.cwd(), tolerant);
   if (registry.srcDir === undefined) throw new UsageError(`lock file not found: no ${LOCK_FILE_NAME} in ${registry.root} (\`wisp init\` writes one)`);
   return registry;
 }
@@ -101,7 +104,7 @@ export function main(argv: string[]): void {
     .option('--meta <filter>', 'meta field filter: field=value, field~regex, field*substr, field^prefix, field$suffix (repeatable)', collect)
     .option('--json', 'JSON output')
     .option('--yaml', 'YAML output')
-    .action(action((opts: ListFilters, cmd: Command) => listEntries(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), opts)));
+    .action(action((opts: ListFilters, cmd: Command) => listEntries(projectRegistry(cmd.optsWithGlobals<ProjectFlags>(), true), opts)));
   registry
     .command('show')
     .description('show one entry: its kind, meta and fields as written')
@@ -111,7 +114,7 @@ export function main(argv: string[]): void {
     .option('--yaml', 'YAML output')
     .option('--raw', 'the field value as is')
     .action(
-      action((id: string, opts: ShowOptions, cmd: Command) => showEntry(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), id, opts)),
+      action((id: string, opts: ShowOptions, cmd: Command) => showEntry(projectRegistry(cmd.optsWithGlobals<ProjectFlags>(), true), id, opts)),
     );
 
   addLiveCommands(program, fail);

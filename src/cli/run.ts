@@ -5,6 +5,7 @@
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
 import { checkSyntax } from '../engine/vm';
+import { returnedNames } from '../engine/exports';
 import { displayPath, isHost, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
@@ -13,6 +14,8 @@ import { loadConfig, type RuntimeConfig } from './config';
 import { UsageError } from './errors';
 import { commandName } from './commands';
 import { after } from '../util/timer';
+import { parsePid } from '../kernel/pid';
+import { closest, didYouMean } from '../util/suggest';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
 import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
 import type { Cluster } from '../cluster';
@@ -39,10 +42,10 @@ interface Target {
 const SHUTDOWN_MARGIN_MS = 30_000;
 
 /** The config and the registry with its overrides applied: what `run`, `run list` and `registry` read. */
-export function openProject(flags: ProjectFlags, cwd: string): { config: RuntimeConfig; registry: Registry } {
+export function openProject(flags: ProjectFlags, cwd: string, tolerant = false): { config: RuntimeConfig; registry: Registry } {
   const config = loadConfig(cwd, flags.config, flags.set ?? []);
   const overrides = [...config.overrides, ...(flags.override ?? []).map(parseOverride)];
-  return { config, registry: loadProject(cwd, overrides, { env: process.env }) };
+  return { config, registry: loadProject(cwd, overrides, { env: process.env, tolerant }) };
 }
 
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
@@ -55,6 +58,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   for (const warning of registry.warnings) if (!(quiet && skips.has(warning))) warn(logs, 'registry', warning);
   const target = resolveTarget(registry, positional, flags);
   checkSources(registry);
+  if (target !== null && !flags.silent) hintHiddenPrint(logs, target.host);
   const inspect = inspectAddress(flags);
 
   const cluster = await joinIfConfigured(flags, config, logs);
@@ -144,6 +148,19 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   return code;
 }
 
+/**
+ * The first `print()` of a process on the terminal host that a quiet run hides gets a one-line hint on stderr:
+ * print writes to the log, which -x keeps quiet (services' prints are expected to go to the log).
+ */
+function hintHiddenPrint(logs: LogSink, terminalHost: string): void {
+  let hinted = false;
+  logs.hiddenPrint = (pid) => {
+    if (hinted || pid === null || parsePid(pid)?.host !== terminalHost) return;
+    hinted = true;
+    process.stderr.write('hint: print() writes to the log, which is quiet under -x: use io.print for the terminal, or -c to show the log\n');
+  };
+}
+
 function info(logs: LogSink, message: string, fields: Record<string, unknown>): void {
   if (logs.enabled('info')) logs.write({ level: 'info', message, logger: 'run', fields });
 }
@@ -186,7 +203,10 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   } else if (positional.length > 0) {
     const [name, ...rest] = positional;
     const found = registry.entries().find((e) => commandName(e.meta) === name);
-    if (found === undefined) throw new UsageError(`command "${name}" not found; \`wisp run list\` lists the commands`);
+    if (found === undefined) {
+      const names = registry.entries().flatMap((e) => commandName(e.meta) ?? []);
+      throw new UsageError(`command "${name}" not found${didYouMean(name, names)}; \`wisp run list\` lists the commands`);
+    }
     entry = found.id;
     args = rest;
   } else return null;
@@ -203,7 +223,11 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
 
   function terminalHost(r: Registry): string {
     const terminals = r.byKind('terminal.host').map((t) => t.id);
-    if (terminals.length === 0) throw new UsageError('no terminal.host found in registry');
+    if (terminals.length === 0) {
+      // An entry meant to be the terminal host but left out (a typo in its kind) says why.
+      const meant = r.records().find((rec) => r.skipped.has(rec.id) && closest(rec.kind, ['terminal.host']).length > 0);
+      throw new UsageError(`no terminal.host found in registry${meant === undefined ? '' : `: ${r.skipped.get(meant.id)}`}`);
+    }
     if (terminals.length > 1) throw new UsageError(`multiple terminal hosts found (${terminals.join(', ')}), use --host to specify`);
     return terminals[0];
   }
@@ -213,14 +237,30 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
 function notFound(registry: Registry, what: string, id: string): string {
   const skipped = registry.skipped.get(id);
   if (skipped !== undefined) return `${what} ${id} not found: ${skipped}`;
-  return `${what} ${id} not found`;
+  const ids = registry.records().map((r) => r.id);
+  if (id.includes(':')) return `${what} ${id} not found${didYouMean(id, ids, false)}`;
+  // A bare name: the ids whose name is near it (the full id is what works).
+  const near = new Set(closest(id, ids.map((i) => i.slice(i.indexOf(':') + 1))));
+  const hint = ids.filter((i) => near.has(i.slice(i.indexOf(':') + 1)));
+  return `${what} ${id} not found${hint.length > 0 ? ` (did you mean ${hint.slice(0, 3).join(' or ')}?)` : ''}`;
 }
 
-/** Every Lua entry must compile: a syntax error anywhere is reported before anything starts. */
-function checkSources(registry: Registry): void {
+/**
+ * Every Lua entry must compile, and a `method:` must name a function its script returns (when its text settles
+ * what it returns): a mistake anywhere is reported before anything starts.
+ */
+export function checkSources(registry: Registry): void {
   for (const e of registry.entries()) {
-    if (isLuaEntry(e)) {
-      checkSyntax(e.source, e.id, displayPath(registry.root, e.sourcePath ?? e.file));
+    if (!isLuaEntry(e)) continue;
+    const file = displayPath(registry.root, e.sourcePath ?? e.file);
+    checkSyntax(e.source, e.id, file);
+    if ((e.kind === 'process.lua' || e.kind === 'function.lua') && e.method !== '') {
+      const names = returnedNames(e.source);
+      if (names !== null && !names.includes(e.method)) {
+        const where = `${displayPath(registry.root, e.file)}${e.line !== undefined ? `:${e.line}` : ''}`;
+        const returns = names.length === 0 ? 'returns an empty table' : `returns ${names.join(', ')}`;
+        throw new UsageError(`${where}: entry ${e.id}: method "${e.method}" not found: ${file} ${returns}${didYouMean(e.method, names)}`);
+      }
     }
   }
 }
