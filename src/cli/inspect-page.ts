@@ -16,7 +16,7 @@ export const PAGE_HTML = `<!doctype html>
 <main>
 <section><h2>Supervision tree</h2><ul id="tree" class="tree"></ul></section>
 <section><h2>Services</h2><table id="services"><thead><tr>
-<th>service</th><th>state</th><th>restarts</th><th>next retry</th><th>pid</th></tr></thead><tbody></tbody></table>
+<th>service</th><th>state</th><th>restarts</th><th>next retry</th><th>pid</th><th>last error</th></tr></thead><tbody></tbody></table>
 <h2>Hosts</h2><table id="hosts"><thead><tr>
 <th>host</th><th>kind</th><th>processes</th><th>queue</th><th>executed</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Processes <input id="filter" placeholder="filter"></h2><table id="processes"><thead><tr>
@@ -24,6 +24,8 @@ export const PAGE_HTML = `<!doctype html>
 <th data-sort="mailbox">mailbox</th><th data-sort="run">run ms</th><th>steps</th>
 <th data-sort="coroutines">coroutines</th><th>service</th></tr></thead><tbody></tbody></table>
 <p id="shown"></p></section>
+<section class="wide"><h2>Failed processes (latest first)</h2><table id="failed"><thead><tr>
+<th>pid</th><th>entry</th><th>service</th><th>last error</th></tr></thead><tbody></tbody></table></section>
 </main>
 </body>
 </html>
@@ -55,6 +57,10 @@ export const PAGE_SCRIPT = `'use strict';
     if (cls) e.className = cls;
     return e;
   }
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+  function clock(ms) { var d = new Date(ms); return two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds()); }
+  /** The same one line as wisp top's LAST ERROR column. */
+  function errorText(e) { return e === null ? '-' : clock(e.at) + ' ' + (e.where === null ? '' : e.where + ': ') + e.message; }
   function uniq(pid) { var i = pid.lastIndexOf('|'); return parseInt(pid.slice(i + 3, -1), 16); }
   function mib(b) { return (b / 1048576).toFixed(1) + ' MiB'; }
   function fill(tbody, rows, numeric) {
@@ -106,8 +112,11 @@ export const PAGE_SCRIPT = `'use strict';
     tree(all);
     fill(document.querySelector('#services tbody'), s.services.map(function (v) {
       var retry = v.next_retry_at === null ? '-' : 'in ' + Math.max(0, Math.round((v.next_retry_at - s.node.at) / 100) / 10) + 's';
-      return [v.id, v.state, v.restarts, retry, v.pid || '-'];
+      return [v.id, v.state, v.restarts, retry, v.pid || '-', errorText(v.last_error)];
     }), [2]);
+    fill(document.querySelector('#failed tbody'), s.failed.map(function (f) {
+      return [f.pid, f.entry, f.service || '', errorText(f.error)];
+    }), []);
     fill(document.querySelector('#hosts tbody'), s.hosts.map(function (h) {
       return [h.id, h.kind, h.processes, h.queue_depth, h.executed];
     }), [2, 3, 4]);

@@ -8,7 +8,8 @@ import { CONTROL_HOST, FUNCTION_HOST } from '../kernel/pid';
 import type { LuaProcess, ProcessActivity } from '../engine/process';
 import type { ProcessRecord } from '../kernel/node';
 import type { Runtime } from './runtime';
-import type { HostView, NodeView, ProcessView, ServiceView, SystemSnapshot } from '../api/system';
+import type { FailedProcessView, HostView, LastError, NodeView, ProcessView, ServiceView, SystemSnapshot } from '../api/system';
+import { withSourceFiles } from '../registry';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -85,6 +86,7 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
       pid: s.pid,
       supervisor: s.supervisorPid,
       restarts: s.restarts,
+      last_error: s.lastError === null ? null : lastError(s.lastError.message, s.lastError.at, s.entry.process),
       retry_count: s.failures,
       next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
       changed_at: s.changedAt,
@@ -103,6 +105,7 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
       pid: null,
       supervisor: null,
       restarts: s.restarts,
+      last_error: s.lastError === null ? null : lastError(s.lastError.message, s.lastError.at, s.id),
       retry_count: s.failures,
       next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
       changed_at: s.changedAt,
@@ -173,7 +176,32 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
     services,
     processes,
     matched,
+    failed: failedProcesses(runtime, serviceOfProcess(runtime)),
   };
+}
+
+/** The node's latest failed exits, newest first, their positions naming source files. */
+function failedProcesses(runtime: Runtime, serviceOf: ReadonlyMap<string, string>): FailedProcessView[] {
+  return [...runtime.node.failures].reverse().map((f) => ({
+    pid: f.pid,
+    entry: f.entry,
+    parent: f.parent,
+    service: serviceOf.get(f.entry) ?? null,
+    error: lastError(withSourceFiles(runtime.registry, f.message), f.at, f.entry),
+  }));
+}
+
+/** process.lua entry → the process.service that runs it (a failed process's PID is gone, its entry is not). */
+function serviceOfProcess(runtime: Runtime): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const s of runtime.services.values()) map.set(s.entry.process, s.id);
+  return map;
+}
+
+/** `src/x.lua:3 (app:x): boom` → where `src/x.lua:3 (app:x)`, message `boom`; without a position, where is `fallback`. */
+export function lastError(text: string, at: number, fallback: string): LastError {
+  const m = /^(\S+:\d+ \([^()\s]+\)): ([\s\S]*)$/.exec(text);
+  return m === null ? { message: text, at, where: fallback } : { message: m[2], at, where: m[1] };
 }
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;

@@ -226,7 +226,7 @@ describe('wisp top without a terminal', () => {
       expect(r.code).toBe(0);
       const lines = r.stdout.split('\n');
       expect(lines[0]).toMatch(new RegExp(`^wisp ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  up \\S+  processes 2  messages/s 0\\.0  heap [\\d.]+ MiB of [\\d.]+ MiB$`));
-      expect(r.stdout).toMatch(/^app:relay-service\s+Running\s+0\s+-\s+\{app:processes\|0x\d+\}$/m);
+      expect(r.stdout).toMatch(/^app:relay-service\s+Running\s+0\s+-\s+\{app:processes\|0x\d+\}\s+-$/m);
       expect(r.stdout).toMatch(/^app:processes\s+process\.host\s+1\s+0\s+\d+$/m);
       expect(r.stdout).toContain('processes sorted by run  filter "relay": 2 of 2');
       expect(r.stdout).toMatch(/^\{app:processes\|0x\d+\}\s+app:relay\s+relay\s+waiting\s+0\s+\S+\s+\S+\s+2$/m);
