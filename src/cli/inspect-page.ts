@@ -7,7 +7,7 @@ export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>wisp inspector</title>
+<title>wisp observer</title>
 <link rel="stylesheet" href="/inspect.css">
 <script src="/inspect.js" defer></script>
 </head>

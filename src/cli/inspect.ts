@@ -1,5 +1,5 @@
 /**
- * `wisp run --inspect [host:]port`: an HTTP server with the snapshot as JSON (`/api/snapshot`, with `sort`,
+ * `wisp run --observe [host:]port`: an HTTP server with the snapshot as JSON (`/api/snapshot`, with `sort`,
  * `filter` and `limit` parameters) and a page that shows it live (`/`). Read-only, GET only.
  * - A request that came in on a loopback address (whatever the address was spelled as: `127.1`, `0x7f000001`,
  *   `[::ffff:127.0.0.1]`) is answered only if its Host header names a loopback address too, so a web page
@@ -25,7 +25,7 @@ export interface InspectAddress {
 export function parseInspectAddress(text: string): InspectAddress {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text);
   const port = m === null ? NaN : Number(m[2]);
-  if (m === null || port > 65535) throw new UsageError(`--inspect ${text}: expected PORT or HOST:PORT (e.g. 127.0.0.1:9229)`);
+  if (m === null || port > 65535) throw new UsageError(`--observe ${text}: expected PORT or HOST:PORT (e.g. 127.0.0.1:8090)`);
   const host = m[1] === undefined ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, '');
   return { host, port };
 }
@@ -76,7 +76,7 @@ export class Inspector {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         const why = e.code === 'EADDRINUSE' ? 'address in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-        reject(new UsageError(`--inspect ${address.host}:${address.port}: ${why}`));
+        reject(new UsageError(`--observe ${address.host}:${address.port}: ${why}`));
       });
       server.listen(address.port, address.host, () => resolve());
     });
@@ -136,7 +136,7 @@ function serve(req: IncomingMessage, res: ServerResponse, snapshot: (query: Proc
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'self'; frame-ancestors 'none'",
   };
-  // Decided on the address the request came in on, not on how --inspect spelled it.
+  // Decided on the address the request came in on, not on how --observe spelled it.
   if (isLoopbackAddress(req.socket.localAddress ?? '') && !isLoopbackHost(req.headers.host ?? '')) {
     res.writeHead(403, { ...headers, 'content-type': 'text/plain' }).end('forbidden: Host must be a loopback address\n');
     return;

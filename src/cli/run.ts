@@ -4,9 +4,8 @@
  */
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
-import { checkSyntax } from '../engine/vm';
-import { returnedNames } from '../engine/exports';
-import { displayPath, isHost, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import { checkSources } from './checks';
+import { LOCK_FILE_NAME, isHost, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
@@ -48,6 +47,16 @@ export function openProject(flags: ProjectFlags, cwd: string, tolerant = false):
   return { config, registry: loadProject(cwd, overrides, { env: process.env, tolerant }) };
 }
 
+/**
+ * The registry that `run list`, `registry` and `lint` read: without a wippy.lock there is nothing to show, as
+ * in Wippy. `tolerant`: entries with mistakes are kept as written and marked, not fatal (the tools for finding them).
+ */
+export function openRegistry(flags: ProjectFlags, cwd: string, tolerant = false): Registry {
+  const { registry } = openProject(flags, cwd, tolerant);
+  if (registry.srcDir === undefined) throw new UsageError(`lock file not found: no ${LOCK_FILE_NAME} in ${registry.root} (\`wisp init\` writes one)`);
+  return registry;
+}
+
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
   const { config, registry } = openProject(flags, cwd);
   const quiet = flags.exec !== undefined || positional.length > 0;
@@ -59,7 +68,9 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   const target = resolveTarget(registry, positional, flags);
   checkSources(registry);
   if (target !== null && !flags.silent) hintHiddenPrint(logs, target.host);
-  const inspect = inspectAddress(flags);
+  const inspect = inspectAddress(flags, (text) => {
+    if (!flags.silent) process.stderr.write(`warning: ${text}\n`);
+  });
 
   const cluster = await joinIfConfigured(flags, config, logs);
   const terminal = new StdioTerminal(target?.args ?? []);
@@ -245,22 +256,3 @@ function notFound(registry: Registry, what: string, id: string): string {
   return `${what} ${id} not found${hint.length > 0 ? ` (did you mean ${hint.slice(0, 3).join(' or ')}?)` : ''}`;
 }
 
-/**
- * Every Lua entry must compile, and a `method:` must name a function its script returns (when its text settles
- * what it returns): a mistake anywhere is reported before anything starts.
- */
-export function checkSources(registry: Registry): void {
-  for (const e of registry.entries()) {
-    if (!isLuaEntry(e)) continue;
-    const file = displayPath(registry.root, e.sourcePath ?? e.file);
-    checkSyntax(e.source, e.id, file);
-    if ((e.kind === 'process.lua' || e.kind === 'function.lua') && e.method !== '') {
-      const names = returnedNames(e.source);
-      if (names !== null && !names.includes(e.method)) {
-        const where = `${displayPath(registry.root, e.file)}${e.line !== undefined ? `:${e.line}` : ''}`;
-        const returns = names.length === 0 ? 'returns an empty table' : `returns ${names.join(', ')}`;
-        throw new UsageError(`${where}: entry ${e.id}: method "${e.method}" not found: ${file} ${returns}${didYouMean(e.method, names)}`);
-      }
-    }
-  }
-}

@@ -1,5 +1,5 @@
 /**
- * The live view's one source of data (`wisp top`, `wisp ps`, `--inspect`, the `system` module): a read-only,
+ * The live view's one source of data (`wisp top`, `wisp ps`, `--observe`, the `system` module): a read-only,
  * plain-JSON picture of a runtime taken on demand. Nothing here runs unless someone asks, so a runtime that
  * nobody watches pays only for a few counters (steps, run time, messages delivered).
  */

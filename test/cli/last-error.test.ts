@@ -47,7 +47,7 @@ const CLOCK = '\\d\\d:\\d\\d:\\d\\d';
 
 test('ps --json, ps, top and the web view show the same last errors and restart count', async () => {
   const dir = project();
-  const run = startWisp(['run', '-s', '--inspect', '127.0.0.1:0'], dir);
+  const run = startWisp(['run', '-s', '--observe', '127.0.0.1:0'], dir);
   try {
     const s = await until('the crasher gave up and the child failed', async () => {
       const snap = await psJson(dir).catch(() => null);
@@ -77,7 +77,7 @@ test('ps --json, ps, top and the web view show the same last errors and restart 
     expect(top.stdout).toMatch(/app:child +\d\d:\d\d:\d\d src\/child\.lua:2 \(app:child\): child broke$/m);
 
     if (existsSync(CHROMIUM)) {
-      const url = await until('the web view address', () => /inspector on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(run.err())?.[1] ?? null);
+      const url = await until('the web view address', () => /observer on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(run.err())?.[1] ?? null);
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
       try {
         const page = await browser.newPage();

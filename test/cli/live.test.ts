@@ -197,21 +197,33 @@ end }`,
   }, 30000);
 });
 
-describe('--inspect mistakes', () => {
+describe('--observe mistakes', () => {
   test('a bad address or a port in use is one line and exit 1', async () => {
     const dir = project();
-    const bad = await wisp(['run', '--inspect', 'localhost:99999'], { cwd: dir });
-    expect(bad).toMatchObject({ code: 1, stderr: 'Error: --inspect localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:9229)\n' });
+    const bad = await wisp(['run', '--observe', 'localhost:99999'], { cwd: dir });
+    expect(bad).toMatchObject({ code: 1, stderr: 'Error: --observe localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:8090)\n' });
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as { port: number }).port;
     try {
-      const busy = await wisp(['run', '-s', '--inspect', `127.0.0.1:${port}`], { cwd: dir });
-      expect(busy).toMatchObject({ code: 1, stderr: `Error: --inspect 127.0.0.1:${port}: address in use\n` });
+      const busy = await wisp(['run', '-s', '--observe', `127.0.0.1:${port}`], { cwd: dir });
+      expect(busy).toMatchObject({ code: 1, stderr: `Error: --observe 127.0.0.1:${port}: address in use\n` });
       expect(existsSync(socketOf(dir))).toBe(false);
     } finally {
       holder.close();
     }
+  }, 30000);
+
+  test('--inspect, the old name, still works and says it is deprecated', async () => {
+    const dir = project();
+    const bad = await wisp(['run', '--inspect', 'localhost:99999'], { cwd: dir });
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: 'warning: --inspect is deprecated (to Node users it means the V8 debugger): use --observe\nError: --observe localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:8090)\n',
+    });
+    const help = await wisp(['run', '--help'], { cwd: dir });
+    expect(help.stdout).toContain('--observe <[host:]port>');
+    expect(help.stdout).not.toContain('--inspect');
   }, 30000);
 });
 
