@@ -101,6 +101,48 @@ export interface SystemSnapshot {
   readonly failed: FailedProcessView[];
 }
 
+/** A message waiting in a mailbox, as the live view shows it (the payload cut short). */
+export interface MailboxItem {
+  readonly from: string;
+  readonly topic: string;
+  /** The first payload as JSON, at most 200 characters. */
+  readonly preview: string;
+}
+
+/** Where one of a process's Lua threads is: innermost frame first. */
+export interface ThreadView {
+  readonly thread: string;
+  readonly state: string;
+  readonly frames: { readonly source: string; readonly line: number; readonly name: string }[];
+}
+
+/** Everything the observer shows for one process (a live one, or one of the failed). */
+export interface ProcessDetails {
+  readonly process: ProcessView | null;
+  /** Set when the PID is one of the latest failed processes. */
+  readonly failed: FailedProcessView | null;
+  readonly links: string[];
+  /** PIDs that get its EXIT, and PIDs it watches. */
+  readonly monitored_by: string[];
+  readonly monitoring: string[];
+  readonly trap_links: boolean;
+  /** The first messages waiting for a receiver, and how many its inbox channel holds besides. */
+  readonly mailbox_head: MailboxItem[];
+  readonly inbox_buffered: number;
+  /** Its service's last error when it runs one, or its own when it failed. */
+  readonly last_error: LastError | null;
+  readonly stacks: ThreadView[];
+}
+
+/** One point of the observer's charts (taken every second while it is on). */
+export interface HistoryPoint {
+  readonly at: number;
+  readonly processes: number;
+  /** Messages delivered since start (consecutive points give messages/s). */
+  readonly messages: number;
+  readonly heap_used: number;
+}
+
 /** What the runtime gives the `system` module (absent in a bare VM: hosts and supervisors are then Internal errors). */
 export interface SystemAccess {
   snapshot(): SystemSnapshot;

@@ -47,7 +47,7 @@ export async function startLiveView(runtime: Runtime, address: InspectAddress | 
   process.once('exit', removeSocket);
   let inspector: Inspector | null = null;
   try {
-    inspector = address === null ? null : await Inspector.start(address, snapshot);
+    inspector = address === null ? null : await Inspector.start(address, { snapshot, details: (pid) => runtime.processDetails(pid) });
   } catch (e) {
     await control?.close();
     throw e;

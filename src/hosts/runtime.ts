@@ -20,8 +20,8 @@ import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
 import type { RuntimeVmOptions } from '../modules';
 import { watchdog } from '../engine/watchdog';
-import { takeSnapshot, type ProcessQuery } from './snapshot';
-import type { SystemSnapshot } from '../api/system';
+import { processDetails, takeSnapshot, type ProcessQuery } from './snapshot';
+import type { ProcessDetails, SystemSnapshot } from '../api/system';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -168,6 +168,11 @@ export class Runtime {
   /** A read-only picture of everything running now (src/hosts/snapshot.ts). */
   snapshot(query?: ProcessQuery): SystemSnapshot {
     return takeSnapshot(this, query);
+  }
+
+  /** The observer's page on one process (src/hosts/snapshot.ts); null when it is not known. */
+  processDetails(pid: string): ProcessDetails | null {
+    return processDetails(this, pid);
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */
