@@ -7,6 +7,7 @@ import { sourceProblems } from './checks';
 import { openRegistry, type ProjectFlags } from './run';
 import { UsageError } from './errors';
 import { paint } from './logs';
+import { glob } from './registry';
 
 export type Severity = 'error' | 'warning';
 
@@ -89,10 +90,6 @@ function result(diagnostics: Diagnostic[], total: number): LintResult {
   };
 }
 
-/** `app`, `lib.*`: Wippy's namespace patterns. */
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
 
 /** Prints the result; the exit code is 1 when there is an error. */
 export function lint(flags: LintFlags, cwd = process.cwd()): number {

@@ -17,7 +17,7 @@ export interface ListFilters {
 }
 
 /** Wippy's finder globs: `*` any run of characters, `?` one; the whole value must match. */
-function glob(pattern: string): RegExp {
+export function glob(pattern: string): RegExp {
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
