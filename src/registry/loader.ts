@@ -11,6 +11,7 @@ import { Registry } from './registry';
 import { Entry, EntryRecord, type EntryKind, type ServiceKind } from './types';
 import { DEFAULT_KINDS, type KindTable } from './kinds';
 import { didYouMean } from '../util/suggest';
+import { WIPPY_KINDS } from './wippy-kinds';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
@@ -116,9 +117,9 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   return new Registry(root, usable, warnings, srcDir, records, skippedWhy, kinds);
 }
 
-/** Why an entry of an unknown kind was left out: the nearest known kind when it looks like a typo, else them all. */
+/** Why an entry of an unknown kind was left out: the nearest known kind when it looks like a typo (not a kind of Wippy's), else them all. */
 function unknownKind(kind: string, kinds: KindTable): string {
-  const hint = didYouMean(kind, kinds.names());
+  const hint = WIPPY_KINDS.has(kind) ? '' : didYouMean(kind, kinds.names());
   return hint !== '' ? `unknown kind "${kind}"${hint}, entry skipped` : `unknown kind "${kind}", entry skipped (supported: ${kinds.names().join(', ')})`;
 }
 
