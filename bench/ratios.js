@@ -27,6 +27,8 @@ function derive(r) {
     echo_vs_native_floor: ratio(r.echo_in_yields, r.native_lua_echo_in_yields),
     spawn_exit_vs_native_floor: ratio(r.spawn_exit_in_yields, r.native_lua_spawn_exit_in_yields),
     ring_hop_vs_native_floor: ratio(r.ring_hop_in_yields, r.native_lua_ring_hop_in_yields),
+    // A queue round trip (publish, a consumer's function process, ack) against the kernel's echo round trip.
+    queue_roundtrip_vs_echo: ratio(r.queue_roundtrip_per_s, r.echo_per_s),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }

@@ -9,6 +9,7 @@ const all = {
   kernel: './kernel',
   funcs: './funcs',
   sql: './sql',
+  data: './data',
   events: './events',
   'mass-spawn': './mass-spawn',
   vm: './vm',
@@ -16,6 +17,7 @@ const all = {
   cluster: './cluster',
   lang: './lang',
   'http-client': './http-client',
+  'http-server': './http-server',
   io: './io',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).

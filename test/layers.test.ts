@@ -11,7 +11,7 @@ const SRC = join(__dirname, '..', 'src');
 /** Each layer and what it may import besides itself. */
 const BASE = ['lib', 'util', 'dialect', 'types'];
 const MAY_IMPORT: Record<string, readonly string[]> = {
-  lib: [],
+  lib: ['util'], // util is the floor: small helpers (timers, queues, bounded caches) any library may use
   util: [],
   dialect: [],
   types: [],

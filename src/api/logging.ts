@@ -18,3 +18,6 @@ export interface LogSink {
   hiddenPrint?(pid: string | null): void;
 }
 
+
+/** One component's log: a record at `level` (a component writes under its own logger name). */
+export type Log = (level: LogLevel, message: string, fields: Record<string, unknown>) => void;

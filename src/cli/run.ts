@@ -15,6 +15,7 @@ import { commandName } from './commands';
 import { after } from '../util/timer';
 import { parsePid } from '../kernel/pid';
 import { closest, didYouMean } from '../util/suggest';
+import { isTermination } from '../kernel/errors';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
 import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
 import type { Cluster } from '../cluster';
@@ -128,7 +129,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       // Ended by the shutdown a signal or system.exit started: its "process terminated" is no news (Wippy prints
       // nothing); a signal makes the code 1, system.exit its own.
       const stopped = signalled || requestedCode !== null;
-      if (stopped && outcome.error !== null && outcome.error.message === 'process terminated') return requestedCode ?? 1;
+      if (stopped && isTermination(outcome.error)) return requestedCode ?? 1;
       const report = exitReport(outcome, {
         shown: (text) => withSourceFiles(registry, text),
         traceback: flags.verbose === true || flags.veryVerbose === true,

@@ -10,7 +10,7 @@ import { encode } from './wire';
 import { ErrorValue, Table } from '../kernel/value';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Frame } from './frames';
-import type { ClusterLog } from './router';
+import type { Log } from '../api/logging';
 import type { Peers } from './peers';
 
 /** Subjects of one cluster: everything is under `wisp.<cluster>.`, so clusters on one server never mix. */
@@ -69,7 +69,7 @@ export class Bus {
     private readonly self: string,
     private readonly incarnation: number,
     private readonly peers: Peers,
-    private readonly log: ClusterLog,
+    private readonly log: Log,
   ) {
     this.selfBytes = Uint8Array.from(encode([self, incarnation]).subarray(1)); // both, without the array header
     nc.subscribe(subjects.node(self), {

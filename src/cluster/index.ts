@@ -8,7 +8,8 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { MAX_PEERS, Peers } from './peers';
 import { Bus, Subjects } from './bus';
 import { ClusterNames } from './names';
-import { ClusterRouter, type ClusterLog } from './router';
+import { ClusterRouter } from './router';
+import type { Log } from '../api/logging';
 import { cancelEvent } from '../kernel/message';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { Node } from '../kernel/node';
@@ -45,7 +46,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function joinCluster(options: ClusterOptions, log: ClusterLog): Promise<Cluster> {
+export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cluster> {
   const nc = await connect({
     servers: options.servers,
     name: `wisp-${options.cluster}-${options.node}`,
@@ -220,7 +221,7 @@ function parseHeartbeat(data: Uint8Array): Heartbeat | null {
   return null;
 }
 
-async function watchStatus(nc: NatsConnection, log: ClusterLog, lost: () => void, back: () => void): Promise<void> {
+async function watchStatus(nc: NatsConnection, log: Log, lost: () => void, back: () => void): Promise<void> {
   for await (const s of nc.status()) {
     if (s.type === 'disconnect') {
       log('warn', 'cluster: lost the NATS connection; reconnecting', {});

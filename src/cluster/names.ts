@@ -7,10 +7,12 @@
  * revoked"). First write wins through the KV's create/update-at-revision.
  */
 import { ErrorValue } from '../kernel/value';
+import { kernelErrors } from '../kernel/errors';
 import { NAMES_PER_PROCESS, SCOPE } from '../kernel/names';
 import type { KV } from '@nats-io/kv';
 import type { Peers } from './peers';
-import type { ClusterLog } from './router';
+import type { Log } from '../api/logging';
+import { BoundedMap } from '../util/bounded-map';
 
 interface Claim {
   readonly pid: string;
@@ -38,15 +40,9 @@ export const MAX_CLUSTER_NAME_BYTES = 1024;
 /** KV keys allow letters, digits and `-_=/.`: a name is stored as its UTF-8 bytes in base64url. */
 export const nameKey = (scope: number, name: string): string => `${PREFIX[scope]}.${Buffer.from(name, 'utf8').toString('base64url')}`;
 /** The keys a name is looked up under, memoised: every send by name asks. */
-const keyCache = new Map<string, readonly string[]>();
+const keyCache = new BoundedMap<string, readonly string[]>(10_000);
 function lookupKeys(name: string): readonly string[] {
-  let keys = keyCache.get(name);
-  if (keys === undefined) {
-    keys = LOOKUP_ORDER.map((scope) => nameKey(scope, name));
-    if (keyCache.size >= 10_000) keyCache.clear();
-    keyCache.set(name, keys);
-  }
-  return keys;
+  return keyCache.memo(name, () => LOOKUP_ORDER.map((scope) => nameKey(scope, name)));
 }
 const isNameKey = (key: string): boolean => key.length > 2 && key[1] === '.' && 'ecs'.includes(key[0]);
 const nameOfKey = (key: string): string => Buffer.from(key.slice(2), 'base64url').toString('utf8');
@@ -78,7 +74,7 @@ export class ClusterNames {
     private readonly isLocalAlive: (pid: string) => boolean,
     /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
     private readonly revoked: (pid: string, name: string) => void,
-    private readonly log: ClusterLog,
+    private readonly log: Log,
   ) {}
 
   /** Starts the watch; resolves once the replica holds what the bucket held (or after `maxWaitMs`). */
@@ -128,7 +124,7 @@ export class ClusterNames {
     const key = nameKey(scope, name);
     const current = this.replica.get(key);
     if (current !== undefined && this.live(current.claim)) {
-      return current.claim.pid === pid ? null : new ErrorValue('name already registered', 'AlreadyExists');
+      return current.claim.pid === pid ? null : kernelErrors.nameTaken();
     }
     // The kernel's bound for a process's names holds for its cluster names (held, or being claimed) too: every
     // node keeps a replica of them.
@@ -149,7 +145,7 @@ export class ClusterNames {
     return this.claim(key, claim).then((won) => {
       if (won === true) return null;
       this.disown(pid, key);
-      return won === false ? new ErrorValue('name already registered', 'AlreadyExists') : won;
+      return won === false ? kernelErrors.nameTaken() : won;
     });
   }
 

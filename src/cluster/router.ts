@@ -5,8 +5,9 @@
  * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
  */
 import { formatPid, parsePid } from '../kernel/pid';
-import { exitEvent, linkDownEvent, type Outcome } from '../kernel/message';
+import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
+import { kernelErrors } from '../kernel/errors';
 import { SCOPE } from '../kernel/names';
 import { OP, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, type Frame, type Received } from './frames';
 import { decode } from './wire';
@@ -17,12 +18,12 @@ import type { Mailbox } from '../kernel/mailbox';
 import type { Bus } from './bus';
 import type { ClusterNames } from './names';
 import type { Peers } from './peers';
+import type { Log } from '../api/logging';
+import { BoundedMap } from '../util/bounded-map';
 
-export type ClusterLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
 
-const nodeDown = (node: string): ErrorValue => new ErrorValue(`node down: ${node}`, 'Unavailable', true);
-const LINKED_FAILED = (): ErrorValue => new ErrorValue('linked process failed', 'Internal');
-const NOPROC = (): Outcome => ({ value: null, error: new ErrorValue('process not found', 'NotFound') });
+const { nodeDown } = kernelErrors;
+const NOPROC = (): Outcome => ({ value: null, error: kernelErrors.processNotFound() });
 
 /** A multimap of PID → PIDs (the cross-node relationships of one kind). */
 class Relations {
@@ -62,8 +63,8 @@ class Relations {
  * A PID string's node and canonical form (null for a name); memoised, as every frame asks twice. Only strings
  * of a PID's length are kept: a process sending to long made-up strings must not fill the cache.
  */
-const pidCache = new Map<string, { readonly node: string | null; readonly canonical: string } | null>();
 const PID_CACHE_SIZE = 10_000;
+const pidCache = new BoundedMap<string, { readonly node: string | null; readonly canonical: string } | null>(PID_CACHE_SIZE, 'all');
 const PID_CACHE_KEY = 256;
 function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
   let entry = pidCache.get(pid);
@@ -71,7 +72,6 @@ function parsed(pid: string): { readonly node: string | null; readonly canonical
     const p = pid.startsWith('{') ? parsePid(pid) : null;
     entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
     if (pid.length > PID_CACHE_KEY) return entry;
-    if (pidCache.size >= PID_CACHE_SIZE) pidCache.clear();
     pidCache.set(pid, entry);
   }
   return entry;
@@ -94,7 +94,7 @@ export class ClusterRouter implements Router {
     private readonly bus: Bus,
     private readonly peers: Peers,
     private readonly names: ClusterNames,
-    private readonly log: ClusterLog,
+    private readonly log: Log,
   ) {
     bus.onBatch((data) => this.receive(data));
   }
@@ -112,7 +112,7 @@ export class ClusterRouter implements Router {
   send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
     const remote = this.routeRemote(dest);
     if (remote === null) return this.local.send(from, this.localTarget(dest), topic, payloads);
-    if (topic.startsWith('@')) return new ErrorValue('cannot send to @ topics', 'Invalid');
+    if (topic.startsWith('@')) return kernelErrors.atTopic();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
     return this.bus.post(node.value, sendFrame(from, remote, topic, payloads));
@@ -143,8 +143,8 @@ export class ClusterRouter implements Router {
   monitor(watcher: string, dest: string): ErrorValue | null {
     const remote = this.routeRemote(dest);
     if (remote === null) return this.local.monitor(watcher, this.localTarget(dest));
-    if (this.local.process(watcher) === undefined) return new ErrorValue('process not found', 'NotFound');
-    if (this.watchingRemote.has(watcher, remote)) return new ErrorValue('already monitoring pid', 'AlreadyExists');
+    if (this.local.process(watcher) === undefined) return kernelErrors.processNotFound();
+    if (this.watchingRemote.has(watcher, remote)) return kernelErrors.alreadyMonitoring();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
     const refused = this.bus.post(node.value, [OP.MONITOR, watcher, remote]);
@@ -161,7 +161,7 @@ export class ClusterRouter implements Router {
   link(pid: string, dest: string): ErrorValue | null {
     const remote = this.routeRemote(dest);
     if (remote === null) return this.local.link(pid, this.localTarget(dest));
-    if (this.local.process(pid) === undefined) return new ErrorValue('process not found', 'NotFound');
+    if (this.local.process(pid) === undefined) return kernelErrors.processNotFound();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
     if (this.remoteLinks.has(pid, remote)) return null;
@@ -193,7 +193,7 @@ export class ClusterRouter implements Router {
 
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
     if (scope === SCOPE.LOCAL) return this.local.register(name, pid, scope);
-    if (name === '') return new ErrorValue('name cannot be empty', 'Invalid');
+    if (name === '') return kernelErrors.nameEmpty();
     const owner = this.local.resolve(pid);
     if (!owner.ok) {
       const remote = parsePid(pid)?.node;
@@ -311,14 +311,9 @@ export class ClusterRouter implements Router {
     for (const [watcher, target] of this.watchingRemote.takeNode(node)) {
       this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
     }
-    for (const [pid, other] of this.remoteLinks.takeNode(node)) this.linkBroken(pid, other, outcome);
+    for (const [pid, other] of this.remoteLinks.takeNode(node)) this.local.linkBroken(pid, other, outcome);
   }
 
-  private linkBroken(pid: string, other: string, outcome: Outcome): void {
-    if (outcome.error === null) return;
-    if (this.local.trapLinks(pid)) this.local.mailboxOf(pid)?.deliverEvent(linkDownEvent(other, outcome));
-    else this.local.process(pid)?.runtime?.terminate(LINKED_FAILED());
-  }
 
   /** One bus message for this node. Anything malformed is dropped whole, with a log line. */
   private receive(data: Uint8Array): void {
@@ -393,7 +388,7 @@ export class ClusterRouter implements Router {
         return;
       case OP.EXIT:
         if (f.link) {
-          if (this.remoteLinks.delete(f.to, f.from)) this.linkBroken(f.to, f.from, f.outcome);
+          if (this.remoteLinks.delete(f.to, f.from)) this.local.linkBroken(f.to, f.from, f.outcome);
         } else if (this.watchingRemote.delete(f.to, f.from)) {
           this.local.mailboxOf(f.to)?.deliverEvent(exitEvent(f.from, f.outcome));
         }

@@ -1,6 +1,6 @@
 /**
  * Size limits on what one process can build (spec.md "Memory"). The string limit is enforced inside Fengari
- * (scripts/fengari-patches/10-max-string.js) wherever a Lua string grows; host code that builds a string out
+ * (scripts/fengari-patches/06-max-string.js) wherever a Lua string grows; host code that builds a string out
  * of Lua strings checks it here.
  */
 import { raise, type LuaState } from './lua'; // first: Fengari must be loaded before any of its internal modules

@@ -7,6 +7,7 @@ import { lua, lauxlib, lualib, to_luastring, to_jsstring } from 'fengari';
 import type { LuaState, LuaString, TValue as Cell } from 'fengari';
 import { TValue } from 'fengari/src/lobject';
 import { luaS_bless, type TString } from 'fengari/src/lstring';
+import { BoundedMap } from '../util/bounded-map';
 
 export { lua, lauxlib, lualib, to_luastring, to_jsstring };
 export type { LuaState, LuaString };
@@ -34,7 +35,12 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-const LONG_STRING = 20; // Fengari makes every string a long string (LUA_TLNGSTR)
+/**
+ * The type tags Fengari keeps in a cell's \`type\` (C Lua's variant tags), for the engine files that read cells
+ * directly (this one, values.ts, memory.ts). Fengari makes every string a long string (LUA_TLNGSTR).
+ */
+export const TAG = Object.freeze({ STRING: 4, LONG_STRING: 20, TABLE: 5, LUA_CLOSURE: 6, JS_CLOSURE: 38, USERDATA: 7, THREAD: 8 });
+const LONG_STRING = TAG.LONG_STRING;
 
 /** The value at a stack index itself (not a copy, as lua_index2addr finds it); null for a pseudo-index or none. */
 export function cellAt(L: LuaState, idx: number): Cell | null {
@@ -144,8 +150,8 @@ export function fromByteString(s: string): Uint8Array {
  * and hash included, and shared: a Lua string is immutable and belongs to no state. At most INTERNED of them
  * are kept; the table starts over when it is full.
  */
-const interned = new Map<string, TString>();
 const INTERNED = 4096;
+const interned = new BoundedMap<string, TString>(INTERNED, 'all');
 
 /** The Lua string for a JS string (shared when short ASCII). */
 export function luaStringOf(L: LuaState, s: string): TString {
@@ -156,7 +162,6 @@ export function luaStringOf(L: LuaState, s: string): TString {
   if (ascii === null) return luaS_bless(L, to_luastring(s));
   ts = luaS_bless(L, ascii);
   ts.wisp_js = s;
-  if (interned.size >= INTERNED) interned.clear();
   interned.set(s, ts);
   return ts;
 }

@@ -13,7 +13,7 @@
  * Sizes are estimates measured on Node 20 (V8 11.3) for Fengari 0.1.5; they only have to rank processes and
  * give the order of magnitude in the error message.
  */
-import './lua'; // first: Fengari must be loaded before any of its internal modules
+import { TAG } from './lua'; // first: Fengari must be loaded before any of its internal modules
 import { TValue, LClosure, CClosure, Udata } from 'fengari/src/lobject';
 import type { TValue as Slot } from 'fengari';
 import type { UdataObject } from 'fengari/src/lobject';
@@ -64,12 +64,7 @@ export type MemoryRoot = Slot | lua_State | Message | HoldsValues;
 
 type LuaObject = LuaTableObject | LClosure | CClosure | UdataObject | lua_State | Proto;
 
-const TABLE = 5;
-const LUA_CLOSURE = 6;
-const JS_CLOSURE = 38;
-const USERDATA = 7;
-const THREAD = 8;
-const STRING_TAG = 4;
+const { TABLE, LUA_CLOSURE, JS_CLOSURE, USERDATA, THREAD, STRING: STRING_TAG } = TAG;
 
 export class MemoryMeter {
   private marking = true;

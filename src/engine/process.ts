@@ -7,9 +7,10 @@ import { lua, lauxlib, decodeUtf8, encode, toJsString, type LuaState } from './l
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue, ValueCopyError } from './values';
-import { watchdog } from './watchdog';
 import { RESOURCE_BYTES, type HoldsValues, type MemoryRoot } from './memory';
 import { ErrorValue, type Value } from '../kernel/value';
+import { TERMINATION_REASON } from '../kernel/errors';
+import type { Outcome } from '../kernel/message';
 import type { CompiledChunk, LuaVM } from './vm';
 import { NO_CONTEXT, type ContextValues, type Router } from '../kernel/router';
 import { DrainQueue } from '../util/drain-queue';
@@ -23,12 +24,6 @@ export interface ProcessSpec {
   readonly modules: ReadonlySet<string>;
   /** `imports:` aliases → compiled library chunks. */
   readonly imports: ReadonlyMap<string, CompiledChunk>;
-}
-
-/** How a process ended: the value main returned, or the error it failed with. */
-export interface ExitResult {
-  readonly value: Value;
-  readonly error: ErrorValue | null;
 }
 
 export type ProcessActivity = 'running' | 'runnable' | 'waiting';
@@ -59,7 +54,7 @@ export class LuaProcess implements TaskOwner {
   /** Its `coroutine.spawn`ed tasks and the resources it owns; most processes have none, so made on the first. */
   private spawned: Set<Task> | null = null;
   private resources: Set<Resource> | null = null;
-  private result: ExitResult | null = null;
+  private result: Outcome | null = null;
   /** Wall-clock start (ms since the epoch), resumes and the time they took: what the live view shows. */
   readonly startedAt = Date.now();
   steps = 0;
@@ -70,10 +65,10 @@ export class LuaProcess implements TaskOwner {
     readonly spec: ProcessSpec,
     /** How logs and errors name this process (its PID once it has one). */
     public name: string,
-    private readonly onExit: (result: ExitResult) => void,
+    private readonly onExit: (result: Outcome) => void,
   ) {
     this.env = vm.newEnv();
-    watchdog.track(this);
+    vm.watchdog?.track(this);
   }
 
   get alive(): boolean {
@@ -190,7 +185,7 @@ export class LuaProcess implements TaskOwner {
   }
 
   /** Ends the process at once (its tasks never run again). */
-  terminate(reason = 'process terminated'): void {
+  terminate(reason = TERMINATION_REASON): void {
     this.finish({ value: null, error: new ErrorValue(reason, 'Internal') });
   }
 
@@ -242,10 +237,10 @@ export class LuaProcess implements TaskOwner {
    * since releasing a resource may end another process (a `funcs.call` callee), whose end may end the next:
    * a chain of any length is a loop, never JS recursion.
    */
-  private finish(result: ExitResult): void {
+  private finish(result: Outcome): void {
     if (this.result !== null) return;
     this.result = result;
-    watchdog.untrack(this);
+    this.vm.watchdog?.untrack(this);
     for (const task of this.tasks()) this.vm.sched.cancel(task);
     this.spawned = null;
     this.main = null;
@@ -264,7 +259,7 @@ export class LuaProcess implements TaskOwner {
         failure ??= e; // one resource's bug must not keep the others, or the exit, from being released
       }
     }
-    this.onExit(this.result as ExitResult);
+    this.onExit(this.result as Outcome);
     if (failure !== null) throw failure;
   }
 }

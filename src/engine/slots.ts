@@ -4,7 +4,8 @@
  * Channel buffers, pending resume values and identity-stable userdata (a channel compared with `==`) need Lua
  * values that live outside any stack. The public API offers only registry refs, which cost a table write and
  * a read per value; Fengari's garbage collector is the JS one, so a copy of the stack cell is enough to keep a
- * value alive. This file is the only one that touches Fengari's stack internals.
+ * value alive. Fengari's internals are touched here (detached cells, userdata payloads), in lua.ts (strings
+ * pushed straight onto the stack, the type tags) and, read-only, in memory.ts (the watchdog's walk).
  */
 import { TValue, Udata as UdataObject } from 'fengari/src/lobject';
 import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';

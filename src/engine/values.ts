@@ -8,7 +8,7 @@
  * MAX_VALUE_DEPTH tables cannot be exported: ValueCopyError, which callers turn into an error for the sender
  * (`process.send` returns nil, err) or for the process (a result that cannot be copied fails it).
  */
-import { lua, cellAt, pushNumber, pushString, textOf, type LuaState } from './lua';
+import { lua, cellAt, pushNumber, pushString, textOf, TAG, type LuaState } from './lua';
 import { identityAt, objectAt, pushObject, pushSlot, slotAt, type LuaTable, type Slot } from './slots';
 import type { Udata } from 'fengari';
 import type { Table as LuaTableObject } from 'fengari/src/ltable';
@@ -82,7 +82,7 @@ function exportSmall(t: LuaTableObject, visited: LuaTableObject[]): Table | null
   return copy;
 }
 
-const TABLE_TAG = 5;
+const TABLE_TAG = TAG.TABLE;
 
 /**
  * A Lua value that is not a table as a portable value (Fengari's type tags: variants in the high bits): integers

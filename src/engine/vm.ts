@@ -13,6 +13,8 @@ import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
 import { eraseTypes } from '../dialect/erase-types';
+import { assertFengariPatched } from './fengari-patches';
+import type { MemoryWatchdog } from './watchdog';
 
 export interface VmOptions {
   /** How long a thread may run before it is preempted (checked every `checkEvery` instructions). */
@@ -95,6 +97,8 @@ export class LuaVM implements ValueContext {
   private readonly readonlyFn: Slot;
   readonly bootFn: Slot;
   private readonly tostringFn: Slot;
+  /** The memory watchdog watching this VM (it sets itself here when attached), which its processes report to. */
+  watchdog: MemoryWatchdog | null = null;
   /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
   hookTick: ((T: LuaState) => void) | null = null;
   private readonly eraseTypes: (source: string, progress?: (() => void) | null) => string;
@@ -105,6 +109,7 @@ export class LuaVM implements ValueContext {
   readonly printChosen: boolean;
 
   constructor(options: VmOptions = {}) {
+    assertFengariPatched();
     this.eraseTypes = options.eraseTypes ?? eraseTypes;
     this.printChosen = options.print !== undefined;
     this.printSink = options.print ?? ((proc, text) => process.stderr.write(`[${proc.name}] ${text}\n`));

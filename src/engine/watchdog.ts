@@ -26,6 +26,7 @@ import { lua_gethook } from 'fengari/src/ldebug';
 import { MemoryMeter, type MemoryRoot } from './memory';
 import type { LuaVM } from './vm';
 import type { LuaProcess } from './process';
+import { TERMINATION_REASON } from '../kernel/errors';
 
 const MiB = 1024 * 1024;
 const ACT = 0.7;
@@ -98,6 +99,7 @@ export class MemoryWatchdog {
   /** Watches a VM: its hook ticks, its scheduler batches, its large string buffers. */
   attach(vm: LuaVM): void {
     this.vms.set(vm.L.l_G, { vm, sharedBelow: (vm.L.l_G as unknown as { id_counter: number }).id_counter });
+    vm.watchdog = this;
     vm.hookTick = (T) => this.tick(vm, T);
     vm.sched.afterBatch = (now) => {
       this.adopt();
@@ -282,7 +284,7 @@ export class MemoryWatchdog {
       throw new Error('unreachable: lua_yield returned');
     }
     (T as unknown as { allowhook: number }).allowhook = 1;
-    const reason = this.reasons.get(owner as LuaProcess) ?? 'process terminated';
+    const reason = this.reasons.get(owner as LuaProcess) ?? TERMINATION_REASON;
     lua.lua_pushstring(T, new TextEncoder().encode(reason));
     return lua.lua_error(T);
   }
@@ -308,4 +310,13 @@ function gcFunction(): () => void {
 }
 
 /** The one watchdog of this isolate. */
-export const watchdog = new MemoryWatchdog();
+let isolateWatchdog: MemoryWatchdog | null = null;
+
+/**
+ * The watchdog of this JS isolate. The heap limit, V8's collector and Fengari's string-size hook are one per
+ * isolate, so every runtime in it shares one watchdog: whoever creates VMs (the runtime, an embedder, a test)
+ * takes this one and passes it to `createVM`.
+ */
+export function watchdogOfIsolate(): MemoryWatchdog {
+  return (isolateWatchdog ??= new MemoryWatchdog());
+}

@@ -9,7 +9,6 @@ import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../engine/vm';
 import { pushValue } from '../engine/values';
 import { ErrorValue, type Value } from '../kernel/value';
 import { displayPath, isLuaEntry, type RegistryStore, type RunnableLuaEntry } from '../registry';
-import { watchdog } from '../engine/watchdog';
 import type { Host, Node, ProcessRecord } from '../kernel/node';
 
 export class LuaHost implements Host {
@@ -48,7 +47,7 @@ export class LuaHost implements Host {
   start(record: ProcessRecord, entryId: string, args: readonly Value[]): ErrorValue | null {
     const spec = this.spec(entryId);
     if (spec instanceof ErrorValue) return spec;
-    if (watchdog.underPressure) {
+    if (this.vm.watchdog?.underPressure === true) {
       return new ErrorValue('out of memory: the runtime is near its heap limit; no new process can start now', 'Unavailable', true);
     }
     const proc = new LuaProcess(this.vm, spec, record.id, (result) => {

@@ -4,7 +4,8 @@
  */
 import { Node } from '../kernel/node';
 import { FUNCTION_HOST } from '../kernel/pid';
-import { ErrorValue, fromPlain, type Value } from '../kernel/value';
+import { fromPlain, type Value } from '../kernel/value';
+import { kernelErrors } from '../kernel/errors';
 import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
@@ -19,7 +20,7 @@ import type { Terminal } from '../api/terminal';
 import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
 import type { RuntimeVmOptions } from '../modules';
-import { watchdog } from '../engine/watchdog';
+import { watchdogOfIsolate } from '../engine/watchdog';
 import { processDetails, takeSnapshot, type ProcessQuery } from './snapshot';
 import type { ProcessDetails, SystemSnapshot } from '../api/system';
 
@@ -71,7 +72,7 @@ export class Runtime {
       }
     });
     const MiB = 1024 * 1024;
-    this.unwatch = watchdog.onFailure((r) => {
+    this.unwatch = watchdogOfIsolate().onFailure((r) => {
       if (!this.node.process(r.process)) return; // another runtime's process (tests run several)
       this.log('error', 'out of memory: process failed', {
         pid: r.process, held_mib: Math.round(r.heldBytes / MiB), heap_mib: Math.round(r.liveBytes / MiB), budget_mib: Math.round(r.budgetBytes / MiB), measure_ms: Math.round(r.measureMs),
@@ -213,7 +214,7 @@ export class Runtime {
       for (const p of left) p.mailbox.deliverEvent(shutdown);
       await new Promise((r) => setTimeout(r, HOST_GRACE_MS));
       for (const p of this.node.allProcesses()) {
-        if (this.hosts.has(p.pid.host)) p.runtime?.terminate(new ErrorValue('process terminated', 'Internal'));
+        if (this.hosts.has(p.pid.host)) p.runtime?.terminate(kernelErrors.terminated());
       }
     }
     for (const host of this.hosts.values()) host.close();

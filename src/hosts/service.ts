@@ -4,8 +4,8 @@
  * restarts a normal return, and stops it with CANCEL "service stopping", then terminate after stop_timeout.
  */
 import { CONTROL_HOST } from '../kernel/pid';
-import { EVENT } from '../kernel/message';
-import { ErrorValue, fromPlain, Table, type Value } from '../kernel/value';
+import type { Outcome } from '../kernel/message';
+import { fromPlain, type ErrorValue } from '../kernel/value';
 import { clip, type Node, type ProcessRecord } from '../kernel/node';
 import { backoffDelay, type ProcessServiceEntry } from '../registry';
 import type { LogLevel, LogSink } from '../api/logging';
@@ -61,7 +61,6 @@ export class ServiceSupervisor {
   start(): boolean {
     if (this.control === null) {
       this.control = this.node.createProcess(CONTROL_HOST, this.entry.id, null, { terminate: () => undefined });
-      this.control.mailbox.subscribeEvents((e) => this.onEvent(e));
     }
     if (this.starts++ > 0) this.restarts++;
     this.set('Starting');
@@ -70,7 +69,7 @@ export class ServiceSupervisor {
       host: this.entry.host,
       args: this.entry.input.map(fromPlain),
       parent: this.control.id,
-      monitor: true,
+      monitor: false,
       link: false,
     });
     if (!r.ok) {
@@ -79,6 +78,8 @@ export class ServiceSupervisor {
       return false;
     }
     this.child = r.value;
+    const child = r.value;
+    this.node.onExit(child, (outcome) => this.exited(child, outcome));
     this.startedAt = performance.now();
     this.lastStartAt = Date.now();
     this.set('Running', { pid: r.value });
@@ -111,10 +112,9 @@ export class ServiceSupervisor {
     });
   }
 
-  private onEvent(event: Value): void {
-    if (!(event instanceof Table) || event.get('kind') !== EVENT.EXIT || event.get('from') !== this.child) return;
-    const result = event.get('result');
-    const error = result instanceof Table ? result.get('error') : null;
+  /** The kernel's notice that a child ended (a child from before a restart is no longer this service's). */
+  private exited(child: string, { error }: Outcome): void {
+    if (child !== this.child) return;
     const ranMs = performance.now() - this.startedAt;
     this.child = null;
     if (this.stopped !== null) {
@@ -124,7 +124,7 @@ export class ServiceSupervisor {
       resolve();
       return;
     }
-    if (error instanceof ErrorValue) this.failed(error, ranMs);
+    if (error !== null) this.failed(error, ranMs);
     else this.set('Exited');
   }
 

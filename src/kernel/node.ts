@@ -8,6 +8,7 @@ import { Mailbox, MAILBOX_LIMIT } from './mailbox';
 import { MAX_NAME_LENGTH, NameRegistry, NAMES_PER_PROCESS, SCOPE } from './names';
 import { cancelEvent, exitEvent, linkDownEvent, type Outcome } from './message';
 import { ErrorValue, type ErrorKind, type Value } from './value';
+import { kernelErrors } from './errors';
 import { EventBus, type BusEvent, type BusSubscription } from './events';
 import { DrainQueue } from '../util/drain-queue';
 import { NO_CONTEXT, type BusDelivery, type ContextValues, type Result, type Router, type SpawnRequest } from './router';
@@ -67,8 +68,6 @@ export class ProcessRecord {
 }
 
 const fail = (message: string, kind: ErrorKind = 'NotFound'): ErrorValue => new ErrorValue(message, kind);
-const TERMINATED = (): ErrorValue => new ErrorValue('process terminated', 'Internal');
-const LINKED_FAILED = (): ErrorValue => new ErrorValue('linked process failed', 'Internal');
 
 export class Node implements Router {
   readonly pids: PidAllocator;
@@ -134,7 +133,7 @@ export class Node implements Router {
 
   spawn(request: SpawnRequest): Result<string> {
     const host = this.hosts.get(request.host);
-    if (host === undefined) return { ok: false, error: fail('host not found') };
+    if (host === undefined) return { ok: false, error: kernelErrors.hostNotFound() };
     const name = request.name ?? '';
     if (name !== '') {
       const holder = this.router.lookup(name);
@@ -198,9 +197,7 @@ export class Node implements Router {
       const other = this.processes.get(l);
       if (other === undefined) continue;
       other.links.delete(pid);
-      if (outcome.error === null) continue;
-      if (other.trapLinks) other.mailbox.deliverEvent(linkDownEvent(pid, outcome));
-      else other.runtime?.terminate(LINKED_FAILED());
+      this.linkBroken(other, pid, outcome);
     }
     const watchers = this.exitWatchers.get(pid);
     if (watchers !== undefined) {
@@ -209,14 +206,27 @@ export class Node implements Router {
     }
   }
 
+  /**
+   * The link rule, for links within this node and to other nodes alike: the process at the other end of a link
+   * ended with `outcome`. A normal exit breaks nothing; a failure reaches `survivor` as LINK_DOWN when it traps
+   * links, and otherwise ends it with "linked process failed".
+   */
+  linkBroken(survivor: ProcessRecord | string, dead: string, outcome: Outcome): void {
+    if (outcome.error === null) return;
+    const p = typeof survivor === 'string' ? this.processes.get(survivor) : survivor;
+    if (p === undefined) return;
+    if (p.trapLinks) p.mailbox.deliverEvent(linkDownEvent(dead, outcome));
+    else p.runtime?.terminate(kernelErrors.linkedProcessFailed());
+  }
+
   send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
-    if (topic.startsWith('@')) return fail('cannot send to @ topics', 'Invalid');
+    if (topic.startsWith('@')) return kernelErrors.atTopic();
     const target = this.resolve(dest);
     if (!target.ok) return target.error;
     const mailbox = target.value.mailbox;
     if (mailbox.unread >= this.mailboxLimit) {
       // The sender hears of it; the receiver and what it has queued are untouched.
-      return new ErrorValue(`mailbox full: ${target.value.id} has ${this.mailboxLimit} unread messages`, 'Unavailable', true);
+      return kernelErrors.mailboxFull(target.value.id, this.mailboxLimit);
     }
     mailbox.deliver({ from, topic, payloads });
     this.delivered++;
@@ -226,7 +236,7 @@ export class Node implements Router {
   terminate(_from: string, dest: string): ErrorValue | null {
     const target = this.resolve(dest);
     if (!target.ok) return target.error;
-    target.value.runtime?.terminate(TERMINATED());
+    target.value.runtime?.terminate(kernelErrors.terminated());
     return null;
   }
 
@@ -241,7 +251,7 @@ export class Node implements Router {
     const pair = this.pair(watcher, dest);
     if (!pair.ok) return pair.error;
     const [w, target] = pair.value;
-    if (target.monitors.has(w.id)) return fail('already monitoring pid', 'AlreadyExists');
+    if (target.monitors.has(w.id)) return kernelErrors.alreadyMonitoring();
     this.addMonitor(w, target);
     return null;
   }
@@ -274,18 +284,18 @@ export class Node implements Router {
   register(name: string, pid: string, scope: number): ErrorValue | null {
     const unavailable = this.scopeError(scope);
     if (unavailable !== null) return unavailable;
-    if (name === '') return fail('name cannot be empty', 'Invalid');
+    if (name === '') return kernelErrors.nameEmpty();
     if (name.length > MAX_NAME_LENGTH) return fail(`name too long: ${name.length} characters (at most ${MAX_NAME_LENGTH})`, 'Invalid');
     const owner = this.resolve(pid);
     if (!owner.ok) return owner.error;
     const done = this.names.register(name, owner.value.id);
     if (done === 'full') return fail(`too many names: ${owner.value.id} has ${NAMES_PER_PROCESS} registered`, 'Unavailable');
-    return done === true ? null : fail('name already registered', 'AlreadyExists');
+    return done === true ? null : kernelErrors.nameTaken();
   }
 
   lookup(name: string): Result<string> {
     const pid = this.names.lookup(name);
-    return pid === undefined ? { ok: false, error: fail('name not registered') } : { ok: true, value: pid };
+    return pid === undefined ? { ok: false, error: kernelErrors.nameNotRegistered() } : { ok: true, value: pid };
   }
 
   unregister(name: string, scope: number): boolean {
@@ -307,7 +317,7 @@ export class Node implements Router {
 
   subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
     const record = this.processes.get(pid);
-    if (record === undefined) return { ok: false, error: fail('process not found') };
+    if (record === undefined) return { ok: false, error: kernelErrors.processNotFound() };
     const mailbox = record.mailbox;
     const sub = this.events.subscribe(system, kind, {
       take: (event, sequence) => {
@@ -356,20 +366,20 @@ export class Node implements Router {
       return { ok: true, value: record };
     }
     if (pid.node !== this.name) return { ok: false, error: fail(`node not found: ${pid.node ?? 'local'}`, 'Unavailable') };
-    if (pid.host !== CONTROL_HOST && !this.hosts.has(pid.host)) return { ok: false, error: fail('host not found') };
+    if (pid.host !== CONTROL_HOST && !this.hosts.has(pid.host)) return { ok: false, error: kernelErrors.hostNotFound() };
     const record = this.processes.get(formatPid(pid));
-    return record === undefined ? { ok: false, error: fail('process not found') } : { ok: true, value: record };
+    return record === undefined ? { ok: false, error: kernelErrors.processNotFound() } : { ok: true, value: record };
   }
 
   private pair(self: string, dest: string): Result<[ProcessRecord, ProcessRecord]> {
     const me = this.processes.get(self);
-    if (me === undefined) return { ok: false, error: fail('process not found') };
+    if (me === undefined) return { ok: false, error: kernelErrors.processNotFound() };
     const target = this.resolve(dest);
     if (!target.ok) {
       const notFound = target.error.message === 'process not found';
-      return notFound ? { ok: false, error: fail('pid not registered') } : target;
+      return notFound ? { ok: false, error: kernelErrors.pidNotRegistered() } : target;
     }
-    if (target.value === me) return { ok: false, error: fail('cannot monitor or link a process to itself', 'Invalid') };
+    if (target.value === me) return { ok: false, error: kernelErrors.watchSelf() };
     return { ok: true, value: [me, target.value] };
   }
 

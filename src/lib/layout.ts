@@ -4,6 +4,7 @@
  * nextStdChunk in Go's src/time/format.go, including its quirks (e.g. "Jan"
  * only counts when not followed by a lower-case letter, "_2006" is "_" + year).
  */
+import { BoundedMap } from '../util/bounded-map';
 
 export const LAYOUTS = Object.freeze({
   Layout: "01/02 03:04:05PM '06 -0700",
@@ -214,8 +215,8 @@ export interface LayoutElem {
   text: string;
 }
 
-const compiled = new Map<string, readonly LayoutElem[]>();
 const MAX_COMPILED = 512;
+const compiled = new BoundedMap<string, readonly LayoutElem[]>(MAX_COMPILED);
 
 /** The layout split into elements (always ending with a std-less one); cached, as layouts repeat. */
 export function compileLayout(layout: string): readonly LayoutElem[] {
@@ -230,7 +231,6 @@ export function compileLayout(layout: string): readonly LayoutElem[] {
     rest = suffix;
   }
   elems = Object.freeze(out);
-  if (compiled.size >= MAX_COMPILED) compiled.clear();
   compiled.set(layout, elems);
   return elems;
 }

@@ -12,6 +12,7 @@
  */
 import { RE2JS, RE2JSException } from 're2js';
 import { currentCheckpoint } from './checkpoint';
+import { BoundedMap } from '../util/bounded-map';
 
 /**
  * The longest pattern, and the largest program (RE2 instructions; `[a-z]{1000}` is about 1,000), far above
@@ -233,9 +234,11 @@ class CountedText {
 
 /** A bounded cache of compiled patterns, by source: the oldest is dropped first. */
 export class RegexCache {
-  private readonly map = new Map<string, Regex | RegexError>();
+  private readonly map: BoundedMap<string, Regex | RegexError>;
 
-  constructor(private readonly size = 256) {}
+  constructor(size = 256) {
+    this.map = new BoundedMap(size);
+  }
 
   /** The compiled pattern, or the RegexError it gave (cached too). */
   get(source: string, options: CompileOptions = {}): Regex | RegexError {
@@ -249,7 +252,6 @@ export class RegexCache {
       if (!(e instanceof RegexError)) throw e;
       made = e;
     }
-    if (this.map.size >= this.size) this.map.delete(this.map.keys().next().value as string);
     this.map.set(key, made);
     return made;
   }

@@ -9,6 +9,7 @@
  * IANA zones that gives Go's name for ~90% of present-day dates (~70% before
  * 1970); the rest differ, e.g. Asia/Tokyo reads "+09" where Go prints "JST".
  */
+import { BoundedMap } from '../util/bounded-map';
 
 export interface ZoneInfo {
   /** Abbreviation as Go's "MST" layout chunk prints it; "" for an unnamed fixed zone. */
@@ -118,7 +119,7 @@ function computeAbbreviation(timeZone: string, ms: number, offsetSec: number): s
 
 // Finding a name can take a dozen Intl calls; a zone keeps its name for a
 // given offset for years at a time, so cache per zone, offset and year.
-const abbrCache = new Map<string, string>();
+const abbrCache = new BoundedMap<string, string>(10_000);
 const MS_PER_YEAR = 31_556_952_000;
 
 function abbreviation(timeZone: string, ms: number, offsetSec: number): string {
@@ -126,7 +127,6 @@ function abbreviation(timeZone: string, ms: number, offsetSec: number): string {
   let abbr = abbrCache.get(key);
   if (abbr === undefined) {
     abbr = computeAbbreviation(timeZone, ms, offsetSec);
-    if (abbrCache.size >= 10_000) abbrCache.clear();
     abbrCache.set(key, abbr);
   }
   return abbr;
@@ -141,7 +141,7 @@ const MAX_CACHED_MINUTES = 4096;
 class ZoneCache {
   private lastSec = NaN;
   private lastZone: ZoneInfo = UTC_ZONE;
-  private readonly byMinute = new Map<number, ZoneInfo>();
+  private readonly byMinute = new BoundedMap<number, ZoneInfo>(MAX_CACHED_MINUTES);
 
   lookup(sec: number, compute: (sec: number) => ZoneInfo): ZoneInfo {
     if (sec === this.lastSec) return this.lastZone;
@@ -150,7 +150,6 @@ class ZoneCache {
     if (zone === undefined) {
       zone = compute(sec);
       if (!Number.isNaN(minute)) {
-        if (this.byMinute.size >= MAX_CACHED_MINUTES) this.byMinute.clear();
         this.byMinute.set(minute, zone);
       }
     }

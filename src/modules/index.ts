@@ -3,7 +3,7 @@
  * is its folder and one line here; `system.modules()`, the global set and the README's list derive from it.
  */
 import { LuaVM, type VmOptions } from '../engine/vm';
-import { watchdog } from '../engine/watchdog';
+import { watchdogOfIsolate, type MemoryWatchdog } from '../engine/watchdog';
 import { installModules, type LuaModule } from './module';
 import type { ModuleServices } from '../api/services';
 import { errorsModule } from './errors';
@@ -29,10 +29,13 @@ import { yamlModule } from './yaml';
 import { envModule } from './env';
 import { systemModule } from './system';
 import { sqlModule } from './sql';
+import { storeModule } from './store';
+import { queueModule } from './queue';
 import { exprModule } from './expr';
 import { templatesModule } from './templates';
 import { streamModule } from './stream';
 import { httpClientModule } from './http_client';
+import { httpModule } from './http';
 import { websocketModule } from './websocket';
 import { metricsModule } from './metrics';
 import { fsModule } from './fs';
@@ -67,11 +70,14 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   yamlModule,
   envModule,
   sqlModule,
+  storeModule,
+  queueModule,
   systemModule,
   exprModule,
   templatesModule,
   streamModule,
   httpClientModule,
+  httpModule,
   websocketModule,
   metricsModule,
   fsModule,
@@ -83,11 +89,16 @@ export const MODULES: readonly LuaModule<unknown>[] = [
   evalRunnerModule,
 ];
 
-export interface RuntimeVmOptions extends VmOptions, ModuleServices {}
+export interface RuntimeVmOptions extends VmOptions, ModuleServices {
+  /** The memory watchdog to attach the VM to: by default the isolate's (`watchdogOfIsolate()`); null: none. */
+  readonly watchdog?: MemoryWatchdog | null;
+}
 
 export function createVM(options: RuntimeVmOptions = {}): LuaVM {
   const vm = new LuaVM(options);
   installModules(vm, MODULES, options);
-  watchdog.attach(vm); // after the modules: everything made so far is shared, not any process's
+  // After the modules: everything made so far is shared, not any process's.
+  const watchdog = options.watchdog === undefined ? watchdogOfIsolate() : options.watchdog;
+  watchdog?.attach(vm);
   return vm;
 }

@@ -2,6 +2,7 @@
 import { tick } from '../lib/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../engine/lua';
 import { identityAt } from '../engine/slots';
+import { typeName } from '../engine/vm';
 
 export const MAX_DEPTH = 128;
 export class PlainError extends Error {}
@@ -24,7 +25,7 @@ export function toPlain(T: LuaState, idx: number, depth: number, seen: Set<unkno
     case lua.LUA_TTABLE:
       break;
     default:
-      return `${lua.lua_typename(T, lua.lua_type(T, idx)).toString()}`;
+      return typeName(lua.lua_type(T, idx));
   }
   idx = lua.lua_absindex(T, idx);
   if (depth > MAX_DEPTH) throw new PlainError('exceeded maximum nesting depth');

@@ -4,7 +4,7 @@
  */
 import type { Fields } from './fields';
 import type { FileSource } from './interpolate';
-import { qualify, type EntryRef, type ServiceEntry, type ServiceKind } from './types';
+import { qualify, type Entry, type EntryRef, type ServiceEntry, type ServiceKind } from './types';
 import { parseLifecycle } from './lifecycle';
 
 export interface KindContext {
@@ -24,6 +24,11 @@ export interface KindDefinition<E extends ServiceEntry = ServiceEntry> {
    * id, names, kind, meta, file. Build on `serviceBase(f, base, ...)` for `lifecycle` and `refs`.
    */
   parse(f: Fields, base: ServiceBase, ctx: KindContext): E;
+  /**
+   * Checks a whole registry version once every entry is typed and its references resolve (routes that
+   * conflict across entries); throws a RegistryError naming the entry at fault.
+   */
+  check?(entries: readonly Entry[], root: string): void;
 }
 
 /** What every service entry starts from. */

@@ -114,6 +114,7 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   }
   checkAllUsed(overrides, overridden);
   const usable = checkReferences(root, entries, skippedWhy, tolerant);
+  kinds.check(usable, root);
   return new Registry(root, usable, warnings, srcDir, records, skippedWhy, kinds);
 }
 

@@ -121,6 +121,7 @@ export class RegistryStore {
     const entries = [...records.keys()].flatMap((id) => typed.get(id) ?? []);
     const skipped = new Map([...records.values()].filter((r) => !base.kinds.has(r.kind)).map((r) => [r.id, r.kind]));
     checkReferences(root, entries, skipped);
+    base.kinds.check(entries, root);
     for (const entry of built) {
       const problem = check(entry);
       if (problem !== null) throw new RegistryError(problem, { entry: entry.id });

@@ -8,6 +8,9 @@ import { dbService } from './db';
 import { fsServices } from './fs';
 import { execServices } from './exec';
 import { contractService } from './contract';
+import { storeServices } from './store';
+import { queueServices } from './queue';
+import { httpServices } from './http';
 
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   templateService as ServiceDefinition,
@@ -15,4 +18,7 @@ export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   fsServices as ServiceDefinition,
   execServices as ServiceDefinition,
   contractService as ServiceDefinition,
+  storeServices as ServiceDefinition,
+  queueServices as ServiceDefinition,
+  httpServices as ServiceDefinition,
 ];

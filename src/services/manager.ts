@@ -127,7 +127,11 @@ export class NativeServices implements Resources {
       }
       const changed = previous.record(id) !== registry.record(id);
       service.entry = entry;
-      if (service.running === null) continue;
+      if (service.running === null) {
+        // A failed service whose entry changed may work now (the fix is often the change): start it afresh.
+        if (changed && service.state === 'Failed') await this.restartFailed(service);
+        continue;
+      }
       try {
         await service.running.registryChanged?.(registry, entry);
       } catch (e) {
@@ -163,6 +167,16 @@ export class NativeServices implements Resources {
       return new ErrorValue(`resource ${id} is not running (${service?.state ?? 'not started'})`, 'Unavailable', true);
     }
     return new ErrorValue(`resource ${id} is a ${entry.kind}, not a ${facet} resource`, 'Invalid', false);
+  }
+
+  private async restartFailed(service: NativeService): Promise<void> {
+    service.retry?.cancel();
+    service.retry = null;
+    service.nextRetryAt = null;
+    service.failures = 0;
+    service.restarts++;
+    this.log('info', 'failed service restarting after its entry changed', { service: service.id });
+    await this.run(service);
   }
 
   private async run(service: NativeService): Promise<boolean> {

@@ -1,4 +1,4 @@
-/** The limits wisp patches into Fengari (scripts/fengari-patches/10-max-string.js). */
+/** The limits wisp patches into Fengari (scripts/fengari-patches/06-max-string.js). */
 declare module 'fengari/src/luaconf' {
   import type { LuaState } from 'fengari';
   export const wisp_limits: {

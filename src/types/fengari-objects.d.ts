@@ -16,7 +16,7 @@ declare module 'fengari/src/ltable' {
     strong: Map<unknown, TableEntry>;
     f: TableEntry | undefined;
     metatable: Table | null;
-    /** The value kept under the key nil (scripts/fengari-patches/28-nil-key.js); no entry of its own. */
+    /** The value kept under the key nil (scripts/fengari-patches/17-nil-key.js); no entry of its own. */
     wisp_nil: TValue | undefined;
   }
 }
@@ -50,7 +50,7 @@ declare module 'fengari/src/lstring' {
   import type { LuaState } from 'fengari';
   export class TString {
     realstring: Uint8Array;
-    /** Its text, once decoded (scripts/fengari-patches/26-string-text.js); valid UTF-8 only. */
+    /** Its text, once decoded (scripts/fengari-patches/15-string-text.js); valid UTF-8 only. */
     wisp_js: string | null;
   }
   /** A Lua string object holding `bytes` themselves (no copy). */

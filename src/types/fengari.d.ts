@@ -27,7 +27,7 @@ declare module 'fengari' {
     l_G: {
       mainthread: LuaState;
       l_registry: TValue;
-      /** wisp's patch calls it every 16384 pattern-match steps (scripts/fengari-patches/03-match-steps.js). */
+      /** wisp's patch calls it every 16384 pattern-match steps (scripts/fengari-patches/04-match-steps.js). */
       wisp_match_hook?: (L: LuaState) => void;
     };
   }
@@ -150,7 +150,7 @@ declare module 'fengari' {
     lua_xmove(from: LuaState, to: LuaState, n: number): void;
     lua_yield(L: LuaState, n: number): number;
     lua_yieldk(L: LuaState, n: number, ctx: unknown, k: KFunction | null): number;
-    /** lua_yieldk without a JS throw where it can (scripts/fengari-patches/20-yield-without-throw.js): return it. */
+    /** lua_yieldk without a JS throw where it can (scripts/fengari-patches/09-yield-without-throw.js): return it. */
     wisp_yieldk(L: LuaState, n: number, ctx: unknown, k: KFunction | null): number;
   };
 

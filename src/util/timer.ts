@@ -69,3 +69,25 @@ export function after(ms: number, fn: () => void, options: TimerOptions = {}): T
   };
   return timer;
 }
+
+/** Runs `fn` every `ms` milliseconds until canceled, never keeping the process alive (sweeps, cleanups). */
+export function every(ms: number, fn: () => void): Timer {
+  let current: Timer | null = null;
+  let canceled = false;
+  const arm = (): void => {
+    current = after(ms, () => {
+      if (canceled) return;
+      fn();
+      arm();
+    }).unref();
+  };
+  arm();
+  const timer: Timer = {
+    cancel() {
+      canceled = true;
+      current?.cancel();
+    },
+    unref: () => timer,
+  };
+  return timer;
+}

@@ -201,10 +201,10 @@ describe('wisp registry', () => {
   });
 
   test('entries of kinds wisp does not run are listed and shown too', async () => {
-    const dir = writeProject({ '_index.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: http.service\n    addr: ":8080"\n' });
+    const dir = writeProject({ '_index.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: temporal.worker\n    addr: ":8080"\n' });
     const list = await wisp(['registry', 'list', '--json'], { cwd: dir });
     // Listed, and marked as left out of a run, with why.
-    expect(JSON.parse(list.stdout)).toEqual([{ id: 'web:gateway', kind: 'http.service', invalid: expect.stringMatching(/^src\/_index\.yaml:4: entry web:gateway: unknown kind "http\.service", entry skipped/) as unknown }]);
+    expect(JSON.parse(list.stdout)).toEqual([{ id: 'web:gateway', kind: 'temporal.worker', invalid: expect.stringMatching(/^src\/_index\.yaml:4: entry web:gateway: unknown kind "temporal\.worker", entry skipped/) as unknown }]);
     const show = await wisp(['registry', 'show', 'web:gateway', '-f', 'addr'], { cwd: dir });
     expect(show.stdout).toBe(':8080\n');
   });

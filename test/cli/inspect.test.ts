@@ -7,7 +7,8 @@ import { existsSync } from 'fs';
 import { request } from 'http';
 import { chromium, type Browser } from 'playwright-core';
 import { ECHO, WISP, plain, projectCopy, sleep, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries, until } from '../helpers/live';
+import { serviceEntries } from '../helpers/live';
+import { until } from '../helpers/poll';
 
 const CHROMIUM = '/usr/bin/chromium';
 

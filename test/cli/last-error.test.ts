@@ -5,7 +5,8 @@
 import { existsSync } from 'fs';
 import { chromium } from 'playwright-core';
 import { startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries, until } from '../helpers/live';
+import { serviceEntries } from '../helpers/live';
+import { until } from '../helpers/poll';
 import type { SystemSnapshot } from '../../src/api/system';
 
 const CHROMIUM = '/usr/bin/chromium';

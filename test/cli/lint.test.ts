@@ -28,7 +28,7 @@ describe('wisp lint', () => {
         ],
         'client.lua': [['local function main()', 'local function main(\n']],
       },
-      { 'web.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: http.service\n' },
+      { 'web.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: temporal.worker\n' },
     );
     const r = await wisp(['lint'], { cwd: dir });
     expect(r.code).toBe(1);
@@ -37,7 +37,7 @@ describe('wisp lint', () => {
       'error   src/_index.yaml:6: entry hello:terminal: unknown kind "terminal.hots" (did you mean "terminal.host"?), entry skipped',
       'error   src/_index.yaml:16: entry hello:counter: method "mian" not found: src/counter.lua returns main (did you mean "main"?)',
       "error   src/client.lua:7: syntax error: ')' expected near '.' (entry hello:client)",
-      expect.stringMatching(/^warning src\/web\.yaml:4: entry web:gateway: unknown kind "http\.service", entry skipped \(supported: /) as unknown,
+      expect.stringMatching(/^warning src\/web\.yaml:4: entry web:gateway: unknown kind "temporal\.worker", entry skipped \(supported: /) as unknown,
       'warning src/_index.yaml:9: entry hello:processes: unknown field "lifecycle.auto_strat" ignored',
       '',
       '3 errors, 2 warnings in 6 entries',
@@ -46,11 +46,11 @@ describe('wisp lint', () => {
   });
 
   test('--json is Wippy\'s shape; --level error and --ns narrow it; warnings alone exit 0', async () => {
-    const dir = firstApp({}, { 'web.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: http.service\n' });
+    const dir = firstApp({}, { 'web.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: temporal.worker\n' });
     const r = await wisp(['lint', '--json'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
-      diagnostics: [{ entry_id: 'web:gateway', code: 'kind', severity: 'warning', message: expect.stringContaining('unknown kind "http.service"') as unknown, line: 4 }],
+      diagnostics: [{ entry_id: 'web:gateway', code: 'kind', severity: 'warning', message: expect.stringContaining('unknown kind "temporal.worker"') as unknown, line: 4 }],
       total_entries: 6,
       error_count: 0,
       warning_count: 1,

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, statSync } from 'fs';
 import { createConnection, createServer } from 'net';
 import { join } from 'path';
 import { ECHO, hasTmux, WISP, projectCopy, sleep, startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries, until } from '../helpers/live';
+import { serviceEntries } from '../helpers/live';
+import { until } from '../helpers/poll';
 import type { SystemSnapshot } from '../../src/api/system';
 
 const socketOf = (dir: string): string => join(dir, '.wisp', 'control.sock');

@@ -6,7 +6,8 @@
 import { existsSync } from 'fs';
 import { chromium, type Browser } from 'playwright-core';
 import { startWisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries, until } from '../helpers/live';
+import { serviceEntries } from '../helpers/live';
+import { until } from '../helpers/poll';
 import type { ProcessDetails } from '../../src/api/system';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -36,3 +36,10 @@ describePostgres('README data section on PostgreSQL', () => {
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '1\tbuy milk\n2\tcall Ada\n', '']);
   }, 90_000);
 });
+
+test('README stores and queues section: a job published, processed by the consumer, read back from the store', async () => {
+  const files = readmeSectionFiles('Data: stores and queues');
+  expect(Object.keys(files).sort()).toEqual(['_index.yaml', 'submit.lua', 'work.lua']);
+  const r = await wisp(['run', '-x', 'app:submit'], { cwd: writeProject(files) });
+  expect([r.code, r.stdout, r.stderr]).toEqual([0, 'job-7 -> 49\n', '']);
+});

@@ -32,7 +32,7 @@ return { main = main }
 const ENTRIES = `
   - name: gateway
     kind: http.service
-    addr: ":8085"
+    addr: "127.0.0.1:0"
     lifecycle:
       auto_start: true
   - name: runner
@@ -61,14 +61,14 @@ const ENTRIES = `
     source: |
       return { main = function() error("expected 3, got 4") end }
     method: main
-  - name: needs_treesitter
+  - name: needs_cloudstorage
     kind: function.lua
     meta: { type: test }
     source: |
-      local treesitter = require("treesitter")
+      local cloudstorage = require("cloudstorage")
       return { main = function() return true end }
     method: main
-    modules: [treesitter]
+    modules: [cloudstorage]
 `;
 
 test('the runner finds and calls every test; failures, missing modules and unknown kinds do not stop it', async () => {
@@ -79,7 +79,7 @@ test('the runner finds and calls every test; failures, missing modules and unkno
       [
         'PASS app:adds',
         'FAIL app:fails: app:fails:1: expected 3, got 4',
-        "FAIL app:needs_treesitter: app:needs_treesitter:1: module 'treesitter' (listed in modules: of app:needs_treesitter) is not provided by wisp",
+        "FAIL app:needs_cloudstorage: app:needs_cloudstorage:1: module 'cloudstorage' (listed in modules: of app:needs_cloudstorage) is not provided by wisp",
         'PASS app:sleeps',
         '2 passed, 2 failed',
         '',

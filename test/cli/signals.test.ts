@@ -57,7 +57,7 @@ describe('signals (spec §2.3)', () => {
     const t0 = Date.now();
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(7000); // at once, not after the 10 s default stop_timeout (margin for a loaded machine)
     const stopped = [...run.out().matchAll(/service stopped  \{"service": "(sig:\w+)"/g)].map((m) => m[1]);
     expect(stopped).toEqual(['sig:second', 'sig:first']);
     expect(run.out()).toContain('stopping  {"pid": ');
@@ -74,7 +74,7 @@ describe('signals (spec §2.3)', () => {
     const t0 = Date.now();
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(10_000); // at once, not after the 20 s stop_timeout
     expect(run.err()).toContain('force exit\n');
   });
 

@@ -4,20 +4,17 @@
  */
 import { execFileSync } from 'child_process';
 import { ECHO, hasTmux, WISP } from '../helpers/cli';
+import { until } from '../helpers/poll';
 
 const session = `wisp-test-${process.pid}`;
 const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = (): string => tmux('capture-pane', '-p', '-t', session);
 
-async function waitFor(pattern: RegExp, ms = 15000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
+const waitFor = (pattern: RegExp, ms = 15000): Promise<string> =>
+  until(`the screen to match ${pattern}`, () => {
     const text = screen();
-    if (pattern.test(text)) return text;
-    if (Date.now() > end) throw new Error(`screen never matched ${pattern}:\n${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+    return pattern.test(text) && text;
+  }, ms, screen);
 
 (hasTmux ? describe : describe.skip)('typing into the echo CLI in a real terminal (tmux)', () => {
   afterAll(() => {

@@ -81,7 +81,9 @@ describeNats('cluster names and bus safety (two kernel nodes, real NATS)', () =>
     await z.cluster.close();
     leave(z);
     await until(() => !x.router.lookup('zname').ok, 5000);
-    expect(x.router.send(proc(x).id, pz.id, 't', [])?.message).toBe('node down: z');
+    // Its names go with the KV watch; the node is down once its departure (or silence) reaches x: two events.
+    const sender = proc(x).id;
+    await until(() => x.router.send(sender, pz.id, 't', [])?.message === 'node down: z', 5000);
   }, 30_000);
 
   test('malformed bus messages and frames for PIDs a node does not own are dropped with a log line; the node goes on', async () => {

@@ -1,5 +1,5 @@
 /**
- * scripts/fengari-patches/29-whole-chunk-names.js: error positions name the whole entry id, as go-lua does
+ * scripts/fengari-patches/18-whole-chunk-names.js: error positions name the whole entry id, as go-lua does
  * (Fengari cut chunk names at 59 bytes).
  */
 import { createVM } from '../../src/modules';

@@ -1,5 +1,5 @@
 /**
- * scripts/fengari-patches/28-nil-key.js: assignments through a nil or NaN key behave as in go-lua (Wippy's VM),
+ * scripts/fengari-patches/17-nil-key.js: assignments through a nil or NaN key behave as in go-lua (Wippy's VM),
  * not as in standard Lua: `t[nil] = v` keeps v where `t[nil]` finds it, `t[0/0] = v` changes nothing, rawset
  * still refuses both.
  */

@@ -1,5 +1,5 @@
 /**
- * scripts/fengari-patches/21-string-hash.js: string table keys are told apart by all their bytes (Fengari's own
+ * scripts/fengari-patches/10-string-hash.js: string table keys are told apart by all their bytes (Fengari's own
  * hash gave "\1\17" and "\17\1" the same slot, so one key overwrote the other).
  */
 import { run } from '../helpers/lua';

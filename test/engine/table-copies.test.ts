@@ -1,7 +1,7 @@
 /**
  * Tables as the engine makes and copies them: Fengari's dead keys made on first deletion
- * (scripts/fengari-patches/24-lazy-dead-keys.js), field names kept as Lua strings
- * (25-field-names.js), and values crossing into and out of Lua through the small-tree copy
+ * (scripts/fengari-patches/13-lazy-dead-keys.js), field names kept as Lua strings
+ * (14-field-names.js), and values crossing into and out of Lua through the small-tree copy
  * (src/engine/values.ts) or the general one, which must agree.
  */
 import { run } from '../helpers/lua';

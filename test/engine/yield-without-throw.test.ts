@@ -1,5 +1,5 @@
 /**
- * scripts/fengari-patches/20-yield-without-throw.js: a host function's yield returns instead of throwing where
+ * scripts/fengari-patches/09-yield-without-throw.js: a host function's yield returns instead of throwing where
  * nothing between it and lua_resume has work to do. Each scenario runs on our Fengari (host functions yield with
  * wisp_yieldk) and on the unmodified release (`fengari-pristine`, lua_yieldk, which always throws); the two must
  * give the same transcript of yields, results and errors, and the fast path must be taken where it can be.
@@ -144,7 +144,7 @@ const scenarios: Record<string, { source: string; fast: 'all' | 'some' | 'none' 
   'an error in the host function after resuming': { source: 'local a = hy(1) return hy(a, nil .. a)', fast: 'all' },
 };
 
-describe('yield without a JS throw (Fengari patch 20)', () => {
+describe('yield without a JS throw (Fengari patch 09-yield-without-throw)', () => {
   for (const [name, { source, fast }] of Object.entries(scenarios)) {
     test(name, () => {
       const ours = run(fengari, source);
@@ -162,7 +162,7 @@ describe('yield without a JS throw (Fengari patch 20)', () => {
   test('the reference copy is unpatched, ours is patched', () => {
     const read = (pkg: string): string => readFileSync(require.resolve(`${pkg}/src/ldo.js`), 'utf8');
     expect(read('fengari-pristine')).not.toContain('wisp');
-    expect(read('fengari')).toContain('20-yield-without-throw.js');
+    expect(read('fengari')).toContain('09-yield-without-throw.js');
   });
 
   test('the host function as the body of the thread', () => {

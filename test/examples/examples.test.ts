@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { ROOT, logged, projectCopy, sleep, startWisp, wisp } from '../helpers/cli';
+import { ROOT, logged, projectCopy, startWisp, wisp } from '../helpers/cli';
+import { until } from '../helpers/poll';
 
 const FIXTURES = join(ROOT, 'fixtures', 'examples');
 
@@ -16,13 +17,6 @@ function envWith(extra: Record<string, string>, drop: string[]): NodeJS.ProcessE
   return { ...env, ...extra };
 }
 
-async function waitFor(what: string, check: () => boolean, ms: number, output: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
-    await sleep(100);
-  }
-}
 
 describe('example: a pipeline of four processes', () => {
   test('orders flow parse -> price -> serialize (JSON) -> tally and the summary comes back', async () => {
@@ -111,7 +105,7 @@ describe('example: mass spawn', () => {
     const reports = (): Record<string, number>[] => logged(app.err(), 'report') as Record<string, number>[];
     try {
       // generous: 2000 VMs take a while to start on a busy core
-      await waitFor('a report that has heard every worker', () => reports().some((r) => r.members_heard === 2000), 90000, app.err);
+      await until('a report that has heard every worker', () => reports().some((r) => r.members_heard === 2000), 90000, app.err);
       const up = logged(app.err(), 'fleet up');
       expect(up).toHaveLength(1);
       expect(up[0].size).toBe(2000);

@@ -5,10 +5,11 @@
  * Nothing of that repository is kept here: each example is exported into a temp directory per run.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
+import { freePort } from '../services/http/fixture';
 
 function findExamples(): string | null {
   if (process.env.WIPPY_EXAMPLES) return process.env.WIPPY_EXAMPLES;
@@ -198,4 +199,111 @@ maybe("Wippy's examples, as their READMEs run them", () => {
       if (app.running()) app.child.kill('SIGKILL');
     }
   }, 90000);
+
+  /** Runs an HTTP example with its `addr` moved to a free port (8080 may be taken on a shared machine). */
+  async function serveExample(name: string, edit: (dir: string) => void = () => undefined): Promise<{ app: ReturnType<typeof startWisp>; base: string }> {
+    const dir = exportExample(name);
+    const port = await freePort();
+    const index = join(dir, 'src', '_index.yaml');
+    writeFileSync(index, readFileSync(index, 'utf8').replace(/addr: "?:8080"?/, `addr: "127.0.0.1:${port}"`));
+    edit(dir);
+    expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
+    const app = startWisp(['run'], dir);
+    const end = Date.now() + 30000;
+    while (!app.err().includes('service listening on') && Date.now() < end) await sleep(100);
+    return { app, base: `http://127.0.0.1:${port}` };
+  }
+
+  test('http-hello-world: GET /hello answers the JSON the README shows', async () => {
+    const { app, base } = await serveExample('http-hello-world');
+    try {
+      const r = await fetch(`${base}/hello`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('application/json');
+      expect(await r.json()).toEqual({ message: 'hello world' });
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('http-async-task: 202 with the task, 400 for bad input; the coroutine ends with the handler (as Wippy kills it)', async () => {
+    const { app, base } = await serveExample('http-async-task');
+    try {
+      const r = await fetch(`${base}/api/tasks`, { method: 'POST', body: JSON.stringify({ name: 'report', duration: 2 }) });
+      expect(r.status).toBe(202);
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ name: 'report', status: 'accepted', message: 'Task will run for 2 seconds in background' });
+      expect(body.task_id).toMatch(/^task_\d+$/);
+      expect((await fetch(`${base}/api/tasks`, { method: 'POST', body: 'nope' })).status).toBe(400);
+      expect(await (await fetch(`${base}/api/tasks`, { method: 'POST', body: '{}' })).json()).toEqual({ error: "Field 'name' is required (non-empty string)" });
+      await sleep(300);
+      expect(logged(app.err(), 'Task started')).toHaveLength(1);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('http-spawn: each POST spawns a worker process whose PID is in the answer; workers log and exit', async () => {
+    const { app, base } = await serveExample('http-spawn');
+    try {
+      const r = await fetch(`${base}/api/tasks`, { method: 'POST', body: JSON.stringify({ name: 'generate-report', duration: 1 }) });
+      expect(r.status).toBe(202);
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ name: 'generate-report', status: 'spawned' });
+      expect(body.pid).toMatch(/^\{.*app:processes\|/);
+      const end = Date.now() + 10000;
+      while (logged(app.err(), 'Worker done, exiting').length === 0 && Date.now() < end) await sleep(100);
+      expect(logged(app.err(), 'Worker done, exiting')).toEqual([expect.objectContaining({ pid: body.pid, task: 'generate-report' })]);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('shop: products, a cart per user as a process, checkout, as the curl session of its README shows', async () => {
+    const { app, base } = await serveExample('shop');
+    try {
+      const post = (path: string, body?: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, unknown>>);
+      const products = (await (await fetch(`${base}/api/products`)).json()) as { products: { sku: string }[] };
+      expect(products.products.map((p) => p.sku)).toContain('LAPTOP-001');
+      expect(await post('/api/cart/alice/items', { sku: 'LAPTOP-001' })).toMatchObject({ status: 'added', user_id: 'alice' });
+      expect(await post('/api/cart/alice/items', { sku: 'KB-002', quantity: 2 })).toMatchObject({ status: 'added' });
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ user_id: 'alice', total: 1799.97 });
+      expect(await post('/api/cart/alice/checkout')).toMatchObject({ status: 'checked_out', order: { total: 1799.97 } });
+      expect(await (await fetch(`${base}/api/cart/alice`)).json()).toMatchObject({ items: [], total: 0 });
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
+
+  test('16-metrics: orders counted and timed, the error counter, runtime stats; Prometheus scrapes them', async () => {
+    const metricsPort = await freePort();
+    const { app, base } = await serveExample('16-metrics', (dir) => {
+      const config = join(dir, '.wippy.yaml');
+      writeFileSync(config, readFileSync(config, 'utf8').replace('localhost:9090', `127.0.0.1:${metricsPort}`));
+    });
+    try {
+      expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ status: 'ok' });
+      const order = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: 'laptop', amount: 2, price: 999.99 }) });
+      expect(order.status).toBe(201);
+      expect((await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+      const stats = (await (await fetch(`${base}/api/stats`)).json()) as { runtime: { memory: Record<string, number> } };
+      expect(stats.runtime.memory.heap_alloc).toBeGreaterThan(0);
+      const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(scraped).toMatch(/orders_total\{[^}]*status="error"[^}]*\} 1/);
+      expect(scraped).toMatch(/revenue_total(\{[^}]*\})? 1999\.98/);
+      app.child.kill('SIGINT');
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.running()) app.child.kill('SIGKILL');
+    }
+  }, 60000);
 });

@@ -5,7 +5,6 @@
 import { joinCluster, type Cluster } from '../../src/cluster';
 import { Node } from '../../src/kernel/node';
 import { CONTROL_HOST } from '../../src/kernel/pid';
-import { sleep } from './cli';
 import { NatsServer } from './nats';
 import type { ClusterRouter } from '../../src/cluster/router';
 
@@ -32,14 +31,7 @@ export async function joinMember(url: string, name: string, clusterName: string,
 /** A process of the member's node, with no Lua behind it. */
 export const testProcess = (m: Member) => m.node.createProcess(CONTROL_HOST, 'test:entry', null, { terminate: () => undefined });
 
-/** Polls `what` every 20 ms until it holds; throws after `ms`. */
-export async function until(what: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
+export { until } from './poll';
 
 /**
  * For a describe block: a nats-server started before its tests, the members they join (in `members`, in

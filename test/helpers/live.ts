@@ -16,13 +16,3 @@ export function serviceEntries(name: string, modules: string[], lifecycle = ''):
 ${lifecycle.replace(/^/gm, '      ').replace(/ +$/, '')}`;
 }
 
-/** Polls `probe` every 50 ms until it gives a value other than null/false; throws naming `what` after `ms`. */
-export async function until<T>(what: string, probe: () => T | null | false | Promise<T | null | false>, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

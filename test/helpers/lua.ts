@@ -2,7 +2,8 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { createVM } from '../../src/modules';
-import { LuaProcess, type ExitResult, type ProcessSpec } from '../../src/engine/process';
+import { LuaProcess, type ProcessSpec } from '../../src/engine/process';
+import type { Outcome } from '../../src/kernel/message';
 import { pushValue } from '../../src/engine/values';
 import { toPlain, type Value } from '../../src/kernel/value';
 import type { LuaVM, VmOptions } from '../../src/engine/vm';
@@ -15,7 +16,7 @@ export function fixture(path: string): string {
 
 export interface Run {
   proc: LuaProcess;
-  exit: Promise<ExitResult>;
+  exit: Promise<Outcome>;
 }
 
 export function spawn(vm: LuaVM, source: string, entryId = 'test:main', args: Value[] = [], modules = ['time', 'channel']): Run {
@@ -26,8 +27,8 @@ export function spawn(vm: LuaVM, source: string, entryId = 'test:main', args: Va
     modules: new Set(modules),
     imports: new Map(),
   };
-  let done!: (r: ExitResult) => void;
-  const exit = new Promise<ExitResult>((resolve) => (done = resolve));
+  let done!: (r: Outcome) => void;
+  const exit = new Promise<Outcome>((resolve) => (done = resolve));
   const proc = new LuaProcess(vm, spec, entryId, done);
   proc.start((T) => {
     for (const a of args) pushValue(T, a, vm);

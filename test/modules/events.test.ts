@@ -7,6 +7,7 @@ import { Table, toPlain, type Value } from '../../src/kernel/value';
 import type { BusEvent } from '../../src/kernel/events';
 import type { Outcome } from '../../src/kernel/message';
 import type { Runtime } from '../../src/hosts/runtime';
+import { until } from '../helpers/poll';
 
 const PID = '\\{[^{}]+\\}';
 
@@ -27,12 +28,6 @@ describe('events in a booted project', () => {
     const r = rt.node.spawn({ entry: 'ev:scenarios', host: 'ev:processes', args: [name, ...args], parent: null, monitor: false, link: false });
     if (!r.ok) throw new Error(r.error.message);
     return { pid: r.value, exit: new Promise((resolve) => rt.node.onExit(r.value, resolve)) };
-  };
-  const until = async (check: () => boolean): Promise<void> => {
-    for (let i = 0; !check(); i++) {
-      if (i > 500) throw new Error('condition not reached');
-      await new Promise((r) => setTimeout(r, 10));
-    }
   };
   afterEach(() => expect(rt.node.events.size).toBe(0)); // every scenario's subscriptions are gone with it
 

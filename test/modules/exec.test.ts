@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'fs';
 import type { Runtime } from '../../src/hosts/runtime';
 import { bootProject, definitions, luaEntry, runLua, writeFiles } from '../helpers/service-project';
 import { parseCommand } from '../../src/lib/native-process';
+import { until } from '../helpers/poll';
 
 /** Host processes whose command line contains `marker`. */
 function countProcesses(marker: string): number {
@@ -22,13 +23,6 @@ function countProcesses(marker: string): number {
   return n;
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const RUN = `
 local exec = require("exec")

@@ -45,7 +45,7 @@ describe('funcs', () => {
     expect(r.no_ns.err).toEqual({ ...invalid, message: 'invalid function target "nonamespace": expected namespace:name' });
     expect(r.no_name.err).toMatchObject(invalid);
     expect(r.missing.err).toEqual({ kind: 'NotFound', retryable: false, message: 'function not found: app:missing' });
-    expect(r.unknown_kind.err).toEqual({ ...invalid, message: 'entry app:gateway has kind http.service, which wisp cannot call' });
+    expect(r.unknown_kind.err).toEqual({ ...invalid, message: 'entry app:gateway is a http.service, not a function.lua or process.lua' });
     expect(r.library.err).toEqual({ ...invalid, message: 'entry app:inner is a library.lua, not a function.lua or process.lua' });
     expect(r.hostless.err).toEqual({ ...invalid, message: 'process app:hostless_process has no meta.default_host to run on' });
     expect(r.raised.err.message).toBe('app:boom:1: it broke');

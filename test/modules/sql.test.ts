@@ -3,7 +3,7 @@
  * and types, errors and their kinds, transactions and savepoints, prepared statements, typed values, the builder
  * run against the database, SQL injection attempts, and nothing lost when a process dies holding things.
  */
-import { until } from '../helpers/live';
+import { until } from '../helpers/poll';
 import { sqlApp, type SqlApp } from '../helpers/sql';
 
 const MEMORY_DB = `  - name: db

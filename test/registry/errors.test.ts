@@ -59,7 +59,7 @@ const ERRORS: Record<string, [string, string | undefined]> = {
     'app:processes',
   ],
   'err-requires-skipped': [
-    `${INDEX}:7: entry app:processes: field "lifecycle.requires": entry "app:gateway" was left out: ${INDEX}:5: entry app:gateway: unknown kind "http.service", entry skipped (supported: ${KIND_NAMES})`,
+    `${INDEX}:7: entry app:processes: field "lifecycle.requires": entry "app:gateway" was left out: ${INDEX}:5: entry app:gateway: unknown kind "temporal.worker", entry skipped (supported: ${KIND_NAMES})`,
     'app:processes',
   ],
   'err-requires-not-service': [
@@ -111,7 +111,7 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.entries().map((e) => e.id)).toEqual(['app:processes']);
     expect(registry.get('app:gateway')).toBeUndefined();
     expect(registry.warnings).toEqual([
-      `src/_index.yaml:9: entry app:gateway: unknown kind "http.service", entry skipped (supported: ${KIND_NAMES})`,
+      `src/_index.yaml:9: entry app:gateway: unknown kind "temporal.worker", entry skipped (supported: ${KIND_NAMES})`,
     ]);
   });
 

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { plain, sleep, WISP, wisp, type CliResult } from '../helpers/cli';
+import { until } from '../helpers/poll';
 
 const LOCK = 'directories:\n    modules: .wippy\n    src: ./src\n';
 const HOSTS = `namespace: bad
@@ -56,16 +57,14 @@ function start(dir: string) {
   child.stderr.on('data', (d: Buffer) => (stderr += plain(d.toString())));
   let code: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve((code = c))));
+  const output = (): string => `stdout: ${stdout}\nstderr: ${stderr}`;
   /** Resolves once `test` holds; fails if the child exits first or after `ms`. */
-  const until = async (what: string, test: () => boolean, ms = QUICK_MS): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!test()) {
-      if (code !== undefined) throw new Error(`exited (${code}) before ${what}\nstdout: ${stdout}\nstderr: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`no ${what} after ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
-      await sleep(20);
-    }
-  };
-  return { child, exited, until, out: () => stdout, err: () => stderr, running: () => code === undefined };
+  const untilSeen = (what: string, test: () => boolean, ms = QUICK_MS): Promise<boolean> =>
+    until(what, () => {
+      if (code !== undefined) throw new Error(`exited (${code}) before ${what}\n${output()}`);
+      return test();
+    }, ms, output);
+  return { child, exited, until: untilSeen, out: () => stdout, err: () => stderr, running: () => code === undefined };
 }
 
 

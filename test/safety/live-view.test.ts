@@ -9,7 +9,8 @@ import { request } from 'http';
 import { connect, createConnection, type Socket } from 'net';
 import { join } from 'path';
 import { sleep, startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries, until } from '../helpers/live';
+import { serviceEntries } from '../helpers/live';
+import { until } from '../helpers/poll';
 import type { SystemSnapshot } from '../../src/api/system';
 
 /** What a process may put in its names: an OSC title, clear-screen, a C1 CSI, a bidi override, DEL. */

@@ -9,7 +9,8 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { plain, projectCopy, ROOT, wisp, WISP } from '../helpers/cli';
 import { boot, runEntry } from '../helpers/project';
-import { watchdog } from '../../src/engine/watchdog';
+import { watchdogOfIsolate } from '../../src/engine/watchdog';
+const watchdog = watchdogOfIsolate();
 import { toPlain } from '../../src/kernel/value';
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
@@ -172,7 +173,7 @@ describe('under memory pressure', () => {
 
 describe('stopping a process that runs', () => {
   // Fengari restored "hooks allowed" wrongly after an error caught by pcall (scripts/fengari-patches/
-  // 12-pcall-allowhook.js): the process was never preempted again, and the watchdog could not stop it.
+  // 08-pcall-allowhook.js): the process was never preempted again, and the watchdog could not stop it.
   test('a process that once caught an error with pcall is still preempted', async () => {
     const vm = createVM();
     const busy = spawn(vm, 'local function main() pcall(error, "x") while true do end end return { main = main }', 'test:busy');

@@ -11,6 +11,7 @@ import { Runtime } from '../../src/hosts/runtime';
 import { serviceDefinition } from '../../src/services/service';
 import { ErrorValue } from '../../src/kernel/value';
 import type { LogRecord, LogSink } from '../../src/api/logging';
+import { until } from '../helpers/poll';
 
 interface Counter {
   readonly name: string;
@@ -80,13 +81,6 @@ function counters(events: string[]) {
   });
 }
 
-const until = async (check: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('service kinds', () => {
   test('a defined kind parses with one-line errors naming file and entry; an undefined one is skipped', () => {
@@ -180,6 +174,28 @@ entries:
       ['error', 'flaky refused start 1', 50],
       ['error', 'flaky refused start 2', 100],
     ]);
+    await rt.shutdown();
+  });
+
+  test('a service that failed for good starts again when its entry changes', async () => {
+    const events: string[] = [];
+    const dir = project(`version: "1.0"
+namespace: t
+entries:
+  - name: broken
+    kind: config.counter
+    fail_first: 100
+    lifecycle: { auto_start: true, restart: { max_attempts: 1 } }
+`);
+    const rt = new Runtime(loadProject(dir, [], { kinds }), { logs: recorder(), terminal: null, services: [counters(events)] });
+    await rt.boot();
+    const service = rt.native.services.get('t:broken');
+    expect([service?.state, service?.retry]).toEqual(['Failed', null]);
+    const lifecycle = { auto_start: true, restart: { max_attempts: 1 } };
+    rt.store.apply([{ kind: 'entry.update', record: { id: 't:broken', kind: 'config.counter', meta: {}, data: { fail_first: 0, start: 7, lifecycle } } }]);
+    await until(() => rt.native.services.get('t:broken')?.state === 'Running');
+    expect(events).toEqual(['start broken']);
+    expect((rt.native.get('t:broken', 'counter') as Counter).count()).toBe(7);
     await rt.shutdown();
   });
 

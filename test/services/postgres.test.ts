@@ -6,7 +6,7 @@
  */
 import { Client } from 'pg';
 import { describePostgres, PostgresServer } from '../helpers/postgres';
-import { until } from '../helpers/live';
+import { until } from '../helpers/poll';
 import { sqlApp, type SqlApp } from '../helpers/sql';
 import { dollarPlaceholders } from '../../src/services/db/placeholders';
 import { rfc3339 } from '../../src/services/db/postgres';

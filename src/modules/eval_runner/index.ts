@@ -7,7 +7,8 @@
 import { lauxlib, lua, checkJsString, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
 import { argInstance, pushObject, pushSlot, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue } from '../../engine/values';
-import { LuaProcess, type ExitResult, type ProcessSpec, type Resource } from '../../engine/process';
+import { LuaProcess, type ProcessSpec, type Resource } from '../../engine/process';
+import type { Outcome } from '../../kernel/message';
 import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../../engine/vm';
 import { ErrorValue, type Value } from '../../kernel/value';
 import { NO_CONTEXT } from '../../kernel/router';
@@ -198,7 +199,7 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
         if (task === null) return lauxlib.luaL_error(T, 'eval_runner outside a process');
         const spec: ProcessSpec = { entryId: 'eval', chunk: compiled.chunk, method, modules: new Set(compiled.program.modules), imports };
         const onBehalf: Resource = { dispose: () => child.terminate('eval canceled: its caller ended') };
-        const child: LuaProcess = new EvalProcess(vm, spec, `${caller.name}/eval`, (result: ExitResult) => {
+        const child: LuaProcess = new EvalProcess(vm, spec, `${caller.name}/eval`, (result: Outcome) => {
           caller.disown(onBehalf);
           vm.sched.wake(task, (R) => {
             if (result.error !== null) return failed(R, 'run', result.error);

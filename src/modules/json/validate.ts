@@ -13,6 +13,7 @@ import { ErrorValue } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
 import { cachedRegex, RegexError } from '../../lib/regex';
 import { checkpointed } from '../../lib/checkpoint';
+import { BoundedMap } from '../../util/bounded-map';
 
 const CACHE_SIZE = 100;
 
@@ -38,7 +39,7 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     }
     return made;
   };
-  const cache = new Map<string, ValidateFunction>();
+  const cache = new BoundedMap<string, ValidateFunction>(CACHE_SIZE);
   const refuse = (T: LuaState, message: string): number => {
     lua.lua_pushboolean(T, false);
     pushError(T, vm, new ErrorValue(message, 'Invalid', false));
@@ -61,7 +62,6 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
     if (known !== undefined) return known;
     try {
       const fn = ajv().compile(JSON.parse(text) as object);
-      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
       cache.set(text, fn);
       return fn;
     } catch (e) {

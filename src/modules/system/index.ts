@@ -9,7 +9,6 @@ import { getHeapStatistics } from 'v8';
 import { PerformanceObserver } from 'perf_hooks';
 import { lua, pushNumber, toJsString, type LuaState } from '../../engine/lua';
 import { pushValue } from '../../engine/values';
-import { watchdog } from '../../engine/watchdog';
 import { fromPlain } from '../../kernel/value';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
@@ -115,7 +114,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
       const now = performance.now();
       if (now - lastGc >= GC_MIN_INTERVAL_MS) {
         lastGc = now;
-        watchdog.fullGc();
+        vm.watchdog?.fullGc();
       }
       lua.lua_pushboolean(T, true);
       lua.lua_pushnil(T);

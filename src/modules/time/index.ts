@@ -6,6 +6,7 @@
 import { lua, lauxlib, checkJsString, pushNumber, pushString, raise, toJsString, type LuaState } from '../../engine/lua';
 import { objectAt, objectSlot, pushObject, pushSlot, type LuaTable, type Slot } from '../../engine/slots';
 import { LuaFloat } from '../../kernel/value';
+import { typeName } from '../../engine/vm';
 import { fail, type FailOptions } from '../errors';
 import type { ChannelApi } from '../channel';
 import type { Channel } from '../../engine/channel';
@@ -50,7 +51,7 @@ export function durationAt(T: LuaState, idx: number): number {
     }
   }
   throw new TypeError(`invalid duration: expected a string, a number of nanoseconds or a Duration, got ${
-    lua.lua_typename(T, lua.lua_type(T, idx)).toString()}`);
+    typeName(lua.lua_type(T, idx))}`);
 }
 
 /** (t - zero time) mod d, in [0, d): what Go's Truncate takes off and Round measures. */

@@ -3,12 +3,15 @@
  * family is its file and one line here. An embedder may add its own (`new KindTable([...])`).
  */
 import type { KindDefinition } from '../kind';
-import { ENTRY_KINDS, isEntryKind, type ServiceEntry } from '../types';
+import { ENTRY_KINDS, isEntryKind, type Entry, type ServiceEntry } from '../types';
 import { templateJetKind, templateSetKind } from './template';
 import { dbKinds } from './db';
 import { fsKinds } from './fs';
 import { execKinds } from './exec';
 import { contractBindingKind, contractDefinitionKind } from './contract';
+import { storeKinds } from './store';
+import { queueKinds } from './queue';
+import { httpKinds } from './http';
 
 export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   templateSetKind,
@@ -18,6 +21,9 @@ export const KIND_DEFINITIONS: readonly KindDefinition<ServiceEntry>[] = [
   execKinds,
   contractDefinitionKind,
   contractBindingKind,
+  storeKinds,
+  queueKinds,
+  httpKinds,
 ];
 
 /** The kinds a registry knows: the core kinds and the defined service kinds. It travels with the registry. */
@@ -36,6 +42,11 @@ export class KindTable {
   /** Whether wisp knows `kind` (a core kind or a defined service kind). */
   has(kind: string): boolean {
     return isEntryKind(kind) || this.byKind.has(kind);
+  }
+
+  /** Runs every definition's whole-registry check (conflicting routes); throws a RegistryError. */
+  check(entries: readonly Entry[], root: string): void {
+    for (const d of new Set(this.byKind.values())) d.check?.(entries, root);
   }
 
   /** Every kind it knows, core kinds first. */

@@ -1,0 +1,73 @@
+/**
+ * An endpoint's function called for one request, as Wippy's EndpointFactory does: a `function.lua` process on
+ * the function host, with no arguments, whose context names the exchange (src/api/http.ts). When it ends, the
+ * response is finished by Wippy's rules: an error before anything was written is a 500 with its text,
+ * nothing written and nothing returned is `500 no response sent`, a returned value with nothing written is an
+ * empty JSON 200. A client that goes away, or a handler past the server's handler timeout, ends the process.
+ */
+import { FUNCTION_HOST } from '../../kernel/pid';
+import { HTTP_EXCHANGE_KEY, HTTP_SERVER_KEY } from '../../registry/kinds/http';
+import type { Outcome } from '../../kernel/message';
+import type { Value } from '../../kernel/value';
+import type { Exchange } from './exchange';
+import type { ServiceContext } from '../service';
+
+export interface HandlerEnv {
+  readonly service: ServiceContext;
+  readonly serverId: string;
+  /** Exchanges in flight by token, for the `http` facet. */
+  readonly exchanges: Map<string, Exchange>;
+  readonly handlerTimeoutMs: number;
+}
+
+let nextToken = 0;
+
+export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promise<void> {
+  const token = (++nextToken).toString(36);
+  const node = env.service.node;
+  const context = new Map<string, Value>(x.context);
+  context.set(HTTP_SERVER_KEY, env.serverId);
+  context.set(HTTP_EXCHANGE_KEY, token);
+  env.exchanges.set(token, x);
+  const spawned = node.spawn({ entry: func, host: FUNCTION_HOST, args: [], parent: null, monitor: false, link: false, context });
+  if (!spawned.ok) {
+    env.exchanges.delete(token);
+    x.response.fail(500, spawned.error.message);
+    return Promise.resolve();
+  }
+  const pid = spawned.value;
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    let timedOut = false;
+    const gone = (): void => {
+      if (!x.response.ended) node.terminate('', pid);
+    };
+    x.req.socket.once('close', gone);
+    if (env.handlerTimeoutMs > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        node.terminate('', pid);
+      }, env.handlerTimeoutMs);
+    }
+    node.onExit(pid, (outcome) => {
+      if (timer !== null) clearTimeout(timer);
+      x.req.socket.off('close', gone);
+      env.exchanges.delete(token);
+      if (timedOut) x.response.fail(503, `handler timed out after ${env.handlerTimeoutMs / 1000}s`);
+      else finish(x, outcome);
+      resolve();
+    });
+  });
+}
+
+function finish(x: Exchange, outcome: Outcome): void {
+  const w = x.response;
+  if (!w.handled) {
+    if (outcome.error !== null) return w.fail(500, outcome.error.message);
+    if (outcome.value === null) return w.fail(500, 'no response sent');
+    w.setHeader('Content-Type', 'application/json');
+    w.writeHeader(200);
+    if (outcome.value instanceof Uint8Array) void w.write(outcome.value);
+  }
+  w.end();
+}

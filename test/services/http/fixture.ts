@@ -1,0 +1,60 @@
+/** A throwaway project with an http.service on a free loopback port, booted in-process. */
+import { createServer } from 'net';
+import { writeFiles, bootProject } from '../../helpers/service-project';
+import type { Runtime } from '../../../src/hosts/runtime';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** `entries` is YAML list items (2-space indented) added after the server `t:gateway` and router `t:api` (prefix /). */
+export function httpProject(port: number, entries: string, lua: Record<string, string>, server = ''): string {
+  const files: Record<string, string> = {
+    'src/_index.yaml': `version: "1.0"
+namespace: t
+entries:
+  - name: host
+    kind: process.host
+    lifecycle: { auto_start: true }
+  - name: gateway
+    kind: http.service
+    addr: 127.0.0.1:${port}
+    lifecycle: { auto_start: true }
+${server}
+  - name: api
+    kind: http.router
+    meta: { server: gateway }
+    prefix: /
+${entries}`,
+  };
+  for (const [name, text] of Object.entries(lua)) files[`src/${name}`] = text;
+  return writeFiles(files);
+}
+
+/** A function.lua entry `name` in file `name`.lua with method handler, and its endpoint. */
+export function endpoint(name: string, method: string, path: string, router = 'api', modules = ['http', 'json']): string {
+  return `  - name: ${name}
+    kind: function.lua
+    source: file://${name}.lua
+    method: handler
+    modules: [${modules.join(', ')}]
+  - name: ${name}.ep
+    kind: http.endpoint
+    meta: { router: ${router} }
+    method: ${method}
+    path: ${path}
+    func: ${name}
+`;
+}
+
+export async function bootHttp(dir: string): Promise<Runtime> {
+  return bootProject(dir);
+}
