@@ -34,7 +34,8 @@ end
 local function main()
   process.registry.register("hoarder")
   for n = 1, 3 do process.send(process.pid(), "job", { n = n }) end
-  process.spawn_linked("app:sleeper", "app:processes")
+  local sleeper = process.spawn_linked("app:sleeper", "app:processes")
+  process.monitor(sleeper)
   process.spawn_monitored("app:faulty", "app:processes")
   wait_forever()
 end
@@ -72,14 +73,15 @@ return { main = main }
       expect(await page.locator('#d-names').textContent()).toBe('hoarder');
       expect(await page.locator('#d-links').textContent()).toBe(sleeperPid);
       expect(await page.locator('#d-service').textContent()).toBe('app:hoarder-service');
-      expect(await page.locator('#d-monitored-by').textContent()).toMatch(/^\{node:control\|0x[0-9a-f]+\}$/); // its supervisor
+      expect(await page.locator('#d-monitoring').textContent()).toBe(sleeperPid);
+      expect(await page.locator('#d-monitored-by').textContent()).toBe('-'); // its supervisor follows it without a monitor
       const mailbox = page.locator('#d-mailbox tbody tr');
       await until('three waiting messages', async () => (await mailbox.count()) === 3);
       expect(await mailbox.first().locator('td').allTextContents()).toEqual([hoarderPid, 'job', '{"n":1}']);
       const stack = page.locator('#d-stacks pre[data-thread="main"]');
       await stack.waitFor();
       const text = (await stack.textContent()) ?? '';
-      expect(text).toBe('main (blocked)\n  src/hoarder.lua:4 in wait_forever\n  src/hoarder.lua:12');
+      expect(text).toBe('main (blocked)\n  src/hoarder.lua:4 in wait_forever\n  src/hoarder.lua:13');
 
       // A failed process: its error, time and place.
       const failed = page.locator('#failed tbody tr', { hasText: 'app:faulty' });
@@ -105,7 +107,9 @@ return { main = main }
       // The API behind it: JSON for a PID, 404 for anything else (a long or unknown one).
       const details = (await (await fetch(`${url}api/process?pid=${encodeURIComponent(hoarderPid)}`)).json()) as ProcessDetails;
       expect(details).toMatchObject({ links: [sleeperPid], trap_links: false, inbox_buffered: 0 });
-      expect(details.monitoring).toEqual([]); // the faulty child it monitored has ended
+      expect(details.monitoring).toEqual([sleeperPid]); // the faulty child it monitored has ended
+      const sleeper = (await (await fetch(`${url}api/process?pid=${encodeURIComponent(sleeperPid)}`)).json()) as ProcessDetails;
+      expect(sleeper).toMatchObject({ links: [hoarderPid], monitored_by: [hoarderPid], monitoring: [] });
       expect((await fetch(`${url}api/process?pid=nope`)).status).toBe(404);
       expect((await fetch(`${url}api/process?pid=${'x'.repeat(5000)}`)).status).toBe(404);
     } finally {
