@@ -14,6 +14,8 @@ export interface LogRecord {
 export interface LogSink {
   enabled(level: LogLevel): boolean;
   write(record: LogRecord): void;
+  /** A process's `print()` that `enabled('info')` kept out (PID of the process, when it has one): lets a quiet sink say where print went. */
+  hiddenPrint?(pid: string | null): void;
 }
 
 

@@ -25,6 +25,25 @@ export interface ProcessView {
   readonly service: string | null;
 }
 
+/** The last error of a service or process: what it said, when, and where (file:line and entry, when known). */
+export interface LastError {
+  readonly message: string;
+  /** ms since the epoch. */
+  readonly at: number;
+  /** `src/counter.lua:18 (hello:counter)`, or the entry when the error names no position; null when unknown. */
+  readonly where: string | null;
+}
+
+/** A process that ended with an error (the node keeps the latest). */
+export interface FailedProcessView {
+  readonly pid: string;
+  readonly entry: string;
+  readonly parent: string | null;
+  /** The process.service it ran for, when it was a service's process. */
+  readonly service: string | null;
+  readonly error: LastError;
+}
+
 export interface ServiceView {
   readonly id: string;
   readonly state: string;
@@ -33,7 +52,10 @@ export interface ServiceView {
   readonly host: string;
   readonly pid: string | null;
   readonly supervisor: string | null;
+  /** Starts after the first: the one restart count every view shows. */
   readonly restarts: number;
+  /** Why it last failed (kept after a restart), or null when it never has. */
+  readonly last_error: LastError | null;
   /** Consecutive failures (Wippy's retry_count). */
   readonly retry_count: number;
   readonly next_retry_at: number | null;
@@ -75,6 +97,50 @@ export interface SystemSnapshot {
   readonly processes: ProcessView[];
   /** How many processes matched the filter (before the limit). */
   readonly matched: number;
+  /** The latest processes that ended with an error, newest first. */
+  readonly failed: FailedProcessView[];
+}
+
+/** A message waiting in a mailbox, as the live view shows it (the payload cut short). */
+export interface MailboxItem {
+  readonly from: string;
+  readonly topic: string;
+  /** The first payload as JSON, at most 200 characters. */
+  readonly preview: string;
+}
+
+/** Where one of a process's Lua threads is: innermost frame first. */
+export interface ThreadView {
+  readonly thread: string;
+  readonly state: string;
+  readonly frames: { readonly source: string; readonly line: number; readonly name: string }[];
+}
+
+/** Everything the observer shows for one process (a live one, or one of the failed). */
+export interface ProcessDetails {
+  readonly process: ProcessView | null;
+  /** Set when the PID is one of the latest failed processes. */
+  readonly failed: FailedProcessView | null;
+  readonly links: string[];
+  /** PIDs that get its EXIT, and PIDs it watches. */
+  readonly monitored_by: string[];
+  readonly monitoring: string[];
+  readonly trap_links: boolean;
+  /** The first messages waiting for a receiver, and how many its inbox channel holds besides. */
+  readonly mailbox_head: MailboxItem[];
+  readonly inbox_buffered: number;
+  /** Its service's last error when it runs one, or its own when it failed. */
+  readonly last_error: LastError | null;
+  readonly stacks: ThreadView[];
+}
+
+/** One point of the observer's charts (taken every second while it is on). */
+export interface HistoryPoint {
+  readonly at: number;
+  readonly processes: number;
+  /** Messages delivered since start (consecutive points give messages/s). */
+  readonly messages: number;
+  readonly heap_used: number;
 }
 
 /** What the runtime gives the `system` module (absent in a bare VM: hosts and supervisors are then Internal errors). */

@@ -1,6 +1,7 @@
 /**
- * `wisp run --inspect [host:]port`: an HTTP server with the snapshot as JSON (`/api/snapshot`, with `sort`,
- * `filter` and `limit` parameters) and a page that shows it live (`/`). Read-only, GET only.
+ * `wisp run --observe [host:]port`, the observer: an HTTP server with the snapshot as JSON (`/api/snapshot`, with
+ * `sort`, `filter` and `limit` parameters), one process's details (`/api/process?pid=`), the last five minutes of
+ * totals (`/api/history`), and a page that shows them live (`/`). Read-only, GET only.
  * - A request that came in on a loopback address (whatever the address was spelled as: `127.1`, `0x7f000001`,
  *   `[::ffff:127.0.0.1]`) is answered only if its Host header names a loopback address too, so a web page
  *   elsewhere cannot read it through DNS rebinding.
@@ -12,7 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import { BlockList, isIP, type AddressInfo, type Socket } from 'net';
 import { parseQuery, type ProcessQuery } from '../hosts/snapshot';
-import type { SystemSnapshot } from '../api/system';
+import type { HistoryPoint, ProcessDetails, SystemSnapshot } from '../api/system';
 import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './inspect-page';
 import { UsageError } from './errors';
 
@@ -25,7 +26,7 @@ export interface InspectAddress {
 export function parseInspectAddress(text: string): InspectAddress {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text);
   const port = m === null ? NaN : Number(m[2]);
-  if (m === null || port > 65535) throw new UsageError(`--inspect ${text}: expected PORT or HOST:PORT (e.g. 127.0.0.1:9229)`);
+  if (m === null || port > 65535) throw new UsageError(`--observe ${text}: expected PORT or HOST:PORT (e.g. 127.0.0.1:8090)`);
   const host = m[1] === undefined ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, '');
   return { host, port };
 }
@@ -63,30 +64,52 @@ const ASSETS: Record<string, { type: string; body: string }> = {
   '/inspect.js': { type: 'text/javascript; charset=utf-8', body: PAGE_SCRIPT },
 };
 
+/** What the observer reads from the runtime. */
+export interface ObservedRuntime {
+  snapshot(query: ProcessQuery): SystemSnapshot;
+  details(pid: string): ProcessDetails | null;
+}
+
+/** The charts' span: one point a second for the last five minutes. */
+const HISTORY_POINTS = 300;
+const HISTORY_EVERY_MS = 1000;
+
 export class Inspector {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private readonly sampler: NodeJS.Timeout,
   ) {}
 
-  static async start(address: InspectAddress, snapshot: (query: ProcessQuery) => SystemSnapshot): Promise<Inspector> {
-    const server = createServer((req, res) => inTurn(req, res, () => serve(req, res, snapshot)));
+  static async start(address: InspectAddress, runtime: ObservedRuntime): Promise<Inspector> {
+    // Sampled while the observer is on, so the charts cover the last minutes even for a page opened just now.
+    const history: HistoryPoint[] = [];
+    const sample = (): void => {
+      const { node } = runtime.snapshot({ sort: 'pid', filter: '', limit: 0 });
+      if (history.length >= HISTORY_POINTS) history.shift();
+      history.push({ at: node.at, processes: node.processes, messages: node.messages, heap_used: node.heap_used });
+    };
+    sample();
+    const sampler = setInterval(sample, HISTORY_EVERY_MS).unref();
+    const server = createServer((req, res) => inTurn(req, res, () => serve(req, res, runtime, history)));
     server.maxConnections = MAX_CONNECTIONS;
     server.setTimeout(IDLE_MS, (socket: Socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
+        clearInterval(sampler);
         const why = e.code === 'EADDRINUSE' ? 'address in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-        reject(new UsageError(`--inspect ${address.host}:${address.port}: ${why}`));
+        reject(new UsageError(`--observe ${address.host}:${address.port}: ${why}`));
       });
       server.listen(address.port, address.host, () => resolve());
     });
     server.unref();
     const bound = server.address() as AddressInfo;
     const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-    return new Inspector(server, `http://${host}:${bound.port}/`);
+    return new Inspector(server, `http://${host}:${bound.port}/`, sampler);
   }
 
   close(): Promise<void> {
+    clearInterval(this.sampler);
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -130,13 +153,13 @@ function pump(lane: Lane): void {
   if (!lane.busy) lane.waiting.shift()?.();
 }
 
-function serve(req: IncomingMessage, res: ServerResponse, snapshot: (query: ProcessQuery) => SystemSnapshot): void {
+function serve(req: IncomingMessage, res: ServerResponse, runtime: ObservedRuntime, history: readonly HistoryPoint[]): void {
   const headers = {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'self'; frame-ancestors 'none'",
   };
-  // Decided on the address the request came in on, not on how --inspect spelled it.
+  // Decided on the address the request came in on, not on how --observe spelled it.
   if (isLoopbackAddress(req.socket.localAddress ?? '') && !isLoopbackHost(req.headers.host ?? '')) {
     res.writeHead(403, { ...headers, 'content-type': 'text/plain' }).end('forbidden: Host must be a loopback address\n');
     return;
@@ -155,7 +178,21 @@ function serve(req: IncomingMessage, res: ServerResponse, snapshot: (query: Proc
       res.writeHead(400, { ...headers, 'content-type': 'text/plain' }).end(`${query}\n`);
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(snapshot(query)));
+    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(runtime.snapshot(query)));
+    return;
+  }
+  if (path === '/api/process') {
+    const pid = url.searchParams.get('pid') ?? '';
+    const details = pid.length > 200 ? null : runtime.details(pid);
+    if (details === null) {
+      res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('no such process\n');
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(details));
+    return;
+  }
+  if (path === '/api/history') {
+    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(history));
     return;
   }
   const asset = ASSETS[path];

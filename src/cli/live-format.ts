@@ -1,6 +1,6 @@
 /** Tables of a SystemSnapshot for `wisp top` and `wisp ps` (the runtime sorted and filtered it). */
 import type { SortColumn } from '../hosts/snapshot';
-import type { ProcessView, SystemSnapshot } from '../api/system';
+import type { LastError, ProcessView, SystemSnapshot } from '../api/system';
 import { printable } from '../util/printable';
 
 /** top's sort keys. */
@@ -44,18 +44,44 @@ export function summaryLine(s: SystemSnapshot, rate: number | null): string {
   return `wisp ${printable(s.project)}  up ${up}  processes ${s.node.processes}  messages/s ${perS}  heap ${mib(s.node.heap_used)} of ${mib(s.node.heap_limit)}`;
 }
 
+/** `12:00:01 src/x.lua:3 (app:x): boom`: a last error on one line (its newlines escaped by table()). */
+export function errorText(e: LastError | null): string {
+  if (e === null) return '-';
+  return `${clock(e.at)} ${e.where === null ? '' : `${e.where}: `}${e.message}`;
+}
+
+/** Local wall-clock time of day, to the second. */
+function clock(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 export function serviceLines(s: SystemSnapshot): string[] {
   if (s.services.length === 0) return [];
   return table(
-    ['SERVICE', 'STATE', 'RESTARTS', 'NEXT RETRY', 'PID'],
+    ['SERVICE', 'STATE', 'RESTARTS', 'NEXT RETRY', 'PID', 'LAST ERROR'],
     s.services.map((v) => [
       v.id,
       v.state,
       String(v.restarts),
       v.next_retry_at === null ? '-' : `in ${formatDuration(Math.max(0, v.next_retry_at - s.node.at))}`,
       v.pid ?? '-',
+      errorText(v.last_error),
     ]),
   );
+}
+
+/**
+ * The last errors: each service's that has one, then the processes that ended with an error (newest first);
+ * only those whose text holds `filter` (case-insensitive). Empty when there are none.
+ */
+export function errorLines(s: SystemSnapshot, filter = ''): string[] {
+  const needle = filter.toLowerCase();
+  const rows = [
+    ...s.services.flatMap((v) => (v.last_error === null ? [] : [[v.id, `service, ${v.state}, restarts ${v.restarts}`, errorText(v.last_error)]])),
+    ...s.failed.map((f) => [f.pid, f.service === null ? f.entry : `${f.entry} of ${f.service}`, errorText(f.error)]),
+  ].filter((row) => row.join(' ').toLowerCase().includes(needle));
+  return rows.length === 0 ? [] : table(['FAILED', 'WHAT', 'LAST ERROR'], rows);
 }
 
 export function hostLines(s: SystemSnapshot): string[] {
@@ -94,5 +120,12 @@ export function frame(s: SystemSnapshot, rate: number | null, view: ViewOptions)
     '',
     `processes sorted by ${view.sort}${filtered}${cut}`,
     ...processLines(s, s.processes),
+    ...failedLines(s, view.filter),
   ];
+}
+
+/** The processes that ended with an error, after the process table (services show theirs in their table). */
+function failedLines(s: SystemSnapshot, filter: string): string[] {
+  const lines = errorLines({ ...s, services: [] }, filter);
+  return lines.length === 0 ? [] : ['', ...lines];
 }

@@ -1,6 +1,6 @@
 /**
  * The live view's place in the CLI: `wisp top`, `wisp ps`, and what `wisp run` opens at boot (the control
- * socket, and the inspector with --inspect).
+ * socket, and the web view with --observe).
  */
 import type { Command } from 'commander';
 import { ControlSocket } from '../hosts/control';
@@ -13,6 +13,8 @@ import { top } from './top';
 import { UsageError } from './errors';
 
 export interface LiveFlags {
+  observe?: string;
+  /** The old name of --observe, kept as a deprecated alias (Node's debugger flag has that name). */
   inspect?: string;
 }
 
@@ -21,9 +23,11 @@ export interface LiveView {
 }
 
 /** Opens the control socket (a warning, not a failure, when it cannot) and the inspector when asked. */
-/** The --inspect address, checked before anything boots (a bad one is a UsageError). */
-export function inspectAddress(flags: LiveFlags): InspectAddress | null {
-  return flags.inspect === undefined ? null : parseInspectAddress(flags.inspect);
+/** The --observe address, checked before anything boots (a bad one is a UsageError); --inspect still works, with a warning. */
+export function inspectAddress(flags: LiveFlags, warn: (text: string) => void): InspectAddress | null {
+  if (flags.inspect !== undefined) warn('--inspect is deprecated (to Node users it means the V8 debugger): use --observe');
+  const text = flags.observe ?? flags.inspect;
+  return text === undefined ? null : parseInspectAddress(text);
 }
 
 export async function startLiveView(runtime: Runtime, address: InspectAddress | null, logs: LogSink): Promise<LiveView> {
@@ -43,12 +47,12 @@ export async function startLiveView(runtime: Runtime, address: InspectAddress | 
   process.once('exit', removeSocket);
   let inspector: Inspector | null = null;
   try {
-    inspector = address === null ? null : await Inspector.start(address, snapshot);
+    inspector = address === null ? null : await Inspector.start(address, { snapshot, details: (pid) => runtime.processDetails(pid) });
   } catch (e) {
     await control?.close();
     throw e;
   }
-  if (inspector !== null) process.stderr.write(`inspector on ${inspector.url}\n`);
+  if (inspector !== null) process.stderr.write(`observer on ${inspector.url}\n`);
   return {
     async close() {
       process.off('exit', removeSocket);

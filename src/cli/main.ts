@@ -1,24 +1,20 @@
 /** The `wisp` command line (commander). Every user error is one line on stderr and exit code 1. */
 import { Command, Option } from 'commander';
-import { writeLockFile, LOCK_FILE_NAME, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR, type Registry } from '../registry';
-import { openProject, run, type ProjectFlags, type RunFlags } from './run';
+import { writeLockFile, LOCK_FILE_NAME, DEFAULT_SRC_DIR, DEFAULT_MODULES_DIR } from '../registry';
+import { openRegistry, run, type ProjectFlags, type RunFlags } from './run';
 import { commandList } from './commands';
 import { listEntries, showEntry, type ListFilters, type ShowOptions } from './registry';
 import { fail, UsageError } from './errors';
 import { DEFAULT_CONFIG_FILE } from './config';
 import { addLiveCommands } from './live';
+import { lint, type LintFlags } from './lint';
+import { completionScript, SHELLS } from './completion';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require('fengari/package.json') as { version: string };
 
-/** The registry that `run list` and `registry` read: without a wippy.lock there is nothing to show, as in Wippy. */
-function projectRegistry(flags: ProjectFlags): Registry {
-  const { registry } = openProject(flags, process.cwd());
-  if (registry.srcDir === undefined) throw new UsageError(`lock file not found: no ${LOCK_FILE_NAME} in ${registry.root} (\`wisp init\` writes one)`);
-  return registry;
-}
 
 /** Repeatable flags (`-o a -o b`) collect into a list. */
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -79,7 +75,8 @@ export function main(argv: string[]): void {
     .option('--host <host>', 'terminal host for -x')
     .option('-o, --override <ns:entry:field=value>', 'override an entry field (repeatable)', collect)
     .option('--set <section.path=value>', 'override a .wippy.yaml value (repeatable)', collect)
-    .option('--inspect <[host:]port>', 'serve a live web view of processes and services (default host 127.0.0.1)')
+    .option('--observe <[host:]port>', 'serve a live web view of processes and services, the observer (default host 127.0.0.1)')
+    .addOption(new Option('--inspect <[host:]port>', 'deprecated name of --observe').hideHelp())
     .option('--cluster <url>', 'join a cluster through this NATS server (nats://HOST:PORT; comma-separated for several)')
     .option('--node <name>', 'this node\'s name in the cluster (default: $WISP_NODE)')
     .option('--threads <n>', 'schedulers in this node: worker threads, each with its own Lua states (default $WISP_THREADS, else 1)')
@@ -87,7 +84,7 @@ export function main(argv: string[]): void {
       action((args: string[], _opts: RunFlags, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();
         // `run list` is Wippy's subcommand; any other first word is a command name.
-        if (args[0] === 'list' && args.length === 1 && flags.exec === undefined) return commandList(projectRegistry(flags));
+        if (args[0] === 'list' && args.length === 1 && flags.exec === undefined) return commandList(openRegistry(flags, process.cwd()));
         return run(args, flags);
       }),
     );
@@ -102,7 +99,7 @@ export function main(argv: string[]): void {
     .option('--meta <filter>', 'meta field filter: field=value, field~regex, field*substr, field^prefix, field$suffix (repeatable)', collect)
     .option('--json', 'JSON output')
     .option('--yaml', 'YAML output')
-    .action(action((opts: ListFilters, cmd: Command) => listEntries(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), opts)));
+    .action(action((opts: ListFilters, cmd: Command) => listEntries(openRegistry(cmd.optsWithGlobals<ProjectFlags>(), process.cwd(), true), opts)));
   registry
     .command('show')
     .description('show one entry: its kind, meta and fields as written')
@@ -112,10 +109,25 @@ export function main(argv: string[]): void {
     .option('--yaml', 'YAML output')
     .option('--raw', 'the field value as is')
     .action(
-      action((id: string, opts: ShowOptions, cmd: Command) => showEntry(projectRegistry(cmd.optsWithGlobals<ProjectFlags>()), id, opts)),
+      action((id: string, opts: ShowOptions, cmd: Command) => showEntry(openRegistry(cmd.optsWithGlobals<ProjectFlags>(), process.cwd(), true), id, opts)),
     );
 
   addLiveCommands(program, fail);
+
+  program
+    .command('lint')
+    .description('check the registry and the Lua entries without running anything (exit 1 on an error)')
+    .option('--json', 'JSON output (diagnostics with entry_id, code, severity, message, line)')
+    .option('--level <level>', 'least severity shown: error or warning', 'warning')
+    .option('--ns <glob>', 'only entries whose namespace matches (repeatable)', collect)
+    .option('-o, --override <ns:entry:field=value>', 'override an entry field (repeatable)', collect)
+    .action(action((_opts: LintFlags, cmd: Command) => Promise.resolve(lint(cmd.optsWithGlobals<LintFlags>()))));
+
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(wisp completion bash)"')
+    .argument('<shell>', SHELLS.join(' or '))
+    .action(action((shell: string) => completionScript(program, shell)));
 
   program.parseAsync(argv).catch(fail);
 }

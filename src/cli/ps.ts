@@ -1,6 +1,6 @@
 /** `wisp ps`: one snapshot of the running project, as the process table or (`--json`) the whole snapshot. */
 import { ControlClient } from './control-client';
-import { processLines } from './live-format';
+import { errorLines, processLines } from './live-format';
 import { printable } from '../util/printable';
 import type { SortColumn } from '../hosts/snapshot';
 
@@ -17,7 +17,10 @@ export async function ps(root: string, flags: PsFlags): Promise<number> {
     const s = await client.snapshot({ sort: flags.sort, filter: flags.filter, ...(flags.limit === undefined ? {} : { limit: flags.limit }) });
     // JSON escapes C0 controls; printable() the rest (DEL, C1, reordering marks): the same data once parsed.
     if (flags.json === true) process.stdout.write(`${printable(JSON.stringify(s, null, 2), true)}\n`);
-    else process.stdout.write(`${processLines(s, s.processes).join('\n')}\n`);
+    else {
+      const errors = errorLines(s, flags.filter);
+      process.stdout.write(`${[...processLines(s, s.processes), ...(errors.length === 0 ? [] : ['', ...errors])].join('\n')}\n`);
+    }
     return 0;
   } finally {
     client.close();

@@ -5,6 +5,7 @@
 import yaml from 'js-yaml';
 import { splitId, type EntryRecord, type Registry } from '../registry';
 import { UsageError } from './errors';
+import { closest } from '../util/suggest';
 
 export interface ListFilters {
   kind?: string;
@@ -16,7 +17,7 @@ export interface ListFilters {
 }
 
 /** Wippy's finder globs: `*` any run of characters, `?` one; the whole value must match. */
-function glob(pattern: string): RegExp {
+export function glob(pattern: string): RegExp {
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
@@ -59,17 +60,24 @@ export function listEntries(registry: Registry, f: ListFilters): string {
   const found = [...registry.records()]
     .filter((e) => tests.every((t) => t(e)))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const infos = found.map((e) => ({ id: e.id, kind: e.kind, ...(Object.keys(e.meta).length > 0 ? { meta: e.meta } : {}) }));
+  const problem = (id: string): string | undefined => registry.skipped.get(id);
+  const infos = found.map((e) => {
+    const invalid = problem(e.id);
+    return { id: e.id, kind: e.kind, ...(Object.keys(e.meta).length > 0 ? { meta: e.meta } : {}), ...(invalid !== undefined ? { invalid } : {}) };
+  });
   if (f.json) return `${JSON.stringify(infos, null, 2)}\n`;
   if (f.yaml) return dump(infos);
   if (found.length === 0) return 'No entries found\n';
+  const broken = found.filter((e) => problem(e.id) !== undefined);
   const idWidth = Math.min(50, Math.max(2, ...found.map((e) => e.id.length)));
   const kindWidth = Math.min(30, Math.max(4, ...found.map((e) => e.kind.length)));
   const cut = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 3)}...` : s);
   const row = (a: string, b: string): string => `${cut(a, idWidth).padEnd(idWidth)}  ${cut(b, kindWidth).padEnd(kindWidth)}\n`;
   let out = row('ID', 'KIND') + `${'-'.repeat(idWidth)}  ${'-'.repeat(kindWidth)}\n`;
-  for (const e of found) out += row(e.id, e.kind);
-  return `${out}\nTotal: ${found.length} entries\n`;
+  for (const e of found) out += problem(e.id) !== undefined ? row(e.id, e.kind).replace(/\n$/, '  ! left out\n') : row(e.id, e.kind);
+  out += `\nTotal: ${found.length} entries\n`;
+  if (broken.length === 0) return out;
+  return `${out}\n${broken.length} left out of a run:\n${broken.map((e) => `  ${e.id}: ${problem(e.id)!}\n`).join('')}`;
 }
 
 export interface ShowOptions {
@@ -86,7 +94,8 @@ function findEntry(registry: Registry, id: string): EntryRecord {
   const byName = registry.records().filter((e) => splitId(e.id)[1] === id);
   if (byName.length > 1) throw new UsageError(`ambiguous entry name "${id}" (${byName.map((e) => e.id).join(', ')}), use the full id namespace:name`);
   if (byName.length === 1) return byName[0];
-  throw new UsageError(`entry not found: ${id}`);
+  const near = closest(id, registry.records().flatMap((e) => [e.id, splitId(e.id)[1]]));
+  throw new UsageError(`entry not found: ${id}${near.length > 0 ? ` (did you mean ${near.slice(0, 3).join(' or ')}?)` : ''}`);
 }
 
 export function showEntry(registry: Registry, id: string, o: ShowOptions): string {
@@ -100,10 +109,12 @@ export function showEntry(registry: Registry, id: string, o: ShowOptions): strin
     if (o.yaml || typeof value !== 'string') return dump(value);
     return `${value}\n`;
   }
-  const whole = { id: entry.id, kind: entry.kind, meta: entry.meta, data };
+  const invalid = registry.skipped.get(entry.id);
+  const whole = { id: entry.id, kind: entry.kind, meta: entry.meta, data, ...(invalid !== undefined ? { invalid } : {}) };
   if (o.json) return `${JSON.stringify(whole, null, 2)}\n`;
   if (o.yaml || o.raw) return dump(whole);
   let out = `ID:   ${entry.id}\nKind: ${entry.kind}\n`;
+  if (invalid !== undefined) out += `Invalid: ${invalid}\n`;
   const metaKeys = Object.keys(entry.meta).sort();
   if (metaKeys.length > 0) {
     out += '\nMetadata:\n';

@@ -4,8 +4,8 @@
  */
 import { Runtime } from '../hosts/runtime';
 import { StdioTerminal } from '../hosts/terminal';
-import { checkSyntax } from '../engine/vm';
-import { displayPath, isHost, isLuaEntry, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
+import { checkSources } from './checks';
+import { LOCK_FILE_NAME, isHost, loadProject, parseOverride, withSourceFiles, type Registry } from '../registry';
 import type { LogSink } from '../api/logging';
 import { logSink, type LogFlags } from './logs';
 import { exitReport } from './exit-code';
@@ -13,6 +13,8 @@ import { loadConfig, type RuntimeConfig } from './config';
 import { UsageError } from './errors';
 import { commandName } from './commands';
 import { after } from '../util/timer';
+import { parsePid } from '../kernel/pid';
+import { closest, didYouMean } from '../util/suggest';
 import { isTermination } from '../kernel/errors';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
 import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
@@ -43,10 +45,20 @@ interface Target {
 const SHUTDOWN_MARGIN_MS = 30_000;
 
 /** The config and the registry with its overrides applied: what `run`, `run list` and `registry` read. */
-export function openProject(flags: ProjectFlags, cwd: string): { config: RuntimeConfig; registry: Registry } {
+export function openProject(flags: ProjectFlags, cwd: string, tolerant = false): { config: RuntimeConfig; registry: Registry } {
   const config = loadConfig(cwd, flags.config, flags.set ?? []);
   const overrides = [...config.overrides, ...(flags.override ?? []).map(parseOverride)];
-  return { config, registry: loadProject(cwd, overrides, { env: process.env }) };
+  return { config, registry: loadProject(cwd, overrides, { env: process.env, tolerant }) };
+}
+
+/**
+ * The registry that `run list`, `registry` and `lint` read: without a wippy.lock there is nothing to show, as
+ * in Wippy. `tolerant`: entries with mistakes are kept as written and marked, not fatal (the tools for finding them).
+ */
+export function openRegistry(flags: ProjectFlags, cwd: string, tolerant = false): Registry {
+  const { registry } = openProject(flags, cwd, tolerant);
+  if (registry.srcDir === undefined) throw new UsageError(`lock file not found: no ${LOCK_FILE_NAME} in ${registry.root} (\`wisp init\` writes one)`);
+  return registry;
 }
 
 export async function run(positional: string[], flags: RunFlags, cwd = process.cwd()): Promise<number> {
@@ -59,7 +71,10 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   for (const warning of registry.warnings) if (!(quiet && skips.has(warning))) warn(logs, 'registry', warning);
   const target = resolveTarget(registry, positional, flags);
   checkSources(registry);
-  const inspect = inspectAddress(flags);
+  if (target !== null && !flags.silent) hintHiddenPrint(logs, target.host);
+  const inspect = inspectAddress(flags, (text) => {
+    if (!flags.silent) process.stderr.write(`warning: ${text}\n`);
+  });
 
   const threads = parseThreads(flags.threads ?? process.env.WISP_THREADS);
   const cluster = await joinIfConfigured(flags, config, logs, threads);
@@ -163,6 +178,19 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   return code;
 }
 
+/**
+ * The first `print()` of a process on the terminal host that a quiet run hides gets a one-line hint on stderr:
+ * print writes to the log, which -x keeps quiet (services' prints are expected to go to the log).
+ */
+function hintHiddenPrint(logs: LogSink, terminalHost: string): void {
+  let hinted = false;
+  logs.hiddenPrint = (pid) => {
+    if (hinted || pid === null || parsePid(pid)?.host !== terminalHost) return;
+    hinted = true;
+    process.stderr.write('hint: print() writes to the log, which is quiet under -x: use io.print for the terminal, or -c to show the log\n');
+  };
+}
+
 function info(logs: LogSink, message: string, fields: Record<string, unknown>): void {
   if (logs.enabled('info')) logs.write({ level: 'info', message, logger: 'run', fields });
 }
@@ -220,7 +248,10 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
   } else if (positional.length > 0) {
     const [name, ...rest] = positional;
     const found = registry.entries().find((e) => commandName(e.meta) === name);
-    if (found === undefined) throw new UsageError(`command "${name}" not found; \`wisp run list\` lists the commands`);
+    if (found === undefined) {
+      const names = registry.entries().flatMap((e) => commandName(e.meta) ?? []);
+      throw new UsageError(`command "${name}" not found${didYouMean(name, names)}; \`wisp run list\` lists the commands`);
+    }
     entry = found.id;
     args = rest;
   } else return null;
@@ -237,30 +268,40 @@ function resolveTarget(registry: Registry, positional: string[], flags: RunFlags
 
   function terminalHost(r: Registry): string {
     const terminals = r.byKind('terminal.host').map((t) => t.id);
-    if (terminals.length === 0) throw new UsageError('no terminal.host found in registry');
+    if (terminals.length === 0) {
+      // An entry meant to be the terminal host but left out (a typo in its kind) says why.
+      const meant = r.records().find((rec) => r.skipped.has(rec.id) && closest(rec.kind, ['terminal.host']).length > 0);
+      throw new UsageError(`no terminal.host found in registry${meant === undefined ? '' : `: ${r.skipped.get(meant.id)}`}`);
+    }
     if (terminals.length > 1) throw new UsageError(`multiple terminal hosts found (${terminals.join(', ')}), use --host to specify`);
     return terminals[0];
   }
 }
 
-/** -x takes namespace:entry, as Wippy's; a bare name that is a command's gets pointed at `wisp run <name>`. */
+/**
+ * -x takes namespace:entry, as Wippy's; a bare name that is a command's gets pointed at `wisp run <name>`, and
+ * one near an entry's name gets that entry's id.
+ */
 function missingNamespace(registry: Registry, name: string): string {
   const command = registry.entries().some((e) => commandName(e.meta) === name);
-  return `-x ${name}: expected namespace:entry${command ? `; the command "${name}" runs as \`wisp run ${name}\`` : ''}`;
+  if (command) return `-x ${name}: expected namespace:entry; the command "${name}" runs as \`wisp run ${name}\``;
+  return `-x ${name}: expected namespace:entry${nearIds(registry, name)}`;
+}
+
+/** " (did you mean a:x or b:y?)" for the ids whose name part is near a bare `name`, or "". */
+function nearIds(registry: Registry, name: string): string {
+  const ids = registry.records().map((r) => r.id);
+  const near = new Set(closest(name, ids.map((i) => i.slice(i.indexOf(':') + 1))));
+  const hint = ids.filter((i) => near.has(i.slice(i.indexOf(':') + 1)));
+  return hint.length > 0 ? ` (did you mean ${hint.slice(0, 3).join(' or ')}?)` : '';
 }
 
 /** "entry app:cli not found", saying why when the entry was skipped for its kind (a typo in `kind:`). */
 function notFound(registry: Registry, what: string, id: string): string {
   const skipped = registry.skipped.get(id);
   if (skipped !== undefined) return `${what} ${id} not found: ${skipped}`;
-  return `${what} ${id} not found`;
+  const ids = registry.records().map((r) => r.id);
+  if (id.includes(':')) return `${what} ${id} not found${didYouMean(id, ids, false)}`;
+  return `${what} ${id} not found${nearIds(registry, id)}`; // a bare name: the full id is what works
 }
 
-/** Every Lua entry must compile: a syntax error anywhere is reported before anything starts. */
-function checkSources(registry: Registry): void {
-  for (const e of registry.entries()) {
-    if (isLuaEntry(e)) {
-      checkSyntax(e.source, e.id, displayPath(registry.root, e.sourcePath ?? e.file));
-    }
-  }
-}

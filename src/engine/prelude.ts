@@ -150,7 +150,14 @@ local function boot(chunk, env, method, ...)
   end
   local f = exports[method]
   if type(f) ~= 'function' then
-    error("method '" .. tostring(method) .. "' not found in the table the script returns", 0)
+    local names = {}
+    for k, v in next, exports do
+      if type(k) == 'string' and type(v) == 'function' then names[#names + 1] = k end
+      if #names >= 50 then break end
+    end
+    table.sort(names)
+    local listed = #names == 0 and 'no functions' or table.concat(names, ', ')
+    error("method '" .. tostring(method) .. "' not found in the table the script returns (it has: " .. listed .. ")", 0)
   end
   return f(...)
 end

@@ -3,7 +3,7 @@
  * table in a VM. It ends when main returns or any task fails; then every task dies and every resource it owns
  * (timers, tickers, subscriptions) is released.
  */
-import { lua, lauxlib, encode, toJsString, type LuaState } from './lua';
+import { lua, lauxlib, decodeUtf8, encode, toJsString, type LuaState } from './lua';
 import { objectAt, popSlot, pushSlot, type Slot } from './slots';
 import { Task, type TaskOwner } from './scheduler';
 import { exportValue, ValueCopyError } from './values';
@@ -143,6 +143,20 @@ export class LuaProcess implements TaskOwner {
       });
     }
     return roots;
+  }
+
+  /**
+   * Where each of its threads is now (the live view's "current Lua stack"): the frames of its main function and
+   * of its `coroutine.spawn`ed ones, innermost first, at most MAX_STACKS threads of MAX_FRAMES frames.
+   */
+  stacks(): ThreadStack[] {
+    const out: ThreadStack[] = [];
+    let n = 0;
+    for (const task of this.tasks()) {
+      if (out.length >= MAX_STACKS) break;
+      out.push({ thread: task === this.main ? 'main' : `coroutine ${++n}`, state: task.state, frames: framesOf(task.thread) });
+    }
+    return out;
   }
 
   /** Lua threads it has: its main function and every live `coroutine.spawn`ed one. */
@@ -285,4 +299,30 @@ function errorOf(T: LuaState, idx: number): ErrorValue | null {
     if (obj instanceof ErrorValue) return obj;
   }
   return null;
+}
+
+/** One thread's place: innermost frame first. */
+export interface ThreadStack {
+  readonly thread: string;
+  readonly state: string;
+  readonly frames: { readonly source: string; readonly line: number; readonly name: string }[];
+}
+
+const MAX_STACKS = 16;
+const MAX_FRAMES = 32;
+
+/** The Lua frames of a thread that is parked (or this one, when a host function asks). */
+function framesOf(T: LuaState): ThreadStack['frames'] {
+  const frames: { source: string; line: number; name: string }[] = [];
+  const ar = new lua.lua_Debug();
+  for (let level = 0; frames.length < MAX_FRAMES && lua.lua_getstack(T, level, ar); level++) {
+    lua.lua_getinfo(T, 'nSl', ar);
+    if (ar.currentline < 0) continue; // a host function: where it waits is the Lua line that called it
+    frames.push({
+      source: ar.short_src === null ? '?' : decodeUtf8(ar.short_src),
+      line: ar.currentline,
+      name: ar.name === null ? '' : decodeUtf8(ar.name),
+    });
+  }
+  return frames;
 }

@@ -23,8 +23,8 @@ import type { VmOptions } from '../engine/vm';
 import { MODULES, type RuntimeVmOptions } from '../modules';
 import type { LuaModule } from '../modules/module';
 import { watchdogOfIsolate } from '../engine/watchdog';
-import { takeSnapshot, type ProcessQuery } from './snapshot';
-import type { SystemSnapshot } from '../api/system';
+import { processDetails, takeSnapshot, type ProcessQuery } from './snapshot';
+import type { ProcessDetails, SystemSnapshot } from '../api/system';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -187,6 +187,11 @@ export class Runtime {
   /** A read-only picture of everything running now (src/hosts/snapshot.ts). */
   snapshot(query?: ProcessQuery): SystemSnapshot {
     return takeSnapshot(this, query);
+  }
+
+  /** The observer's page on one process (src/hosts/snapshot.ts); null when it is not known. */
+  processDetails(pid: string): ProcessDetails | null {
+    return processDetails(this, pid);
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */

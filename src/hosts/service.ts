@@ -6,7 +6,7 @@
 import { CONTROL_HOST } from '../kernel/pid';
 import type { Outcome } from '../kernel/message';
 import { fromPlain, type ErrorValue } from '../kernel/value';
-import type { Node, ProcessRecord } from '../kernel/node';
+import { clip, type Node, type ProcessRecord } from '../kernel/node';
 import { backoffDelay, type ProcessServiceEntry } from '../registry';
 import type { LogLevel, LogSink } from '../api/logging';
 import { after, type Timer } from '../util/timer';
@@ -21,6 +21,8 @@ export class ServiceSupervisor {
   failures = 0;
   /** Starts after the first (the live view's restart count). */
   restarts = 0;
+  /** The last failure (message as shown, ms since the epoch), kept after a restart for the live view. */
+  lastError: { message: string; at: number } | null = null;
   /** When the pending retry fires (ms since the epoch), or null when none is pending. */
   nextRetryAt: number | null = null;
   /** When the state last changed and when the process last started (ms since the epoch; 0: never). */
@@ -104,7 +106,8 @@ export class ServiceSupervisor {
     const timeoutMs = this.entry.lifecycle.stopTimeoutMs;
     const notice = after(Math.min(500, timeoutMs), () => waiting(this, timeoutMs));
     const force = after(timeoutMs, () => {
-      this.set('Failed', { error: `stop timeout after ${timeoutMs / 1000}s` });
+      this.lastError = { message: `stop timeout after ${timeoutMs / 1000}s`, at: Date.now() };
+      this.set('Failed', { error: this.lastError.message });
       this.node.terminate(this.control?.id ?? '', child);
     });
     return done.finally(() => {
@@ -134,6 +137,7 @@ export class ServiceSupervisor {
     const policy = this.entry.lifecycle.restart;
     this.failures = ranMs >= this.entry.lifecycle.stableThresholdMs ? 1 : this.failures + 1;
     const retry = policy.maxAttempts === 0 || this.failures < policy.maxAttempts;
+    this.lastError = { message: clip(this.shown(error.message)), at: Date.now() };
     const why = {
       error: this.shown(error.message),
       ...(error.frames !== null && this.logs.enabled('debug') ? { traceback: this.shown(error.frames) } : {}),

@@ -1,5 +1,5 @@
 /**
- * The live view's one source of data (`wisp top`, `wisp ps`, `--inspect`, the `system` module): a read-only,
+ * The live view's one source of data (`wisp top`, `wisp ps`, `--observe`, the `system` module): a read-only,
  * plain-JSON picture of a runtime taken on demand. Nothing here runs unless someone asks, so a runtime that
  * nobody watches pays only for a few counters (steps, run time, messages delivered).
  */
@@ -8,7 +8,10 @@ import { CONTROL_HOST, FUNCTION_HOST } from '../kernel/pid';
 import type { LuaProcess, ProcessActivity } from '../engine/process';
 import type { ProcessRecord } from '../kernel/node';
 import type { Runtime } from './runtime';
-import type { HostView, NodeView, ProcessView, ServiceView, SystemSnapshot } from '../api/system';
+import type { FailedProcessView, HostView, LastError, MailboxItem, NodeView, ProcessDetails, ProcessView, ServiceView, SystemSnapshot } from '../api/system';
+import { toPlain } from '../kernel/value';
+import type { Message } from '../kernel/message';
+import { displayPath, withSourceFiles } from '../registry';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -85,6 +88,7 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
       pid: s.pid,
       supervisor: s.supervisorPid,
       restarts: s.restarts,
+      last_error: s.lastError === null ? null : lastError(s.lastError.message, s.lastError.at, s.entry.process),
       retry_count: s.failures,
       next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
       changed_at: s.changedAt,
@@ -103,6 +107,7 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
       pid: null,
       supervisor: null,
       restarts: s.restarts,
+      last_error: s.lastError === null ? null : lastError(s.lastError.message, s.lastError.at, s.id),
       retry_count: s.failures,
       next_retry_at: s.nextRetryAt === null ? null : Math.round(s.nextRetryAt),
       changed_at: s.changedAt,
@@ -173,7 +178,75 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
     services,
     processes,
     matched,
+    failed: failedProcesses(runtime, serviceOfProcess(runtime)),
   };
 }
 
+/** The node's latest failed exits, newest first, their positions naming source files. */
+function failedProcesses(runtime: Runtime, serviceOf: ReadonlyMap<string, string>): FailedProcessView[] {
+  return [...runtime.node.failures].reverse().map((f) => ({
+    pid: f.pid,
+    entry: f.entry,
+    parent: f.parent,
+    service: serviceOf.get(f.entry) ?? null,
+    error: lastError(withSourceFiles(runtime.registry, f.message), f.at, f.entry),
+  }));
+}
+
+/** process.lua entry → the process.service that runs it (a failed process's PID is gone, its entry is not). */
+function serviceOfProcess(runtime: Runtime): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const s of runtime.services.values()) map.set(s.entry.process, s.id);
+  return map;
+}
+
+/** `src/x.lua:3 (app:x): boom` → where `src/x.lua:3 (app:x)`, message `boom`; without a position, where is `fallback`. */
+export function lastError(text: string, at: number, fallback: string): LastError {
+  const m = /^(\S+:\d+ \([^()\s]+\)): ([\s\S]*)$/.exec(text);
+  return m === null ? { message: text, at, where: fallback } : { message: m[2], at, where: m[1] };
+}
+
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** How many waiting messages the observer shows. */
+const MAILBOX_HEAD = 10;
+const PREVIEW_CHARS = 200;
+
+/** The observer's page on one process; null when the PID is neither live nor among the latest failed. */
+export function processDetails(runtime: Runtime, pid: string): ProcessDetails | null {
+  const snap = takeSnapshot(runtime, { sort: 'pid', filter: pid, limit: Infinity });
+  const view = snap.processes.find((p) => p.pid === pid) ?? null;
+  const failed = snap.failed.find((f) => f.pid === pid) ?? null;
+  if (view === null && failed === null) return null;
+  const record = runtime.node.process(pid);
+  const proc = record === undefined ? undefined : runtime.hosts.get(record.pid.host)?.process(record.id);
+  const service = view?.service === null || view === null ? undefined : snap.services.find((v) => v.id === view.service);
+  return {
+    process: view,
+    failed,
+    links: record === undefined ? [] : [...record.links],
+    monitored_by: record === undefined ? [] : [...record.monitors],
+    monitoring: record === undefined ? [] : [...record.watching],
+    trap_links: record?.trapLinks ?? false,
+    mailbox_head: record === undefined ? [] : record.mailbox.head(MAILBOX_HEAD).map(mailboxItem),
+    inbox_buffered: record?.mailbox.inboxBuffered ?? 0,
+    last_error: failed?.error ?? service?.last_error ?? null,
+    stacks: proc === undefined ? [] : proc.stacks().map((t) => ({ ...t, frames: t.frames.map((f) => ({ ...f, source: sourceFile(runtime, f.source) })) })),
+  };
+}
+
+/** A chunk name (an entry id) as its source file, `src/x.lua`, when the entry has one. */
+function sourceFile(runtime: Runtime, chunk: string): string {
+  const entry = runtime.registry.get(chunk);
+  return entry !== undefined && 'sourcePath' in entry && entry.sourcePath !== undefined ? displayPath(runtime.registry.root, entry.sourcePath) : chunk;
+}
+
+function mailboxItem(m: Message): MailboxItem {
+  let preview = '';
+  try {
+    preview = m.payloads.length === 0 ? '' : (JSON.stringify(toPlain(m.payloads[0], 4)) ?? '');
+  } catch {
+    preview = '(not shown)';
+  }
+  return { from: m.from, topic: m.topic, preview: preview.length > PREVIEW_CHARS ? `${preview.slice(0, PREVIEW_CHARS)}…` : preview };
+}

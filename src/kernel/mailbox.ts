@@ -79,6 +79,20 @@ export class Mailbox {
     this.pending.forEach(fn);
   }
 
+  /** The first `n` messages waiting for a subscriber, oldest first (the live view's mailbox head). */
+  head(n: number): Message[] {
+    const out: Message[] = [];
+    this.pending.forEach((m) => {
+      if (out.length < n) out.push(m);
+    });
+    return out;
+  }
+
+  /** Messages taken by the inbox channel but not yet received from it. */
+  get inboxBuffered(): number {
+    return this.inboxBacklog?.buffered ?? 0;
+  }
+
   /** What the subscribers hold (the memory watchdog measures it). */
   backlogs(): Backlog[] {
     const out: Backlog[] = [];

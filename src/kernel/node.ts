@@ -26,6 +26,28 @@ export interface Host {
   start(record: ProcessRecord, entry: string, args: readonly Value[]): ErrorValue | null;
 }
 
+/** How many failed exits the node remembers for the live view. */
+export const RECENT_FAILURES = 20;
+
+/** A process that ended with an error: what the live view shows as its last error. */
+export interface FailedExit {
+  readonly pid: string;
+  readonly entry: string;
+  readonly parent: string | null;
+  /** The error's message, cut to MAX_ERROR_TEXT characters (a hostile message costs no more). */
+  readonly message: string;
+  /** ms since the epoch. */
+  readonly at: number;
+}
+
+/** The longest error text kept for the live view. */
+export const MAX_ERROR_TEXT = 2000;
+
+/** `text`, cut to MAX_ERROR_TEXT characters with a mark. */
+export function clip(text: string): string {
+  return text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}… (${text.length} characters)`;
+}
+
 export class ProcessRecord {
   readonly mailbox = new Mailbox();
   /** PIDs that receive EXIT when this process ends. */
@@ -55,6 +77,8 @@ export class Node implements Router {
   mailboxLimit = MAILBOX_LIMIT;
   /** Messages delivered since the node started (the live view's messages/s). */
   delivered = 0;
+  /** The latest processes that ended with an error, newest last (at most RECENT_FAILURES; the live view's). */
+  readonly failures: FailedExit[] = [];
   /** The node's event bus; runtime parts (the registry) may publish and subscribe on it directly. */
   readonly events = new EventBus();
   private readonly unreadMemo = new WeakMap<Mailbox, { sequence: number; unread: number }>();
@@ -158,6 +182,10 @@ export class Node implements Router {
     const record = this.processes.get(pid);
     if (record === undefined || !record.alive) return;
     this.forget(record);
+    if (outcome.error !== null) {
+      if (this.failures.length >= RECENT_FAILURES) this.failures.shift();
+      this.failures.push({ pid, entry: record.entry, parent: record.parent, message: clip(outcome.error.message), at: Date.now() });
+    }
     for (const watched of record.watching) this.processes.get(watched)?.monitors.delete(pid);
     if (record.monitors.size > 0) {
       const event = exitEvent(pid, outcome);

@@ -38,7 +38,7 @@ export function startLevels(registry: Registry): string[][] {
       const target = registry.get(dep);
       if (target === undefined || !isServiceLike(target)) {
         // loadProject rejects these; this guards registries built by hand.
-        throw new Site(registry.root, node.file, node.id).error(`depends on "${dep}", which is not a service or host`);
+        throw new Site(registry.root, node.file, node.id, undefined, node.line).error(`depends on "${dep}", which is not a service or host`);
       }
     }
     deps.set(node.id, dependenciesOf(node, registry));

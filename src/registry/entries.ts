@@ -30,7 +30,7 @@ export function buildEntry(
   if (isServiceKind(kind)) {
     const definition = kinds.definitionOf(kind);
     if (definition === undefined) throw site.error(`unknown kind "${kind}"`);
-    const base = { id: `${raw.namespace}:${raw.name}`, namespace: raw.namespace, name: raw.name, kind, meta: raw.meta, file: raw.site.file };
+    const base = { id: `${raw.namespace}:${raw.name}`, namespace: raw.namespace, name: raw.name, kind, meta: raw.meta, file: raw.site.file, ...lineOf(raw) };
     return definition.parse(f, base, { root: site.root, srcDir, sources, moduleRoot });
   }
   const base: BaseEntry = {
@@ -40,6 +40,7 @@ export function buildEntry(
     kind,
     meta: raw.meta,
     file: raw.site.file,
+    ...lineOf(raw),
   };
   const ns = raw.namespace;
 
@@ -142,4 +143,9 @@ function luaCode(f: Fields, sources: Map<string, FileSource>, ns: string): LuaCo
     modules: f.stringList('modules'),
     imports,
   };
+}
+
+/** `{line}` when the entry's line is known, to spread into what is built from it. */
+function lineOf(raw: RawEntry): { line?: number } {
+  return raw.line !== undefined ? { line: raw.line } : {};
 }

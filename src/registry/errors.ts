@@ -10,7 +10,7 @@ export class RegistryError extends Error {
   readonly file?: string;
   /** Entry id (`ns:name`) at fault, when known. */
   readonly entry?: string;
-  /** 1-based line, only for syntax errors where the parser reports one. */
+  /** 1-based line: of a syntax error, or of the entry at fault. */
   readonly line?: number;
 
   constructor(message: string, where: { file?: string; entry?: string; line?: number } = {}) {
@@ -59,18 +59,20 @@ export class Site {
     readonly file: string,
     readonly entry?: string,
     private readonly warningSink?: string[],
+    /** The line the entry starts on, named when a message gives no line of its own. */
+    readonly line?: number,
   ) {}
 
-  forEntry(entry: string): Site {
-    return new Site(this.root, this.file, entry, this.warningSink);
+  forEntry(entry: string, line?: number): Site {
+    return new Site(this.root, this.file, entry, this.warningSink, line);
   }
 
-  format(msg: string, line?: number): string {
+  format(msg: string, line: number | undefined = this.line): string {
     const where = displayPath(this.root, this.file) + (line !== undefined ? `:${line}` : '');
     return this.entry !== undefined ? `${where}: entry ${this.entry}: ${msg}` : `${where}: ${msg}`;
   }
 
-  error(msg: string, line?: number): RegistryError {
+  error(msg: string, line: number | undefined = this.line): RegistryError {
     return new RegistryError(this.format(msg, line), { file: this.file, entry: this.entry, line });
   }
 

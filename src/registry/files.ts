@@ -2,7 +2,7 @@ import { Site, describe, isMapping } from './errors';
 import { ioReason, type ProjectFiles } from './project-files';
 import { nameProblem, namespaceProblem } from './names';
 import { Meta } from './types';
-import { parseYaml, YamlError } from '../util/yaml';
+import { lineOf, parseYaml, YamlError } from '../util/yaml';
 
 /** One entry as written, before kind-specific validation. */
 export interface RawEntry {
@@ -13,6 +13,8 @@ export interface RawEntry {
   kind: string;
   meta: Meta;
   data: Record<string, unknown>;
+  /** The line the entry starts on in its file. */
+  line?: number;
 }
 
 /** Parses a YAML (or JSON, a YAML subset) file; syntax errors name the file and line. */
@@ -63,7 +65,8 @@ function rawEntry(site: Site, namespace: string, fileMeta: Meta, e: Record<strin
   const { name, kind, meta, ...rest } = e;
   if (name === undefined || name === null || name === '') throw site.error(`${at}: missing required field "name"`);
   if (typeof name !== 'string') throw site.error(`${at}: field "name" must be a string, got ${describe(name)}`);
-  const es = site.forEntry(`${namespace}:${name}`);
+  const line = lineOf(e);
+  const es = site.forEntry(`${namespace}:${name}`, line);
   const problem = nameProblem(name);
   if (problem !== null) throw es.error(`invalid name ${JSON.stringify(name)}: ${problem}`);
   if (kind === undefined || kind === null || kind === '') throw es.error('missing required field "kind"');
@@ -78,5 +81,5 @@ function rawEntry(site: Site, namespace: string, fileMeta: Meta, e: Record<strin
     const { data: explicit, ...direct } = rest;
     data = { ...(explicit as Record<string, unknown>), ...direct };
   }
-  return { site, namespace, name, kind, meta: { ...fileMeta, ...entryMeta }, data };
+  return { site, namespace, name, kind, meta: { ...fileMeta, ...entryMeta }, data, ...(line !== undefined ? { line } : {}) };
 }

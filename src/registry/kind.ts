@@ -39,6 +39,7 @@ export interface ServiceBase {
   readonly kind: ServiceKind;
   readonly meta: Record<string, unknown>;
   readonly file: string;
+  readonly line?: number;
 }
 
 export function kindDefinition<E extends ServiceEntry>(definition: KindDefinition<E>): KindDefinition<E> {

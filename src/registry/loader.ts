@@ -10,6 +10,8 @@ import { applyOverrides, checkAllUsed, type Override } from './overrides';
 import { Registry } from './registry';
 import { Entry, EntryRecord, type EntryKind, type ServiceKind } from './types';
 import { DEFAULT_KINDS, type KindTable } from './kinds';
+import { didYouMean } from '../util/suggest';
+import { WIPPY_KINDS } from './wippy-kinds';
 
 export const LOCK_FILE_NAME = 'wippy.lock';
 
@@ -18,6 +20,11 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The kinds it knows (default: wisp's own). */
   readonly kinds?: KindTable;
+  /**
+   * Keep going past an entry's own mistakes (a bad field, a broken reference): the entry is left out and
+   * its one-line error kept in `registry.skipped`, so the tools that show a registry can show a broken one.
+   */
+  readonly tolerant?: boolean;
 }
 
 /**
@@ -32,7 +39,7 @@ export interface LoadOptions {
  * to leave out, as Wippy's loader reads its own environment (`SKIP_*_TESTS`, `SKIP_TEST_DIRS`).
  */
 export function loadProject(dir: string, overrides: readonly Override[] = [], options: LoadOptions = {}): Registry {
-  const { env = {}, kinds = DEFAULT_KINDS } = options;
+  const { env = {}, kinds = DEFAULT_KINDS, tolerant = false } = options;
   const root = path.resolve(dir);
   const lockPath = path.join(root, LOCK_FILE_NAME);
   const warnings: string[] = [];
@@ -75,7 +82,6 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
   const entries: Entry[] = [];
   const records: EntryRecord[] = [];
   const definedIn = new Map<string, string>();
-  const skipped = new Map<string, string>();
   const skippedWhy = new Map<string, string>();
   const overridden = new Set<string>();
   for (const source of sources) {
@@ -83,30 +89,40 @@ export function loadProject(dir: string, overrides: readonly Override[] = [], op
       const site = new Site(root, file, undefined, warnings);
       for (const raw of readDefinitionFile(site, source.files)) {
         const id = `${raw.namespace}:${raw.name}`;
-        const es = site.forEntry(id);
+        const es = site.forEntry(id, raw.line);
         const previous = definedIn.get(id);
         if (previous !== undefined) throw es.error(`duplicate id, already defined in ${displayPath(root, previous)}`);
         definedIn.set(id, file);
         // Wippy marks what a module brings with the module's name (module-relative resources use it).
         if (source.module !== undefined && raw.meta.module === undefined) raw.meta = { ...raw.meta, module: source.module.name };
         applyOverrides(raw, overrides, overridden);
-        records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file });
+        records.push({ id, kind: raw.kind, meta: raw.meta, data: raw.data, file, ...(raw.line !== undefined ? { line: raw.line } : {}) });
         if (!kinds.has(raw.kind)) {
           const data = DATA_KINDS.has(raw.kind);
-          const why = es.format(data ? `a ${raw.kind} holds data only` : `unknown kind "${raw.kind}", entry skipped (supported: ${kinds.names().join(', ')})`);
+          const why = es.format(data ? `a ${raw.kind} holds data only` : unknownKind(raw.kind, kinds));
           if (!data) warnings.push(why);
-          skipped.set(id, raw.kind);
           skippedWhy.set(id, why);
           continue;
         }
-        entries.push(buildEntry(raw, raw.kind as EntryKind | ServiceKind, es, source.files, source.dir, kinds, source.module?.root));
+        try {
+          entries.push(buildEntry(raw, raw.kind as EntryKind | ServiceKind, es, source.files, source.dir, kinds, source.module?.root));
+        } catch (err) {
+          if (!tolerant || !(err instanceof RegistryError) || err.entry !== id) throw err;
+          skippedWhy.set(id, err.message);
+        }
       }
     }
   }
   checkAllUsed(overrides, overridden);
-  checkReferences(root, entries, skipped);
-  kinds.check(entries, root);
-  return new Registry(root, entries, warnings, srcDir, records, skippedWhy, kinds);
+  const usable = checkReferences(root, entries, skippedWhy, tolerant);
+  kinds.check(usable, root);
+  return new Registry(root, usable, warnings, srcDir, records, skippedWhy, kinds);
+}
+
+/** Why an entry of an unknown kind was left out: the nearest known kind when it looks like a typo (not a kind of Wippy's), else them all. */
+function unknownKind(kind: string, kinds: KindTable): string {
+  const hint = WIPPY_KINDS.has(kind) ? '' : didYouMean(kind, kinds.names());
+  return hint !== '' ? `unknown kind "${kind}"${hint}, entry skipped` : `unknown kind "${kind}", entry skipped (supported: ${kinds.names().join(', ')})`;
 }
 
 /**

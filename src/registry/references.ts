@@ -1,4 +1,5 @@
-import { Site } from './errors';
+import { RegistryError, Site } from './errors';
+import { didYouMean } from '../util/suggest';
 import { Entry, EntryKind, HOST_KINDS, LUA_KINDS, SERVICE_KINDS, isServiceEntry, isServiceLike } from './types';
 import { CONTROL_HOST } from '../kernel/pid';
 
@@ -7,20 +8,22 @@ export { CONTROL_HOST };
 /**
  * Checks that every reference between entries names an existing entry of a usable kind.
  * Runs after all files are loaded because references may point forward or across files.
- * `skipped` maps ids of entries dropped for an unsupported kind to that kind, so a
- * reference to one says why it is missing instead of just "not found".
+ * `skipped` maps ids of entries left out (an unknown kind, ...) to the one-line error that says why, so a
+ * reference to one names the broken entry, its file and line, instead of just "not found".
+ * `tolerant`: an entry with a broken reference is left out (its error added to `skipped`) instead of thrown;
+ * returns the entries kept.
  */
-export function checkReferences(root: string, entries: Entry[], skipped: Map<string, string>): void {
+export function checkReferences(root: string, entries: Entry[], skipped: Map<string, string>, tolerant = false): Entry[] {
   const byId = new Map(entries.map((e) => [e.id, e]));
 
   const expect = (site: Site, field: string, ref: string, kinds: readonly string[]): void => {
     const target = byId.get(ref);
     if (target === undefined) {
-      const skippedKind = skipped.get(ref);
+      const why = skipped.get(ref);
       throw site.error(
-        skippedKind !== undefined
-          ? `field "${field}": entry "${ref}" has unsupported kind "${skippedKind}" and was skipped`
-          : `field "${field}": entry "${ref}" not found`,
+        why !== undefined
+          ? `field "${field}": entry "${ref}" was left out: ${why}`
+          : `field "${field}": entry "${ref}" not found${didYouMean(ref, byId.keys())}`,
       );
     }
     if (kinds.length > 0 && !kinds.includes(target.kind)) {
@@ -28,8 +31,20 @@ export function checkReferences(root: string, entries: Entry[], skipped: Map<str
     }
   };
 
+  const kept: Entry[] = [];
   for (const entry of entries) {
-    const site = new Site(root, entry.file, entry.id);
+    try {
+      checkEntry(entry);
+      kept.push(entry);
+    } catch (err) {
+      if (!tolerant || !(err instanceof RegistryError)) throw err;
+      skipped.set(entry.id, err.message);
+    }
+  }
+  return kept;
+
+  function checkEntry(entry: Entry): void {
+    const site = new Site(root, entry.file, entry.id, undefined, entry.line);
     switch (entry.kind) {
       case 'process.service':
         if (entry.host === CONTROL_HOST) {

@@ -33,6 +33,8 @@ export interface BaseEntry {
   meta: Meta;
   /** Absolute path of the definition file. */
   file: string;
+  /** The line the entry starts on in it (absent for entries added at run time). */
+  line?: number;
 }
 
 export interface RestartPolicy {
@@ -227,6 +229,8 @@ export interface EntryRecord {
   readonly data: Record<string, unknown>;
   /** The definition file it was loaded from (absent for entries added at run time). */
   readonly file?: string;
+  /** The line the entry starts on in that file. */
+  readonly line?: number;
 }
 
 export type HostEntry = TerminalHostEntry | ProcessHostEntry;

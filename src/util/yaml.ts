@@ -36,10 +36,29 @@ export class YamlError extends Error {
   }
 }
 
+/** The 1-based line each mapping and list of the last documents parsed starts on (weakly held). */
+const startLines = new WeakMap<object, number>();
+
+/** The line a mapping or list of a parsed document starts on, when it came from `parseYaml`. */
+export function lineOf(node: unknown): number | undefined {
+  return typeof node === 'object' && node !== null ? startLines.get(node) : undefined;
+}
+
 export function parseYaml(text: string, filename: string): unknown {
   let doc: unknown;
+  // js-yaml reports each node's opening and closing; the line at the opening is where the node starts.
+  const open: number[] = [];
+  const listener = (event: 'open' | 'close', state: { line: number; result: unknown }): void => {
+    if (event === 'open') {
+      open.push(state.line);
+      return;
+    }
+    const line = open.pop();
+    const node = state.result;
+    if (line !== undefined && typeof node === 'object' && node !== null && !startLines.has(node)) startLines.set(node, line + 1);
+  };
   try {
-    doc = yaml.load(text, { schema: SCHEMA, filename });
+    doc = yaml.load(text, { schema: SCHEMA, filename, listener } as yaml.LoadOptions);
   } catch (err) {
     if (err instanceof yaml.YAMLException) {
       throw new YamlError(err.reason || err.message.split('\n')[0], err.mark ? err.mark.line + 1 : undefined);

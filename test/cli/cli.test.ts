@@ -86,7 +86,7 @@ describe('user errors are one line on stderr and exit code 1', () => {
     const dir = projectCopy(APP, { 'src/_index.yaml': (y) => y.replace('file://outcome.lua\n    method: greet', 'file://missing.lua\n    method: greet') });
     const r = await wisp(['run', '-x', 'cli:outcome'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Error: src\/_index\.yaml: entry cli:greet: field "source": cannot read file:\/\/missing\.lua .*\n$/);
+    expect(r.stderr).toMatch(/^Error: src\/_index\.yaml:21: entry cli:greet: field "source": cannot read file:\/\/missing\.lua .*\n$/);
   });
 });
 

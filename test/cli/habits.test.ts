@@ -43,7 +43,7 @@ describe('-o ns:entry:field=value overrides an entry before it is checked', () =
   test('a nested path and a typed value: a bad one is reported like bad YAML', async () => {
     const r = await wisp(['run', '-o', 'cli:processes:lifecycle.auto_start=maybe', '-x', 'cli:outcome', 'string'], { cwd: APP });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Error: src\/_index\.yaml: entry cli:processes: .*auto_start.*\n$/);
+    expect(r.stderr).toMatch(/^Error: src\/_index\.yaml:10: entry cli:processes: .*auto_start.*\n$/);
   });
 
   test.each([
@@ -227,9 +227,10 @@ describe('wisp registry', () => {
   });
 
   test('entries of kinds wisp does not run are listed and shown too', async () => {
-    const dir = writeProject({ '_index.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: http.service\n    addr: ":8080"\n' });
+    const dir = writeProject({ '_index.yaml': 'version: "1.0"\nnamespace: web\nentries:\n  - name: gateway\n    kind: temporal.worker\n    addr: ":8080"\n' });
     const list = await wisp(['registry', 'list', '--json'], { cwd: dir });
-    expect(JSON.parse(list.stdout)).toEqual([{ id: 'web:gateway', kind: 'http.service' }]);
+    // Listed, and marked as left out of a run, with why.
+    expect(JSON.parse(list.stdout)).toEqual([{ id: 'web:gateway', kind: 'temporal.worker', invalid: expect.stringMatching(/^src\/_index\.yaml:4: entry web:gateway: unknown kind "temporal\.worker", entry skipped/) as unknown }]);
     const show = await wisp(['registry', 'show', 'web:gateway', '-f', 'addr'], { cwd: dir });
     expect(show.stdout).toBe(':8080\n');
   });

@@ -1,5 +1,5 @@
 /**
- * `wisp run --inspect` in a real headless browser (Debian's Chromium, driven by playwright-core): the page
+ * `wisp run --observe` in a real headless browser (Debian's Chromium, driven by playwright-core): the page
  * loads, shows the echo service's supervision tree and process table, and updates as lines are echoed.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
@@ -19,9 +19,9 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-/** Starts `wisp run ... --inspect 127.0.0.1:0` and waits for it to say where the inspector listens. */
+/** Starts `wisp run ... --observe 127.0.0.1:0` and waits for it to say where the inspector listens. */
 async function startInspected(dir: string, args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [WISP, 'run', ...args, '--inspect', '127.0.0.1:0'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WISP, 'run', ...args, '--observe', '127.0.0.1:0'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += plain(d.toString())));
@@ -29,7 +29,7 @@ async function startInspected(dir: string, args: string[]): Promise<Run> {
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const end = Date.now() + 15000;
   for (;;) {
-    const m = /inspector on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+    const m = /observer on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
     if (m !== null) return { child, url: m[1], out: () => out, exited };
     if (Date.now() > end) throw new Error(`no inspector line; stderr: ${err}`);
     await sleep(50);
@@ -64,7 +64,7 @@ function get(url: string, host: string): Promise<number> {
     const page = await browser.newPage();
     try {
       await page.goto(run.url);
-      expect(await page.title()).toBe('wisp inspector');
+      expect(await page.title()).toBe('wisp observer');
       const supervisor = page.locator('#tree > li', { hasText: 'supervisor app:relay-service' });
       await supervisor.waitFor();
       const relay = supervisor.locator('li[data-entry="app:relay"]');
@@ -128,7 +128,7 @@ end }`,
       await row.waitFor();
       expect(await row.locator('td').nth(2).textContent()).toBe(`<img src=x onerror="document.title='owned'">`);
       expect(await page.locator('img').count()).toBe(0);
-      expect(await page.title()).toBe('wisp inspector');
+      expect(await page.title()).toBe('wisp observer');
 
       const port = new URL(run.url).port;
       expect(await get(`${run.url}api/snapshot`, `localhost:${port}`)).toBe(200);

@@ -198,21 +198,33 @@ end }`,
   }, 30000);
 });
 
-describe('--inspect mistakes', () => {
+describe('--observe mistakes', () => {
   test('a bad address or a port in use is one line and exit 1', async () => {
     const dir = project();
-    const bad = await wisp(['run', '--inspect', 'localhost:99999'], { cwd: dir });
-    expect(bad).toMatchObject({ code: 1, stderr: 'Error: --inspect localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:9229)\n' });
+    const bad = await wisp(['run', '--observe', 'localhost:99999'], { cwd: dir });
+    expect(bad).toMatchObject({ code: 1, stderr: 'Error: --observe localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:8090)\n' });
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as { port: number }).port;
     try {
-      const busy = await wisp(['run', '-s', '--inspect', `127.0.0.1:${port}`], { cwd: dir });
-      expect(busy).toMatchObject({ code: 1, stderr: `Error: --inspect 127.0.0.1:${port}: address in use\n` });
+      const busy = await wisp(['run', '-s', '--observe', `127.0.0.1:${port}`], { cwd: dir });
+      expect(busy).toMatchObject({ code: 1, stderr: `Error: --observe 127.0.0.1:${port}: address in use\n` });
       expect(existsSync(socketOf(dir))).toBe(false);
     } finally {
       holder.close();
     }
+  }, 30000);
+
+  test('--inspect, the old name, still works and says it is deprecated', async () => {
+    const dir = project();
+    const bad = await wisp(['run', '--inspect', 'localhost:99999'], { cwd: dir });
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: 'warning: --inspect is deprecated (to Node users it means the V8 debugger): use --observe\nError: --observe localhost:99999: expected PORT or HOST:PORT (e.g. 127.0.0.1:8090)\n',
+    });
+    const help = await wisp(['run', '--help'], { cwd: dir });
+    expect(help.stdout).toContain('--observe <[host:]port>');
+    expect(help.stdout).not.toContain('--inspect');
   }, 30000);
 });
 
@@ -227,7 +239,7 @@ describe('wisp top without a terminal', () => {
       expect(r.code).toBe(0);
       const lines = r.stdout.split('\n');
       expect(lines[0]).toMatch(new RegExp(`^wisp ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  up \\S+  processes 2  messages/s 0\\.0  heap [\\d.]+ MiB of [\\d.]+ MiB$`));
-      expect(r.stdout).toMatch(/^app:relay-service\s+Running\s+0\s+-\s+\{app:processes\|0x\d+\}$/m);
+      expect(r.stdout).toMatch(/^app:relay-service\s+Running\s+0\s+-\s+\{app:processes\|0x\d+\}\s+-$/m);
       expect(r.stdout).toMatch(/^app:processes\s+process\.host\s+1\s+0\s+\d+$/m);
       expect(r.stdout).toContain('processes sorted by run  filter "relay": 2 of 2');
       expect(r.stdout).toMatch(/^\{app:processes\|0x\d+\}\s+app:relay\s+relay\s+waiting\s+0\s+\S+\s+\S+\s+2$/m);

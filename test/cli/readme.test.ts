@@ -1,5 +1,7 @@
 /** The README's "Write your first app" runs as written: its code blocks are the project. */
-import { readmeSectionFiles, wisp, writeProject } from '../helpers/cli';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { ECHO, ROOT, readmeSectionFiles, wisp, writeProject } from '../helpers/cli';
 
 const firstAppFiles = (): Record<string, string> => readmeSectionFiles('Write your first app');
 
@@ -14,4 +16,17 @@ describe('README: write your first app', () => {
     const list = await wisp(['run', 'list'], { cwd: dir });
     expect(list.stdout).toContain('  count  Count the words of each line  (hello:client)\n');
   });
+});
+
+describe('README: quick start', () => {
+  test('the wait at exit it explains is the one a newcomer meets, in the words stderr uses', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const quickStart = readme.split('\n## Quick start\n')[1].split('\n## ')[0];
+    const quoted = /\(`(app:relay-service did not stop on CANCEL; waiting up to 10s \(stop_timeout\))`\)/.exec(quickStart)?.[1];
+    expect(quoted).toBeDefined();
+    const r = await wisp(['run', '-x', 'app:terminal/app:cli'], { cwd: ECHO, input: 'hi\n\n', timeoutMs: 30000 });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${quoted!}; Ctrl+C to exit now\n`);
+    expect(r.ms).toBeGreaterThan(9000); // the relay ignores CANCEL: its 10 s stop_timeout runs out
+  }, 40000);
 });

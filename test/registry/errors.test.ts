@@ -3,79 +3,83 @@ import { KIND_DEFINITIONS, RegistryError, loadProject } from '../../src/registry
 import { fixture, loadError, tempProject } from './helpers';
 
 const INDEX = 'src/_index.yaml';
+const KIND_NAMES =
+  'terminal.host, process.host, process.lua, function.lua, library.lua, process.service, ' +
+  'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable' +
+  [...KIND_DEFINITIONS.flatMap((d) => d.kinds)].map((k) => `, ${k}`).join('');
 
 /** fixture → [exact message, entry id named by the error (undefined when none)] */
 const ERRORS: Record<string, [string, string | undefined]> = {
-  'err-missing-source': [`${INDEX}: entry app:relay: missing required field "source"`, 'app:relay'],
-  'err-missing-method': [`${INDEX}: entry app:relay: missing required field "method"`, 'app:relay'],
-  'err-missing-kind': [`${INDEX}: entry app:relay: missing required field "kind"`, 'app:relay'],
+  'err-missing-source': [`${INDEX}:9: entry app:relay: missing required field "source"`, 'app:relay'],
+  'err-missing-method': [`${INDEX}:5: entry app:relay: missing required field "method"`, 'app:relay'],
+  'err-missing-kind': [`${INDEX}:9: entry app:relay: missing required field "kind"`, 'app:relay'],
   'err-missing-name': [`${INDEX}: entries[1]: missing required field "name"`, undefined],
   'err-wrong-type': [
-    `${INDEX}: entry app:relay: field "modules" must be a list of strings, got string "process"`,
+    `${INDEX}:9: entry app:relay: field "modules" must be a list of strings, got string "process"`,
     'app:relay',
   ],
   'err-wrong-type-bool': [
-    `${INDEX}: entry app:processes: field "lifecycle.auto_start" must be true or false, got string "yes"`,
+    `${INDEX}:5: entry app:processes: field "lifecycle.auto_start" must be true or false, got string "yes"`,
     'app:processes',
   ],
   'err-bad-startup': [
-    `${INDEX}: entry app:processes: field "lifecycle.startup" must be "required" or "optional", got string "sometimes"`,
+    `${INDEX}:5: entry app:processes: field "lifecycle.startup" must be "required" or "optional", got string "sometimes"`,
     'app:processes',
   ],
   'err-bad-duration': [
-    `${INDEX}: entry app:processes: field "lifecycle.restart.initial_delay": time: unknown unit " seconds" in duration "10 seconds"`,
+    `${INDEX}:5: entry app:processes: field "lifecycle.restart.initial_delay": time: unknown unit " seconds" in duration "10 seconds"`,
     'app:processes',
   ],
   'err-file-missing': [
-    `${INDEX}: entry app:relay: field "source": cannot read file://scripts/relay.lua (src/scripts/relay.lua): no such file or directory`,
+    `${INDEX}:5: entry app:relay: field "source": cannot read file://scripts/relay.lua (src/scripts/relay.lua): no such file or directory`,
     'app:relay',
   ],
   'err-path-traversal': [
-    `${INDEX}: entry app:relay: field "source": file://../../outside.lua escapes the project root (path traversal)`,
+    `${INDEX}:5: entry app:relay: field "source": file://../../outside.lua escapes the project root (path traversal)`,
     'app:relay',
   ],
   'err-duplicate-id': [
-    'src/more/extra.yaml: entry app:processes: duplicate id, already defined in src/_index.yaml',
+    'src/more/extra.yaml:3: entry app:processes: duplicate id, already defined in src/_index.yaml',
     'app:processes',
   ],
   'err-unknown-process': [
-    `${INDEX}: entry app:relay-service: field "process": entry "app:relay" not found`,
+    `${INDEX}:9: entry app:relay-service: field "process": entry "app:relay" not found`,
     'app:relay-service',
   ],
   'err-unknown-host': [
-    `${INDEX}: entry app:relay-service: field "host": entry "app:workers" not found`,
+    `${INDEX}:9: entry app:relay-service: field "host": entry "app:workers" not found`,
     'app:relay-service',
   ],
   'err-unknown-import': [
-    `${INDEX}: entry app:relay: field "imports.helpers": entry "app.lib:helpers" not found`,
+    `${INDEX}:5: entry app:relay: field "imports.helpers": entry "app.lib:helpers" not found`,
     'app:relay',
   ],
   'err-unknown-requires': [
-    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:db" not found`,
+    `${INDEX}:5: entry app:processes: field "lifecycle.requires": entry "app:db" not found`,
     'app:processes',
   ],
   'err-requires-skipped': [
-    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:gateway" has unsupported kind "temporal.worker" and was skipped`,
+    `${INDEX}:7: entry app:processes: field "lifecycle.requires": entry "app:gateway" was left out: ${INDEX}:5: entry app:gateway: unknown kind "temporal.worker", entry skipped (supported: ${KIND_NAMES})`,
     'app:processes',
   ],
   'err-requires-not-service': [
-    `${INDEX}: entry app:processes: field "lifecycle.requires": entry "app:relay" is a process.lua, expected a terminal.host, process.host or process.service`,
+    `${INDEX}:9: entry app:processes: field "lifecycle.requires": entry "app:relay" is a process.lua, expected a terminal.host, process.host or process.service`,
     'app:processes',
   ],
   'err-import-not-lua': [
-    `${INDEX}: entry app:other: field "imports.r": entry "app:relay" is a process.host, expected a library.lua, function.lua or process.lua`,
+    `${INDEX}:7: entry app:other: field "imports.r": entry "app:relay" is a process.host, expected a library.lua, function.lua or process.lua`,
     'app:other',
   ],
   'err-process-not-lua': [
-    `${INDEX}: entry app:relay-service: field "process": entry "app:processes" is a process.host, expected a process.lua`,
+    `${INDEX}:9: entry app:relay-service: field "process": entry "app:processes" is a process.host, expected a process.lua`,
     'app:relay-service',
   ],
   'err-host-not-host': [
-    `${INDEX}: entry app:relay-service: field "host": entry "app:relay" is a process.lua, expected a terminal.host or process.host`,
+    `${INDEX}:9: entry app:relay-service: field "host": entry "app:relay" is a process.lua, expected a terminal.host or process.host`,
     'app:relay-service',
   ],
   'err-control-host': [
-    `${INDEX}: entry app:relay-service: field "host": services cannot run on "node:control", the supervisor's own host`,
+    `${INDEX}:9: entry app:relay-service: field "host": services cannot run on "node:control", the supervisor's own host`,
     'app:relay-service',
   ],
   'missing-src': ['wippy.lock: source directory "./nowhere" not found', undefined],
@@ -88,7 +92,7 @@ describe('load errors: one line naming the file and the entry', () => {
     expect(err.message).not.toContain('\n');
     expect(err.entry).toBe(entry);
     expect(err.file && path.isAbsolute(err.file)).toBe(true);
-    expect(err.line).toBeUndefined();
+    expect(err.line).toBe(/^[^:]+:(\d+): entry /.exec(message)?.[1] !== undefined ? Number(/^[^:]+:(\d+): /.exec(message)![1]) : undefined);
   });
 
   it('reports a YAML syntax error with its line and the parser reason', () => {
@@ -107,11 +111,7 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.entries().map((e) => e.id)).toEqual(['app:processes']);
     expect(registry.get('app:gateway')).toBeUndefined();
     expect(registry.warnings).toEqual([
-      'src/_index.yaml: entry app:gateway: unknown kind "temporal.worker", entry skipped ' +
-        '(supported: terminal.host, process.host, process.lua, function.lua, library.lua, process.service, ' +
-        'env.storage.memory, env.storage.os, env.storage.router, env.storage.file, env.storage.static, env.variable' +
-        [...KIND_DEFINITIONS.flatMap((d) => d.kinds)].map((k) => `, ${k}`).join('') +
-        ')',
+      `src/_index.yaml:9: entry app:gateway: unknown kind "temporal.worker", entry skipped (supported: ${KIND_NAMES})`,
     ]);
   });
 
@@ -131,7 +131,7 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(registry.get('app:worker')?.kind).toBe('process.lua');
     expect(registry.get('app:worker')).not.toHaveProperty('lifecycle');
     expect(registry.warnings).toEqual([
-      'src/_index.yaml: entry app:worker: "lifecycle" has no effect on a process.lua entry; ' +
+      'src/_index.yaml:9: entry app:worker: "lifecycle" has no effect on a process.lua entry; ' +
         'define a process.service with "process: app:worker" to run it as a service',
     ]);
   });
@@ -142,8 +142,8 @@ describe('load warnings: the entry is kept or skipped, loading goes on', () => {
     expect(host.lifecycle.autoStart).toBe(false);
     expect(host.lifecycle.startTimeoutMs).toBe(5e-6);
     expect(registry.warnings).toEqual([
-      'src/_index.yaml: entry app:processes: unknown field "lifecycle.auto_strat" ignored',
-      'src/_index.yaml: entry app:processes: field "lifecycle.start_timeout": the bare number 5 is read ' +
+      'src/_index.yaml:5: entry app:processes: unknown field "lifecycle.auto_strat" ignored',
+      'src/_index.yaml:5: entry app:processes: field "lifecycle.start_timeout": the bare number 5 is read ' +
         'as nanoseconds, as Wippy does; write a duration such as "5s" if that was meant',
     ]);
   });

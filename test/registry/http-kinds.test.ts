@@ -32,7 +32,7 @@ test('a good project loads; names are namespace-defaulted', () => {
 });
 
 test.each([
-  ['a lower-case method', `  - name: ep\n    kind: http.endpoint\n    meta: { router: api }\n    method: get\n    path: /x\n    func: h\n`, /src\/_index.yaml: entry app:ep: field "method" must be one of GET, POST/],
+  ['a lower-case method', `  - name: ep\n    kind: http.endpoint\n    meta: { router: api }\n    method: get\n    path: /x\n    func: h\n`, /src\/_index.yaml:\d+: entry app:ep: field "method" must be one of GET, POST/],
   ['a path without its slash', `  - name: ep\n    kind: http.endpoint\n    meta: { router: api }\n    method: GET\n    path: x\n    func: h\n`, /entry app:ep: field "path" must start with "\/"/],
   ['no meta.router', `  - name: ep\n    kind: http.endpoint\n    method: GET\n    path: /x\n    func: h\n`, /entry app:ep: missing required field "meta.router"/],
   ['a router on a missing server', `  - name: r2\n    kind: http.router\n    meta: { server: nope }\n    prefix: /z\n`, /entry app:r2: field "meta.server": entry "app:nope" not found/],

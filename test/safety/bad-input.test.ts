@@ -223,7 +223,7 @@ describe('nothing outside the project root is read', () => {
     [`file://${'../'.repeat(20)}dev/zero`, `file://${'../'.repeat(20)}dev/zero escapes the project root (path traversal)`],
   ])('source %s', async (ref, reason) => {
     const r = await run(project({ 'src/_index.yaml': withSource(ref) }));
-    expectUserError(r, `src/_index.yaml: entry bad:main: field "source": ${reason}`);
+    expectUserError(r, `src/_index.yaml:5: entry bad:main: field "source": ${reason}`);
   });
 
   test('file:///p is p in the source directory, as in Wippy', async () => {
@@ -238,14 +238,14 @@ describe('nothing outside the project root is read', () => {
     const dir = project({ 'src/_index.yaml': withSource('file://main.lua') });
     symlinkSync(target, join(dir, 'src', 'main.lua'));
     const r = await run(dir);
-    expectUserError(r, `src/_index.yaml: entry bad:main: field "source": cannot read file://main.lua (src/main.lua): ${reason}`);
+    expectUserError(r, `src/_index.yaml:5: entry bad:main: field "source": cannot read file://main.lua (src/main.lua): ${reason}`);
   });
 
   test('a FIFO as a source is refused, never opened', async () => {
     const dir = project({ 'src/_index.yaml': withSource('file://main.lua') });
     execFileSync('mkfifo', [join(dir, 'src', 'main.lua')]);
     const r = await run(dir);
-    expectUserError(r, 'src/_index.yaml: entry bad:main: field "source": cannot read file://main.lua (src/main.lua): not a regular file (a FIFO)');
+    expectUserError(r, 'src/_index.yaml:5: entry bad:main: field "source": cannot read file://main.lua (src/main.lua): not a regular file (a FIFO)');
   });
 
   test('a FIFO as a definition file or as wippy.lock', async () => {
@@ -313,7 +313,7 @@ describe('namespaces and names are ones an id can reach', () => {
   ])('name %s', async (name, id, reason) => {
     const r = await run(project({ 'src/_index.yaml': `${HOSTS}  - {name: ${name}, kind: process.lua, method: main, source: "return {}"}\n` }));
     const shown = JSON.stringify(name.startsWith('"') ? JSON.parse(name) : name);
-    expectUserError(r, `src/_index.yaml: entry ${id}: invalid name ${shown}: ${reason}`);
+    expectUserError(r, `src/_index.yaml:5: entry ${id}: invalid name ${shown}: ${reason}`);
   });
 
   test('names with dots, dashes and underscores, and dotted namespaces, are fine', async () => {

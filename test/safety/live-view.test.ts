@@ -1,5 +1,5 @@
 /**
- * The live view under attack, through the real CLI: `wisp run --inspect` and its control socket against
+ * The live view under attack, through the real CLI: `wisp run --observe` and its control socket against
  * clients that pipeline thousands of requests without reading the answers, the DNS-rebinding guard whatever the
  * loopback address is spelled as, and `wisp ps` / `wisp top` / the logs against names and messages a process
  * chose to drive the operator's terminal. The run and its bystanders carry on.
@@ -98,9 +98,9 @@ async function running(count: number, args: string[], body: (run: Run, dir: stri
 }
 
 describe('the live view under attack', () => {
-  test('--inspect: 5000 pipelined snapshot requests never read cost one answer, not 5000: the heap stays small, others are served', async () => {
-    await running(2000, ['-s', '--inspect', '127.0.0.1:0'], async (run) => {
-      const port = Number((await until('the inspector', () => /inspector on http:\/\/127\.0\.0\.1:(\d+)\//.exec(run.err())))[1]);
+  test('--observe: 5000 pipelined snapshot requests never read cost one answer, not 5000: the heap stays small, others are served', async () => {
+    await running(2000, ['-s', '--observe', '127.0.0.1:0'], async (run) => {
+      const port = Number((await until('the inspector', () => /observer on http:\/\/127\.0\.0\.1:(\d+)\//.exec(run.err())))[1]);
       await until('the crowd', async () => (JSON.parse((await get(port, `127.0.0.1:${port}`)).body) as SystemSnapshot).node.processes > 2000);
       const one = await get(port, `127.0.0.1:${port}`, '/api/snapshot');
       expect(one.body.length).toBeGreaterThan(400_000); // each answer is big: 5000 of them would be 3 GB
@@ -128,9 +128,9 @@ describe('the live view under attack', () => {
     });
   }, 90_000);
 
-  test.each([['127.1'], ['0x7f000001'], ['[::ffff:127.0.0.1]']])('--inspect %s:0 is loopback: another Host is refused (DNS rebinding), loopback Hosts are served', async (spelling) => {
-    await running(1, ['-s', '--inspect', `${spelling}:0`], async (run) => {
-      const m = await until('the inspector', () => /inspector on http:\/\/(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):(\d+)\//.exec(run.err()));
+  test.each([['127.1'], ['0x7f000001'], ['[::ffff:127.0.0.1]']])('--observe %s:0 is loopback: another Host is refused (DNS rebinding), loopback Hosts are served', async (spelling) => {
+    await running(1, ['-s', '--observe', `${spelling}:0`], async (run) => {
+      const m = await until('the inspector', () => /observer on http:\/\/(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):(\d+)\//.exec(run.err()));
       const port = Number(m[2]);
       const address = m[1].replace(/^\[|\]$/g, '');
       expect((await get(port, `attacker.example:${port}`, '/api/snapshot', address)).status).toBe(403);

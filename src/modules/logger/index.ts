@@ -86,6 +86,7 @@ function installLogger(vm: LuaVM, sink: LogSink): PrintSink {
   vm.defineModule('logger', objectSlot(vm.L, new Logger(null, {}), meta));
   return (proc, text, T) => {
     if (sink.enabled('info')) sink.write({ level: 'info', message: text, logger: null, fields: origin(proc, T) });
+    else sink.hiddenPrint?.(proc?.kernel?.pid ?? null);
   };
 }
 
