@@ -74,7 +74,7 @@ test('hello world with curl; an unknown middleware leaves only its router out; S
     meta:
       server: gateway
     prefix: /auth
-    middleware: [token_auth]
+    middleware: [otel_tracing]
   - name: secured.ep
     kind: http.endpoint
     meta:
@@ -91,7 +91,7 @@ test('hello world with curl; an unknown middleware leaves only its router out; S
     expect(out).toMatch(/^HTTP\/1.1 200 OK/);
     expect(out).toMatch(/Content-Type: application\/json/i);
     expect(out.endsWith('{"message":"Hello from Wippy!"}')).toBe(true);
-    expect(w.err()).toMatch(/router not served: middleware not found: token_auth/);
+    expect(w.err()).toMatch(/router not served: middleware not found: otel_tracing/);
     expect(await curl(['-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/auth/me`])).toBe('404');
     const slow = curl([`http://127.0.0.1:${port}/hello?slow=1`]);
     await sleep(200);
