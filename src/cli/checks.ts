@@ -3,7 +3,7 @@
  * its script returns (when the script's text settles what it returns). `wisp run` stops at the first problem
  * before anything starts; `wisp lint` lists them all.
  */
-import { checkSyntax, LuaSyntaxError } from '../engine/vm';
+import { checkSyntax, LuaSyntaxError } from '../engine/loader';
 import { returnedNames } from '../engine/exports';
 import { displayPath, isLuaEntry, type Entry, type Registry } from '../registry';
 import { didYouMean } from '../util/suggest';

@@ -1,6 +1,6 @@
 /** How the CLI reports failures: one line on stderr and exit code 1; a JS stack trace only for wisp's own bugs, under -v. */
 import { RegistryError } from '../registry';
-import { LuaSyntaxError } from '../engine/vm';
+import { LuaSyntaxError } from '../engine/loader';
 import { printable } from '../util/printable';
 
 /** A mistake the user can fix: printed as one line `Error: <message>`, exit code 1. */

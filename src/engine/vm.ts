@@ -1,5 +1,5 @@
 /**
- * One Lua state: the shared sandbox, the compile cache, preemption, and the scheduler of its processes.
+ * One Lua state: the shared sandbox, its chunks (loader.ts), preemption, and the scheduler of its processes.
  * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
  */
 import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushNumber, pushString, toJsString, raise,
@@ -8,12 +8,13 @@ import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from 
 import { Scheduler, type Task } from './scheduler';
 import { RunawayGuard } from './runaway';
 import { PRELUDE } from './prelude';
-import { LuaProcess, type ProcessSpec } from './process';
+import { LuaProcess } from './process';
 import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
 import { eraseTypes } from '../dialect/erase-types';
 import type { MemoryWatchdog } from './watchdog';
+import { ChunkCache, cycleMessage, onStack, type CompiledChunk } from './loader';
 
 export interface VmOptions {
   /** How long a thread may run before it is preempted (checked every `checkEvery` instructions). */
@@ -32,53 +33,6 @@ export interface VmOptions {
 
 export type PrintSink = (proc: LuaProcess, text: string, T: LuaState) => void;
 
-/** A chunk compiled once per distinct (name, source); each process instantiates it with its own globals. */
-export interface CompiledChunk {
-  readonly name: string;
-  readonly fn: Slot;
-  /** The source file, as error messages name it. */
-  readonly file?: string;
-}
-
-/** A Lua syntax error in an entry's source: names the entry, the file and the line. */
-export class LuaSyntaxError extends Error {
-  constructor(
-    readonly entry: string,
-    readonly file: string | undefined,
-    readonly line: number | undefined,
-    readonly reason: string,
-  ) {
-    super(`${file ?? entry}${line === undefined ? '' : `:${line}`}: syntax error: ${reason} (entry ${entry})`);
-    this.name = 'LuaSyntaxError';
-  }
-}
-
-let syntaxState: LuaState | null = null;
-
-/**
- * Compiles `source` in a bare state and throws a LuaSyntaxError if it is not valid (after type erasure).
- * Lets the runtime reject a broken entry at boot, before any host has a VM.
- */
-export function checkSyntax(source: LuaSource, chunkName: string, file?: string, erase: (s: string) => string = eraseTypes): void {
-  const L = (syntaxState ??= lauxlib.luaL_newstate());
-  loadChunk(L, erase(byteString(source)), chunkName, file);
-  lua.lua_settop(L, 0);
-}
-
-/**
- * Loads a chunk whose first statement binds `_ENV` to its first argument (on the user's first line, so every
- * line number stays right) and leaves the function on the stack; throws a LuaSyntaxError otherwise. `source` is
- * a byte string (see byteString), so the chunk gets the source's bytes exactly.
- */
-function loadChunk(L: LuaState, source: string, chunkName: string, file: string | undefined): void {
-  const bytes = fromByteString(`local _ENV = ...; ${source}`);
-  const status = lauxlib.luaL_loadbufferx(L, bytes, null, encode(`=${chunkName}`), encode('t'));
-  if (status === lua.LUA_OK) return;
-  const message = toJsString(L, -1);
-  lua.lua_settop(L, -2);
-  throw syntaxError(chunkName, file, message);
-}
-
 export class LuaVM implements ValueContext {
   readonly L: LuaState;
   readonly sched: Scheduler;
@@ -86,7 +40,6 @@ export class LuaVM implements ValueContext {
   errorMeta: LuaTable;
   private readonly requestTag = { wisp: 'host request' };
   private readonly preempted = new WeakSet<LuaState>(); // weak: a failed process's coroutines must not stay reachable
-  private readonly chunks = new Map<string, CompiledChunk>();
   private readonly modules = new Map<string, Slot>();
   /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
   private readonly globalModules = new Set<string>();
@@ -101,6 +54,7 @@ export class LuaVM implements ValueContext {
   /** Called first at every count-hook tick: the memory watchdog (src/engine/watchdog.ts). */
   hookTick: ((T: LuaState) => void) | null = null;
   private readonly eraseTypes: (source: string, progress?: (() => void) | null) => string;
+  private readonly chunks: ChunkCache;
   private readonly sliceMs: number;
   private readonly guard: RunawayGuard;
   private printSink: PrintSink;
@@ -112,6 +66,7 @@ export class LuaVM implements ValueContext {
     this.printChosen = options.print !== undefined;
     this.printSink = options.print ?? ((proc, text) => process.stderr.write(`[${proc.name}] ${text}\n`));
     const L = (this.L = lauxlib.luaL_newstate());
+    this.chunks = new ChunkCache(L, this.eraseTypes);
     this.sched = new Scheduler(L, this.requestTag, { batchMs: options.batchMs ?? 4 });
     lua.lua_atnativeerror(L, (T) => {
       const e = lua.lua_touserdata(T, 1);
@@ -197,14 +152,7 @@ export class LuaVM implements ValueContext {
 
   /** Compiles a chunk once per distinct (name, source bytes); a string source is compiled as its UTF-8. */
   compile(source: LuaSource, chunkName: string, file?: string): CompiledChunk {
-    const bytes = byteString(source);
-    const key = `${chunkName}\0${bytes}`;
-    const cached = this.chunks.get(key);
-    if (cached !== undefined) return cached;
-    loadChunk(this.L, this.eraseTypes(bytes), chunkName, file);
-    const chunk = { name: chunkName, fn: popSlot(this.L), file };
-    this.chunks.set(key, chunk);
-    return chunk;
+    return this.chunks.compile(source, chunkName, file);
   }
 
   /** A fresh globals table for one process: `_G` is itself, everything else comes from the shared base. */
@@ -415,31 +363,6 @@ export class LuaVM implements ValueContext {
   }
 }
 
-/** Whether function `fn` is running on thread T (at any level of its call stack). */
-function onStack(T: LuaState, fn: Slot): boolean {
-  const ar = new lua.lua_Debug();
-  for (let level = 0; lua.lua_getstack(T, level, ar); level++) {
-    lua.lua_getinfo(T, 'f', ar);
-    pushSlot(T, fn);
-    const same = lua.lua_rawequal(T, -1, -2);
-    lua.lua_settop(T, -3);
-    if (same) return true;
-  }
-  return false;
-}
-
-/** `import cycle: app:a (src/a.lua) requires app:b (src/b.lua), which requires app:a again`. */
-function cycleMessage(spec: ProcessSpec, loading: string[], name: string): string {
-  const chain = loading.slice(loading.indexOf(name));
-  const named = (alias: string): string => {
-    const chunk = spec.imports.get(alias);
-    return chunk === undefined ? alias : `${chunk.name}${chunk.file === undefined ? '' : ` (${chunk.file})`}`;
-  };
-  const first = spec.imports.get(name)?.name ?? name;
-  if (chain.length === 1) return `import cycle: ${named(name)} requires itself`;
-  return `import cycle: ${named(chain[0])} requires ${chain.slice(1).map(named).join(', which requires ')}, which requires ${first} again`;
-}
-
 /** A module constant: numbers become integers when they fit, LuaFloat forces a float. */
 export type Constant = string | number | boolean | LuaFloat;
 
@@ -462,9 +385,4 @@ function pushPair(T: LuaState, kind: Slot, value: Slot): number {
   return 2;
 }
 
-function syntaxError(chunkName: string, file: string | undefined, message: string): LuaSyntaxError {
-  const prefix = `${chunkName}:`;
-  const rest = message.startsWith(prefix) ? message.slice(prefix.length) : message;
-  const m = /^(\d+): ([^]*)$/.exec(rest);
-  return m ? new LuaSyntaxError(chunkName, file, Number(m[1]), m[2]) : new LuaSyntaxError(chunkName, file, undefined, rest);
-}
+

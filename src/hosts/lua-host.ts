@@ -5,7 +5,8 @@
  */
 import { createVM, type RuntimeVmOptions } from '../modules';
 import { LuaProcess, type ProcessSpec } from '../engine/process';
-import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../engine/vm';
+import { LuaSyntaxError, type CompiledChunk } from '../engine/loader';
+import type { LuaVM } from '../engine/vm';
 import { pushValue } from '../engine/values';
 import { ErrorValue, type Value } from '../kernel/value';
 import { displayPath, isLuaEntry, type RegistryStore, type RunnableLuaEntry } from '../registry';

@@ -3,7 +3,7 @@
  * (Fengari cut chunk names at 59 bytes).
  */
 import { createVM } from '../../src/modules';
-import { checkSyntax, LuaSyntaxError } from '../../src/engine/vm';
+import { checkSyntax, LuaSyntaxError } from '../../src/engine/loader';
 import { spawn } from '../helpers/lua';
 import { toPlain } from '../../src/kernel/value';
 

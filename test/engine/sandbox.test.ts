@@ -1,5 +1,5 @@
 import { createVM } from '../../src/modules';
-import { LuaSyntaxError } from '../../src/engine/vm';
+import { LuaSyntaxError } from '../../src/engine/loader';
 import { fixture, run, spawn } from '../helpers/lua';
 import { toPlain } from '../../src/kernel/value';
 

@@ -2,7 +2,7 @@
 import { readdirSync } from 'fs';
 import { join } from 'path';
 import { createVM } from '../../src/modules';
-import { LuaSyntaxError } from '../../src/engine/vm';
+import { LuaSyntaxError } from '../../src/engine/loader';
 import { fixture, FIXTURES, spawn } from '../helpers/lua';
 import { toPlain } from '../../src/kernel/value';
 

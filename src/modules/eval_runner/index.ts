@@ -9,7 +9,8 @@ import { argInstance, pushObject, pushSlot, type LuaTable } from '../../engine/s
 import { exportValue, pushValue } from '../../engine/values';
 import { LuaProcess, type ProcessSpec, type Resource } from '../../engine/process';
 import type { Outcome } from '../../kernel/message';
-import { LuaSyntaxError, type CompiledChunk, type LuaVM } from '../../engine/vm';
+import { LuaSyntaxError, type CompiledChunk } from '../../engine/loader';
+import type { LuaVM } from '../../engine/vm';
 import { ErrorValue, type Value } from '../../kernel/value';
 import { NO_CONTEXT } from '../../kernel/router';
 import { displayPath, isLuaEntry, type RegistryStore } from '../../registry';

@@ -7,7 +7,7 @@
 import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue } from '../../engine/values';
-import { LuaSyntaxError } from '../../engine/vm';
+import { LuaSyntaxError } from '../../engine/loader';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
