@@ -6,7 +6,7 @@
 import { execFile } from 'child_process';
 import { promisify } from 'util';
 import { startWisp, sleep, wisp, writeProject } from '../helpers/cli';
-import { freePort } from '../services/http/fixture';
+import { freePort } from '../helpers/net';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@
 import { execFile } from 'child_process';
 import { promisify } from 'util';
 import { readmeSectionFiles, sleep, startWisp, writeProject } from '../helpers/cli';
-import { freePort } from '../services/http/fixture';
+import { freePort } from '../helpers/net';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,8 @@ import { spawnSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { indexWithHosts, ROOT, wisp, writeProject } from '../helpers/cli';
-import { describeNats, freePort, NatsServer } from '../helpers/nats';
+import { describeNats, NatsServer } from '../helpers/nats';
+import { freePort } from '../helpers/net';
 
 const project = (): string =>
   writeProject({

@@ -7,7 +7,7 @@
 import { join } from 'path';
 import { ROOT, logged, projectCopy, startWisp } from '../helpers/cli';
 import { until } from '../helpers/poll';
-import { freePort } from '../services/http/fixture';
+import { freePort } from '../helpers/net';
 
 interface Job {
   id: string;

@@ -10,7 +10,7 @@ import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
 import { until } from '../helpers/poll';
-import { freePort } from '../services/http/fixture';
+import { freePort } from '../helpers/net';
 
 function findExamples(): string | null {
   if (process.env.WIPPY_EXAMPLES) return process.env.WIPPY_EXAMPLES;

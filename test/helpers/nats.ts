@@ -1,9 +1,10 @@
 /** A real nats-server (with JetStream) on a free loopback port, for the cluster tests. */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { existsSync, mkdtempSync, rmSync } from 'fs';
-import { createServer, connect as tcpConnect } from 'net';
+import { connect as tcpConnect } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { freePort } from './net';
 
 /** The server binary: on PATH, or where Debian's package puts it (/usr/sbin, not on every user's PATH). */
 export function natsServerPath(): string | null {
@@ -16,19 +17,6 @@ export const hasNats = natsServerPath() !== null;
 
 /** `describe` when nats-server is installed, `describe.skip` otherwise (CI installs it, see .ci/run). */
 export const describeNats = hasNats ? describe : describe.skip;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {

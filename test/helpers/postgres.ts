@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir, userInfo } from 'os';
 import { join } from 'path';
-import { freePort } from './nats';
+import { freePort } from './net';
 
 /** The directory holding initdb and pg_ctl (Debian: /usr/lib/postgresql/<version>/bin), or null. */
 export function postgresBin(): string | null {

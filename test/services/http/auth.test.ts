@@ -4,7 +4,8 @@
  * token can be wrong (none, forged, wrong prefix, revoked, expired, a scope without the permission) is refused
  * with Wippy's 401/403 JSON before the endpoint's function runs.
  */
-import { freePort, endpoint, httpProject } from './fixture';
+import { endpoint, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import { bootProject } from '../../helpers/service-project';
 import type { Runtime } from '../../../src/hosts/runtime';
 

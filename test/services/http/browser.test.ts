@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { createServer, type Server } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { bootHttp, freePort, httpProject } from './fixture';
+import { bootHttp, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,19 +1,6 @@
 /** A throwaway project with an http.service on a free loopback port, booted in-process. */
-import { createServer } from 'net';
 import { writeFiles, bootProject } from '../../helpers/service-project';
 import type { Runtime } from '../../../src/hosts/runtime';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `entries` is YAML list items (2-space indented) added after the server `t:gateway` and router `t:api` (prefix /). */
 export function httpProject(port: number, entries: string, lua: Record<string, string>, server = ''): string {

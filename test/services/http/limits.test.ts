@@ -5,7 +5,8 @@
  * server still answers.
  */
 import { connect, type Socket } from 'net';
-import { bootHttp, endpoint, freePort, httpProject } from './fixture';
+import { bootHttp, endpoint, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 const SERVER_LIMITS = `    limits:

@@ -1,7 +1,8 @@
 /** The middleware over real requests: cors, compress, ratelimit, real_ip, sse_relay. */
 import { gunzipSync } from 'zlib';
 import { request } from 'http';
-import { bootHttp, endpoint, freePort, httpProject } from './fixture';
+import { bootHttp, endpoint, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 function router(name: string, prefix: string, middleware: string[], options: Record<string, string>): string {

@@ -4,7 +4,7 @@
  */
 import { readmeSectionFiles } from '../../helpers/cli';
 import { bootProject, writeFiles } from '../../helpers/service-project';
-import { freePort } from './fixture';
+import { freePort } from '../../helpers/net';
 
 test('README security section: a login endpoint issuing a token, a guarded route', async () => {
   const files = readmeSectionFiles('Security: actors, scopes, tokens');

@@ -4,7 +4,8 @@
  * trace when closed; origins are checked; a bad relay header is a 400.
  */
 import WebSocket from 'ws';
-import { bootHttp, freePort, httpProject } from './fixture';
+import { bootHttp, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 const ENTRIES = `  - name: wsr

@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { bootHttp, endpoint, freePort, httpProject } from './fixture';
+import { bootHttp, endpoint, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import type { Runtime } from '../../../src/hosts/runtime';
 import type { ChangeOp } from '../../../src/registry/store';
 

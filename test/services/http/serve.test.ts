@@ -2,7 +2,8 @@
  * The HTTP server with real requests over loopback: routing by Go's ServeMux rules, the `http` module's
  * request and response, Wippy's finishing rules, handlers as processes.
  */
-import { bootHttp, endpoint, freePort, httpProject } from './fixture';
+import { bootHttp, endpoint, httpProject } from './fixture';
+import { freePort } from '../../helpers/net';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 const HANDLERS: Record<string, string> = {
