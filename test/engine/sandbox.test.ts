@@ -2,6 +2,7 @@ import { createVM } from '../../src/modules';
 import { LuaSyntaxError } from '../../src/engine/loader';
 import { fixture, run, spawn } from '../helpers/lua';
 import { toPlain } from '../../src/kernel/value';
+import { functionTable } from '../../src/engine/binding';
 
 const strip = (e: unknown): string => String(e).replace(/^[^:]+:[^:]+:\d+: /, '');
 
@@ -64,7 +65,7 @@ describe('isolation between processes', () => {
 describe('robustness', () => {
   test('a JS exception inside a host function becomes a Lua error with its message', async () => {
     const vm = createVM();
-    vm.defineModule('boom', vm.functionTable({ explode: () => { throw new TypeError('kaboom from JS'); } }));
+    vm.defineModule('boom', functionTable(vm, { explode: () => { throw new TypeError('kaboom from JS'); } }));
     const r = await spawn(vm, 'return { main = function() local ok, e = pcall(require("boom").explode) return {ok, e} end }', 'app:x', [], ['boom']).exit;
     expect(toPlain(r.value)).toEqual([false, 'kaboom from JS']);
     const uncaught = await spawn(vm, 'return { main = function() require("boom").explode() end }', 'app:y', [], ['boom']).exit;
@@ -73,7 +74,7 @@ describe('robustness', () => {
 
   test('a JS exception in the runtime while resuming a process fails that process only', async () => {
     const vm = createVM();
-    vm.defineModule('buggy', vm.functionTable({
+    vm.defineModule('buggy', functionTable(vm, {
       wait: (T) => {
         const task = vm.sched.current;
         setTimeout(() => task && vm.sched.wake(task, () => { throw new Error('bug in a resume'); }), 5);

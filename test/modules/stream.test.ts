@@ -12,6 +12,7 @@ import { ReadableByteStream, BytesStream } from '../../src/lib/byte-stream';
 import { toPlain } from '../../src/kernel/value';
 import { lauxlib, toJsString } from '../../src/engine/lua';
 import { spawn } from '../helpers/lua';
+import { functionTable } from '../../src/engine/binding';
 
 /** Readables the Lua side can open by name, and what to do once Lua has opened one. */
 const sources = new Map<string, Readable>();
@@ -26,7 +27,7 @@ const sourceModule = luaModule({
     const streams = ctx.api(streamModule);
     vm.defineModule(
       'source',
-      vm.functionTable({
+      functionTable(vm, {
         open: (T) => {
           const name = toJsString(T, 1);
           const readable = sources.get(name) ?? lauxlib.luaL_error(T, `no source ${name}`);

@@ -18,6 +18,7 @@ import { fail, pushError } from '../errors';
 import { funcsModule, type FuncsApi } from '../funcs';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** A contract definition as Lua holds it, with the context and options bindings opened from it get. */
 class ContractWrapper extends CallSettings {
@@ -168,7 +169,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
   const checkInstance = (T: LuaState): Instance => argInstance(T, 1, Instance, 'Instance expected');
   const pushWrapper = (T: LuaState, w: ContractWrapper): number => (pushObject(T, w, wrapperMeta), 1);
 
-  wrapperMeta = vm.metatable(
+  wrapperMeta = metatable(vm, 
     'contract.Contract',
     {
       id: (T) => (pushString(T, checkWrapper(T).definition.id), 1),
@@ -242,7 +243,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       return async ? funcs.async(T, call) : funcs.call(T, call);
     };
 
-  instanceMeta = vm.metatable('contract.Instance', {}, {
+  instanceMeta = metatable(vm, 'contract.Instance', {}, {
     __index: (T) => {
       const instance = checkInstance(T);
       if (lua.lua_type(T, 2) !== lua.LUA_TSTRING) return lua.lua_pushnil(T), 1;
@@ -258,7 +259,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
 
   vm.defineModule(
     'contract',
-    vm.functionTable({
+    functionTable(vm, {
       get: (T) => {
         const id = checkJsString(T, 1);
         if (!guard(T, 'contract.get', id)) return denied(T, vm, `not allowed to access contract: ${id}`);

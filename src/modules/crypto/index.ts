@@ -18,6 +18,7 @@ import { Table, toPlain } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable, nestTable } from '../../engine/binding';
 
 /** Random data per call, as Wippy allows. */
 const MAX_RANDOM = 1024 * 1024;
@@ -48,7 +49,7 @@ function installCrypto(vm: LuaVM): void {
     return n;
   };
 
-  const random = vm.functionTable({
+  const random = functionTable(vm, {
     bytes: (T) => {
       const n = randomLength(T);
       return n === null ? 2 : pushBytes(T, randomBytes(n));
@@ -124,7 +125,7 @@ function installCrypto(vm: LuaVM): void {
     return answer(T, 'decrypt', () => feedSliced(body, (c) => parts.push(decipher.update(c)), finish), pushBytes);
   };
 
-  const jwt = vm.functionTable({
+  const jwt = functionTable(vm, {
     encode: (T) => {
       lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);
       const key = bytesArg(T, 2);
@@ -186,12 +187,12 @@ function installCrypto(vm: LuaVM): void {
     return 1;
   };
 
-  const mod = vm.functionTable({ pbkdf2: derive, constant_time_compare: constantTimeCompare });
-  vm.nestTable(mod, 'random', random, 'crypto.random');
-  vm.nestTable(mod, 'hmac', vm.functionTable({ sha256: hmac('sha256'), sha512: hmac('sha512') }), 'crypto.hmac');
-  vm.nestTable(mod, 'encrypt', vm.functionTable({ aes: encrypt('aes'), chacha20: encrypt('chacha20') }), 'crypto.encrypt');
-  vm.nestTable(mod, 'decrypt', vm.functionTable({ aes: decrypt('aes'), chacha20: decrypt('chacha20') }), 'crypto.decrypt');
-  vm.nestTable(mod, 'jwt', jwt, 'crypto.jwt');
+  const mod = functionTable(vm, { pbkdf2: derive, constant_time_compare: constantTimeCompare });
+  nestTable(vm, mod, 'random', random, 'crypto.random');
+  nestTable(vm, mod, 'hmac', functionTable(vm, { sha256: hmac('sha256'), sha512: hmac('sha512') }), 'crypto.hmac');
+  nestTable(vm, mod, 'encrypt', functionTable(vm, { aes: encrypt('aes'), chacha20: encrypt('chacha20') }), 'crypto.encrypt');
+  nestTable(vm, mod, 'decrypt', functionTable(vm, { aes: decrypt('aes'), chacha20: decrypt('chacha20') }), 'crypto.decrypt');
+  nestTable(vm, mod, 'jwt', jwt, 'crypto.jwt');
   vm.defineModule('crypto', mod);
 }
 

@@ -11,6 +11,7 @@ import type { LuaProcess } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import type { LogLevel, LogSink } from '../../api/logging';
 import { luaModule } from '../module';
+import { metatable } from '../../engine/binding';
 
 export const SILENT: LogSink = { enabled: () => false, write: () => undefined };
 
@@ -61,7 +62,7 @@ function installLogger(vm: LuaVM, sink: LogSink): PrintSink {
     sink.write({ level, message, logger: logger.name, fields });
     return 0;
   };
-  const meta = vm.metatable(
+  const meta = metatable(vm, 
     'logger',
     {
       debug: method('debug'),

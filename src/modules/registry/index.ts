@@ -20,6 +20,7 @@ import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
+import { functionTable, metatable } from '../../engine/binding';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -169,7 +170,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     }
   };
 
-  versionMeta = vm.metatable(
+  versionMeta = metatable(vm, 
     'registry.Version',
     {
       id: (T) => (lua.lua_pushinteger(T, checkVersion(T).id), 1),
@@ -191,7 +192,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     },
   );
 
-  snapshotMeta = vm.metatable(
+  snapshotMeta = metatable(vm, 
     'registry.Snapshot',
     {
       entries: (T) => pushOk(T, () => pushRecords(T, checkSnapshot(T).version.registry.records().filter((r) => guard(T, 'registry.get', r.id)))),
@@ -207,7 +208,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     { __tostring: (T) => (pushString(T, `Snapshot{version=${checkSnapshot(T).version.id}}`), 1) },
   );
 
-  changesMeta = vm.metatable(
+  changesMeta = metatable(vm, 
     'registry.Changes',
     {
       ops: (T) => pushOps(T, checkChanges(T).ops),
@@ -225,7 +226,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     { __tostring: (T) => (pushString(T, `Changes{ops=${checkChanges(T).ops.length}}`), 1) },
   );
 
-  historyMeta = vm.metatable(
+  historyMeta = metatable(vm, 
     'registry.History',
     {
       versions: (T) => historyVersions(T),
@@ -245,7 +246,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
 
   vm.defineModule(
     'registry',
-    vm.functionTable({
+    functionTable(vm, {
       parse_id: (T) => {
         const [ns, name] = splitId(checkJsString(T, 1));
         lua.lua_createtable(T, 0, 2);

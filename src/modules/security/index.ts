@@ -18,6 +18,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { ModuleServices } from '../../api/services';
 import type { TokenStore } from '../../api/security';
 import '../../api/security';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** A token store as Lua holds it: usable until `close`. */
 class TokenStoreHandle {
@@ -106,7 +107,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
   };
   const current = (T: LuaState) => vm.currentProcess(T).security;
 
-  actorMeta = vm.metatable(
+  actorMeta = metatable(vm, 
     'security.Actor',
     {
       id: (T) => (pushString(T, checkActor(T, 1).id), 1),
@@ -115,7 +116,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     { __tostring: (T) => (pushString(T, `Actor{${checkActor(T, 1).id}}`), 1) },
   );
 
-  policyMeta = vm.metatable(
+  policyMeta = metatable(vm, 
     'security.Policy',
     {
       id: (T) => (pushString(T, checkPolicy(T, 1).id), 1),
@@ -127,7 +128,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     { __tostring: (T) => (pushString(T, `Policy{${checkPolicy(T, 1).id}}`), 1) },
   );
 
-  scopeMeta = vm.metatable(
+  scopeMeta = metatable(vm, 
     'security.Scope',
     {
       with: (T) => {
@@ -183,7 +184,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     return v;
   };
 
-  storeMeta = vm.metatable(
+  storeMeta = metatable(vm, 
     'security.TokenStore',
     {
       validate: (T) => {
@@ -234,7 +235,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
 
   vm.defineModule(
     'security',
-    vm.functionTable({
+    functionTable(vm, {
       actor: (T) => {
         const a = current(T)?.actor ?? null;
         return a === null ? (lua.lua_pushnil(T), 1) : pushActor(T, a);

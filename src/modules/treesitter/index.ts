@@ -17,6 +17,7 @@ import { fail } from '../errors';
 import { luaModule } from '../module';
 import { settle } from '../settle';
 import type { JSFunction } from 'fengari';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** How many parsers, trees, cursors and queries one process may hold open at once. */
 export const MAX_OPEN_PER_PROCESS = 4096;
@@ -274,7 +275,7 @@ function installTreesitter(vm: LuaVM): void {
     return lua.lua_tolstring(T, idx) as Uint8Array;
   };
 
-  meta.language = vm.metatable('treesitter.Language', {
+  meta.language = metatable(vm, 'treesitter.Language', {
     version: (T) => (pushNumber(T, check(T, LanguageHandle, 'Language').lang.abiVersion), 1),
     node_kind_count: (T) => (pushNumber(T, check(T, LanguageHandle, 'Language').lang.nodeTypeCount), 1),
     parse_state_count: (T) => (pushNumber(T, check(T, LanguageHandle, 'Language').lang.stateCount), 1),
@@ -293,7 +294,7 @@ function installTreesitter(vm: LuaVM): void {
 
   const pushLanguage = (T: LuaState, lang: Language): number => (pushObject(T, new LanguageHandle(lang, nameOf(lang)), meta.language), 1);
 
-  meta.parser = vm.metatable('treesitter.Parser', {
+  meta.parser = metatable(vm, 'treesitter.Parser', {
     set_language: (T) => {
       const p = open(T, check(T, ParserHandle, 'Parser'), 'parser');
       const alias = checkJsString(T, 2);
@@ -337,7 +338,7 @@ function installTreesitter(vm: LuaVM): void {
     close: (T) => (check(T, ParserHandle, 'Parser').dispose(), 0),
   });
 
-  meta.tree = vm.metatable('treesitter.Tree', {
+  meta.tree = metatable(vm, 'treesitter.Tree', {
     root_node: (T) => {
       const t = treeOf(T);
       return pushNode(T, t, guarded(() => t.tree.rootNode)), lua.lua_pushnil(T), 2;
@@ -392,7 +393,7 @@ function installTreesitter(vm: LuaVM): void {
   const count = (get: (n: Node) => number): JSFunction => nodeFn((T, n) => (pushNumber(T, guarded(() => get(n.node))), 1));
   const kind: JSFunction = nodeFn((T, n) => (pushString(T, guarded(() => n.node.type)), 1));
 
-  meta.node = vm.metatable('treesitter.Node', {
+  meta.node = metatable(vm, 'treesitter.Node', {
     parent: related((n) => n.parent),
     child: nodeFn((T, n) => pushNode(T, n.tree, guarded(() => n.node.child(lauxlib.luaL_checkinteger(T, 2))))),
     child_count: count((n) => n.childCount),
@@ -448,7 +449,7 @@ function installTreesitter(vm: LuaVM): void {
 
   const cursorFn = (fn: (T: LuaState, c: CursorHandle) => number): JSFunction => (T) => fn(T, cursorOf(T));
   const move = (go: (c: TreeCursor) => boolean): JSFunction => cursorFn((T, c) => (lua.lua_pushboolean(T, guarded(() => go(c.cursor))), 1));
-  meta.cursor = vm.metatable('treesitter.Cursor', {
+  meta.cursor = metatable(vm, 'treesitter.Cursor', {
     current_node: cursorFn((T, c) => pushNode(T, c.tree, guarded(() => c.cursor.currentNode))),
     current_field_id: cursorFn((T, c) => (pushNumber(T, guarded(() => c.cursor.currentFieldId)), 1)),
     current_field_name: cursorFn((T, c) => {
@@ -559,7 +560,7 @@ function installTreesitter(vm: LuaVM): void {
   const properties = (props: Record<string, string | null> | undefined): { key: string; value: string | null }[] =>
     Object.entries(props ?? {}).map(([key, value]) => ({ key, value }));
 
-  meta.query = vm.metatable('treesitter.Query', {
+  meta.query = metatable(vm, 'treesitter.Query', {
     matches: (T) => execute(T, 'matches'),
     captures: (T) => execute(T, 'captures'),
     pattern_count: queryFn((T, q) => (pushNumber(T, guarded(() => q.query.patternCount())), 1)),
@@ -632,7 +633,7 @@ function installTreesitter(vm: LuaVM): void {
 
   vm.defineModule(
     'treesitter',
-    vm.functionTable({
+    functionTable(vm, {
       supported_languages: (T) => {
         const names = languageNames();
         lua.lua_createtable(T, 0, names.length);

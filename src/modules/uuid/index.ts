@@ -9,6 +9,7 @@ import { lua, pushNumber, pushString, toJsString, type LuaState } from '../../en
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
+import { functionTable } from '../../engine/binding';
 
 /** The 16 bytes of a UUID string, or null when it is not one. */
 export function parseUuid(s: string): Uint8Array | null {
@@ -72,7 +73,7 @@ function installUuid(vm: LuaVM): void {
   };
   vm.defineModule(
     'uuid',
-    vm.functionTable({
+    functionTable(vm, {
       v1: (T) => ok(T, uuidV1()),
       v3: named((name, ns) => uuidV3(name, ns)),
       v4: (T) => ok(T, randomUUID()),

@@ -12,6 +12,7 @@ import type { LuaVM } from '../../engine/vm';
 import { runSliced, type SlicedWork } from '../../engine/sliced';
 import { luaModule } from '../module';
 import { checkpointed } from '../../lib/checkpoint';
+import { functionTable } from '../../engine/binding';
 
 
 /**
@@ -104,7 +105,7 @@ function message(e: unknown): string {
 function installYaml(vm: LuaVM): void {
   vm.defineModule(
     'yaml',
-    vm.functionTable({
+    functionTable(vm, {
       encode: (T) => {
         if (lua.lua_type(T, 1) !== lua.LUA_TTABLE) return refuse(T, vm, 'table expected', 'Invalid');
         const fieldOrder = new Map<string, number>();
