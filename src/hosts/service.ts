@@ -5,7 +5,8 @@
  */
 import { CONTROL_HOST } from '../kernel/pid';
 import type { Outcome } from '../kernel/message';
-import { fromPlain, type ErrorValue } from '../kernel/value';
+import type { ErrorValue } from '../kernel/value';
+import { plainToValue } from '../engine/plain';
 import { clip, type Node, type ProcessRecord } from '../kernel/node';
 import { backoffDelay, type ProcessServiceEntry } from '../registry';
 import type { LogLevel, LogSink } from '../api/logging';
@@ -70,7 +71,7 @@ export class ServiceSupervisor {
     const r = this.node.spawn({
       entry: this.entry.process,
       host: this.entry.host,
-      args: this.entry.input.map(fromPlain),
+      args: this.entry.input.map(plainToValue),
       parent: this.control.id,
       monitor: false,
       link: false,

@@ -11,7 +11,7 @@ import type { LuaVM } from '../../engine/vm';
 import '../../api/contract';
 import type { Resources } from '../../api/resources';
 import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
-import { ErrorValue, fromPlain, LuaFloat, type Value } from '../../kernel/value';
+import { ErrorValue, LuaFloat, type Value } from '../../kernel/value';
 import { defaultBindingOf, type ContractBindingEntry, type ContractDefinitionEntry, type ContractMethod, type ContractSchema, type RegistryStore } from '../../registry';
 import { CallSettings, contextFrom, settingsMethods } from '../ctx';
 import { fail, pushError } from '../errors';
@@ -19,6 +19,7 @@ import { funcsModule, type FuncsApi } from '../funcs';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 import { functionTable, metatable } from '../../engine/binding';
+import { plainToValue } from '../../engine/plain';
 
 /** A contract definition as Lua holds it, with the context and options bindings opened from it get. */
 class ContractWrapper extends CallSettings {
@@ -141,7 +142,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       pushString(T, s.format);
       lua.lua_setfield(T, -2, 'format');
       if (s.definition !== null) {
-        pushValue(T, fromPlain(s.definition), vm);
+        pushValue(T, plainToValue(s.definition), vm);
         lua.lua_setfield(T, -2, 'definition');
       }
       lua.lua_rawseti(T, -2, i + 1);

@@ -14,11 +14,12 @@ import { cpuJobs, feedSliced } from '../../lib/cpu-work';
 import { jwtEncode, jwtVerify, JwtError } from '../../lib/jwt';
 import { Decoder, JsonError } from '../json/codec';
 import { runSliced } from '../../engine/sliced';
-import { Table, toPlain } from '../../kernel/value';
+import { Table } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
 import { functionTable, nestTable } from '../../engine/binding';
+import { valueToPlain } from '../../engine/plain';
 
 /** Random data per call, as Wippy allows. */
 const MAX_RANDOM = 1024 * 1024;
@@ -131,7 +132,7 @@ function installCrypto(vm: LuaVM): void {
       const key = bytesArg(T, 2);
       const alg = lua.lua_isnoneornil(T, 3) ? 'HS256' : checkJsString(T, 3);
       const payload = exportValue(T, 1);
-      const plain = payload instanceof Table ? toPlain(payload) : null;
+      const plain = payload instanceof Table ? valueToPlain(payload) : null;
       if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) return invalid(T, 'failed to convert payload to map');
       try {
         return pushText(T, jwtEncode(plain as Record<string, unknown>, key, alg));

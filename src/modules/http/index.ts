@@ -8,7 +8,7 @@ import { lua, lauxlib, checkJsString, pushNumber, pushString, toJsString, type L
 import { argObject, pushObject } from '../../engine/slots';
 import { pushValue } from '../../engine/values';
 import { pushError } from '../errors';
-import { ErrorValue, fromPlain, type ErrorKind } from '../../kernel/value';
+import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
 import { canonicalHeaderKey } from '../../lib/http-header';
@@ -25,6 +25,7 @@ import { luaModule } from '../module';
 import { parseMultipart, MultipartFileObject } from './multipart';
 import '../../api/http';
 import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
+import { plainToValue } from '../../engine/plain';
 
 const STATUS: Record<string, number> = {
   OK: 200, CREATED: 201, ACCEPTED: 202, NO_CONTENT: 204, PARTIAL_CONTENT: 206,
@@ -202,7 +203,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           } catch (e) {
             return fail(R, `invalid JSON: ${messageOf(e)}`, 'Invalid');
           }
-          pushValue(R, fromPlain(parsed), vm);
+          pushValue(R, plainToValue(parsed), vm);
           lua.lua_pushnil(R);
           return 2;
         },

@@ -10,7 +10,7 @@ import { exportValue, pushValue } from '../../engine/values';
 import { LuaSyntaxError } from '../../engine/loader';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
-import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
+import { ErrorValue, Table, type Value } from '../../kernel/value';
 import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
@@ -21,6 +21,7 @@ import type { HoldsValues } from '../../engine/memory';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 import { functionTable, metatable } from '../../engine/binding';
+import { valueToPlain, plainToValue } from '../../engine/plain';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -61,9 +62,9 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     lua.lua_setfield(T, -2, 'id');
     pushString(T, r.kind);
     lua.lua_setfield(T, -2, 'kind');
-    pushValue(T, fromPlain(r.meta), vm);
+    pushValue(T, plainToValue(r.meta), vm);
     lua.lua_setfield(T, -2, 'meta');
-    pushValue(T, fromPlain(r.data), vm);
+    pushValue(T, plainToValue(r.data), vm);
     lua.lua_setfield(T, -2, 'data');
   };
   /** Up to 100,000 records, each up to 100,000 values: the runaway guard watches the copy. */
@@ -95,7 +96,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
   };
   const find = (T: LuaState, v: Version, filterAt: number): number => {
     lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
-    const filter = parseFilter(toPlain(exportValue(T, filterAt)) as Record<string, unknown>);
+    const filter = parseFilter(valueToPlain(exportValue(T, filterAt)) as Record<string, unknown>);
     // Entries the caller may not read are left out, as in Wippy.
     const found = checkpointed(() => vm.checkpoint(T), () => v.registry.records().filter((r) => matches(r, filter) && guard(T, 'registry.get', r.id)));
     return pushRecords(T, found);
@@ -123,7 +124,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     const shape = expandedShape(value);
     if (shape.depth > MAX_EXPANDED_DEPTH) return `entry nested more than ${MAX_EXPANDED_DEPTH} levels deep`;
     if (shape.nodes > MAX_ALIAS_EXPANSION) return `entry has more than ${MAX_ALIAS_EXPANSION} values once shared parts are written out`;
-    const plain = toPlain(value) as Record<string, unknown>;
+    const plain = valueToPlain(value) as Record<string, unknown>;
     const id = idOf(plain.id);
     if (id === null) return 'entry must have a valid id field';
     if (typeof plain.kind !== 'string' || plain.kind === '') return 'entry must have a kind field';
@@ -136,7 +137,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     if (changes.ops.length >= MAX_CHANGES) return refuse(T, vm, `too many changes: at most ${MAX_CHANGES} in one change set`, 'Invalid');
     let record: EntryRecord | string;
     if (kind === 'entry.delete') {
-      const id = lua.lua_type(T, 2) === lua.LUA_TTABLE ? idOf(toPlain(exportValue(T, 2))) : lua.lua_type(T, 2) === lua.LUA_TSTRING ? checkJsString(T, 2) : null;
+      const id = lua.lua_type(T, 2) === lua.LUA_TTABLE ? idOf(valueToPlain(exportValue(T, 2))) : lua.lua_type(T, 2) === lua.LUA_TSTRING ? checkJsString(T, 2) : null;
       record = id === null || id === '' ? 'invalid id: expected "ns:name" or {ns = ..., name = ...}' : { id, kind: '', meta: {}, data: {} };
     } else {
       record = recordAt(T, 2, changes.sources);

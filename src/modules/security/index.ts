@@ -6,7 +6,7 @@
 import { lua, lauxlib, checkJsString, pushString, raise, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
 import { exportValue, pushValue } from '../../engine/values';
-import { ErrorValue, Table, fromPlain, toPlain, type Value } from '../../kernel/value';
+import { ErrorValue, Table, type Value } from '../../kernel/value';
 import { Actor, ConditionPolicy, ExprPolicy, NO_META, Scope, isAllowed, type Meta, type Policy } from '../../lib/security';
 import { parseDuration } from '../../lib/duration';
 import { pushError } from '../errors';
@@ -19,6 +19,7 @@ import type { ModuleServices } from '../../api/services';
 import type { TokenStore } from '../../api/security';
 import '../../api/security';
 import { functionTable, metatable } from '../../engine/binding';
+import { valueToPlain, plainToValue } from '../../engine/plain';
 
 /** A token store as Lua holds it: usable until `close`. */
 class TokenStoreHandle {
@@ -51,7 +52,7 @@ function metaAt(T: LuaState, idx: number): Meta {
 function metaOf(T: LuaState, t: Value, idx: number): Meta {
   if (!(t instanceof Table)) return NO_META;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of t.map) if (typeof k === 'string') out[k] = toPlain(v, 64);
+  for (const [k, v] of t.map) if (typeof k === 'string') out[k] = valueToPlain(v, { maxDepth: 64 });
   if (JSON.stringify(out).length > MAX_META_BYTES) return lauxlib.luaL_argerror(T, idx, `metadata larger than ${MAX_META_BYTES} bytes`);
   return Object.freeze(out);
 }
@@ -111,7 +112,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     'security.Actor',
     {
       id: (T) => (pushString(T, checkActor(T, 1).id), 1),
-      meta: (T) => (pushValue(T, fromPlain(checkActor(T, 1).meta), vm), 1),
+      meta: (T) => (pushValue(T, plainToValue(checkActor(T, 1).meta), vm), 1),
     },
     { __tostring: (T) => (pushString(T, `Actor{${checkActor(T, 1).id}}`), 1) },
   );
