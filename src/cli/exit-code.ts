@@ -1,4 +1,4 @@
-/** The terminal process's outcome as the CLI's exit code and output (spec §1.3). */
+/** The terminal process's outcome as the CLI's exit code and output. */
 import { LuaFloat } from '../kernel/value';
 import type { Outcome } from '../kernel/message';
 import { valueToPlain } from '../engine/plain';

@@ -1,5 +1,5 @@
 /**
- * The supervisor of one `process.service` (spec §1.6, §4): a PID on `node:control` that starts the process on
+ * The supervisor of one `process.service`: a PID on `node:control` that starts the process on
  * its host as parent and monitor, restarts it after failures with exponential backoff (Our decisions 2), never
  * restarts a normal return, and stops it with CANCEL "service stopping", then terminate after stop_timeout.
  */
