@@ -3,7 +3,7 @@
  * Modules build their Lua surface with these; the VM (vm.ts) supplies the state, its interned keys and the
  * prelude's read-only view maker.
  */
-import { lua, encode, pushNumber, type LuaState } from './lua';
+import { lua, encode, pushNumber, pushString, type LuaState } from './lua';
 import { popSlot, pushSlot, tableAtTop, type LuaTable, type Slot } from './slots';
 import type { JSFunction } from 'fengari';
 import { LuaFloat } from '../kernel/value';
@@ -76,4 +76,21 @@ function pushConstant(L: LuaState, value: Constant): void {
   else if (typeof value === 'boolean') lua.lua_pushboolean(L, value);
   else if (value instanceof LuaFloat) lua.lua_pushnumber(L, value.value);
   else pushNumber(L, value);
+}
+
+/** A field of a record for pushRecord: a string, number or boolean, a function that pushes the value, or
+ *  null/undefined for a field left out. */
+export type RecordField = string | number | boolean | null | undefined | (() => void);
+
+/** Pushes a new table with the fields, in order (numbers as Lua would hold them; absent fields are left out). */
+export function pushRecord(T: LuaState, fields: Readonly<Record<string, RecordField>>): void {
+  lua.lua_createtable(T, 0, Object.keys(fields).length);
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'function') value();
+    else if (typeof value === 'string') pushString(T, value);
+    else if (typeof value === 'number') pushNumber(T, value);
+    else lua.lua_pushboolean(T, value);
+    lua.lua_setfield(T, -2, name);
+  }
 }

@@ -10,6 +10,7 @@ import { lua, type LuaState, decodeUtf8 } from './lua';
 import { identityAt } from './slots';
 import { typeName } from './vm';
 import { ErrorValue, LuaFloat, Table, type Value } from '../kernel/value';
+import { pushValue, type ValueContext } from './values';
 
 /**
  * How deep data may nest for the converters and encoders that recurse (luaToPlain, json, the embedding
@@ -155,3 +156,8 @@ function luaToPlainAt(T: LuaState, idx: number, depth: number, seen: Set<unknown
   return out;
 }
 
+
+/** Pushes plain data (a service's config, a record's fields) as the Lua value plainToValue makes of it. */
+export function pushPlain(T: LuaState, x: unknown, context: ValueContext): void {
+  pushValue(T, plainToValue(x), context);
+}

@@ -151,7 +151,7 @@ function installErrors(vm: LuaVM): void {
     return 1;
   };
   const pushEmpty = (T: LuaState): void => pushString(T, '');
-  vm.errorMeta = metatable(vm, 
+  vm.errorMeta = metatable(vm,
     'error',
     {
       kind: method((T, e) => pushString(T, e.kind), pushEmpty),
@@ -194,7 +194,7 @@ function installErrors(vm: LuaVM): void {
   lua.lua_setfield(vm.L, -2, '__wisp_coerce');
   lua.lua_settop(vm.L, -3);
 
-  const api = functionTable(vm, 
+  const api = functionTable(vm,
     {
       new: (T) => {
         let e: ErrorValue;

@@ -79,7 +79,7 @@ function installEvents(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
     const sub = objectAt(T, 1);
     return sub instanceof Subscription ? sub : lauxlib.luaL_argerror(T, 1, 'events.Subscription expected');
   };
-  const subscriptionMeta = metatable(vm, 
+  const subscriptionMeta = metatable(vm,
     'events.Subscription',
     {
       channel: (T) => (pushSlot(T, checkSubscription(T).channel.identity as Slot), 1),

@@ -78,7 +78,7 @@ function installExcel(vm: LuaVM, files: FsApi, streams: StreamApi): void {
     };
 
 
-  workbookMeta = metatable(vm, 
+  workbookMeta = metatable(vm,
     'excel.Workbook',
     {
       new_sheet: withBook(true, (T, book) => {

@@ -260,7 +260,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   };
   const pushExecutor = (T: LuaState, e: Executor): number => (pushObject(T, e, executorMeta), 1);
 
-  executorMeta = metatable(vm, 
+  executorMeta = metatable(vm,
     'funcs.Executor',
     {
       ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor, { guard, vm, prefix: 'funcs', raises: false }),
@@ -279,7 +279,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
     pushSlot(T, f.channel.identity as never);
     return 1;
   };
-  futureMeta = metatable(vm, 
+  futureMeta = metatable(vm,
     'Future',
     {
       response,

@@ -6,7 +6,6 @@
  */
 import { lua, lauxlib, checkJsString, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject } from '../../engine/slots';
-import { pushValue } from '../../engine/values';
 import { pushError } from '../errors';
 import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { settle } from '../settle';
@@ -25,7 +24,7 @@ import { luaModule } from '../module';
 import { parseMultipart, MultipartFileObject } from './multipart';
 import '../../api/http';
 import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
-import { plainToValue } from '../../engine/plain';
+import { pushPlain } from '../../engine/plain';
 
 const STATUS: Record<string, number> = {
   OK: 200, CREATED: 201, ACCEPTED: 202, NO_CONTENT: 204, PARTIAL_CONTENT: 206,
@@ -203,7 +202,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           } catch (e) {
             return fail(R, `invalid JSON: ${messageOf(e)}`, 'Invalid');
           }
-          pushValue(R, plainToValue(parsed), vm);
+          pushPlain(R, parsed, vm);
           lua.lua_pushnil(R);
           return 2;
         },

@@ -63,7 +63,7 @@ function installLogger(vm: LuaVM, sink: LogSink): PrintSink {
     sink.write({ level, message, logger: logger.name, fields });
     return 0;
   };
-  const meta = metatable(vm, 
+  const meta = metatable(vm,
     'logger',
     {
       debug: method('debug'),

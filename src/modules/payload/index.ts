@@ -68,7 +68,7 @@ function installPayload(vm: LuaVM): PayloadApi {
     return 1;
   };
 
-  payloadMeta = metatable(vm, 
+  payloadMeta = metatable(vm,
     'payload',
     {
       data,
@@ -91,7 +91,7 @@ function installPayload(vm: LuaVM): PayloadApi {
     }
   };
 
-  const messageMeta = metatable(vm, 
+  const messageMeta = metatable(vm,
     'process.Message',
     {
       topic: (T) => (pushString(T, checkMessage(T).topic), 1),

@@ -313,7 +313,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
   };
 
   const scopeArg = (T: LuaState, n: number): number => lauxlib.luaL_optinteger(T, n, SCOPE.LOCAL);
-  const registry = functionTable(vm, 
+  const registry = functionTable(vm,
     {
       register: (T) => {
         const { proc, link } = self(T);

@@ -108,7 +108,7 @@ function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     lua.lua_pushnil(T);
     return 2;
   };
-  const messageMeta: LuaTable = metatable(vm, 
+  const messageMeta: LuaTable = metatable(vm,
     'queue.Message',
     {
       id: (T) => {

@@ -6,7 +6,7 @@
  */
 import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
-import { exportValue, pushValue } from '../../engine/values';
+import { exportValue } from '../../engine/values';
 import { LuaSyntaxError } from '../../engine/loader';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
@@ -20,8 +20,8 @@ import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
-import { functionTable, metatable } from '../../engine/binding';
-import { valueToPlain, plainToValue } from '../../engine/plain';
+import { functionTable, metatable, pushRecord } from '../../engine/binding';
+import { valueToPlain, pushPlain } from '../../engine/plain';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -56,24 +56,15 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
   const checkSnapshot = check(SnapshotRef, 'registry.Snapshot');
   const checkChanges = check(ChangesRef, 'registry.Changes');
 
-  const pushRecord = (T: LuaState, r: EntryRecord): void => {
-    lua.lua_createtable(T, 0, 4);
-    pushString(T, r.id);
-    lua.lua_setfield(T, -2, 'id');
-    pushString(T, r.kind);
-    lua.lua_setfield(T, -2, 'kind');
-    pushValue(T, plainToValue(r.meta), vm);
-    lua.lua_setfield(T, -2, 'meta');
-    pushValue(T, plainToValue(r.data), vm);
-    lua.lua_setfield(T, -2, 'data');
-  };
+  const pushEntry = (T: LuaState, r: EntryRecord): void =>
+    pushRecord(T, { id: r.id, kind: r.kind, meta: () => pushPlain(T, r.meta, vm), data: () => pushPlain(T, r.data, vm) });
   /** Up to 100,000 records, each up to 100,000 values: the runaway guard watches the copy. */
   const pushRecords = (T: LuaState, records: readonly EntryRecord[]): number => {
     lua.lua_createtable(T, records.length, 0);
     checkpointed(() => vm.checkpoint(T), () =>
       records.forEach((r, i) => {
         tick();
-        pushRecord(T, r);
+        pushEntry(T, r);
         lua.lua_rawseti(T, -2, i + 1);
       }),
     );
@@ -92,7 +83,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     if (!guard(T, 'registry.get', id)) return denied(T, vm, `not allowed to access entry: ${id}`);
     const record = v.registry.record(id);
     if (record === undefined) return refuse(T, vm, `entry not found: ${id}`, 'NotFound');
-    return pushOk(T, () => pushRecord(T, record));
+    return pushOk(T, () => pushEntry(T, record));
   };
   const find = (T: LuaState, v: Version, filterAt: number): number => {
     lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
@@ -150,11 +141,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
   const pushOps = (T: LuaState, ops: readonly ChangeOp[]): number => {
     lua.lua_createtable(T, ops.length, 0);
     ops.forEach((op, i) => {
-      lua.lua_createtable(T, 0, 2);
-      pushString(T, op.kind);
-      lua.lua_setfield(T, -2, 'kind');
-      pushRecord(T, op.record);
-      lua.lua_setfield(T, -2, 'entry');
+      pushRecord(T, { kind: op.kind, entry: () => pushEntry(T, op.record) });
       lua.lua_rawseti(T, -2, i + 1);
     });
     return 1;
@@ -171,7 +158,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     }
   };
 
-  versionMeta = metatable(vm, 
+  versionMeta = metatable(vm,
     'registry.Version',
     {
       id: (T) => (lua.lua_pushinteger(T, checkVersion(T).id), 1),
@@ -193,7 +180,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     },
   );
 
-  snapshotMeta = metatable(vm, 
+  snapshotMeta = metatable(vm,
     'registry.Snapshot',
     {
       entries: (T) => pushOk(T, () => pushRecords(T, checkSnapshot(T).version.registry.records().filter((r) => guard(T, 'registry.get', r.id)))),
@@ -209,7 +196,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     { __tostring: (T) => (pushString(T, `Snapshot{version=${checkSnapshot(T).version.id}}`), 1) },
   );
 
-  changesMeta = metatable(vm, 
+  changesMeta = metatable(vm,
     'registry.Changes',
     {
       ops: (T) => pushOps(T, checkChanges(T).ops),
@@ -227,7 +214,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     { __tostring: (T) => (pushString(T, `Changes{ops=${checkChanges(T).ops.length}}`), 1) },
   );
 
-  historyMeta = metatable(vm, 
+  historyMeta = metatable(vm,
     'registry.History',
     {
       versions: (T) => historyVersions(T),
@@ -250,11 +237,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     functionTable(vm, {
       parse_id: (T) => {
         const [ns, name] = splitId(checkJsString(T, 1));
-        lua.lua_createtable(T, 0, 2);
-        pushString(T, ns);
-        lua.lua_setfield(T, -2, 'ns');
-        pushString(T, name);
-        lua.lua_setfield(T, -2, 'name');
+        pushRecord(T, { ns, name });
         return 1;
       },
       get: (T) => get(T, storeOf(T).version, 1),

@@ -5,7 +5,7 @@
  */
 import { lua, lauxlib, checkJsString, pushString, raise, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
-import { exportValue, pushValue } from '../../engine/values';
+import { exportValue } from '../../engine/values';
 import { ErrorValue, Table, type Value } from '../../kernel/value';
 import { Actor, ConditionPolicy, ExprPolicy, NO_META, Scope, isAllowed, type Meta, type Policy } from '../../lib/security';
 import { parseDuration } from '../../lib/duration';
@@ -19,7 +19,7 @@ import type { ModuleServices } from '../../api/services';
 import type { TokenStore } from '../../api/security';
 import '../../api/security';
 import { functionTable, metatable } from '../../engine/binding';
-import { valueToPlain, plainToValue } from '../../engine/plain';
+import { valueToPlain, pushPlain } from '../../engine/plain';
 
 /** A token store as Lua holds it: usable until `close`. */
 class TokenStoreHandle {
@@ -108,16 +108,16 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
   };
   const current = (T: LuaState) => vm.currentProcess(T).security;
 
-  actorMeta = metatable(vm, 
+  actorMeta = metatable(vm,
     'security.Actor',
     {
       id: (T) => (pushString(T, checkActor(T, 1).id), 1),
-      meta: (T) => (pushValue(T, plainToValue(checkActor(T, 1).meta), vm), 1),
+      meta: (T) => (pushPlain(T, checkActor(T, 1).meta, vm), 1),
     },
     { __tostring: (T) => (pushString(T, `Actor{${checkActor(T, 1).id}}`), 1) },
   );
 
-  policyMeta = metatable(vm, 
+  policyMeta = metatable(vm,
     'security.Policy',
     {
       id: (T) => (pushString(T, checkPolicy(T, 1).id), 1),
@@ -129,7 +129,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     { __tostring: (T) => (pushString(T, `Policy{${checkPolicy(T, 1).id}}`), 1) },
   );
 
-  scopeMeta = metatable(vm, 
+  scopeMeta = metatable(vm,
     'security.Scope',
     {
       with: (T) => {
@@ -185,7 +185,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     return v;
   };
 
-  storeMeta = metatable(vm, 
+  storeMeta = metatable(vm,
     'security.TokenStore',
     {
       validate: (T) => {

@@ -60,7 +60,7 @@ function installStore(vm: LuaVM, resources: Resources | undefined, guard: Guard)
   };
   const pushBoolean = (T: LuaState, b: boolean): number => (lua.lua_pushboolean(T, b), lua.lua_pushnil(T), 2);
 
-  const storeMeta: LuaTable = metatable(vm, 
+  const storeMeta: LuaTable = metatable(vm,
     'store.Store',
     {
       get: (T) => {

@@ -8,7 +8,6 @@ import { availableParallelism, hostname } from 'os';
 import { getHeapStatistics } from 'v8';
 import { PerformanceObserver } from 'perf_hooks';
 import { lua, pushNumber, toJsString, type LuaState } from '../../engine/lua';
-import { pushValue } from '../../engine/values';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import type { ServiceView, SystemAccess, SystemSnapshot } from '../../api/system';
@@ -17,7 +16,7 @@ import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule, type LuaModule } from '../module';
 import { functionTable, nestTable } from '../../engine/binding';
 import type { Slot } from '../../engine/slots';
-import { plainToValue } from '../../engine/plain';
+import { pushPlain } from '../../engine/plain';
 
 
 
@@ -38,7 +37,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
   let lastGc = -Infinity;
 
   const push = (T: LuaState, value: unknown): number => {
-    pushValue(T, plainToValue(value), vm);
+    pushPlain(T, value, vm);
     return 1;
   };
   const pushTwo = (T: LuaState, value: unknown): number => {

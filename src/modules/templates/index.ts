@@ -41,7 +41,7 @@ function installTemplates(vm: LuaVM, resources: Resources | undefined, guard: Gu
     return h instanceof SetHandle ? h : lauxlib.luaL_argerror(T, 1, 'template.Set expected');
   };
 
-  const setMeta: LuaTable = metatable(vm, 
+  const setMeta: LuaTable = metatable(vm,
     'template.Set',
     {
       render: (T) => {

@@ -196,7 +196,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
 
   const field = (get: (c: ReturnType<typeof civil>) => number): JSFunction => (T) => (pushNumber(T, get(civil(timeAt(T, 1)))), 1);
 
-  timeMeta = metatable(vm, 
+  timeMeta = metatable(vm,
     'time.Time',
     {
       unix: (T) => (pushNumber(T, timeAt(T, 1).sec), 1),
@@ -277,7 +277,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
     (lua.lua_pushboolean(T, op(durationValueAt(T, 1), durationValueAt(T, 2))), 1);
   const unit = (per: number): JSFunction => (T) => (pushNumber(T, Math.trunc(durationValueAt(T, 1) / per) + 0), 1);
 
-  durationMeta = metatable(vm, 
+  durationMeta = metatable(vm,
     'time.Duration',
     {
       hours: (T) => (lua.lua_pushnumber(T, durationHours(durationValueAt(T, 1))), 1),
@@ -302,7 +302,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
     },
   );
 
-  locationMeta = metatable(vm, 
+  locationMeta = metatable(vm,
     'time.Location',
     { string: (T) => (pushString(T, locationAt(T, 1).name), 1) },
     { __tostring: (T) => (pushString(T, locationAt(T, 1).name), 1) },

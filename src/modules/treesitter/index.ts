@@ -17,7 +17,7 @@ import { fail } from '../errors';
 import { luaModule } from '../module';
 import { settle } from '../settle';
 import type { JSFunction } from 'fengari';
-import { functionTable, metatable } from '../../engine/binding';
+import { functionTable, metatable, pushRecord } from '../../engine/binding';
 
 /** How many parsers, trees, cursors and queries one process may hold open at once. */
 export const MAX_OPEN_PER_PROCESS = 4096;
@@ -173,13 +173,7 @@ function installTreesitter(vm: LuaVM): void {
   };
   const queryOf = (T: LuaState): QueryHandle => open(T, check(T, QueryHandle, 'Query'), 'query');
 
-  const pushPoint = (T: LuaState, p: Point): void => {
-    lua.lua_createtable(T, 0, 2);
-    pushNumber(T, p.row);
-    lua.lua_setfield(T, -2, 'row');
-    pushNumber(T, p.column);
-    lua.lua_setfield(T, -2, 'column');
-  };
+  const pushPoint = (T: LuaState, p: Point): void => pushRecord(T, { row: p.row, column: p.column });
   const pointAt = (T: LuaState, idx: number): Point => {
     lauxlib.luaL_checktype(T, idx, lua.LUA_TTABLE);
     const field = (k: string): number => {
@@ -204,15 +198,12 @@ function installTreesitter(vm: LuaVM): void {
   const pushRanges = (T: LuaState, map: TextMap | null, ranges: Range[]): number => {
     lua.lua_createtable(T, ranges.length, 0);
     ranges.forEach((r, i) => {
-      lua.lua_createtable(T, 0, 4);
-      pushPoint(T, map === null ? r.startPosition : map.point(r.startPosition));
-      lua.lua_setfield(T, -2, 'start_point');
-      pushPoint(T, map === null ? r.endPosition : map.point(r.endPosition));
-      lua.lua_setfield(T, -2, 'end_point');
-      pushNumber(T, map === null ? r.startIndex : map.byte(r.startIndex));
-      lua.lua_setfield(T, -2, 'start_byte');
-      pushNumber(T, map === null ? r.endIndex : map.byte(r.endIndex));
-      lua.lua_setfield(T, -2, 'end_byte');
+      pushRecord(T, {
+        start_point: () => pushPoint(T, map === null ? r.startPosition : map.point(r.startPosition)),
+        end_point: () => pushPoint(T, map === null ? r.endPosition : map.point(r.endPosition)),
+        start_byte: map === null ? r.startIndex : map.byte(r.startIndex),
+        end_byte: map === null ? r.endIndex : map.byte(r.endIndex),
+      });
       lua.lua_rawseti(T, -2, i + 1);
     });
     return 1;

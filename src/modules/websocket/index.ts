@@ -425,7 +425,7 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
 
   const compression = functionTable(vm, {}, { DISABLED: 0, CONTEXT_TAKEOVER: 1, NO_CONTEXT: 2 });
   const closeCodes = functionTable(vm, {}, CLOSE_CODES);
-  const table = functionTable(vm, 
+  const table = functionTable(vm,
     { connect },
     { TYPE_TEXT: 'text', TYPE_BINARY: 'binary', TYPE_PING: 'ping', TYPE_PONG: 'pong', TYPE_CLOSE: 'close', TEXT: 1, BINARY: 2 },
   );
