@@ -13,7 +13,7 @@ import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
 import { eraseTypes } from '../dialect/erase-types';
 import type { MemoryWatchdog } from './watchdog';
-import { ChunkCache, cycleMessage, onStack, type CompiledChunk } from './loader';
+import { ChunkCache, ModuleTable, type CompiledChunk } from './loader';
 import { functionTable, readonlyView, setField, type Binder } from './binding';
 
 export interface VmOptions {
@@ -40,9 +40,7 @@ export class LuaVM implements ValueContext, Binder {
   errorMeta: LuaTable;
   private readonly requestTag = { wisp: 'host request' };
   private readonly preempted = new WeakSet<LuaState>(); // weak: a failed process's coroutines must not stay reachable
-  private readonly modules = new Map<string, Slot>();
-  /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
-  private readonly globalModules = new Set<string>();
+  private readonly modules = new ModuleTable((name) => this.key(name));
   private readonly keys = new Map<string, Slot>();
   private readonly base: Slot;
   private readonly envMeta: Slot;
@@ -187,15 +185,12 @@ export class LuaVM implements ValueContext, Binder {
     pushSlot(L, value);
     const isTable = lua.lua_type(L, -1) === lua.LUA_TTABLE;
     lua.lua_settop(L, -2);
-    this.modules.set(name, isTable ? readonlyView(this, value, name) : value);
+    this.modules.define(name, isTable ? readonlyView(this, value, name) : value);
   }
 
   /** Makes a defined module a global of every process, which `require` also hands out unlisted. */
   exposeModule(name: string): void {
-    const view = this.modules.get(name);
-    if (view === undefined) throw new Error(`module ${name} is not defined`);
-    this.globalModules.add(name);
-    this.defineGlobal(name, view);
+    this.defineGlobal(name, this.modules.makeGlobal(name));
   }
 
   /** Sets (or replaces) a global every process sees, in the shared base (runtime types, casts, `type`). */
@@ -277,7 +272,7 @@ export class LuaVM implements ValueContext, Binder {
         this.printSink(this.currentProcess(T), joinArgs(T, ' '), T);
         return 0;
       },
-      require: (T) => this.require(T),
+      require: (T) => this.modules.require(T, this.currentProcess(T)),
       store_module: (T) => {
         const proc = this.currentProcess(T);
         proc.storeModule(toJsString(T, 1), slotAt(T, 2));
@@ -286,42 +281,12 @@ export class LuaVM implements ValueContext, Binder {
       },
     };
   }
-
-  /** `require(name)`: answers ('value', module) or ('chunk', library chunk to run once in the process). */
-  private require(T: LuaState): number {
-    const name = toJsString(T, 1);
-    const proc = this.currentProcess(T);
-    const loaded = proc.loadedModule(name);
-    const spec = proc.spec;
-    if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
-    const library = spec.imports.get(name);
-    if (library !== undefined) {
-      // Still loading: a cycle when that chunk is running below us; else a load that failed (and was caught).
-      const loading = (proc.loading ??= new Map());
-      if (loading.has(name) && onStack(T, library.fn)) raise(T, cycleMessage(spec, [...loading.keys()], name));
-      loading.delete(name);
-      loading.set(name, true);
-      return pushPair(T, this.key('chunk'), library.fn);
-    }
-    const module = this.modules.get(name);
-    if (spec.modules.has(name) || this.globalModules.has(name)) {
-      if (module !== undefined) return pushPair(T, this.key('value'), module);
-      return raise(T, `module '${name}' (listed in modules: of ${spec.entryId}) is not provided by wisp`);
-    }
-    return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
-  }
 }
 
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
 
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? 'unknown';
-}
-
-function pushPair(T: LuaState, kind: Slot, value: Slot): number {
-  pushSlot(T, kind);
-  pushSlot(T, value);
-  return 2;
 }
 
 
