@@ -1,6 +1,7 @@
 /**
- * One Lua state: the shared sandbox, its chunks (loader.ts), preemption, and the scheduler of its processes.
- * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
+ * One Lua state: the shared sandbox, its chunks and `require` (loader.ts), preemption, and the scheduler of its
+ * processes; modules build their tables with binding.ts. A host owns one VM; every process of the host is a Lua
+ * thread in it with its own globals table.
  */
 import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushString, toJsString, raise,
   type LuaSource, type LuaState } from './lua';
