@@ -20,10 +20,22 @@ export interface Binder {
 /** A module constant: numbers become integers when they fit, LuaFloat forces a float. */
 export type Constant = string | number | boolean | LuaFloat;
 
-/** Sets `t[name] = value` where t is at `tableIdx` of L (negative indices are taken before the pushes). */
+/** Sets `t[name] = value` where t is at `tableIdx` of L (negative indices are taken before the pushes); `name` is
+ *  one the code chose, interned for good (a key from data: setDataField). */
 export function setField(vm: Binder, L: LuaState, tableIdx: number, name: string, push: () => void): void {
   const idx = lua.lua_absindex(L, tableIdx);
   pushSlot(L, vm.key(name));
+  push();
+  lua.lua_rawset(L, idx);
+}
+
+/**
+ * Sets `t[name] = value` for a key that comes from data (a query parameter, a header, a form field): the key is
+ * not interned, since the VM keeps every interned key for its lifetime and data may bring any number of them.
+ */
+export function setDataField(L: LuaState, tableIdx: number, name: string, push: () => void): void {
+  const idx = lua.lua_absindex(L, tableIdx);
+  pushString(L, name);
   push();
   lua.lua_rawset(L, idx);
 }

@@ -23,7 +23,7 @@ import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
 import { parseMultipart, MultipartFileObject } from './multipart';
 import '../../api/http';
-import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
+import { functionTable, metatable, nestTable, setDataField, setField } from '../../engine/binding';
 import { pushPlain } from '../../engine/plain';
 
 const STATUS: Record<string, number> = {
@@ -140,7 +140,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
     query_params: (T) => {
       const q = queryOf(reqArg(T).view);
       lua.lua_createtable(T, 0, 4);
-      for (const key of new Set(q.keys())) setField(vm, T, -1, key, () => pushString(T, q.getAll(key).join(',')));
+      for (const key of new Set(q.keys())) setDataField(T, -1, key, () => pushString(T, q.getAll(key).join(',')));
       lua.lua_pushnil(T);
       return 2;
     },
@@ -231,7 +231,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           lua.lua_createtable(R, 0, 2);
           lua.lua_createtable(R, 0, form.files.size);
           for (const [field, files] of form.files) {
-            setField(vm, R, -1, field, () => {
+            setDataField(R, -1, field, () => {
               lua.lua_createtable(R, files.length, 0);
               files.forEach((f, i) => {
                 pushObject(R, f, fileMeta);
@@ -242,7 +242,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           lua.lua_setfield(R, -2, 'files');
           lua.lua_createtable(R, 0, form.values.size);
           for (const [field, values] of form.values) {
-            setField(vm, R, -1, field, () => {
+            setDataField(R, -1, field, () => {
               if (values.length === 1) return pushString(R, values[0]);
               lua.lua_createtable(R, values.length, 0);
               values.forEach((v, i) => {

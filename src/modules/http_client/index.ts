@@ -19,7 +19,7 @@ import type { JSFunction } from 'fengari';
 import { setMaxListeners } from 'events';
 import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
-import { functionTable, setField } from '../../engine/binding';
+import { functionTable, setDataField, setField } from '../../engine/binding';
 
 /** Wippy's default is 120 MB; a Lua string holds at most MAX_STRING_BYTES, so that is the ceiling here. */
 const DEFAULT_MAX_BODY = MAX_STRING_BYTES;
@@ -127,13 +127,11 @@ function installHttpClient(vm: LuaVM, streams: StreamApi, guard: Guard): void {
     return 2;
   };
 
-  const setString = (T: LuaState, name: string, value: string): void => setField(vm, T, -1, name, () => pushString(T, value));
-
   const pushMap = (T: LuaState, name: string, map: ReadonlyMap<string, string>): void => {
     if (map.size === 0) return;
     setField(vm, T, -1, name, () => {
       lua.lua_createtable(T, 0, map.size);
-      for (const [k, v] of map) setString(T, k, v);
+      for (const [k, v] of map) setDataField(T, -1, k, () => pushString(T, v));
     });
   };
 
@@ -141,7 +139,7 @@ function installHttpClient(vm: LuaVM, streams: StreamApi, guard: Guard): void {
   const pushResponse = (T: LuaState, res: HttpResponse): void => {
     lua.lua_createtable(T, 0, 7);
     setField(vm, T, -1, 'status_code', () => lua.lua_pushinteger(T, res.status));
-    setString(T, 'url', res.url);
+    setField(vm, T, -1, 'url', () => pushString(T, res.url));
     if (res.stream !== null) {
       const stream = res.stream;
       setField(vm, T, -1, 'stream', () => streams.push(T, stream));
