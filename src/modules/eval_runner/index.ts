@@ -17,7 +17,7 @@ import { displayPath, isLuaEntry, type RegistryStore } from '../../registry';
 import { mergeContext } from '../ctx';
 import { fail } from '../errors';
 import { luaModule, type LuaModule, type ModuleClass } from '../module';
-import { functionTable, metatable, setField } from '../../engine/binding';
+import { functionTable, metatable, setDataField } from '../../engine/binding';
 
 /** Classes eval'd code may not use unless the run allows them (Wippy's evalhost.ForbiddenClasses). */
 const FORBIDDEN: readonly ModuleClass[] = ['process', 'storage', 'network'];
@@ -216,7 +216,7 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
         // Custom modules are globals of the evaluated code, as Wippy injects them.
         for (const [name, value] of custom) {
           pushSlot(vm.L, child.env);
-          setField(vm, vm.L, -1, name, () => pushValue(vm.L, value, vm));
+          setDataField(vm.L, -1, name, () => pushValue(vm.L, value, vm));
           lua.lua_settop(vm.L, -2);
         }
         caller.own(onBehalf);
