@@ -24,4 +24,3 @@ module.exports = {
   ...base,
   testPathIgnorePatterns: ['/node_modules/', ...slow.map((f) => `^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)],
 };
-module.exports.slowFiles = slow;

@@ -1,6 +1,7 @@
-/** The terminal process's outcome as the CLI's exit code and output (spec §1.3). */
-import { LuaFloat, toPlain } from '../kernel/value';
+/** The terminal process's outcome as the CLI's exit code and output. */
+import { LuaFloat } from '../kernel/value';
 import type { Outcome } from '../kernel/message';
+import { valueToPlain } from '../engine/plain';
 
 export interface ExitReport {
   readonly code: number;
@@ -22,7 +23,7 @@ export function exitReport(outcome: Outcome, options: ReportOptions = {}): ExitR
     return { code: 1, stdout: '', stderr: `${shown(outcome.error.message)}\n${frames === null ? '' : `${shown(frames)}\n`}` };
   }
   const v = outcome.value;
-  if (typeof v === 'string' || v instanceof Uint8Array) return { code: 0, stdout: `${toPlain(v) as string}\n`, stderr: '' };
+  if (typeof v === 'string' || v instanceof Uint8Array) return { code: 0, stdout: `${valueToPlain(v) as string}\n`, stderr: '' };
   const n = typeof v === 'number' ? v : v instanceof LuaFloat ? v.value : null;
   if (n !== null) return { code: Number.isFinite(n) ? Math.trunc(n) & 0xff : 1, stdout: '', stderr: '' };
   if (v === false) return { code: 1, stdout: '', stderr: '' };

@@ -1,5 +1,5 @@
 /**
- * Log output chosen by the CLI flags and `.wippy.yaml` (spec §2.1), in Wippy's formats: development lines on
+ * Log output chosen by the CLI flags and `.wippy.yaml`, in Wippy's formats: development lines on
  * stderr by default; with -c, console lines on stdout (seconds since start, coloured level, component name);
  * `logger.encoding: json` gives JSON lines on stdout. -v and --very-verbose mean debug level, -s nothing.
  * Under -x (or a command name) logs are quiet unless asked for: only what explains a failure reaches stderr.

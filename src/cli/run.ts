@@ -1,5 +1,5 @@
 /**
- * `wisp run` (spec §2.3): boot the project, run an entry on the terminal host (`-x ns:entry`, `-x host/entry`,
+ * `wisp run`: boot the project, run an entry on the terminal host (`-x ns:entry`, `-x host/entry`,
  * or a `meta.command.name`) and exit with its code; without a target, run until SIGINT/SIGTERM.
  */
 import { Runtime } from '../hosts/runtime';

@@ -1,9 +1,7 @@
 /** The conversions between the embedding API's plain data (values.ts) and the kernel's portable values. */
-import { ErrorValue, fromPlain, Table, toPlain, LuaFloat, type Value } from '../kernel/value';
+import { ErrorValue, Table, LuaFloat, type Value } from '../kernel/value';
 import { LuaError, type LuaData } from './values';
-
-/** How deep JavaScript data given to Lua may nest (a JS recursion converts it). */
-const MAX_DEPTH = 1000;
+import { MAX_PLAIN_DEPTH, plainToValue, valueToPlain } from '../engine/plain';
 
 /**
  * The kernel's value for data from JavaScript (undefined fields are left out, as nil would be); throws a
@@ -18,9 +16,9 @@ function convert(data: unknown, path: Set<object>): Value {
   if (data instanceof Error) return new ErrorValue(data.message);
   if (data instanceof Uint8Array) return data;
   if (typeof data === 'bigint') return Number(data);
-  if (data === null || typeof data !== 'object' || data instanceof Date) return fromPlain(data);
+  if (data === null || typeof data !== 'object' || data instanceof Date) return plainToValue(data);
   if (path.has(data)) throw new LuaError('cannot pass a value that contains itself to Lua', 'Invalid', false);
-  if (path.size >= MAX_DEPTH) throw new LuaError(`value nested deeper than ${MAX_DEPTH} levels`, 'Invalid', false);
+  if (path.size >= MAX_PLAIN_DEPTH) throw new LuaError(`value nested deeper than ${MAX_PLAIN_DEPTH} levels`, 'Invalid', false);
   path.add(data);
   try {
     const t = new Table();
@@ -40,7 +38,7 @@ function convert(data: unknown, path: Set<object>): Value {
 
 /** Plain data for a kernel value; a table reached twice is converted twice, a cycle becomes '<cycle>'. */
 export function fromValue(value: Value): LuaData {
-  return toPlain(value, Infinity, scalarData) as LuaData;
+  return valueToPlain(value, { scalar: scalarData }) as LuaData;
 }
 
 export function toLuaError(e: ErrorValue): LuaError {

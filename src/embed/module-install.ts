@@ -15,6 +15,7 @@ import { pushError } from '../modules/errors';
 import { HostObject, type HostResult, type ObjectType, type WispModule } from './module';
 import { fromValue, toValue } from './convert';
 import { LuaError } from './values';
+import { functionTable, metatable } from '../engine/binding';
 
 type AnyHost = (...args: unknown[]) => HostResult | Promise<HostResult>;
 
@@ -28,7 +29,7 @@ export function toLuaModule(module: WispModule): LuaModule<unknown> {
       const call = hostCall(vm, types);
       const fns: Record<string, JSFunction> = {};
       for (const [name, fn] of Object.entries(module.functions)) fns[name] = (T) => call(T, 1, [], fn as AnyHost);
-      vm.defineModule(module.name, vm.functionTable(fns));
+      vm.defineModule(module.name, functionTable(vm, fns));
     },
   });
 }
@@ -47,7 +48,7 @@ function hostCall(vm: LuaVM, types: Map<ObjectType<unknown>, LuaTable>) {
           return call(T, 2, [self.value], method as AnyHost);
         };
       }
-      mt = vm.metatable(type.name, methods, { __tostring: (T) => (pushString(T, type.name), 1) });
+      mt = metatable(vm, type.name, methods, { __tostring: (T) => (pushString(T, type.name), 1) });
       types.set(type, mt);
     }
     return mt;

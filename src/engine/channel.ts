@@ -1,5 +1,5 @@
 /**
- * Channels (spec §3.4): Go semantics inside one process. Unbuffered channels are rendezvous points, buffered
+ * Channels (src/modules/channel/spec.md): Go semantics inside one process. Unbuffered channels are rendezvous points, buffered
  * ones FIFO queues; a select waits on several at once and the first ready case in table order wins. Waiters are
  * tasks; completing one only hands a Completion to `resume` (which queues the task).
  */

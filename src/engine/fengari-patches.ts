@@ -12,6 +12,11 @@ interface PatchSet {
   readonly digest: string;
 }
 
+/** The set as the build saw it (dist/engine/fengari-patch-digest.js); absent when running from src/. */
+interface BuiltSet {
+  readonly digest: string;
+}
+
 interface Stamp {
   readonly digest?: string;
   readonly patches?: readonly string[];
@@ -33,6 +38,8 @@ function problemOf(fengari: string): string | null {
   const stampFile = path.join(fengari, 'wisp-patches.json');
   if (!fs.existsSync(stampFile)) return `Fengari is not patched for wisp (was it installed with --ignore-scripts?): ${FIX}`;
   const stamp = JSON.parse(fs.readFileSync(stampFile, 'utf8')) as Stamp;
+  // The usual start-up: the stamp shows the set this build was made with, and no patch file is read or hashed.
+  if (stamp.digest !== undefined && stamp.digest === builtDigest()) return null;
   const setFile = path.join(PACKAGE_ROOT, 'scripts', 'fengari-patch-set.js');
   // An installed package without its scripts can only trust the stamp.
   if (!fs.existsSync(setFile)) return null;
@@ -43,6 +50,13 @@ function problemOf(fengari: string): string | null {
   const missing = set.ids.filter((id) => !applied.has(id));
   const what = missing.length > 0 ? `patch ${missing.join(', ')} is not applied` : 'a patch changed since it was applied';
   return `Fengari's wisp patches are out of date (${what}): ${FIX}`;
+}
+
+function builtDigest(): string | null {
+  const file = path.join(__dirname, 'fengari-patch-digest.js');
+  if (!fs.existsSync(file)) return null;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require(file) as BuiltSet).digest;
 }
 
 /**

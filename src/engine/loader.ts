@@ -1,10 +1,10 @@
 /**
- * Compiling Lua for the engine: the chunk cache of a VM, the boot-time syntax check, and the one-line errors of
- * both (a syntax error names the entry, its file and line; an import cycle names the chain).
+ * Compiling and loading Lua for the engine: the chunk cache of a VM, the boot-time syntax check, `require`, and
+ * the one-line errors of each (a syntax error names the entry, its file and line; an import cycle names the chain).
  */
-import { lua, lauxlib, byteString, encode, fromByteString, toJsString, type LuaSource, type LuaState } from './lua';
+import { lua, lauxlib, byteString, encode, fromByteString, raise, toJsString, type LuaSource, type LuaState } from './lua';
 import { popSlot, pushSlot, type Slot } from './slots';
-import type { ProcessSpec } from './process';
+import type { LuaProcess, ProcessSpec } from './process';
 import { eraseTypes } from '../dialect/erase-types';
 
 /** A chunk compiled once per distinct (name, source); each process instantiates it with its own globals. */
@@ -74,6 +74,57 @@ function loadChunk(L: LuaState, source: string, chunkName: string, file: string 
   const message = toJsString(L, -1);
   lua.lua_settop(L, -2);
   throw syntaxError(chunkName, file, message);
+}
+
+/** What `require` hands out besides a process's own imports: wisp's modules, and which of them are globals. */
+export class ModuleTable {
+  private readonly modules = new Map<string, Slot>();
+  /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
+  private readonly globals = new Set<string>();
+
+  constructor(private readonly key: (name: string) => Slot) {}
+
+  /** Makes `value` what `require(name)` answers when an entry lists the module. */
+  define(name: string, value: Slot): void {
+    this.modules.set(name, value);
+  }
+
+  /** Marks a defined module as a global, which `require` also hands out unlisted; its value. */
+  makeGlobal(name: string): Slot {
+    const value = this.modules.get(name);
+    if (value === undefined) throw new Error(`module ${name} is not defined`);
+    this.globals.add(name);
+    return value;
+  }
+
+  /** `require(name)` for `proc`: answers ('value', module) or ('chunk', library chunk to run once in the process). */
+  require(T: LuaState, proc: LuaProcess): number {
+    const name = toJsString(T, 1);
+    const loaded = proc.loadedModule(name);
+    const spec = proc.spec;
+    if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
+    const library = spec.imports.get(name);
+    if (library !== undefined) {
+      // Still loading: a cycle when that chunk is running below us; else a load that failed (and was caught).
+      const loading = (proc.loading ??= new Map());
+      if (loading.has(name) && onStack(T, library.fn)) raise(T, cycleMessage(spec, [...loading.keys()], name));
+      loading.delete(name);
+      loading.set(name, true);
+      return pushPair(T, this.key('chunk'), library.fn);
+    }
+    const module = this.modules.get(name);
+    if (spec.modules.has(name) || this.globals.has(name)) {
+      if (module !== undefined) return pushPair(T, this.key('value'), module);
+      return raise(T, `module '${name}' (listed in modules: of ${spec.entryId}) is not provided by wisp`);
+    }
+    return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
+  }
+}
+
+function pushPair(T: LuaState, kind: Slot, value: Slot): number {
+  pushSlot(T, kind);
+  pushSlot(T, value);
+  return 2;
 }
 
 /** Whether function `fn` is running on thread T (at any level of its call stack). */

@@ -1,8 +1,9 @@
 /**
- * One Lua state: the shared sandbox, its chunks (loader.ts), preemption, and the scheduler of its processes.
- * A host owns one VM; every process of the host is a Lua thread in it with its own globals table.
+ * One Lua state: the shared sandbox, its chunks and `require` (loader.ts), preemption, and the scheduler of its
+ * processes; modules build their tables with binding.ts. A host owns one VM; every process of the host is a Lua
+ * thread in it with its own globals table.
  */
-import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushNumber, pushString, toJsString, raise,
+import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushString, toJsString, raise,
   type LuaSource, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
 import { Scheduler, type Task } from './scheduler';
@@ -11,10 +12,10 @@ import { PRELUDE } from './prelude';
 import { LuaProcess } from './process';
 import type { ValueContext } from './values';
 import type { JSFunction } from 'fengari';
-import { LuaFloat } from '../kernel/value';
 import { eraseTypes } from '../dialect/erase-types';
 import type { MemoryWatchdog } from './watchdog';
-import { ChunkCache, cycleMessage, onStack, type CompiledChunk } from './loader';
+import { ChunkCache, ModuleTable, type CompiledChunk } from './loader';
+import { functionTable, readonlyView, setField, type Binder } from './binding';
 
 export interface VmOptions {
   /** How long a thread may run before it is preempted (checked every `checkEvery` instructions). */
@@ -33,20 +34,18 @@ export interface VmOptions {
 
 export type PrintSink = (proc: LuaProcess, text: string, T: LuaState) => void;
 
-export class LuaVM implements ValueContext {
+export class LuaVM implements ValueContext, Binder {
   readonly L: LuaState;
   readonly sched: Scheduler;
   /** Metatable of error userdata (set by the errors module). */
   errorMeta: LuaTable;
   private readonly requestTag = { wisp: 'host request' };
   private readonly preempted = new WeakSet<LuaState>(); // weak: a failed process's coroutines must not stay reachable
-  private readonly modules = new Map<string, Slot>();
-  /** Modules that are globals anyway, so `require` hands them out even when `modules:` does not list them. */
-  private readonly globalModules = new Set<string>();
+  private readonly modules = new ModuleTable((name) => this.key(name));
   private readonly keys = new Map<string, Slot>();
   private readonly base: Slot;
   private readonly envMeta: Slot;
-  private readonly readonlyFn: Slot;
+  readonly readonlyFn: Slot;
   readonly bootFn: Slot;
   private readonly tostringFn: Slot;
   /** The memory watchdog watching this VM (it sets itself here when attached), which its processes report to. */
@@ -178,57 +177,6 @@ export class LuaVM implements ValueContext {
     return slot;
   }
 
-  /** Sets `t[name] = value` where t is at `tableIdx` (negative indices are taken before the pushes). */
-  setField(L: LuaState, tableIdx: number, name: string, push: () => void): void {
-    const idx = lua.lua_absindex(L, tableIdx);
-    pushSlot(L, this.key(name));
-    push();
-    lua.lua_rawset(L, idx);
-  }
-
-  /** Builds a table of host functions and constants (numbers as Lua would hold them) as a slot. */
-  functionTable(fns: Record<string, JSFunction>, constants: Record<string, Constant> = {}): Slot {
-    const L = this.L;
-    lua.lua_createtable(L, 0, Object.keys(fns).length + Object.keys(constants).length);
-    for (const [name, fn] of Object.entries(fns)) this.setField(L, -1, name, () => lua.lua_pushcclosure(L, fn, 0));
-    for (const [name, value] of Object.entries(constants)) this.setField(L, -1, name, () => pushConstant(L, value));
-    return popSlot(L);
-  }
-
-  /** A metatable for a userdata type: methods under __index, plus extra metamethods. */
-  metatable(typeName: string, methods: Record<string, JSFunction>, meta: Record<string, JSFunction> = {}): LuaTable {
-    const L = this.L;
-    lua.lua_createtable(L, 0, 4);
-    pushSlot(L, this.functionTable(methods));
-    lua.lua_setfield(L, -2, '__index');
-    for (const [name, fn] of Object.entries(meta)) this.setField(L, -1, name, () => lua.lua_pushcclosure(L, fn, 0));
-    lua.lua_pushstring(L, encode(typeName));
-    lua.lua_setfield(L, -2, '__name');
-    lua.lua_pushboolean(L, false);
-    lua.lua_setfield(L, -2, '__metatable');
-    const mt = tableAtTop(L);
-    lua.lua_settop(L, -2);
-    return mt;
-  }
-
-  /** A read-only view of a table (writes raise, rawset refuses it, pairs iterates the table). */
-  readonlyView(table: Slot, name: string): Slot {
-    const L = this.L;
-    pushSlot(L, this.readonlyFn);
-    pushSlot(L, table);
-    lua.lua_pushstring(L, encode(name));
-    lua.lua_call(L, 2, 1);
-    return popSlot(L);
-  }
-
-  /** Sets `parent[name]` to a read-only view of `child` (nested module tables such as process.registry). */
-  nestTable(parent: Slot, name: string, child: Slot, qualifiedName: string): void {
-    const view = this.readonlyView(child, qualifiedName);
-    pushSlot(this.L, parent);
-    this.setField(this.L, -1, name, () => pushSlot(this.L, view));
-    lua.lua_settop(this.L, -2);
-  }
-
   /**
    * Makes a module available to `require(name)` when an entry lists it, as a read-only view (userdata modules,
    * such as logger, are immutable already and are not wrapped).
@@ -238,21 +186,18 @@ export class LuaVM implements ValueContext {
     pushSlot(L, value);
     const isTable = lua.lua_type(L, -1) === lua.LUA_TTABLE;
     lua.lua_settop(L, -2);
-    this.modules.set(name, isTable ? this.readonlyView(value, name) : value);
+    this.modules.define(name, isTable ? readonlyView(this, value, name) : value);
   }
 
   /** Makes a defined module a global of every process, which `require` also hands out unlisted. */
   exposeModule(name: string): void {
-    const view = this.modules.get(name);
-    if (view === undefined) throw new Error(`module ${name} is not defined`);
-    this.globalModules.add(name);
-    this.defineGlobal(name, view);
+    this.defineGlobal(name, this.modules.makeGlobal(name));
   }
 
   /** Sets (or replaces) a global every process sees, in the shared base (runtime types, casts, `type`). */
   defineGlobal(name: string, value: Slot): void {
     pushSlot(this.L, this.base);
-    this.setField(this.L, -1, name, () => pushSlot(this.L, value));
+    setField(this, this.L, -1, name, () => pushSlot(this.L, value));
     lua.lua_settop(this.L, -2);
   }
 
@@ -280,7 +225,7 @@ export class LuaVM implements ValueContext {
       throw new Error(`prelude: ${toJsString(L, -1)}`);
     }
     lua.lua_pushlightuserdata(L, this.requestTag);
-    pushSlot(L, this.functionTable(this.hostFunctions()));
+    pushSlot(L, functionTable(this, this.hostFunctions()));
     if (lua.lua_pcall(L, 2, 1, 0) !== lua.LUA_OK) throw new Error(`prelude: ${toJsString(L, -1)}`);
     const get = (name: string): Slot => {
       lua.lua_getfield(L, -1, name);
@@ -328,7 +273,7 @@ export class LuaVM implements ValueContext {
         this.printSink(this.currentProcess(T), joinArgs(T, ' '), T);
         return 0;
       },
-      require: (T) => this.require(T),
+      require: (T) => this.modules.require(T, this.currentProcess(T)),
       store_module: (T) => {
         const proc = this.currentProcess(T);
         proc.storeModule(toJsString(T, 1), slotAt(T, 2));
@@ -337,52 +282,12 @@ export class LuaVM implements ValueContext {
       },
     };
   }
-
-  /** `require(name)`: answers ('value', module) or ('chunk', library chunk to run once in the process). */
-  private require(T: LuaState): number {
-    const name = toJsString(T, 1);
-    const proc = this.currentProcess(T);
-    const loaded = proc.loadedModule(name);
-    const spec = proc.spec;
-    if (loaded !== undefined) return pushPair(T, this.key('value'), loaded);
-    const library = spec.imports.get(name);
-    if (library !== undefined) {
-      // Still loading: a cycle when that chunk is running below us; else a load that failed (and was caught).
-      const loading = (proc.loading ??= new Map());
-      if (loading.has(name) && onStack(T, library.fn)) raise(T, cycleMessage(spec, [...loading.keys()], name));
-      loading.delete(name);
-      loading.set(name, true);
-      return pushPair(T, this.key('chunk'), library.fn);
-    }
-    const module = this.modules.get(name);
-    if (spec.modules.has(name) || this.globalModules.has(name)) {
-      if (module !== undefined) return pushPair(T, this.key('value'), module);
-      return raise(T, `module '${name}' (listed in modules: of ${spec.entryId}) is not provided by wisp`);
-    }
-    return raise(T, `module '${name}' is not available to ${spec.entryId}: add it to the entry's modules: (or imports:)`);
-  }
-}
-
-/** A module constant: numbers become integers when they fit, LuaFloat forces a float. */
-export type Constant = string | number | boolean | LuaFloat;
-
-function pushConstant(L: LuaState, value: Constant): void {
-  if (typeof value === 'string') lua.lua_pushstring(L, encode(value));
-  else if (typeof value === 'boolean') lua.lua_pushboolean(L, value);
-  else if (value instanceof LuaFloat) lua.lua_pushnumber(L, value.value);
-  else pushNumber(L, value);
 }
 
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
 
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? 'unknown';
-}
-
-function pushPair(T: LuaState, kind: Slot, value: Slot): number {
-  pushSlot(T, kind);
-  pushSlot(T, value);
-  return 2;
 }
 
 

@@ -4,7 +4,7 @@
  */
 import { Node } from '../kernel/node';
 import { FUNCTION_HOST } from '../kernel/pid';
-import { fromPlain, type Value } from '../kernel/value';
+import { type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
@@ -25,6 +25,7 @@ import type { LuaModule } from '../modules/module';
 import { watchdogOfIsolate } from '../engine/watchdog';
 import { processDetails, takeSnapshot, type ProcessQuery } from './snapshot';
 import type { ProcessDetails, SystemSnapshot } from '../api/system';
+import { plainToValue } from '../engine/plain';
 
 export interface RuntimeOptions {
   readonly logs: LogSink;
@@ -84,7 +85,7 @@ export class Runtime {
     this.store.onChange((current, previous) => {
       for (const op of delta(previous.registry.records(), current.registry.records())) {
         const { id, kind, meta, data } = op.record;
-        this.node.publish({ system: 'registry', kind: op.kind, path: id, data: fromPlain({ id, kind, meta, data, version: current.id }) });
+        this.node.publish({ system: 'registry', kind: op.kind, path: id, data: plainToValue({ id, kind, meta, data, version: current.id }) });
       }
     });
     const MiB = 1024 * 1024;

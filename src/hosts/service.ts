@@ -1,11 +1,12 @@
 /**
- * The supervisor of one `process.service` (spec §1.6, §4): a PID on `node:control` that starts the process on
+ * The supervisor of one `process.service`: a PID on `node:control` that starts the process on
  * its host as parent and monitor, restarts it after failures with exponential backoff (Our decisions 2), never
  * restarts a normal return, and stops it with CANCEL "service stopping", then terminate after stop_timeout.
  */
 import { CONTROL_HOST } from '../kernel/pid';
 import type { Outcome } from '../kernel/message';
-import { fromPlain, type ErrorValue } from '../kernel/value';
+import type { ErrorValue } from '../kernel/value';
+import { plainToValue } from '../engine/plain';
 import { clip, type Node, type ProcessRecord } from '../kernel/node';
 import { backoffDelay, type ProcessServiceEntry } from '../registry';
 import type { LogLevel, LogSink } from '../api/logging';
@@ -70,7 +71,7 @@ export class ServiceSupervisor {
     const r = this.node.spawn({
       entry: this.entry.process,
       host: this.entry.host,
-      args: this.entry.input.map(fromPlain),
+      args: this.entry.input.map(plainToValue),
       parent: this.control.id,
       monitor: false,
       link: false,

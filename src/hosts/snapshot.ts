@@ -9,9 +9,9 @@ import type { LuaProcess, ProcessActivity } from '../engine/process';
 import type { ProcessRecord } from '../kernel/node';
 import type { Runtime } from './runtime';
 import type { FailedProcessView, HostView, LastError, MailboxItem, NodeView, ProcessDetails, ProcessView, ServiceView, SystemSnapshot } from '../api/system';
-import { toPlain } from '../kernel/value';
 import type { Message } from '../kernel/message';
 import { displayPath, withSourceFiles } from '../registry';
+import { valueToPlain } from '../engine/plain';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -244,7 +244,7 @@ function sourceFile(runtime: Runtime, chunk: string): string {
 function mailboxItem(m: Message): MailboxItem {
   let preview = '';
   try {
-    preview = m.payloads.length === 0 ? '' : (JSON.stringify(toPlain(m.payloads[0], 4)) ?? '');
+    preview = m.payloads.length === 0 ? '' : (JSON.stringify(valueToPlain(m.payloads[0], { maxDepth: 4 })) ?? '');
   } catch {
     preview = '(not shown)';
   }

@@ -1,5 +1,5 @@
 /**
- * The terminal host (spec §1.3): a Lua host whose process owns stdin/stdout/stderr and the CLI arguments.
+ * The terminal host: a Lua host whose process owns stdin/stdout/stderr and the CLI arguments.
  * It runs one process at a time; only its process may use `io`.
  */
 import { LuaHost } from './lua-host';

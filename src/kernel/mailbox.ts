@@ -1,5 +1,5 @@
 /**
- * A process's mailbox (spec §3.1 "Routing rule"): a message goes to the first `listen` subscription whose
+ * A process's mailbox: a message goes to the first `listen` subscription whose
  * pattern matches its topic, else to the inbox; with no taker it waits, in order, until one subscribes.
  * Events (EXIT, LINK_DOWN, CANCEL) wait the same way for `process.events()`.
  *

@@ -1,4 +1,4 @@
-/** Messages between processes, and the event tables the runtime delivers to `process.events()` (spec §3.3). */
+/** Messages between processes, and the event tables the runtime delivers to `process.events()`. */
 import { ErrorValue, Table, type Value } from './value';
 
 export interface Message {

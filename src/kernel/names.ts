@@ -1,5 +1,5 @@
 /**
- * The LOCAL name registry (spec §5.2): unique names per node, several per PID, released when the owner exits.
+ * The LOCAL name registry: unique names per node, several per PID, released when the owner exits.
  * Cluster scopes (EVENTUAL, CONSISTENT, STRONG) belong to a cluster layer this node does not have.
  */
 

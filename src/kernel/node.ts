@@ -170,7 +170,7 @@ export class Node implements Router {
   }
 
   /**
-   * Called by a runtime when its process has ended: names first, then EXIT and LINK_DOWN (spec §4.1). A process
+   * Called by a runtime when its process has ended: names first, then EXIT and LINK_DOWN. A process
    * that a link kills reports its own exit from inside this call; that exit is queued and reported after the
    * current one, so a chain of any length is a loop.
    */

@@ -1,5 +1,5 @@
 /**
- * PIDs (spec §5.1): `{host|0x00001}`, or `{node@host|0x00001}` in a cluster. One counter per node, shared by
+ * PIDs: `{host|0x00001}`, or `{node@host|0x00001}` in a cluster. One counter per node, shared by
  * every host and by internal PIDs (supervisors, exec watchers). Processes see PIDs as plain strings.
  */
 

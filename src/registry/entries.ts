@@ -8,7 +8,7 @@ import { parseLifecycle } from './lifecycle';
 import { BaseEntry, Entry, EntryKind, LuaCode, qualify, isServiceKind, type ServiceKind } from './types';
 import type { KindTable } from './kinds';
 
-/** Host scheduler defaults (spec §1.4). */
+/** Host scheduler defaults (Wippy's). */
 export const HOST_DEFAULTS = Object.freeze({ queueSize: 1024, localQueueSize: 256 });
 
 /**

@@ -19,7 +19,7 @@ export interface Interpolated {
 
 /**
  * Replaces every string that starts with `file://` anywhere in `data` with that file's
- * contents as UTF-8 text (spec §1.2). As in Wippy, `file://rel` is relative to the definition
+ * contents as UTF-8 text. As in Wippy, `file://rel` is relative to the definition
  * file's directory and `file:///p` to the source directory; either way the file must really
  * be inside the project directory (see project-files.ts).
  */

@@ -2,7 +2,7 @@ import { Fields } from './fields';
 import { Lifecycle, LifecycleSecurity, RestartPolicy, qualify } from './types';
 import { isMapping } from './errors';
 
-/** Defaults from Wippy's `LifecycleConfig.InitDefaults` (spec §1.6). */
+/** Defaults from Wippy's `LifecycleConfig.InitDefaults`. */
 export const LIFECYCLE_DEFAULTS: Readonly<Lifecycle> = Object.freeze({
   autoStart: false,
   requires: [],

@@ -91,7 +91,7 @@ export function renderLockFile(opts: LockDirectoryOptions, existing?: LockFile):
 }
 
 /**
- * Creates or overwrites the lock file, keeping an existing file's modules (spec §2.2). Written atomically (a
+ * Creates or overwrites the lock file, keeping an existing file's modules. Written atomically (a
  * temporary file beside it, synced, then renamed over it), so a full disk or a crash leaves the old file or
  * none, never a part; a failure is a RegistryError naming the file.
  */

@@ -1,5 +1,5 @@
 /**
- * The typed registry model (spec §1.2–§1.6). Entries are validated and defaulted at load
+ * The typed registry model. Entries are validated and defaulted at load
  * time, so consumers never see raw YAML: durations are milliseconds, references are full
  * `ns:name` ids and `file://` values are already replaced by the file contents.
  */

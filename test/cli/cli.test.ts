@@ -6,7 +6,7 @@ import { projectCopy, ROOT, wisp } from '../helpers/cli';
 const APP = join(ROOT, 'fixtures', 'cli', 'app');
 const run = (args: string[], input = '') => wisp(['run', ...args], { cwd: APP, input });
 
-describe('exit codes and output of the terminal process (spec §1.3)', () => {
+describe('exit codes and output of the terminal process', () => {
   test.each([
     ['string', 0, 'a string result\n', ''],
     ['number', 7, '', ''],

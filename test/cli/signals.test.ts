@@ -49,7 +49,7 @@ function start(dir: string, running: string[]) {
   return { child, exited, ready, out: () => stdout, err: () => stderr };
 }
 
-describe('signals (spec §2.3)', () => {
+describe('signals', () => {
   test('SIGINT: services that honour CANCEL stop at once, in reverse dependency order; exit code 0', async () => {
     const dir = project(service('first', 'graceful') + service('second', 'graceful', '      requires: [first]\n'));
     const run = start(dir, ['sig:first', 'sig:second']);

@@ -5,7 +5,7 @@ describe('channels and select', () => {
     expect(await runFixture('engine/select_three.lua')).toEqual(['from b', 'from a', 'from c', 'timeout']);
   });
 
-  describe('the rules of spec §3.4', () => {
+  describe('the rules of src/modules/channel/spec.md', () => {
     let r: Record<string, Record<string, unknown>>;
     beforeAll(async () => {
       r = (await runFixture('engine/channel_rules.lua')) as typeof r;

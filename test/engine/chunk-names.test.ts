@@ -5,7 +5,7 @@
 import { createVM } from '../../src/modules';
 import { checkSyntax, LuaSyntaxError } from '../../src/engine/loader';
 import { spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
+import { valueToPlain } from '../../src/engine/plain';
 
 const LONG_ID = 'app.test.temporal.tests:startup_messages_explicit_id_conflict_fail';
 
@@ -24,7 +24,7 @@ return { main = function()
 end }`;
     const r = await spawn(vm, source, LONG_ID, [], ['errors']).exit;
     expect(r.error).toBeNull();
-    const [e1, e2, source1] = toPlain(r.value) as string[];
+    const [e1, e2, source1] = valueToPlain(r.value) as string[];
     expect(e1).toBe(`${LONG_ID}:3: boom`);
     expect(e2).toBe(`${LONG_ID}:4: attempt to index a nil value (local 't')`);
     expect(source1).toBe(LONG_ID);

@@ -66,3 +66,14 @@ test('the start-up check names an unpatched Fengari and a missing patch in one l
   fs.writeFileSync(path.join(dir, 'wisp-patches.json'), JSON.stringify({ version: '0.1.5', digest: 'old', patches: ids }));
   expect(fengariPatchProblem(dir)).toContain('(a patch changed since it was applied)');
 });
+
+test('the build records the set it was made with beside the compiled check, so start-up needs not hash the patches', () => {
+  const built = path.join(ROOT, 'dist', 'engine', 'fengari-patch-digest.js');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { patchSet } = require(path.join(ROOT, 'scripts', 'fengari-patch-set.js')) as { patchSet(): { ids: string[]; digest: string } };
+  const set = patchSet();
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  expect(require(built)).toEqual({ ids: set.ids, digest: set.digest });
+  const stamp = JSON.parse(fs.readFileSync(path.join(installed, 'wisp-patches.json'), 'utf8')) as { digest: string };
+  expect(stamp.digest).toBe(set.digest);
+});

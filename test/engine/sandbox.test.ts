@@ -1,7 +1,8 @@
 import { createVM } from '../../src/modules';
 import { LuaSyntaxError } from '../../src/engine/loader';
 import { fixture, run, spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
+import { functionTable } from '../../src/engine/binding';
+import { valueToPlain } from '../../src/engine/plain';
 
 const strip = (e: unknown): string => String(e).replace(/^[^:]+:[^:]+:\d+: /, '');
 
@@ -10,7 +11,7 @@ describe('isolation between processes', () => {
     const vm = createVM();
     const a = await spawn(vm, fixture('engine/isolation_a.lua'), 'app:a').exit;
     expect(a.error).toBeNull();
-    const r = toPlain(a.value) as Record<string, unknown[]>;
+    const r = valueToPlain(a.value) as Record<string, unknown[]>;
     expect(r.assign[0]).toBe(false);
     expect(strip(r.assign[1])).toBe("cannot modify read-only table 'string' (field 'upper')");
     expect(r.rawset[0]).toBe(false);
@@ -24,7 +25,7 @@ describe('isolation between processes', () => {
     expect(r.env_meta).toBe(false);
     expect(r.upper_still).toBe('A');
     const b = await spawn(vm, fixture('engine/isolation_b.lua'), 'app:b').exit;
-    expect(toPlain(b.value)).toEqual({
+    expect(valueToPlain(b.value)).toEqual({
       leaked: true, upper: 'B', method: 'B', pi: true, time_fn: 'function', spawn_fn: 'function', new_fn: 'function',
     });
   });
@@ -64,16 +65,16 @@ describe('isolation between processes', () => {
 describe('robustness', () => {
   test('a JS exception inside a host function becomes a Lua error with its message', async () => {
     const vm = createVM();
-    vm.defineModule('boom', vm.functionTable({ explode: () => { throw new TypeError('kaboom from JS'); } }));
+    vm.defineModule('boom', functionTable(vm, { explode: () => { throw new TypeError('kaboom from JS'); } }));
     const r = await spawn(vm, 'return { main = function() local ok, e = pcall(require("boom").explode) return {ok, e} end }', 'app:x', [], ['boom']).exit;
-    expect(toPlain(r.value)).toEqual([false, 'kaboom from JS']);
+    expect(valueToPlain(r.value)).toEqual([false, 'kaboom from JS']);
     const uncaught = await spawn(vm, 'return { main = function() require("boom").explode() end }', 'app:y', [], ['boom']).exit;
     expect(uncaught.error?.message).toBe('app:y:1: kaboom from JS');
   });
 
   test('a JS exception in the runtime while resuming a process fails that process only', async () => {
     const vm = createVM();
-    vm.defineModule('buggy', vm.functionTable({
+    vm.defineModule('buggy', functionTable(vm, {
       wait: (T) => {
         const task = vm.sched.current;
         setTimeout(() => task && vm.sched.wake(task, () => { throw new Error('bug in a resume'); }), 5);
@@ -83,7 +84,7 @@ describe('robustness', () => {
     const victim = spawn(vm, 'return { main = function() require("buggy").wait() return "unreachable" end }', 'app:v', [], ['buggy']);
     const bystander = spawn(vm, 'local time = require("time") return { main = function() time.sleep("30ms") return "fine" end }', 'app:b');
     expect((await victim.exit).error?.message).toBe('internal error: bug in a resume');
-    expect(toPlain((await bystander.exit).value)).toBe('fine');
+    expect(valueToPlain((await bystander.exit).value)).toBe('fine');
   });
 
   test('invalid UTF-8 from Lua never throws in the host', async () => {
@@ -98,7 +99,7 @@ describe('robustness', () => {
       end }`;
     const r = await spawn(vm, src).exit;
     expect(r.error).toBeNull();
-    const [bytes, err, ok] = toPlain(r.value) as [string, string, boolean];
+    const [bytes, err, ok] = valueToPlain(r.value) as [string, string, boolean];
     expect(bytes).toBe('\uFFFD\uFFFD');
     expect(err).toContain('time: invalid duration');
     expect(ok).toBe(false);
@@ -140,7 +141,7 @@ describe('robustness', () => {
     const exit = (body: string) => spawn(vm, `return { main = function() ${body} end }`).exit;
     expect((await exit('return nil, "failed here"')).error?.message).toBe('failed here');
     expect((await exit('return nil, errors.new({message = "typed", kind = errors.NOT_FOUND})')).error?.kind).toBe('NotFound');
-    expect(toPlain((await exit('return 0')).value)).toBe(0);
+    expect(valueToPlain((await exit('return 0')).value)).toBe(0);
     expect((await exit('return 1, nil')).error).toBeNull();
     expect((await exit('return')).value).toBeNull();
   });

@@ -1,6 +1,6 @@
 import { createVM } from '../../src/modules';
 import { fixture, runFixture, spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
+import { valueToPlain } from '../../src/engine/plain';
 
 describe('scheduler, coroutines and preemption', () => {
   test('buffered producer/consumer with close', async () => {
@@ -43,7 +43,7 @@ describe('scheduler, coroutines and preemption', () => {
     expect(f.error?.stack).toMatch(/app:failing:7: in function <app:failing:4>/);
     const h = await healthy.exit;
     expect(h.error).toBeNull();
-    expect(toPlain(h.value)).toBe('fine');
+    expect(valueToPlain(h.value)).toBe('fine');
   });
 
   test('a busy loop does not delay a ticker by more than a few time slices, and can be terminated', async () => {
@@ -52,7 +52,7 @@ describe('scheduler, coroutines and preemption', () => {
     const ticker = spawn(vm, fixture('engine/ticker.lua'), 'app:ticker');
     const r = await ticker.exit.finally(() => setTimeout(() => busy.proc.terminate(), 1000));
     expect(r.error).toBeNull();
-    const arrivals = toPlain(r.value) as number[];
+    const arrivals = valueToPlain(r.value) as number[];
     expect(arrivals).toHaveLength(10);
     // Without preemption no tick would ever arrive: the busy loop never ends by itself. With 2 ms slices a tick
     // is late by a few slices on a quiet machine; the bound is wide because a loaded 2-core machine can stall

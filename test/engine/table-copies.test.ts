@@ -8,7 +8,8 @@ import { run } from '../helpers/lua';
 import { createVM } from '../../src/modules';
 import { lua, encode } from '../../src/engine/lua';
 import { exportValue, pushValue } from '../../src/engine/values';
-import { ErrorValue, LuaFloat, Table, toPlain, type Value } from '../../src/kernel/value';
+import { ErrorValue, LuaFloat, Table, type Value } from '../../src/kernel/value';
+import { valueToPlain } from '../../src/engine/plain';
 
 describe('deleting keys while a table is traversed', () => {
   test('pairs visits every key once while the loop clears each key it visits', async () => {
@@ -82,7 +83,7 @@ describe('copies into and out of Lua', () => {
     expect(out.get('b')).toBe(false);
     expect(out.get('bytes')).toEqual(bytes);
     expect(out.get('err')).toBe(err);
-    expect(toPlain(out.get('inner'))).toEqual({ deep: { deeper: 'yes' } });
+    expect(valueToPlain(out.get('inner'))).toEqual({ deep: { deeper: 'yes' } });
     expect(out.get(1)).toBe('one');
   });
 
@@ -108,7 +109,7 @@ describe('copies into and out of Lua', () => {
     for (let i = 0; i < 30; i++) d = d.get('down') as Table;
     expect(d.get('leaf')).toBe(true);
     const [[k, v]] = [...(out.get('keyed') as Table).map];
-    expect(toPlain(k)).toEqual({ k: 1 });
+    expect(valueToPlain(k)).toEqual({ k: 1 });
     expect(v).toBe('v');
   });
 

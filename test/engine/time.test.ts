@@ -1,6 +1,6 @@
 import { runFixture } from '../helpers/lua';
 
-describe('the time module (spec §3.6)', () => {
+describe('the time module (src/modules/time/spec.md)', () => {
   let r: Record<string, Record<string, unknown>>;
   beforeAll(async () => {
     r = (await runFixture('engine/time_rules.lua')) as typeof r;

@@ -4,7 +4,7 @@ import { join } from 'path';
 import { createVM } from '../../src/modules';
 import { LuaSyntaxError } from '../../src/engine/loader';
 import { fixture, FIXTURES, spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
+import { valueToPlain } from '../../src/engine/plain';
 
 describe('typed Lua in processes', () => {
   const forms = readdirSync(join(FIXTURES, 'dialect', 'forms')).filter((f) => f.endsWith('.lua'));
@@ -16,7 +16,7 @@ describe('typed Lua in processes', () => {
     const wrapped = `local result = (function() ${source}\nend)()\nreturn { main = function() return result end }`;
     const r = await spawn(createVM(), wrapped, `app:${file}`).exit;
     expect(r.error).toBeNull();
-    expect(String(toPlain(r.value))).toBe(expected);
+    expect(String(valueToPlain(r.value))).toBe(expected);
   });
 
   test('a runtime error in an annotated file names the user line', async () => {
@@ -43,6 +43,6 @@ describe('typed Lua in processes', () => {
 
   test('load() erases annotations too', async () => {
     const src = 'return { main = function() return load("local n: integer = 41 return n + 1")() end }';
-    expect(toPlain((await spawn(createVM(), src).exit).value)).toBe(42);
+    expect(valueToPlain((await spawn(createVM(), src).exit).value)).toBe(42);
   });
 });

@@ -5,8 +5,9 @@ import { createVM } from '../../src/modules';
 import { LuaProcess, type ProcessSpec } from '../../src/engine/process';
 import type { Outcome } from '../../src/kernel/message';
 import { pushValue } from '../../src/engine/values';
-import { toPlain, type Value } from '../../src/kernel/value';
+import { type Value } from '../../src/kernel/value';
 import type { LuaVM, VmOptions } from '../../src/engine/vm';
+import { valueToPlain } from '../../src/engine/plain';
 
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 
@@ -42,7 +43,7 @@ export async function run(source: string, options: VmOptions = {}): Promise<unkn
   const vm = createVM(options);
   const r = await spawn(vm, source).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 /** Runs a fixture file (under fixtures/) and returns main's result as plain JS. */

@@ -3,9 +3,10 @@ import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain, type Value } from '../../src/kernel/value';
+import { type Value } from '../../src/kernel/value';
 import type { Outcome } from '../../src/kernel/message';
 import { FIXTURES } from './lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 export function boot(project: string): Runtime {
   const runtime = new Runtime(loadProject(join(FIXTURES, project)), { logs: SILENT, terminal: null });
@@ -24,5 +25,5 @@ export function runEntry(runtime: Runtime, entry: string, host: string, args: Va
 export async function scenario(runtime: Runtime, name: string): Promise<Record<string, unknown>> {
   const outcome = await runEntry(runtime, 'k:scenarios', 'k:processes', [name]);
   if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
-  return toPlain(outcome.value) as Record<string, unknown>;
+  return valueToPlain(outcome.value) as Record<string, unknown>;
 }

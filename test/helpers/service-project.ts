@@ -9,8 +9,9 @@ import { dirname, join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain, type Value } from '../../src/kernel/value';
+import { type Value } from '../../src/kernel/value';
 import { runEntry } from './project';
+import { valueToPlain } from '../../src/engine/plain';
 
 /** Writes `files` (paths relative to the project) under a fresh temp directory; wippy.lock is added unless given. */
 export function writeFiles(files: Record<string, string>, root = mkdtempSync(join(tmpdir(), 'wisp-svc-'))): string {
@@ -42,5 +43,5 @@ export async function bootProject(dir: string): Promise<Runtime> {
 export async function runLua(rt: Runtime, name: string, args: Value[] = []): Promise<unknown> {
   const outcome = await runEntry(rt, `t:${name}`, 't:host', args);
   if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
-  return toPlain(outcome.value);
+  return valueToPlain(outcome.value);
 }

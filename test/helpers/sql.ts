@@ -7,9 +7,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
-import { toPlain, type Value } from '../../src/kernel/value';
+import { type Value } from '../../src/kernel/value';
 import type { LogRecord, LogSink } from '../../src/api/logging';
 import { runEntry } from './project';
+import { valueToPlain } from '../../src/engine/plain';
 
 export interface SqlApp {
   readonly rt: Runtime;
@@ -44,7 +45,7 @@ export async function sqlApp(dbEntries: string, scripts: Record<string, string>,
     run: async (name, args = []) => {
       const outcome = await runEntry(rt, `t:${name}`, 't:processes', args);
       if (outcome.error !== null) throw new Error(outcome.error.message);
-      return toPlain(outcome.value);
+      return valueToPlain(outcome.value);
     },
     spawn: (name, args = []) => {
       const r = rt.node.spawn({ entry: `t:${name}`, host: 't:processes', args, parent: null, monitor: false, link: false });

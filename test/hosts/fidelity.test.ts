@@ -3,8 +3,8 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { boot, runEntry } from '../helpers/project';
 import { projectCopy, ROOT, wisp } from '../helpers/cli';
-import { toPlain } from '../../src/kernel/value';
 import type { Runtime } from '../../src/hosts/runtime';
+import { valueToPlain } from '../../src/engine/plain';
 
 describe('Wippy semantics in a booted project', () => {
   let rt: Runtime;
@@ -16,7 +16,7 @@ describe('Wippy semantics in a booted project', () => {
   const rule = async (name: string): Promise<unknown> => {
     const outcome = await runEntry(rt, 'f:main', 'f:processes', [name]);
     if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
-    return toPlain(outcome.value);
+    return valueToPlain(outcome.value);
   };
 
   test('process errors are never retryable, carry a stack, and stand in for strings', async () => {

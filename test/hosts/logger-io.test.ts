@@ -1,11 +1,11 @@
 import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
-import { toPlain } from '../../src/kernel/value';
 import { FIXTURES } from '../helpers/lua';
 import { StdioTerminal } from '../../src/hosts/terminal';
 import { PassThrough } from 'stream';
 import type { LogRecord } from '../../src/api/logging';
+import { valueToPlain } from '../../src/engine/plain';
 
 test('logger records carry pid and location; with() and named() children; print logs at INFO; io reads', async () => {
   const records: LogRecord[] = [];
@@ -35,6 +35,6 @@ test('logger records carry pid and location; with() and named() children; print 
     ['info', null, 'printed 1 nil true', { pid, location: 'log:main:12' }],
   ]);
   // io.read(4) takes the first 4 characters of the input; readline the rest of that line; then end of input.
-  expect(toPlain(r.value)).toEqual({ empty_name: 'name cannot be empty', chunk: 'abcd', line: 'ef', eof: [true, 'EOF'] });
+  expect(valueToPlain(r.value)).toEqual({ empty_name: 'name cannot be empty', chunk: 'abcd', line: 'ef', eof: [true, 'EOF'] });
   await rt.shutdown();
 });

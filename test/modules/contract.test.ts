@@ -7,10 +7,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
-import { toPlain } from '../../src/kernel/value';
 import type { LogRecord, LogSink } from '../../src/api/logging';
 import { FIXTURES } from '../helpers/lua';
 import { runEntry } from '../helpers/project';
+import { valueToPlain } from '../../src/engine/plain';
 
 const records: LogRecord[] = [];
 const logs: LogSink = { enabled: () => true, write: (r) => void records.push(r) };
@@ -25,7 +25,7 @@ afterAll(() => runtime.shutdown());
 async function step(name: string): Promise<Record<string, any>> {
   const out = await runEntry(runtime, 'app:probe', 'app:processes', [name]);
   if (out.error) throw new Error(out.error.stack ?? out.error.message);
-  return toPlain(out.value) as Record<string, any>;
+  return valueToPlain(out.value) as Record<string, any>;
 }
 
 function project(yaml: string): string {

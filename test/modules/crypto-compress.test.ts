@@ -8,9 +8,10 @@ import * as zlib from 'zlib';
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
 import { runWith } from './run-lua';
-import { toPlain, Table, type Value } from '../../src/kernel/value';
+import { Table, type Value } from '../../src/kernel/value';
+import { valueToPlain } from '../../src/engine/plain';
 
-/** The i-th element of a result list, as raw bytes (toPlain would decode them as UTF-8). */
+/** The i-th element of a result list, as raw bytes (valueToPlain would decode them as UTF-8). */
 const bytesAt = (v: Value, i: number): Buffer => {
   const x = (v as Table).map.get(i);
   return Buffer.from(typeof x === 'string' ? Buffer.from(x) : (x as Uint8Array));
@@ -32,7 +33,7 @@ describe('crypto', () => {
         crypto.pbkdf2("pw", "salt", 1000, 40, "sha512"), crypto.constant_time_compare("a", "a"), crypto.constant_time_compare("a", "b") } end }`, 'test:main', [], ['crypto']);
     const r = await run.exit;
     expect(r.error).toBeNull();
-    const plain = toPlain(r.value) as unknown[];
+    const plain = valueToPlain(r.value) as unknown[];
     expect(plain[0]).toBe(createHmac('sha256', 'key').update('data').digest('hex'));
     expect(plain[1]).toBe(createHmac('sha512', 'k').update('').digest('hex'));
     expect(bytesAt(r.value, 3)).toEqual(pbkdf2Sync('pw', 'salt', 1000, 40, 'sha512'));
@@ -112,7 +113,7 @@ describe('compress', () => {
     );
     const r = await run.exit;
     expect(r.error).toBeNull();
-    const out = toPlain(r.value) as string[];
+    const out = valueToPlain(r.value) as string[];
     expect(out.slice(0, 4)).toEqual([text, text, text, text]);
     expect(zlib.gunzipSync(bytesAt(r.value, 5)).toString()).toBe('hello');
     expect(zlib.brotliDecompressSync(bytesAt(r.value, 6)).toString()).toBe('hello');
@@ -141,7 +142,7 @@ describe('compress', () => {
     );
     const r = await run.exit;
     expect(r.error).toBeNull();
-    expect(toPlain(r.value)).toEqual([
+    expect(valueToPlain(r.value)).toEqual([
       { kind: 'Internal', message: 'decompressed size exceeds limit' },
       { kind: 'Internal', message: 'decompressed size exceeds limit' },
       { kind: 'Invalid', message: 'invalid deflate data' },

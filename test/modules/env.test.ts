@@ -4,10 +4,10 @@ import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain } from '../../src/kernel/value';
 import { runEntry } from '../helpers/project';
 import { indexWithHosts, writeProject } from '../helpers/cli';
 import { runWith } from './run-lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 const ENTRIES = `
   - name: memory
@@ -99,7 +99,7 @@ describe('env', () => {
   const probe = async (runtime: Runtime, step: string): Promise<unknown> => {
     const out = await runEntry(runtime, 'app:probe', 'app:processes', [step]);
     if (out.error) throw new Error(out.error.message);
-    return toPlain(out.value);
+    return valueToPlain(out.value);
   };
 
   test('variables by name and by id, router reads in order and writes to its first storage, defaults, errors', async () => {

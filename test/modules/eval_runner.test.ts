@@ -4,15 +4,15 @@
  * a program ends with its caller.
  */
 import { createVM } from '../../src/modules';
-import { toPlain } from '../../src/kernel/value';
 import { EVAL_LIMITS } from '../../src/modules/eval_runner';
 import { bystander, spawn } from '../helpers/lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 async function lua(body: string): Promise<any> {
   const vm = createVM();
   const r = await spawn(vm, `local runner = require("eval_runner")\nlocal function main()\n${body}\nend\nreturn { main = main }`, 'test:main', [], ['eval_runner']).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 afterEach(() => (EVAL_LIMITS.steps = 10_000));
@@ -55,8 +55,8 @@ describe('eval_runner', () => {
         return err:message()
       end }`, 'test:loop', [], ['eval_runner']);
     const ticker = bystander(vm, 20, '5ms');
-    expect(toPlain((await ticker.exit).value)).toBe(20);
-    expect(toPlain((await looping.exit).value)).toBe('run failed: eval exceeded maximum step limit');
+    expect(valueToPlain((await ticker.exit).value)).toBe(20);
+    expect(valueToPlain((await looping.exit).value)).toBe('run failed: eval exceeded maximum step limit');
   });
 
   test('a program ends with its caller', async () => {

@@ -3,11 +3,12 @@ import { join } from 'path';
 import { boot, runEntry } from '../helpers/project';
 import { ROOT, wisp } from '../helpers/cli';
 import { runWith } from './run-lua';
-import { Table, toPlain, type Value } from '../../src/kernel/value';
+import { Table, type Value } from '../../src/kernel/value';
 import type { BusEvent } from '../../src/kernel/events';
 import type { Outcome } from '../../src/kernel/message';
 import type { Runtime } from '../../src/hosts/runtime';
 import { until } from '../helpers/poll';
+import { valueToPlain } from '../../src/engine/plain';
 
 const PID = '\\{[^{}]+\\}';
 
@@ -21,7 +22,7 @@ describe('events in a booted project', () => {
   const scenario = async (name: string, ...args: Value[]): Promise<unknown> => {
     const outcome = await runEntry(rt, 'ev:scenarios', 'ev:processes', [name, ...args]);
     if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
-    return toPlain(outcome.value);
+    return valueToPlain(outcome.value);
   };
   /** Spawns a scenario and gives its PID and its outcome. */
   const start = (name: string, ...args: Value[]): { pid: string; exit: Promise<Outcome> } => {
@@ -197,7 +198,7 @@ describe('events in a booted project', () => {
     rt.node.publish({ system: 'registry', kind: 'entry.create', path: 'app:thing', data: Table.from({ id: 'app:thing', kind: 'registry.entry' }) });
     const outcome = await run.exit;
     expect(outcome.error).toBeNull();
-    expect(toPlain(outcome.value)).toEqual({ system: 'registry', kind: 'entry.create', path: 'app:thing', data: { id: 'app:thing', kind: 'registry.entry' } });
+    expect(valueToPlain(outcome.value)).toEqual({ system: 'registry', kind: 'entry.create', path: 'app:thing', data: { id: 'app:thing', kind: 'registry.entry' } });
   });
 
   test('the kernel hook: a TypeScript subscriber gets what Lua sends, in order', async () => {
@@ -209,7 +210,7 @@ describe('events in a booted project', () => {
     } finally {
       rt.node.events.unsubscribe(sub);
     }
-    expect(got.map((e) => [e.system, e.kind, e.path, toPlain(e.data)])).toEqual([
+    expect(got.map((e) => [e.system, e.kind, e.path, valueToPlain(e.data)])).toEqual([
       ['lua.app', 'from.lua', '/1', { i: 1 }], ['lua.app', 'from.lua', '/2', { i: 2 }], ['lua.app', 'from.lua', '/3', { i: 3 }],
     ]);
   });

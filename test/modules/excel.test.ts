@@ -5,16 +5,17 @@
  */
 import JSZip from 'jszip';
 import { createVM } from '../../src/modules';
-import { toPlain, type Value } from '../../src/kernel/value';
+import { type Value } from '../../src/kernel/value';
 import { LIMITS, Workbook, writeXlsx } from '../../src/lib/spreadsheet';
 import { bystander, spawn } from '../helpers/lua';
 import { bootProject, definitions, luaEntry, runLua, writeFiles } from '../helpers/service-project';
+import { valueToPlain } from '../../src/engine/plain';
 
 async function lua(body: string, args: Value[] = []): Promise<any> {
   const vm = createVM();
   const r = await spawn(vm, `local excel = require("excel")\nlocal function main(...)\n${body}\nend\nreturn { main = main }`, 'test:main', args, ['excel']).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 /** An .xlsx whose first sheet has `rows` rows of 10 numeric cells: megabytes of XML, a small zip. */
@@ -107,9 +108,9 @@ describe('excel', () => {
       end }`, 'test:hostile', [bomb], ['excel']);
     const ticker = bystander(vm, 50, '20ms');
     const started = Date.now();
-    expect(toPlain((await ticker.exit).value)).toBe(50);
+    expect(valueToPlain((await ticker.exit).value)).toBe(50);
     expect(Date.now() - started).toBeLessThan(6000);
-    const r = toPlain((await hostile.exit).value);
+    const r = valueToPlain((await hostile.exit).value);
     expect(r).toEqual({
       huge: 'open Excel file: the spreadsheet is 52428800 bytes, more than the 33554432 wisp reads',
       cells: 'open Excel file: the spreadsheet has more than 100000 cells, the most wisp reads',

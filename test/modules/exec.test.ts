@@ -90,7 +90,7 @@ return { main = main }
 describe('exec', () => {
   let rt: Runtime;
   const run = (cmd: string, opts: Record<string, unknown> | null = null, id = 't:exec') =>
-    runLua(rt, 'run', [id, cmd, opts === null ? null : (require('../../src/kernel/value').fromPlain(opts) as never)]) as Promise<Record<string, unknown>>;
+    runLua(rt, 'run', [id, cmd, opts === null ? null : (require('../../src/engine/plain').plainToValue(opts) as never)]) as Promise<Record<string, unknown>>;
 
   beforeAll(async () => {
     const root = writeFiles({

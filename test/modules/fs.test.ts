@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'path';
 import type { Runtime } from '../../src/hosts/runtime';
 import { bootProject, definitions, luaEntry, runLua, writeFiles } from '../helpers/service-project';
-import { fromPlain } from '../../src/kernel/value';
+import { plainToValue } from '../../src/engine/plain';
 
 const ATTACK = `
 local fs = require("fs")
@@ -136,7 +136,7 @@ ${luaEntry('attack', 'attack.lua', ['fs'])}${luaEntry('files', 'files.lua', ['fs
 
   test('every call refuses paths that lead out, and the outside is left as it was', async () => {
     const paths = ['..', '../outside/secret.txt', '/../outside/secret.txt', 'sub/../../outside', 'escape/secret.txt', 'escape/new', 'slash/etc/hostname', 'escape', 'leak', 'dangling'];
-    const r = (await runLua(rt, 'attack', [fromPlain(paths)])) as { call: string; path: string; ok: boolean; kind: string; message: string }[];
+    const r = (await runLua(rt, 'attack', [plainToValue(paths)])) as { call: string; path: string; ok: boolean; kind: string; message: string }[];
     expect(r).toHaveLength(14 * paths.length);
     const wrong = r.filter((x) => {
       // Removing the link itself is not a way out (the link goes, its target stays): remove does not follow.
@@ -152,7 +152,7 @@ ${luaEntry('attack', 'attack.lua', ['fs'])}${luaEntry('files', 'files.lua', ['fs
   });
 
   test('a NUL byte in a path is refused by every call', async () => {
-    const r = (await runLua(rt, 'attack', [fromPlain(['a\0b'])])) as { ok: boolean; kind: string; message: string }[];
+    const r = (await runLua(rt, 'attack', [plainToValue(['a\0b'])])) as { ok: boolean; kind: string; message: string }[];
     expect(r.every((x) => !x.ok && x.kind === 'Invalid' && x.message === 'path contains null byte')).toBe(true);
   });
 

@@ -6,8 +6,8 @@ import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain } from '../../src/kernel/value';
 import { FIXTURES } from '../helpers/lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 let runtime: Runtime;
 
@@ -26,7 +26,7 @@ async function step(name: string): Promise<Record<string, any>> {
   if (!r.ok) throw new Error(r.error.message);
   const out = await new Promise<{ value: unknown; error: { message: string } | null }>((res) => runtime.node.onExit(r.value, res as never));
   if (out.error) throw new Error(out.error.message);
-  return toPlain(out.value as never) as Record<string, any>;
+  return valueToPlain(out.value as never) as Record<string, any>;
 }
 
 describe('funcs', () => {

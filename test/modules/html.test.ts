@@ -4,14 +4,14 @@
  * in a worker thread, bounded in time, while another process keeps running.
  */
 import { createVM } from '../../src/modules';
-import { toPlain } from '../../src/kernel/value';
 import { bystander, spawn } from '../helpers/lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 async function lua(body: string, modules = ['html']): Promise<any> {
   const vm = createVM();
   const r = await spawn(vm, `local html = require("html")\nlocal function main()\n${body}\nend\nreturn { main = main }`, 'test:main', [], modules).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 describe('html', () => {
@@ -84,9 +84,9 @@ describe('html', () => {
     const ticker = bystander(vm, 100, '20ms');
     const started = Date.now();
     const ticks = await ticker.exit;
-    expect(toPlain(ticks.value)).toBe(100);
+    expect(valueToPlain(ticks.value)).toBe(100);
     expect(Date.now() - started).toBeLessThan(4500); // 100 sleeps of 20 ms while the sanitizer works elsewhere
-    const r = toPlain((await hostile.exit).value) as Record<string, unknown>;
+    const r = valueToPlain((await hostile.exit).value) as Record<string, unknown>;
     expect(r).toEqual({ err: 'sanitizing took longer than 5000 ms', kind: 'Internal', after: 22000 });
     expect(Date.now() - started).toBeLessThan(9000);
   }, 20000);

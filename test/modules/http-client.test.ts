@@ -10,8 +10,8 @@ import { gzipSync } from 'zlib';
 import type { AddressInfo } from 'net';
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
 import { runWith } from './run-lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
@@ -361,7 +361,7 @@ describe('failures and hostile peers', () => {
     expect(r.error).not.toBeNull();
     for (let i = 0; i < 50 && aborted === before; i++) await new Promise((res) => setTimeout(res, 20));
     expect(aborted).toBeGreaterThan(before);
-    expect(toPlain(r.value)).toBeNull();
+    expect(valueToPlain(r.value)).toBeNull();
   });
 
   test('many concurrent requests are bounded: at most 256 exchanges in flight, the rest wait their turn', async () => {

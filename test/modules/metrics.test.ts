@@ -9,14 +9,14 @@ import { createVM } from '../../src/modules';
 import { MetricsRegistry, MAX_SERIES } from '../../src/services/metrics/collector';
 import { parseAddress } from '../../src/services/metrics/exporter';
 import { spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
 import { indexWithHosts, sleep, startWisp, writeProject } from '../helpers/cli';
+import { valueToPlain } from '../../src/engine/plain';
 
 async function runMetrics(body: string, metrics?: MetricsRegistry): Promise<unknown> {
   const vm = createVM({ metrics });
   const r = await spawn(vm, `local metrics = require("metrics")\nlocal function main()\n${body}\nend\nreturn { main = main }`, 'test:metrics', [], ['metrics']).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 describe('metrics module', () => {

@@ -7,10 +7,10 @@
 import { loadProject, type SecurityPolicyEntry } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain } from '../../src/kernel/value';
 import { Actor, Scope, type SecurityContext } from '../../src/lib/security';
 import type { Outcome } from '../../src/kernel/message';
 import { writeFiles } from '../helpers/service-project';
+import { valueToPlain } from '../../src/engine/plain';
 
 const ENTRIES = `version: "1.0"
 namespace: t
@@ -372,7 +372,7 @@ async function scenario(rt: Runtime, name: string, security: SecurityContext | n
   if (!r.ok) throw new Error(r.error.message);
   const outcome = await new Promise<Outcome>((resolve) => rt.node.onExit(r.value, resolve));
   if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
-  return toPlain(outcome.value) as Record<string, unknown>;
+  return valueToPlain(outcome.value) as Record<string, unknown>;
 }
 
 describe('security over a running project', () => {

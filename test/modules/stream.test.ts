@@ -9,9 +9,10 @@ import { MODULES } from '../../src/modules';
 import { installModules, luaModule } from '../../src/modules/module';
 import { streamModule } from '../../src/modules/stream';
 import { ReadableByteStream, BytesStream } from '../../src/lib/byte-stream';
-import { toPlain } from '../../src/kernel/value';
 import { lauxlib, toJsString } from '../../src/engine/lua';
 import { spawn } from '../helpers/lua';
+import { functionTable } from '../../src/engine/binding';
+import { valueToPlain } from '../../src/engine/plain';
 
 /** Readables the Lua side can open by name, and what to do once Lua has opened one. */
 const sources = new Map<string, Readable>();
@@ -26,7 +27,7 @@ const sourceModule = luaModule({
     const streams = ctx.api(streamModule);
     vm.defineModule(
       'source',
-      vm.functionTable({
+      functionTable(vm, {
         open: (T) => {
           const name = toJsString(T, 1);
           const readable = sources.get(name) ?? lauxlib.luaL_error(T, `no source ${name}`);
@@ -56,7 +57,7 @@ function makeVM(): LuaVM {
 async function runLua(body: string, vm = makeVM()): Promise<unknown> {
   const r = await spawn(vm, `local source = require("source")\nlocal time = require("time")\nlocal function main()\n${body}\nend\nreturn { main = main }`, 'test:main', [], ['source', 'stream', 'time']).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 const E = `local function E(v, err) if err == nil then return { v = v } end return { v = v, kind = err:kind(), message = err:message(), retryable = err:retryable() } end`;

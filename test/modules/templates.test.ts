@@ -9,8 +9,8 @@ import { join } from 'path';
 import { loadProject, RegistryError } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain } from '../../src/kernel/value';
 import { runEntry } from '../helpers/project';
+import { valueToPlain } from '../../src/engine/plain';
 
 const HEADER = `version: "1.0"
 namespace: t
@@ -73,7 +73,7 @@ async function booted(entries: string, files: Record<string, string>): Promise<R
 async function result(rt: Runtime, entry: string): Promise<unknown> {
   const outcome = await runEntry(rt, entry, 't:processes');
   if (outcome.error) throw new Error(outcome.error.stack ?? outcome.error.message);
-  return toPlain(outcome.value);
+  return valueToPlain(outcome.value);
 }
 
 const E = `
@@ -171,7 +171,7 @@ describe('templates module', () => {
       const r = rt.node.spawn({ entry: 't:render', host: 't:processes', args: [name], parent: null, monitor: false, link: false });
       if (!r.ok) throw new Error(r.error.message);
       const outcome = await new Promise<{ value: unknown; error: unknown }>((resolve) => rt.node.onExit(r.value, resolve));
-      return toPlain(outcome.value as never);
+      return valueToPlain(outcome.value as never);
     };
     try {
       expect(await render('greeting')).toEqual({ ok: 'Hello, Ann! (2024)' });

@@ -5,15 +5,15 @@
  * error; meanwhile another process keeps running.
  */
 import { createVM } from '../../src/modules';
-import { toPlain } from '../../src/kernel/value';
 import { LIMITS } from '../../src/lib/treesitter';
 import { bystander, spawn } from '../helpers/lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 async function lua(body: string): Promise<any> {
   const vm = createVM();
   const r = await spawn(vm, `local treesitter = require("treesitter")\nlocal function main()\n${body}\nend\nreturn { main = main }`, 'test:main', [], ['treesitter']).exit;
   if (r.error) throw new Error(r.error.stack ?? r.error.message);
-  return toPlain(r.value);
+  return valueToPlain(r.value);
 }
 
 const saved = { ...LIMITS };
@@ -99,8 +99,8 @@ describe('treesitter', () => {
         return { err = { err:kind(), err:message() }, sexp = #sexp, arrays = n, still = treesitter.parse("go", "package x"):root_node():kind() }
       end }`, 'test:hostile', [], ['treesitter']);
     const ticker = bystander(vm, 50, '10ms');
-    expect(toPlain((await ticker.exit).value)).toBe(50);
-    const r = toPlain((await hostile.exit).value) as Record<string, unknown>;
+    expect(valueToPlain((await ticker.exit).value)).toBe(50);
+    const r = valueToPlain((await hostile.exit).value) as Record<string, unknown>;
     expect(r).toEqual({
       err: ['Invalid', 'parse failed: the syntax tree nests 4097 levels deep, more than the 4096 wisp allows'],
       sexp: '(program (expression_statement (assignment_expression left: (identifier) right: '.length + 4000 * '(array '.length - 1 + 4000 + 3,

@@ -6,8 +6,9 @@
  * headers, and a publish flood or a huge message is refused with a clear error while memory stays bounded.
  */
 import type { Runtime } from '../../src/hosts/runtime';
-import { ErrorValue, fromPlain, toPlain } from '../../src/kernel/value';
+import { ErrorValue } from '../../src/kernel/value';
 import { bootProject, definitions, luaEntry, runLua, writeFiles } from '../helpers/service-project';
+import { valueToPlain, plainToValue } from '../../src/engine/plain';
 
 const HANDLER = `
 local store = require("store")
@@ -125,12 +126,12 @@ describe('queue on the memory driver', () => {
     const s = rt.native.get('t:mem', 'store');
     if (s instanceof ErrorValue) throw new Error(s.message);
     try {
-      return toPlain(s.get(key) as never);
+      return valueToPlain(s.get(key) as never);
     } catch {
       return null;
     }
   };
-  const publish = (items: unknown[], queue = 't:jobs'): Promise<unknown> => runLua(rt, 'publish', [queue, fromPlain(items)]);
+  const publish = (items: unknown[], queue = 't:jobs'): Promise<unknown> => runLua(rt, 'publish', [queue, plainToValue(items)]);
 
   beforeAll(async () => {
     rt = await bootProject(

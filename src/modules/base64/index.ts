@@ -7,6 +7,7 @@ import { lua, pushString, type LuaState } from '../../engine/lua';
 import { refuse as fail } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
+import { functionTable } from '../../engine/binding';
 
 const ALPHABET = /^[A-Za-z0-9+/]$/;
 
@@ -37,7 +38,7 @@ function installBase64(vm: LuaVM): void {
     lua.lua_type(T, 1) === lua.LUA_TSTRING ? (lua.lua_tolstring(T, 1) as Uint8Array) : null;
   vm.defineModule(
     'base64',
-    vm.functionTable({
+    functionTable(vm, {
       encode: (T) => {
         const data = stringAt(T);
         if (data === null) return fail(T, vm, 'input must be a string', 'Invalid');

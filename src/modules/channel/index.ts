@@ -7,6 +7,7 @@ import type { Task } from '../../engine/scheduler';
 import type { Slot } from '../../engine/slots';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable, metatable, setField } from '../../engine/binding';
 
 /** A select case made by `ch:case_send(v)` (value set) or `ch:case_receive()` (value null). */
 class Case {
@@ -117,14 +118,14 @@ function installChannel(vm: LuaVM): ChannelApi {
     case_receive: (T) => pushCase(T, new Case(checkChannel(T, 1), null)),
   };
 
-  const channelMeta = vm.metatable('channel', methods, {
+  const channelMeta = metatable(vm, 'channel', methods, {
     __tostring: (T) => {
       const ch = checkChannel(T, 1);
       pushString(T, `channel(${ch.capacity === Infinity ? 'mailbox' : ch.capacity})`);
       return 1;
     },
   });
-  const caseMeta: LuaTable = vm.metatable('channel.case', {});
+  const caseMeta: LuaTable = metatable(vm, 'channel.case', {});
 
   function pushCase(T: LuaState, c: Case): number {
     pushObject(T, c, caseMeta);
@@ -165,8 +166,8 @@ function installChannel(vm: LuaVM): ChannelApi {
     }
     if (withDefault) {
       lua.lua_createtable(T, 0, 2);
-      vm.setField(T, -1, 'default', () => lua.lua_pushboolean(T, true));
-      vm.setField(T, -1, 'ok', () => lua.lua_pushboolean(T, true));
+      setField(vm, T, -1, 'default', () => lua.lua_pushboolean(T, true));
+      setField(vm, T, -1, 'ok', () => lua.lua_pushboolean(T, true));
       return 1;
     }
     const task = currentTask(T);
@@ -177,7 +178,7 @@ function installChannel(vm: LuaVM): ChannelApi {
 
   vm.defineModule(
     'channel',
-    vm.functionTable({
+    functionTable(vm, {
       new: (T) => {
         const size = lauxlib.luaL_optinteger(T, 1, 0);
         if (size < 0) return raise(T, 'channel size must not be negative');

@@ -16,6 +16,7 @@ import { MAX_STRING_BYTES } from '../../engine/limits';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable, nestTable, setField } from '../../engine/binding';
 
 const DEFAULT_MAX_SIZE = 128 * 1024 * 1024;
 const ABSOLUTE_MAX_SIZE = 1024 * 1024 * 1024;
@@ -198,17 +199,17 @@ function installCompress(vm: LuaVM): void {
       return invalid(T, 'invalid zstd dictionary');
     }
     lua.lua_createtable(T, 0, 2);
-    vm.setField(T, -1, 'id', () => lua.lua_pushnumber(T, info.id));
-    vm.setField(T, -1, 'content_size', () => lua.lua_pushinteger(T, info.contentSize));
+    setField(vm, T, -1, 'id', () => lua.lua_pushnumber(T, info.id));
+    setField(vm, T, -1, 'content_size', () => lua.lua_pushinteger(T, info.contentSize));
     lua.lua_pushnil(T);
     return 2;
   };
 
-  const mod = vm.functionTable({});
+  const mod = functionTable(vm, {});
   for (const format of ['gzip', 'deflate', 'zlib', 'brotli'] as const) {
-    vm.nestTable(mod, format, vm.functionTable({ encode: encoder(format), decode: decoder(format) }), `compress.${format}`);
+    nestTable(vm, mod, format, functionTable(vm, { encode: encoder(format), decode: decoder(format) }), `compress.${format}`);
   }
-  vm.nestTable(mod, 'zstd', vm.functionTable({ encode: zstdEncode, decode: zstdDecode, train_dict: trainDict, inspect_dict: inspectDict }), 'compress.zstd');
+  nestTable(vm, mod, 'zstd', functionTable(vm, { encode: zstdEncode, decode: zstdDecode, train_dict: trainDict, inspect_dict: inspectDict }), 'compress.zstd');
   vm.defineModule('compress', mod);
 }
 

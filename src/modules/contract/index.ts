@@ -6,18 +6,20 @@
  */
 import { lauxlib, lua, checkJsString, pushString, pushStringList, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, argInstance, pushObject, type LuaTable } from '../../engine/slots';
-import { exportArgs, pushValue } from '../../engine/values';
+import { exportArgs } from '../../engine/values';
 import type { LuaVM } from '../../engine/vm';
 import '../../api/contract';
 import type { Resources } from '../../api/resources';
 import { NO_CONTEXT, type ContextValues } from '../../kernel/router';
-import { ErrorValue, fromPlain, LuaFloat, type Value } from '../../kernel/value';
+import { ErrorValue, LuaFloat, type Value } from '../../kernel/value';
 import { defaultBindingOf, type ContractBindingEntry, type ContractDefinitionEntry, type ContractMethod, type ContractSchema, type RegistryStore } from '../../registry';
 import { CallSettings, contextFrom, settingsMethods } from '../ctx';
 import { fail, pushError } from '../errors';
 import { funcsModule, type FuncsApi } from '../funcs';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
+import { functionTable, metatable, pushRecord } from '../../engine/binding';
+import { pushPlain } from '../../engine/plain';
 
 /** A contract definition as Lua holds it, with the context and options bindings opened from it get. */
 class ContractWrapper extends CallSettings {
@@ -136,31 +138,18 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
   const pushSchemas = (T: LuaState, schemas: readonly ContractSchema[]): void => {
     lua.lua_createtable(T, schemas.length, 0);
     schemas.forEach((s, i) => {
-      lua.lua_createtable(T, 0, 2);
-      pushString(T, s.format);
-      lua.lua_setfield(T, -2, 'format');
-      if (s.definition !== null) {
-        pushValue(T, fromPlain(s.definition), vm);
-        lua.lua_setfield(T, -2, 'definition');
-      }
+      pushRecord(T, { format: s.format, definition: s.definition === null ? null : () => pushPlain(T, s.definition, vm) });
       lua.lua_rawseti(T, -2, i + 1);
     });
   };
 
   const pushMethod = (T: LuaState, m: ContractMethod): void => {
-    lua.lua_createtable(T, 0, 4);
-    pushString(T, m.name);
-    lua.lua_setfield(T, -2, 'name');
-    pushString(T, m.description);
-    lua.lua_setfield(T, -2, 'description');
-    if (m.inputSchemas.length > 0) {
-      pushSchemas(T, m.inputSchemas);
-      lua.lua_setfield(T, -2, 'input_schemas');
-    }
-    if (m.outputSchemas.length > 0) {
-      pushSchemas(T, m.outputSchemas);
-      lua.lua_setfield(T, -2, 'output_schemas');
-    }
+    pushRecord(T, {
+      name: m.name,
+      description: m.description,
+      input_schemas: m.inputSchemas.length > 0 ? () => pushSchemas(T, m.inputSchemas) : null,
+      output_schemas: m.outputSchemas.length > 0 ? () => pushSchemas(T, m.outputSchemas) : null,
+    });
   };
 
 
@@ -168,7 +157,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
   const checkInstance = (T: LuaState): Instance => argInstance(T, 1, Instance, 'Instance expected');
   const pushWrapper = (T: LuaState, w: ContractWrapper): number => (pushObject(T, w, wrapperMeta), 1);
 
-  wrapperMeta = vm.metatable(
+  wrapperMeta = metatable(vm,
     'contract.Contract',
     {
       id: (T) => (pushString(T, checkWrapper(T).definition.id), 1),
@@ -242,7 +231,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
       return async ? funcs.async(T, call) : funcs.call(T, call);
     };
 
-  instanceMeta = vm.metatable('contract.Instance', {}, {
+  instanceMeta = metatable(vm, 'contract.Instance', {}, {
     __index: (T) => {
       const instance = checkInstance(T);
       if (lua.lua_type(T, 2) !== lua.LUA_TSTRING) return lua.lua_pushnil(T), 1;
@@ -258,7 +247,7 @@ function installContract(vm: LuaVM, funcs: FuncsApi, store: RegistryStore | unde
 
   vm.defineModule(
     'contract',
-    vm.functionTable({
+    functionTable(vm, {
       get: (T) => {
         const id = checkJsString(T, 1);
         if (!guard(T, 'contract.get', id)) return denied(T, vm, `not allowed to access contract: ${id}`);

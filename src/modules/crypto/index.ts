@@ -14,10 +14,12 @@ import { cpuJobs, feedSliced } from '../../lib/cpu-work';
 import { jwtEncode, jwtVerify, JwtError } from '../../lib/jwt';
 import { Decoder, JsonError } from '../json/codec';
 import { runSliced } from '../../engine/sliced';
-import { Table, toPlain } from '../../kernel/value';
+import { Table } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable, nestTable } from '../../engine/binding';
+import { valueToPlain } from '../../engine/plain';
 
 /** Random data per call, as Wippy allows. */
 const MAX_RANDOM = 1024 * 1024;
@@ -48,7 +50,7 @@ function installCrypto(vm: LuaVM): void {
     return n;
   };
 
-  const random = vm.functionTable({
+  const random = functionTable(vm, {
     bytes: (T) => {
       const n = randomLength(T);
       return n === null ? 2 : pushBytes(T, randomBytes(n));
@@ -124,13 +126,13 @@ function installCrypto(vm: LuaVM): void {
     return answer(T, 'decrypt', () => feedSliced(body, (c) => parts.push(decipher.update(c)), finish), pushBytes);
   };
 
-  const jwt = vm.functionTable({
+  const jwt = functionTable(vm, {
     encode: (T) => {
       lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);
       const key = bytesArg(T, 2);
       const alg = lua.lua_isnoneornil(T, 3) ? 'HS256' : checkJsString(T, 3);
       const payload = exportValue(T, 1);
-      const plain = payload instanceof Table ? toPlain(payload) : null;
+      const plain = payload instanceof Table ? valueToPlain(payload) : null;
       if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) return invalid(T, 'failed to convert payload to map');
       try {
         return pushText(T, jwtEncode(plain as Record<string, unknown>, key, alg));
@@ -186,12 +188,12 @@ function installCrypto(vm: LuaVM): void {
     return 1;
   };
 
-  const mod = vm.functionTable({ pbkdf2: derive, constant_time_compare: constantTimeCompare });
-  vm.nestTable(mod, 'random', random, 'crypto.random');
-  vm.nestTable(mod, 'hmac', vm.functionTable({ sha256: hmac('sha256'), sha512: hmac('sha512') }), 'crypto.hmac');
-  vm.nestTable(mod, 'encrypt', vm.functionTable({ aes: encrypt('aes'), chacha20: encrypt('chacha20') }), 'crypto.encrypt');
-  vm.nestTable(mod, 'decrypt', vm.functionTable({ aes: decrypt('aes'), chacha20: decrypt('chacha20') }), 'crypto.decrypt');
-  vm.nestTable(mod, 'jwt', jwt, 'crypto.jwt');
+  const mod = functionTable(vm, { pbkdf2: derive, constant_time_compare: constantTimeCompare });
+  nestTable(vm, mod, 'random', random, 'crypto.random');
+  nestTable(vm, mod, 'hmac', functionTable(vm, { sha256: hmac('sha256'), sha512: hmac('sha512') }), 'crypto.hmac');
+  nestTable(vm, mod, 'encrypt', functionTable(vm, { aes: encrypt('aes'), chacha20: encrypt('chacha20') }), 'crypto.encrypt');
+  nestTable(vm, mod, 'decrypt', functionTable(vm, { aes: decrypt('aes'), chacha20: decrypt('chacha20') }), 'crypto.decrypt');
+  nestTable(vm, mod, 'jwt', jwt, 'crypto.jwt');
   vm.defineModule('crypto', mod);
 }
 

@@ -15,6 +15,7 @@ import { argObject } from '../../engine/slots';
 import { raise } from '../../engine/lua';
 import { Actor, Scope, overlaySecurity, type SecurityContext } from '../../lib/security';
 import { denied, type Guard } from '../guard';
+import { functionTable } from '../../engine/binding';
 
 /**
  * `base` overlaid with the string-keyed fields of the table at `idx` (other keys are ignored, as in Wippy).
@@ -132,7 +133,7 @@ function installCtx(vm: LuaVM): void {
   const contextOf = (T: LuaState): ContextValues => vm.currentProcess(T).context;
   vm.defineModule(
     'ctx',
-    vm.functionTable({
+    functionTable(vm, {
       get: (T) => {
         const key = checkJsString(T, 1);
         if (key === '') return refuse(T, vm, 'context key must not be empty', 'Invalid');

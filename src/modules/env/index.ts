@@ -10,6 +10,7 @@ import type { EnvironmentAccess } from '../../api/environment';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
+import { functionTable } from '../../engine/binding';
 
 function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined, guard: Guard): void {
   const namespaceOf = (T: LuaState): string => {
@@ -28,7 +29,7 @@ function installEnv(vm: LuaVM, environment: EnvironmentAccess | undefined, guard
   };
   vm.defineModule(
     'env',
-    vm.functionTable({
+    functionTable(vm, {
       get: (T) => {
         const key = keyAt(T);
         if (key === null || key === '') return refuse(T, vm, 'empty key', 'Invalid');

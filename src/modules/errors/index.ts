@@ -14,6 +14,7 @@ import { ErrorValue, LuaFloat, Table, type ErrorKind, type StackFrame, type Valu
 import type { LuaVM } from '../../engine/vm';
 import { checkStringSize, MAX_STRING_BYTES, STRING_TOO_LARGE } from '../../engine/limits';
 import { luaModule } from '../module';
+import { functionTable, metatable } from '../../engine/binding';
 
 const KINDS: Record<string, ErrorKind> = {
   NOT_FOUND: 'NotFound',
@@ -150,7 +151,7 @@ function installErrors(vm: LuaVM): void {
     return 1;
   };
   const pushEmpty = (T: LuaState): void => pushString(T, '');
-  vm.errorMeta = vm.metatable(
+  vm.errorMeta = metatable(vm,
     'error',
     {
       kind: method((T, e) => pushString(T, e.kind), pushEmpty),
@@ -193,7 +194,7 @@ function installErrors(vm: LuaVM): void {
   lua.lua_setfield(vm.L, -2, '__wisp_coerce');
   lua.lua_settop(vm.L, -3);
 
-  const api = vm.functionTable(
+  const api = functionTable(vm,
     {
       new: (T) => {
         let e: ErrorValue;

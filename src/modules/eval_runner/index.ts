@@ -17,6 +17,7 @@ import { displayPath, isLuaEntry, type RegistryStore } from '../../registry';
 import { mergeContext } from '../ctx';
 import { fail } from '../errors';
 import { luaModule, type LuaModule, type ModuleClass } from '../module';
+import { functionTable, metatable, setDataField } from '../../engine/binding';
 
 /** Classes eval'd code may not use unless the run allows them (Wippy's evalhost.ForbiddenClasses). */
 const FORBIDDEN: readonly ModuleClass[] = ['process', 'storage', 'network'];
@@ -138,14 +139,14 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
     fail(T, vm, `${what} failed: ${e.message}`, 'Internal', { retryable: false, context: `${what} failed` });
 
   const checkProgram = (T: LuaState): Program => argInstance(T, 1, Program, 'eval.runner.Program expected');
-  programMeta = vm.metatable('eval_runner.Program', {
+  programMeta = metatable(vm, 'eval_runner.Program', {
     method: (T) => (pushString(T, checkProgram(T).method), 1),
     modules: (T) => (pushStringList(T, checkProgram(T).modules), 1),
   });
 
   vm.defineModule(
     'eval_runner',
-    vm.functionTable({
+    functionTable(vm, {
       compile: (T) => {
         const source = checkJsString(T, 1);
         const method = lua.lua_isnoneornil(T, 2) ? '' : checkJsString(T, 2);
@@ -215,7 +216,7 @@ function installEvalRunner(vm: LuaVM, modules: readonly LuaModule<unknown>[], st
         // Custom modules are globals of the evaluated code, as Wippy injects them.
         for (const [name, value] of custom) {
           pushSlot(vm.L, child.env);
-          vm.setField(vm.L, -1, name, () => pushValue(vm.L, value, vm));
+          setDataField(vm.L, -1, name, () => pushValue(vm.L, value, vm));
           lua.lua_settop(vm.L, -2);
         }
         caller.own(onBehalf);

@@ -18,6 +18,7 @@ import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
 import { channelModule } from '../channel';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** What `events.subscribe` returns: its channel, and its bus subscription until `close`. */
 class Subscription implements Resource {
@@ -78,7 +79,7 @@ function installEvents(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
     const sub = objectAt(T, 1);
     return sub instanceof Subscription ? sub : lauxlib.luaL_argerror(T, 1, 'events.Subscription expected');
   };
-  const subscriptionMeta = vm.metatable(
+  const subscriptionMeta = metatable(vm,
     'events.Subscription',
     {
       channel: (T) => (pushSlot(T, checkSubscription(T).channel.identity as Slot), 1),
@@ -137,7 +138,7 @@ function installEvents(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
     return 1;
   };
 
-  vm.defineModule('events', vm.functionTable({ subscribe, send }));
+  vm.defineModule('events', functionTable(vm, { subscribe, send }));
 }
 
 export const eventsModule = luaModule({

@@ -14,6 +14,7 @@ import { fail, pushError } from '../errors';
 import { ErrorValue } from '../../kernel/value';
 import { luaModule } from '../module';
 import { settle } from '../settle';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** One workbook userdata: the workbook until `close`. */
 class WorkbookHandle {
@@ -77,7 +78,7 @@ function installExcel(vm: LuaVM, files: FsApi, streams: StreamApi): void {
     };
 
 
-  workbookMeta = vm.metatable(
+  workbookMeta = metatable(vm,
     'excel.Workbook',
     {
       new_sheet: withBook(true, (T, book) => {
@@ -162,7 +163,7 @@ function installExcel(vm: LuaVM, files: FsApi, streams: StreamApi): void {
 
   vm.defineModule(
     'excel',
-    vm.functionTable({
+    functionTable(vm, {
       new: (T) => pushBook(T, new Workbook()),
       open: (T) => {
         // An fs file or a stream, as in Wippy; wisp also takes the file's bytes as a string.

@@ -22,6 +22,7 @@ import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
 import { pushResource } from '../resource';
 import '../../api/exec';
+import { functionTable, metatable } from '../../engine/binding';
 
 class Executor {
   released = false;
@@ -77,7 +78,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
     return 2;
   };
 
-  const procMeta = vm.metatable('exec.Process', {
+  const procMeta = metatable(vm, 'exec.Process', {
     start: (T) => {
       const p = procArg(T);
       if (p.closed) return failWith(T, 'process is closed', 'Invalid');
@@ -157,7 +158,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
     return env;
   };
 
-  const executorMeta = vm.metatable('exec.Executor', {
+  const executorMeta = metatable(vm, 'exec.Executor', {
     exec: (T) => {
       const e = executorArg(T);
       const cmd = checkJsString(T, 2);
@@ -201,7 +202,7 @@ function installExec(vm: LuaVM, resources: Resources | undefined, streams: Strea
     return pushResource(T, vm, resources, 'exec', (executor) => new Executor(executor), executorMeta);
   };
 
-  vm.defineModule('exec', vm.functionTable({ get }));
+  vm.defineModule('exec', functionTable(vm, { get }));
 }
 
 export const execModule = luaModule({

@@ -10,6 +10,7 @@ import { compile, ExprError, EvalError, goType, type Program, type Value } from 
 import { fail } from '../errors';
 import { luaModule } from '../module';
 import { ConvertError, pushResult, valueAt } from './convert';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** Wippy's cache capacity; sources are also bounded in total so a script cannot pin much memory. */
 const CACHE_ENTRIES = 1000;
@@ -96,7 +97,7 @@ function installExpr(vm: LuaVM): void {
     }
   };
 
-  const programMeta: LuaTable = vm.metatable('expr.Program', {
+  const programMeta: LuaTable = metatable(vm, 'expr.Program', {
     run: (T) => {
       const handle = argObject(T, 1);
       if (!(handle instanceof ProgramHandle)) return lauxlib.luaL_argerror(T, 1, 'expected expr.Program');
@@ -108,7 +109,7 @@ function installExpr(vm: LuaVM): void {
 
   vm.defineModule(
     'expr',
-    vm.functionTable({
+    functionTable(vm, {
       compile: (T) => {
         const source = checkJsString(T, 1);
         if (source === '') return invalid(T, 'expression cannot be empty');

@@ -24,6 +24,7 @@ import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
 import { pushResource } from '../resource';
 import '../../api/fs';
+import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
 
 const DEFAULT_READ = 4096;
 /** write_file copies a stream in chunks of this size. */
@@ -68,12 +69,12 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
 
   const pushStat = (R: LuaState, s: FsStat): number => {
     lua.lua_createtable(R, 0, 6);
-    vm.setField(R, -1, 'name', () => pushString(R, s.name));
-    vm.setField(R, -1, 'size', () => pushNumber(R, s.size));
-    vm.setField(R, -1, 'mode', () => pushNumber(R, s.mode));
-    vm.setField(R, -1, 'modified', () => pushNumber(R, s.modified));
-    vm.setField(R, -1, 'is_dir', () => lua.lua_pushboolean(R, s.isDir));
-    vm.setField(R, -1, 'type', () => pushString(R, s.isDir ? 'directory' : 'file'));
+    setField(vm, R, -1, 'name', () => pushString(R, s.name));
+    setField(vm, R, -1, 'size', () => pushNumber(R, s.size));
+    setField(vm, R, -1, 'mode', () => pushNumber(R, s.mode));
+    setField(vm, R, -1, 'modified', () => pushNumber(R, s.modified));
+    setField(vm, R, -1, 'is_dir', () => lua.lua_pushboolean(R, s.isDir));
+    setField(vm, R, -1, 'type', () => pushString(R, s.isDir ? 'directory' : 'file'));
     lua.lua_pushnil(R);
     return 2;
   };
@@ -89,7 +90,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
   const run = <V>(T: LuaState, first: FirstValue, work: () => Promise<V>, answer: (R: LuaState, v: V) => number): number =>
     settle(vm, T, () => work(), answer, fsFailure(first));
 
-  const fileMeta = vm.metatable('fs.File', {
+  const fileMeta = metatable(vm, 'fs.File', {
     read: (T) => {
       const f = fileArg(T);
       const size = lua.lua_isnoneornil(T, 2) ? DEFAULT_READ : lauxlib.luaL_checkinteger(T, 2);
@@ -197,7 +198,7 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     return run(T, null, () => v.volume.readFile(path, MAX_STRING_BYTES, v.cwd), (R, bytes) => (pushOwnedBytes(R, bytes), lua.lua_pushnil(R), 2));
   };
 
-  const fsMeta = vm.metatable('fs.FS', {
+  const fsMeta = metatable(vm, 'fs.FS', {
     pwd: (T) => {
       const v = volumeArg(T);
       pushString(T, v.cwd === '.' ? '/' : `/${v.cwd}`);
@@ -280,8 +281,8 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
                 return 1;
               }
               lua.lua_createtable(I, 0, 2);
-              vm.setField(I, -1, 'name', () => pushString(I, e.name));
-              vm.setField(I, -1, 'type', () => pushString(I, e.isDir ? 'directory' : 'file'));
+              setField(vm, I, -1, 'name', () => pushString(I, e.name));
+              setField(vm, I, -1, 'type', () => pushString(I, e.isDir ? 'directory' : 'file'));
               return 1;
             },
             0,
@@ -325,9 +326,9 @@ function installFs(vm: LuaVM, resources: import('../../api/resources').Resources
     return pushResource(T, vm, resources, 'fs', (volume) => new Volume(volume), fsMeta);
   };
 
-  const mod = vm.functionTable({ get });
-  vm.nestTable(mod, 'type', vm.functionTable({}, { FILE: 'file', DIR: 'directory' }), 'fs.type');
-  vm.nestTable(mod, 'seek', vm.functionTable({}, { SET: 'set', CUR: 'cur', END: 'end' }), 'fs.seek');
+  const mod = functionTable(vm, { get });
+  nestTable(vm, mod, 'type', functionTable(vm, {}, { FILE: 'file', DIR: 'directory' }), 'fs.type');
+  nestTable(vm, mod, 'seek', functionTable(vm, {}, { SET: 'set', CUR: 'cur', END: 'end' }), 'fs.seek');
   vm.defineModule('fs', mod);
   return {
     fileAt: (T, n) => {

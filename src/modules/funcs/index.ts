@@ -29,6 +29,7 @@ import { securityGuard, type Guard } from '../guard';
 import type { SecurityContext } from '../../lib/security';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** What a call carries besides its arguments (immutable: every `with_*` makes a new one). */
 class Executor extends CallSettings {}
@@ -259,7 +260,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   };
   const pushExecutor = (T: LuaState, e: Executor): number => (pushObject(T, e, executorMeta), 1);
 
-  executorMeta = vm.metatable(
+  executorMeta = metatable(vm,
     'funcs.Executor',
     {
       ...settingsMethods(checkExecutor, (_, context, options) => new Executor(context, options), pushExecutor, { guard, vm, prefix: 'funcs', raises: false }),
@@ -278,7 +279,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
     pushSlot(T, f.channel.identity as never);
     return 1;
   };
-  futureMeta = vm.metatable(
+  futureMeta = metatable(vm,
     'Future',
     {
       response,
@@ -313,7 +314,7 @@ function installFuncs(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, sto
   const plain = new Executor();
   vm.defineModule(
     'funcs',
-    vm.functionTable({
+    functionTable(vm, {
       call: (T) => callFrom(T, plain, 1),
       async: (T) => asyncFrom(T, plain, 1),
       new: (T) => pushExecutor(T, new Executor()),

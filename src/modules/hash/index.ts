@@ -8,6 +8,7 @@ import { refuse as fail } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable } from '../../engine/binding';
 
 const bytesAt = (T: LuaState, idx: number): Uint8Array | null =>
   lua.lua_type(T, idx) === lua.LUA_TSTRING ? (lua.lua_tolstring(T, idx) as Uint8Array) : null;
@@ -56,7 +57,7 @@ function installHash(vm: LuaVM): void {
   };
   vm.defineModule(
     'hash',
-    vm.functionTable({
+    functionTable(vm, {
       md5: digest('md5'),
       sha1: digest('sha1'),
       sha256: digest('sha256'),

@@ -11,6 +11,7 @@ import { settle } from '../settle';
 import { fail } from '../errors';
 import { luaModule } from '../module';
 import type { JSFunction } from 'fengari';
+import { functionTable, metatable, nestTable } from '../../engine/binding';
 
 /** The most input one `sanitize` takes (the worker's time and heap bound it too). */
 export const MAX_HTML_BYTES = 16 * 1024 * 1024;
@@ -49,7 +50,7 @@ function installHtml(vm: LuaVM): void {
     };
   const flag = (T: LuaState): boolean => (lauxlib.luaL_checktype(T, 2, lua.LUA_TBOOLEAN), lua.lua_toboolean(T, 2));
 
-  policyMeta = vm.metatable('html.Policy', {
+  policyMeta = metatable(vm, 'html.Policy', {
     allow_elements: chain((p, T) => p.allowElements(...stringArgs(T, 2))),
     allow_attrs: (T) => {
       const policy = checkPolicy(T);
@@ -90,7 +91,7 @@ function installHtml(vm: LuaVM): void {
     pushSlot(T, b.policySlot);
     return 1;
   };
-  builderMeta = vm.metatable('html.AttrBuilder', {
+  builderMeta = metatable(vm, 'html.AttrBuilder', {
     on_elements: (T) => {
       const b = checkBuilder(T);
       return apply(T, b, () => b.policy.allowAttrsOn(b.attrs, b.pattern, stringArgs(T, 2)));
@@ -118,13 +119,13 @@ function installHtml(vm: LuaVM): void {
       lua.lua_pushnil(T);
       return 2;
     };
-  const sanitize = vm.functionTable({
+  const sanitize = functionTable(vm, {
     new_policy: maker(() => new HtmlPolicy()),
     ugc_policy: maker(() => HtmlPolicy.ugc()),
     strict_policy: maker(() => new HtmlPolicy()),
   });
-  const module = vm.functionTable({});
-  vm.nestTable(module, 'sanitize', sanitize, 'html.sanitize');
+  const module = functionTable(vm, {});
+  nestTable(vm, module, 'sanitize', sanitize, 'html.sanitize');
   vm.defineModule('html', module);
 }
 

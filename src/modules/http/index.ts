@@ -6,9 +6,8 @@
  */
 import { lua, lauxlib, checkJsString, pushNumber, pushString, toJsString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject } from '../../engine/slots';
-import { pushValue } from '../../engine/values';
 import { pushError } from '../errors';
-import { ErrorValue, fromPlain, type ErrorKind } from '../../kernel/value';
+import { ErrorValue, type ErrorKind } from '../../kernel/value';
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
 import { canonicalHeaderKey } from '../../lib/http-header';
@@ -24,6 +23,8 @@ import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
 import { parseMultipart, MultipartFileObject } from './multipart';
 import '../../api/http';
+import { functionTable, metatable, nestTable, setDataField, setField } from '../../engine/binding';
+import { pushPlain } from '../../engine/plain';
 
 const STATUS: Record<string, number> = {
   OK: 200, CREATED: 201, ACCEPTED: 202, NO_CONTENT: 204, PARTIAL_CONTENT: 206,
@@ -129,7 +130,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
 
   const errorFrom = (e: unknown, kind: ErrorKind = 'Internal'): ErrorValue => (e instanceof ErrorValue ? e : new ErrorValue(messageOf(e), kind, false));
 
-  const requestMeta = vm.metatable('http.Request', {
+  const requestMeta = metatable(vm, 'http.Request', {
     method: (T) => pushOptString(T, reqArg(T).view.method),
     path: (T) => pushOptString(T, reqArg(T).view.path),
     query: (T) => {
@@ -139,7 +140,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
     query_params: (T) => {
       const q = queryOf(reqArg(T).view);
       lua.lua_createtable(T, 0, 4);
-      for (const key of new Set(q.keys())) vm.setField(T, -1, key, () => pushString(T, q.getAll(key).join(',')));
+      for (const key of new Set(q.keys())) setDataField(T, -1, key, () => pushString(T, q.getAll(key).join(',')));
       lua.lua_pushnil(T);
       return 2;
     },
@@ -180,7 +181,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
       const r = reqArg(T);
       if (r.view.params === null) return fail(T, 'no route info found in request context', 'Internal');
       lua.lua_createtable(T, 0, r.view.params.size);
-      for (const [k, v] of r.view.params) vm.setField(T, -1, k, () => pushString(T, v));
+      for (const [k, v] of r.view.params) setField(vm, T, -1, k, () => pushString(T, v));
       lua.lua_pushnil(T);
       return 2;
     },
@@ -201,7 +202,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           } catch (e) {
             return fail(R, `invalid JSON: ${messageOf(e)}`, 'Invalid');
           }
-          pushValue(R, fromPlain(parsed), vm);
+          pushPlain(R, parsed, vm);
           lua.lua_pushnil(R);
           return 2;
         },
@@ -230,7 +231,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           lua.lua_createtable(R, 0, 2);
           lua.lua_createtable(R, 0, form.files.size);
           for (const [field, files] of form.files) {
-            vm.setField(R, -1, field, () => {
+            setDataField(R, -1, field, () => {
               lua.lua_createtable(R, files.length, 0);
               files.forEach((f, i) => {
                 pushObject(R, f, fileMeta);
@@ -241,7 +242,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
           lua.lua_setfield(R, -2, 'files');
           lua.lua_createtable(R, 0, form.values.size);
           for (const [field, values] of form.values) {
-            vm.setField(R, -1, field, () => {
+            setDataField(R, -1, field, () => {
               if (values.length === 1) return pushString(R, values[0]);
               lua.lua_createtable(R, values.length, 0);
               values.forEach((v, i) => {
@@ -260,7 +261,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
     },
   });
 
-  const fileMeta = vm.metatable('http.MultipartFile', {
+  const fileMeta = metatable(vm, 'http.MultipartFile', {
     name: (T) => pushOptString(T, fileArg(T).filename),
     size: (T) => (pushNumber(T, fileArg(T).data.length), lua.lua_pushnil(T), 2),
     header: (T) => {
@@ -307,7 +308,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
 
   const SSE_HEADERS: [string, string][] = [['Content-Type', 'text/event-stream'], ['Cache-Control', 'no-cache'], ['Connection', 'keep-alive']];
 
-  const responseMeta = vm.metatable('http.Response', {
+  const responseMeta = metatable(vm, 'http.Response', {
     set_status: (T) => {
       const r = resArg(T);
       const code = Math.trunc(lauxlib.luaL_checknumber(T, 2));
@@ -400,7 +401,7 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
 
   const noContext = (T: LuaState): number => fail(T, 'no HTTP request context found', 'Internal');
 
-  const mod = vm.functionTable({
+  const mod = functionTable(vm, {
       request: (T) => {
         const x = exchangeOf(T);
         if (x === null) return noContext(T);
@@ -424,11 +425,11 @@ function installHttp(vm: LuaVM, streams: StreamApi, resources: Resources | undef
         return 2;
       },
     });
-  vm.nestTable(mod, 'STATUS', vm.functionTable({}, STATUS), 'http.STATUS');
-  vm.nestTable(mod, 'METHOD', vm.functionTable({}, METHOD), 'http.METHOD');
-  vm.nestTable(mod, 'CONTENT', vm.functionTable({}, CONTENT), 'http.CONTENT');
-  vm.nestTable(mod, 'TRANSFER', vm.functionTable({}, TRANSFER), 'http.TRANSFER');
-  vm.nestTable(mod, 'ERROR', vm.functionTable({}, ERROR), 'http.ERROR');
+  nestTable(vm, mod, 'STATUS', functionTable(vm, {}, STATUS), 'http.STATUS');
+  nestTable(vm, mod, 'METHOD', functionTable(vm, {}, METHOD), 'http.METHOD');
+  nestTable(vm, mod, 'CONTENT', functionTable(vm, {}, CONTENT), 'http.CONTENT');
+  nestTable(vm, mod, 'TRANSFER', functionTable(vm, {}, TRANSFER), 'http.TRANSFER');
+  nestTable(vm, mod, 'ERROR', functionTable(vm, {}, ERROR), 'http.ERROR');
   vm.defineModule('http', mod);
 }
 

@@ -19,6 +19,7 @@ import type { JSFunction } from 'fengari';
 import { setMaxListeners } from 'events';
 import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
+import { functionTable, setDataField, setField } from '../../engine/binding';
 
 /** Wippy's default is 120 MB; a Lua string holds at most MAX_STRING_BYTES, so that is the ceiling here. */
 const DEFAULT_MAX_BODY = MAX_STRING_BYTES;
@@ -126,29 +127,27 @@ function installHttpClient(vm: LuaVM, streams: StreamApi, guard: Guard): void {
     return 2;
   };
 
-  const setString = (T: LuaState, name: string, value: string): void => vm.setField(T, -1, name, () => pushString(T, value));
-
   const pushMap = (T: LuaState, name: string, map: ReadonlyMap<string, string>): void => {
     if (map.size === 0) return;
-    vm.setField(T, -1, name, () => {
+    setField(vm, T, -1, name, () => {
       lua.lua_createtable(T, 0, map.size);
-      for (const [k, v] of map) setString(T, k, v);
+      for (const [k, v] of map) setDataField(T, -1, k, () => pushString(T, v));
     });
   };
 
   /** The plain result table of Wippy's HandleResult. */
   const pushResponse = (T: LuaState, res: HttpResponse): void => {
     lua.lua_createtable(T, 0, 7);
-    vm.setField(T, -1, 'status_code', () => lua.lua_pushinteger(T, res.status));
-    setString(T, 'url', res.url);
+    setField(vm, T, -1, 'status_code', () => lua.lua_pushinteger(T, res.status));
+    setField(vm, T, -1, 'url', () => pushString(T, res.url));
     if (res.stream !== null) {
       const stream = res.stream;
-      vm.setField(T, -1, 'stream', () => streams.push(T, stream));
-      vm.setField(T, -1, 'body_size', () => lua.lua_pushinteger(T, -1));
+      setField(vm, T, -1, 'stream', () => streams.push(T, stream));
+      setField(vm, T, -1, 'body_size', () => lua.lua_pushinteger(T, -1));
     } else {
       const body = res.body ?? new Uint8Array(0);
-      if (body.length > 0) vm.setField(T, -1, 'body', () => lua.lua_pushstring(T, body));
-      vm.setField(T, -1, 'body_size', () => pushNumber(T, body.length));
+      if (body.length > 0) setField(vm, T, -1, 'body', () => lua.lua_pushstring(T, body));
+      setField(vm, T, -1, 'body_size', () => pushNumber(T, body.length));
     }
     pushMap(T, 'headers', res.headers);
     pushMap(T, 'cookies', res.cookies);
@@ -252,7 +251,7 @@ function installHttpClient(vm: LuaVM, streams: StreamApi, guard: Guard): void {
 
   vm.defineModule(
     'http_client',
-    vm.functionTable({
+    functionTable(vm, {
       get: method('GET'),
       post: method('POST'),
       put: method('PUT'),

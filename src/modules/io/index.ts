@@ -11,6 +11,7 @@ import type { Terminal } from '../../api/terminal';
 import { luaModule } from '../module';
 import { settle } from '../settle';
 import { messageOf } from '../../lib/message';
+import { functionTable } from '../../engine/binding';
 
 
 const terminals = new WeakMap<LuaProcess, Terminal>();
@@ -37,7 +38,7 @@ function installIo(vm: LuaVM): void {
 
   vm.defineModule(
     'io',
-    vm.functionTable({
+    functionTable(vm, {
       print: withTerminal((T, t) => (t.write(`${joinArgs(T, '\t')}\n`), ok(T))),
       write: withTerminal((T, t) => (t.write(joinArgs(T, '')), ok(T))),
       eprint: withTerminal((T, t) => (t.writeError(`${joinArgs(T, '\t')}\n`), ok(T))),

@@ -6,8 +6,7 @@ import { tick } from '../../lib/checkpoint';
 import { lua, type LuaState, decodeUtf8 } from '../../engine/lua';
 import { identityAt, objectAt } from '../../engine/slots';
 import { ErrorValue } from '../../kernel/value';
-
-export const MAX_DEPTH = 128;
+import { MAX_PLAIN_DEPTH } from '../../engine/plain';
 
 /** An encode or decode failure; `message` is the text after "encode failed: " / "decode failed: ". */
 export class JsonError extends Error {}
@@ -133,7 +132,7 @@ function indexKey(T: LuaState, idx: number): number {
 }
 
 function encodeTable(T: LuaState, idx: number, depth: number, seen: Set<unknown>, out: string[]): void {
-  if (depth > MAX_DEPTH) throw new JsonError('exceeded maximum nesting depth for JSON encoding');
+  if (depth > MAX_PLAIN_DEPTH) throw new JsonError('exceeded maximum nesting depth for JSON encoding');
   const id = identityAt(T, idx);
   if (seen.has(id)) throw new JsonError('cannot encode recursively nested tables to JSON');
   seen.add(id);
@@ -288,7 +287,7 @@ export class Decoder {
 
   /** The value at `pos`: a scalar is pushed whole; an array or object is opened (or pushed whole when empty). */
   private value(): void {
-    if (this.open.length > MAX_DEPTH) throw new JsonError(`json: maximum nesting depth exceeded${this.where(this.pos)}`);
+    if (this.open.length > MAX_PLAIN_DEPTH) throw new JsonError(`json: maximum nesting depth exceeded${this.where(this.pos)}`);
     const T = this.T;
     const c = this.src[this.pos];
     this.after = true;

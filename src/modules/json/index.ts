@@ -9,12 +9,13 @@ import { checkpointed } from '../../lib/checkpoint';
 import { makeValidators } from './validate';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
+import { functionTable } from '../../engine/binding';
 
 function installJson(vm: LuaVM): void {
   const validators = makeValidators(vm);
   vm.defineModule(
     'json',
-    vm.functionTable({
+    functionTable(vm, {
       encode: (T) => {
         lua.lua_settop(T, 1);
         try {

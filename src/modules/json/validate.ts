@@ -7,7 +7,7 @@ import type Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { lua, type LuaState } from '../../engine/lua';
 import { pushError } from '../errors';
-import { toPlain } from '../plain';
+import { luaToPlain } from '../../engine/plain';
 import { encodeAt } from './codec';
 import { ErrorValue } from '../../kernel/value';
 import type { LuaVM } from '../../engine/vm';
@@ -88,7 +88,7 @@ export function makeValidators(vm: LuaVM): { validate(T: LuaState): number; vali
       let data: unknown;
       try {
         // As in Wippy: a table without array part is checked as an object, anything else through its JSON.
-        data = lua.lua_type(T, 2) === lua.LUA_TTABLE && lua.lua_rawlen(T, 2) === 0 ? toPlain(T, 2, 0, new Set()) : JSON.parse(encodeAt(T, 2));
+        data = lua.lua_type(T, 2) === lua.LUA_TTABLE && lua.lua_rawlen(T, 2) === 0 ? luaToPlain(T, 2) : JSON.parse(encodeAt(T, 2));
       } catch (e) {
         return refuse(T, `convert data: ${message(e)}`);
       }

@@ -5,12 +5,14 @@
 import { lua, lauxlib, checkJsString, pushString, raise, toJsString, tostringAt, type LuaState } from '../../engine/lua';
 import { argObject, objectSlot, pushObject } from '../../engine/slots';
 import { exportValue } from '../../engine/values';
-import { toPlain, type Value } from '../../kernel/value';
+import { type Value } from '../../kernel/value';
 import type { LuaVM, PrintSink } from '../../engine/vm';
 import type { LuaProcess } from '../../engine/process';
 import type { JSFunction } from 'fengari';
 import type { LogLevel, LogSink } from '../../api/logging';
 import { luaModule } from '../module';
+import { metatable } from '../../engine/binding';
+import { valueToPlain } from '../../engine/plain';
 
 export const SILENT: LogSink = { enabled: () => false, write: () => undefined };
 
@@ -34,7 +36,7 @@ const FIELD_DEPTH = 32;
 
 function fieldsAt(T: LuaState, idx: number): Record<string, unknown> {
   if (lua.lua_type(T, idx) !== lua.LUA_TTABLE) return {};
-  const plain = toPlain(exportValue(T, idx) as Value, FIELD_DEPTH);
+  const plain = valueToPlain(exportValue(T, idx) as Value, { maxDepth: FIELD_DEPTH });
   return plain !== null && typeof plain === 'object' && !Array.isArray(plain) ? (plain as Record<string, unknown>) : { fields: plain };
 }
 
@@ -61,7 +63,7 @@ function installLogger(vm: LuaVM, sink: LogSink): PrintSink {
     sink.write({ level, message, logger: logger.name, fields });
     return 0;
   };
-  const meta = vm.metatable(
+  const meta = metatable(vm,
     'logger',
     {
       debug: method('debug'),

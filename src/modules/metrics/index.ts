@@ -9,6 +9,7 @@ import type { MetricLabels, MetricsCollector } from '../../api/metrics';
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable } from '../../engine/binding';
 
 function installMetrics(vm: LuaVM, collector: MetricsCollector | undefined): void {
   /** String keys with string values; anything else is skipped, as in Wippy. */
@@ -41,7 +42,7 @@ function installMetrics(vm: LuaVM, collector: MetricsCollector | undefined): voi
 
   vm.defineModule(
     'metrics',
-    vm.functionTable({
+    functionTable(vm, {
       counter_inc: recorder(false, (c, n, _v, l) => c.counterAdd(n, 1, l)),
       counter_add: recorder(true, (c, n, v, l) => c.counterAdd(n, v, l)),
       gauge_set: recorder(true, (c, n, v, l) => c.gaugeSet(n, v, l)),

@@ -9,6 +9,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { Message } from '../../kernel/message';
 import { ErrorValue, type Value } from '../../kernel/value';
 import { luaModule } from '../module';
+import { functionTable, metatable, nestTable } from '../../engine/binding';
 
 const FORMAT = {
   LUA: 'lua/any',
@@ -67,7 +68,7 @@ function installPayload(vm: LuaVM): PayloadApi {
     return 1;
   };
 
-  payloadMeta = vm.metatable(
+  payloadMeta = metatable(vm,
     'payload',
     {
       data,
@@ -90,7 +91,7 @@ function installPayload(vm: LuaVM): PayloadApi {
     }
   };
 
-  const messageMeta = vm.metatable(
+  const messageMeta = metatable(vm,
     'process.Message',
     {
       topic: (T) => (pushString(T, checkMessage(T).topic), 1),
@@ -101,13 +102,13 @@ function installPayload(vm: LuaVM): PayloadApi {
   );
 
   // An error object makes a Go-error payload (format golang/error), as in Wippy; anything else a Lua one.
-  const api = vm.functionTable({
+  const api = functionTable(vm, {
     new: (T) => {
       const v = exportValue(T, 1);
       return pushPayload(T, new PayloadObject(v, v instanceof ErrorValue ? FORMAT.ERROR : FORMAT.LUA));
     },
   });
-  vm.nestTable(api, 'format', vm.functionTable({}, FORMAT), 'payload.format');
+  nestTable(vm, api, 'format', functionTable(vm, {}, FORMAT), 'payload.format');
   vm.defineModule('payload', api);
 
   return {

@@ -25,6 +25,7 @@ import { luaModule } from '../module';
 import { securityGuard, type Guard } from '../guard';
 import { channelModule } from '../channel';
 import { payloadModule } from '../payload';
+import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
 
 /** Per-process subscription state: the same channel for every call of inbox()/events()/listen(topic). */
 interface Subscriptions {
@@ -118,7 +119,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     const context = mergeContext(vm.currentProcess(T).context, s.context);
     return spawnFrom(T, 2, monitor, link, context, { name: s.processName(), messages: s.messages }, s);
   };
-  spawnerMeta = vm.metatable('process.Spawner', {
+  spawnerMeta = metatable(vm, 'process.Spawner', {
     ...settingsMethods(checkSpawner, (s, context, options) => new Spawner(context, options, s.name, s.messages), pushSpawner, { guard, vm, prefix: 'process', raises: true }),
     with_name: (T) => {
       const s = checkSpawner(T);
@@ -217,7 +218,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     get_options: (T) => {
       const { link } = self(T);
       lua.lua_createtable(T, 0, 1);
-      vm.setField(T, -1, 'trap_links', () => lua.lua_pushboolean(T, link.router.trapLinks(link.pid)));
+      setField(vm, T, -1, 'trap_links', () => lua.lua_pushboolean(T, link.router.trapLinks(link.pid)));
       return 1;
     },
     set_options: (T) => {
@@ -312,7 +313,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
   };
 
   const scopeArg = (T: LuaState, n: number): number => lauxlib.luaL_optinteger(T, n, SCOPE.LOCAL);
-  const registry = vm.functionTable(
+  const registry = functionTable(vm,
     {
       register: (T) => {
         const { proc, link } = self(T);
@@ -347,9 +348,9 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     SCOPE,
   );
 
-  const table = vm.functionTable(api);
-  vm.nestTable(table, 'registry', registry, 'process.registry');
-  vm.nestTable(table, 'event', vm.functionTable({}, EVENT), 'process.event');
+  const table = functionTable(vm, api);
+  nestTable(vm, table, 'registry', registry, 'process.registry');
+  nestTable(vm, table, 'event', functionTable(vm, {}, EVENT), 'process.event');
   vm.defineModule('process', table);
 }
 

@@ -14,6 +14,7 @@ import { luaModule } from '../module';
 import type { LuaVM } from '../../engine/vm';
 import type { Resources } from '../../api/resources';
 import type { ActiveDelivery, DeliveryContextKey } from '../../api/queue';
+import { functionTable, metatable, setField } from '../../engine/binding';
 
 const CONTEXT_KEY: DeliveryContextKey = 'queue.delivery';
 /** Header keys the queue writes itself (redelivery and dead-letter bookkeeping). */
@@ -89,7 +90,7 @@ function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     const stats = queue instanceof ErrorValue ? queue : queue.info();
     if (stats instanceof ErrorValue) return pushFailure(T, stats, 'queue info');
     lua.lua_createtable(T, 0, 4);
-    for (const [k, v] of Object.entries(stats)) vm.setField(T, -1, k, () => lua.lua_pushinteger(T, v as number));
+    for (const [k, v] of Object.entries(stats)) setField(vm, T, -1, k, () => lua.lua_pushinteger(T, v as number));
     lua.lua_pushnil(T);
     return 2;
   };
@@ -107,7 +108,7 @@ function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     lua.lua_pushnil(T);
     return 2;
   };
-  const messageMeta: LuaTable = vm.metatable(
+  const messageMeta: LuaTable = metatable(vm,
     'queue.Message',
     {
       id: (T) => {
@@ -145,7 +146,7 @@ function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     return 2;
   };
 
-  vm.defineModule('queue', vm.functionTable({ publish, message, info }));
+  vm.defineModule('queue', functionTable(vm, { publish, message, info }));
 }
 
 export const queueModule = luaModule({

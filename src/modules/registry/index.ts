@@ -6,11 +6,11 @@
  */
 import { lua, lauxlib, checkJsString, pushString, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
-import { exportValue, pushValue } from '../../engine/values';
+import { exportValue } from '../../engine/values';
 import { LuaSyntaxError } from '../../engine/loader';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
-import { ErrorValue, fromPlain, Table, toPlain, type Value } from '../../kernel/value';
+import { ErrorValue, Table, type Value } from '../../kernel/value';
 import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
@@ -20,6 +20,8 @@ import type { JSFunction } from 'fengari';
 import type { HoldsValues } from '../../engine/memory';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
+import { functionTable, metatable, pushRecord } from '../../engine/binding';
+import { valueToPlain, pushPlain } from '../../engine/plain';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -54,24 +56,15 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
   const checkSnapshot = check(SnapshotRef, 'registry.Snapshot');
   const checkChanges = check(ChangesRef, 'registry.Changes');
 
-  const pushRecord = (T: LuaState, r: EntryRecord): void => {
-    lua.lua_createtable(T, 0, 4);
-    pushString(T, r.id);
-    lua.lua_setfield(T, -2, 'id');
-    pushString(T, r.kind);
-    lua.lua_setfield(T, -2, 'kind');
-    pushValue(T, fromPlain(r.meta), vm);
-    lua.lua_setfield(T, -2, 'meta');
-    pushValue(T, fromPlain(r.data), vm);
-    lua.lua_setfield(T, -2, 'data');
-  };
+  const pushEntry = (T: LuaState, r: EntryRecord): void =>
+    pushRecord(T, { id: r.id, kind: r.kind, meta: () => pushPlain(T, r.meta, vm), data: () => pushPlain(T, r.data, vm) });
   /** Up to 100,000 records, each up to 100,000 values: the runaway guard watches the copy. */
   const pushRecords = (T: LuaState, records: readonly EntryRecord[]): number => {
     lua.lua_createtable(T, records.length, 0);
     checkpointed(() => vm.checkpoint(T), () =>
       records.forEach((r, i) => {
         tick();
-        pushRecord(T, r);
+        pushEntry(T, r);
         lua.lua_rawseti(T, -2, i + 1);
       }),
     );
@@ -90,11 +83,11 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     if (!guard(T, 'registry.get', id)) return denied(T, vm, `not allowed to access entry: ${id}`);
     const record = v.registry.record(id);
     if (record === undefined) return refuse(T, vm, `entry not found: ${id}`, 'NotFound');
-    return pushOk(T, () => pushRecord(T, record));
+    return pushOk(T, () => pushEntry(T, record));
   };
   const find = (T: LuaState, v: Version, filterAt: number): number => {
     lauxlib.luaL_checktype(T, filterAt, lua.LUA_TTABLE);
-    const filter = parseFilter(toPlain(exportValue(T, filterAt)) as Record<string, unknown>);
+    const filter = parseFilter(valueToPlain(exportValue(T, filterAt)) as Record<string, unknown>);
     // Entries the caller may not read are left out, as in Wippy.
     const found = checkpointed(() => vm.checkpoint(T), () => v.registry.records().filter((r) => matches(r, filter) && guard(T, 'registry.get', r.id)));
     return pushRecords(T, found);
@@ -122,7 +115,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     const shape = expandedShape(value);
     if (shape.depth > MAX_EXPANDED_DEPTH) return `entry nested more than ${MAX_EXPANDED_DEPTH} levels deep`;
     if (shape.nodes > MAX_ALIAS_EXPANSION) return `entry has more than ${MAX_ALIAS_EXPANSION} values once shared parts are written out`;
-    const plain = toPlain(value) as Record<string, unknown>;
+    const plain = valueToPlain(value) as Record<string, unknown>;
     const id = idOf(plain.id);
     if (id === null) return 'entry must have a valid id field';
     if (typeof plain.kind !== 'string' || plain.kind === '') return 'entry must have a kind field';
@@ -135,7 +128,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     if (changes.ops.length >= MAX_CHANGES) return refuse(T, vm, `too many changes: at most ${MAX_CHANGES} in one change set`, 'Invalid');
     let record: EntryRecord | string;
     if (kind === 'entry.delete') {
-      const id = lua.lua_type(T, 2) === lua.LUA_TTABLE ? idOf(toPlain(exportValue(T, 2))) : lua.lua_type(T, 2) === lua.LUA_TSTRING ? checkJsString(T, 2) : null;
+      const id = lua.lua_type(T, 2) === lua.LUA_TTABLE ? idOf(valueToPlain(exportValue(T, 2))) : lua.lua_type(T, 2) === lua.LUA_TSTRING ? checkJsString(T, 2) : null;
       record = id === null || id === '' ? 'invalid id: expected "ns:name" or {ns = ..., name = ...}' : { id, kind: '', meta: {}, data: {} };
     } else {
       record = recordAt(T, 2, changes.sources);
@@ -148,11 +141,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
   const pushOps = (T: LuaState, ops: readonly ChangeOp[]): number => {
     lua.lua_createtable(T, ops.length, 0);
     ops.forEach((op, i) => {
-      lua.lua_createtable(T, 0, 2);
-      pushString(T, op.kind);
-      lua.lua_setfield(T, -2, 'kind');
-      pushRecord(T, op.record);
-      lua.lua_setfield(T, -2, 'entry');
+      pushRecord(T, { kind: op.kind, entry: () => pushEntry(T, op.record) });
       lua.lua_rawseti(T, -2, i + 1);
     });
     return 1;
@@ -169,7 +158,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     }
   };
 
-  versionMeta = vm.metatable(
+  versionMeta = metatable(vm,
     'registry.Version',
     {
       id: (T) => (lua.lua_pushinteger(T, checkVersion(T).id), 1),
@@ -191,7 +180,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     },
   );
 
-  snapshotMeta = vm.metatable(
+  snapshotMeta = metatable(vm,
     'registry.Snapshot',
     {
       entries: (T) => pushOk(T, () => pushRecords(T, checkSnapshot(T).version.registry.records().filter((r) => guard(T, 'registry.get', r.id)))),
@@ -207,7 +196,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     { __tostring: (T) => (pushString(T, `Snapshot{version=${checkSnapshot(T).version.id}}`), 1) },
   );
 
-  changesMeta = vm.metatable(
+  changesMeta = metatable(vm,
     'registry.Changes',
     {
       ops: (T) => pushOps(T, checkChanges(T).ops),
@@ -225,7 +214,7 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     { __tostring: (T) => (pushString(T, `Changes{ops=${checkChanges(T).ops.length}}`), 1) },
   );
 
-  historyMeta = vm.metatable(
+  historyMeta = metatable(vm,
     'registry.History',
     {
       versions: (T) => historyVersions(T),
@@ -245,14 +234,10 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
 
   vm.defineModule(
     'registry',
-    vm.functionTable({
+    functionTable(vm, {
       parse_id: (T) => {
         const [ns, name] = splitId(checkJsString(T, 1));
-        lua.lua_createtable(T, 0, 2);
-        pushString(T, ns);
-        lua.lua_setfield(T, -2, 'ns');
-        pushString(T, name);
-        lua.lua_setfield(T, -2, 'name');
+        pushRecord(T, { ns, name });
         return 1;
       },
       get: (T) => get(T, storeOf(T).version, 1),

@@ -5,8 +5,8 @@
  */
 import { lua, lauxlib, checkJsString, pushString, raise, type LuaState } from '../../engine/lua';
 import { argObject, pushObject, type LuaTable } from '../../engine/slots';
-import { exportValue, pushValue } from '../../engine/values';
-import { ErrorValue, Table, fromPlain, toPlain, type Value } from '../../kernel/value';
+import { exportValue } from '../../engine/values';
+import { ErrorValue, Table, type Value } from '../../kernel/value';
 import { Actor, ConditionPolicy, ExprPolicy, NO_META, Scope, isAllowed, type Meta, type Policy } from '../../lib/security';
 import { parseDuration } from '../../lib/duration';
 import { pushError } from '../errors';
@@ -18,6 +18,8 @@ import type { LuaVM } from '../../engine/vm';
 import type { ModuleServices } from '../../api/services';
 import type { TokenStore } from '../../api/security';
 import '../../api/security';
+import { functionTable, metatable } from '../../engine/binding';
+import { valueToPlain, pushPlain } from '../../engine/plain';
 
 /** A token store as Lua holds it: usable until `close`. */
 class TokenStoreHandle {
@@ -50,7 +52,7 @@ function metaAt(T: LuaState, idx: number): Meta {
 function metaOf(T: LuaState, t: Value, idx: number): Meta {
   if (!(t instanceof Table)) return NO_META;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of t.map) if (typeof k === 'string') out[k] = toPlain(v, 64);
+  for (const [k, v] of t.map) if (typeof k === 'string') out[k] = valueToPlain(v, { maxDepth: 64 });
   if (JSON.stringify(out).length > MAX_META_BYTES) return lauxlib.luaL_argerror(T, idx, `metadata larger than ${MAX_META_BYTES} bytes`);
   return Object.freeze(out);
 }
@@ -106,16 +108,16 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
   };
   const current = (T: LuaState) => vm.currentProcess(T).security;
 
-  actorMeta = vm.metatable(
+  actorMeta = metatable(vm,
     'security.Actor',
     {
       id: (T) => (pushString(T, checkActor(T, 1).id), 1),
-      meta: (T) => (pushValue(T, fromPlain(checkActor(T, 1).meta), vm), 1),
+      meta: (T) => (pushPlain(T, checkActor(T, 1).meta, vm), 1),
     },
     { __tostring: (T) => (pushString(T, `Actor{${checkActor(T, 1).id}}`), 1) },
   );
 
-  policyMeta = vm.metatable(
+  policyMeta = metatable(vm,
     'security.Policy',
     {
       id: (T) => (pushString(T, checkPolicy(T, 1).id), 1),
@@ -127,7 +129,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     { __tostring: (T) => (pushString(T, `Policy{${checkPolicy(T, 1).id}}`), 1) },
   );
 
-  scopeMeta = vm.metatable(
+  scopeMeta = metatable(vm,
     'security.Scope',
     {
       with: (T) => {
@@ -183,7 +185,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
     return v;
   };
 
-  storeMeta = vm.metatable(
+  storeMeta = metatable(vm,
     'security.TokenStore',
     {
       validate: (T) => {
@@ -234,7 +236,7 @@ function installSecurity(vm: LuaVM, services: ModuleServices): void {
 
   vm.defineModule(
     'security',
-    vm.functionTable({
+    functionTable(vm, {
       actor: (T) => {
         const a = current(T)?.actor ?? null;
         return a === null ? (lua.lua_pushnil(T), 1) : pushActor(T, a);

@@ -14,6 +14,7 @@ import {
   type Condition, type CondValue, type PlaceholderFormat, type Rendered, type Sqlizer,
 } from '../../lib/sql-builder';
 import { formatArg, paramAt, pushParam, SqlNull, Typed } from './values';
+import { functionTable, metatable, setField } from '../../engine/binding';
 
 export type Runner = SqlRunner;
 
@@ -121,7 +122,7 @@ function stringsFrom(T: LuaState, from: number): string[] {
 
 export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
   const metas = new Map<string, LuaTable>();
-  const placeholderMeta = vm.metatable('sql.PlaceholderFormat', {});
+  const placeholderMeta = metatable(vm, 'sql.PlaceholderFormat', {});
 
   /** Renders or answers `nil, err` (Invalid) for a statement squirrel would refuse. */
   const render = (T: LuaState, s: Sqlizer, then: (r: Rendered) => number): number => {
@@ -153,7 +154,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
     }
   };
 
-  const sqlizerMeta = vm.metatable('sql.Sqlizer', { to_sql: (T) => toSql(T, sqlizerAt(T, 1)) }, {
+  const sqlizerMeta = metatable(vm, 'sql.Sqlizer', { to_sql: (T) => toSql(T, sqlizerAt(T, 1)) }, {
     __tostring: (T) => (pushString(T, describe(sqlizerAt(T, 1), 'SQL', 'SQL Expression Error')), 1),
   });
   function sqlizerAt(T: LuaState, idx: number): Sqlizer {
@@ -162,7 +163,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
   }
   const pushSqlizer = (T: LuaState, s: Sqlizer): number => (pushObject(T, s, sqlizerMeta), 1);
 
-  const executorMeta = vm.metatable('sql.QueryExecutor', {
+  const executorMeta = metatable(vm, 'sql.QueryExecutor', {
     query: (T) => {
       const e = executorAt(T);
       return host.query(T, e.runner, e.rendered.sql, [...e.rendered.args]);
@@ -200,7 +201,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
         return render(T, s, (r) => (pushObject(T, new Executor(target.runner, r), executorMeta), 1));
       },
     };
-    metas.set(name, vm.metatable(`sql.${name}`, { ...common, ...own(self, ret) }, {
+    metas.set(name, metatable(vm, `sql.${name}`, { ...common, ...own(self, ret) }, {
       __tostring: (T) => (pushString(T, describe(self(T), name, `${name} Error`)), 1),
     }));
     return ret;
@@ -304,7 +305,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
 
   const optionalTable = (T: LuaState): string => (lua.lua_gettop(T) > 0 ? checkJsString(T, 1) : '');
 
-  const builder = vm.functionTable({
+  const builder = functionTable(vm, {
     select: (T) => {
       const columns: string[] = [];
       for (let i = 1; i <= lua.lua_gettop(T); i++) {
@@ -342,7 +343,7 @@ export function installBuilder(vm: LuaVM, host: BuilderHost): Slot {
     default_placeholder: question,
   };
   pushSlot(L, builder);
-  for (const [key, slot] of Object.entries(formats)) vm.setField(L, -1, key, () => pushSlot(L, slot));
+  for (const [key, slot] of Object.entries(formats)) setField(vm, L, -1, key, () => pushSlot(L, slot));
   lua.lua_settop(L, -2);
   return builder;
 }

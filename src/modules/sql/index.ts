@@ -18,6 +18,7 @@ import type { Resources } from '../../api/resources';
 import type { SqlDatabase, SqlExecResult, SqlHold, SqlIsolation, SqlParam, SqlRows, SqlStatement, SqlTransaction, SqlTxOptions } from '../../api/sql';
 import { paramsAt, pushExecResult, RowBuilder, SQL_NULL, Typed, paramAt } from './values';
 import { installBuilder, type Runner } from './builder';
+import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
 
 /** A result with more cells than this is built into Lua tables a slice at a time, between other work. */
 const SLICE_CELLS = 20_000;
@@ -164,7 +165,7 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
 
   const dbType = (db: SqlDatabase): string => db.type;
 
-  dbMeta = vm.metatable('sql.DB', {
+  dbMeta = metatable(vm, 'sql.DB', {
     type: (T) => (pushString(T, dbType(dbAt(T).db)), lua.lua_pushnil(T), 2),
     query: (T) => {
       const h = dbAt(T);
@@ -205,7 +206,7 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
       const s = dbAt(T).db.stats();
       const table = (fields: Record<string, number | string>): void => {
         lua.lua_createtable(T, 0, Object.keys(fields).length);
-        for (const [k, v] of Object.entries(fields)) vm.setField(T, -1, k, () => (typeof v === 'string' ? pushString(T, v) : lua.lua_pushinteger(T, v)));
+        for (const [k, v] of Object.entries(fields)) setField(vm, T, -1, k, () => (typeof v === 'string' ? pushString(T, v) : lua.lua_pushinteger(T, v)));
       };
       table({
         max_open_connections: s.maxOpenConnections,
@@ -261,7 +262,7 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
     return waitFor(T, h.tx.execute(`${prefix} ${name}`), 'savepoint', pushTrue);
   };
 
-  txMeta = vm.metatable('sql.Transaction', {
+  txMeta = metatable(vm, 'sql.Transaction', {
     db_type: (T) => {
       const h = activeTx(T);
       return typeof h === 'number' ? h : (pushString(T, dbType(h.db)), lua.lua_pushnil(T), 2);
@@ -297,7 +298,7 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
     return h.stmt.closed ? fail(T, vm, 'statement is closed', 'Invalid', { retryable: false }) : h;
   };
 
-  stmtMeta = vm.metatable('sql.Statement', {
+  stmtMeta = metatable(vm, 'sql.Statement', {
     query: (T) => {
       const h = openStmt(T);
       if (typeof h === 'number') return h;
@@ -335,7 +336,7 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
   };
 
   // sql.NULL and the typed values carry no methods, as in Wippy (plain userdata).
-  const plainMeta = vm.metatable('sql.Value', {});
+  const plainMeta = metatable(vm, 'sql.Value', {});
   const nullValue = (T: LuaState): number => (pushObject(T, SQL_NULL, plainMeta), 1);
   const typed = (convert: (T: LuaState) => SqlParam) => (T: LuaState): number => (pushObject(T, new Typed(convert(T)), plainMeta), 1);
   const asText = (T: LuaState): SqlParam => {
@@ -352,20 +353,20 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
     return Number.isFinite(n) ? n : 0;
   };
 
-  const api = vm.functionTable({ get });
+  const api = functionTable(vm, { get });
   pushSlot(vm.L, api);
-  vm.setField(vm.L, -1, 'NULL', () => nullValue(vm.L));
+  setField(vm, vm.L, -1, 'NULL', () => nullValue(vm.L));
   lua.lua_settop(vm.L, -2);
-  vm.nestTable(api, 'type', vm.functionTable({}, TYPES), 'sql.type');
-  vm.nestTable(api, 'isolation', vm.functionTable({}, ISOLATION_CONSTANTS), 'sql.isolation');
-  vm.nestTable(api, 'as', vm.functionTable({
+  nestTable(vm, api, 'type', functionTable(vm, {}, TYPES), 'sql.type');
+  nestTable(vm, api, 'isolation', functionTable(vm, {}, ISOLATION_CONSTANTS), 'sql.isolation');
+  nestTable(vm, api, 'as', functionTable(vm, {
     int: typed((T) => BigInt(Math.trunc(number(T)))),
     float: typed((T) => number(T)),
     text: typed(asText),
     binary: typed(asBinary),
     null: nullValue,
   }), 'sql.as');
-  vm.nestTable(api, 'builder', installBuilder(vm, {
+  nestTable(vm, api, 'builder', installBuilder(vm, {
     runnerAt: (T, idx) => {
       const h = objectAt(T, idx);
       if (h instanceof DbHandle) return { runner: h.db, type: h.db.type };

@@ -8,6 +8,7 @@ import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../..
 import { objectAt, pushSlot, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
+import { setField } from '../../engine/binding';
 
 /** `sql.NULL` and `sql.as.null()`. */
 export class SqlNull {}
@@ -144,8 +145,8 @@ export class RowBuilder {
 
 export function pushExecResult(T: LuaState, vm: LuaVM, r: SqlExecResult): void {
   lua.lua_createtable(T, 0, 2);
-  vm.setField(T, -1, 'last_insert_id', () => pushNumber(T, r.lastInsertId));
-  vm.setField(T, -1, 'rows_affected', () => pushNumber(T, r.rowsAffected));
+  setField(vm, T, -1, 'last_insert_id', () => pushNumber(T, r.lastInsertId));
+  setField(vm, T, -1, 'rows_affected', () => pushNumber(T, r.rowsAffected));
 }
 
 /** A bound value back in Lua (`to_sql()`'s argument list): NULL is nil. */

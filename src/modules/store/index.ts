@@ -16,6 +16,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { Resource } from '../../engine/process';
 import type { Resources } from '../../api/resources';
 import type { KeyValueStore, StoreHold } from '../../api/store';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** A process's hold on a store. */
 class StoreHandle implements Resource {
@@ -59,7 +60,7 @@ function installStore(vm: LuaVM, resources: Resources | undefined, guard: Guard)
   };
   const pushBoolean = (T: LuaState, b: boolean): number => (lua.lua_pushboolean(T, b), lua.lua_pushnil(T), 2);
 
-  const storeMeta: LuaTable = vm.metatable(
+  const storeMeta: LuaTable = metatable(vm,
     'store.Store',
     {
       get: (T) => {
@@ -130,7 +131,7 @@ function installStore(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     return 2;
   };
 
-  vm.defineModule('store', vm.functionTable({ get }));
+  vm.defineModule('store', functionTable(vm, { get }));
 }
 
 export const storeModule = luaModule({

@@ -15,6 +15,7 @@ import { MAX_STRING_BYTES } from '../../engine/limits';
 import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
 import { luaModule } from '../module';
+import { functionTable, metatable, setField } from '../../engine/binding';
 
 /** Wippy's message for a stream that was closed (and so removed from the process's resources). */
 const NOT_FOUND = 'stream not found';
@@ -111,16 +112,16 @@ function installStream(vm: LuaVM): StreamApi {
 
   const pushInfo = (R: LuaState, info: StreamInfo): number => {
     lua.lua_createtable(R, 0, 5);
-    vm.setField(R, -1, 'size', () => pushNumber(R, info.size));
-    vm.setField(R, -1, 'position', () => pushNumber(R, info.position));
-    vm.setField(R, -1, 'readable', () => lua.lua_pushboolean(R, info.readable));
-    vm.setField(R, -1, 'writable', () => lua.lua_pushboolean(R, info.writable));
-    vm.setField(R, -1, 'seekable', () => lua.lua_pushboolean(R, info.seekable));
+    setField(vm, R, -1, 'size', () => pushNumber(R, info.size));
+    setField(vm, R, -1, 'position', () => pushNumber(R, info.position));
+    setField(vm, R, -1, 'readable', () => lua.lua_pushboolean(R, info.readable));
+    setField(vm, R, -1, 'writable', () => lua.lua_pushboolean(R, info.writable));
+    setField(vm, R, -1, 'seekable', () => lua.lua_pushboolean(R, info.seekable));
     lua.lua_pushnil(R);
     return 2;
   };
 
-  const scannerMeta = vm.metatable('stream.Scanner', {
+  const scannerMeta = metatable(vm, 'stream.Scanner', {
     scan: (T) => {
       const s = argObject(T, 1);
       if (!(s instanceof ScannerObject)) return lauxlib.luaL_argerror(T, 1, 'Scanner expected');
@@ -152,7 +153,7 @@ function installStream(vm: LuaVM): StreamApi {
     },
   });
 
-  const streamMeta = vm.metatable('stream.Stream', {
+  const streamMeta = metatable(vm, 'stream.Stream', {
     read: (T) => {
       let size = lua.lua_isnoneornil(T, 2) ? 0 : lauxlib.luaL_checknumber(T, 2);
       if (!(size > 0)) size = DEFAULT_CHUNK;
@@ -198,7 +199,7 @@ function installStream(vm: LuaVM): StreamApi {
     },
   });
 
-  vm.defineModule('stream', vm.functionTable({}));
+  vm.defineModule('stream', functionTable(vm, {}));
 
   return {
     adopt(proc, stream) {

@@ -8,14 +8,15 @@ import { availableParallelism, hostname } from 'os';
 import { getHeapStatistics } from 'v8';
 import { PerformanceObserver } from 'perf_hooks';
 import { lua, pushNumber, toJsString, type LuaState } from '../../engine/lua';
-import { pushValue } from '../../engine/values';
-import { fromPlain } from '../../kernel/value';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import type { ServiceView, SystemAccess, SystemSnapshot } from '../../api/system';
 import type { JSFunction } from 'fengari';
 import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule, type LuaModule } from '../module';
+import { functionTable, nestTable } from '../../engine/binding';
+import type { Slot } from '../../engine/slots';
+import { pushPlain } from '../../engine/plain';
 
 
 
@@ -28,15 +29,15 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
   const guarded = (action: string, resource: string, fn: JSFunction): JSFunction => (T) =>
     guard(T, action, resource) ? fn(T) : denied(T, vm, `permission denied: ${action} on ${resource}`, 'Invalid');
   /** A nested table whose every function reads `resource` (system.read). */
-  const readGuarded = (resource: string, fns: Record<string, JSFunction>): ReturnType<LuaVM['functionTable']> =>
-    vm.functionTable(Object.fromEntries(Object.entries(fns).map(([k, fn]) => [k, guarded('system.read', resource, fn)])));
+  const readGuarded = (resource: string, fns: Record<string, JSFunction>): Slot =>
+    functionTable(vm, Object.fromEntries(Object.entries(fns).map(([k, fn]) => [k, guarded('system.read', resource, fn)])));
   // Knobs Go has and V8 does not: kept so a script reads back what it set, with no effect (spec.md).
   let gcPercent = 100;
   let maxProcs = availableParallelism();
   let lastGc = -Infinity;
 
   const push = (T: LuaState, value: unknown): number => {
-    pushValue(T, fromPlain(value), vm);
+    pushPlain(T, value, vm);
     return 1;
   };
   const pushTwo = (T: LuaState, value: unknown): number => {
@@ -85,7 +86,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     ...(v.next_retry_at === null ? {} : { details: `next retry in ${Math.max(0, v.next_retry_at - Date.now())}ms` }),
   });
 
-  const table = (fns: Record<string, JSFunction>): ReturnType<LuaVM['functionTable']> => vm.functionTable(fns);
+  const table = (fns: Record<string, JSFunction>): Slot => functionTable(vm, fns);
   const api = table({
     exit: guarded('system.exit', '', (T) => {
       const code = lua.lua_isnoneornil(T, 1) ? 0 : integerArg(T, 1);
@@ -103,7 +104,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     }),
   });
 
-  vm.nestTable(api, 'memory', table({
+  nestTable(vm, api, 'memory', table({
     stats: guarded('system.read', 'memory', (T) => pushTwo(T, memoryStats())),
     allocated: guarded('system.read', 'memory', (T) => num(T, memoryStats().alloc)),
     heap_objects: guarded('system.read', 'memory', (T) => num(T, memoryStats().heap_objects)),
@@ -116,7 +117,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     get_limit: guarded('system.read', 'memory_limit', (T) => num(T, getHeapStatistics().heap_size_limit)),
   }), 'system.memory');
 
-  vm.nestTable(api, 'gc', table({
+  nestTable(vm, api, 'gc', table({
     collect: guarded('system.gc', 'gc', (T) => {
       const now = performance.now();
       if (now - lastGc >= GC_MIN_INTERVAL_MS) {
@@ -137,7 +138,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     get_percent: guarded('system.read', 'gc_percent', (T) => num(T, gcPercent < 0 ? 100 : gcPercent)),
   }), 'system.gc');
 
-  vm.nestTable(api, 'runtime', table({
+  nestTable(vm, api, 'runtime', table({
     goroutines: guarded('system.read', 'goroutines', (T) => {
       const s = snapshot(T, 'runtime information');
       if (typeof s === 'number') return s;
@@ -154,13 +155,13 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     cpu_count: guarded('system.read', 'cpu', (T) => num(T, availableParallelism())),
   }), 'system.runtime');
 
-  vm.nestTable(api, 'process', table({
+  nestTable(vm, api, 'process', table({
     pid: guarded('system.read', 'pid', (T) => num(T, process.pid)),
     hostname: guarded('system.read', 'hostname', (T) => pushTwo(T, hostname())),
     cwd: guarded('system.read', 'cwd', (T) => pushTwo(T, process.cwd())),
   }), 'system.process');
 
-  vm.nestTable(api, 'node', readGuarded('node', {
+  nestTable(vm, api, 'node', readGuarded('node', {
     id: (T) => {
       const s = snapshot(T, 'relay node');
       return typeof s === 'number' ? s : pushTwo(T, s.node.name ?? 'local');
@@ -169,7 +170,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     role: (T) => pushTwo(T, 'non-member'),
   }), 'system.node');
 
-  vm.nestTable(api, 'cluster', readGuarded('cluster', {
+  nestTable(vm, api, 'cluster', readGuarded('cluster', {
     members: (T) => {
       const s = snapshot(T, 'cluster information');
       return typeof s === 'number' ? s : pushTwo(T, [{ id: s.node.name ?? 'local', is_local: true }]);
@@ -179,11 +180,11 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
   }), 'system.cluster');
 
   const noRaft: JSFunction = (T) => refuse(T, vm, 'raft not available: this node is not in a cluster', 'Internal');
-  vm.nestTable(api, 'raft', table({ is_leader: noRaft, is_member: noRaft, role: noRaft, term: noRaft, commit_index: noRaft, stats: noRaft }), 'system.raft');
+  nestTable(vm, api, 'raft', table({ is_leader: noRaft, is_member: noRaft, role: noRaft, term: noRaft, commit_index: noRaft, stats: noRaft }), 'system.raft');
   const noLocks: JSFunction = (T) => refuse(T, vm, 'global registry unavailable: this node is not in a cluster', 'Internal');
-  vm.nestTable(api, 'lock', table({ acquire: noLocks, release: noLocks }), 'system.lock');
+  nestTable(vm, api, 'lock', table({ acquire: noLocks, release: noLocks }), 'system.lock');
 
-  vm.nestTable(api, 'supervisor', readGuarded('supervisor', {
+  nestTable(vm, api, 'supervisor', readGuarded('supervisor', {
     state: (T) => {
       const id = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : '';
       if (id === '') return refuse(T, vm, 'service ID required', 'Invalid');
@@ -199,7 +200,7 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     },
   }), 'system.supervisor');
 
-  vm.nestTable(api, 'hosts', readGuarded('hosts', {
+  nestTable(vm, api, 'hosts', readGuarded('hosts', {
     list: (T) => {
       const s = snapshot(T, 'host inspector');
       if (typeof s === 'number') return s;

@@ -18,6 +18,7 @@ import { encodeAt, JsonError } from '../json/codec';
 import { fail } from '../errors';
 import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
+import { functionTable, metatable } from '../../engine/binding';
 
 /** One `templates.get` result: the set, until released. */
 class SetHandle {
@@ -40,7 +41,7 @@ function installTemplates(vm: LuaVM, resources: Resources | undefined, guard: Gu
     return h instanceof SetHandle ? h : lauxlib.luaL_argerror(T, 1, 'template.Set expected');
   };
 
-  const setMeta: LuaTable = vm.metatable(
+  const setMeta: LuaTable = metatable(vm,
     'template.Set',
     {
       render: (T) => {
@@ -85,7 +86,7 @@ function installTemplates(vm: LuaVM, resources: Resources | undefined, guard: Gu
 
   vm.defineModule(
     'templates',
-    vm.functionTable({
+    functionTable(vm, {
       get: (T) => {
         const id = checkJsString(T, 1);
         if (id === '') return fail(T, vm, 'resource id is required', 'Invalid', { retryable: false });

@@ -15,6 +15,7 @@ import { DEFAULT_SPLITTER_OPTIONS, splitMarkdown, splitRecursive, type SplitterO
 import type { LuaVM } from '../../engine/vm';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
+import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
 
 /** Wisp runs a diff on the main thread: its time is capped (diff-match-patch gives a coarser diff when it runs out). */
 const MAX_DIFF_SECONDS = 0.5;
@@ -84,7 +85,7 @@ function installText(vm: LuaVM): void {
     return runSliced(vm, T, work, (R) => (push(R, work.result as V), 1), (R, e) => lauxlib.luaL_error(R, messageOf(e)));
   };
 
-  const regexpMeta = vm.metatable('text.Regexp', {
+  const regexpMeta = metatable(vm, 'text.Regexp', {
     match_string: (T) => (lua.lua_pushboolean(T, checkRegexp(T).first(bytesArg(T, 2)) !== null), 1),
     find_string: (T) => {
       const input = bytesArg(T, 2);
@@ -158,14 +159,14 @@ function installText(vm: LuaVM): void {
     return diffs;
   };
 
-  const differMeta = vm.metatable('text.Differ', {
+  const differMeta = metatable(vm, 'text.Differ', {
     compare: (T) => {
       const d = checkDiffer(T);
       const diffs = d.dmp.diff_main(stringArg(T, 2), stringArg(T, 3), false);
       pushList(T, diffs, (diff) => {
         lua.lua_createtable(T, 0, 2);
-        vm.setField(T, -1, 'operation', () => pushString(T, OP_OF[diff[0]]));
-        vm.setField(T, -1, 'text', () => pushString(T, diff[1]));
+        setField(vm, T, -1, 'operation', () => pushString(T, OP_OF[diff[0]]));
+        setField(vm, T, -1, 'text', () => pushString(T, diff[1]));
       });
       lua.lua_pushnil(T);
       return 2;
@@ -180,7 +181,7 @@ function installText(vm: LuaVM): void {
         else counts.equals += length;
       }
       lua.lua_createtable(T, 0, 3);
-      for (const [k, v] of Object.entries(counts)) vm.setField(T, -1, k, () => pushNumber(T, v));
+      for (const [k, v] of Object.entries(counts)) setField(vm, T, -1, k, () => pushNumber(T, v));
       return 1;
     },
     pretty_text: (T) => {
@@ -213,7 +214,7 @@ function installText(vm: LuaVM): void {
       const patches = d.dmp.patch_make(stringArg(T, 2), stringArg(T, 3));
       pushList(T, patches, (p) => {
         lua.lua_createtable(T, 0, 1);
-        vm.setField(T, -1, 'text', () => pushString(T, p.toString()));
+        setField(vm, T, -1, 'text', () => pushString(T, p.toString()));
       });
       lua.lua_pushnil(T);
       return 2;
@@ -304,7 +305,7 @@ function installText(vm: LuaVM): void {
 
   const split = (s: Splitter, text: string): string[] => (s.markdown ? splitMarkdown(text, s.options) : splitRecursive(text, s.options));
 
-  const splitterMeta = vm.metatable('text.Splitter', {
+  const splitterMeta = metatable(vm, 'text.Splitter', {
     split_text: (T) => {
       const s = checkSplitter(T);
       pushList(T, split(s, stringArg(T, 2)), (c) => pushString(T, c));
@@ -326,7 +327,7 @@ function installText(vm: LuaVM): void {
         if (content === '') return;
         for (const chunk of split(s, content)) {
           lua.lua_createtable(T, 0, 2);
-          vm.setField(T, -1, 'content', () => pushString(T, chunk));
+          setField(vm, T, -1, 'content', () => pushString(T, chunk));
           lua.lua_getfield(T, page, 'metadata');
           if (lua.lua_type(T, -1) !== lua.LUA_TTABLE) {
             lua.lua_settop(T, -2);
@@ -347,10 +348,10 @@ function installText(vm: LuaVM): void {
     return 2;
   };
 
-  const mod = vm.functionTable({});
-  vm.nestTable(mod, 'regexp', vm.functionTable({ compile }), 'text.regexp');
-  vm.nestTable(mod, 'diff', vm.functionTable({ new: diffNew }), 'text.diff');
-  vm.nestTable(mod, 'splitter', vm.functionTable({ recursive: splitterNew(false), markdown: splitterNew(true) }), 'text.splitter');
+  const mod = functionTable(vm, {});
+  nestTable(vm, mod, 'regexp', functionTable(vm, { compile }), 'text.regexp');
+  nestTable(vm, mod, 'diff', functionTable(vm, { new: diffNew }), 'text.diff');
+  nestTable(vm, mod, 'splitter', functionTable(vm, { recursive: splitterNew(false), markdown: splitterNew(true) }), 'text.splitter');
   vm.defineModule('text', mod);
 }
 

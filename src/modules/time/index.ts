@@ -20,6 +20,7 @@ import { addDuration, civil, dateOf, fixedZone, formatTime, fromUnix, inLocation
   now, parseTime, subInstants, unixNano, UTC, type Instant, type Location } from '../../lib/timefmt';
 import { luaModule } from '../module';
 import { channelModule } from '../channel';
+import { functionTable, metatable, setField } from '../../engine/binding';
 
 class TimeValue {
   constructor(readonly t: Instant) {}
@@ -184,7 +185,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
       },
     };
   };
-  const clockMeta = vm.metatable('time.Timer', clockMethods());
+  const clockMeta = metatable(vm, 'time.Timer', clockMethods());
 
   const compare = (op: (a: number, b: number) => boolean): JSFunction => (T) => {
     const a = timeAt(T, 1);
@@ -195,7 +196,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
 
   const field = (get: (c: ReturnType<typeof civil>) => number): JSFunction => (T) => (pushNumber(T, get(civil(timeAt(T, 1)))), 1);
 
-  timeMeta = vm.metatable(
+  timeMeta = metatable(vm,
     'time.Time',
     {
       unix: (T) => (pushNumber(T, timeAt(T, 1).sec), 1),
@@ -276,7 +277,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
     (lua.lua_pushboolean(T, op(durationValueAt(T, 1), durationValueAt(T, 2))), 1);
   const unit = (per: number): JSFunction => (T) => (pushNumber(T, Math.trunc(durationValueAt(T, 1) / per) + 0), 1);
 
-  durationMeta = vm.metatable(
+  durationMeta = metatable(vm,
     'time.Duration',
     {
       hours: (T) => (lua.lua_pushnumber(T, durationHours(durationValueAt(T, 1))), 1),
@@ -301,7 +302,7 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
     },
   );
 
-  locationMeta = vm.metatable(
+  locationMeta = metatable(vm,
     'time.Location',
     { string: (T) => (pushString(T, locationAt(T, 1).name), 1) },
     { __tostring: (T) => (pushString(T, locationAt(T, 1).name), 1) },
@@ -388,10 +389,10 @@ function installTime(vm: LuaVM, channels: ChannelApi): void {
     MINUTE: new LuaFloat(MINUTE),
     HOUR: new LuaFloat(HOUR),
   };
-  const mod = vm.functionTable(api, constants);
+  const mod = functionTable(vm, api, constants);
   pushSlot(vm.L, mod);
-  vm.setField(vm.L, -1, 'utc', () => pushObject(vm.L, new LocationValue(UTC), locationMeta));
-  vm.setField(vm.L, -1, 'localtz', () => pushObject(vm.L, new LocationValue(Local), locationMeta));
+  setField(vm, vm.L, -1, 'utc', () => pushObject(vm.L, new LocationValue(UTC), locationMeta));
+  setField(vm, vm.L, -1, 'localtz', () => pushObject(vm.L, new LocationValue(Local), locationMeta));
   lua.lua_settop(vm.L, -2);
   vm.defineModule('time', mod);
 }

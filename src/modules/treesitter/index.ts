@@ -17,6 +17,7 @@ import { fail } from '../errors';
 import { luaModule } from '../module';
 import { settle } from '../settle';
 import type { JSFunction } from 'fengari';
+import { functionTable, metatable, pushRecord } from '../../engine/binding';
 
 /** How many parsers, trees, cursors and queries one process may hold open at once. */
 export const MAX_OPEN_PER_PROCESS = 4096;
@@ -172,13 +173,7 @@ function installTreesitter(vm: LuaVM): void {
   };
   const queryOf = (T: LuaState): QueryHandle => open(T, check(T, QueryHandle, 'Query'), 'query');
 
-  const pushPoint = (T: LuaState, p: Point): void => {
-    lua.lua_createtable(T, 0, 2);
-    pushNumber(T, p.row);
-    lua.lua_setfield(T, -2, 'row');
-    pushNumber(T, p.column);
-    lua.lua_setfield(T, -2, 'column');
-  };
+  const pushPoint = (T: LuaState, p: Point): void => pushRecord(T, { row: p.row, column: p.column });
   const pointAt = (T: LuaState, idx: number): Point => {
     lauxlib.luaL_checktype(T, idx, lua.LUA_TTABLE);
     const field = (k: string): number => {
@@ -203,15 +198,12 @@ function installTreesitter(vm: LuaVM): void {
   const pushRanges = (T: LuaState, map: TextMap | null, ranges: Range[]): number => {
     lua.lua_createtable(T, ranges.length, 0);
     ranges.forEach((r, i) => {
-      lua.lua_createtable(T, 0, 4);
-      pushPoint(T, map === null ? r.startPosition : map.point(r.startPosition));
-      lua.lua_setfield(T, -2, 'start_point');
-      pushPoint(T, map === null ? r.endPosition : map.point(r.endPosition));
-      lua.lua_setfield(T, -2, 'end_point');
-      pushNumber(T, map === null ? r.startIndex : map.byte(r.startIndex));
-      lua.lua_setfield(T, -2, 'start_byte');
-      pushNumber(T, map === null ? r.endIndex : map.byte(r.endIndex));
-      lua.lua_setfield(T, -2, 'end_byte');
+      pushRecord(T, {
+        start_point: () => pushPoint(T, map === null ? r.startPosition : map.point(r.startPosition)),
+        end_point: () => pushPoint(T, map === null ? r.endPosition : map.point(r.endPosition)),
+        start_byte: map === null ? r.startIndex : map.byte(r.startIndex),
+        end_byte: map === null ? r.endIndex : map.byte(r.endIndex),
+      });
       lua.lua_rawseti(T, -2, i + 1);
     });
     return 1;
@@ -274,7 +266,7 @@ function installTreesitter(vm: LuaVM): void {
     return lua.lua_tolstring(T, idx) as Uint8Array;
   };
 
-  meta.language = vm.metatable('treesitter.Language', {
+  meta.language = metatable(vm, 'treesitter.Language', {
     version: (T) => (pushNumber(T, check(T, LanguageHandle, 'Language').lang.abiVersion), 1),
     node_kind_count: (T) => (pushNumber(T, check(T, LanguageHandle, 'Language').lang.nodeTypeCount), 1),
     parse_state_count: (T) => (pushNumber(T, check(T, LanguageHandle, 'Language').lang.stateCount), 1),
@@ -293,7 +285,7 @@ function installTreesitter(vm: LuaVM): void {
 
   const pushLanguage = (T: LuaState, lang: Language): number => (pushObject(T, new LanguageHandle(lang, nameOf(lang)), meta.language), 1);
 
-  meta.parser = vm.metatable('treesitter.Parser', {
+  meta.parser = metatable(vm, 'treesitter.Parser', {
     set_language: (T) => {
       const p = open(T, check(T, ParserHandle, 'Parser'), 'parser');
       const alias = checkJsString(T, 2);
@@ -337,7 +329,7 @@ function installTreesitter(vm: LuaVM): void {
     close: (T) => (check(T, ParserHandle, 'Parser').dispose(), 0),
   });
 
-  meta.tree = vm.metatable('treesitter.Tree', {
+  meta.tree = metatable(vm, 'treesitter.Tree', {
     root_node: (T) => {
       const t = treeOf(T);
       return pushNode(T, t, guarded(() => t.tree.rootNode)), lua.lua_pushnil(T), 2;
@@ -392,7 +384,7 @@ function installTreesitter(vm: LuaVM): void {
   const count = (get: (n: Node) => number): JSFunction => nodeFn((T, n) => (pushNumber(T, guarded(() => get(n.node))), 1));
   const kind: JSFunction = nodeFn((T, n) => (pushString(T, guarded(() => n.node.type)), 1));
 
-  meta.node = vm.metatable('treesitter.Node', {
+  meta.node = metatable(vm, 'treesitter.Node', {
     parent: related((n) => n.parent),
     child: nodeFn((T, n) => pushNode(T, n.tree, guarded(() => n.node.child(lauxlib.luaL_checkinteger(T, 2))))),
     child_count: count((n) => n.childCount),
@@ -448,7 +440,7 @@ function installTreesitter(vm: LuaVM): void {
 
   const cursorFn = (fn: (T: LuaState, c: CursorHandle) => number): JSFunction => (T) => fn(T, cursorOf(T));
   const move = (go: (c: TreeCursor) => boolean): JSFunction => cursorFn((T, c) => (lua.lua_pushboolean(T, guarded(() => go(c.cursor))), 1));
-  meta.cursor = vm.metatable('treesitter.Cursor', {
+  meta.cursor = metatable(vm, 'treesitter.Cursor', {
     current_node: cursorFn((T, c) => pushNode(T, c.tree, guarded(() => c.cursor.currentNode))),
     current_field_id: cursorFn((T, c) => (pushNumber(T, guarded(() => c.cursor.currentFieldId)), 1)),
     current_field_name: cursorFn((T, c) => {
@@ -559,7 +551,7 @@ function installTreesitter(vm: LuaVM): void {
   const properties = (props: Record<string, string | null> | undefined): { key: string; value: string | null }[] =>
     Object.entries(props ?? {}).map(([key, value]) => ({ key, value }));
 
-  meta.query = vm.metatable('treesitter.Query', {
+  meta.query = metatable(vm, 'treesitter.Query', {
     matches: (T) => execute(T, 'matches'),
     captures: (T) => execute(T, 'captures'),
     pattern_count: queryFn((T, q) => (pushNumber(T, guarded(() => q.query.patternCount())), 1)),
@@ -632,7 +624,7 @@ function installTreesitter(vm: LuaVM): void {
 
   vm.defineModule(
     'treesitter',
-    vm.functionTable({
+    functionTable(vm, {
       supported_languages: (T) => {
         const names = languageNames();
         lua.lua_createtable(T, 0, names.length);

@@ -20,6 +20,7 @@ import { checkpointed } from '../../lib/checkpoint';
 import type { JSFunction } from 'fengari';
 import { luaModule } from '../module';
 import { RUNTIME } from '../../dialect/type-codegen';
+import { functionTable, metatable, readonlyView, setField } from '../../engine/binding';
 
 const isTable = (T: LuaState, idx: number): boolean => lua.lua_type(T, idx) === lua.LUA_TTABLE;
 
@@ -559,7 +560,7 @@ function installTypes(vm: LuaVM): void {
       return 1;
     },
   };
-  typeMeta = vm.metatable('type', methods, {
+  typeMeta = metatable(vm, 'type', methods, {
     __call: (T) => {
       const p = problemOf(T);
       if (p === null) return 1;
@@ -650,20 +651,20 @@ function installTypes(vm: LuaVM): void {
     },
     typeof: (T) => push(T, infer(T, 1, 0)),
   };
-  const runtime = vm.functionTable(constructors);
+  const runtime = functionTable(vm, constructors);
   pushSlot(L, runtime);
-  for (const [name, t] of Object.entries(prims)) vm.setField(L, -1, name, () => push(L, t));
+  for (const [name, t] of Object.entries(prims)) setField(vm, L, -1, name, () => push(L, t));
   lua.lua_settop(L, -2);
-  vm.defineGlobal(RUNTIME, vm.readonlyView(runtime, RUNTIME));
+  vm.defineGlobal(RUNTIME, readonlyView(vm, runtime, RUNTIME));
 
   // Casts: calling a primitive type name validates, as calling any type value does.
   for (const name of ['integer', 'number', 'boolean']) vm.defineGlobal(name, slotOf(prims[name]));
   lua.lua_getglobal(L, 'string');
   const stringLib = popSlot(L);
-  const stringView = vm.readonlyView(stringLib, 'string');
+  const stringView = readonlyView(vm, stringLib, 'string');
   pushSlot(L, stringView);
   lua.lua_getmetatable(L, -1);
-  vm.setField(L, -1, '__call', () =>
+  setField(vm, L, -1, '__call', () =>
     lua.lua_pushcclosure(L, (T) => {
       lua.lua_settop(T, 2);
       const p = prims.string.check(T, 2, '', check);

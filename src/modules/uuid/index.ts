@@ -9,6 +9,7 @@ import { lua, pushNumber, pushString, toJsString, type LuaState } from '../../en
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { luaModule } from '../module';
+import { functionTable, pushRecord } from '../../engine/binding';
 
 /** The 16 bytes of a UUID string, or null when it is not one. */
 export function parseUuid(s: string): Uint8Array | null {
@@ -72,7 +73,7 @@ function installUuid(vm: LuaVM): void {
   };
   vm.defineModule(
     'uuid',
-    vm.functionTable({
+    functionTable(vm, {
       v1: (T) => ok(T, uuidV1()),
       v3: named((name, ns) => uuidV3(name, ns)),
       v4: (T) => ok(T, randomUUID()),
@@ -94,20 +95,12 @@ function installUuid(vm: LuaVM): void {
       parse: (T) => {
         const b = uuidArg(T);
         if (typeof b === 'number') return b;
-        lua.lua_createtable(T, 0, 4);
-        pushNumber(T, b[6] >> 4);
-        lua.lua_setfield(T, -2, 'version');
-        pushString(T, variantOf(b));
-        lua.lua_setfield(T, -2, 'variant');
-        const sec = unixSeconds(b);
-        if (sec !== null) {
-          pushNumber(T, sec);
-          lua.lua_setfield(T, -2, 'timestamp');
-        }
-        if (b[6] >> 4 === 1) {
-          pushString(T, Buffer.from(b.subarray(10)).toString('hex'));
-          lua.lua_setfield(T, -2, 'node');
-        }
+        pushRecord(T, {
+          version: b[6] >> 4,
+          variant: variantOf(b),
+          timestamp: unixSeconds(b),
+          node: b[6] >> 4 === 1 ? Buffer.from(b.subarray(10)).toString('hex') : null,
+        });
         return 1;
       },
       format: (T) => {

@@ -18,6 +18,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { LuaProcess, Resource } from '../../engine/process';
 import { luaModule } from '../module';
 import { denied, securityGuard, type Guard } from '../guard';
+import { functionTable, metatable, nestTable } from '../../engine/binding';
 
 /** Wippy's default read limit (service/websocket DefaultReadLimit). */
 const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -285,7 +286,7 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
 
   const closedError = (T: LuaState): number => failure(T, 'websocket connection closed', 'Unavailable', false);
 
-  const clientMeta = vm.metatable('websocket.Client', {
+  const clientMeta = metatable(vm, 'websocket.Client', {
     send: (T) => {
       const conn = clientArg(T);
       lauxlib.luaL_checkstring(T, 2);
@@ -422,14 +423,14 @@ function installWebsocket(vm: LuaVM, channels: ChannelApi, guard: Guard): void {
     );
   };
 
-  const compression = vm.functionTable({}, { DISABLED: 0, CONTEXT_TAKEOVER: 1, NO_CONTEXT: 2 });
-  const closeCodes = vm.functionTable({}, CLOSE_CODES);
-  const table = vm.functionTable(
+  const compression = functionTable(vm, {}, { DISABLED: 0, CONTEXT_TAKEOVER: 1, NO_CONTEXT: 2 });
+  const closeCodes = functionTable(vm, {}, CLOSE_CODES);
+  const table = functionTable(vm,
     { connect },
     { TYPE_TEXT: 'text', TYPE_BINARY: 'binary', TYPE_PING: 'ping', TYPE_PONG: 'pong', TYPE_CLOSE: 'close', TEXT: 1, BINARY: 2 },
   );
-  vm.nestTable(table, 'COMPRESSION', compression, 'websocket.COMPRESSION');
-  vm.nestTable(table, 'CLOSE_CODES', closeCodes, 'websocket.CLOSE_CODES');
+  nestTable(vm, table, 'COMPRESSION', compression, 'websocket.COMPRESSION');
+  nestTable(vm, table, 'CLOSE_CODES', closeCodes, 'websocket.CLOSE_CODES');
   vm.defineModule('websocket', table);
 }
 

@@ -5,13 +5,14 @@
  */
 import yaml from 'js-yaml';
 import { lua, pushNumber, type LuaState, decodeUtf8 } from '../../engine/lua';
-import { toPlain } from '../plain';
+import { luaToPlain } from '../../engine/plain';
 import { checkExpansion, SCHEMA } from '../../util/yaml';
 import { refuse } from '../refuse';
 import type { LuaVM } from '../../engine/vm';
 import { runSliced, type SlicedWork } from '../../engine/sliced';
 import { luaModule } from '../module';
 import { checkpointed } from '../../lib/checkpoint';
+import { functionTable } from '../../engine/binding';
 
 
 /**
@@ -104,7 +105,7 @@ function message(e: unknown): string {
 function installYaml(vm: LuaVM): void {
   vm.defineModule(
     'yaml',
-    vm.functionTable({
+    functionTable(vm, {
       encode: (T) => {
         if (lua.lua_type(T, 1) !== lua.LUA_TTABLE) return refuse(T, vm, 'table expected', 'Invalid');
         const fieldOrder = new Map<string, number>();
@@ -128,7 +129,7 @@ function installYaml(vm: LuaVM): void {
           lua.lua_settop(T, 2);
         }
         try {
-          const plain = checkpointed(() => vm.checkpoint(T), () => toPlain(T, 1, 0, new Set()));
+          const plain = checkpointed(() => vm.checkpoint(T), () => luaToPlain(T, 1));
           // Go's yaml.v3 writes map keys sorted; field_order names come first, in their order.
           const sortKeys = (a: string, b: string): number => {
             const ia = fieldOrder.get(a);

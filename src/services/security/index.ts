@@ -7,7 +7,7 @@
  * refused even by a store that does not expire keys on time.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
-import { ErrorValue, fromPlain, toPlain, type Value } from '../../kernel/value';
+import { ErrorValue, type Value } from '../../kernel/value';
 import { Actor, Scope, type Policy } from '../../lib/security';
 import { serviceDefinition, type ServiceContext } from '../service';
 import { PolicyBook } from './policies';
@@ -17,6 +17,7 @@ import type { Maybe } from '../../lib/byte-stream';
 import type { TokenGrant, TokenStore } from '../../api/security';
 import '../../api/store';
 import '../../api/security';
+import { valueToPlain, plainToValue } from '../../engine/plain';
 
 const invalid = (): ErrorValue => new ErrorValue('invalid token format', 'Invalid', false);
 
@@ -98,7 +99,7 @@ class StoreTokens implements TokenStore {
       expires: now + ttl,
       meta: { ...meta },
     };
-    const r = await attempt(() => store.set(base, fromPlain(record), ttl));
+    const r = await attempt(() => store.set(base, plainToValue(record), ttl));
     if (r instanceof ErrorValue) return new ErrorValue(`failed to store token: ${r.message}`, r.kind, false);
     return this.key === '' ? base : `${base}.${this.sign(base)}`;
   }
@@ -115,7 +116,7 @@ class StoreTokens implements TokenStore {
       if (value.kind === 'NotFound') return new ErrorValue('token not found', 'NotFound', false);
       return new ErrorValue(`failed to retrieve token: ${value.message}`, value.kind, false);
     }
-    const data = toPlain(value, 8);
+    const data = valueToPlain(value, { maxDepth: 8 });
     if (!isStored(data)) return new ErrorValue('failed to unmarshal token data', 'Internal', false);
     if (typeof data.expires === 'number' && data.expires <= Date.now()) {
       await attempt(() => store.delete(base));

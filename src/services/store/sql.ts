@@ -3,20 +3,21 @@
  * UTC or NULL), in the `db.sql.*` database the entry names, reached through its `sql` facet at every call (so
  * a database restart is followed). Expired rows read as absent and are deleted every cleanup interval.
  */
-import { ErrorValue, fromPlain, toPlain, type Value } from '../../kernel/value';
+import { ErrorValue, type Value } from '../../kernel/value';
 import { every, type Timer } from '../../util/timer';
 import type { KeyValueStore, StoreHold } from '../../api/store';
 import type { Resources } from '../../api/resources';
 import type { SqlCell, SqlDatabase } from '../../api/sql';
 import type { SqlStoreEntry } from '../../registry/kinds/store';
 import { KEY_NOT_FOUND, STORE_CLOSED } from './memory';
+import { valueToPlain, plainToValue } from '../../engine/plain';
 
 const timestamp = (ms: number): string => new Date(ms).toISOString();
 
 function decodePayload(cell: SqlCell): Value {
   const text = cell instanceof Uint8Array ? new TextDecoder().decode(cell) : String(cell);
   try {
-    return fromPlain(JSON.parse(text));
+    return plainToValue(JSON.parse(text));
   } catch {
     throw new ErrorValue('stored value is not valid JSON', 'Internal', false);
   }
@@ -59,7 +60,7 @@ export class SqlStore implements KeyValueStore {
 
   async set(key: string, value: Value, ttlMs: number): Promise<void> {
     const db = this.db();
-    const payload = JSON.stringify(toPlain(value));
+    const payload = JSON.stringify(valueToPlain(value));
     const expires = ttlMs > 0 ? timestamp(Date.now() + ttlMs) : null;
     const updated = await db.execute(this.sql.update, [payload, expires, key]);
     if (updated.rowsAffected === 0) await db.execute(this.sql.insert, [key, payload, expires]);

@@ -4,7 +4,8 @@
  */
 import { parsePid } from '../../../kernel/pid';
 import { parseDuration } from '../../../lib/duration';
-import { toPlain, type Value } from '../../../kernel/value';
+import { type Value } from '../../../kernel/value';
+import { valueToPlain } from '../../../engine/plain';
 
 export interface RelayConfig {
   readonly target: string;
@@ -40,7 +41,7 @@ export function parseRelayConfig(text: string, defaultTopic: string): RelayConfi
 /** A message payload as JSON data for the client: bytes as base64, tables as objects or arrays. */
 export function payloadJson(v: Value): unknown {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  return toPlain(v);
+  return valueToPlain(v);
 }
 
 /** Go's time.Duration String for an uptime (`1m2.5s`). */

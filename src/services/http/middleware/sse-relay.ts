@@ -6,11 +6,12 @@
  * as it is, anything else as JSON); `sse.close` ends it, `sse.control` changes target or topic; it ends when
  * the target exits or the client goes away. A comment `: ping` keeps idle proxies from closing it.
  */
-import { Table, fromPlain, type Value } from '../../../kernel/value';
+import { Table, type Value } from '../../../kernel/value';
 import { EVENT } from '../../../kernel/message';
 import { listOption, type Middleware } from './types';
 import { originAccepted, parseRelayConfig, payloadJson, uptimeText, type RelayConfig } from './relay-config';
 import type { Exchange, HeaderMap } from '../exchange';
+import { plainToValue } from '../../../engine/plain';
 
 const HEADER = 'X-Sse-Relay';
 const RESERVED = new Set(['sse.control', 'sse.close', 'sse.join', 'sse.leave', 'sse.heartbeat']);
@@ -63,7 +64,7 @@ export const sseRelay: Middleware = {
         const info = (extra: Record<string, unknown> = {}): Value => {
           const o: Record<string, unknown> = { client_pid: conn.pid, ...extra };
           if (config.metadata !== null) o.metadata = config.metadata;
-          return fromPlain(o);
+          return plainToValue(o);
         };
         const end = (): void => {
           if (ended) return;

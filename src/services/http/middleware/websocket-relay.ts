@@ -6,10 +6,11 @@
  * `ws.close` closes it, `ws.control` changes target or topic. It closes when the target exits.
  */
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { Table, fromPlain, type Value } from '../../../kernel/value';
+import { Table, type Value } from '../../../kernel/value';
 import { EVENT } from '../../../kernel/message';
 import { listOption, type Middleware } from './types';
 import { originAccepted, parseRelayConfig, payloadJson, uptimeText } from './relay-config';
+import { plainToValue } from '../../../engine/plain';
 
 const HEADER = 'X-Ws-Relay';
 const MAX_FRAME = 16 << 20;
@@ -61,7 +62,7 @@ export const websocketRelay: Middleware = {
       const info = (extra: Record<string, unknown> = {}): Value => {
         const o: Record<string, unknown> = { client_pid: conn.pid, ...extra };
         if (config.metadata !== null) o.metadata = config.metadata;
-        return fromPlain(o);
+        return plainToValue(o);
       };
       const close = (code: number, reason: string): void => {
         if (closed) return;

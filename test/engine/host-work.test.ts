@@ -10,9 +10,9 @@ import { join } from 'path';
 import { loadProject } from '../../src/registry';
 import { Runtime } from '../../src/hosts/runtime';
 import { SILENT } from '../../src/modules/logger';
-import { toPlain } from '../../src/kernel/value';
 import { ROOT, wisp } from '../helpers/cli';
 import { runEntry } from '../helpers/project';
+import { valueToPlain } from '../../src/engine/plain';
 
 jest.setTimeout(180_000);
 
@@ -50,8 +50,8 @@ afterAll(async () => {
 async function attack(kind: string, ...args: string[]): Promise<{ outcome: string; ms: number; gap: number }> {
   const r = await runEntry(rt, 'safety:hostwork', 'safety:processes', [kind, ...args]);
   if (r.error) throw new Error(r.error.message);
-  const m = /^([^]*) \| (\d+) ms \| gap (-?\d+) ms$/.exec(String(toPlain(r.value)));
-  if (m === null) throw new Error(`unexpected summary: ${String(toPlain(r.value))}`);
+  const m = /^([^]*) \| (\d+) ms \| gap (-?\d+) ms$/.exec(String(valueToPlain(r.value)));
+  if (m === null) throw new Error(`unexpected summary: ${String(valueToPlain(r.value))}`);
   return { outcome: m[1], ms: Number(m[2]), gap: Number(m[3]) };
 }
 
@@ -172,7 +172,7 @@ describe('recursion in the runtime: a 3000-deep chain of funcs.call ends without
   const nested = async (mode: string, n: number): Promise<string> => {
     const r = await runEntry(rt, 'safety:nested', 'safety:processes', [mode, String(n)]);
     if (r.error) throw new Error(r.error.message);
-    return String(toPlain(r.value));
+    return String(valueToPlain(r.value));
   };
 
   test('the root call times out: every callee ends, the caller gets its Timeout', async () => {

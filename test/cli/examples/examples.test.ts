@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { ROOT, logged, projectCopy, startWisp, wisp } from '../helpers/cli';
-import { until } from '../helpers/poll';
+import { ROOT, logged, projectCopy, startWisp, wisp } from '../../helpers/cli';
+import { until } from '../../helpers/poll';
 
 const FIXTURES = join(ROOT, 'fixtures', 'examples');
 

@@ -11,9 +11,9 @@ import { plain, projectCopy, ROOT, wisp, WISP } from '../helpers/cli';
 import { boot, runEntry } from '../helpers/project';
 import { watchdogOfIsolate } from '../../src/engine/watchdog';
 const watchdog = watchdogOfIsolate();
-import { toPlain } from '../../src/kernel/value';
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
+import { valueToPlain } from '../../src/engine/plain';
 
 // Generous: each test is a CLI run, and the machine may be loaded.
 jest.setTimeout(180_000);
@@ -155,7 +155,7 @@ describe('under memory pressure', () => {
   test('no new process starts while the live heap is over the threshold; one starts again after', async () => {
     const rt = boot('safety');
     try {
-      const spawnOne = async () => toPlain((await runEntry(rt, 'safety:memory', 'safety:processes', ['spawn'])).value);
+      const spawnOne = async () => valueToPlain((await runEntry(rt, 'safety:memory', 'safety:processes', ['spawn'])).value);
       expect(await spawnOne()).toBe('spawned');
       watchdog.underPressure = true; // as a check leaves it when the heap is near its limit and nobody holds much
       const refused = runEntry(rt, 'safety:memory', 'safety:processes', ['spawn']);
@@ -182,7 +182,7 @@ describe('stopping a process that runs', () => {
       'local time = require("time") local function main() for _ = 1, 5 do time.sleep("5ms") end return "ticked" end return { main = main }',
       'test:ticker',
     );
-    expect(toPlain((await ticker.exit).value)).toBe('ticked');
+    expect(valueToPlain((await ticker.exit).value)).toBe('ticked');
     busy.proc.terminate();
     expect((await busy.exit).error?.message).toBe('process terminated');
   });

@@ -8,9 +8,9 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { ROOT, logged, sleep, startWisp, wisp } from '../helpers/cli';
-import { until } from '../helpers/poll';
-import { freePort } from '../helpers/net';
+import { ROOT, logged, sleep, startWisp, wisp } from '../../helpers/cli';
+import { until } from '../../helpers/poll';
+import { freePort } from '../../helpers/net';
 
 function findExamples(): string | null {
   if (process.env.WIPPY_EXAMPLES) return process.env.WIPPY_EXAMPLES;

@@ -5,9 +5,9 @@
  * to the dead-letter queue and its own consumer records it. Run with the real `wisp run`, real sockets.
  */
 import { join } from 'path';
-import { ROOT, logged, projectCopy, startWisp } from '../helpers/cli';
-import { until } from '../helpers/poll';
-import { freePort } from '../helpers/net';
+import { ROOT, logged, projectCopy, startWisp } from '../../helpers/cli';
+import { until } from '../../helpers/poll';
+import { freePort } from '../../helpers/net';
 
 interface Job {
   id: string;

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'fs';
 import { join } from 'path';
-import { logged, projectCopy, ROOT, sleep, startWisp, wisp } from '../helpers/cli';
+import { logged, projectCopy, ROOT, sleep, startWisp, wisp } from '../../helpers/cli';
 
 const fixture = (name: string): string => join(ROOT, 'fixtures', 'examples', name);
 

@@ -4,7 +4,7 @@
  * libraries and modules, and its messages reach only their addressee.
  */
 import { boot, runEntry } from '../helpers/project';
-import { toPlain } from '../../src/kernel/value';
+import { valueToPlain } from '../../src/engine/plain';
 
 interface Report {
   attack: { tables: number; writes: string; threads: number };
@@ -18,7 +18,7 @@ describe('isolation inside one Fengari state', () => {
     const outcome = await runEntry(runtime, 'iso:main', 'iso:processes');
     await runtime.shutdown();
     expect(outcome.error).toBeNull();
-    const r = toPlain(outcome.value) as Report;
+    const r = valueToPlain(outcome.value) as Report;
     // The walk reaches the libraries and module tables (so the test tests something) ...
     expect(r.attack.tables).toBeGreaterThan(12);
     // ... and no write through any of them, no foreign thread, no stolen message.

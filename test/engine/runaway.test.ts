@@ -4,8 +4,8 @@
  */
 import { createVM } from '../../src/modules';
 import { spawn } from '../helpers/lua';
-import { toPlain } from '../../src/kernel/value';
 import { indexWithHosts, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
+import { valueToPlain } from '../../src/engine/plain';
 
 const HARD_MS = 150;
 /** The bystander's ticks: 10 ms each, so it runs on well past the offender's kill. */
@@ -61,7 +61,7 @@ describe('runaway code is killed where it cannot be preempted', () => {
     const b = await bystander.exit;
     expect(b.error).toBeNull();
     // It went on ticking once the offender was gone (it only ends after TICKS ticks)...
-    const { worst } = toPlain(b.value) as { worst: number };
+    const { worst } = valueToPlain(b.value) as { worst: number };
     // The bystander waits at most for the offender's overrun, never for anything longer.
     expect(worst).toBeLessThan(HARD_MS * 30);
   });
