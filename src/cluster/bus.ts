@@ -200,7 +200,14 @@ export class Bus {
     const parts = [Uint8Array.of(0x96), this.selfBytes, encode(stamp).subarray(1), arrayHeader(frames.length), ...frames];
     let length = 0;
     for (const p of parts) length += p.length;
-    const data = Buffer.concat(parts, length);
+    // An array of its own, not a slice of Node's shared pool: a message port copies (or transfers) a view's
+    // whole buffer, which for a pooled Buffer is 8 KiB per message.
+    const data = new Uint8Array(length);
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
     try {
       this.link.publish(node, data);
     } catch (e) {
