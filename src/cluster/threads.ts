@@ -32,6 +32,7 @@ function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close():
   let closed = false;
   return {
     maxPayload: THREAD_PAYLOAD,
+    publishAfter: 'task',
     isClosed: () => closed,
     publish(node, data) {
       if (closed) throw new Error('the thread is closing');
