@@ -58,6 +58,12 @@ export function tooLarge(size: number, limit: number): ErrorValue {
 export interface BusLink {
   /** The largest message the link carries. */
   readonly maxPayload: number;
+  /**
+   * When queued frames go out: at the end of the task that queued them (a scheduler's batch, a received
+   * message), or once per turn of the event loop. A port between threads is cheap per message and its
+   * receiver waits for every turn the sender spends, so the threads publish at once; NATS batches per turn.
+   */
+  readonly publishAfter: 'task' | 'turn';
   isClosed(): boolean;
   /** Hands a message to the link for `node`; throws only while the link is closing. */
   publish(node: string, data: Uint8Array): void;
@@ -73,6 +79,7 @@ export function natsLink(nc: NatsConnection, subjects: Subjects, self: string): 
     get maxPayload() {
       return nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
     },
+    publishAfter: 'turn',
     isClosed: () => nc.isClosed(),
     publish: (node, data) => nc.publish(subjects.node(node), data),
     confirm: () => nc.flush(),
@@ -97,6 +104,7 @@ export class Bus {
   /** Bytes in all outboxes. */
   private queued = 0;
   private confirming = false;
+  private readonly flushBound = (): void => this.flush();
 
   constructor(
     private readonly link: BusLink,
@@ -188,7 +196,8 @@ export class Bus {
     if (box === undefined) this.outboxes.set(node, (box = { frames: [], bytes: 0 }));
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      if (this.link.publishAfter === 'task') queueMicrotask(this.flushBound);
+      else setImmediate(this.flushBound);
     }
     return box;
   }
@@ -200,7 +209,14 @@ export class Bus {
     const parts = [Uint8Array.of(0x96), this.selfBytes, encode(stamp).subarray(1), arrayHeader(frames.length), ...frames];
     let length = 0;
     for (const p of parts) length += p.length;
-    const data = Buffer.concat(parts, length);
+    // An array of its own, not a slice of Node's shared pool: a message port copies (or transfers) a view's
+    // whole buffer, which for a pooled Buffer is 8 KiB per message.
+    const data = new Uint8Array(length);
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
     try {
       this.link.publish(node, data);
     } catch (e) {

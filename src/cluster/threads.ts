@@ -23,15 +23,21 @@ const THREAD_PAYLOAD = 1024 * 1024;
 /** How long a thread waits at start for every other thread to answer its hello. */
 const HELLO_WAIT_MS = 5000;
 
+/** Whether `data` spans its whole buffer, so that the buffer can be moved to another thread with it. */
+const ownsBuffer = (data: Uint8Array): data is Uint8Array & { buffer: ArrayBuffer } =>
+  data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+
 /** The bus over message ports: one port per other thread; `close` stops it publishing. */
 function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close(): void } {
   let closed = false;
   return {
     maxPayload: THREAD_PAYLOAD,
+    publishAfter: 'task',
     isClosed: () => closed,
     publish(node, data) {
       if (closed) throw new Error('the thread is closing');
-      ports.get(node)?.postMessage(data);
+      // The bus hands over an array of its own (bus.ts): moved, not copied.
+      ports.get(node)?.postMessage(data, ownsBuffer(data) ? [data.buffer] : undefined);
     },
     confirm: () => Promise.resolve(),
     listen(fn) {

@@ -94,6 +94,11 @@ describe('two threads in one node', () => {
     expect(r.fifo).toBe('in order 2000');
   }, 60_000);
 
+  test('a process on thread 2 sends a burst and exits: every message is in the inbox, in order, when its EXIT comes', async () => {
+    const r = await drive('burst_then_exit');
+    expect(r.burst_then_exit).toBe('1500 before value burst done');
+  }, 60_000);
+
   test('monitors, cancel and terminate across threads give the EXITs one thread gives', async () => {
     const r = await drive('monitor_error', 'monitor_normal', 'cancel', 'terminate', 'monitor_dead', 'unmonitor');
     expect(r.monitor_error).toBe('error boom');
