@@ -112,7 +112,7 @@ describe('db.sql.sqlite', () => {
     expect(() => loadProject(write('  - name: db\n    kind: db.sql.postgres\n    host: h\n    port: 99999\n    database: d\n    username: u\n    password: p\n'))).toThrow(/field "port" must be a port number/);
   });
 
-  test('a 2-second query runs off the runtime thread: a bystander process keeps its timer', async () => {
+  test('a query of seconds runs off the runtime thread: a bystander process keeps its timer', async () => {
     const app = await sqlApp(`  - name: db\n    kind: db.sql.sqlite\n    file: ":memory:"\n    lifecycle: { auto_start: true }`, {
       // Counts through a recursive CTE: n rows take about n / rate seconds, with the rate measured first.
       slow: lua(`local db = assert(sql.get("t:db"))
@@ -132,12 +132,14 @@ describe('db.sql.sqlite', () => {
         return { worst = worst, ticks = ticks }`),
     });
     const probe = (await app.run('slow', [200_000])) as { ms: number };
-    const n = Math.min(50_000_000, Math.ceil((200_000 / Math.max(1, probe.ms)) * 2300));
+    // Aimed at 3 s; the probe's rate is taken on a machine whose load may change, so the query may run much
+    // faster or slower than aimed. Half a second is already far beyond the bystander's 100 ms bound.
+    const n = Math.min(50_000_000, Math.ceil((200_000 / Math.max(1, probe.ms)) * 3000));
     const slow = app.run('slow', [n]);
     const bystander = (await app.run('bystander')) as { worst: number; ticks: number };
     const query = (await slow) as { n: number; ms: number };
     expect(query.n).toBe(n);
-    expect(query.ms).toBeGreaterThanOrEqual(1500);
+    expect(query.ms).toBeGreaterThanOrEqual(500);
     // 10 ms sleeps on two shared cores: late by a few ms at worst, nowhere near the query's seconds.
     expect(bystander.worst).toBeLessThan(100);
     expect(bystander.ticks).toBeGreaterThan(80);
