@@ -1,4 +1,6 @@
 /**
+ * scripts/fengari-patches/21-callinfo-reuse.js: call frames (CallInfo) are reused at each depth; a reused one
+ * must carry nothing of its last call (a continuation, a saved error function) into the next.
  * scripts/fengari-patches/20-stack-reuse.js: stack slots keep their objects when the top falls, except where an
  * open upvalue may share one. Every case leaves a closure's variable where a later call's frame reuses the
  * slots, then reads it: a slot reused while a closure still shared it would show the later call's values.
@@ -127,5 +129,54 @@ describe('stack slots reused across calls (patch 20)', () => {
       return { fib(30), plain(30), sum(200).v, s }
     end }`);
     expect(r).toEqual([832040, 832040, 20100, 'ABC']);
+  });
+});
+
+describe('call frames reused across calls (patch 21)', () => {
+  test('errors raised at every depth, caught by pcall and xpcall at others, unwind to the right frame', async () => {
+    const r = await run(`return { main = function()
+      local function dive(n, fail_at)
+        if n == fail_at then error("at " .. n, 0) end
+        if n == 0 then return "bottom" end
+        return dive(n - 1, fail_at)
+      end
+      local out = {}
+      for _, depth in ipairs({ 3, 70, 200 }) do
+        for _, fail_at in ipairs({ -1, 0, 1, depth - 1, 65 }) do
+          local ok, v = pcall(dive, depth, fail_at)
+          out[#out + 1] = tostring(ok) .. ":" .. v
+        end
+      end
+      local handled = { xpcall(dive, function(m) return "handled " .. m end, 80, 10) }
+      out[#out + 1] = handled[2]
+      out[#out + 1] = dive(100, -1)
+      return out
+    end }`);
+    expect(r).toEqual([
+      'true:bottom', 'false:at 0', 'false:at 1', 'false:at 2', 'true:bottom',
+      'true:bottom', 'false:at 0', 'false:at 1', 'false:at 69', 'false:at 65',
+      'true:bottom', 'false:at 0', 'false:at 1', 'false:at 199', 'false:at 65',
+      'handled at 10', 'bottom',
+    ]);
+  });
+
+  test('blocking calls and coroutine yields inside pcall at varying depths resume into the right frames', async () => {
+    const r = await run(`local time = require("time")
+    return { main = function()
+      local function nest(n, f) if n == 0 then return f() end local ok, v = pcall(nest, n - 1, f) return v end
+      local out = {}
+      for _, depth in ipairs({ 1, 5, 90, 2 }) do
+        out[#out + 1] = nest(depth, function() time.sleep(0) return "slept " .. depth end)
+        local co = coroutine.wrap(function() return nest(depth, function() coroutine.yield("y" .. depth) error("e" .. depth, 0) end) end)
+        out[#out + 1] = co()
+        out[#out + 1] = co()
+      end
+      local ok, err = pcall(function() nest(3, function() time.sleep(0) error("late", 0) end) end)
+      out[#out + 1] = tostring(ok) .. ":" .. tostring(err)
+      return out
+    end }`);
+    expect(r).toEqual([
+      'slept 1', 'y1', 'e1', 'slept 5', 'y5', 'e5', 'slept 90', 'y90', 'e90', 'slept 2', 'y2', 'e2', 'true:nil',
+    ]);
   });
 });
