@@ -138,11 +138,31 @@ function nativeLuaYieldUs() {
   return Number(out.trim());
 }
 
-/** The same compute workloads on native Lua 5.4, medians in ms. */
-function nativeLuaCompute() {
-  const out = execFileSync('lua5.4', [path.join(__dirname, 'reference', 'compute.lua'), path.join(__dirname, '..'), '5'], { encoding: 'utf8', timeout: 120000 });
-  const r = Object.fromEntries(out.trim().split('\n').map((line) => line.split('\t')).map(([k, v]) => [k, Number(v)]));
-  return { native_lua_fib27_ms: r.fib, native_lua_records_ms: r.records };
+/** A compute workload (or all) on native Lua 5.4: name → median ms of `rounds`. */
+function nativeLuaCompute(rounds, only = null) {
+  const args = [path.join(__dirname, 'reference', 'compute.lua'), path.join(__dirname, '..'), String(rounds), ...(only ? [only] : [])];
+  const out = execFileSync('lua5.4', args, { encoding: 'utf8', timeout: 120000 });
+  return Object.fromEntries(out.trim().split('\n').map((line) => line.split('\t')).map(([k, v]) => [k, Number(v)]));
+}
+
+/**
+ * fib(27) on native Lua and ours, round by round (so both see the same load): the medians, and the median of
+ * the rounds' ratios (fib_vs_native_lua; the machine's load moves too much between two separate timings).
+ */
+async function fibAgainstNative(rounds = 5) {
+  const ours = oursFibMs();
+  await ours();
+  const native = [];
+  const mine = [];
+  const ratios = [];
+  for (let i = 0; i < rounds; i++) {
+    const n = nativeLuaCompute(3, 'fib').fib;
+    const o = await ours();
+    native.push(n);
+    mine.push(o);
+    ratios.push(o / n);
+  }
+  return { native_lua_fib27_ms: median(native), fib_vs_native_lua: median(ratios) };
 }
 
 function erlang() {
@@ -162,7 +182,10 @@ module.exports = {
   async run() {
     const results = await againstPristine();
     results.records_ms = await oursRecordsMs();
-    if (has('lua5.4')) Object.assign(results, { native_lua_yield_us: nativeLuaYieldUs(), ...nativeLuaCompute() });
+    if (has('lua5.4')) {
+      Object.assign(results, { native_lua_yield_us: nativeLuaYieldUs(), ...(await fibAgainstNative()) });
+      results.native_lua_records_ms = nativeLuaCompute(3, 'records').records;
+    }
     if (has('erl') && has('erlc')) Object.assign(results, erlang());
     return results;
   },
