@@ -2,7 +2,9 @@
 /**
  * The VM against unmodified Fengari (issue 14), in the same run: `fengari-pristine` is the same release as our
  * `fengari`, installed under an npm alias and never patched. Also prints the same workloads on native Lua and
- * Erlang/OTP when `lua5.4` / `erl` are installed (reference rows; skipped silently otherwise).
+ * Erlang/OTP when `lua5.4` / `erl` are installed (reference rows; skipped silently otherwise): the yield loop,
+ * fib(27) and the records build-and-sort (bench/reference/compute-workloads.lua, the same file on both VMs), and
+ * the kernel suite's echo, spawn+exit and ring hop (bench/reference/wisp_bench.erl).
  */
 const fs = require('fs');
 const os = require('os');
@@ -57,6 +59,39 @@ function oursFibMs() {
   };
 }
 
+const COMPUTE = fs.readFileSync(path.join(__dirname, 'reference', 'compute-workloads.lua'), 'latin1');
+
+/**
+ * A runner: milliseconds of one workload of bench/reference/compute-workloads.lua (the file native Lua runs too)
+ * in a wisp process on our VM.
+ */
+function oursComputeMs(name) {
+  // table.sort's comparator cannot be preempted: the sort runs past the runaway guard's default second here.
+  const vm = createVM({ hardSliceMs: 60000 });
+  const id = `bench:compute:${name}`;
+  const source = `local W = (function() ${COMPUTE}
+end)()
+return { main = function() return W.${name}(W.size.${name}) end }`;
+  const spec = { entryId: id, chunk: vm.compile(source, id), method: 'main', modules: new Set(), imports: new Map() };
+  return async () => {
+    let done;
+    const exit = new Promise((r) => (done = r));
+    const t0 = performance.now();
+    new LuaProcess(vm, spec, id, done).start();
+    const r = await exit;
+    if (r.error) throw new Error(r.error.message);
+    return performance.now() - t0;
+  };
+}
+
+/** Our records workload (build and sort 100k tables), the median of `rounds` (each takes seconds: no warm-up). */
+async function oursRecordsMs(rounds = 3) {
+  const run = oursComputeMs('records');
+  const ms = [];
+  for (let i = 0; i < rounds; i++) ms.push(await run());
+  return median(ms);
+}
+
 /**
  * Ours against the pristine VM, alternating round by round so both see the same load: our yield round trip
  * (a blocking host call through the scheduler) against a bare coroutine.wrap loop, and fib(27).
@@ -103,13 +138,40 @@ function nativeLuaYieldUs() {
   return Number(out.trim());
 }
 
+/** A compute workload (or all) on native Lua 5.4: name → median ms of `rounds`. */
+function nativeLuaCompute(rounds, only = null) {
+  const args = [path.join(__dirname, 'reference', 'compute.lua'), path.join(__dirname, '..'), String(rounds), ...(only ? [only] : [])];
+  const out = execFileSync('lua5.4', args, { encoding: 'utf8', timeout: 120000 });
+  return Object.fromEntries(out.trim().split('\n').map((line) => line.split('\t')).map(([k, v]) => [k, Number(v)]));
+}
+
+/**
+ * fib(27) on native Lua and ours, round by round (so both see the same load): the medians, and the median of
+ * the rounds' ratios (fib_vs_native_lua; the machine's load moves too much between two separate timings).
+ */
+async function fibAgainstNative(rounds = 5) {
+  const ours = oursFibMs();
+  await ours();
+  const native = [];
+  const mine = [];
+  const ratios = [];
+  for (let i = 0; i < rounds; i++) {
+    const n = nativeLuaCompute(3, 'fib').fib;
+    const o = await ours();
+    native.push(n);
+    mine.push(o);
+    ratios.push(o / n);
+  }
+  return { native_lua_fib27_ms: median(native), fib_vs_native_lua: median(ratios) };
+}
+
 function erlang() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-bench-erl-'));
   try {
     execFileSync('erlc', ['-o', dir, path.join(__dirname, 'reference', 'wisp_bench.erl')], { stdio: 'ignore' });
     const out = execFileSync('erl', ['-noshell', '-pa', dir, '-s', 'wisp_bench', 'main'], { encoding: 'utf8', timeout: 120000 });
-    const [echo, spawn] = out.trim().split(/\s+/).map(Number);
-    return { erlang_echo_us: echo, erlang_spawn_exit_us: spawn };
+    const [echo, spawn, ring] = out.trim().split(/\s+/).map(Number);
+    return { erlang_echo_us: echo, erlang_spawn_exit_us: spawn, erlang_ring_hop_us: ring };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -119,7 +181,11 @@ module.exports = {
   targets: {},
   async run() {
     const results = await againstPristine();
-    if (has('lua5.4')) results.native_lua_yield_us = nativeLuaYieldUs();
+    results.records_ms = await oursRecordsMs();
+    if (has('lua5.4')) {
+      Object.assign(results, { native_lua_yield_us: nativeLuaYieldUs(), ...(await fibAgainstNative()) });
+      results.native_lua_records_ms = nativeLuaCompute(3, 'records').records;
+    }
     if (has('erl') && has('erlc')) Object.assign(results, erlang());
     return results;
   },
