@@ -148,7 +148,19 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
     return typeof p === 'string' ? fail(T, vm, p, 'Invalid', { retryable: false, context: 'check params' }) : p;
   };
 
-  const runQuery = (T: LuaState, runner: Runner, sql: string, args: SqlParam[], context: string): number => waitForRows(T, runner.query(sql, args), context);
+  /** Rows the database gave at once (a point read, at most one row): the task goes on without blocking. */
+  const pushRowsNow = (T: LuaState, rows: SqlRows, context: string): number => {
+    const b = new RowBuilder(keysOf(rows.columns), rows);
+    if (b.size > SLICE_CELLS) return waitForRows(T, Promise.resolve(rows), context);
+    b.pushAll(T);
+    lua.lua_pushnil(T);
+    return 2;
+  };
+
+  const runQuery = (T: LuaState, runner: Runner, sql: string, args: SqlParam[], context: string): number => {
+    const now = runner.queryNow?.(sql, args);
+    return now !== undefined ? pushRowsNow(T, now, context) : waitForRows(T, runner.query(sql, args), context);
+  };
   const runExec = (T: LuaState, runner: Runner, sql: string, args: SqlParam[], context: string): number => waitFor(T, runner.execute(sql, args), context, pushExec);
 
   const prepare = (T: LuaState, runner: Runner, context: string): number => {
@@ -302,7 +314,9 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
       const h = openStmt(T);
       if (typeof h === 'number') return h;
       const p = params(T, 2);
-      return typeof p === 'number' ? p : waitForRows(T, h.stmt.query(p), 'stmt query');
+      if (typeof p === 'number') return p;
+      const now = h.stmt.queryNow?.(p);
+      return now !== undefined ? pushRowsNow(T, now, 'stmt query') : waitForRows(T, h.stmt.query(p), 'stmt query');
     },
     execute: (T) => {
       const h = openStmt(T);

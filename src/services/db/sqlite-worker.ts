@@ -14,6 +14,8 @@ export interface SqliteWorkerData {
   /** require() path of better-sqlite3. */
   readonly driver: string;
   readonly file: string;
+  /** The file is the private one behind a ":memory:" database: nothing to keep across a crash. */
+  readonly scratch: boolean;
   readonly busyTimeoutMs: number;
   /** A query whose rows would exceed this (estimated bytes) fails instead of being sent. */
   readonly maxResultBytes: number;
@@ -155,6 +157,7 @@ export function sqliteWorker(): void {
     db = new Driver(data.file, { timeout: data.busyTimeoutMs });
     try {
       if (data.file !== ':memory:') db.pragma('journal_mode = WAL');
+      if (data.scratch) db.pragma('synchronous = OFF');
     } catch (e) {
       // A read-only file stays readable; writes then fail with SQLITE_READONLY.
       if ((e as { code?: unknown }).code !== 'SQLITE_READONLY') throw e;
