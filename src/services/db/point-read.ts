@@ -20,7 +20,7 @@ const BOUNDED_OPCODES = new Set([
   'IsNull', 'NotNull', 'SeekGE', 'SeekLE', 'SeekGT', 'SeekLT', 'IdxGT', 'IdxGE', 'IdxLT', 'IdxLE', 'DeferredSeek',
   'IdxRowid', 'Copy', 'SCopy', 'IfNullRow', 'Eq', 'Ne', 'Lt', 'Le', 'Gt', 'Ge', 'If', 'IfNot', 'DecrJumpZero',
   'Add', 'Subtract', 'Multiply', 'Divide', 'Remainder', 'BitAnd', 'BitOr', 'ShiftLeft', 'ShiftRight', 'BitNot',
-  'Not', 'Cast',
+  'Not', 'Cast', 'ZeroOrNull', 'And', 'Or', 'IsTrue',
 ]);
 
 /** Of those, the ones whose p2 is a jump target (0: none, for MustBeInt). */
@@ -67,6 +67,9 @@ export function searchOnlyPlan(details: readonly string[]): boolean {
 /** A classified SQL text: its statement and column names, or null when it is not a point read. */
 type Classified = { readonly statement: Statement; readonly columns: readonly string[] } | null;
 
+/** A statement that may create something in the connection's own temporary schema. */
+const TEMPORARY = /\btemp(orary)?\b/i;
+
 /** SQL texts remembered per connection (a script chooses them: bounded). */
 const CLASSIFIED = 256;
 
@@ -96,6 +99,8 @@ export interface PointReaderOptions {
 export class PointReader {
   private readonly known = new BoundedMap<string, Classified>(CLASSIFIED);
   private readonly schemaVersion: Statement;
+  /** Any statement that reads the schema: running one makes the connection load a changed schema. */
+  private readonly schemaReload: Statement;
   private schema = -1;
   /** A read transaction is open (privateFile only: kept until the worker runs something). */
   private snapshot = false;
@@ -106,6 +111,7 @@ export class PointReader {
     private readonly options: PointReaderOptions,
   ) {
     this.schemaVersion = db.prepare('PRAGMA schema_version').pluck();
+    this.schemaReload = db.prepare('SELECT count(*) FROM sqlite_schema').pluck();
   }
 
   /** The rows of a point read now, or undefined when this statement (or this moment) is the worker's. */
@@ -129,6 +135,20 @@ export class PointReader {
       this.release();
       return undefined;
     }
+  }
+
+  /**
+   * Told of each statement the worker is sent. A temporary table (or view) lives in the worker's connection
+   * only, and one may shadow a table of the same name: once the worker may have made one, every read is its.
+   */
+  sent(sql: string): void {
+    if (this.closed || !TEMPORARY.test(sql)) return;
+    try {
+      if (this.db.prepare(sql).readonly) return;
+    } catch {
+      // several statements, or one this connection cannot compile: assume the worst
+    }
+    this.close();
   }
 
   /** Ends the kept snapshot: called before the worker runs anything (its writes must be seen afterwards). */
@@ -156,6 +176,9 @@ export class PointReader {
     this.snapshot = true;
     const version = this.schemaVersion.get() as number;
     if (version !== this.schema) {
+      // EXPLAIN shows the program of the schema the connection has loaded, which may be the old one: it is
+      // loaded again first (a statement that runs notices the change), and what was decided is forgotten.
+      this.schemaReload.get();
       this.known.clear();
       this.schema = version;
     }

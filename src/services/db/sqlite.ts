@@ -103,6 +103,7 @@ class SqliteConnection implements DriverConnection {
   /** Appends the command's tuple; returns its statement's number (0 for none). */
   private encode(c: Command, out: unknown[][]): number {
     if (c.op === 'query' || c.op === 'execute' || c.op === 'prepare') {
+      this.reader?.sent(c.sql);
       let id = this.ids.get(c.sql);
       const known = id !== undefined;
       if (id === undefined) this.ids.set(c.sql, (id = this.ids.size + 1));
