@@ -83,6 +83,27 @@ function exportSmall(t: LuaTableObject, visited: LuaTableObject[]): Table | null
 }
 
 const TABLE_TAG = TAG.TABLE;
+const INTEGER_TAG = 19;
+
+/**
+ * The values of the table at idx (a table) under its positive integer keys, each at index key - 1 (a hole is
+ * undefined), up to the largest such key: read raw from Fengari's entries, as lua_next walks them, without its
+ * lookups. Null when that key is past `limit`. The cells are the table's own: read them, never keep them.
+ */
+export function integerKeyedCells(L: LuaState, idx: number, limit: number): (Slot | undefined)[] | null {
+  const t = (cellAt(L, idx) as Slot).value as LuaTableObject;
+  let n = 0;
+  for (let e = t.f; e !== undefined; e = e.n) {
+    if (e.key.type === INTEGER_TAG && (e.key.value as number) > n) n = e.key.value as number;
+  }
+  if (n > limit) return null;
+  const out = new Array<Slot | undefined>(n);
+  for (let e = t.f; e !== undefined; e = e.n) {
+    const k = e.key.value as number;
+    if (e.key.type === INTEGER_TAG && k >= 1) out[k - 1] = e.value;
+  }
+  return out;
+}
 
 /**
  * A Lua value that is not a table as a portable value (Fengari's type tags: variants in the high bits): integers

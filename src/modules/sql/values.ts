@@ -7,6 +7,7 @@
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
 import { objectAt, pushSlot, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
+import { integerKeyedCells } from '../../engine/values';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
 
 /** `sql.NULL` and `sql.as.null()`. */
@@ -42,32 +43,23 @@ export function paramAt(T: LuaState, idx: number): SqlParam {
   }
 }
 
-/** The number of a params table's entries up to its largest positive integer key (Go's MaxN), or null if past the limit. */
-function maxN(T: LuaState, idx: number): number | null {
-  let n = lua.lua_rawlen(T, idx);
-  lua.lua_pushnil(T);
-  while (lua.lua_next(T, idx)) {
-    lua.lua_settop(T, -2);
-    if (lua.lua_isinteger(T, -1)) {
-      const k = lua.lua_tointeger(T, -1);
-      if (k > n) n = k;
-    }
-  }
-  return n > MAX_PARAMS ? null : n;
-}
-
 /** The params argument at idx: nil (none) or an array table; a message for anything else. */
 export function paramsAt(T: LuaState, idx: number): SqlParam[] | string {
   const type = lua.lua_type(T, idx);
   if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return [];
   if (type !== lua.LUA_TTABLE) return `parameters must be a table, got ${typeName(type)}`;
-  const abs = lua.lua_absindex(T, idx);
-  const n = maxN(T, abs);
-  if (n === null) return `too many parameters (more than ${MAX_PARAMS})`;
-  const out: SqlParam[] = new Array(n);
-  for (let i = 1; i <= n; i++) {
-    lua.lua_rawgeti(T, abs, i);
-    out[i - 1] = paramAt(T, -1);
+  // Go's MaxN: up to the largest positive integer key, holes as NULL.
+  const cells = integerKeyedCells(T, idx, MAX_PARAMS);
+  if (cells === null) return `too many parameters (more than ${MAX_PARAMS})`;
+  const out: SqlParam[] = new Array(cells.length);
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i];
+    if (cell === undefined) {
+      out[i] = null;
+      continue;
+    }
+    pushSlot(T, cell);
+    out[i] = paramAt(T, -1);
     lua.lua_settop(T, -2);
   }
   return out;

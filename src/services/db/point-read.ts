@@ -98,6 +98,9 @@ export interface PointReaderOptions {
 
 export class PointReader {
   private readonly known = new BoundedMap<string, Classified>(CLASSIFIED);
+  /** The text read last and what it is (most reads repeat one text). */
+  private lastSql: string | null = null;
+  private last: Classified | undefined = undefined;
   private readonly schemaVersion: Statement;
   /** Any statement that reads the schema: running one makes the connection load a changed schema. */
   private readonly schemaReload: Statement;
@@ -120,12 +123,14 @@ export class PointReader {
     try {
       this.begin();
       const values = bind(params);
-      let c = this.known.get(sql);
+      let c = sql === this.lastSql ? this.last : this.known.get(sql);
       if (c === undefined) {
         c = this.classify(sql, values);
         if (c === undefined) return this.done(undefined);
         this.known.set(sql, c);
       }
+      this.lastSql = sql;
+      this.last = c;
       if (c === null) return this.done(undefined);
       // The program has no loop: one row at most.
       const row = c.statement.get(...values) as unknown[] | undefined;
@@ -162,6 +167,7 @@ export class PointReader {
     if (this.closed) return;
     this.closed = true;
     this.known.clear();
+    this.lastSql = null;
     try {
       this.release();
     } finally {
@@ -180,6 +186,7 @@ export class PointReader {
       // loaded again first (a statement that runs notices the change), and what was decided is forgotten.
       this.schemaReload.get();
       this.known.clear();
+      this.lastSql = null;
       this.schema = version;
     }
   }
