@@ -5,7 +5,7 @@
  * name; a NULL cell is an absent key. Integers past Fengari's 32 bits arrive as floats.
  */
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
-import { objectAt, pushSlot, type Slot } from '../../engine/slots';
+import { appendRecords, objectAt, pushSlot, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
 import { integerKeyedCells } from '../../engine/values';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
@@ -88,6 +88,13 @@ export function pushCell(T: LuaState, cell: Exclude<SqlCell, null>): void {
   }
 }
 
+/** A cell pushed, or nothing for NULL (the key is left out). */
+function pushPresentCell(T: LuaState, cell: SqlCell): boolean {
+  if (cell === null || cell === undefined) return false;
+  pushCell(T, cell);
+  return true;
+}
+
 /** Rows of a result built per call to `step` (so a large result is built across several turns of the event loop). */
 export class RowBuilder {
   private next = 0;
@@ -112,18 +119,7 @@ export class RowBuilder {
     const rows = this.result.rows;
     const keys = this.keys;
     const end = Math.min(rows.length, this.next + count);
-    for (let i = this.next; i < end; i++) {
-      const row = rows[i];
-      lua.lua_createtable(T, 0, keys.length);
-      for (let j = 0; j < keys.length; j++) {
-        const cell = row[j];
-        if (cell === null || cell === undefined) continue;
-        pushSlot(T, keys[j]);
-        pushCell(T, cell);
-        lua.lua_rawset(T, -3);
-      }
-      lua.lua_rawseti(T, -2, i + 1);
-    }
+    appendRecords(T, keys, rows, this.next, end, pushPresentCell);
     this.next = end;
   }
 
