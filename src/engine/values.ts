@@ -85,6 +85,33 @@ function exportSmall(t: LuaTableObject, visited: LuaTableObject[]): Table | null
 const TABLE_TAG = TAG.TABLE;
 const INTEGER_TAG = 19;
 
+/** A Lua value as a host function reads it: see hostScalar. */
+export type HostScalar = bigint | number | boolean | string | Uint8Array | { readonly payload: unknown } | null;
+
+/**
+ * A cell's value without any metamethod: an integer as a bigint, a float as a number, a boolean, a string as
+ * text when valid UTF-8 and as its bytes otherwise, a full userdata as `{payload}`; nil and anything else null.
+ */
+export function hostScalar(cell: Slot): HostScalar {
+  switch (cell.type) {
+    case 1:
+      return cell.value as boolean;
+    case INTEGER_TAG:
+      return BigInt(cell.value as number);
+    case 3:
+      return cell.value as number;
+    case 4:
+    case 20: {
+      const ts = cell.value as TString;
+      return textOf(ts) ?? ts.realstring;
+    }
+    case 7:
+      return { payload: (cell.value as Udata).data };
+    default:
+      return null;
+  }
+}
+
 /**
  * The values of the table at idx (a table) under its positive integer keys, each at index key - 1 (a hole is
  * undefined), up to the largest such key: read raw from Fengari's entries, as lua_next walks them, without its

@@ -7,7 +7,7 @@
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
 import { appendRecords, objectAt, pushSlot, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
-import { integerKeyedCells } from '../../engine/values';
+import { hostScalar, integerKeyedCells } from '../../engine/values';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
 
 /** `sql.NULL` and `sql.as.null()`. */
@@ -58,9 +58,8 @@ export function paramsAt(T: LuaState, idx: number): SqlParam[] | string {
       out[i] = null;
       continue;
     }
-    pushSlot(T, cell);
-    out[i] = paramAt(T, -1);
-    lua.lua_settop(T, -2);
+    const v = hostScalar(cell);
+    out[i] = v !== null && typeof v === 'object' && !(v instanceof Uint8Array) ? (v.payload instanceof Typed ? v.payload.value : null) : v;
   }
   return out;
 }
