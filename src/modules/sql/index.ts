@@ -16,7 +16,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { Task } from '../../engine/scheduler';
 import type { Resources } from '../../api/resources';
 import type { SqlDatabase, SqlExecResult, SqlHold, SqlIsolation, SqlParam, SqlRows, SqlStatement, SqlTransaction, SqlTxOptions } from '../../api/sql';
-import { paramsAt, pushExecResult, RowBuilder, SQL_NULL, Typed, paramAt } from './values';
+import { paramsAt, pushExecResult, pushRows, RowBuilder, SQL_NULL, Typed, paramAt } from './values';
 import { installBuilder, type Runner } from './builder';
 
 /** A result with more cells than this is built into Lua tables a slice at a time, between other work. */
@@ -108,7 +108,15 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
    * its table keeps every name forever, and column names come from user SQL.
    */
   const keyCache = new WeakMap<readonly string[], Slot[]>();
+  let lastColumns: readonly string[] | null = null;
+  let lastKeys: Slot[] = [];
   const keysOf = (columns: readonly string[]): Slot[] => {
+    if (columns === lastColumns) return lastKeys;
+    lastColumns = columns;
+    lastKeys = keysUncached(columns);
+    return lastKeys;
+  };
+  const keysUncached = (columns: readonly string[]): Slot[] => {
     let keys = keyCache.get(columns);
     if (keys === undefined) {
       keys = columns.map((c) => (pushString(vm.L, c), popSlot(vm.L)));
@@ -150,9 +158,8 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
 
   /** Rows the database gave at once (a point read, at most one row): the task goes on without blocking. */
   const pushRowsNow = (T: LuaState, rows: SqlRows, context: string): number => {
-    const b = new RowBuilder(keysOf(rows.columns), rows);
-    if (b.size > SLICE_CELLS) return waitForRows(T, Promise.resolve(rows), context);
-    b.pushAll(T);
+    if (rows.rows.length * rows.columns.length > SLICE_CELLS) return waitForRows(T, Promise.resolve(rows), context);
+    pushRows(T, keysOf(rows.columns), rows.rows);
     lua.lua_pushnil(T);
     return 2;
   };

@@ -124,9 +124,15 @@ export class RowBuilder {
 
   /** Pushes the whole array table. */
   pushAll(T: LuaState): void {
-    lua.lua_createtable(T, this.result.rows.length, 0);
-    this.step(T, this.result.rows.length);
+    pushRows(T, this.keys, this.result.rows);
+    this.next = this.result.rows.length;
   }
+}
+
+/** Pushes the array table of all the rows at once. */
+export function pushRows(T: LuaState, keys: readonly Slot[], rows: SqlRows['rows']): void {
+  lua.lua_createtable(T, rows.length, 0);
+  appendRecords(T, keys, rows, 0, rows.length, pushPresentCell);
 }
 
 export function pushExecResult(T: LuaState, vm: LuaVM, r: SqlExecResult): void {

@@ -134,8 +134,8 @@ export class PointReader {
       if (c === null) return this.done(undefined);
       // The program has no loop: one row at most.
       const row = c.statement.get(...values) as unknown[] | undefined;
-      const rows = row === undefined ? [] : [row];
-      return this.done(this.fits(rows) ? { columns: c.columns, rows: rows as SqlRows['rows'] } : undefined);
+      if (row === undefined) return this.done({ columns: c.columns, rows: [] });
+      return this.done(this.fits(row) ? { columns: c.columns, rows: [row as SqlRows['rows'][number]] } : undefined);
     } catch {
       this.release();
       return undefined;
@@ -222,10 +222,10 @@ export class PointReader {
     return { statement, columns: statement.columns().map((col) => col.name) };
   }
 
-  /** The worker's estimate of a result's size, under its limit. */
-  private fits(rows: readonly unknown[][]): boolean {
+  /** The worker's estimate of a result's size (here one row), under its limit. */
+  private fits(row: readonly unknown[]): boolean {
     let bytes = 0;
-    for (const row of rows) for (const cell of row) bytes += typeof cell === 'string' ? cell.length + 16 : cell instanceof Uint8Array ? cell.length + 16 : 16;
+    for (const cell of row) bytes += typeof cell === 'string' ? cell.length + 16 : cell instanceof Uint8Array ? cell.length + 16 : 16;
     return bytes <= this.options.maxResultBytes;
   }
 }
