@@ -149,8 +149,13 @@ class SqliteConnection implements DriverConnection {
 /** Directories of ":memory:" databases still open, removed at exit if not closed before. */
 const scratchDirs = new Set<string>();
 
+let cleanupAtExit = false;
+
 function makeScratch(): string {
-  if (scratchDirs.size === 0) process.once('exit', () => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  if (!cleanupAtExit) {
+    cleanupAtExit = true;
+    process.once('exit', () => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  }
   const dir = mkdtempSync(join(tmpdir(), 'wisp-sqlite-memory-'));
   scratchDirs.add(dir);
   return dir;
