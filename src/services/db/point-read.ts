@@ -1,6 +1,6 @@
 /**
- * SQLite point reads on the runtime's thread: a read-only connection of its own to the worker's database
- * (./sqlite.ts) answers, at once and without a round trip, the SELECTs that are provably bounded; everything
+ * SQLite point reads on the runtime's thread: a read-only connection of its own to the private file behind a
+ * ":memory:" database (./sqlite.ts), which only the worker writes to, answers, at once and without a round trip, the SELECTs that are provably bounded; everything
  * else goes to the worker. A statement qualifies when SQLite compiles it to a program without loops or function
  * calls: each instruction runs at most once, so it costs a few B-tree seeks and the reading of at most one row
  * (O(log n)), whatever the data. It is decided once per SQL text from the program itself (`EXPLAIN`), checked
@@ -86,12 +86,6 @@ function bind(params: readonly SqlParam[]): readonly unknown[] {
 }
 
 export interface PointReaderOptions {
-  /**
-   * Whether no other connection than the worker's writes to the file (wisp's private file behind ":memory:"):
-   * then a read snapshot is kept between reads and renewed only after the worker ran something. Otherwise each
-   * read is its own transaction (other programs may write to a file at any time).
-   */
-  readonly privateFile: boolean;
   /** A result whose estimated size exceeds this goes to the worker (which refuses it with its error). */
   readonly maxResultBytes: number;
 }
@@ -105,7 +99,7 @@ export class PointReader {
   /** Any statement that reads the schema: running one makes the connection load a changed schema. */
   private readonly schemaReload: Statement;
   private schema = -1;
-  /** A read transaction is open (privateFile only: kept until the worker runs something). */
+  /** A read transaction is open: kept from one read to the next until the worker is sent something. */
   private snapshot = false;
   private closed = false;
 
@@ -126,16 +120,16 @@ export class PointReader {
       let c = sql === this.lastSql ? this.last : this.known.get(sql);
       if (c === undefined) {
         c = this.classify(sql, values);
-        if (c === undefined) return this.done(undefined);
+        if (c === undefined) return undefined;
         this.known.set(sql, c);
       }
       this.lastSql = sql;
       this.last = c;
-      if (c === null) return this.done(undefined);
+      if (c === null) return undefined;
       // The program has no loop: one row at most.
       const row = c.statement.get(...values) as unknown[] | undefined;
-      if (row === undefined) return this.done({ columns: c.columns, rows: [] });
-      return this.done(this.fits(row) ? { columns: c.columns, rows: [row as SqlRows['rows'][number]] } : undefined);
+      if (row === undefined) return { columns: c.columns, rows: [] };
+      return this.fits(row) ? { columns: c.columns, rows: [row as SqlRows['rows'][number]] } : undefined;
     } catch {
       this.release();
       return undefined;
@@ -143,7 +137,7 @@ export class PointReader {
   }
 
   /**
-   * Told of each statement the worker is sent. A temporary table (or view) lives in the worker's connection
+   * Told of each statement the worker is sent (the snapshot is ended before it runs: see release). A temporary table (or view) lives in the worker's connection
    * only, and one may shadow a table of the same name: once the worker may have made one, every read is its.
    */
   sent(sql: string): void {
@@ -189,11 +183,6 @@ export class PointReader {
       this.lastSql = null;
       this.schema = version;
     }
-  }
-
-  private done<T>(result: T): T {
-    if (!this.options.privateFile) this.release();
-    return result;
   }
 
   /**

@@ -1,9 +1,9 @@
 /**
  * SQLite, the embedded default: better-sqlite3 on a worker thread (./sqlite-worker.ts), one connection per
  * database as Wippy has it (MaxOpenConns 1: every user of a ":memory:" database sees the same one). Commands
- * queued while a batch runs go in the next batch: one round trip serves many processes. Point reads are
- * answered on the runtime's thread by a read-only connection of its own (./point-read.ts) while the worker's
- * connection is idle; for that a ":memory:" database lives in a private file of its own, deleted when closed.
+ * queued while a batch runs go in the next batch: one round trip serves many processes. A ":memory:" database
+ * lives in a private file of its own, deleted when closed, so that point reads can be answered on the runtime's
+ * thread by a read-only connection to it (./point-read.ts) while the worker's connection is idle.
  */
 import { Worker } from 'worker_threads';
 import { join, resolve } from 'path';
@@ -166,12 +166,12 @@ function removeScratch(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** The runtime thread's read-only connection to the worker's file, or null when it cannot open one. */
-function pointReader(file: string, privateFile: boolean): PointReader | null {
+/** The runtime thread's read-only connection to the worker's private file, or null when it cannot open one. */
+function pointReader(file: string): PointReader | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Driver = require('better-sqlite3') as typeof import('better-sqlite3');
-    return new PointReader(new Driver(file, { readonly: true, fileMustExist: true, timeout: 0 }), { privateFile, maxResultBytes: MAX_RESULT_BYTES });
+    return new PointReader(new Driver(file, { readonly: true, fileMustExist: true, timeout: 0 }), { maxResultBytes: MAX_RESULT_BYTES });
   } catch {
     return null;
   }
@@ -196,7 +196,10 @@ export function sqliteDriver(options: SqliteOptions): Driver {
         worker.once('message', (first: unknown[][]) => {
           const out = first[0];
           if (out[0] === OUT.READY) {
-            resolveConnection(new SqliteConnection(worker, pointReader(file, scratch !== null), scratch, lost));
+            // Only the private file gets point reads: a file of the user's may be written by other programs (a
+            // read transaction each time costs the runtime's thread more than the worker's round trip), and
+            // its pages may have to come from the disk.
+            resolveConnection(new SqliteConnection(worker, scratch !== null ? pointReader(file) : null, scratch, lost));
             return;
           }
           if (scratch !== null) removeScratch(scratch);
