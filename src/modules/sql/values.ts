@@ -5,7 +5,7 @@
  * name; a NULL cell is an absent key. Integers past Fengari's 32 bits arrive as floats.
  */
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
-import { appendRecords, objectAt, pushSlot, type Slot } from '../../engine/slots';
+import { appendRecords, objectAt, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
 import { hostScalar, integerKeyedCells } from '../../engine/values';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
