@@ -78,7 +78,7 @@ function bind(params: readonly SqlParam[]): readonly unknown[] {
   let out: unknown[] | null = null;
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
-    if (typeof p !== 'boolean' && !(p instanceof Uint8Array)) continue;
+    if (typeof p !== 'boolean' && (typeof p !== 'object' || p === null)) continue;
     out ??= params.slice();
     out[i] = typeof p === 'boolean' ? (p ? 1n : 0n) : Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
   }
@@ -127,7 +127,7 @@ export class PointReader {
       this.last = c;
       if (c === null) return undefined;
       // The program has no loop: one row at most.
-      const row = c.statement.get(...values) as unknown[] | undefined;
+      const row = (values.length === 1 ? c.statement.get(values[0]) : c.statement.get(...values)) as unknown[] | undefined;
       if (row === undefined) return { columns: c.columns, rows: [] };
       return this.fits(row) ? { columns: c.columns, rows: [row as SqlRows['rows'][number]] } : undefined;
     } catch {
@@ -214,7 +214,7 @@ export class PointReader {
   /** The worker's estimate of a result's size (here one row), under its limit. */
   private fits(row: readonly unknown[]): boolean {
     let bytes = 0;
-    for (const cell of row) bytes += typeof cell === 'string' ? cell.length + 16 : cell instanceof Uint8Array ? cell.length + 16 : 16;
+    for (const cell of row) bytes += typeof cell === 'string' || (typeof cell === 'object' && cell !== null) ? (cell as string | Uint8Array).length + 16 : 16;
     return bytes <= this.options.maxResultBytes;
   }
 }
