@@ -113,21 +113,21 @@ export function hostScalar(cell: Slot): HostScalar {
 }
 
 /**
- * The values of the table at idx (a table) under its positive integer keys, each at index key - 1 (a hole is
- * undefined), up to the largest such key: read raw from Fengari's entries, as lua_next walks them, without its
- * lookups. Null when that key is past `limit`. The cells are the table's own: read them, never keep them.
+ * The values of the table at idx (a table) under its positive integer keys, each converted by `convert` and put
+ * at index key - 1 (a hole gets `hole`), up to the largest such key: read raw from Fengari's entries, as
+ * lua_next walks them, without its lookups. Null when that key is past `limit`.
  */
-export function integerKeyedCells(L: LuaState, idx: number, limit: number): (Slot | undefined)[] | null {
+export function integerKeyed<T>(L: LuaState, idx: number, limit: number, convert: (cell: Slot) => T, hole: T): T[] | null {
   const t = (cellAt(L, idx) as Slot).value as LuaTableObject;
   let n = 0;
   for (let e = t.f; e !== undefined; e = e.n) {
     if (e.key.type === INTEGER_TAG && (e.key.value as number) > n) n = e.key.value as number;
   }
   if (n > limit) return null;
-  const out = new Array<Slot | undefined>(n);
+  const out = new Array<T>(n).fill(hole);
   for (let e = t.f; e !== undefined; e = e.n) {
     const k = e.key.value as number;
-    if (e.key.type === INTEGER_TAG && k >= 1) out[k - 1] = e.value;
+    if (e.key.type === INTEGER_TAG && k >= 1) out[k - 1] = convert(e.value);
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
 import { appendRecords, objectAt, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
-import { hostScalar, integerKeyedCells } from '../../engine/values';
+import { hostScalar, integerKeyed } from '../../engine/values';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
 
 /** `sql.NULL` and `sql.as.null()`. */
@@ -49,19 +49,14 @@ export function paramsAt(T: LuaState, idx: number): SqlParam[] | string {
   if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return [];
   if (type !== lua.LUA_TTABLE) return `parameters must be a table, got ${typeName(type)}`;
   // Go's MaxN: up to the largest positive integer key, holes as NULL.
-  const cells = integerKeyedCells(T, idx, MAX_PARAMS);
-  if (cells === null) return `too many parameters (more than ${MAX_PARAMS})`;
-  const out: SqlParam[] = new Array(cells.length);
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i];
-    if (cell === undefined) {
-      out[i] = null;
-      continue;
-    }
-    const v = hostScalar(cell);
-    out[i] = v !== null && typeof v === 'object' && !(v instanceof Uint8Array) ? (v.payload instanceof Typed ? v.payload.value : null) : v;
-  }
-  return out;
+  return integerKeyed(T, idx, MAX_PARAMS, paramOf, null) ?? `too many parameters (more than ${MAX_PARAMS})`;
+}
+
+/** A parameter from a table's cell, as paramAt reads one from the stack. */
+function paramOf(cell: Slot): SqlParam {
+  const v = hostScalar(cell);
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  return v.payload instanceof Typed ? v.payload.value : null;
 }
 
 /** Pushes one cell (nothing is pushed for NULL: the caller leaves the key out). */
