@@ -85,6 +85,12 @@ describe('point reads on ":memory:"', () => {
         st:close()
         local _, err = st:query({1})
         return { a, b, tostring(err) }`),
+      holes: lua(`local db = assert(sql.get("t:db"))
+        local a = assert(db:query("SELECT ? AS a, ? AS b, ? AS c", {1, nil, 3}))[1]
+        local b = assert(db:query("SELECT ? AS a, ? AS b", {[2] = "x", name = "ignored", [2.5] = 1}))[1]
+        local c = assert(db:query("SELECT typeof(?) AS f, typeof(?) AS i, typeof(?) AS n, ? AS t", {sql.as.float(2), 2, sql.NULL, sql.as.text(5)}))[1]
+        local d = assert(db:query("SELECT t FROM items WHERE id = ?", {sql.as.int(1)}))[1]
+        return { a.a, a.b == nil, a.c, b.a == nil, b.b, c.f, c.i, c.n, c.t, d.t }`),
       stats: lua(`local db = assert(sql.get("t:db"))
         for _ = 1, 50 do assert(db:query("SELECT t FROM items WHERE id = ?", {1})) end
         local s = db:stats()
@@ -152,6 +158,10 @@ describe('point reads on ":memory:"', () => {
     const seen = watch(app);
     expect(await app.run('prepared')).toEqual(['héllo', '', 'statement is closed']);
     expect(seen.now).toBe(2);
+  });
+
+  test('parameters: holes are NULL up to the largest integer key, other keys are ignored, typed values keep their type', async () => {
+    expect(await app.run('holes')).toEqual([1, true, 3, true, 'x', 'real', 'integer', 'null', '5', 'héllo']);
   });
 
   test('the pool\'s statistics do not change: one connection, idle, nothing waited', async () => {
