@@ -316,6 +316,27 @@ describe('point reads and other work', () => {
     }
   });
 
+  test.each(['PRAGMA locking_mode = EXCLUSIVE', 'PRAGMA journal_mode = DELETE'])('after %s writes still work; reads go to the worker', async (pragma) => {
+    const app = await sqlApp(memoryDb, {
+      run: lua(`local db = assert(sql.get("t:db"))
+        local q = "SELECT v FROM t WHERE id = ?"
+        assert(db:execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        assert(db:execute("INSERT INTO t VALUES (1, 'a')"))
+        local a = assert(db:query(q, {1}))[1].v
+        assert(db:query("${pragma}"))
+        assert(db:execute("UPDATE t SET v = 'b' WHERE id = 1"))
+        local b = assert(db:query(q, {1}))[1].v
+        return { a, b }`),
+    });
+    try {
+      const seen = watch(app);
+      expect(await app.run('run')).toEqual(['a', 'b']);
+      expect(seen).toMatchObject({ now: 1, worker: 2 }); // the pragma, then the read
+    } finally {
+      await app.rt.shutdown();
+    }
+  });
+
   test('a result past the size limit is refused with the worker\'s error', async () => {
     const app = await sqlApp(memoryDb, {
       run: lua(`local db = assert(sql.get("t:db"))

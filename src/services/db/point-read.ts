@@ -67,6 +67,9 @@ export function searchOnlyPlan(details: readonly string[]): boolean {
 /** A classified SQL text: its statement and column names, or null when it is not a point read. */
 type Classified = { readonly statement: Statement; readonly columns: readonly string[] } | null;
 
+/** A pragma that may need the file to itself. */
+const FILE_MODE = /\b(locking_mode|journal_mode)\b/i;
+
 /** A statement that may create something in the connection's own temporary schema. */
 const TEMPORARY = /\btemp(orary)?\b/i;
 
@@ -137,11 +140,19 @@ export class PointReader {
   }
 
   /**
-   * Told of each statement the worker is sent (the snapshot is ended before it runs: see release). A temporary table (or view) lives in the worker's connection
-   * only, and one may shadow a table of the same name: once the worker may have made one, every read is its.
+   * Told of each statement the worker is sent (the snapshot is ended before it runs: see release). Some end
+   * this connection's point reads for good: a temporary table (or view) lives in the worker's connection only
+   * and may shadow a table of the same name, and a new locking or journal mode may need the file alone.
    */
   sent(sql: string): void {
-    if (this.closed || !TEMPORARY.test(sql)) return;
+    if (this.closed) return;
+    // A change of the locking or journal mode needs the file to itself (an open connection keeps a lock on
+    // the WAL index): this connection lets go before the worker runs it.
+    if (FILE_MODE.test(sql)) {
+      this.close();
+      return;
+    }
+    if (!TEMPORARY.test(sql)) return;
     try {
       if (this.db.prepare(sql).readonly) return;
     } catch {
