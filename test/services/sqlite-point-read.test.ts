@@ -316,6 +316,32 @@ describe('point reads and other work', () => {
     }
   });
 
+  test('a BEGIN run as a plain statement: reads go to that connection and see its writes, as before', async () => {
+    const app = await sqlApp(memoryDb, {
+      setup: lua(`local db = assert(sql.get("t:db"))
+        assert(db:execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        assert(db:execute("INSERT INTO t VALUES (1, 'old')"))`),
+      run: lua(`local db = assert(sql.get("t:db"))
+        local what = ...
+        if what == "read" then return assert(db:query("SELECT v FROM t WHERE id = ?", {1}))[1].v end
+        assert(db:execute(what))
+        return true`),
+    });
+    try {
+      await app.run('setup');
+      const seen = watch(app);
+      expect(await app.run('run', ['BEGIN'])).toBe(true);
+      expect(await app.run('run', ["UPDATE t SET v = 'new' WHERE id = 1"])).toBe(true);
+      expect(await app.run('run', ['read'])).toBe('new');
+      expect(seen).toMatchObject({ now: 0, worker: 1 });
+      expect(await app.run('run', ['ROLLBACK'])).toBe(true);
+      expect(await app.run('run', ['read'])).toBe('old');
+      expect(seen).toMatchObject({ now: 1, worker: 1 });
+    } finally {
+      await app.rt.shutdown();
+    }
+  });
+
   test.each(['PRAGMA locking_mode = EXCLUSIVE', 'PRAGMA journal_mode = DELETE'])('after %s writes still work; reads go to the worker', async (pragma) => {
     const app = await sqlApp(memoryDb, {
       run: lua(`local db = assert(sql.get("t:db"))

@@ -5,7 +5,7 @@
  *
  * Messages in: a batch of commands, each a tuple (opcodes below). A statement is named by a number; its SQL text
  * comes with the first command that uses the number. Out: first READY or FAILED for the open, then one array of
- * outcomes per batch, in order. Rows carry their column names the first time a statement's rows are sent (and
+ * outcomes per batch, in order, followed by whether the connection is left inside a transaction. Rows carry their column names the first time a statement's rows are sent (and
  * again after a schema change). Integers travel as bigint (safe integers on), reals as numbers.
  */
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
@@ -168,8 +168,10 @@ export function sqliteWorker(): void {
   }
   port.postMessage([[3]]);
   port.on('message', (batch: unknown[][]) => {
-    const out: unknown[] = new Array(batch.length);
+    const out: unknown[] = new Array(batch.length + 1);
     for (let i = 0; i < batch.length; i++) out[i] = run(batch[i]);
+    // Whether a transaction is left open (a BEGIN sent as a plain statement, not through the pool's own).
+    out[batch.length] = db.open && db.inTransaction;
     port.postMessage(out);
   });
 }

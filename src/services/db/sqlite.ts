@@ -52,6 +52,11 @@ class SqliteConnection implements DriverConnection {
   /** Batches sent, oldest first, each waiting for its array of outcomes. */
   private readonly inflight: ((outcomes: unknown[][]) => void)[] = [];
   private gone: ErrorValue | null = null;
+  /**
+   * The worker's connection was left inside a transaction that is not the pool's (a BEGIN run as a statement):
+   * other processes' reads go there and see its writes, as on one connection they always did.
+   */
+  private inTransaction = false;
   /** SQL texts the worker knows, by their number, and the column names of their rows once seen. */
   private readonly ids = new Map<string, number>();
   private readonly names = new Map<number, readonly string[]>();
@@ -62,7 +67,10 @@ class SqliteConnection implements DriverConnection {
     private readonly scratch: string | null,
     lost: (error: ErrorValue) => void,
   ) {
-    worker.on('message', (outcomes: unknown[][]) => this.inflight.shift()?.(outcomes));
+    worker.on('message', (outcomes: unknown[][]) => {
+      this.inTransaction = outcomes[outcomes.length - 1] === (true as unknown);
+      this.inflight.shift()?.(outcomes);
+    });
     const die = (reason: string): void => {
       if (this.gone !== null) return;
       this.gone = sqlError(`SQLite connection lost: ${reason}`, 'Unavailable', true);
@@ -74,7 +82,7 @@ class SqliteConnection implements DriverConnection {
   }
 
   readNow(sql: string, params: readonly SqlParam[]): SqlRows | undefined {
-    return this.gone === null && this.reader !== null ? this.reader.read(sql, params) : undefined;
+    return this.gone === null && this.reader !== null && !this.inTransaction ? this.reader.read(sql, params) : undefined;
   }
 
   run(commands: readonly Command[]): Promise<Outcome[]> {
