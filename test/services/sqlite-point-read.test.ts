@@ -12,7 +12,7 @@ import { join } from 'path';
 import Database from 'better-sqlite3';
 import { sqlApp, type SqlApp } from '../helpers/sql';
 import { ErrorValue } from '../../src/kernel/value';
-import { PointReader, boundedProgram } from '../../src/services/db/point-read';
+import { PointReader, boundedProgram, pointShaped } from '../../src/services/db/point-read';
 import type { SqlDatabase, SqlRows } from '../../src/api/sql';
 
 const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
@@ -410,6 +410,21 @@ describe('which programs are bounded', () => {
     expect(boundedProgram(good.map((ins, i) => (i === lastGoto ? { ...ins, p2: 2 } : ins)))).toBe(false);
     expect(boundedProgram(good.map((ins, i) => (i === 3 ? { ...ins, opcode: 'Next' } : ins)))).toBe(false);
     expect(boundedProgram([])).toBe(false);
+  });
+
+  test('only short single-table SELECTs are compiled here at all', () => {
+    expect(pointShaped('SELECT id, name FROM items WHERE id = ?')).toBe(true);
+    expect(pointShaped('  select t from items where k1 = ? and k2 = ? order by id')).toBe(true);
+    expect(pointShaped(`SELECT id FROM items WHERE id = ? ${'AND id = 1 '.repeat(60)}`)).toBe(false);
+    expect(pointShaped('SELECT a.id FROM items a, items b WHERE a.id = ?')).toBe(false);
+    expect(pointShaped('SELECT a.id FROM items a JOIN items b ON b.id = a.id WHERE a.id = ?')).toBe(false);
+    expect(pointShaped('SELECT id FROM items WHERE id = ? UNION SELECT 1')).toBe(false);
+    expect(pointShaped('SELECT (SELECT 1) FROM items WHERE id = ?')).toBe(false);
+    expect(pointShaped('SELECT id FROM items WHERE id = ? OR id = ?')).toBe(false);
+    expect(pointShaped('SELECT id FROM items WHERE id IN (1, 2)')).toBe(false);
+    expect(pointShaped('WITH x AS (SELECT 1) SELECT * FROM x')).toBe(false);
+    expect(pointShaped('SELECT 1')).toBe(false);
+    expect(pointShaped('PRAGMA table_info(items)')).toBe(false);
   });
 
   test('an empty answer is answered too; bindings it cannot make are left to the worker', () => {

@@ -64,6 +64,24 @@ export function searchOnlyPlan(details: readonly string[]): boolean {
   return details.length > 0 && details.every((d) => /^SEARCH \S+ USING (INTEGER PRIMARY KEY|PRIMARY KEY|(COVERING )?INDEX \S+) \(/.test(d));
 }
 
+/**
+ * Whether a text may be a point read at all, told from the text alone before anything compiles it here:
+ * compiling is the one cost on the runtime's thread that a script's text could make large (a long text, a
+ * many-table join, a compound or an OR list takes milliseconds to plan), so only short single-table SELECTs
+ * without those words are compiled (strings and names holding them are left to the worker too).
+ */
+export function pointShaped(sql: string): boolean {
+  if (sql.length > MAX_TEXT || !SELECT_START.test(sql) || NOT_POINT.test(sql) || TWO_SELECTS.test(sql)) return false;
+  const from = sql.search(FROM);
+  return from >= 0 && !sql.includes(',', from);
+}
+
+const MAX_TEXT = 512;
+const SELECT_START = /^\s*select\b/i;
+const NOT_POINT = /\b(union|intersect|except|join|with|in|or|like|glob|match|regexp|group|having|over|window|values)\b/i;
+const TWO_SELECTS = /\bselect\b[\s\S]*\bselect\b/i;
+const FROM = /\bfrom\b/i;
+
 /** A classified SQL text: its statement and column names, or null when it is not a point read. */
 type Classified = { readonly statement: Statement; readonly columns: readonly string[] } | null;
 
@@ -201,6 +219,7 @@ export class PointReader {
    * parameters do not fit it: the worker reports that, and a later call may bind).
    */
   private classify(sql: string, values: readonly unknown[]): Classified | undefined {
+    if (!pointShaped(sql)) return null;
     let statement: Statement;
     try {
       statement = this.db.prepare(sql);
