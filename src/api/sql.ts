@@ -73,10 +73,17 @@ export interface SqlRunner {
   execute(sql: string, params?: readonly SqlParam[]): Promise<SqlExecResult>;
   /** Checks the statement now (a syntax error rejects here) and runs it later as often as wanted. */
   prepare(sql: string): Promise<SqlStatement>;
+  /**
+   * The rows `query` would give, now, when the database can answer without making the caller wait (a SQLite
+   * point read: a lookup by key, at most one row); undefined otherwise, and then `query` is the way.
+   */
+  queryNow?(sql: string, params?: readonly SqlParam[]): SqlRows | undefined;
 }
 
 export interface SqlStatement {
   query(params?: readonly SqlParam[]): Promise<SqlRows>;
+  /** As SqlRunner.queryNow. */
+  queryNow?(params?: readonly SqlParam[]): SqlRows | undefined;
   execute(params?: readonly SqlParam[]): Promise<SqlExecResult>;
   /** Rejects (Invalid) when already closed. */
   close(): Promise<void>;

@@ -9,11 +9,14 @@
  */
 import { TValue, Udata as UdataObject } from 'fengari/src/lobject';
 import type { LuaState, LuaTable, Udata, TValue as Slot } from 'fengari';
+import type { Table as LuaTableObject } from 'fengari/src/ltable';
+import { luaH_new, luaH_setfrom, luaH_setint } from 'fengari/src/ltable';
 import { lua, lauxlib } from './lua';
 
 export type { Slot, LuaTable };
 
 const NIL_TYPE = 0;
+const TABLE_TYPE = 5;
 const USERDATA_TYPE = 7;
 
 /** Copies the value at the top of L's stack into a slot and pops it. */
@@ -96,4 +99,24 @@ export function objectAt(L: LuaState, idx: number): unknown {
 export function objectArg<T>(L: LuaState, idx: number, cls: abstract new (...args: never[]) => T, expected: string): T {
   const v = objectAt(L, idx);
   return v instanceof cls ? v : lauxlib.luaL_argerror(L, idx, expected);
+}
+
+/**
+ * Appends records to the array table at the top of L's stack: for each row in rows[from, to) a new table
+ * `{[keys[j]] = cell j}` at index i + 1, each cell pushed by `push` (false: nothing pushed, the key is left out).
+ * What lua_createtable and a lua_rawset per field give, without the key's and the table's trips through the
+ * stack (result rows are built by the thousand). Keys are strings.
+ */
+export function appendRecords<C>(L: LuaState, keys: readonly Slot[], rows: readonly (readonly C[])[], from: number, to: number, push: (L: LuaState, cell: C) => boolean): void {
+  const array = (L.stack[L.top - 1] as Slot).value as LuaTableObject;
+  for (let i = from; i < to; i++) {
+    const row = rows[i];
+    const record = luaH_new(L);
+    for (let j = 0; j < keys.length; j++) {
+      if (!push(L, row[j])) continue;
+      luaH_setfrom(L, record, keys[j], L.stack[L.top - 1] as Slot);
+      (L.stack as (Slot | undefined)[])[--L.top] = undefined;
+    }
+    luaH_setint(array, i + 1, new TValue(TABLE_TYPE, record));
+  }
 }

@@ -83,6 +83,54 @@ function exportSmall(t: LuaTableObject, visited: LuaTableObject[]): Table | null
 }
 
 const TABLE_TAG = TAG.TABLE;
+const INTEGER_TAG = 19;
+
+/** A Lua value as a host function reads it: see hostScalar. */
+export type HostScalar = bigint | number | boolean | string | Uint8Array | { readonly payload: unknown } | null;
+
+/**
+ * A cell's value without any metamethod: an integer as a bigint, a float as a number, a boolean, a string as
+ * text when valid UTF-8 and as its bytes otherwise, a full userdata as `{payload}`; nil and anything else null.
+ */
+export function hostScalar(cell: Slot): HostScalar {
+  switch (cell.type) {
+    case 1:
+      return cell.value as boolean;
+    case INTEGER_TAG:
+      return BigInt(cell.value as number);
+    case 3:
+      return cell.value as number;
+    case 4:
+    case 20: {
+      const ts = cell.value as TString;
+      return textOf(ts) ?? ts.realstring;
+    }
+    case 7:
+      return { payload: (cell.value as Udata).data };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The values of the table at idx (a table) under its positive integer keys, each converted by `convert` and put
+ * at index key - 1 (a hole gets `hole`), up to the largest such key: read raw from Fengari's entries, as
+ * lua_next walks them, without its lookups. Null when that key is past `limit`.
+ */
+export function integerKeyed<T>(L: LuaState, idx: number, limit: number, convert: (cell: Slot) => T, hole: T): T[] | null {
+  const t = (cellAt(L, idx) as Slot).value as LuaTableObject;
+  let n = 0;
+  for (let e = t.f; e !== undefined; e = e.n) {
+    if (e.key.type === INTEGER_TAG && (e.key.value as number) > n) n = e.key.value as number;
+  }
+  if (n > limit) return null;
+  const out = new Array<T>(n).fill(hole);
+  for (let e = t.f; e !== undefined; e = e.n) {
+    const k = e.key.value as number;
+    if (e.key.type === INTEGER_TAG && k >= 1) out[k - 1] = convert(e.value);
+  }
+  return out;
+}
 
 /**
  * A Lua value that is not a table as a portable value (Fengari's type tags: variants in the high bits): integers

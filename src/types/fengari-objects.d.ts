@@ -19,6 +19,12 @@ declare module 'fengari/src/ltable' {
     /** The value kept under the key nil (scripts/fengari-patches/17-nil-key.js); no entry of its own. */
     wisp_nil: TValue | undefined;
   }
+  /** A new empty table (what lua_createtable makes). */
+  export function luaH_new(L: unknown): Table;
+  /** t[key] = a copy of value, raw (key must not be nil or NaN); a nil value removes the key. */
+  export function luaH_setfrom(L: unknown, t: Table, key: TValue, value: TValue): void;
+  /** t[key] = a copy of value, raw, for an integer key. */
+  export function luaH_setint(t: Table, key: number, value: TValue): void;
 }
 
 declare module 'fengari/src/lstate' {

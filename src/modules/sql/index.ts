@@ -16,7 +16,7 @@ import type { LuaProcess, Resource } from '../../engine/process';
 import type { Task } from '../../engine/scheduler';
 import type { Resources } from '../../api/resources';
 import type { SqlDatabase, SqlExecResult, SqlHold, SqlIsolation, SqlParam, SqlRows, SqlStatement, SqlTransaction, SqlTxOptions } from '../../api/sql';
-import { paramsAt, pushExecResult, RowBuilder, SQL_NULL, Typed, paramAt } from './values';
+import { paramsAt, pushExecResult, pushRows, RowBuilder, SQL_NULL, Typed, paramAt } from './values';
 import { installBuilder, type Runner } from './builder';
 import { functionTable, metatable, nestTable, setField } from '../../engine/binding';
 
@@ -109,7 +109,15 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
    * its table keeps every name forever, and column names come from user SQL.
    */
   const keyCache = new WeakMap<readonly string[], Slot[]>();
+  let lastColumns: readonly string[] | null = null;
+  let lastKeys: Slot[] = [];
   const keysOf = (columns: readonly string[]): Slot[] => {
+    if (columns === lastColumns) return lastKeys;
+    lastColumns = columns;
+    lastKeys = keysUncached(columns);
+    return lastKeys;
+  };
+  const keysUncached = (columns: readonly string[]): Slot[] => {
     let keys = keyCache.get(columns);
     if (keys === undefined) {
       keys = columns.map((c) => (pushString(vm.L, c), popSlot(vm.L)));
@@ -149,7 +157,18 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
     return typeof p === 'string' ? fail(T, vm, p, 'Invalid', { retryable: false, context: 'check params' }) : p;
   };
 
-  const runQuery = (T: LuaState, runner: Runner, sql: string, args: SqlParam[], context: string): number => waitForRows(T, runner.query(sql, args), context);
+  /** Rows the database gave at once (a point read, at most one row): the task goes on without blocking. */
+  const pushRowsNow = (T: LuaState, rows: SqlRows, context: string): number => {
+    if (rows.rows.length * rows.columns.length > SLICE_CELLS) return waitForRows(T, Promise.resolve(rows), context);
+    pushRows(T, keysOf(rows.columns), rows.rows);
+    lua.lua_pushnil(T);
+    return 2;
+  };
+
+  const runQuery = (T: LuaState, runner: Runner, sql: string, args: SqlParam[], context: string): number => {
+    const now = runner.queryNow?.(sql, args);
+    return now !== undefined ? pushRowsNow(T, now, context) : waitForRows(T, runner.query(sql, args), context);
+  };
   const runExec = (T: LuaState, runner: Runner, sql: string, args: SqlParam[], context: string): number => waitFor(T, runner.execute(sql, args), context, pushExec);
 
   const prepare = (T: LuaState, runner: Runner, context: string): number => {
@@ -303,7 +322,9 @@ function installSql(vm: LuaVM, resources: Resources | undefined, guard: Guard): 
       const h = openStmt(T);
       if (typeof h === 'number') return h;
       const p = params(T, 2);
-      return typeof p === 'number' ? p : waitForRows(T, h.stmt.query(p), 'stmt query');
+      if (typeof p === 'number') return p;
+      const now = h.stmt.queryNow?.(p);
+      return now !== undefined ? pushRowsNow(T, now, 'stmt query') : waitForRows(T, h.stmt.query(p), 'stmt query');
     },
     execute: (T) => {
       const h = openStmt(T);

@@ -5,8 +5,9 @@
  * name; a NULL cell is an absent key. Integers past Fengari's 32 bits arrive as floats.
  */
 import { lua, pushNumber, pushString, textOrBytesAt, type LuaState } from '../../engine/lua';
-import { objectAt, pushSlot, type Slot } from '../../engine/slots';
+import { appendRecords, objectAt, type Slot } from '../../engine/slots';
 import { typeName, type LuaVM } from '../../engine/vm';
+import { hostScalar, integerKeyed } from '../../engine/values';
 import type { SqlCell, SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
 import { setField } from '../../engine/binding';
 
@@ -43,35 +44,20 @@ export function paramAt(T: LuaState, idx: number): SqlParam {
   }
 }
 
-/** The number of a params table's entries up to its largest positive integer key (Go's MaxN), or null if past the limit. */
-function maxN(T: LuaState, idx: number): number | null {
-  let n = lua.lua_rawlen(T, idx);
-  lua.lua_pushnil(T);
-  while (lua.lua_next(T, idx)) {
-    lua.lua_settop(T, -2);
-    if (lua.lua_isinteger(T, -1)) {
-      const k = lua.lua_tointeger(T, -1);
-      if (k > n) n = k;
-    }
-  }
-  return n > MAX_PARAMS ? null : n;
-}
-
 /** The params argument at idx: nil (none) or an array table; a message for anything else. */
 export function paramsAt(T: LuaState, idx: number): SqlParam[] | string {
   const type = lua.lua_type(T, idx);
   if (type === lua.LUA_TNIL || type === lua.LUA_TNONE) return [];
   if (type !== lua.LUA_TTABLE) return `parameters must be a table, got ${typeName(type)}`;
-  const abs = lua.lua_absindex(T, idx);
-  const n = maxN(T, abs);
-  if (n === null) return `too many parameters (more than ${MAX_PARAMS})`;
-  const out: SqlParam[] = new Array(n);
-  for (let i = 1; i <= n; i++) {
-    lua.lua_rawgeti(T, abs, i);
-    out[i - 1] = paramAt(T, -1);
-    lua.lua_settop(T, -2);
-  }
-  return out;
+  // Go's MaxN: up to the largest positive integer key, holes as NULL.
+  return integerKeyed(T, idx, MAX_PARAMS, paramOf, null) ?? `too many parameters (more than ${MAX_PARAMS})`;
+}
+
+/** A parameter from a table's cell, as paramAt reads one from the stack. */
+function paramOf(cell: Slot): SqlParam {
+  const v = hostScalar(cell);
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  return v.payload instanceof Typed ? v.payload.value : null;
 }
 
 /** Pushes one cell (nothing is pushed for NULL: the caller leaves the key out). */
@@ -95,6 +81,13 @@ export function pushCell(T: LuaState, cell: Exclude<SqlCell, null>): void {
     default:
       lua.lua_pushstring(T, cell);
   }
+}
+
+/** A cell pushed, or nothing for NULL (the key is left out). */
+function pushPresentCell(T: LuaState, cell: SqlCell): boolean {
+  if (cell === null || cell === undefined) return false;
+  pushCell(T, cell);
+  return true;
 }
 
 /** Rows of a result built per call to `step` (so a large result is built across several turns of the event loop). */
@@ -121,26 +114,21 @@ export class RowBuilder {
     const rows = this.result.rows;
     const keys = this.keys;
     const end = Math.min(rows.length, this.next + count);
-    for (let i = this.next; i < end; i++) {
-      const row = rows[i];
-      lua.lua_createtable(T, 0, keys.length);
-      for (let j = 0; j < keys.length; j++) {
-        const cell = row[j];
-        if (cell === null || cell === undefined) continue;
-        pushSlot(T, keys[j]);
-        pushCell(T, cell);
-        lua.lua_rawset(T, -3);
-      }
-      lua.lua_rawseti(T, -2, i + 1);
-    }
+    appendRecords(T, keys, rows, this.next, end, pushPresentCell);
     this.next = end;
   }
 
   /** Pushes the whole array table. */
   pushAll(T: LuaState): void {
-    lua.lua_createtable(T, this.result.rows.length, 0);
-    this.step(T, this.result.rows.length);
+    pushRows(T, this.keys, this.result.rows);
+    this.next = this.result.rows.length;
   }
+}
+
+/** Pushes the array table of all the rows at once. */
+export function pushRows(T: LuaState, keys: readonly Slot[], rows: SqlRows['rows']): void {
+  lua.lua_createtable(T, rows.length, 0);
+  appendRecords(T, keys, rows, 0, rows.length, pushPresentCell);
 }
 
 export function pushExecResult(T: LuaState, vm: LuaVM, r: SqlExecResult): void {

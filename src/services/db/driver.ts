@@ -29,6 +29,11 @@ export interface DriverConnection {
   readonly pipeline: number;
   /** Runs `commands` in order; each has its own outcome (one failing does not stop the next). */
   run(commands: readonly Command[]): Promise<Outcome[]>;
+  /**
+   * The rows of a query answered now on the runtime's thread, when the driver can prove it cheap (SQLite's point
+   * reads, ./point-read.ts), else undefined. Only called while the connection has nothing queued or running.
+   */
+  readNow?(sql: string, params: readonly SqlParam[]): SqlRows | undefined;
   /** Closes it (an open transaction is rolled back by the database). */
   close(): Promise<void>;
 }

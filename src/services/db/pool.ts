@@ -17,6 +17,7 @@ import type {
   SqlHold,
   SqlParam,
   SqlRows,
+  SqlRunner,
   SqlStatement,
   SqlStats,
   SqlTransaction,
@@ -126,6 +127,18 @@ export class SqlPool implements SqlDatabase {
 
   execute(sql: string, params: readonly SqlParam[] = []): Promise<SqlExecResult> {
     return this.submit({ op: 'execute', sql, params }) as Promise<SqlExecResult>;
+  }
+
+  /**
+   * A driver's answer now (SQLite's point reads), only while its one connection has nothing queued, running or
+   * held by a transaction and nothing waits: the answer is then what `query` would give at this moment.
+   */
+  queryNow(sql: string, params: readonly SqlParam[] = []): SqlRows | undefined {
+    if (this.closed !== null || this.conns.size !== 1 || this.connecting > 0 || this.waiters.length > 0) return undefined;
+    const conn = this.conns.values().next().value as Connection;
+    const link = conn.link;
+    if (link === null || link.readNow === undefined || conn.taken || conn.hasWork) return undefined;
+    return link.readNow(sql, params);
   }
 
   async prepare(sql: string): Promise<SqlStatement> {
@@ -471,11 +484,15 @@ export class Statement implements SqlStatement {
 
   constructor(
     readonly sql: string,
-    private readonly runner: { query(sql: string, p: readonly SqlParam[]): Promise<SqlRows>; execute(sql: string, p: readonly SqlParam[]): Promise<SqlExecResult> },
+    private readonly runner: Pick<SqlRunner, 'query' | 'execute' | 'queryNow'>,
   ) {}
 
   query(params: readonly SqlParam[] = []): Promise<SqlRows> {
     return this.closed ? Promise.reject(statementClosed()) : this.runner.query(this.sql, params);
+  }
+
+  queryNow(params: readonly SqlParam[] = []): SqlRows | undefined {
+    return this.closed ? undefined : this.runner.queryNow?.(this.sql, params);
   }
 
   execute(params: readonly SqlParam[] = []): Promise<SqlExecResult> {

@@ -5,7 +5,7 @@
  *
  * Messages in: a batch of commands, each a tuple (opcodes below). A statement is named by a number; its SQL text
  * comes with the first command that uses the number. Out: first READY or FAILED for the open, then one array of
- * outcomes per batch, in order. Rows carry their column names the first time a statement's rows are sent (and
+ * outcomes per batch, in order, followed by whether the connection is left inside a transaction. Rows carry their column names the first time a statement's rows are sent (and
  * again after a schema change). Integers travel as bigint (safe integers on), reals as numbers.
  */
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
@@ -14,6 +14,8 @@ export interface SqliteWorkerData {
   /** require() path of better-sqlite3. */
   readonly driver: string;
   readonly file: string;
+  /** The file is the private one behind a ":memory:" database: nothing to keep across a crash. */
+  readonly scratch: boolean;
   readonly busyTimeoutMs: number;
   /** A query whose rows would exceed this (estimated bytes) fails instead of being sent. */
   readonly maxResultBytes: number;
@@ -155,6 +157,7 @@ export function sqliteWorker(): void {
     db = new Driver(data.file, { timeout: data.busyTimeoutMs });
     try {
       if (data.file !== ':memory:') db.pragma('journal_mode = WAL');
+      if (data.scratch) db.pragma('synchronous = OFF');
     } catch (e) {
       // A read-only file stays readable; writes then fail with SQLITE_READONLY.
       if ((e as { code?: unknown }).code !== 'SQLITE_READONLY') throw e;
@@ -165,8 +168,10 @@ export function sqliteWorker(): void {
   }
   port.postMessage([[3]]);
   port.on('message', (batch: unknown[][]) => {
-    const out: unknown[] = new Array(batch.length);
+    const out: unknown[] = new Array(batch.length + 1);
     for (let i = 0; i < batch.length; i++) out[i] = run(batch[i]);
+    // Whether a transaction is left open (a BEGIN sent as a plain statement, not through the pool's own).
+    out[batch.length] = db.open && db.inTransaction;
     port.postMessage(out);
   });
 }

@@ -1,15 +1,20 @@
 /**
  * SQLite, the embedded default: better-sqlite3 on a worker thread (./sqlite-worker.ts), one connection per
  * database as Wippy has it (MaxOpenConns 1: every user of a ":memory:" database sees the same one). Commands
- * queued while a batch runs go in the next batch: one round trip serves many processes.
+ * queued while a batch runs go in the next batch: one round trip serves many processes. A ":memory:" database
+ * lives in a private file of its own, deleted when closed, so that point reads can be answered on the runtime's
+ * thread by a read-only connection to it (./point-read.ts) while the worker's connection is idle.
  */
 import { Worker } from 'worker_threads';
-import { resolve } from 'path';
+import { join, resolve } from 'path';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import type { ErrorKind } from '../../kernel/value';
 import type { ErrorValue } from '../../kernel/value';
-import type { SqlExecResult, SqlRows } from '../../api/sql';
+import type { SqlExecResult, SqlParam, SqlRows } from '../../api/sql';
 import { sqlError, type Command, type Driver, type DriverConnection, type Outcome } from './driver';
 import { OP, OUT, sqliteWorker, type SqliteWorkerData } from './sqlite-worker';
+import { PointReader } from './point-read';
 
 /** The worker's source, made once (a function's text: it compiles to plain JS with the rest). */
 const WORKER_SOURCE = `(${String(sqliteWorker)})()`;
@@ -47,15 +52,25 @@ class SqliteConnection implements DriverConnection {
   /** Batches sent, oldest first, each waiting for its array of outcomes. */
   private readonly inflight: ((outcomes: unknown[][]) => void)[] = [];
   private gone: ErrorValue | null = null;
+  /**
+   * The worker's connection was left inside a transaction that is not the pool's (a BEGIN run as a statement):
+   * other processes' reads go there and see its writes, as on one connection they always did.
+   */
+  private inTransaction = false;
   /** SQL texts the worker knows, by their number, and the column names of their rows once seen. */
   private readonly ids = new Map<string, number>();
   private readonly names = new Map<number, readonly string[]>();
 
   constructor(
     private readonly worker: Worker,
+    private readonly reader: PointReader | null,
+    private readonly scratch: string | null,
     lost: (error: ErrorValue) => void,
   ) {
-    worker.on('message', (outcomes: unknown[][]) => this.inflight.shift()?.(outcomes));
+    worker.on('message', (outcomes: unknown[][]) => {
+      this.inTransaction = outcomes[outcomes.length - 1] === (true as unknown);
+      this.inflight.shift()?.(outcomes);
+    });
     const die = (reason: string): void => {
       if (this.gone !== null) return;
       this.gone = sqlError(`SQLite connection lost: ${reason}`, 'Unavailable', true);
@@ -66,8 +81,14 @@ class SqliteConnection implements DriverConnection {
     worker.on('exit', (code) => die(`its thread exited (${code})`));
   }
 
+  readNow(sql: string, params: readonly SqlParam[]): SqlRows | undefined {
+    return this.gone === null && this.reader !== null && !this.inTransaction ? this.reader.read(sql, params) : undefined;
+  }
+
   run(commands: readonly Command[]): Promise<Outcome[]> {
     if (this.gone !== null) return Promise.resolve(commands.map(() => this.gone as ErrorValue));
+    // What the worker does from now on must be seen by the next point read.
+    this.reader?.release();
     const out: unknown[][] = [];
     if (this.ids.size + commands.length > MAX_STATEMENTS) {
       this.ids.clear();
@@ -90,6 +111,7 @@ class SqliteConnection implements DriverConnection {
   /** Appends the command's tuple; returns its statement's number (0 for none). */
   private encode(c: Command, out: unknown[][]): number {
     if (c.op === 'query' || c.op === 'execute' || c.op === 'prepare') {
+      this.reader?.sent(c.sql);
       let id = this.ids.get(c.sql);
       const known = id !== undefined;
       if (id === undefined) this.ids.set(c.sql, (id = this.ids.size + 1));
@@ -119,6 +141,7 @@ class SqliteConnection implements DriverConnection {
   }
 
   async close(): Promise<void> {
+    this.reader?.close();
     if (this.gone === null) {
       await new Promise<void>((resolve) => {
         this.inflight.push(() => resolve());
@@ -127,18 +150,53 @@ class SqliteConnection implements DriverConnection {
       this.gone = sqlError('SQLite connection closed', 'Unavailable', true);
     }
     await this.worker.terminate();
+    if (this.scratch !== null) removeScratch(this.scratch);
+  }
+}
+
+/** Directories of ":memory:" databases still open, removed at exit if not closed before. */
+const scratchDirs = new Set<string>();
+
+let cleanupAtExit = false;
+
+function makeScratch(): string {
+  if (!cleanupAtExit) {
+    cleanupAtExit = true;
+    process.once('exit', () => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-sqlite-memory-'));
+  scratchDirs.add(dir);
+  return dir;
+}
+
+function removeScratch(dir: string): void {
+  scratchDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The runtime thread's read-only connection to the worker's private file, or null when it cannot open one. */
+function pointReader(file: string): PointReader | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Driver = require('better-sqlite3') as typeof import('better-sqlite3');
+    return new PointReader(new Driver(file, { readonly: true, fileMustExist: true, timeout: 0 }), { maxResultBytes: MAX_RESULT_BYTES });
+  } catch {
+    return null;
   }
 }
 
 export function sqliteDriver(options: SqliteOptions): Driver {
-  const file = options.file === ':memory:' ? ':memory:' : resolve(options.file);
+  const memory = options.file === ':memory:';
   return {
     type: 'sqlite',
     connect: (lost) =>
       new Promise((resolveConnection, reject) => {
+        const scratch = memory ? makeScratch() : null;
+        const file = scratch !== null ? join(scratch, 'memory.db') : resolve(options.file);
         const workerData: SqliteWorkerData = {
           driver: require.resolve('better-sqlite3'),
           file,
+          scratch: scratch !== null,
           busyTimeoutMs: options.busyTimeoutMs,
           maxResultBytes: MAX_RESULT_BYTES,
         };
@@ -146,14 +204,21 @@ export function sqliteDriver(options: SqliteOptions): Driver {
         worker.once('message', (first: unknown[][]) => {
           const out = first[0];
           if (out[0] === OUT.READY) {
-            resolveConnection(new SqliteConnection(worker, lost));
+            // Only the private file gets point reads: a file of the user's may be written by other programs (a
+            // read transaction each time costs the runtime's thread more than the worker's round trip), and
+            // its pages may have to come from the disk.
+            resolveConnection(new SqliteConnection(worker, scratch !== null ? pointReader(file) : null, scratch, lost));
             return;
           }
+          if (scratch !== null) removeScratch(scratch);
           void worker.terminate();
           const e = failure(out);
           reject(sqlError(`cannot open SQLite database ${options.file}: ${e.message}`, e.kind, e.retryable === true));
         });
-        worker.once('error', (e) => reject(sqlError(`cannot open SQLite database ${options.file}: ${e.message}`, 'Internal', false)));
+        worker.once('error', (e) => {
+          if (scratch !== null) removeScratch(scratch);
+          reject(sqlError(`cannot open SQLite database ${options.file}: ${e.message}`, 'Internal', false));
+        });
       }),
   };
 }
