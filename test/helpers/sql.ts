@@ -54,3 +54,18 @@ export async function sqlApp(dbEntries: string, scripts: Record<string, string>,
     },
   };
 }
+
+/** A function.lua body with `sql` and `time` required, `...` being the call's arguments. */
+export const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
+
+/** Sleeps 10 ms at a time for 2.5 s and reports how late it woke at worst: a stalled runtime thread shows here. */
+export const BYSTANDER = `local worst, ticks = 0, 0
+        local stop = time.now():add("2500ms")
+        while time.now():before(stop) do
+          local t0 = time.now()
+          time.sleep("10ms")
+          local late = time.now():sub(t0):milliseconds() - 10
+          if late > worst then worst = late end
+          ticks = ticks + 1
+        end
+        return { worst = worst, ticks = ticks }`;

@@ -10,12 +10,11 @@ import { existsSync, mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import Database from 'better-sqlite3';
-import { sqlApp, type SqlApp } from '../helpers/sql';
+import { BYSTANDER, lua, sqlApp, type SqlApp } from '../helpers/sql';
 import { ErrorValue } from '../../src/kernel/value';
 import { PointReader, boundedProgram, pointShaped } from '../../src/services/db/point-read';
 import type { SqlDatabase, SqlRows } from '../../src/api/sql';
 
-const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
 
 const memoryDb = `  - name: db\n    kind: db.sql.sqlite\n    file: ":memory:"\n    lifecycle: { auto_start: true }`;
 const fileDb = (file: string): string => `  - name: db\n    kind: db.sql.sqlite\n    file: ${JSON.stringify(file)}\n    lifecycle: { auto_start: true }`;
@@ -181,16 +180,7 @@ describe('a slow statement that looks like a point read', () => {
         local t0 = time.now()
         local rows = assert(db:query("SELECT v FROM t WHERE id = ? AND ? <= (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c)", {1, n, n}))
         return { v = rows[1].v, ms = time.now():sub(t0):milliseconds() }`),
-      bystander: lua(`local worst, ticks = 0, 0
-        local stop = time.now():add("2500ms")
-        while time.now():before(stop) do
-          local t0 = time.now()
-          time.sleep("10ms")
-          local late = time.now():sub(t0):milliseconds() - 10
-          if late > worst then worst = late end
-          ticks = ticks + 1
-        end
-        return { worst = worst, ticks = ticks }`),
+      bystander: lua(BYSTANDER),
     });
     try {
       await app.run('setup');
