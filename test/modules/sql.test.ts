@@ -4,14 +4,13 @@
  * run against the database, SQL injection attempts, and nothing lost when a process dies holding things.
  */
 import { until } from '../helpers/poll';
-import { sqlApp, type SqlApp } from '../helpers/sql';
+import { lua, sqlApp, type SqlApp } from '../helpers/sql';
 
 const MEMORY_DB = `  - name: db
     kind: db.sql.sqlite
     file: ":memory:"
     lifecycle: { auto_start: true }`;
 
-const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
 
 
 describe('sql on SQLite', () => {

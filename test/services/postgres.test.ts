@@ -7,11 +7,10 @@
 import { Client } from 'pg';
 import { describePostgres, PostgresServer } from '../helpers/postgres';
 import { until } from '../helpers/poll';
-import { sqlApp, type SqlApp } from '../helpers/sql';
+import { lua, sqlApp, type SqlApp } from '../helpers/sql';
 import { dollarPlaceholders } from '../../src/services/db/placeholders';
 import { rfc3339 } from '../../src/services/db/postgres';
 
-const lua = (body: string): string => `local sql = require("sql")\nlocal time = require("time")\nlocal function main(...)\n${body}\nend\nreturn { main = main }\n`;
 
 
 test('? placeholders become $n outside literals, comments and dollar quotes, and only when they are the parameters', () => {
