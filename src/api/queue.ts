@@ -5,6 +5,7 @@
  * handler processes are running, for `queue.message()`).
  */
 import type { ErrorValue, Value } from '../kernel/value';
+import type { Maybe } from '../lib/byte-stream';
 
 export interface QueueMessage {
   readonly id: string;
@@ -27,6 +28,8 @@ export interface DriverDelivery {
 export interface QueueSubscriber {
   /** Whether it takes another delivery now. */
   wants(): boolean;
+  /** How many more deliveries it takes now (a driver on another thread asks ahead); absent: 1 while it wants. */
+  room?(): number;
   deliver(delivery: DriverDelivery): void;
   /** The driver ended the subscription (it stopped): deliveries not settled yet are gone with it. */
   closed(): void;
@@ -56,10 +59,13 @@ export interface QueueStats {
 export interface QueueDriver {
   /** Makes the queue known (or updates its limits); idempotent. */
   declare(queueId: string, limits: QueueLimits): void;
-  /** Null when queued; Unavailable (retryable) when full or stopped, Invalid when the message alone is too large. */
-  publish(queueId: string, message: QueueMessage): ErrorValue | null;
+  /**
+   * Null when queued; Unavailable (retryable) when full or stopped, Invalid when the message alone is too large.
+   * A driver on another thread (src/cluster/shared.ts) answers with a Promise.
+   */
+  publish(queueId: string, message: QueueMessage): Maybe<ErrorValue | null>;
   attach(queueId: string, subscriber: QueueSubscriber): QueueSubscription | ErrorValue;
-  info(queueId: string): QueueStats | ErrorValue;
+  info(queueId: string): Maybe<QueueStats | ErrorValue>;
 }
 
 /** A delivery as a consumer settles it: a nack counts an attempt and may dead-letter the message. */
@@ -72,14 +78,15 @@ export interface Delivery {
 
 export interface QueueSubscriberOf<D> {
   wants(): boolean;
+  room?(): number;
   deliver(delivery: D): void;
   closed(): void;
 }
 
 export interface MessageQueue {
-  publish(body: Value, headers: ReadonlyMap<string, Value>): ErrorValue | null;
+  publish(body: Value, headers: ReadonlyMap<string, Value>): Maybe<ErrorValue | null>;
   attach(subscriber: QueueSubscriberOf<Delivery>): QueueSubscription | ErrorValue;
-  info(): QueueStats | ErrorValue;
+  info(): Maybe<QueueStats | ErrorValue>;
 }
 
 /** A delivery whose handler runs now, as `queue.message()` sees it. */

@@ -99,6 +99,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     onExitRequest: (code) => exitRequested(code),
     node: cluster !== null ? { name: cluster.node, firstUniq: cluster.firstUniq } : group !== null ? { name: group.mainNode, firstUniq: 1 } : undefined,
     runsService: group === null ? undefined : (id) => group.runsHere(id),
+    envMemory: group === null ? undefined : (id) => group.env.storage(id),
     securityStrict: config.securityStrict,
     logs,
     terminal,
@@ -108,6 +109,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
       process.stderr.write(`${fresh}${service} did not stop on CANCEL; waiting up to ${ms / 1000}s (stop_timeout); Ctrl+C to exit now\n`);
     },
   });
+  group?.serveShared(runtime.native);
   // The first signal starts a graceful shutdown; one during shutdown (whatever started it) exits at once.
   let onFirstSignal!: () => void;
   const signal = new Promise<void>((resolve) => (onFirstSignal = resolve));

@@ -5,7 +5,9 @@
 import { parentPort, workerData } from 'worker_threads';
 import { Runtime } from '../hosts/runtime';
 import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
+import { SharedLink } from '../cluster/shared';
 import { logSink } from './logs';
+import { sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
 import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
 
@@ -20,7 +22,10 @@ async function main(data: WorkerData): Promise<void> {
     const quiet = flags.exec !== undefined;
     const logs = logSink(flags, quiet, config.logger, performance.timeOrigin);
     const placement = servicePlacement(registry, data.threads);
+    const shared = new SharedLink(data.shared, threadNode(1));
     const runtime = new Runtime(registry, {
+      services: sharedServiceProxies(shared),
+      envMemory: (id) => shared.envStorage(id),
       logs,
       terminal: null,
       node: { name: self, firstUniq: 1 },
@@ -37,6 +42,7 @@ async function main(data: WorkerData): Promise<void> {
       void runtime.shutdown().finally(() => {
         threads.close();
         data.names.close();
+        data.shared.close();
         report({ stopped: true });
         process.exit(0);
       });

@@ -10,12 +10,16 @@ import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import { isHost, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { serveShared, SharedEnv } from '../cluster/shared';
+import type { Resources } from '../api/resources';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
 
 /**
- * The thread (1-based) each auto-start `process.service` runs on: its host's thread. Services of other kinds
- * (databases, stores, queues) are absent: every thread runs its own instance, so its processes reach them.
+ * The thread (1-based) each auto-start `process.service` runs on: its host's thread; and each `queue.consumer`
+ * (one thread each, so its concurrency is the node's): dealt round-robin in id order, starting with thread 2.
+ * Services of other kinds (databases, stores, queues) are absent: every thread runs its own instance (for the
+ * memory ones, a proxy to thread 1's), so its processes reach them.
  */
 export function servicePlacement(registry: Registry, threads: number): ReadonlyMap<string, number> {
   const hosts = registry
@@ -28,6 +32,12 @@ export function servicePlacement(registry: Registry, threads: number): ReadonlyM
   for (const e of registry.entries()) {
     if (e.kind === 'process.service') out.set(e.id, hostThread.get(e.host) ?? 1);
   }
+  const consumers = registry
+    .entries()
+    .filter((e) => e.kind === 'queue.consumer')
+    .map((e) => e.id)
+    .sort();
+  consumers.forEach((id, i) => out.set(id, ((i + 1) % threads) + 1));
   return out;
 }
 
@@ -40,6 +50,8 @@ export interface WorkerData {
   readonly flags: Record<string, unknown>;
   readonly ports: ReadonlyMap<string, MessagePort>;
   readonly names: MessagePort;
+  /** To thread 1's memory services (src/cluster/shared.ts). */
+  readonly shared: MessagePort;
 }
 
 /** What a worker thread says to the main thread. */
@@ -51,6 +63,10 @@ export interface ThreadGroup {
   readonly mainNode: string;
   /** Whether thread 1 runs service `id` (every thread runs the services that are not process services). */
   runsHere(id: string): boolean;
+  /** The node's `env.storage.memory` storages, thread 1's runtime's (`envMemory`). */
+  readonly env: SharedEnv;
+  /** Serves thread 1's memory stores and queue drivers (found in `resources`) to the other threads. */
+  serveShared(resources: Resources): void;
   /** Joins thread 1 to the others and waits until every worker has booted its project. */
   attach(node: Node): Promise<void>;
   /** The worker of thread `i` (2..N). */
@@ -78,14 +94,18 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
   const booted: Promise<void>[] = [];
+  const env = new SharedEnv();
+  const sharedPorts: MessagePort[] = [];
   const stopped: Promise<void>[] = [];
   for (let i = 2; i <= threads; i++) {
     const { port1, port2 } = new MessageChannel();
     serveBucket(bucket, port1);
     port1.unref();
     const mine = ports[i - 1];
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2 };
-    const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2] });
+    const shared = new MessageChannel();
+    sharedPorts.push(shared.port1);
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2 };
+    const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2] });
     workers.push(worker);
     let ready!: () => void;
     booted.push(new Promise<void>((resolve) => (ready = resolve)));
@@ -109,6 +129,13 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     threads,
     mainNode: threadNode(1),
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
+    env,
+    serveShared(resources: Resources): void {
+      for (const port of sharedPorts) {
+        serveShared(port, resources, env);
+        port.unref();
+      }
+    },
     async attach(node: Node): Promise<void> {
       self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
       for (const port of ports[0].values()) port.unref();

@@ -10,7 +10,7 @@ import { cancelEvent, type Outcome } from '../kernel/message';
 import { LuaHost } from './lua-host';
 import { TerminalHost } from './terminal';
 import { ServiceSupervisor } from './service';
-import { Environment } from '../services/env';
+import { Environment, type Storage } from '../services/env';
 import { delta, dependenciesOf, isHost, isServiceEntry, startLevels, withSourceFiles, RegistryStore, type Registry, type ServiceEntry, type ServiceLikeEntry } from '../registry';
 import { NativeServices } from '../services/manager';
 import { PolicyBook } from '../services/security/policies';
@@ -43,7 +43,12 @@ export interface RuntimeOptions {
    * several threads (src/cli/threads.ts) each runs its share. Absent: every one.
    */
   readonly runsService?: (id: string) => boolean;
-  /** Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. */
+  /** What each `env.storage.memory` is, when not one of this runtime's own (threads share thread 1's). */
+  readonly envMemory?: (id: string) => Storage;
+  /**
+   * Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. One
+   * for a kind of wisp's own replaces it (threads reach thread 1's memory stores and queues this way).
+   */
   readonly services?: readonly ServiceDefinition[];
   /** Lua modules beyond wisp's own (an embedder's): every VM installs them after wisp's. */
   readonly modules?: readonly LuaModule<unknown>[];
@@ -95,7 +100,7 @@ export class Runtime {
         pid: r.process, held_mib: Math.round(r.heldBytes / MiB), heap_mib: Math.round(r.liveBytes / MiB), budget_mib: Math.round(r.budgetBytes / MiB), measure_ms: Math.round(r.measureMs),
       });
     });
-    this.env = new Environment(registry);
+    this.env = new Environment(registry, options.envMemory);
     this.security = new PolicyBook(this.store, options.securityStrict === true);
     this.native = new NativeServices({
       node: this.node,

@@ -13,7 +13,8 @@ import { securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 import type { LuaVM } from '../../engine/vm';
 import type { Resources } from '../../api/resources';
-import type { ActiveDelivery, DeliveryContextKey } from '../../api/queue';
+import type { ActiveDelivery, DeliveryContextKey, QueueStats } from '../../api/queue';
+import { settle as whenSettled } from '../settle';
 import { functionTable, metatable, setField } from '../../engine/binding';
 
 const CONTEXT_KEY: DeliveryContextKey = 'queue.delivery';
@@ -23,6 +24,8 @@ const RESERVED_HEADER = /^(x_|attempts$)/;
 class MessageHandle {
   constructor(readonly delivery: ActiveDelivery) {}
 }
+
+const asError = (e: unknown): ErrorValue => (e instanceof ErrorValue ? e : new ErrorValue(e instanceof Error ? e.message : String(e), 'Internal', false));
 
 function isHeaderValue(v: Value): boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof LuaFloat;
@@ -76,7 +79,10 @@ function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     }
     const queue = (resources as Resources).get(id, 'queue');
     if (queue instanceof ErrorValue) return pushFailure(T, queue, 'queue publish');
-    const refused = queue.publish(body, headers);
+    // A driver on another thread (src/cluster/shared.ts) answers later: the caller waits for it.
+    return whenSettled(vm, T, () => queue.publish(body, headers), published, (R, e) => pushFailure(R, asError(e), 'queue publish'));
+  };
+  const published = (T: LuaState, refused: ErrorValue | null): number => {
     if (refused !== null) return pushFailure(T, refused, 'queue publish');
     lua.lua_pushboolean(T, true);
     lua.lua_pushnil(T);
@@ -87,7 +93,9 @@ function installQueue(vm: LuaVM, resources: Resources | undefined, guard: Guard)
     const id = queueArg(T);
     if (typeof id === 'number') return id;
     const queue = (resources as Resources).get(id, 'queue');
-    const stats = queue instanceof ErrorValue ? queue : queue.info();
+    return whenSettled(vm, T, () => (queue instanceof ErrorValue ? queue : queue.info()), pushStats, (R, e) => pushFailure(R, asError(e), 'queue info'));
+  };
+  const pushStats = (T: LuaState, stats: QueueStats | ErrorValue): number => {
     if (stats instanceof ErrorValue) return pushFailure(T, stats, 'queue info');
     lua.lua_createtable(T, 0, 4);
     for (const [k, v] of Object.entries(stats)) setField(vm, T, -1, k, () => lua.lua_pushinteger(T, v as number));

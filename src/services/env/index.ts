@@ -8,7 +8,7 @@ import { dirname } from 'path';
 import { ErrorValue } from '../../kernel/value';
 import type { Registry } from '../../registry';
 
-interface Storage {
+export interface Storage {
   get(name: string): string | undefined;
   /** Null when written, else the error. */
   set(name: string, value: string): ErrorValue | null;
@@ -173,13 +173,14 @@ export class Environment {
   private readonly byName = new Map<string, Variable>();
   private readonly byId = new Map<string, Variable>();
 
-  constructor(registry: Registry) {
+  /** `memory`: what an `env.storage.memory` is when not this runtime's own (shared by threads: src/cluster/shared.ts). */
+  constructor(registry: Registry, memory?: (id: string) => Storage) {
     const build = (id: string, path: Set<string>): Storage | undefined => {
       const known = this.storages.get(id);
       if (known !== undefined) return known;
       const entry = registry.get(id);
       let s: Storage | undefined;
-      if (entry?.kind === 'env.storage.memory') s = new MemoryStorage();
+      if (entry?.kind === 'env.storage.memory') s = memory?.(id) ?? new MemoryStorage();
       else if (entry?.kind === 'env.storage.os') s = new OsStorage();
       else if (entry?.kind === 'env.storage.static') s = new StaticStorage(entry.values);
       else if (entry?.kind === 'env.storage.file') s = new FileStorage(entry.filePath, entry.autoCreate, entry.fileMode, entry.dirMode);

@@ -98,7 +98,7 @@ export class Consumer implements QueueConsumer {
     this.retry = null;
     if (this.stopping) return;
     const queue = this.ctx.resources.get(this.entry.queue, 'queue');
-    const sub = queue instanceof ErrorValue ? queue : queue.attach({ wants: () => this.wants(), deliver: (d) => this.take(d), closed: () => this.detached() });
+    const sub = queue instanceof ErrorValue ? queue : queue.attach({ wants: () => this.wants(), room: () => this.room(), deliver: (d) => this.take(d), closed: () => this.detached() });
     if (sub instanceof ErrorValue) {
       if (!this.warned) this.ctx.log('warn', 'consumer waiting for its queue', { queue: this.entry.queue, error: sub.message });
       this.warned = true;
@@ -117,7 +117,11 @@ export class Consumer implements QueueConsumer {
   }
 
   private wants(): boolean {
-    return !this.stopping && !this.halted && this.held.length + this.running.size < this.entry.concurrency + this.entry.prefetch;
+    return this.room() > 0;
+  }
+
+  private room(): number {
+    return this.stopping || this.halted ? 0 : this.entry.concurrency + this.entry.prefetch - this.held.length - this.running.size;
   }
 
   private take(d: Delivery): void {

@@ -9,6 +9,7 @@ import { ErrorValue, type Value } from '../../kernel/value';
 import type { Resources } from '../../api/resources';
 import type { Delivery, DriverDelivery, MessageQueue, QueueDriver, QueueMessage, QueueStats, QueueSubscriberOf, QueueSubscription } from '../../api/queue';
 import type { QueueEntry } from '../../registry/kinds/queue';
+import type { Maybe } from '../../lib/byte-stream';
 import { randomUUID } from 'crypto';
 
 const withHeaders = (message: QueueMessage, extra: Record<string, Value>): QueueMessage => {
@@ -26,7 +27,7 @@ export class QueueEndpoint implements MessageQueue {
     private readonly log: (message: string, fields: Record<string, unknown>) => void,
   ) {}
 
-  publish(body: Value, headers: ReadonlyMap<string, Value>): ErrorValue | null {
+  publish(body: Value, headers: ReadonlyMap<string, Value>): Maybe<ErrorValue | null> {
     const driver = this.driver();
     if (driver instanceof ErrorValue) return driver;
     const all = new Map(headers);
@@ -39,12 +40,13 @@ export class QueueEndpoint implements MessageQueue {
     if (driver instanceof ErrorValue) return driver;
     return driver.attach(this.entry.id, {
       wants: () => subscriber.wants(),
+      room: subscriber.room === undefined ? undefined : () => (subscriber.room as () => number)(),
       closed: () => subscriber.closed(),
       deliver: (d) => subscriber.deliver(this.delivery(d)),
     });
   }
 
-  info(): QueueStats | ErrorValue {
+  info(): Maybe<QueueStats | ErrorValue> {
     const driver = this.driver();
     return driver instanceof ErrorValue ? driver : driver.info(this.entry.id);
   }
@@ -60,15 +62,19 @@ export class QueueEndpoint implements MessageQueue {
         const counted = withHeaders(d.message, { attempts });
         const dl = this.entry.deadLetter;
         if (dl === null || attempts < dl.maxAttempts) return d.requeue(counted);
+        const moved = (refused: ErrorValue | null): void => {
+          if (refused === null) return d.ack();
+          this.log('dead-letter queue refused a message; it stays queued', { queue: this.entry.id, dead_letter: dl.queue, error: refused.message });
+          d.requeue(counted);
+        };
         const refused = this.deadLetter(dl.queue, counted, attempts);
-        if (refused === null) return d.ack();
-        this.log('dead-letter queue refused a message; it stays queued', { queue: this.entry.id, dead_letter: dl.queue, error: refused.message });
-        d.requeue(counted);
+        if (refused instanceof Promise) void refused.then(moved);
+        else moved(refused);
       },
     };
   }
 
-  private deadLetter(queueId: string, message: QueueMessage, attempts: number): ErrorValue | null {
+  private deadLetter(queueId: string, message: QueueMessage, attempts: number): Maybe<ErrorValue | null> {
     const target = this.resources.get(queueId, 'queue');
     if (target instanceof ErrorValue) return target;
     const headers = new Map(message.headers);
