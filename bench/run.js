@@ -21,6 +21,7 @@ const all = {
   io: './io',
   security: './security',
   threads: './threads',
+  'threads-store': './threads-store',
 };
 // `node --expose-gc bench/run.js kernel vm` runs only those suites (results.json keeps the other figures).
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(all);
