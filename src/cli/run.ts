@@ -100,6 +100,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     node: cluster !== null ? { name: cluster.node, firstUniq: cluster.firstUniq } : group !== null ? { name: group.mainNode, firstUniq: 1 } : undefined,
     runsService: group === null ? undefined : (id) => group.runsHere(id),
     envMemory: group === null ? undefined : (id) => group.env.storage(id),
+    services: group === null ? undefined : [(await import('./thread-services')).sharedMemoryDatabases(group.memoryDatabases)],
     securityStrict: config.securityStrict,
     logs,
     terminal,

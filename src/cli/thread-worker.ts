@@ -7,7 +7,7 @@ import { Runtime } from '../hosts/runtime';
 import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
 import { SharedLink } from '../cluster/shared';
 import { logSink } from './logs';
-import { sharedServiceProxies } from './thread-services';
+import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
 import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
 
@@ -24,7 +24,7 @@ async function main(data: WorkerData): Promise<void> {
     const placement = servicePlacement(registry, data.threads);
     const shared = new SharedLink(data.shared, threadNode(1));
     const runtime = new Runtime(registry, {
-      services: sharedServiceProxies(shared),
+      services: [...sharedServiceProxies(shared), sharedMemoryDatabases(data.memoryDatabases)],
       envMemory: (id) => shared.envStorage(id),
       logs,
       terminal: null,

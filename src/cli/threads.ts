@@ -12,6 +12,7 @@ import { isHost, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import { serveShared, SharedEnv } from '../cluster/shared';
 import type { Resources } from '../api/resources';
+import { memoryDatabaseDir } from './thread-services';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
 
@@ -52,6 +53,8 @@ export interface WorkerData {
   readonly names: MessagePort;
   /** To thread 1's memory services (src/cluster/shared.ts). */
   readonly shared: MessagePort;
+  /** Where the node's ":memory:" SQLite databases are (thread-services.ts). */
+  readonly memoryDatabases: string;
 }
 
 /** What a worker thread says to the main thread. */
@@ -63,6 +66,8 @@ export interface ThreadGroup {
   readonly mainNode: string;
   /** Whether thread 1 runs service `id` (every thread runs the services that are not process services). */
   runsHere(id: string): boolean;
+  /** Where the node's ":memory:" SQLite databases are (thread 1's runtime's `services`). */
+  readonly memoryDatabases: string;
   /** The node's `env.storage.memory` storages, thread 1's runtime's (`envMemory`). */
   readonly env: SharedEnv;
   /** Serves thread 1's memory stores and queue drivers (found in `resources`) to the other threads. */
@@ -95,6 +100,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const workers: Worker[] = [];
   const booted: Promise<void>[] = [];
   const env = new SharedEnv();
+  const memoryDatabases = memoryDatabaseDir();
   const sharedPorts: MessagePort[] = [];
   const stopped: Promise<void>[] = [];
   for (let i = 2; i <= threads; i++) {
@@ -104,7 +110,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     const mine = ports[i - 1];
     const shared = new MessageChannel();
     sharedPorts.push(shared.port1);
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2 };
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2] });
     workers.push(worker);
     let ready!: () => void;
@@ -130,6 +136,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     mainNode: threadNode(1),
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
     env,
+    memoryDatabases,
     serveShared(resources: Resources): void {
       for (const port of sharedPorts) {
         serveShared(port, resources, env);

@@ -204,7 +204,67 @@ end
 return { main = main }
 `;
 
+/** A service on thread 2 writes to a ":memory:" SQLite database; `-x` on thread 1 reads the row and writes one. */
+const MEMORY_DB = {
+  '_index.yaml': `version: "1.0"
+namespace: app
+entries:
+  - name: terminal
+    kind: terminal.host
+  - name: processes
+    kind: process.host
+    lifecycle: { auto_start: true }
+  - name: db
+    kind: db.sql.sqlite
+    file: ":memory:"
+    lifecycle: { auto_start: true }
+  - name: writer_service
+    kind: process.service
+    process: app:writer
+    host: app:processes
+    lifecycle: { auto_start: true }
+${lua('writer', 'process', ['sql'])}${lua('reader', 'process', ['sql', 'time', 'io'])}`,
+  'writer.lua': `local sql = require("sql")
+local function main()
+  local db = assert(sql.get("app:db"))
+  assert(db:execute("CREATE TABLE notes (body TEXT)"))
+  assert(db:execute("INSERT INTO notes VALUES (?)", { process.pid() }))
+  db:release()
+  process.registry.register("writer")
+  local msg = process.inbox():receive()
+  db = assert(sql.get("app:db"))
+  local rows = assert(db:query("SELECT count(*) AS n FROM notes"))
+  process.send(msg:payload():data(), "count", rows[1].n)
+  process.inbox():receive()
+end
+return { main = main }
+`,
+  'reader.lua': `local sql = require("sql")
+local time = require("time")
+local io = require("io")
+local function main()
+  while process.registry.lookup("writer") == nil do time.sleep("10ms") end
+  local db = assert(sql.get("app:db"))
+  local rows = assert(db:query("SELECT body FROM notes"))
+  io.print("rows here: " .. #rows .. " " .. tostring(rows[1].body == process.registry.lookup("writer")))
+  assert(db:execute("INSERT INTO notes VALUES ('from t1')"))
+  local counts = process.listen("count")
+  process.send("writer", "count?", process.pid())
+  io.print("rows there: " .. counts:receive())
+  return 0
+end
+return { main = main }
+`,
+};
+
 describe('memory services shared by the threads of a node', () => {
+  test('--threads 2: a ":memory:" SQLite database is the node\'s', async () => {
+    const r = await wisp(['run', '--threads', '2', '-x', 'app:reader'], { cwd: writeProject(MEMORY_DB), timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('rows here: 1 true\nrows there: 2\n');
+    expect(r.code).toBe(0);
+  }, 90_000);
+
   test('--threads 2: store, TTL, env and queue are the node\'s, whatever thread uses them', async () => {
     const dir = writeProject({ '_index.yaml': INDEX, 'peer.lua': PEER, 'handler.lua': HANDLER, 'main.lua': MAIN });
     const r = await wisp(['run', '--threads', '2', '-x', 'app:main'], { cwd: dir, timeoutMs: 90_000 });
