@@ -229,8 +229,8 @@ export function serveShared(port: MessagePort, resources: Resources, env: Shared
 /** What the `env` service keeps in an `env.storage.memory` (src/services/env): names to values. */
 export interface EnvStorage {
   get(name: string): string | undefined;
-  /** Null when written. */
-  set(name: string, value: string): null;
+  /** Null when written, else why not (the owner is down, too many writes waiting, a value too large). */
+  set(name: string, value: string): ErrorValue | null;
   list(): Map<string, string>;
 }
 
@@ -284,17 +284,19 @@ class EnvReplica implements EnvStorage {
   private readonly unconfirmed = new Map<string, number>();
 
   constructor(
-    private readonly send: (name: string, value: string) => void,
+    /** Sends a write to thread 1; an error when it cannot (nothing is sent then). */
+    private readonly send: (name: string, value: string) => ErrorValue | null,
   ) {}
 
   get(name: string): string | undefined {
     return this.values.get(name);
   }
 
-  set(name: string, value: string): null {
+  set(name: string, value: string): ErrorValue | null {
+    const refused = this.send(name, value);
+    if (refused !== null) return refused;
     this.values.set(name, value);
     this.unconfirmed.set(name, (this.unconfirmed.get(name) ?? 0) + 1);
-    this.send(name, value);
     return null;
   }
 
@@ -302,7 +304,7 @@ class EnvReplica implements EnvStorage {
     return new Map(this.values);
   }
 
-  /** A write as thread 1 applied it. */
+  /** A write as thread 1 applied it (`own`: one of this thread's, sent with `value.length` counted). */
   applied(name: string, value: string, own: boolean): void {
     const waiting = this.unconfirmed.get(name) ?? 0;
     if (own) {
@@ -337,6 +339,7 @@ export class SharedLink {
   private inFlightBytes = 0;
   private down: ErrorValue | null = null;
   private readonly env = new Map<string, EnvReplica>();
+  private envWaiting = 0;
 
   constructor(
     private readonly port: MessagePort,
@@ -358,9 +361,7 @@ export class SharedLink {
 
   call(call: Call, bytes = 0): Promise<Value> {
     if (this.down !== null) return Promise.reject(this.down);
-    if (this.pending.size >= MAX_IN_FLIGHT || this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) {
-      return Promise.reject(new ErrorValue(`too many calls waiting on thread ${this.owner} (at most ${MAX_IN_FLIGHT} or ${MAX_IN_FLIGHT_BYTES} bytes)`, 'Unavailable', true));
-    }
+    if (this.pending.size >= MAX_IN_FLIGHT || this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) return Promise.reject(this.busy());
     const id = this.nextCall++;
     this.inFlightBytes += bytes;
     return new Promise<Value>((resolve, reject) => {
@@ -380,8 +381,24 @@ export class SharedLink {
 
   private replica(id: string): EnvReplica {
     let r = this.env.get(id);
-    if (r === undefined) this.env.set(id, (r = new EnvReplica((name, value) => this.post({ op: 'env.set', id, name, value }))));
+    if (r === undefined) this.env.set(id, (r = new EnvReplica((name, value) => this.sendEnv(id, name, value))));
     return r;
+  }
+
+  /** Env writes are not answered one by one, but each comes back (as every thread's): those not yet back are bounded as calls are. */
+  private sendEnv(id: string, name: string, value: string): ErrorValue | null {
+    if (this.down !== null) return this.down;
+    const bytes = 64 + name.length + value.length;
+    if (bytes > MAX_VALUE_BYTES) return tooLarge('value', bytes);
+    if (this.envWaiting >= MAX_IN_FLIGHT || this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) return this.busy();
+    this.envWaiting++;
+    this.inFlightBytes += bytes;
+    this.post({ op: 'env.set', id, name, value });
+    return null;
+  }
+
+  private busy(): ErrorValue {
+    return new ErrorValue(`too many calls waiting on thread ${this.owner} (at most ${MAX_IN_FLIGHT} or ${MAX_IN_FLIGHT_BYTES} bytes)`, 'Unavailable', true);
   }
 
   subscribe(id: string, queue: string, subscriber: QueueSubscriber): QueueSubscription | ErrorValue {
@@ -447,7 +464,13 @@ export class SharedLink {
       local.subscriber.deliver(d);
       return;
     }
-    if ('env' in m) return this.replica(m.env).applied(m.name, m.value, m.own);
+    if ('env' in m) {
+      if (m.own) {
+        this.envWaiting--;
+        this.inFlightBytes -= 64 + m.name.length + m.value.length;
+      }
+      return this.replica(m.env).applied(m.name, m.value, m.own);
+    }
     const local = this.subs.get(m.closed);
     this.subs.delete(m.closed);
     local?.subscriber.closed();

@@ -212,4 +212,17 @@ describe('env memory storage', () => {
     expect(main.get('X')).toMatch(/^[ab]49$/);
     expect(main.list()).toEqual(new Map([['X', main.get('X')], ['Y', 'only a']]));
   });
+
+  test('writes waiting on thread 1 are bounded; with thread 1 gone a write fails "node down: t1"', async () => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    const replica = new SharedLink(port2, 't1').envStorage('app:mem');
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) expect(replica.set('X', `v${i}`)).toBeNull();
+    expect(replica.set('X', 'one more')).toMatchObject({ kind: 'Unavailable', message: expect.stringContaining('too many calls waiting on thread t1') });
+    expect(replica.get('X')).toBe(`v${MAX_IN_FLIGHT - 1}`);
+    expect(replica.set('Y', 'z'.repeat(2 << 20))).toMatchObject({ kind: 'Invalid' });
+    port1.close();
+    await until('the port to close', () => replica.set('X', 'after')?.message === 'node down: t1');
+    expect(replica.set('X', 'after')).toMatchObject({ message: 'node down: t1', kind: 'Unavailable', retryable: true });
+  });
 });
