@@ -51,6 +51,23 @@ entries:
     concurrency: 2
     prefetch: 1
     lifecycle: { auto_start: true }
+  - name: doomed
+    kind: queue.queue
+    driver: app:drv
+    dead_letter: { queue: app:graveyard, max_attempts: 2 }
+  - name: graveyard
+    kind: queue.queue
+    driver: app:drv
+  - name: c3
+    kind: queue.consumer
+    queue: app:doomed
+    func: app:refuser
+    lifecycle: { auto_start: true }
+  - name: refuser
+    kind: function.lua
+    source: file://refuser.lua
+    method: main
+    modules: [queue]
   - name: peer_service
     kind: process.service
     process: app:peer
@@ -196,6 +213,10 @@ local function main()
       handled = handled + 1
     end
   end
+  -- dead letters: c3 (thread 2) nacks everything; after two attempts each goes to the graveyard
+  for i = 1, 3 do assert(queue.publish("app:doomed", { n = i })) end
+  local dead = eventually(function() local q = assert(queue.info("app:graveyard")); return q.message_count == 3 and q end)
+  io.print("dead letters: " .. (dead and dead.message_count or "none") .. " doomed left: " .. assert(queue.info("app:doomed")).message_count)
   time.sleep("200ms")
   local info = assert(queue.info("app:jobs"))
   io.print("queue: handled " .. handled .. " redelivered " .. redelivered .. " threads " .. tostring(threads.t1) .. " " .. tostring(threads.t2) .. " left " .. info.message_count .. " in flight " .. info.in_flight)
@@ -266,7 +287,8 @@ describe('memory services shared by the threads of a node', () => {
   }, 90_000);
 
   test('--threads 2: store, TTL, env and queue are the node\'s, whatever thread uses them', async () => {
-    const dir = writeProject({ '_index.yaml': INDEX, 'peer.lua': PEER, 'handler.lua': HANDLER, 'main.lua': MAIN });
+    const refuser = 'local function main() return false end\nreturn { main = main }\n';
+    const dir = writeProject({ '_index.yaml': INDEX, 'peer.lua': PEER, 'handler.lua': HANDLER, 'main.lua': MAIN, 'refuser.lua': refuser });
     const r = await wisp(['run', '--threads', '2', '-x', 'app:main'], { cwd: dir, timeoutMs: 90_000 });
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
@@ -284,6 +306,7 @@ describe('memory services shared by the threads of a node', () => {
       `big: nil value too large to cross threads: more than ${1024 * 1024} bytes`,
       'peer env: one',
       'here env: two',
+      'dead letters: 3 doomed left: 0',
       'queue: handled 60 redelivered 8 threads true true left 0 in flight 0',
       '',
     ]);
