@@ -11,7 +11,7 @@
  * When the port closes (thread 1 is gone), pending and later calls fail `node down: t1`.
  */
 import type { MessagePort } from 'worker_threads';
-import { ErrorValue, type Value } from '../kernel/value';
+import { ErrorValue, Table, type Value } from '../kernel/value';
 import { valueBytes } from '../kernel/value-size';
 import { flatten, unflatten, type WireValues } from './wire';
 import type { Resources } from '../api/resources';
@@ -127,8 +127,7 @@ export function serveShared(port: MessagePort, resources: Resources, env: Shared
         const driver = driverFor(call.id, call.queue);
         if (driver instanceof ErrorValue) throw driver;
         const stats = await driver.info(call.queue);
-        if (stats instanceof ErrorValue) return stats;
-        return [stats.message_count, stats.ready, stats.consumer_count, stats.in_flight].join(',');
+        return stats instanceof ErrorValue ? stats : Table.from({ ...stats });
       }
     }
   };
@@ -558,9 +557,9 @@ export class QueueDriverProxy implements QueueDriver {
     if (this.closed) return this.stopped();
     return this.link.call({ op: 'queue.info', id: this.id, queue: queueId }).then(
       (v) => {
-        if (v instanceof ErrorValue) return v;
-        const [message_count, ready, consumer_count, in_flight] = String(v).split(',').map(Number);
-        return { message_count, ready, consumer_count, in_flight };
+        if (!(v instanceof Table)) return v instanceof ErrorValue ? v : new ErrorValue('bad queue stats from thread 1', 'Internal', false);
+        const count = (k: keyof QueueStats): number => Number(v.map.get(k) ?? 0);
+        return { message_count: count('message_count'), ready: count('ready'), consumer_count: count('consumer_count'), in_flight: count('in_flight') };
       },
       (e: unknown) => asError(e),
     );
