@@ -99,6 +99,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     onExitRequest: (code) => exitRequested(code),
     node: cluster !== null ? { name: cluster.node, firstUniq: cluster.firstUniq } : group !== null ? { name: group.mainNode, firstUniq: 1 } : undefined,
     runsService: group === null ? undefined : (id) => group.runsHere(id),
+    threads: group?.services,
     securityStrict: config.securityStrict,
     logs,
     terminal,

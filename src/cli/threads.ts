@@ -12,6 +12,7 @@ import { isHost, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
+import type { ServiceThreads } from '../services/service';
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread. Services of other kinds
@@ -40,6 +41,8 @@ export interface WorkerData {
   readonly flags: Record<string, unknown>;
   readonly ports: ReadonlyMap<string, MessagePort>;
   readonly names: MessagePort;
+  /** The port services hand work over to thread 1 with (ServiceThreads). */
+  readonly services: MessagePort;
 }
 
 /** What a worker thread says to the main thread. */
@@ -53,6 +56,8 @@ export interface ThreadGroup {
   runsHere(id: string): boolean;
   /** Joins thread 1 to the others and waits until every worker has booted its project. */
   attach(node: Node): Promise<void>;
+  /** Thread 1's ports to the workers for services that hand work over (HTTP handlers). */
+  readonly services: ServiceThreads;
   /** The worker of thread `i` (2..N). */
   worker(i: number): Worker;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
@@ -79,13 +84,16 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const workers: Worker[] = [];
   const booted: Promise<void>[] = [];
   const stopped: Promise<void>[] = [];
+  const servicePorts = new Map<number, MessagePort>();
   for (let i = 2; i <= threads; i++) {
+    const services = new MessageChannel();
+    servicePorts.set(i, services.port1);
     const { port1, port2 } = new MessageChannel();
     serveBucket(bucket, port1);
     port1.unref();
     const mine = ports[i - 1];
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2 };
-    const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2] });
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, services: services.port2 };
+    const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, services.port2] });
     workers.push(worker);
     let ready!: () => void;
     booted.push(new Promise<void>((resolve) => (ready = resolve)));
@@ -108,6 +116,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   return {
     threads,
     mainNode: threadNode(1),
+    services: { index: 1, ports: servicePorts },
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
     async attach(node: Node): Promise<void> {
       self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);

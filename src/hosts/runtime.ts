@@ -16,7 +16,7 @@ import { NativeServices } from '../services/manager';
 import { PolicyBook } from '../services/security/policies';
 import { MetricsRegistry } from '../services/metrics/collector';
 import { SERVICE_DEFINITIONS } from '../services';
-import type { ServiceDefinition } from '../services/service';
+import type { ServiceDefinition, ServiceThreads } from '../services/service';
 import type { Terminal } from '../api/terminal';
 import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
@@ -43,6 +43,8 @@ export interface RuntimeOptions {
    * several threads (src/cli/threads.ts) each runs its share. Absent: every one.
    */
   readonly runsService?: (id: string) => boolean;
+  /** The ports to the node's other threads that services hand work over (HTTP handlers); absent on one thread. */
+  readonly threads?: ServiceThreads;
   /** Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. */
   readonly services?: readonly ServiceDefinition[];
   /** Lua modules beyond wisp's own (an embedder's): every VM installs them after wisp's. */
@@ -103,6 +105,7 @@ export class Runtime {
       logs: options.logs,
       env: this.env,
       definitions: [...SERVICE_DEFINITIONS, ...(options.services ?? [])],
+      threads: options.threads,
     });
     this.store.onChange((current, previous) => void this.native.follow(current.registry, previous.registry));
   }
