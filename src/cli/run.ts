@@ -101,6 +101,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     runsService: group === null ? undefined : (id) => group.runsHere(id),
     envMemory: group === null ? undefined : (id) => group.env.storage(id),
     services: group === null ? undefined : [(await import('./thread-services')).sharedMemoryDatabases(group.memoryDatabases)],
+    threads: group?.services,
     securityStrict: config.securityStrict,
     logs,
     terminal,

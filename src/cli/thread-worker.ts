@@ -30,6 +30,7 @@ async function main(data: WorkerData): Promise<void> {
       terminal: null,
       node: { name: self, firstUniq: 1 },
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
+      threads: { index: data.index, ports: new Map([[1, data.services]]) },
     });
     const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });
@@ -43,6 +44,7 @@ async function main(data: WorkerData): Promise<void> {
         threads.close();
         data.names.close();
         data.shared.close();
+        data.services.close();
         report({ stopped: true });
         process.exit(0);
       });

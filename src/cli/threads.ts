@@ -15,6 +15,7 @@ import type { Resources } from '../api/resources';
 import { memoryDatabaseDir } from './thread-services';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
+import type { ServiceThreads } from '../services/service';
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread; and each `queue.consumer`
@@ -55,6 +56,8 @@ export interface WorkerData {
   readonly shared: MessagePort;
   /** Where the node's ":memory:" SQLite databases are (thread-services.ts). */
   readonly memoryDatabases: string;
+  /** The port services hand work over to thread 1 with (ServiceThreads). */
+  readonly services: MessagePort;
 }
 
 /** What a worker thread says to the main thread. */
@@ -74,6 +77,8 @@ export interface ThreadGroup {
   serveShared(resources: Resources): void;
   /** Joins thread 1 to the others and waits until every worker has booted its project. */
   attach(node: Node): Promise<void>;
+  /** Thread 1's ports to the workers for services that hand work over (HTTP handlers). */
+  readonly services: ServiceThreads;
   /** The worker of thread `i` (2..N). */
   worker(i: number): Worker;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
@@ -103,15 +108,18 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const memoryDatabases = memoryDatabaseDir();
   const sharedPorts: MessagePort[] = [];
   const stopped: Promise<void>[] = [];
+  const servicePorts = new Map<number, MessagePort>();
   for (let i = 2; i <= threads; i++) {
+    const services = new MessageChannel();
+    servicePorts.set(i, services.port1);
     const { port1, port2 } = new MessageChannel();
     serveBucket(bucket, port1);
     port1.unref();
     const mine = ports[i - 1];
     const shared = new MessageChannel();
     sharedPorts.push(shared.port1);
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases };
-    const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2] });
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2 };
+    const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2, services.port2] });
     workers.push(worker);
     let ready!: () => void;
     booted.push(new Promise<void>((resolve) => (ready = resolve)));
@@ -134,6 +142,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   return {
     threads,
     mainNode: threadNode(1),
+    services: { index: 1, ports: servicePorts },
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
     env,
     memoryDatabases,

@@ -16,7 +16,7 @@ import { NativeServices } from '../services/manager';
 import { PolicyBook } from '../services/security/policies';
 import { MetricsRegistry } from '../services/metrics/collector';
 import { SERVICE_DEFINITIONS } from '../services';
-import type { ServiceDefinition } from '../services/service';
+import type { ServiceDefinition, ServiceThreads } from '../services/service';
 import type { Terminal } from '../api/terminal';
 import type { LogLevel, LogSink } from '../api/logging';
 import type { VmOptions } from '../engine/vm';
@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   readonly runsService?: (id: string) => boolean;
   /** What each `env.storage.memory` is, when not one of this runtime's own (threads share thread 1's). */
   readonly envMemory?: (id: string) => Storage;
+  /** The ports to the node's other threads that services hand work over (HTTP handlers); absent on one thread. */
+  readonly threads?: ServiceThreads;
   /**
    * Service families beyond wisp's own (an embedder's); their kinds must be defined in the registry too. One
    * for a kind of wisp's own replaces it (threads reach thread 1's memory stores and queues this way).
@@ -108,6 +110,7 @@ export class Runtime {
       logs: options.logs,
       env: this.env,
       definitions: [...SERVICE_DEFINITIONS, ...(options.services ?? [])],
+      threads: options.threads,
     });
     this.store.onChange((current, previous) => void this.native.follow(current.registry, previous.registry));
   }

@@ -11,7 +11,7 @@ import type { Facets, FacetName, Resources } from '../api/resources';
 import type { LogLevel, LogSink } from '../api/logging';
 import type { EnvironmentAccess } from '../api/environment';
 import type { Node } from '../kernel/node';
-import type { RunningService, ServiceContext, ServiceDefinition } from './service';
+import type { RunningService, ServiceContext, ServiceDefinition, ServiceThreads } from './service';
 
 export type NativeState = 'Starting' | 'Running' | 'Stopping' | 'Stopped' | 'Failed';
 
@@ -46,6 +46,7 @@ export interface NativeServicesOptions {
   readonly logs: LogSink;
   readonly env: EnvironmentAccess;
   readonly definitions: readonly ServiceDefinition[];
+  readonly threads?: ServiceThreads;
 }
 
 export class NativeServices implements Resources {
@@ -215,6 +216,7 @@ export class NativeServices implements Resources {
       store: this.options.store,
       resources: this,
       env: this.options.env,
+      threads: this.options.threads,
       log: (level, message, fields = {}) => this.log(level, message, { service: service.id, ...fields }),
       failed: (error) => {
         if (generation !== service.generation || this.closed) return;

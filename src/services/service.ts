@@ -8,6 +8,7 @@ import type { Resources } from '../api/resources';
 import type { LogLevel } from '../api/logging';
 import type { EnvironmentAccess } from '../api/environment';
 import type { Node } from '../kernel/node';
+import type { MessagePort } from 'worker_threads';
 import type { Registry, RegistryStore, ServiceEntry } from '../registry';
 
 /** What a running service may use. */
@@ -26,6 +27,19 @@ export interface ServiceContext {
    * supervised kinds, restarted after its lifecycle's backoff.
    */
   failed(error: Error | string): void;
+  /** This runtime's place among its node's threads (`wisp run --threads N`); absent on one thread. */
+  readonly threads?: ServiceThreads;
+}
+
+/**
+ * The ports services use to hand work to other threads of the node (src/services/http/handoff*.ts): thread 1
+ * holds one to each worker thread, a worker one to thread 1. Shared by every service of the runtime.
+ */
+export interface ServiceThreads {
+  /** 1 for the main thread. */
+  readonly index: number;
+  /** By thread number: thread 1's ports to threads 2..N, or a worker's port to thread 1 (key 1). */
+  readonly ports: ReadonlyMap<number, MessagePort>;
 }
 
 export interface RunningService {

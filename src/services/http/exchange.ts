@@ -342,6 +342,12 @@ export class Exchange implements HttpExchange {
     this.response = new ResponseWriter(sink, req.method === 'HEAD');
     this.request = new RequestInfo(this);
   }
+
+  whenGone(fn: () => void): () => void {
+    const socket = this.req.socket;
+    socket.once('close', fn);
+    return () => socket.off('close', fn);
+  }
 }
 
 class RequestInfo implements HttpRequestView {

@@ -9,20 +9,37 @@ import { FUNCTION_HOST } from '../../kernel/pid';
 import { HTTP_EXCHANGE_KEY, HTTP_SERVER_KEY } from '../../registry/kinds/http';
 import type { Outcome } from '../../kernel/message';
 import type { Value } from '../../kernel/value';
-import type { Exchange } from './exchange';
+import type { Exchange, ResponseWriter } from './exchange';
 import type { ServiceContext } from '../service';
+import type { HttpExchange } from '../../api/http';
+import type { SecurityContext } from '../../lib/security';
+
+/** What a handler is called for: a request on this thread's socket, or one handed over by thread 1 (handoff-worker.ts). */
+export interface HandlerExchange extends HttpExchange {
+  readonly response: ResponseWriter;
+  /** Context values middleware gives the handler process. */
+  readonly context: ReadonlyMap<string, Value>;
+  readonly security: SecurityContext | null;
+  /** Calls `fn` when the client goes away; returns what stops that. */
+  whenGone(fn: () => void): () => void;
+}
 
 export interface HandlerEnv {
   readonly service: ServiceContext;
   readonly serverId: string;
   /** Exchanges in flight by token, for the `http` facet. */
-  readonly exchanges: Map<string, Exchange>;
+  readonly exchanges: Map<string, HandlerExchange>;
   readonly handlerTimeoutMs: number;
+}
+
+/** Thread 1's server with several threads: it may run an endpoint's handler on another thread (handoff.ts). */
+export interface HandoffEnv {
+  readonly handoff: { call(func: string, x: Exchange, local: () => Promise<void>): Promise<void> } | null;
 }
 
 let nextToken = 0;
 
-export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promise<void> {
+export function callFunction(env: HandlerEnv, func: string, x: HandlerExchange): Promise<void> {
   const token = (++nextToken).toString(36);
   const node = env.service.node;
   const context = new Map<string, Value>(x.context);
@@ -42,7 +59,7 @@ export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promis
     const gone = (): void => {
       if (!x.response.ended) node.terminate('', pid);
     };
-    x.req.socket.once('close', gone);
+    const stopWatching = x.whenGone(gone);
     if (env.handlerTimeoutMs > 0) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -51,7 +68,7 @@ export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promis
     }
     node.onExit(pid, (outcome) => {
       if (timer !== null) clearTimeout(timer);
-      x.req.socket.off('close', gone);
+      stopWatching();
       env.exchanges.delete(token);
       if (timedOut) x.response.fail(503, `handler timed out after ${env.handlerTimeoutMs / 1000}s`);
       else finish(x, outcome);
@@ -60,7 +77,7 @@ export function callFunction(env: HandlerEnv, func: string, x: Exchange): Promis
   });
 }
 
-function finish(x: Exchange, outcome: Outcome): void {
+function finish(x: HandlerExchange, outcome: Outcome): void {
   const w = x.response;
   if (!w.handled) {
     if (outcome.error !== null) return w.fail(500, outcome.error.message);

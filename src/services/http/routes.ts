@@ -7,10 +7,11 @@
  */
 import { ServeMux } from '../../lib/servemux';
 import { httpRoutes, type HttpRouterEntry } from '../../registry/kinds/http';
-import { callFunction, type HandlerEnv } from './handler';
+import { callFunction, type HandlerEnv, type HandoffEnv } from './handler';
 import { staticHandler } from './static';
 import { MIDDLEWARE, type Handler, type MiddlewareEnv } from './middleware';
 import type { Registry } from '../../registry';
+import type { Exchange } from './exchange';
 
 /** What a pattern leads to: the handler, and the endpoint it calls (its params are route info). */
 export interface RouteTarget {
@@ -42,7 +43,7 @@ function chain(names: readonly string[], options: Readonly<Record<string, string
   return (next) => wraps.reduceRight((h, wrap) => wrap(h), next);
 }
 
-export function buildRoutes(registry: Registry, serverId: string, env: MiddlewareEnv & HandlerEnv): RouteTable {
+export function buildRoutes(registry: Registry, serverId: string, env: MiddlewareEnv & HandlerEnv & HandoffEnv): RouteTable {
   const refused: { id: string; reason: string }[] = [];
   const chains = new Map<string, { pre: Wrap; post: Wrap } | null>();
   const chainsOf = (router: HttpRouterEntry): { pre: Wrap; post: Wrap } | null => {
@@ -81,7 +82,9 @@ export function buildRoutes(registry: Registry, serverId: string, env: Middlewar
       continue;
     }
     const { endpoint } = spec;
-    const call = c.post((x) => callFunction(env, endpoint.func, x));
+    const here = (x: Exchange): Promise<void> => callFunction(env, endpoint.func, x);
+    const { handoff } = env;
+    const call = c.post(handoff === null ? here : (x) => handoff.call(endpoint.func, x, () => here(x)));
     mux.add(spec.pattern, { handle: c.pre(call), endpoint: endpoint.id });
   }
   return { mux, refused };

@@ -10,6 +10,8 @@ import type { Socket } from 'net';
 import { Exchange, NodeSink, SocketSink } from './exchange';
 import { buildRoutes, type RouteTable } from './routes';
 import { RelayHost } from './relay-host';
+import { handoffFor, type Handoff } from './handoff';
+import type { HandlerExchange } from './handler';
 import type { HttpServiceEntry } from '../../registry/kinds/http';
 import type { Registry } from '../../registry';
 import type { ServiceContext } from '../service';
@@ -18,18 +20,21 @@ import type { HttpExchange } from '../../api/http';
 export class HttpServer {
   private readonly server: Server;
   private routes: RouteTable;
-  readonly exchanges = new Map<string, Exchange>();
+  readonly exchanges = new Map<string, HandlerExchange>();
   /** Requests being dispatched (for a graceful stop). */
   private inFlight = 0;
   private idle: (() => void)[] = [];
   readonly relays: RelayHost;
   private refusedBefore = new Set<string>();
+  /** With several threads: hands handlers to the others (handoff.ts). */
+  private readonly handoff: Handoff | null;
 
   constructor(
     private entry: HttpServiceEntry,
     private readonly ctx: ServiceContext,
   ) {
     this.relays = new RelayHost(entry.id, ctx.node);
+    this.handoff = ctx.threads === undefined ? null : handoffFor(ctx.threads, entry.id, ctx);
     const l = entry.limits;
     const requestTimeout = entry.timeouts.readMs > 0 ? entry.timeouts.readMs : l.requestTimeoutMs;
     this.server = createServer({
@@ -88,6 +93,7 @@ export class HttpServer {
       relays: this.relays,
       exchanges: this.exchanges,
       handlerTimeoutMs: this.entry.limits.handlerTimeoutMs,
+      handoff: this.handoff,
     });
     const now = new Set<string>();
     for (const r of table.refused) {
@@ -155,6 +161,7 @@ export class HttpServer {
       });
     }
     for (const x of this.exchanges.values()) x.response.fail(503, 'server shutting down');
+    this.handoff?.stopping();
     this.relays.closeAll();
     this.server.closeAllConnections();
     await closed;

@@ -1,5 +1,6 @@
 /** A throwaway project with an http.service on a free loopback port, booted in-process. */
 import { writeFiles, bootProject } from '../../helpers/service-project';
+import { bootThreaded, TEST_THREADS } from '../../helpers/threads';
 import type { Runtime } from '../../../src/hosts/runtime';
 
 /** `entries` is YAML list items (2-space indented) added after the server `t:gateway` and router `t:api` (prefix /). */
@@ -42,6 +43,7 @@ export function endpoint(name: string, method: string, path: string, router = 'a
 `;
 }
 
+/** Boots on `WISP_THREADS` threads (default 1): with more, thread 1 hands handlers to the others. */
 export async function bootHttp(dir: string): Promise<Runtime> {
-  return bootProject(dir);
+  return TEST_THREADS > 1 ? bootThreaded(dir, TEST_THREADS) : bootProject(dir);
 }

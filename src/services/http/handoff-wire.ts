@@ -1,0 +1,119 @@
+/**
+ * The messages between thread 1, which owns an http.service's socket, and a worker thread that runs one of its
+ * requests' handler (handoff.ts on thread 1, handoff-worker.ts on the worker), over the services port of
+ * `ServiceThreads`. Every message names its request by a number thread 1 chose; byte chunks travel in buffers
+ * of their own, moved to the other thread (a view of Node's shared pool would be copied whole).
+ */
+import { Actor, Scope, type Policy, type SecurityContext } from '../../lib/security';
+import type { Registry, SecurityPolicyEntry } from '../../registry';
+import type { HeaderMap } from './exchange';
+
+/** Most body bytes thread 1 sends for one pull. */
+export const PULL_MAX = 64 * 1024;
+/** Response bytes a worker sends ahead of thread 1's acknowledgements (written to the client) before it waits. */
+export const RESPONSE_WINDOW = 256 * 1024;
+
+export type HeaderList = [string, string[]][];
+
+export interface RequestHead {
+  readonly method: string;
+  readonly path: string;
+  readonly rawQuery: string;
+  readonly host: string;
+  readonly remoteAddr: string;
+  readonly headers: HeaderList;
+  readonly contentLength: number;
+  readonly params: [string, string][] | null;
+  readonly maxBodyBytes: number;
+}
+
+/** A security context as ids: the actor, and the registry policies of its scope (null: no scope). */
+export interface PortableSecurity {
+  readonly actor: { readonly id: string; readonly meta: Record<string, unknown> } | null;
+  readonly policies: string[] | null;
+}
+
+export type ToWorker =
+  | {
+      readonly t: 'call';
+      readonly id: number;
+      readonly server: string;
+      readonly func: string;
+      readonly request: RequestHead;
+      /** The response headers middleware set before the handler runs (CORS). */
+      readonly headers: HeaderList;
+      readonly security: PortableSecurity | null;
+    }
+  /** The answer to a pull: bytes, the end (null), or the error reading failed with. */
+  | { readonly t: 'chunk'; readonly id: number; readonly data: Uint8Array | null; readonly error: string | null }
+  /** Response bytes thread 1 has written to the client. */
+  | { readonly t: 'ack'; readonly id: number; readonly bytes: number }
+  /** The client went away (or the server stops): end the handler. */
+  | { readonly t: 'gone'; readonly id: number };
+
+export type ToMain =
+  /** The worker's http.service `server` takes handlers (ready) or no longer does (down). */
+  | { readonly t: 'ready' | 'down'; readonly server: string }
+  /** Up to `max` more body bytes; 0 closes the body (the rest is drained on thread 1). */
+  | { readonly t: 'pull'; readonly id: number; readonly max: number }
+  | {
+      readonly t: 'res';
+      readonly id: number;
+      /** Status and headers, once: with `end`, a whole response; without, the start of a streamed one. */
+      readonly head: { readonly status: number; readonly headers: HeaderList } | null;
+      readonly data: Uint8Array | null;
+      readonly end: boolean;
+    }
+  /** The handler process ended (after its last `res`). */
+  | { readonly t: 'done'; readonly id: number }
+  /** The worker cannot run it (its registry changed, its server stops): thread 1 runs it itself. */
+  | { readonly t: 'refused'; readonly id: number };
+
+export const headerList = (headers: ReadonlyMap<string, readonly string[]>): HeaderList => [...headers].map(([k, v]) => [k, [...v]]);
+
+export function headerMap(list: HeaderList): HeaderMap {
+  return new Map(list.map(([k, v]) => [k, [...v]]));
+}
+
+/** `data` in a buffer of its own, with the list that moves it. */
+export function movable(data: Uint8Array): { data: Uint8Array; transfer: ArrayBuffer[] } {
+  const own = new Uint8Array(data);
+  return { data: own, transfer: [own.buffer] };
+}
+
+const isPolicyEntry = (e: { kind: string } | undefined): e is SecurityPolicyEntry => e?.kind === 'security.policy' || e?.kind === 'security.policy.expr';
+
+/**
+ * `security` as ids, when every policy of its scope is the registry's policy of that id (a token's grant, a
+ * named scope); undefined when one is not (a policy made in Lua), which cannot be rebuilt on another thread.
+ */
+export function portableSecurity(security: SecurityContext | null, registry: Registry): PortableSecurity | null | undefined {
+  if (security === null) return null;
+  let policies: string[] | null = null;
+  if (security.scope !== null) {
+    policies = [];
+    for (const p of security.scope.policies()) {
+      const e = registry.get(p.id);
+      if (!isPolicyEntry(e) || e.policy !== p) return undefined;
+      policies.push(p.id);
+    }
+  }
+  const actor = security.actor === null ? null : { id: security.actor.id, meta: { ...security.actor.meta } };
+  return { actor, policies };
+}
+
+/** The security context again, from this thread's registry (a policy it lacks is left out, as a token's is). */
+export function securityFrom(portable: PortableSecurity | null, registry: Registry): SecurityContext | null {
+  if (portable === null) return null;
+  let scope: Scope | null = null;
+  if (portable.policies !== null) {
+    const policies: Policy[] = [];
+    for (const id of portable.policies) {
+      const e = registry.get(id);
+      if (isPolicyEntry(e)) policies.push(e.policy);
+    }
+    scope = Scope.of(policies);
+  }
+  const actor = portable.actor === null ? null : new Actor(portable.actor.id, Object.freeze({ ...portable.actor.meta }));
+  return { actor, scope };
+}

@@ -1,0 +1,263 @@
+/**
+ * A worker thread's side of the HTTP handoff (handoff.ts): the http.service here listens on nothing; it runs
+ * the handlers thread 1 hands it, each with a request made from the message, a body pulled from thread 1 a
+ * chunk at a time, and the usual ResponseWriter (Go's buffering, sniffing, Content-Length) whose bytes go back
+ * to thread 1 instead of to a socket, at most RESPONSE_WINDOW ahead of what the client took.
+ */
+import type { MessagePort } from 'worker_threads';
+import { BaseStream, STREAM_CLOSED, type ByteStream, type Maybe, type StreamInfo } from '../../lib/byte-stream';
+import { ResponseWriter, type HeaderMap, type ResponseSink } from './exchange';
+import { callFunction, type HandlerEnv, type HandlerExchange } from './handler';
+import { RESPONSE_WINDOW, headerList, headerMap, movable, securityFrom, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
+import type { HttpRequestView } from '../../api/http';
+import type { SecurityContext } from '../../lib/security';
+import type { Value } from '../../kernel/value';
+import type { ServiceThreads } from '../service';
+
+type Post = (m: ToMain, transfer?: ArrayBuffer[]) => void;
+
+/** The response's bytes to thread 1: the head rides with the first bytes (or the end) posted in the same turn. */
+class PortSink implements ResponseSink {
+  private head: { status: number; headers: HeaderMap } | null = null;
+  private unacked = 0;
+  private gone = false;
+  private ended = false;
+  private waiters: { resolve(): void; reject(e: Error): void }[] = [];
+
+  constructor(
+    private readonly id: number,
+    private readonly post: Post,
+  ) {}
+
+  get closed(): boolean {
+    return this.gone || this.ended;
+  }
+
+  writeHead(status: number, headers: HeaderMap): void {
+    this.head = { status, headers };
+    queueMicrotask(() => {
+      if (this.head !== null) this.send(null, false);
+    });
+  }
+
+  write(chunk: Uint8Array): boolean {
+    this.send(chunk, false);
+    this.unacked += chunk.length;
+    return this.unacked < RESPONSE_WINDOW;
+  }
+
+  drained(): Promise<void> {
+    if (this.gone) return Promise.reject(new Error('client disconnected'));
+    if (this.unacked < RESPONSE_WINDOW) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  end(chunk?: Uint8Array): void {
+    this.ended = true;
+    this.send(chunk ?? null, true);
+  }
+
+  acked(bytes: number): void {
+    this.unacked -= bytes;
+    if (this.unacked >= RESPONSE_WINDOW) return;
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  disconnected(): void {
+    this.gone = true;
+    for (const w of this.waiters.splice(0)) w.reject(new Error('client disconnected'));
+  }
+
+  private send(chunk: Uint8Array | null, end: boolean): void {
+    const head = this.head === null ? null : { status: this.head.status, headers: headerList(this.head.headers) };
+    this.head = null;
+    if (chunk === null || chunk.length === 0) return this.post({ t: 'res', id: this.id, head, data: null, end });
+    const own = movable(chunk);
+    this.post({ t: 'res', id: this.id, head, data: own.data, end }, own.transfer);
+  }
+}
+
+/** The request body, pulled from thread 1 as the handler reads it. */
+class PulledBody extends BaseStream {
+  private closed = false;
+  private ended = false;
+  waiting: { resolve(c: Uint8Array | null): void; reject(e: Error): void } | null = null;
+
+  constructor(
+    private readonly id: number,
+    private readonly size: number,
+    private readonly post: Post,
+  ) {
+    super();
+  }
+
+  override read(max: number): Maybe<Uint8Array | null> {
+    if (this.closed) throw new Error(STREAM_CLOSED);
+    if (this.ended) return null;
+    if (this.waiting !== null) throw new Error('a read of the request body is already waiting');
+    return new Promise((resolve, reject) => {
+      this.waiting = {
+        resolve: (c) => {
+          if (c === null) this.ended = true;
+          resolve(c);
+        },
+        reject,
+      };
+      this.post({ t: 'pull', id: this.id, max: Math.max(1, max) });
+    });
+  }
+
+  stat(): StreamInfo {
+    if (this.closed) throw new Error(STREAM_CLOSED);
+    return { size: this.size, position: -1, readable: true, writable: false, seekable: false };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.ended) this.post({ t: 'pull', id: this.id, max: 0 });
+  }
+
+  answer(m: Extract<ToWorker, { t: 'chunk' }>): void {
+    const w = this.waiting;
+    this.waiting = null;
+    if (m.error !== null) w?.reject(new Error(m.error));
+    else w?.resolve(m.data);
+  }
+
+  fail(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(new Error('client disconnected'));
+  }
+}
+
+class HandedRequest implements HttpRequestView {
+  readonly headers: ReadonlyMap<string, readonly string[]>;
+  readonly params: ReadonlyMap<string, string> | null;
+  body: PulledBody | null = null;
+  private taken = false;
+
+  constructor(
+    private readonly head: RequestHead,
+    private readonly id: number,
+    private readonly post: Post,
+  ) {
+    this.headers = headerMap(head.headers);
+    this.params = head.params === null ? null : new Map(head.params);
+  }
+
+  get method(): string {
+    return this.head.method;
+  }
+  get path(): string {
+    return this.head.path;
+  }
+  get rawQuery(): string {
+    return this.head.rawQuery;
+  }
+  get host(): string {
+    return this.head.host;
+  }
+  get remoteAddr(): string {
+    return this.head.remoteAddr;
+  }
+  get contentLength(): number {
+    return this.head.contentLength;
+  }
+  get maxBodyBytes(): number {
+    return this.head.maxBodyBytes;
+  }
+
+  takeBody(): ByteStream | null {
+    if (this.taken || this.head.contentLength === 0) return null;
+    this.taken = true;
+    this.body = new PulledBody(this.id, this.head.contentLength, this.post);
+    return this.body;
+  }
+}
+
+class HandedExchange implements HandlerExchange {
+  readonly request: HandedRequest;
+  readonly response: ResponseWriter;
+  readonly sink: PortSink;
+  readonly context: ReadonlyMap<string, Value> = new Map();
+  private goneFns: (() => void)[] = [];
+
+  constructor(
+    m: Extract<ToWorker, { t: 'call' }>,
+    post: Post,
+    readonly security: SecurityContext | null,
+  ) {
+    this.request = new HandedRequest(m.request, m.id, post);
+    this.sink = new PortSink(m.id, post);
+    this.response = new ResponseWriter(this.sink, m.request.method === 'HEAD');
+    for (const [k, v] of m.headers) this.response.headers.set(k, v);
+  }
+
+  whenGone(fn: () => void): () => void {
+    this.goneFns.push(fn);
+    return () => (this.goneFns = this.goneFns.filter((f) => f !== fn));
+  }
+
+  disconnected(): void {
+    this.sink.disconnected();
+    this.request.body?.fail();
+    for (const fn of this.goneFns.splice(0)) fn();
+  }
+}
+
+const hubs = new WeakMap<ServiceThreads, WorkerHub>();
+
+class WorkerHub {
+  private readonly servers = new Map<string, HandlerEnv>();
+  private readonly calls = new Map<number, HandedExchange>();
+  private readonly post: Post;
+
+  constructor(port: MessagePort) {
+    this.post = (m, transfer) => port.postMessage(m, transfer);
+    port.on('message', (m: ToWorker) => this.receive(m));
+  }
+
+  serve(server: string, env: HandlerEnv): () => void {
+    this.servers.set(server, env);
+    this.post({ t: 'ready', server });
+    return () => {
+      if (this.servers.get(server) !== env) return;
+      this.servers.delete(server);
+      this.post({ t: 'down', server });
+    };
+  }
+
+  private receive(m: ToWorker): void {
+    if (m.t !== 'call') {
+      const x = this.calls.get(m.id);
+      if (x === undefined) return;
+      if (m.t === 'chunk') x.request.body?.answer(m);
+      else if (m.t === 'ack') x.sink.acked(m.bytes);
+      else x.disconnected();
+      return;
+    }
+    const env = this.servers.get(m.server);
+    // A registry changed here at run time may no longer have what thread 1 routes to.
+    if (env === undefined || env.service.store.version.id !== 0) return this.post({ t: 'refused', id: m.id });
+    const x = new HandedExchange(m, this.post, securityFrom(m.security, env.service.store.current));
+    this.calls.set(m.id, x);
+    void callFunction(env, m.func, x).finally(() => {
+      this.calls.delete(m.id);
+      this.post({ t: 'done', id: m.id });
+    });
+  }
+}
+
+/** Takes handlers of http.service `server` from thread 1; the function returned stops taking them. */
+export function serveHandoff(threads: ServiceThreads, server: string, env: HandlerEnv): () => void {
+  let hub = hubs.get(threads);
+  if (hub === undefined) {
+    const port = threads.ports.get(1);
+    if (port === undefined) throw new Error('a worker thread without a port to thread 1');
+    hub = new WorkerHub(port);
+    hubs.set(threads, hub);
+  }
+  return hub.serve(server, env);
+}

@@ -1,0 +1,98 @@
+/**
+ * A handler thread that dies with requests handed to it (src/services/http/spec.md "Threads"): this jest
+ * process is thread 1 with the real server, and thread 2 is a real worker thread that speaks the handoff's
+ * messages and then exits. A request it had not answered gets a 502; one whose response was under way has its
+ * connection cut (not ended as if complete); the server goes on serving on thread 1.
+ */
+import { MessageChannel, Worker } from 'worker_threads';
+import { request } from 'http';
+import { freePort } from '../../helpers/net';
+import { endpoint, httpProject } from './fixture';
+import { Runtime } from '../../../src/hosts/runtime';
+import { loadProject } from '../../../src/registry';
+import { SILENT } from '../../../src/modules/logger';
+
+/** Answers nothing to a call for /before and exits; for /mid sends the head and some bytes, then exits once they were taken. */
+const DYING_THREAD = `
+const { workerData } = require('worker_threads');
+const port = workerData.port;
+port.postMessage({ t: 'ready', server: 't:gateway' });
+port.on('message', (m) => {
+  if (m.t === 'ack') process.exit(1);
+  if (m.t !== 'call') return;
+  if (m.request.path !== '/mid') process.exit(1);
+  const data = new TextEncoder().encode('partial');
+  port.postMessage({ t: 'res', id: m.id, head: { status: 200, headers: [['Content-Type', ['text/plain']]] }, data, end: false });
+});
+`;
+
+interface Outcome {
+  readonly status: number;
+  readonly body: string;
+  readonly complete: boolean;
+}
+
+function get(port: number, path: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, complete: res.complete }));
+      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, body, complete: false }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body, complete: false }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function boot(): Promise<{ runtime: Runtime; port: number; worker: Worker; exited: Promise<unknown> }> {
+  const port = await freePort();
+  const lua = `local http = require("http")
+local function handler() http.response():write("served by " .. tostring(process.pid())) end
+return { handler = handler }`;
+  const dir = httpProject(port, endpoint('before', 'GET', '/before') + endpoint('mid', 'GET', '/mid'), { 'before.lua': lua, 'mid.lua': lua });
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(DYING_THREAD, { eval: true, workerData: { port: port2 }, transferList: [port2] });
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  const runtime = new Runtime(loadProject(dir), { logs: SILENT, terminal: null, threads: { index: 1, ports: new Map([[2, port1]]) } });
+  await runtime.boot();
+  return { runtime, port, worker, exited };
+}
+
+/** Asks `path` until a request lands on the dying thread (thread 1 serves the others itself). */
+async function untilHandedOver(port: number, path: string): Promise<Outcome> {
+  for (let i = 0; i < 6; i++) {
+    const r = await get(port, path);
+    if (!r.body.startsWith('served by')) return r;
+  }
+  throw new Error('no request was handed to thread 2');
+}
+
+test('a thread that dies before answering: 502; the server goes on without it', async () => {
+  const { runtime, port, worker, exited } = await boot();
+  try {
+    const r = await untilHandedOver(port, '/before');
+    expect(r).toEqual({ status: 502, body: 'handler thread ended\n', complete: true });
+    await exited;
+    for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+  } finally {
+    await runtime.shutdown();
+    await worker.terminate();
+  }
+}, 30_000);
+
+test('a thread that dies mid-response: the connection is cut, not ended as if whole; the server goes on', async () => {
+  const { runtime, port, worker } = await boot();
+  try {
+    const r = await untilHandedOver(port, '/mid');
+    expect(r.status).toBe(200);
+    expect(r.complete).toBe(false);
+    expect(r.body).toBe('partial');
+    expect((await get(port, '/mid')).body).toMatch(/^served by \{functions\|/);
+  } finally {
+    await runtime.shutdown();
+    await worker.terminate();
+  }
+}, 30_000);
