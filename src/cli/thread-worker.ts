@@ -8,6 +8,13 @@ import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
 import { logSink } from './logs';
 import { openProject, type RunFlags } from './run';
 import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
+import { workerView } from './thread-view';
+
+/**
+ * A fault for tests of the view (`WISP_THREADS_FAULT=t2:hang` or `t2:end`): thread t2 blocks its event loop
+ * for a minute when first asked for its part of the view, or ends once it has booted. Unset, nothing.
+ */
+const FAULT = /^(t\d+):(hang|end)$/.exec(process.env.WISP_THREADS_FAULT ?? '');
 
 async function main(data: WorkerData): Promise<void> {
   const port = parentPort;
@@ -31,7 +38,11 @@ async function main(data: WorkerData): Promise<void> {
     });
     await threads.attach(runtime.node);
     await runtime.boot();
+    const view = workerView(runtime, port);
+    const fault = FAULT !== null && FAULT[1] === self ? FAULT[2] : null;
     port.on('message', (msg: { stop?: boolean }) => {
+      if (fault === 'hang' && 'observe' in msg) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+      if (view(msg)) return;
       if (msg.stop !== true) return;
       threads.leaving();
       void runtime.shutdown().finally(() => {
@@ -42,6 +53,7 @@ async function main(data: WorkerData): Promise<void> {
       });
     });
     report({ ready: true });
+    if (fault === 'end') setImmediate(() => process.exit(3));
   } catch (e) {
     report({ failed: e instanceof Error ? e.message : String(e) });
     process.exit(1);

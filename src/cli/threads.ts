@@ -12,6 +12,7 @@ import { isHost, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
+import { ThreadView } from './thread-view';
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread. Services of other kinds
@@ -55,6 +56,8 @@ export interface ThreadGroup {
   attach(node: Node): Promise<void>;
   /** The worker of thread `i` (2..N). */
   worker(i: number): Worker;
+  /** The node-wide live view and `system` snapshots (thread-view.ts): `view.observe(runtime)` once thread 1's runtime exists. */
+  readonly view: ThreadView;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
   stop(): Promise<void>;
 }
@@ -77,6 +80,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
+  const view = new ThreadView();
   const booted: Promise<void>[] = [];
   const stopped: Promise<void>[] = [];
   for (let i = 2; i <= threads; i++) {
@@ -87,10 +91,12 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2 };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2] });
     workers.push(worker);
+    view.addWorker(i, worker);
     let ready!: () => void;
     booted.push(new Promise<void>((resolve) => (ready = resolve)));
     stopped.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     worker.on('message', (report: WorkerReport) => {
+      if (view.received(i, report)) return;
       if ('ready' in report) ready();
       else if ('failed' in report) {
         log('error', `threads: thread ${threadNode(i)} failed to start: ${report.failed}`, {});
@@ -116,6 +122,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
+    view,
     async stop(): Promise<void> {
       stopping = true;
       self?.leaving();
