@@ -34,7 +34,7 @@ export type GatherRequest =
 export type GatherAnswer = { readonly gathered: number; readonly snapshot?: SystemSnapshot; readonly details?: ProcessDetails | null; readonly error?: string };
 
 /** Requests awaiting answers by number, each given up after a timeout. */
-class Pending<A> {
+export class Pending<A> {
   private next = 1;
   private readonly waiting = new Map<number, { resolve(a: A | null): void; timer: NodeJS.Timeout }>();
 
@@ -204,6 +204,6 @@ export function workerView(runtime: Runtime, port: MessagePort): (message: unkno
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }

@@ -13,6 +13,8 @@ import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type T
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
 import { ThreadView } from './thread-view';
+import { leadRegistry } from './thread-registry';
+import type { Runtime } from '../hosts/runtime';
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread. Services of other kinds
@@ -56,8 +58,11 @@ export interface ThreadGroup {
   attach(node: Node): Promise<void>;
   /** The worker of thread `i` (2..N). */
   worker(i: number): Worker;
-  /** The node-wide live view and `system` snapshots (thread-view.ts): `view.observe(runtime)` once thread 1's runtime exists. */
-  readonly view: ThreadView;
+  /**
+   * Thread 1's runtime, once it exists: from then on the live view and `system` show every thread
+   * (thread-view.ts) and thread 1 orders the registry's changes (thread-registry.ts).
+   */
+  lead(runtime: Runtime): void;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
   stop(): Promise<void>;
 }
@@ -81,6 +86,8 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
   const view = new ThreadView();
+  let registryRequest: (worker: Worker, message: unknown) => boolean = () => false;
+  const exited = new Set<Worker>();
   const booted: Promise<void>[] = [];
   const stopped: Promise<void>[] = [];
   for (let i = 2; i <= threads; i++) {
@@ -96,7 +103,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     booted.push(new Promise<void>((resolve) => (ready = resolve)));
     stopped.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     worker.on('message', (report: WorkerReport) => {
-      if (view.received(i, report)) return;
+      if (view.received(i, report) || registryRequest(worker, report)) return;
       if ('ready' in report) ready();
       else if ('failed' in report) {
         log('error', `threads: thread ${threadNode(i)} failed to start: ${report.failed}`, {});
@@ -105,6 +112,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     });
     worker.on('error', (e) => log('error', `threads: thread ${threadNode(i)} failed`, { error: e.message }));
     worker.once('exit', (code) => {
+      exited.add(worker);
       ready();
       if (!stopping) log('error', `threads: thread ${threadNode(i)} ended`, { code });
     });
@@ -122,7 +130,10 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
-    view,
+    lead(runtime: Runtime): void {
+      view.observe(runtime);
+      registryRequest = leadRegistry(runtime.store, workers, (w) => !exited.has(w), log);
+    },
     async stop(): Promise<void> {
       stopping = true;
       self?.leaving();
