@@ -23,6 +23,8 @@ export interface ProcessView {
   readonly started_at: number | null;
   /** The process.service it runs for, when it is a service's process or supervisor. */
   readonly service: string | null;
+  /** The thread it runs on (`t1`, `t2`, ...): only with `wisp run --threads N`, N > 1. */
+  readonly thread?: string;
 }
 
 /** The last error of a service or process: what it said, when, and where (file:line and entry, when known). */
@@ -42,6 +44,8 @@ export interface FailedProcessView {
   /** The process.service it ran for, when it was a service's process. */
   readonly service: string | null;
   readonly error: LastError;
+  /** The thread it ran on: only with several threads. */
+  readonly thread?: string;
 }
 
 export interface ServiceView {
@@ -62,6 +66,8 @@ export interface ServiceView {
   /** ms since the epoch: the last state change, the last start (null: never started). */
   readonly changed_at: number;
   readonly started_at: number | null;
+  /** The thread that runs it (a service of another kind than process.service runs on every thread): only with several threads. */
+  readonly thread?: string;
 }
 
 export interface HostView {
@@ -72,6 +78,8 @@ export interface HostView {
   readonly queue_depth: number;
   /** Resumes since the host started. */
   readonly executed: number;
+  /** The thread this row is of (every host exists on every thread): only with several threads. */
+  readonly thread?: string;
 }
 
 export interface NodeView {
@@ -99,6 +107,26 @@ export interface SystemSnapshot {
   readonly matched: number;
   /** The latest processes that ended with an error, newest first. */
   readonly failed: FailedProcessView[];
+  /** With `wisp run --threads N` (N > 1): each thread's totals, thread 1 first; absent on one thread. */
+  readonly threads?: ThreadTotals[];
+}
+
+/**
+ * One thread of a node run with several: `up`, `down` (it ended: its processes are gone) or `not answering`
+ * (it did not answer within the view's timeout: busy in code that does not yield, or stuck; its processes
+ * are missing from this snapshot and its totals are zero).
+ */
+export interface ThreadTotals {
+  readonly thread: string;
+  readonly state: 'up' | 'down' | 'not answering';
+  readonly processes: number;
+  /** Messages delivered on this thread since start. */
+  readonly messages: number;
+  /** This thread's V8 heap (each thread is an isolate of its own). */
+  readonly heap_used: number;
+  readonly heap_limit: number;
+  /** The share of wall time its event loop was busy (0 to 1) since the previous snapshot (the first: since start). */
+  readonly busy: number;
 }
 
 /** A message waiting in a mailbox, as the live view shows it (the payload cut short). */
@@ -145,7 +173,8 @@ export interface HistoryPoint {
 
 /** What the runtime gives the `system` module (absent in a bare VM: hosts and supervisors are then Internal errors). */
 export interface SystemAccess {
-  snapshot(): SystemSnapshot;
+  /** The whole node's; with several threads an answer gathered from every thread (a Promise). */
+  snapshot(): SystemSnapshot | Promise<SystemSnapshot>;
   /** Shuts the runtime down with an exit code; null when the embedder does not allow it. */
   readonly exit: ((code: number) => void) | null;
 }

@@ -27,15 +27,17 @@ export const PAGE_HTML = `<!doctype html>
 <h3>Mailbox head <span id="d-buffered"></span></h3><table id="d-mailbox"><thead><tr><th>from</th><th>topic</th><th>payload</th></tr></thead><tbody></tbody></table>
 <h3>Lua stack</h3><div id="d-stacks"></div>
 </aside>
+<section class="wide" id="threads-section" hidden><h2>Threads</h2><table id="threads"><thead><tr>
+<th>thread</th><th>state</th><th>processes</th><th>messages</th><th>heap</th><th>busy</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Supervision tree</h2><ul id="tree" class="tree"></ul></section>
 <section><h2>Services</h2><table id="services"><thead><tr>
 <th>service</th><th>state</th><th>restarts</th><th>next retry</th><th>pid</th><th>last error</th></tr></thead><tbody></tbody></table>
 <h2>Hosts</h2><table id="hosts"><thead><tr>
-<th>host</th><th>kind</th><th>processes</th><th>queue</th><th>executed</th></tr></thead><tbody></tbody></table></section>
+<th>host</th><th>kind</th><th>processes</th><th>queue</th><th>executed</th><th>thread</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Processes <input id="filter" placeholder="filter"></h2><table id="processes"><thead><tr>
 <th data-sort="pid">pid</th><th data-sort="entry">entry</th><th>names</th><th data-sort="state">state</th>
 <th data-sort="mailbox">mailbox</th><th data-sort="run">run ms</th><th>steps</th>
-<th data-sort="coroutines">coroutines</th><th>service</th></tr></thead><tbody></tbody></table>
+<th data-sort="coroutines">coroutines</th><th>service</th><th>thread</th></tr></thead><tbody></tbody></table>
 <p id="shown"></p></section>
 <section class="wide"><h2>Failed processes (latest first)</h2><table id="failed"><thead><tr>
 <th>pid</th><th>entry</th><th>service</th><th>last error</th></tr></thead><tbody></tbody></table></section>
@@ -63,6 +65,7 @@ th[data-sort] { cursor: pointer; } th.sorted { text-decoration: underline; } td.
 #details dd { margin: 0; word-break: break-all; } #close-details { float: right; border: 0; background: none; font-size: 18px; cursor: pointer; }
 #d-stacks pre { background: #f6f6f6; padding: 4px 6px; margin: 4px 0; white-space: pre-wrap; }
 #tree li > .entry, #processes tbody tr { cursor: pointer; } .selected { background: #eef5ee; }
+#processes:not(.threaded) tr > :last-child, #hosts:not(.threaded) tr > :last-child { display: none; }
 `;
 
 export const PAGE_SCRIPT = `'use strict';
@@ -203,12 +206,19 @@ export const PAGE_SCRIPT = `'use strict';
     fill(document.querySelector('#failed tbody'), s.failed.map(function (f) {
       return [f.pid, f.entry, f.service || '', errorText(f.error)];
     }), []);
+    var threaded = s.threads !== undefined;
+    document.getElementById('threads-section').hidden = !threaded;
+    document.getElementById('hosts').classList.toggle('threaded', threaded);
+    document.getElementById('processes').classList.toggle('threaded', threaded);
+    fill(document.querySelector('#threads tbody'), (s.threads || []).map(function (t) {
+      return [t.thread, t.state, t.processes, t.messages, mib(t.heap_used), Math.round(t.busy * 100) + '%'];
+    }), [2, 3, 4, 5]);
     fill(document.querySelector('#hosts tbody'), s.hosts.map(function (h) {
-      return [h.id, h.kind, h.processes, h.queue_depth, h.executed];
+      return [h.id, h.kind, h.processes, h.queue_depth, h.executed, h.thread || ''];
     }), [2, 3, 4]);
     var procs = s.processes;
     var rows = fill(document.querySelector('#processes tbody'), procs.map(function (p) {
-      return [p.pid, p.entry, p.names.join(', '), p.state, p.mailbox, p.run_ms.toFixed(1), p.steps, p.coroutines, p.service || ''];
+      return [p.pid, p.entry, p.names.join(', '), p.state, p.mailbox, p.run_ms.toFixed(1), p.steps, p.coroutines, p.service || '', p.thread || ''];
     }), [4, 5, 6, 7]);
     procs.forEach(function (p, i) {
       rows[i].dataset.pid = p.pid;

@@ -66,8 +66,9 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 
 /** What the observer reads from the runtime. */
 export interface ObservedRuntime {
-  snapshot(query: ProcessQuery): SystemSnapshot;
-  details(pid: string): ProcessDetails | null;
+  /** With several threads, gathered from each (later). */
+  snapshot(query: ProcessQuery): SystemSnapshot | Promise<SystemSnapshot>;
+  details(pid: string): ProcessDetails | null | Promise<ProcessDetails | null>;
 }
 
 /** The charts' span: one point a second for the last five minutes. */
@@ -84,10 +85,15 @@ export class Inspector {
   static async start(address: InspectAddress, runtime: ObservedRuntime): Promise<Inspector> {
     // Sampled while the observer is on, so the charts cover the last minutes even for a page opened just now.
     const history: HistoryPoint[] = [];
+    let sampling = false;
     const sample = (): void => {
-      const { node } = runtime.snapshot({ sort: 'pid', filter: '', limit: 0 });
-      if (history.length >= HISTORY_POINTS) history.shift();
-      history.push({ at: node.at, processes: node.processes, messages: node.messages, heap_used: node.heap_used });
+      if (sampling) return; // the last one is still being gathered from the threads
+      sampling = true;
+      void Promise.resolve(runtime.snapshot({ sort: 'pid', filter: '', limit: 0 })).then(({ node }) => {
+        sampling = false;
+        if (history.length >= HISTORY_POINTS) history.shift();
+        history.push({ at: node.at, processes: node.processes, messages: node.messages, heap_used: node.heap_used });
+      });
     };
     sample();
     const sampler = setInterval(sample, HISTORY_EVERY_MS).unref();
@@ -178,17 +184,18 @@ function serve(req: IncomingMessage, res: ServerResponse, runtime: ObservedRunti
       res.writeHead(400, { ...headers, 'content-type': 'text/plain' }).end(`${query}\n`);
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(runtime.snapshot(query)));
+    void Promise.resolve(runtime.snapshot(query)).then(
+      (snapshot) => res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(snapshot)),
+      (e: unknown) => res.writeHead(503, { ...headers, 'content-type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`),
+    );
     return;
   }
   if (path === '/api/process') {
     const pid = url.searchParams.get('pid') ?? '';
-    const details = pid.length > 200 ? null : runtime.details(pid);
-    if (details === null) {
-      res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('no such process\n');
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(details));
+    void Promise.resolve(pid.length > 200 ? null : runtime.details(pid)).then((details) => {
+      if (details === null) res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('no such process\n');
+      else res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(details));
+    });
     return;
   }
   if (path === '/api/history') {

@@ -56,18 +56,36 @@ function clock(ms: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
+/** With several threads, each row's thread comes first (`withThread`). */
+const threaded = (s: SystemSnapshot): boolean => s.threads !== undefined;
+function withThread<T extends { thread?: string }>(s: SystemSnapshot, header: string[], rows: T[], cells: (row: T) => string[]): string[] {
+  if (!threaded(s)) return table(header, rows.map(cells));
+  return table(['THREAD', ...header], rows.map((r) => [r.thread ?? '-', ...cells(r)]));
+}
+
+/** Each thread's totals (several threads only): its state, processes, messages, heap and busy share. */
+export function threadLines(s: SystemSnapshot): string[] {
+  if (s.threads === undefined) return [];
+  return table(
+    ['THREAD', 'STATE', 'PROCESSES', 'MESSAGES', 'HEAP', 'BUSY'],
+    s.threads.map((t) => [t.thread, t.state, String(t.processes), String(t.messages), mib(t.heap_used), `${Math.round(t.busy * 100)}%`]),
+  );
+}
+
 export function serviceLines(s: SystemSnapshot): string[] {
   if (s.services.length === 0) return [];
-  return table(
+  return withThread(
+    s,
     ['SERVICE', 'STATE', 'RESTARTS', 'NEXT RETRY', 'PID', 'LAST ERROR'],
-    s.services.map((v) => [
+    s.services,
+    (v) => [
       v.id,
       v.state,
       String(v.restarts),
       v.next_retry_at === null ? '-' : `in ${formatDuration(Math.max(0, v.next_retry_at - s.node.at))}`,
       v.pid ?? '-',
       errorText(v.last_error),
-    ]),
+    ],
   );
 }
 
@@ -85,16 +103,15 @@ export function errorLines(s: SystemSnapshot, filter = ''): string[] {
 }
 
 export function hostLines(s: SystemSnapshot): string[] {
-  return table(
-    ['HOST', 'KIND', 'PROCESSES', 'QUEUE', 'EXECUTED'],
-    s.hosts.map((h) => [h.id, h.kind, String(h.processes), String(h.queue_depth), String(h.executed)]),
-  );
+  return withThread(s, ['HOST', 'KIND', 'PROCESSES', 'QUEUE', 'EXECUTED'], s.hosts, (h) => [h.id, h.kind, String(h.processes), String(h.queue_depth), String(h.executed)]);
 }
 
 export function processLines(s: SystemSnapshot, processes: ProcessView[]): string[] {
-  return table(
+  return withThread(
+    s,
     ['PID', 'ENTRY', 'NAMES', 'STATE', 'MAILBOX', 'RUN', 'UP', 'COROUTINES'],
-    processes.map((p) => [
+    processes,
+    (p) => [
       p.pid,
       p.entry,
       p.names.join(',') || '-',
@@ -103,7 +120,7 @@ export function processLines(s: SystemSnapshot, processes: ProcessView[]): strin
       p.state === 'internal' ? '-' : formatDuration(p.run_ms),
       p.started_at === null ? '-' : formatDuration(s.node.at - p.started_at),
       String(p.coroutines),
-    ]),
+    ],
   );
 }
 
@@ -114,6 +131,7 @@ export function frame(s: SystemSnapshot, rate: number | null, view: ViewOptions)
   return [
     summaryLine(s, rate),
     '',
+    ...(s.threads === undefined ? [] : [...threadLines(s), '']),
     ...serviceLines(s),
     ...(s.services.length > 0 ? [''] : []),
     ...hostLines(s),

@@ -31,7 +31,7 @@ export function inspectAddress(flags: LiveFlags, warn: (text: string) => void): 
 }
 
 export async function startLiveView(runtime: Runtime, address: InspectAddress | null, logs: LogSink): Promise<LiveView> {
-  const snapshot = (query: ProcessQuery) => runtime.snapshot(query);
+  const snapshot = (query: ProcessQuery) => runtime.nodeSnapshot(query);
   let control: ControlSocket | null = null;
   try {
     const opened = await ControlSocket.open(runtime.registry.root, snapshot);
@@ -47,7 +47,7 @@ export async function startLiveView(runtime: Runtime, address: InspectAddress | 
   process.once('exit', removeSocket);
   let inspector: Inspector | null = null;
   try {
-    inspector = address === null ? null : await Inspector.start(address, { snapshot, details: (pid) => runtime.processDetails(pid) });
+    inspector = address === null ? null : await Inspector.start(address, { snapshot, details: (pid) => runtime.nodeProcessDetails(pid) });
   } catch (e) {
     await control?.close();
     throw e;

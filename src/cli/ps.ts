@@ -1,6 +1,6 @@
 /** `wisp ps`: one snapshot of the running project, as the process table or (`--json`) the whole snapshot. */
 import { ControlClient } from './control-client';
-import { errorLines, processLines } from './live-format';
+import { errorLines, processLines, threadLines } from './live-format';
 import { printable } from '../util/printable';
 import type { SortColumn } from '../hosts/snapshot';
 
@@ -19,7 +19,9 @@ export async function ps(root: string, flags: PsFlags): Promise<number> {
     if (flags.json === true) process.stdout.write(`${printable(JSON.stringify(s, null, 2), true)}\n`);
     else {
       const errors = errorLines(s, flags.filter);
-      process.stdout.write(`${[...processLines(s, s.processes), ...(errors.length === 0 ? [] : ['', ...errors])].join('\n')}\n`);
+      const threads = threadLines(s);
+      const sections = [processLines(s, s.processes), errors, threads].filter((lines) => lines.length > 0);
+      process.stdout.write(`${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`);
     }
     return 0;
   } finally {

@@ -133,6 +133,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await cluster?.attach(runtime.node);
+  group?.lead(runtime);
   await group?.attach(runtime.node);
   await runtime.boot();
   const prometheus = await startPrometheus(config, runtime.metrics, logs);

@@ -3,6 +3,7 @@
  * `t<index>`, with the services placed on it, joins the other threads, and runs until the main thread says stop.
  */
 import { parentPort, workerData } from 'worker_threads';
+import type { Log } from '../api/logging';
 import { Runtime } from '../hosts/runtime';
 import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
 import { SharedLink } from '../cluster/shared';
@@ -10,6 +11,14 @@ import { logSink } from './logs';
 import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
 import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
+import { workerView } from './thread-view';
+import { followRegistry } from './thread-registry';
+
+/**
+ * A fault for tests of the view (`WISP_THREADS_FAULT=t2:hang` or `t2:end`): thread t2 blocks its event loop
+ * for a minute when first asked for its part of the view, or ends once it has booted. Unset, nothing.
+ */
+const FAULT = /^(t\d+):(hang|end)$/.exec(process.env.WISP_THREADS_FAULT ?? '');
 
 async function main(data: WorkerData): Promise<void> {
   const port = parentPort;
@@ -32,12 +41,17 @@ async function main(data: WorkerData): Promise<void> {
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
       threads: { index: data.index, ports: new Map([[1, data.services]]) },
     });
-    const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, (level, message, fields) => {
+    const log: Log = (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });
-    });
-    await threads.attach(runtime.node);
-    await runtime.boot();
+    };
+    const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, log);
+    // Listening before boot: a service may change the registry as it starts (thread 1 answers and passes it on).
+    const followed = followRegistry(runtime.store, port, log);
+    const view = workerView(runtime, port);
+    const fault = FAULT !== null && FAULT[1] === self ? FAULT[2] : null;
     port.on('message', (msg: { stop?: boolean }) => {
+      if (fault === 'hang' && 'observe' in msg) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+      if (view(msg) || followed(msg)) return;
       if (msg.stop !== true) return;
       threads.leaving();
       void runtime.shutdown().finally(() => {
@@ -49,7 +63,10 @@ async function main(data: WorkerData): Promise<void> {
         process.exit(0);
       });
     });
+    await threads.attach(runtime.node);
+    await runtime.boot();
     report({ ready: true });
+    if (fault === 'end') setImmediate(() => process.exit(3));
   } catch (e) {
     report({ failed: e instanceof Error ? e.message : String(e) });
     process.exit(1);

@@ -16,6 +16,9 @@ import { memoryDatabaseDir } from './thread-services';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
 import type { ServiceThreads } from '../services/service';
+import { ThreadView } from './thread-view';
+import { leadRegistry } from './thread-registry';
+import type { Runtime } from '../hosts/runtime';
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread; and each `queue.consumer`
@@ -81,6 +84,11 @@ export interface ThreadGroup {
   readonly services: ServiceThreads;
   /** The worker of thread `i` (2..N). */
   worker(i: number): Worker;
+  /**
+   * Thread 1's runtime, once it exists: from then on the live view and `system` show every thread
+   * (thread-view.ts) and thread 1 orders the registry's changes (thread-registry.ts).
+   */
+  lead(runtime: Runtime): void;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
   stop(): Promise<void>;
 }
@@ -103,6 +111,9 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
+  const view = new ThreadView();
+  let registryRequest: (worker: Worker, message: unknown) => boolean = () => false;
+  const exited = new Set<Worker>();
   const booted: Promise<void>[] = [];
   const env = new SharedEnv();
   const memoryDatabases = memoryDatabaseDir();
@@ -121,10 +132,12 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2 };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2, services.port2] });
     workers.push(worker);
+    view.addWorker(i, worker);
     let ready!: () => void;
     booted.push(new Promise<void>((resolve) => (ready = resolve)));
     stopped.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     worker.on('message', (report: WorkerReport) => {
+      if (view.received(i, report) || registryRequest(worker, report)) return;
       if ('ready' in report) ready();
       else if ('failed' in report) {
         log('error', `threads: thread ${threadNode(i)} failed to start: ${report.failed}`, {});
@@ -133,6 +146,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     });
     worker.on('error', (e) => log('error', `threads: thread ${threadNode(i)} failed`, { error: e.message }));
     worker.once('exit', (code) => {
+      exited.add(worker);
       ready();
       if (!stopping) log('error', `threads: thread ${threadNode(i)} ended`, { code });
     });
@@ -159,6 +173,10 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
+    lead(runtime: Runtime): void {
+      view.observe(runtime);
+      registryRequest = leadRegistry(runtime.store, workers, (w) => !exited.has(w), log);
+    },
     async stop(): Promise<void> {
       stopping = true;
       self?.leaving();

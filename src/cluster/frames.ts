@@ -7,8 +7,9 @@ import { flatten, unflatten, WireError, type WireValues } from './wire';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { Outcome } from '../kernel/message';
 import type { Header } from './peers';
+import type { BusEvent } from '../kernel/events';
 
-export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8 } as const;
+export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8, EVENT: 9 } as const;
 
 export type Frame =
   | readonly [typeof OP.SEND, string, string, string, WireValues]
@@ -16,7 +17,9 @@ export type Frame =
   | readonly [typeof OP.CANCEL, string, string, string]
   | readonly [typeof OP.MONITOR | typeof OP.UNMONITOR | typeof OP.LINK | typeof OP.UNLINK, string, string]
   /** A process `pid` of the sender ended; `to` is a monitor (link false) or a linked process (link true). */
-  | readonly [typeof OP.EXIT, string, string, WireValues, boolean];
+  | readonly [typeof OP.EXIT, string, string, WireValues, boolean]
+  /** An event published on the sender thread's bus, for this thread's subscribers: from and to are the two nodes. */
+  | readonly [typeof OP.EVENT, string, string, string, string, string, WireValues];
 
 export const outcomeFrame = (pid: string, to: string, outcome: Outcome, link: boolean): Frame =>
   [OP.EXIT, pid, to, flatten([outcome.value, outcome.error]), link];
@@ -37,6 +40,9 @@ export function shrunkOutcome(outcome: Outcome, refused: ErrorValue): Outcome {
   return { value: null, error: new ErrorValue(`${message} (error ${why})`, e.kind, e.retryable) };
 }
 
+/** `event` for node `to`'s bus (threads of one node only: across nodes the bus is each node's own). */
+export const eventFrame = (from: string, to: string, event: BusEvent, data: WireValues): Frame => [OP.EVENT, from, to, event.system, event.kind, event.path, data];
+
 export const sendFrame = (from: string, to: string, topic: string, payloads: readonly Value[]): Frame =>
   [OP.SEND, from, to, topic, flatten(payloads)];
 
@@ -46,7 +52,8 @@ export type Received =
   | { readonly op: typeof OP.TERMINATE; readonly from: string; readonly to: string }
   | { readonly op: typeof OP.CANCEL; readonly from: string; readonly to: string; readonly reason: string }
   | { readonly op: typeof OP.MONITOR | typeof OP.UNMONITOR | typeof OP.LINK | typeof OP.UNLINK; readonly from: string; readonly to: string }
-  | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean };
+  | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean }
+  | { readonly op: typeof OP.EVENT; readonly from: string; readonly to: string; readonly event: BusEvent };
 
 const isString = (x: unknown): x is string => typeof x === 'string';
 
@@ -91,6 +98,11 @@ function parseFrame(f: unknown): Received {
       const [value, error] = unflatten(f[3]);
       if (error !== null && !(error instanceof ErrorValue)) throw new WireError('bad exit error');
       return { op, from, to, outcome: { value: value ?? null, error: error ?? null }, link: f[4] };
+    }
+    case OP.EVENT: {
+      if (f.length !== 7 || !isString(f[3]) || !isString(f[4]) || !isString(f[5])) throw new WireError('bad event frame');
+      const [data] = unflatten(f[6]);
+      return { op, from, to, event: { system: f[3], kind: f[4], path: f[5], data: data ?? null } };
     }
     default:
       throw new WireError(`unknown op ${String(op)}`);

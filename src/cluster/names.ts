@@ -184,6 +184,11 @@ export class ClusterNames {
     return true;
   }
 
+  /** The cluster names a local process holds or is claiming. */
+  namesOf(pid: string): string[] {
+    return [...(this.owned.get(pid) ?? [])].map(nameOfKey);
+  }
+
   /** A local process ended: its names go, before anyone hears of its exit from the bus. */
   releaseAll(pid: string): void {
     const keys = this.owned.get(pid);

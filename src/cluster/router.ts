@@ -9,8 +9,8 @@ import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { SCOPE } from '../kernel/names';
-import { OP, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, type Frame, type Received } from './frames';
-import { decode } from './wire';
+import { OP, eventFrame, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, type Frame, type Received } from './frames';
+import { decode, flatten } from './wire';
 import type { Node } from '../kernel/node';
 import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
 import type { BusEvent, BusSubscription } from '../kernel/events';
@@ -222,6 +222,10 @@ export class ClusterRouter implements Router {
     return this.localSpansNodes ? this.names.unregister(name, SCOPE.EVENTUAL) || this.local.unregister(name, scope) : this.local.unregister(name, scope);
   }
 
+  namesOf(pid: string): string[] {
+    return [...this.local.namesOf(pid), ...this.names.namesOf(pid)];
+  }
+
   setTrapLinks(pid: string, trap: boolean): void {
     this.local.setTrapLinks(pid, trap);
   }
@@ -238,8 +242,22 @@ export class ClusterRouter implements Router {
     this.local.onExit(pid, fn);
   }
 
-  // The event bus is per node, as Wippy's: publishing and subscribing never cross the bus.
+  /**
+   * The event bus is per node, as Wippy's: across nodes nothing crosses. The threads of one node are one node:
+   * a publish goes to every other thread too, in order per publisher (as every frame between two threads), and
+   * to this thread's subscribers. A value too large to cross between threads is refused whole, before anyone
+   * gets it.
+   */
   publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null {
+    if (!this.localSpansNodes) return this.local.publish(event, fromProcess);
+    const data = flatten([event.data]);
+    let posted = false;
+    for (const node of this.peers.nodes()) {
+      const unsent = this.bus.post(node, eventFrame(this.self, node, event, data));
+      if (unsent === null) posted = true;
+      else if (!posted) return unsent;
+      else this.log('warn', 'threads: an event could not reach a thread', { node, system: event.system, kind: event.kind, error: unsent.message });
+    }
     return this.local.publish(event, fromProcess);
   }
 
@@ -343,7 +361,7 @@ export class ClusterRouter implements Router {
       return;
     }
     for (const frame of frames) {
-      if (nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
+      if (frame.op === OP.EVENT ? frame.from !== node || frame.to !== this.self || !this.localSpansNodes : nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
         this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
@@ -399,6 +417,9 @@ export class ClusterRouter implements Router {
         } else if (this.watchingRemote.delete(f.to, f.from)) {
           this.local.mailboxOf(f.to)?.deliverEvent(exitEvent(f.from, f.outcome));
         }
+        return;
+      case OP.EVENT:
+        this.local.publish(f.event);
     }
   }
 }

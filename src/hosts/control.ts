@@ -43,7 +43,7 @@ export class ControlSocket {
   private constructor(
     private readonly server: Server,
     readonly path: string,
-    private readonly snapshot: (query: ProcessQuery) => SystemSnapshot,
+    private readonly snapshot: (query: ProcessQuery) => SystemSnapshot | Promise<SystemSnapshot>,
   ) {
     server.on('connection', (socket) => this.serve(socket));
   }
@@ -52,7 +52,7 @@ export class ControlSocket {
    * Opens the socket for `snapshot`. Resolves with a reason instead when it cannot: another `wisp run` is
    * live on this project, or the directory cannot be made private.
    */
-  static async open(projectRoot: string, snapshot: (query: ProcessQuery) => SystemSnapshot): Promise<ControlSocket | { reason: string; taken: boolean }> {
+  static async open(projectRoot: string, snapshot: (query: ProcessQuery) => SystemSnapshot | Promise<SystemSnapshot>): Promise<ControlSocket | { reason: string; taken: boolean }> {
     const path = controlSocketPath(projectRoot);
     const dir = join(projectRoot, CONTROL_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -113,7 +113,7 @@ export class ControlSocket {
   /**
    * One connection: each request line gets its answer in order, but the next line is read only once the last
    * answer has drained, so a client that sends many requests without reading the answers holds one answer's
-   * memory, not one per request.
+   * memory, not one per request. An answer gathered from several threads comes later: the lines after it wait.
    */
   private serve(socket: Socket): void {
     this.clients.add(socket);
@@ -121,11 +121,25 @@ export class ControlSocket {
     socket.on('error', () => socket.destroy());
     socket.setEncoding('utf8');
     let buffer = '';
+    let answering = false;
     const answerLines = (): void => {
-      for (let nl = buffer.indexOf('\n'); nl >= 0 && !socket.writableNeedDrain; nl = buffer.indexOf('\n')) {
+      while (!answering && !socket.destroyed) {
+        const nl = buffer.indexOf('\n');
+        if (nl < 0 || socket.writableNeedDrain) break;
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        socket.write(`${JSON.stringify(this.answer(line))}\n`);
+        const reply = this.answer(line);
+        if (!(reply instanceof Promise)) {
+          socket.write(`${JSON.stringify(reply)}\n`);
+          continue;
+        }
+        answering = true;
+        void reply.then((r) => {
+          answering = false;
+          if (socket.destroyed) return;
+          socket.write(`${JSON.stringify(r)}\n`);
+          answerLines();
+        });
       }
       if (socket.writableNeedDrain && !socket.isPaused()) {
         socket.pause();
@@ -143,7 +157,7 @@ export class ControlSocket {
     });
   }
 
-  private answer(line: string): ControlReply {
+  private answer(line: string): ControlReply | Promise<ControlReply> {
     let request: unknown;
     try {
       request = JSON.parse(line);
@@ -154,7 +168,13 @@ export class ControlSocket {
     const { op, ...query } = request as Record<string, unknown>;
     if (op === 'snapshot') {
       const parsed = parseQuery(query);
-      return typeof parsed === 'string' ? { ok: false, error: parsed } : { ok: true, snapshot: this.snapshot(parsed) };
+      if (typeof parsed === 'string') return { ok: false, error: parsed };
+      const snapshot = this.snapshot(parsed);
+      if (!(snapshot instanceof Promise)) return { ok: true, snapshot };
+      return snapshot.then(
+        (s): ControlReply => ({ ok: true, snapshot: s }),
+        (e: unknown): ControlReply => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
+      );
     }
     return { ok: false, error: `unknown op ${JSON.stringify(op)} (the control socket is read-only: op "snapshot")` };
   }

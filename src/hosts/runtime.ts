@@ -23,7 +23,7 @@ import type { VmOptions } from '../engine/vm';
 import { MODULES, type RuntimeVmOptions } from '../modules';
 import type { LuaModule } from '../modules/module';
 import { watchdogOfIsolate } from '../engine/watchdog';
-import { processDetails, takeSnapshot, type ProcessQuery } from './snapshot';
+import { ALL_PROCESSES, processDetails, takeSnapshot, type ProcessQuery } from './snapshot';
 import type { ProcessDetails, SystemSnapshot } from '../api/system';
 import { plainToValue } from '../engine/plain';
 
@@ -58,6 +58,12 @@ export interface RuntimeOptions {
   readonly securityStrict?: boolean;
 }
 
+/** The other threads of a node run with several (src/cli/thread-view.ts): how the node-wide picture is gathered. */
+export interface NodeThreads {
+  snapshot(query: ProcessQuery): Promise<SystemSnapshot>;
+  details(pid: string): Promise<ProcessDetails | null>;
+}
+
 /** How long hosts give their remaining processes after CANCEL "scheduler shutdown" before terminating them. */
 const HOST_GRACE_MS = 100;
 
@@ -78,6 +84,8 @@ export class Runtime {
   private readonly env: Environment;
   /** The security mode and the registry's policies, for the modules. */
   private readonly security: PolicyBook;
+  /** With several threads, set by the CLI: the live view and `system` then show every thread. */
+  nodeThreads: NodeThreads | null = null;
 
   constructor(
     registry: Registry,
@@ -182,7 +190,7 @@ export class Runtime {
   }
 
   private vmOptions(): RuntimeVmOptions {
-    const system = { snapshot: () => this.snapshot(), exit: this.options.onExitRequest ?? null };
+    const system = { snapshot: () => this.nodeSnapshot(), exit: this.options.onExitRequest ?? null };
     return { ...this.options.vm, logs: this.options.logs, env: this.env, system, resources: this.native, metrics: this.metrics, security: this.security, extraModules: this.options.modules };
   }
 
@@ -201,6 +209,16 @@ export class Runtime {
   /** The observer's page on one process (src/hosts/snapshot.ts); null when it is not known. */
   processDetails(pid: string): ProcessDetails | null {
     return processDetails(this, pid);
+  }
+
+  /** The picture of the whole node: this runtime's, or with several threads every thread's (asked, so later). */
+  nodeSnapshot(query: ProcessQuery = ALL_PROCESSES): SystemSnapshot | Promise<SystemSnapshot> {
+    return this.nodeThreads === null ? takeSnapshot(this, query) : this.nodeThreads.snapshot(query);
+  }
+
+  /** processDetails of a process on any thread of the node. */
+  nodeProcessDetails(pid: string): ProcessDetails | null | Promise<ProcessDetails | null> {
+    return this.nodeThreads === null ? processDetails(this, pid) : this.nodeThreads.details(pid);
   }
 
   /** Runs `entry` on a terminal host; resolves with how it ended (an error if it could not start). */

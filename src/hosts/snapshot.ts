@@ -123,7 +123,7 @@ export function takeSnapshot(runtime: Runtime, query: ProcessQuery = ALL_PROCESS
       entry: record.entry,
       host: record.pid.host,
       parent: record.parent,
-      names: runtime.node.namesOf(record.id),
+      names: runtime.node.router.namesOf(record.id),
       state: proc === undefined ? 'internal' : proc.activity,
       mailbox: record.mailbox.unread,
       coroutines: proc?.coroutines ?? 0,

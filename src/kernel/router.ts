@@ -66,6 +66,8 @@ export interface Router {
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null>;
   lookup(name: string): Result<string>;
   unregister(name: string, scope: number): boolean;
+  /** The names a local process holds, whatever their scope (the live view's). */
+  namesOf(pid: string): string[];
   setTrapLinks(pid: string, trap: boolean): void;
   trapLinks(pid: string): boolean;
   /** The mailbox of a local process, for its own subscriptions (inbox, events, listen). */

@@ -27,7 +27,7 @@ export { Registry } from './registry';
 export { withSourceFiles } from './locations';
 export { parseOverride, overrideValue, type Override } from './overrides';
 export { MAX_CHANGES, MAX_ENTRIES, MAX_VERSIONS, RegistryStore, UnsupportedChange, delta, splitId } from './store';
-export type { ChangeOp, ChangeKind, Version, EntryCheck } from './store';
+export type { ChangeOp, ChangeKind, Version, EntryCheck, StoreChange, StoreLeader } from './store';
 export { loadProject, LOCK_FILE_NAME, type LoadOptions } from './loader';
 export { LIFECYCLE_DEFAULTS, backoffDelay } from './lifecycle';
 export { HOST_DEFAULTS } from './entries';

@@ -34,6 +34,18 @@ export type EntryCheck = (entry: Entry) => string | null;
 
 export type ChangeListener = (current: Version, previous: Version) => void;
 
+/** A change to pass on to the other threads: a change set, or a version made current again. */
+export type StoreChange = { readonly ops: readonly ChangeOp[] } | { readonly restore: number };
+
+/**
+ * With several threads (src/cli/thread-registry.ts), how a thread makes a change: thread 1 orders every change,
+ * each thread applies them in that order.
+ */
+export interface StoreLeader {
+  /** Has thread 1 make `change` (checked already); resolves with the version then current, once every thread has it. */
+  change(change: StoreChange): Promise<number>;
+}
+
 /** A change wisp cannot carry out at all (not the change's fault): hub dependencies. */
 export class UnsupportedChange extends RegistryError {}
 
@@ -54,6 +66,8 @@ export class RegistryStore {
   private readonly history: Version[];
   private active: Version;
   private readonly listeners = new Set<ChangeListener>();
+  /** Set on every thread of a node run with several: changes go through thread 1 (StoreLeader). */
+  leader: StoreLeader | null = null;
 
   constructor(initial: Registry) {
     this.active = { id: 0, registry: initial, createdAt: Date.now() };
@@ -83,6 +97,18 @@ export class RegistryStore {
 
   /** Applies `ops` in order to the current version; throws a RegistryError (and changes nothing) on a problem. */
   apply(ops: readonly ChangeOp[], check: EntryCheck = () => null): Version {
+    const registry = this.build(ops, check);
+    const next = Math.max(...this.history.map((v) => v.id)) + 1;
+    return this.activate({ id: next, registry, createdAt: Date.now() }, true);
+  }
+
+  /** Throws the RegistryError `apply(ops, check)` would, and changes nothing either way. */
+  check(ops: readonly ChangeOp[], check: EntryCheck = () => null): void {
+    this.build(ops, check);
+  }
+
+  /** The registry `ops` make of the current version. */
+  private build(ops: readonly ChangeOp[], check: EntryCheck): Registry {
     if (ops.length === 0) throw new RegistryError('no changes to apply');
     if (ops.length > MAX_CHANGES) throw new RegistryError(`too many changes: ${ops.length} in one change set (at most ${MAX_CHANGES})`);
     const base = this.current;
@@ -126,9 +152,7 @@ export class RegistryStore {
       const problem = check(entry);
       if (problem !== null) throw new RegistryError(problem, { entry: entry.id });
     }
-    const registry = new Registry(root, entries, base.warnings, base.srcDir, [...records.values()], undefined, base.kinds);
-    const next = Math.max(...this.history.map((v) => v.id)) + 1;
-    return this.activate({ id: next, registry, createdAt: Date.now() }, true);
+    return new Registry(root, entries, base.warnings, base.srcDir, [...records.values()], undefined, base.kinds);
   }
 
   /** Makes an earlier (or later) version current again; throws when there is no such version. */

@@ -11,7 +11,7 @@ import { LuaSyntaxError } from '../../engine/loader';
 import { pushError } from '../errors';
 import { refuse } from '../refuse';
 import { ErrorValue, Table, type Value } from '../../kernel/value';
-import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type Version } from '../../registry';
+import { MAX_CHANGES, RegistryError, UnsupportedChange, delta, isLuaEntry, splitId, type ChangeOp, type ChangeKind, type Entry, type EntryRecord, type RegistryStore, type StoreChange, type StoreLeader, type Version } from '../../registry';
 import { matches, parseFilter } from './filter';
 import { MAX_ALIAS_EXPANSION, MAX_EXPANDED_DEPTH } from '../../util/yaml';
 import type { LuaVM } from '../../engine/vm';
@@ -22,6 +22,7 @@ import { denied, securityGuard, type Guard } from '../guard';
 import { luaModule } from '../module';
 import { functionTable, metatable, pushRecord } from '../../engine/binding';
 import { valueToPlain, pushPlain } from '../../engine/plain';
+import { settle } from '../settle';
 
 class VersionRef {
   constructor(readonly id: number) {}
@@ -146,16 +147,31 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
     });
     return 1;
   };
-  /** Runs a store operation; a RegistryError becomes `nil, err` (Invalid: the change's fault; Internal: wisp's). */
+  /** A RegistryError as `nil, err` (Invalid: the change's fault; Internal: wisp's); anything else is thrown on. */
+  const pushRefusal = (T: LuaState, e: unknown): number => {
+    if (!(e instanceof RegistryError)) throw e;
+    lua.lua_pushnil(T);
+    pushError(T, vm, new ErrorValue(e.message, e instanceof UnsupportedChange ? 'Internal' : 'Invalid', false));
+    return 2;
+  };
+  /** Runs a store operation; a RegistryError becomes `nil, err`. */
   const attempt = (T: LuaState, op: () => Version): Version | null => {
     try {
       return op();
     } catch (e) {
-      if (!(e instanceof RegistryError)) throw e;
-      lua.lua_pushnil(T);
-      pushError(T, vm, new ErrorValue(e.message, e instanceof UnsupportedChange ? 'Internal' : 'Invalid', false));
+      pushRefusal(T, e);
       return null;
     }
+  };
+  /**
+   * With several threads, on threads 2..N: thread 1 orders the change (the caller waits for it), after it was
+   * checked here, where its Lua is compiled; the answer comes once this thread has applied it too.
+   */
+  const viaLeader = (T: LuaState, store: RegistryStore, change: StoreChange, answer: (R: LuaState, id: number) => number): number => {
+    const leader = store.leader as StoreLeader;
+    return settle(vm, T, () => leader.change(change), answer, (R, e) =>
+      e instanceof RegistryError ? pushRefusal(R, e) : refuse(R, vm, e instanceof Error ? e.message : String(e), 'Internal'),
+    );
   };
 
   versionMeta = metatable(vm,
@@ -207,7 +223,12 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
         const changes = checkChanges(T);
         // A change set could rewrite any entry (a policy too): only a caller allowed `registry.apply` may.
         if (!guard(T, 'registry.apply', '')) return denied(T, vm, 'not allowed to apply registry changes');
-        const v = attempt(T, () => storeOf(T).apply(changes.ops, compiles));
+        const store = storeOf(T);
+        if (store.leader !== null) {
+          if (attempt(T, () => (store.check(changes.ops, compiles), store.version)) === null) return 2;
+          return viaLeader(T, store, { ops: changes.ops }, (R, id) => pushOk(R, () => pushVersion(R, store.at(id) ?? store.version)));
+        }
+        const v = attempt(T, () => store.apply(changes.ops, compiles));
         return v === null ? 2 : pushOk(T, () => pushVersion(T, v));
       },
     },
@@ -260,10 +281,11 @@ function installRegistry(vm: LuaVM, store: RegistryStore | undefined, guard: Gua
           pushError(T, vm, new ErrorValue(`version ${id} not found`, 'NotFound', false));
           return 2;
         }
-        storeOf(T).restore(id);
-        lua.lua_pushboolean(T, true);
-        lua.lua_pushnil(T);
-        return 2;
+        const pushTrue = (R: LuaState): number => (lua.lua_pushboolean(R, true), lua.lua_pushnil(R), 2);
+        const store = storeOf(T);
+        if (store.leader !== null) return viaLeader(T, store, { restore: id }, pushTrue);
+        store.restore(id);
+        return pushTrue(T);
       },
       build_delta: (T) => {
         lauxlib.luaL_checktype(T, 1, lua.LUA_TTABLE);

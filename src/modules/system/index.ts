@@ -17,6 +17,7 @@ import { luaModule, type LuaModule } from '../module';
 import { functionTable, nestTable } from '../../engine/binding';
 import type { Slot } from '../../engine/slots';
 import { pushPlain } from '../../engine/plain';
+import { settle } from '../settle';
 
 
 
@@ -50,8 +51,14 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     lua.lua_pushnil(T);
     return 2;
   };
-  const snapshot = (T: LuaState, what: string): SystemSnapshot | number =>
-    access === undefined ? refuse(T, vm, `${what} not available`, 'Internal') : access.snapshot();
+  /**
+   * `answer` with the node's snapshot; with several threads it is gathered from each, and the caller waits.
+   * `answer` pushes on the state it is given (the caller's, or the one resumed once the threads answered).
+   */
+  const withSnapshot = (T: LuaState, what: string, answer: (R: LuaState, s: SystemSnapshot) => number): number => {
+    if (access === undefined) return refuse(T, vm, `${what} not available`, 'Internal');
+    return settle(vm, T, () => access.snapshot(), answer, (R, e) => refuse(R, vm, `${what}: ${e instanceof Error ? e.message : String(e)}`, 'Internal'));
+  };
   const integerArg = (T: LuaState, i: number): number | null => (lua.lua_isinteger(T, i) ? lua.lua_tointeger(T, i) : null);
 
   const memoryStats = (): Record<string, number> => {
@@ -139,11 +146,9 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
   }), 'system.gc');
 
   nestTable(vm, api, 'runtime', table({
-    goroutines: guarded('system.read', 'goroutines', (T) => {
-      const s = snapshot(T, 'runtime information');
-      if (typeof s === 'number') return s;
-      return num(T, 1 + s.processes.reduce((n, p) => n + p.coroutines, 0));
-    }),
+    goroutines: guarded('system.read', 'goroutines', (T) =>
+      withSnapshot(T, 'runtime information', (R, s) => num(R, (s.threads?.length ?? 1) + s.processes.reduce((n, p) => n + p.coroutines, 0))),
+    ),
     max_procs: guarded('system.read', 'gomaxprocs', (T) => {
       if (lua.lua_isnoneornil(T, 1)) return num(T, maxProcs);
       const n = integerArg(T, 1);
@@ -162,19 +167,13 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
   }), 'system.process');
 
   nestTable(vm, api, 'node', readGuarded('node', {
-    id: (T) => {
-      const s = snapshot(T, 'relay node');
-      return typeof s === 'number' ? s : pushTwo(T, s.node.name ?? 'local');
-    },
+    id: (T) => withSnapshot(T, 'relay node', (R, s) => pushTwo(R, s.node.name ?? 'local')),
     addr: (T) => refuse(T, vm, 'address unavailable: this node is not in a cluster', 'Internal'),
     role: (T) => pushTwo(T, 'non-member'),
   }), 'system.node');
 
   nestTable(vm, api, 'cluster', readGuarded('cluster', {
-    members: (T) => {
-      const s = snapshot(T, 'cluster information');
-      return typeof s === 'number' ? s : pushTwo(T, [{ id: s.node.name ?? 'local', is_local: true }]);
-    },
+    members: (T) => withSnapshot(T, 'cluster information', (R, s) => pushTwo(R, [{ id: s.node.name ?? 'local', is_local: true }])),
     leader: (T) => pushTwo(T, ''),
     size: (T) => num(T, 1),
   }), 'system.cluster');
@@ -188,32 +187,21 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
     state: (T) => {
       const id = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : '';
       if (id === '') return refuse(T, vm, 'service ID required', 'Invalid');
-      const s = snapshot(T, 'service info');
-      if (typeof s === 'number') return s;
-      const v = s.services.find((x) => x.id === id);
-      if (v === undefined) return refuse(T, vm, `get service state: service not found: ${id}`, 'Internal');
-      return pushTwo(T, serviceState(v));
+      return withSnapshot(T, 'service info', (R, s) => {
+        const v = s.services.find((x) => x.id === id);
+        if (v === undefined) return refuse(R, vm, `get service state: service not found: ${id}`, 'Internal');
+        return pushTwo(R, serviceState(v));
+      });
     },
-    states: (T) => {
-      const s = snapshot(T, 'service info');
-      return typeof s === 'number' ? s : pushTwo(T, s.services.map(serviceState));
-    },
+    states: (T) => withSnapshot(T, 'service info', (R, s) => pushTwo(R, s.services.map(serviceState))),
   }), 'system.supervisor');
 
   nestTable(vm, api, 'hosts', readGuarded('hosts', {
-    list: (T) => {
-      const s = snapshot(T, 'host inspector');
-      if (typeof s === 'number') return s;
-      return pushTwo(T, s.hosts.filter((h) => h.kind !== 'internal').map((h) => ({
-        id: h.id, workers: 1, processes: h.processes, executed: h.executed, stolen: 0, queue_depth: h.queue_depth,
-      })));
-    },
+    list: (T) => withSnapshot(T, 'host inspector', (R, s) => pushTwo(R, hostRows(s))),
     processes: (T) => {
       const host = lua.lua_type(T, 1) === lua.LUA_TSTRING ? toJsString(T, 1) : '';
       if (host === '') return refuse(T, vm, 'host ID required', 'Invalid');
-      const s = snapshot(T, 'host inspector');
-      if (typeof s === 'number') return s;
-      return pushTwo(T, s.processes.filter((p) => p.host === host).map((p) => ({
+      return withSnapshot(T, 'host inspector', (R, s) => pushTwo(R, s.processes.filter((p) => p.host === host).map((p) => ({
         pid: p.pid,
         host: p.host,
         source: p.entry,
@@ -221,12 +209,33 @@ function installSystem(vm: LuaVM, access: SystemAccess | undefined, modules: rea
         steps: p.steps,
         started_at: (p.started_at ?? 0) * NS_PER_MS,
         ...(p.parent === null ? {} : { parent: p.parent }),
+        ...(p.thread === undefined ? {} : { thread: p.thread }),
         stats: { mailbox: p.mailbox, coroutines: p.coroutines, run_ms: p.run_ms, names: p.names },
-      })));
+      }))));
     },
   }), 'system.hosts');
 
   vm.defineModule('system', api);
+}
+
+/**
+ * The Lua hosts, one row each: with several threads every host exists on every thread, and its row adds up
+ * the threads' (`workers`: how many threads run it).
+ */
+function hostRows(s: SystemSnapshot): Record<string, number | string>[] {
+  const rows = new Map<string, { id: string; workers: number; processes: number; executed: number; stolen: number; queue_depth: number }>();
+  for (const h of s.hosts) {
+    if (h.kind === 'internal') continue;
+    const row = rows.get(h.id);
+    if (row === undefined) rows.set(h.id, { id: h.id, workers: 1, processes: h.processes, executed: h.executed, stolen: 0, queue_depth: h.queue_depth });
+    else {
+      row.workers++;
+      row.processes += h.processes;
+      row.executed += h.executed;
+      row.queue_depth += h.queue_depth;
+    }
+  }
+  return [...rows.values()];
 }
 
 /** V8 does not count heap objects; heap_objects is the heap in use over this (a trend, not a census). */
