@@ -4,8 +4,9 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { Runtime } from '../hosts/runtime';
-import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
+import { joinThreads, memberName, PortBucket, threadNode } from '../cluster/threads';
 import { logSink } from './logs';
+import type { Log } from '../api/logging';
 import { openProject, type RunFlags } from './run';
 import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
 
@@ -14,28 +15,33 @@ async function main(data: WorkerData): Promise<void> {
   if (port === null) throw new Error('thread-worker runs in a worker thread');
   const report = (r: WorkerReport): void => port.postMessage(r);
   const flags = data.flags as RunFlags;
-  const self = threadNode(data.index);
+  const self = data.cluster === undefined ? threadNode(data.index) : memberName(data.cluster.options.node, data.index);
   try {
     const { config, registry } = openProject(flags, data.cwd);
     const quiet = flags.exec !== undefined;
     const logs = logSink(flags, quiet, config.logger, performance.timeOrigin);
     const placement = servicePlacement(registry, data.threads);
+    const log = (logger: string): Log => (level, message, fields) => {
+      if (logs.enabled(level)) logs.write({ level, message, logger, fields: { thread: self, ...fields } });
+    };
+    // In a cluster this thread is a member of its own (src/cluster/spec.md "Threads in a cluster").
+    const cluster = data.cluster === undefined ? null : await (await import('../cluster')).joinCluster({ ...data.cluster.options, node: self }, log('cluster'), data.cluster.incarnation);
     const runtime = new Runtime(registry, {
       logs,
       terminal: null,
-      node: { name: self, firstUniq: 1 },
+      node: { name: self, firstUniq: cluster?.firstUniq ?? 1 },
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
     });
-    const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, (level, message, fields) => {
-      if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });
-    });
-    await threads.attach(runtime.node);
+    const names = new PortBucket(data.names);
+    const threads = cluster === null ? joinThreads({ self, ports: data.ports, names }, log('threads')) : null;
+    await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
     await runtime.boot();
     port.on('message', (msg: { stop?: boolean }) => {
       if (msg.stop !== true) return;
-      threads.leaving();
-      void runtime.shutdown().finally(() => {
-        threads.close();
+      threads?.leaving();
+      void runtime.shutdown().finally(async () => {
+        await cluster?.close();
+        threads?.close();
         data.names.close();
         report({ stopped: true });
         process.exit(0);

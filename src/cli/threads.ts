@@ -9,8 +9,10 @@
 import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import { isHost, type Registry } from '../registry';
-import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { MemoryBucket, joinThreads, memberName, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import type { Log } from '../api/logging';
+import type { ClusterOptions } from '../cluster/config';
+import type { SiblingThreads } from '../cluster';
 import type { Node } from '../kernel/node';
 
 /**
@@ -40,6 +42,14 @@ export interface WorkerData {
   readonly flags: Record<string, unknown>;
   readonly ports: ReadonlyMap<string, MessagePort>;
   readonly names: MessagePort;
+  /** In a cluster: each thread joins it as a member of its own (src/cluster/spec.md "Threads in a cluster"). */
+  readonly cluster?: ThreadsInCluster;
+}
+
+/** A node with several threads in a cluster: its settings and the incarnation thread 1 took. */
+export interface ThreadsInCluster {
+  readonly options: ClusterOptions;
+  readonly incarnation: number;
 }
 
 /** What a worker thread says to the main thread. */
@@ -51,8 +61,13 @@ export interface ThreadGroup {
   readonly mainNode: string;
   /** Whether thread 1 runs service `id` (every thread runs the services that are not process services). */
   runsHere(id: string): boolean;
-  /** Joins thread 1 to the others and waits until every worker has booted its project. */
+  /**
+   * Joins thread 1 to the others and waits until every worker has booted its project. In a cluster, thread 1
+   * joins the others through the cluster (`siblings`); this only waits for the workers.
+   */
   attach(node: Node): Promise<void>;
+  /** Thread 1's ports to the other threads and the node's LOCAL name table (for the cluster's attach). */
+  readonly siblings: SiblingThreads;
   /** The worker of thread `i` (2..N). */
   worker(i: number): Worker;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
@@ -67,12 +82,14 @@ export interface ThreadGroupOptions {
   readonly log: Log;
   /** The compiled worker script (default: thread-worker.js next to this file). */
   readonly workerFile?: string;
+  readonly cluster?: ThreadsInCluster;
 }
 
 export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const { threads, log } = options;
   const placement = servicePlacement(options.registry, threads);
-  const ports = threadPorts(threads);
+  const cluster = options.cluster;
+  const ports = threadPorts(threads, cluster === undefined ? threadNode : (i) => memberName(cluster.options.node, i));
   const bucket = new MemoryBucket();
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
@@ -84,7 +101,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     serveBucket(bucket, port1);
     port1.unref();
     const mine = ports[i - 1];
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2 };
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, cluster };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2] });
     workers.push(worker);
     let ready!: () => void;
@@ -107,12 +124,15 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   let self: ThreadNode | null = null;
   return {
     threads,
-    mainNode: threadNode(1),
+    mainNode: cluster === undefined ? threadNode(1) : cluster.options.node,
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
+    siblings: { ports: ports[0], nodeNames: bucket },
     async attach(node: Node): Promise<void> {
-      self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
       for (const port of ports[0].values()) port.unref();
-      await self.attach(node);
+      if (cluster === undefined) {
+        self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
+        await self.attach(node);
+      }
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],

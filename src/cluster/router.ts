@@ -96,10 +96,11 @@ export class ClusterRouter implements Router {
     private readonly names: ClusterNames,
     private readonly log: Log,
     /**
-     * The threads of one node (threads.ts): the nodes of this router are one node's threads, so its LOCAL
-     * names are the node's and live in the shared table (as EVENTUAL claims) rather than in one thread.
+     * The node's LOCAL names when the node has several threads (threads.ts): they are the node's, not one
+     * thread's, so they live in the node's shared table (as EVENTUAL claims there). With threads only, that
+     * table is `names` itself; in a cluster, `names` is the cluster's and this one the node's.
      */
-    private readonly localSpansNodes = false,
+    private readonly nodeNames: ClusterNames | null = null,
   ) {
     bus.onBatch((data) => this.receive(data));
   }
@@ -129,7 +130,7 @@ export class ClusterRouter implements Router {
       const pid = parsed(dest);
       return pid !== null && pid.node !== null && pid.node !== this.self ? pid.canonical : null;
     }
-    const owner = this.names.lookup(dest);
+    const owner = this.nameOwner(dest);
     return owner !== undefined && nodeOf(owner) !== this.self ? owner : null;
   }
 
@@ -197,7 +198,8 @@ export class ClusterRouter implements Router {
   }
 
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
-    if (scope === SCOPE.LOCAL && !this.localSpansNodes) return this.local.register(name, pid, scope);
+    const table = scope === SCOPE.LOCAL ? this.nodeNames : this.names;
+    if (table === null) return this.local.register(name, pid, scope);
     if (name === '') return kernelErrors.nameEmpty();
     if (scope === SCOPE.LOCAL) scope = SCOPE.EVENTUAL;
     const owner = this.local.resolve(pid);
@@ -209,17 +211,22 @@ export class ClusterRouter implements Router {
     }
     const id = owner.value.id;
     this.hook(id);
-    return this.names.register(name, id, scope);
+    return table.register(name, id, scope);
   }
 
   lookup(name: string): Result<string> {
-    const owner = this.names.lookup(name);
+    const owner = this.nameOwner(name);
     return owner === undefined ? this.local.lookup(name) : { ok: true, value: owner };
+  }
+
+  /** The holder of `name` in the cluster's scopes, else in the node's LOCAL table (threads), else undefined. */
+  private nameOwner(name: string): string | undefined {
+    return this.names.lookup(name) ?? (this.nodeNames === this.names ? undefined : this.nodeNames?.lookup(name));
   }
 
   unregister(name: string, scope: number): boolean {
     if (scope !== SCOPE.LOCAL) return this.names.unregister(name, scope);
-    return this.localSpansNodes ? this.names.unregister(name, SCOPE.EVENTUAL) || this.local.unregister(name, scope) : this.local.unregister(name, scope);
+    return this.nodeNames?.unregister(name, SCOPE.EVENTUAL) === true || this.local.unregister(name, scope);
   }
 
   setTrapLinks(pid: string, trap: boolean): void {
@@ -253,7 +260,7 @@ export class ClusterRouter implements Router {
 
   /** A name held by a local process in a cluster scope resolves to its PID; anything else stays as given. */
   private localTarget(dest: string): string {
-    return dest.startsWith('{') ? dest : (this.names.lookup(dest) ?? dest);
+    return dest.startsWith('{') ? dest : (this.nameOwner(dest) ?? dest);
   }
 
   private forward(dest: string, remoteFrame: (remote: string) => Frame, locally: (dest: string) => ErrorValue | null): ErrorValue | null {
@@ -273,6 +280,7 @@ export class ClusterRouter implements Router {
   private localExited(pid: string, outcome: Outcome): void {
     this.hooked.delete(pid);
     this.names.releaseAll(pid);
+    if (this.nodeNames !== this.names) this.nodeNames?.releaseAll(pid);
     for (const watcher of this.remoteMonitors.take(pid)) this.postOutcome(pid, watcher, outcome, false);
     for (const other of this.remoteLinks.take(pid)) this.postOutcome(pid, other, outcome, true);
     for (const target of this.watchingRemote.take(pid)) this.postIfUp(target, [OP.UNMONITOR, pid, target]);
