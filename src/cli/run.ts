@@ -85,7 +85,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     cwd,
     flags,
     registry,
-    cluster: joined === null ? undefined : { options: joined.options, incarnation: joined.cluster.incarnation },
+    cluster: joined === null ? undefined : { options: joined.options, incarnation: joined.cluster.incarnation, firstUniq: joined.cluster.firstUniq },
     log: (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields });
     },

@@ -8,7 +8,7 @@ import { joinThreads, memberName, PortBucket, threadNode } from '../cluster/thre
 import { logSink } from './logs';
 import type { Log } from '../api/logging';
 import { openProject, type RunFlags } from './run';
-import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
+import { placeSpawns, servicePlacement, threadPlacement, type WorkerData, type WorkerReport } from './threads';
 
 async function main(data: WorkerData): Promise<void> {
   const port = parentPort;
@@ -35,6 +35,8 @@ async function main(data: WorkerData): Promise<void> {
     const names = new PortBucket(data.names);
     const threads = cluster === null ? joinThreads({ self, ports: data.ports, names }, log('threads')) : null;
     await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
+    const name = (i: number): string => (data.cluster === undefined ? threadNode(i) : memberName(data.cluster.options.node, i));
+    placeSpawns(runtime.node, threadPlacement(registry, data.threads, data.index, name, data.memory, runtime.node));
     await runtime.boot();
     port.on('message', (msg: { stop?: boolean }) => {
       if (msg.stop !== true) return;

@@ -9,7 +9,7 @@ import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { SCOPE } from '../kernel/names';
-import { OP, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, type Frame, type Received } from './frames';
+import { OP, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, spawnFrame, type Frame, type Received } from './frames';
 import { decode } from './wire';
 import type { Node } from '../kernel/node';
 import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
@@ -78,7 +78,16 @@ function parsed(pid: string): { readonly node: string | null; readonly canonical
 }
 const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
 
+/**
+ * Where a spawn runs when the node has several threads (src/cli/threads.ts "placement"): another thread of this
+ * node (`up` says which are) and the child's PID there, numbered by the shared counter of that thread; null
+ * for this thread.
+ */
+export type Placement = (request: SpawnRequest, up: (node: string) => boolean) => { readonly node: string; readonly pid: string } | null;
+
 export class ClusterRouter implements Router {
+  /** Spawns onto a host placed on other threads (src/cli/threads.ts); null: every child runs here. */
+  placement: Placement | null = null;
   /** Remote processes monitoring a local one. */
   private readonly remoteMonitors = new Relations();
   /** Local processes monitoring a remote one. */
@@ -135,7 +144,41 @@ export class ClusterRouter implements Router {
   }
 
   spawn(request: SpawnRequest): Result<string> {
-    return this.local.spawn(request);
+    const there = this.placement?.(request, (node) => this.peers.isUp(node)) ?? null;
+    return there === null || there.node === this.self ? this.local.spawn(request) : this.spawnOn(there.node, there.pid, request);
+  }
+
+  /**
+   * Starts `child` on another thread of this node. The spawner gets the PID at once; its monitor or link is in
+   * place on this side before the frame goes, and the other thread sets its side before the child's first
+   * instruction, so an early exit reaches it as EXIT / LINK_DOWN like any other. A start that fails there
+   * (the entry cannot be loaded) is the child's failure: EXIT to a monitor, LINK_DOWN to a link.
+   */
+  private spawnOn(node: string, child: string, request: SpawnRequest): Result<string> {
+    const parent = request.parent as string;
+    if (!this.peers.isUp(node)) return { ok: false, error: nodeDown(node) };
+    const refused = this.bus.post(node, spawnFrame(child, request));
+    if (refused !== null) return { ok: false, error: refused };
+    if (request.monitor) this.watchingRemote.add(parent, child);
+    if (request.link) this.remoteLinks.add(parent, child);
+    if (request.monitor || request.link) this.hook(parent);
+    return { ok: true, value: child };
+  }
+
+  /** The other side of spawnOn: the child starts here as `to`, with its spawner's monitor or link. */
+  private spawnHere(from: string, to: string, request: SpawnRequest): void {
+    const pid = parsePid(to);
+    const started = pid === null ? { ok: false as const, error: kernelErrors.processNotFound() } : this.local.spawn(request, pid);
+    if (!started.ok) {
+      this.log('warn', 'threads: a process spawned from another thread failed to start', { pid: to, entry: request.entry, error: started.error.message });
+      const failed: Outcome = { value: null, error: started.error };
+      if (request.monitor) this.postOutcome(to, from, failed, false);
+      if (request.link) this.postOutcome(to, from, failed, true);
+      return;
+    }
+    if (request.monitor) this.remoteMonitors.add(to, from);
+    if (request.link) this.remoteLinks.add(to, from);
+    if (request.monitor || request.link) this.hook(to);
   }
 
   terminate(from: string, dest: string): ErrorValue | null {
@@ -400,6 +443,11 @@ export class ClusterRouter implements Router {
         return;
       case OP.UNLINK:
         this.remoteLinks.delete(f.to, f.from);
+        return;
+      case OP.SPAWN:
+        // Only a thread of this node starts processes here; another node's word is not enough.
+        if (this.peers.isSteady(nodeOf(f.from) as string)) this.spawnHere(f.from, f.to, f.request);
+        else this.log('warn', 'cluster: dropped a spawn from another node', { from: f.from });
         return;
       case OP.EXIT:
         if (f.link) {

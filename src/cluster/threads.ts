@@ -128,6 +128,7 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
   };
   for (const [node, port] of ports) {
     // The other end closes when its thread ends, however it ends: that thread is down for good.
+    peers.keepSteady(node);
     port.on('close', () => peers.left(node, 0));
   }
   return {
