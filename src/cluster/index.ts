@@ -125,8 +125,8 @@ export async function joinCluster(options: ClusterOptions, log: Log, incarnation
   peers.events = {
     up: (node) => log('info', 'cluster: node up', { node, incarnation: peers.incarnationOf(node) }),
     down: (node, reason) => {
-      // This node's own threads end when it shuts down: expected then.
-      log(closing && peers.isSteady(node) ? 'debug' : 'warn', 'cluster: node down', { node, reason });
+      // Once this node has said goodbye, the others' going down (or resetting) is expected.
+      log(closing ? 'debug' : 'warn', 'cluster: node down', { node, reason });
       router?.lost(node);
     },
     reset: (node) => bus.discard(node),
@@ -215,6 +215,7 @@ export async function joinCluster(options: ClusterOptions, log: Log, incarnation
       if (nc.isClosed()) return;
       bus.flush();
       beat('bye');
+      link.close();
       await names?.releaseEverything().catch(() => undefined);
       await nc.drain().catch(() => undefined);
     },

@@ -58,9 +58,11 @@ function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close():
  * message ports (`addThreads`, once they exist), every other node's threads over `outer` (NATS).
  */
 export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(ports: ReadonlyMap<string, MessagePort>): void; close(): void } {
+  // close(): the node said goodbye; nothing more goes out (an answer to a peer's tick would connect it again).
   const siblings = new Map<string, MessagePort>();
   let inner: (BusLink & { close(): void }) | null = null;
   let receive: ((data: Uint8Array) => void) | null = null;
+  let closed = false;
   return {
     get maxPayload() {
       return Math.min(outer.maxPayload, THREAD_PAYLOAD);
@@ -69,8 +71,9 @@ export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(port
     get publishAfter() {
       return inner === null ? outer.publishAfter : 'task';
     },
-    isClosed: () => outer.isClosed(),
+    isClosed: () => closed || outer.isClosed(),
     publish(node, data) {
+      if (closed) throw new Error('the node is leaving');
       if (inner !== null && siblings.has(node)) inner.publish(node, data);
       else outer.publish(node, data);
     },
@@ -84,7 +87,10 @@ export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(port
       inner = portLink(siblings);
       if (receive !== null) inner.listen(receive);
     },
-    close: () => inner?.close(),
+    close() {
+      closed = true;
+      inner?.close();
+    },
   };
 }
 

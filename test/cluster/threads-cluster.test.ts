@@ -11,6 +11,13 @@ import { startNode, writeClusterConfig } from '../helpers/cluster';
 
 const FIXTURE = join(ROOT, 'fixtures', 'threadcluster');
 
+/** For each thread of b and node of a, whether b's log last said it was up or down. */
+function lastWord(log: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of log.matchAll(/node (up|down)\s+\{(?:"thread": "([^"]+)", )?"node": "(a[^"]*)"/g)) out[`${m[2] ?? 'b'} ${m[3]}`] = m[1];
+  return out;
+}
+
 describeNats('--threads 2 in a cluster of two nodes', () => {
   let nats: NatsServer;
   beforeAll(async () => {
@@ -50,6 +57,30 @@ describeNats('--threads 2 in a cluster of two nodes', () => {
           't2 exit peer-b-t1 error node down: b | t2 exit peer-b-t2 error node down: b.t2 | ' +
           't2 link_down peer-b-t1 error node down: b | t2 link_down peer-b-t2 error node down: b.t2\n',
       );
+    } finally {
+      await a.kill();
+      await b.kill();
+    }
+  }, 120_000);
+
+  test('a graceful stop of a node with threads: each thread says goodbye once, the other node sees each leave on both its threads, and none comes back', async () => {
+    const dir = projectCopy(FIXTURE);
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['--threads', '2', '-v']);
+    const a = startNode(dir, 'a', nats.url, ['--threads', '2', '-v']);
+    try {
+      const seesUp = (node: string): RegExp => new RegExp(`"node": "${node}", "incarnation"[^]*"node": "${node}", "incarnation"`);
+      await b.waitFor(seesUp('a'), 60_000);
+      await b.waitFor(seesUp('a\\.t2'), 60_000);
+      a.child.kill('SIGINT');
+      expect(await a.exited).toBe(0);
+      expect(a.err()).not.toMatch(/WARN|ERROR/);
+      await b.waitFor(/"node": "a\.t2", "reason": "it left the cluster"[^]*"node": "a\.t2", "reason": "it left the cluster"/);
+      // Give a late answer time to arrive: before a stopped publishing after its goodbye, b's reset reached a
+      // and a's answer connected the two again.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(lastWord(b.err())).toEqual({ 'b a': 'down', 'b a.t2': 'down', 'b.t2 a': 'down', 'b.t2 a.t2': 'down' });
+      expect(b.err().match(/"node": "a(\.t2)?", "reason": "it left the cluster"/g)).toHaveLength(4);
     } finally {
       await a.kill();
       await b.kill();
