@@ -17,7 +17,7 @@ import { parsePid } from '../kernel/pid';
 import { closest, didYouMean } from '../util/suggest';
 import { isTermination } from '../kernel/errors';
 import { inspectAddress, startLiveView, type LiveFlags } from './live';
-import { ClusterConfigError, clusterOptions, type ClusterFlags } from '../cluster/config';
+import { ClusterConfigError, clusterOptions, type ClusterFlags, type ClusterOptions } from '../cluster/config';
 import type { Cluster } from '../cluster';
 import { startPrometheus } from './prometheus';
 import type { ThreadGroup } from './threads';
@@ -77,13 +77,15 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   });
 
   const threads = parseThreads(flags.threads ?? process.env.WISP_THREADS);
-  const cluster = await joinIfConfigured(flags, config, logs, threads);
+  const joined = await joinIfConfigured(flags, config, logs);
+  const cluster = joined?.cluster ?? null;
   // Loaded only for several threads: one thread never pays for the cluster's modules.
   const group: ThreadGroup | null = threads === 1 ? null : (await import('./threads')).startThreadGroup({
     threads,
     cwd,
     flags,
     registry,
+    cluster: joined === null ? undefined : { options: joined.options, incarnation: joined.cluster.incarnation, firstUniq: joined.cluster.firstUniq },
     log: (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields });
     },
@@ -132,7 +134,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   // Parked processes hold no Node handle (a mailbox is not I/O), so without this the event loop would drain
   // and the process exit 0 while services wait for messages or the -x process is deadlocked.
   const keepAlive = setInterval(() => {}, 2 ** 30);
-  await cluster?.attach(runtime.node);
+  await cluster?.attach(runtime.node, group?.siblings);
   group?.lead(runtime);
   await group?.attach(runtime.node);
   await runtime.boot();
@@ -218,7 +220,7 @@ function parseThreads(value: string | undefined): number {
 }
 
 /** Joins the configured cluster; the NATS client is loaded only then (a standalone run never pays for it). */
-async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink, threads: number): Promise<Cluster | null> {
+async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: LogSink): Promise<{ cluster: Cluster; options: ClusterOptions } | null> {
   let options;
   try {
     options = clusterOptions(flags, process.env, config.setting, config.file);
@@ -227,12 +229,12 @@ async function joinIfConfigured(flags: RunFlags, config: RuntimeConfig, logs: Lo
     throw e;
   }
   if (options === null) return null;
-  if (threads > 1) throw new UsageError('--threads with a cluster is not supported yet: run one thread per cluster node');
   const { joinCluster } = await import('../cluster');
   try {
-    return await joinCluster(options, (level, message, fields) => {
+    const cluster = await joinCluster(options, (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'cluster', fields });
     });
+    return { cluster, options };
   } catch (e) {
     throw new UsageError(`cannot join the cluster at ${options.servers.join(',')}: ${e instanceof Error ? e.message : String(e)}`);
   }

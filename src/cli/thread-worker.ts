@@ -5,12 +5,12 @@
 import { parentPort, workerData } from 'worker_threads';
 import type { Log } from '../api/logging';
 import { Runtime } from '../hosts/runtime';
-import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
+import { joinThreads, memberName, PortBucket, threadNode } from '../cluster/threads';
 import { SharedLink } from '../cluster/shared';
 import { logSink } from './logs';
 import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
-import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
+import { placeSpawns, servicePlacement, threadPlacement, type WorkerData, type WorkerReport } from './threads';
 import { workerView } from './thread-view';
 import { followRegistry } from './thread-registry';
 
@@ -25,37 +25,42 @@ async function main(data: WorkerData): Promise<void> {
   if (port === null) throw new Error('thread-worker runs in a worker thread');
   const report = (r: WorkerReport): void => port.postMessage(r);
   const flags = data.flags as RunFlags;
-  const self = threadNode(data.index);
+  const self = data.cluster === undefined ? threadNode(data.index) : memberName(data.cluster.options.node, data.index);
   try {
     const { config, registry } = openProject(flags, data.cwd);
     const quiet = flags.exec !== undefined;
     const logs = logSink(flags, quiet, config.logger, performance.timeOrigin);
     const placement = servicePlacement(registry, data.threads);
-    const shared = new SharedLink(data.shared, threadNode(1));
+    const log = (logger: string): Log => (level, message, fields) => {
+      if (logs.enabled(level)) logs.write({ level, message, logger, fields: { thread: self, ...fields } });
+    };
+    const name = (i: number): string => (data.cluster === undefined ? threadNode(i) : memberName(data.cluster.options.node, i));
+    // In a cluster this thread is a member of its own (src/cluster/spec.md "Threads in a cluster").
+    const cluster = data.cluster === undefined ? null : await (await import('../cluster')).joinCluster({ ...data.cluster.options, node: self }, log('cluster'), data.cluster.incarnation);
+    const shared = new SharedLink(data.shared, name(1));
     const runtime = new Runtime(registry, {
       services: [...sharedServiceProxies(shared), sharedMemoryDatabases(data.memoryDatabases)],
       envMemory: (id) => shared.envStorage(id),
       logs,
       terminal: null,
-      node: { name: self, firstUniq: 1 },
+      node: { name: self, firstUniq: cluster?.firstUniq ?? 1 },
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
       threads: { index: data.index, ports: new Map([[1, data.services]]) },
     });
-    const log: Log = (level, message, fields) => {
-      if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });
-    };
-    const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, log);
+    const names = new PortBucket(data.names);
+    const threads = cluster === null ? joinThreads({ self, ports: data.ports, names }, log('threads')) : null;
     // Listening before boot: a service may change the registry as it starts (thread 1 answers and passes it on).
-    const followed = followRegistry(runtime.store, port, log);
+    const followed = followRegistry(runtime.store, port, log('threads'));
     const view = workerView(runtime, port);
     const fault = FAULT !== null && FAULT[1] === self ? FAULT[2] : null;
     port.on('message', (msg: { stop?: boolean }) => {
       if (fault === 'hang' && 'observe' in msg) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
       if (view(msg) || followed(msg)) return;
       if (msg.stop !== true) return;
-      threads.leaving();
-      void runtime.shutdown().finally(() => {
-        threads.close();
+      threads?.leaving();
+      void runtime.shutdown().finally(async () => {
+        await cluster?.close();
+        threads?.close();
         data.names.close();
         data.shared.close();
         data.services.close();
@@ -63,7 +68,8 @@ async function main(data: WorkerData): Promise<void> {
         process.exit(0);
       });
     });
-    await threads.attach(runtime.node);
+    await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
+    placeSpawns(runtime.node, threadPlacement(registry, data.threads, data.index, name, data.memory, runtime.node));
     await runtime.boot();
     report({ ready: true });
     if (fault === 'end') setImmediate(() => process.exit(3));

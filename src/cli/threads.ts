@@ -9,16 +9,30 @@
 import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import { isHost, type Registry } from '../registry';
-import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { MemoryBucket, joinThreads, memberName, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { ClusterRouter, type Placement } from '../cluster/router';
+import { formatPid } from '../kernel/pid';
 import { serveShared, SharedEnv } from '../cluster/shared';
 import type { Resources } from '../api/resources';
 import { memoryDatabaseDir } from './thread-services';
 import type { Log } from '../api/logging';
+import type { ClusterOptions } from '../cluster/config';
+import type { SiblingThreads } from '../cluster';
 import type { Node } from '../kernel/node';
 import type { ServiceThreads } from '../services/service';
 import { ThreadView } from './thread-view';
 import { leadRegistry } from './thread-registry';
 import type { Runtime } from '../hosts/runtime';
+
+/** Each process host's own thread (1-based): dealt round-robin in id order, starting with thread 2. */
+function hostHomes(registry: Registry, threads: number): Map<string, number> {
+  const hosts = registry
+    .entries()
+    .filter((e) => isHost(e) && e.kind !== 'terminal.host')
+    .map((e) => e.id)
+    .sort();
+  return new Map(hosts.map((id, i) => [id, ((i + 1) % threads) + 1]));
+}
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread; and each `queue.consumer`
@@ -27,12 +41,7 @@ import type { Runtime } from '../hosts/runtime';
  * memory ones, a proxy to thread 1's), so its processes reach them.
  */
 export function servicePlacement(registry: Registry, threads: number): ReadonlyMap<string, number> {
-  const hosts = registry
-    .entries()
-    .filter((e) => isHost(e) && e.kind !== 'terminal.host')
-    .map((e) => e.id)
-    .sort();
-  const hostThread = new Map(hosts.map((id, i) => [id, ((i + 1) % threads) + 1]));
+  const hostThread = hostHomes(registry, threads);
   const out = new Map<string, number>();
   for (const e of registry.entries()) {
     if (e.kind === 'process.service') out.set(e.id, hostThread.get(e.host) ?? 1);
@@ -44,6 +53,67 @@ export function servicePlacement(registry: Registry, threads: number): ReadonlyM
     .sort();
   consumers.forEach((id, i) => out.set(id, ((i + 1) % threads) + 1));
   return out;
+}
+
+/**
+ * The threads (1-based) of each process host marked `host.threads: K` (src/cluster/spec.md "Placement"): K of
+ * the node's threads (all of them when K >= N), from the host's own thread on. Unmarked hosts are absent.
+ */
+export function hostThreads(registry: Registry, threads: number): ReadonlyMap<string, readonly number[]> {
+  const homes = hostHomes(registry, threads);
+  const out = new Map<string, number[]>();
+  for (const e of registry.byKind('process.host')) {
+    if (e.kind !== 'process.host' || e.threads === undefined) continue;
+    const home = homes.get(e.id) ?? 1;
+    out.set(e.id, Array.from({ length: Math.min(e.threads, threads) }, (_, k) => ((home - 1 + k) % threads) + 1));
+  }
+  return out;
+}
+
+/** How often a thread writes its process count where the others read it. */
+const LOAD_REPORT_MS = 20;
+
+/**
+ * The memory the threads of one node share (created by thread 1, handed to each worker): per thread, the next
+ * PID number (so that a thread can number a process it starts on another) and its process count (its load).
+ */
+export function sharedThreadMemory(threads: number, firstUniq: number): SharedArrayBuffer {
+  const memory = new SharedArrayBuffer(threads * 12);
+  new BigInt64Array(memory, 0, threads).fill(BigInt(firstUniq));
+  return memory;
+}
+
+/**
+ * Places the spawns of thread `self` (src/cluster/spec.md "Placement"): a spawn onto a host marked
+ * `host.threads` runs on the least loaded of that host's threads (this one on a tie); any other runs here.
+ * Spawns that stay here whatever the host: one with a name (spawn-or-signal answers from this thread's table),
+ * one with an actor or scope (a security context does not cross threads), one with no parent process, and one
+ * whose entry is not a process.lua (the local spawn gives its error).
+ */
+export function threadPlacement(registry: Registry, threads: number, self: number, name: (i: number) => string, memory: SharedArrayBuffer, node: Node): Placement {
+  const next = new BigInt64Array(memory, 0, threads);
+  const load = new Int32Array(memory, threads * 8, threads);
+  node.pids.drawFrom(() => Number(Atomics.add(next, self - 1, 1n)));
+  const report = setInterval(() => Atomics.store(load, self - 1, node.processCount), LOAD_REPORT_MS);
+  report.unref();
+  const placed = hostThreads(registry, threads);
+  return (request, up) => {
+    const on = placed.get(request.host);
+    if (on === undefined || request.parent === null || (request.name ?? '') !== '' || (request.security ?? null) !== null) return null;
+    if (registry.get(request.entry)?.kind !== 'process.lua') return null;
+    let best = on[0];
+    let least = Number.POSITIVE_INFINITY;
+    for (const i of on) {
+      if (i !== self && !up(name(i))) continue;
+      const l = Atomics.load(load, i - 1);
+      if (l < least || (l === least && i === self)) [best, least] = [i, l];
+    }
+    // Counted at once, so that a burst of spawns spreads before the next reports.
+    Atomics.add(load, best - 1, 1);
+    if (best === self) return null;
+    const uniq = Number(Atomics.add(next, best - 1, 1n));
+    return { node: name(best), pid: formatPid({ node: name(best), host: request.host, uniq }) };
+  };
 }
 
 /** What a worker thread is given (thread-worker.ts). */
@@ -61,6 +131,18 @@ export interface WorkerData {
   readonly memoryDatabases: string;
   /** The port services hand work over to thread 1 with (ServiceThreads). */
   readonly services: MessagePort;
+  /** sharedThreadMemory's. */
+  readonly memory: SharedArrayBuffer;
+  /** In a cluster: each thread joins it as a member of its own (src/cluster/spec.md "Threads in a cluster"). */
+  readonly cluster?: ThreadsInCluster;
+}
+
+/** A node with several threads in a cluster: its settings and the incarnation thread 1 took. */
+export interface ThreadsInCluster {
+  readonly options: ClusterOptions;
+  readonly incarnation: number;
+  /** The first PID number of that incarnation. */
+  readonly firstUniq: number;
 }
 
 /** What a worker thread says to the main thread. */
@@ -78,8 +160,13 @@ export interface ThreadGroup {
   readonly env: SharedEnv;
   /** Serves thread 1's memory stores and queue drivers (found in `resources`) to the other threads. */
   serveShared(resources: Resources): void;
-  /** Joins thread 1 to the others and waits until every worker has booted its project. */
+  /**
+   * Joins thread 1 to the others and waits until every worker has booted its project. In a cluster, thread 1
+   * joins the others through the cluster (`siblings`); this only waits for the workers.
+   */
   attach(node: Node): Promise<void>;
+  /** Thread 1's ports to the other threads and the node's LOCAL name table (for the cluster's attach). */
+  readonly siblings: SiblingThreads;
   /** Thread 1's ports to the workers for services that hand work over (HTTP handlers). */
   readonly services: ServiceThreads;
   /** The worker of thread `i` (2..N). */
@@ -101,12 +188,16 @@ export interface ThreadGroupOptions {
   readonly log: Log;
   /** The compiled worker script (default: thread-worker.js next to this file). */
   readonly workerFile?: string;
+  readonly cluster?: ThreadsInCluster;
 }
 
 export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const { threads, log } = options;
   const placement = servicePlacement(options.registry, threads);
-  const ports = threadPorts(threads);
+  const cluster = options.cluster;
+  const name = cluster === undefined ? threadNode : (i: number): string => memberName(cluster.options.node, i);
+  const ports = threadPorts(threads, name);
+  const memory = sharedThreadMemory(threads, cluster?.firstUniq ?? 1);
   const bucket = new MemoryBucket();
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
@@ -129,7 +220,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     const mine = ports[i - 1];
     const shared = new MessageChannel();
     sharedPorts.push(shared.port1);
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2 };
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2, memory, cluster };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2, services.port2] });
     workers.push(worker);
     view.addWorker(i, worker);
@@ -155,9 +246,9 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   let self: ThreadNode | null = null;
   return {
     threads,
-    mainNode: threadNode(1),
-    services: { index: 1, ports: servicePorts },
+    mainNode: cluster === undefined ? threadNode(1) : cluster.options.node,
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
+    siblings: { ports: ports[0], nodeNames: bucket },
     env,
     memoryDatabases,
     serveShared(resources: Resources): void {
@@ -166,10 +257,14 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
         port.unref();
       }
     },
+    services: { index: 1, ports: servicePorts },
     async attach(node: Node): Promise<void> {
-      self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
       for (const port of ports[0].values()) port.unref();
-      await self.attach(node);
+      if (cluster === undefined) {
+        self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
+        await self.attach(node);
+      }
+      placeSpawns(node, threadPlacement(options.registry, threads, 1, name, memory, node));
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
@@ -185,4 +280,9 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       self?.close();
     },
   };
+}
+
+/** Has the threads' router in front of `node` place its spawns with `placement`. */
+export function placeSpawns(node: Node, placement: Placement): void {
+  if (node.router instanceof ClusterRouter) node.router.placement = placement;
 }

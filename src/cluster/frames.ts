@@ -8,8 +8,9 @@ import { ErrorValue, type Value } from '../kernel/value';
 import type { Outcome } from '../kernel/message';
 import type { Header } from './peers';
 import type { BusEvent } from '../kernel/events';
+import type { SpawnRequest } from '../kernel/router';
 
-export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8, EVENT: 9 } as const;
+export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8, EVENT: 9, SPAWN: 10 } as const;
 
 export type Frame =
   | readonly [typeof OP.SEND, string, string, string, WireValues]
@@ -19,7 +20,22 @@ export type Frame =
   /** A process `pid` of the sender ended; `to` is a monitor (link false) or a linked process (link true). */
   | readonly [typeof OP.EXIT, string, string, WireValues, boolean]
   /** An event published on the sender thread's bus, for this thread's subscribers: from and to are the two nodes. */
-  | readonly [typeof OP.EVENT, string, string, string, string, string, WireValues];
+  | readonly [typeof OP.EVENT, string, string, string, string, string, WireValues]
+  /**
+   * Between the threads of one node only: start `child` (numbered by the sender) as process `parent`'s child:
+   * entry, host, arguments, monitor, link, context keys and values, first messages (topic and payloads).
+   */
+  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][]];
+
+/** The frame that starts `child` on another thread of this node (the spawner's side of router.ts "spawnOn"). */
+export function spawnFrame(child: string, r: SpawnRequest): Frame {
+  const context = [...(r.context ?? new Map<string, Value>())];
+  return [
+    OP.SPAWN, r.parent as string, child, r.entry, r.host, flatten(r.args), r.monitor, r.link,
+    context.map(([k]) => k), flatten(context.map(([, v]) => v)),
+    (r.messages ?? []).map((m): [string, WireValues] => [m.topic, flatten(m.payloads)]),
+  ];
+}
 
 export const outcomeFrame = (pid: string, to: string, outcome: Outcome, link: boolean): Frame =>
   [OP.EXIT, pid, to, flatten([outcome.value, outcome.error]), link];
@@ -53,7 +69,9 @@ export type Received =
   | { readonly op: typeof OP.CANCEL; readonly from: string; readonly to: string; readonly reason: string }
   | { readonly op: typeof OP.MONITOR | typeof OP.UNMONITOR | typeof OP.LINK | typeof OP.UNLINK; readonly from: string; readonly to: string }
   | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean }
-  | { readonly op: typeof OP.EVENT; readonly from: string; readonly to: string; readonly event: BusEvent };
+  | { readonly op: typeof OP.EVENT; readonly from: string; readonly to: string; readonly event: BusEvent }
+  /** `from` is the parent, `to` the child; `request.parent` is `from`. */
+  | { readonly op: typeof OP.SPAWN; readonly from: string; readonly to: string; readonly request: SpawnRequest };
 
 const isString = (x: unknown): x is string => typeof x === 'string';
 
@@ -104,7 +122,26 @@ function parseFrame(f: unknown): Received {
       const [data] = unflatten(f[6]);
       return { op, from, to, event: { system: f[3], kind: f[4], path: f[5], data: data ?? null } };
     }
+    case OP.SPAWN:
+      return { op, from, to, request: parseSpawn(f, from) };
     default:
       throw new WireError(`unknown op ${String(op)}`);
   }
+}
+
+function parseSpawn(f: unknown[], parent: string): SpawnRequest {
+  const [, , , entry, host, args, monitor, link, keys, values, messages] = f;
+  if (f.length !== 11 || !isString(entry) || !isString(host) || typeof monitor !== 'boolean' || typeof link !== 'boolean') throw new WireError('bad spawn frame');
+  if (!Array.isArray(keys) || !keys.every(isString) || !Array.isArray(messages)) throw new WireError('bad spawn frame');
+  const contextValues = unflatten(values);
+  if (contextValues.length !== keys.length) throw new WireError('bad spawn context');
+  const start = messages.map((m: unknown) => {
+    if (!Array.isArray(m) || m.length !== 2 || !isString(m[0])) throw new WireError('bad spawn message');
+    return { topic: m[0], payloads: unflatten(m[1]) };
+  });
+  return {
+    entry, host, args: unflatten(args), parent, monitor, link,
+    context: new Map(keys.map((k, i) => [k, contextValues[i]])),
+    messages: start,
+  };
 }

@@ -7,8 +7,10 @@ import { connect } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { MAX_PEERS, Peers } from './peers';
 import { Bus, Subjects, natsLink } from './bus';
-import { ClusterNames } from './names';
+import { ClusterNames, type NameBucket } from './names';
 import { ClusterRouter } from './router';
+import { threadsAndOuterLink } from './threads';
+import type { MessagePort } from 'worker_threads';
 import type { Log } from '../api/logging';
 import { cancelEvent } from '../kernel/message';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
@@ -33,6 +35,17 @@ interface Heartbeat {
 }
 const KINDS: readonly string[] = ['hello', 'beat', 'bye', 'probe', 'taken'];
 
+/**
+ * The other threads of this node (spec.md "Threads in a cluster"): each thread is a cluster member of its own;
+ * the threads of one node reach each other over these ports and share the node's LOCAL name table.
+ */
+export interface SiblingThreads {
+  /** A port to each other thread of this node, by its member name. */
+  readonly ports: ReadonlyMap<string, MessagePort>;
+  /** The node's LOCAL names (threads.ts: the main thread's table, or a port to it). */
+  readonly nodeNames: NameBucket;
+}
+
 export interface Cluster {
   readonly node: string;
   readonly incarnation: number;
@@ -40,13 +53,20 @@ export interface Cluster {
   readonly firstUniq: number;
   /** Resolves with the reason when this node must stop: a newer start of the same node name took over. */
   readonly superseded: Promise<string>;
-  /** Puts the cluster router in front of `node` and waits until the names replica is loaded. */
-  attach(node: Node): Promise<ClusterRouter>;
+  /**
+   * Puts the cluster router in front of `node` and waits until the names replica is loaded (and, with
+   * `siblings`, until the node's other threads answer).
+   */
+  attach(node: Node, siblings?: SiblingThreads): Promise<ClusterRouter>;
   /** Says goodbye, releases this node's names and closes the connection. */
   close(): Promise<void>;
 }
 
-export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cluster> {
+/**
+ * Joins as `options.node`. A worker thread of a node with several threads joins as its member name
+ * (`a.t2`) with the `incarnation` its main thread took: it neither probes for its name nor takes a number.
+ */
+export async function joinCluster(options: ClusterOptions, log: Log, incarnation?: number): Promise<Cluster> {
   const nc = await connect({
     servers: options.servers,
     name: `wisp-${options.cluster}-${options.node}`,
@@ -77,30 +97,36 @@ export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cl
   onHeartbeat = (hb) => {
     if (hb.kind === 'taken' && hb.node === options.node) holder = hb.incarnation;
   };
-  say('probe', -1);
   let kv: KV;
-  let incarnation: number;
   try {
-    [kv] = await Promise.all([new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 }), sleep(PROBE_WAIT_MS)]);
-    if (holder !== null) {
-      throw new Error(`node name "${options.node}" is in use by a running node of cluster "${options.cluster}" (incarnation ${holder}): stop that one first, or choose another --node`);
-    }
-    incarnation = await nextIncarnation(kv, options.node);
+    if (incarnation === undefined) {
+      say('probe', -1);
+      [kv] = await Promise.all([new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 }), sleep(PROBE_WAIT_MS)]);
+      if (holder !== null) {
+        throw new Error(`node name "${options.node}" is in use by a running node of cluster "${options.cluster}" (incarnation ${holder}): stop that one first, or choose another --node`);
+      }
+      incarnation = await nextIncarnation(kv, options.node);
+    } else kv = await new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 });
   } catch (e) {
     await nc.close().catch(() => undefined);
     throw e;
   }
 
+  const self = incarnation;
   const peers = new Peers(options.node, incarnation, options.heartbeatTimeoutMs);
-  const bus = new Bus(natsLink(nc, subjects, options.node), options.node, incarnation, peers, log);
+  const link = threadsAndOuterLink(natsLink(nc, subjects, options.node));
+  const bus = new Bus(link, options.node, incarnation, peers, log);
   let router: ClusterRouter | null = null;
   let names: ClusterNames | null = null;
+  let nodeNames: ClusterNames | null = null;
   let attached = false;
+  let closing = false;
   let tooManyLogged = false;
   peers.events = {
     up: (node) => log('info', 'cluster: node up', { node, incarnation: peers.incarnationOf(node) }),
     down: (node, reason) => {
-      log('warn', 'cluster: node down', { node, reason });
+      // Once this node has said goodbye, the others' going down (or resetting) is expected.
+      log(closing ? 'debug' : 'warn', 'cluster: node down', { node, reason });
       router?.lost(node);
     },
     reset: (node) => bus.discard(node),
@@ -110,7 +136,7 @@ export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cl
       tooManyLogged = true;
     },
   };
-  const beat = (kind: 'hello' | 'beat' | 'bye' | 'taken'): void => say(kind, incarnation);
+  const beat = (kind: 'hello' | 'beat' | 'bye' | 'taken'): void => say(kind, self);
 
   let supersede!: (why: string) => void;
   const superseded = new Promise<string>((resolve) => (supersede = resolve));
@@ -129,11 +155,13 @@ export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cl
   onHeartbeat = (hb) => {
     if (hb.node === options.node) {
       if (hb.kind === 'probe' && attached) beat('taken');
-      else if ((hb.kind === 'hello' || hb.kind === 'beat') && hb.incarnation > incarnation) {
-        stop(`node name "${options.node}" was taken by a newer start of it (incarnation ${hb.incarnation}); this one (incarnation ${incarnation}) stops`);
+      else if ((hb.kind === 'hello' || hb.kind === 'beat') && hb.incarnation > self) {
+        stop(`node name "${options.node}" was taken by a newer start of it (incarnation ${hb.incarnation}); this one (incarnation ${self}) stops`);
       }
       return;
     }
+    // This node's other threads are up while their ports are open, whatever NATS says of them.
+    if (peers.isSteady(hb.node)) return;
     if (hb.kind === 'probe' || hb.kind === 'taken') return;
     if (hb.kind === 'bye') return peers.left(hb.node, hb.incarnation);
     const fresh = !peers.isUp(hb.node) || peers.incarnationOf(hb.node) !== hb.incarnation;
@@ -154,33 +182,69 @@ export async function joinCluster(options: ClusterOptions, log: Log): Promise<Cl
 
   return {
     node: options.node,
-    incarnation,
-    firstUniq: incarnation * INCARNATION_STRIDE + 1,
+    incarnation: self,
+    firstUniq: self * INCARNATION_STRIDE + 1,
     superseded,
-    async attach(node: Node): Promise<ClusterRouter> {
-      names = new ClusterNames(
-        kv,
-        peers,
-        (pid) => node.process(pid) !== undefined,
-        (pid, name) => node.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)),
-        log,
-      );
-      router = new ClusterRouter(node, bus, peers, names, log);
+    async attach(node: Node, siblings?: SiblingThreads): Promise<ClusterRouter> {
+      const table = (bucket: NameBucket): ClusterNames =>
+        new ClusterNames(
+          bucket,
+          peers,
+          (pid) => node.process(pid) !== undefined,
+          (pid, name) => node.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)),
+          log,
+        );
+      names = table(kv);
+      let threadsUp = Promise.resolve();
+      if (siblings !== undefined && siblings.ports.size > 0) {
+        nodeNames = table(siblings.nodeNames);
+        threadsUp = joinSiblings(siblings.ports, peers, self);
+        link.addThreads(siblings.ports);
+      }
+      router = new ClusterRouter(node, bus, peers, names, log, nodeNames);
       attached = true;
       beat('hello');
-      await Promise.all([names.start(), sleep(HELLO_WAIT_MS)]);
+      for (const sibling of siblings?.ports.keys() ?? []) peers.heard(sibling, self);
+      await Promise.all([names.start(), nodeNames?.start(), sleep(HELLO_WAIT_MS), threadsUp]);
       node.router = router;
       return router;
     },
     async close(): Promise<void> {
+      closing = true;
       clearInterval(ticker);
       if (nc.isClosed()) return;
       bus.flush();
       beat('bye');
+      link.close();
       await names?.releaseEverything().catch(() => undefined);
       await nc.drain().catch(() => undefined);
     },
   };
+}
+
+/** How long a thread waits at start for the node's other threads to answer. */
+const THREADS_WAIT_MS = 5000;
+
+/**
+ * The node's other threads are peers whose port closes when they end (a thread down, at once, as in the
+ * threads of a standalone node); resolves once each has answered, or after THREADS_WAIT_MS.
+ */
+function joinSiblings(ports: ReadonlyMap<string, MessagePort>, peers: Peers, incarnation: number): Promise<void> {
+  for (const [sibling, port] of ports) {
+    peers.keepSteady(sibling);
+    port.on('close', () => peers.left(sibling, incarnation));
+  }
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      clearInterval(check);
+      resolve();
+    };
+    const timer = setTimeout(done, THREADS_WAIT_MS);
+    const check = setInterval(() => {
+      if ([...ports.keys()].every((sibling) => peers.isUp(sibling))) done();
+    }, 10);
+  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -61,6 +61,11 @@ const NONE: PeerEvents = { up() {}, down() {}, reset() {}, tick() {}, tooMany() 
 
 export class Peers {
   private readonly peers = new Map<string, Peer>();
+  /**
+   * Nodes on a link that closes when they end (the other threads of this node, over message ports): never
+   * timed out, and not reset when this node loses its NATS connection.
+   */
+  private readonly steady = new Set<string>();
   events: PeerEvents = NONE;
 
   constructor(
@@ -172,9 +177,19 @@ export class Peers {
     this.events.tick(node);
   }
 
-  /** Resets every connection (this node lost its own NATS connection). */
+  /** `node` is on a link that closes when it ends: no timeout, and `resetAll` leaves it alone. */
+  keepSteady(node: string): void {
+    this.steady.add(node);
+  }
+
+  /** Whether `node` is one kept by `keepSteady`. */
+  isSteady(node: string): boolean {
+    return this.steady.has(node);
+  }
+
+  /** Resets every connection over NATS (this node lost its own NATS connection). */
   resetAll(reason: DownReason): void {
-    for (const node of [...this.peers.keys()]) this.reset(node, reason);
+    for (const node of [...this.peers.keys()]) if (!this.steady.has(node)) this.reset(node, reason);
   }
 
   /** `node` said goodbye (a graceful shutdown): down at once. */
@@ -185,7 +200,7 @@ export class Peers {
   /** Resets the connection with every node silent for longer than the timeout. */
   sweep(now = Date.now()): void {
     for (const [node, p] of this.peers) {
-      if (p.connected && now - p.lastSeen > this.timeoutMs) this.reset(node, `silent for ${now - p.lastSeen} ms`);
+      if (p.connected && now - p.lastSeen > this.timeoutMs && !this.steady.has(node)) this.reset(node, `silent for ${now - p.lastSeen} ms`);
     }
   }
 

@@ -9,7 +9,7 @@ import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { SCOPE } from '../kernel/names';
-import { OP, eventFrame, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, type Frame, type Received } from './frames';
+import { OP, eventFrame, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, spawnFrame, type Frame, type Received } from './frames';
 import { decode, flatten } from './wire';
 import type { Node } from '../kernel/node';
 import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
@@ -78,7 +78,16 @@ function parsed(pid: string): { readonly node: string | null; readonly canonical
 }
 const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
 
+/**
+ * Where a spawn runs when the node has several threads (src/cli/threads.ts "placement"): another thread of this
+ * node (`up` says which are) and the child's PID there, numbered by the shared counter of that thread; null
+ * for this thread.
+ */
+export type Placement = (request: SpawnRequest, up: (node: string) => boolean) => { readonly node: string; readonly pid: string } | null;
+
 export class ClusterRouter implements Router {
+  /** Spawns onto a host placed on other threads (src/cli/threads.ts); null: every child runs here. */
+  placement: Placement | null = null;
   /** Remote processes monitoring a local one. */
   private readonly remoteMonitors = new Relations();
   /** Local processes monitoring a remote one. */
@@ -96,10 +105,11 @@ export class ClusterRouter implements Router {
     private readonly names: ClusterNames,
     private readonly log: Log,
     /**
-     * The threads of one node (threads.ts): the nodes of this router are one node's threads, so its LOCAL
-     * names are the node's and live in the shared table (as EVENTUAL claims) rather than in one thread.
+     * The node's LOCAL names when the node has several threads (threads.ts): they are the node's, not one
+     * thread's, so they live in the node's shared table (as EVENTUAL claims there). With threads only, that
+     * table is `names` itself; in a cluster, `names` is the cluster's and this one the node's.
      */
-    private readonly localSpansNodes = false,
+    private readonly nodeNames: ClusterNames | null = null,
   ) {
     bus.onBatch((data) => this.receive(data));
   }
@@ -129,12 +139,46 @@ export class ClusterRouter implements Router {
       const pid = parsed(dest);
       return pid !== null && pid.node !== null && pid.node !== this.self ? pid.canonical : null;
     }
-    const owner = this.names.lookup(dest);
+    const owner = this.nameOwner(dest);
     return owner !== undefined && nodeOf(owner) !== this.self ? owner : null;
   }
 
   spawn(request: SpawnRequest): Result<string> {
-    return this.local.spawn(request);
+    const there = this.placement?.(request, (node) => this.peers.isUp(node)) ?? null;
+    return there === null || there.node === this.self ? this.local.spawn(request) : this.spawnOn(there.node, there.pid, request);
+  }
+
+  /**
+   * Starts `child` on another thread of this node. The spawner gets the PID at once; its monitor or link is in
+   * place on this side before the frame goes, and the other thread sets its side before the child's first
+   * instruction, so an early exit reaches it as EXIT / LINK_DOWN like any other. A start that fails there
+   * (the entry cannot be loaded) is the child's failure: EXIT to a monitor, LINK_DOWN to a link.
+   */
+  private spawnOn(node: string, child: string, request: SpawnRequest): Result<string> {
+    const parent = request.parent as string;
+    if (!this.peers.isUp(node)) return { ok: false, error: nodeDown(node) };
+    const refused = this.bus.post(node, spawnFrame(child, request));
+    if (refused !== null) return { ok: false, error: refused };
+    if (request.monitor) this.watchingRemote.add(parent, child);
+    if (request.link) this.remoteLinks.add(parent, child);
+    if (request.monitor || request.link) this.hook(parent);
+    return { ok: true, value: child };
+  }
+
+  /** The other side of spawnOn: the child starts here as `to`, with its spawner's monitor or link. */
+  private spawnHere(from: string, to: string, request: SpawnRequest): void {
+    const pid = parsePid(to);
+    const started = pid === null ? { ok: false as const, error: kernelErrors.processNotFound() } : this.local.spawn(request, pid);
+    if (!started.ok) {
+      this.log('warn', 'threads: a process spawned from another thread failed to start', { pid: to, entry: request.entry, error: started.error.message });
+      const failed: Outcome = { value: null, error: started.error };
+      if (request.monitor) this.postOutcome(to, from, failed, false);
+      if (request.link) this.postOutcome(to, from, failed, true);
+      return;
+    }
+    if (request.monitor) this.remoteMonitors.add(to, from);
+    if (request.link) this.remoteLinks.add(to, from);
+    if (request.monitor || request.link) this.hook(to);
   }
 
   terminate(from: string, dest: string): ErrorValue | null {
@@ -197,7 +241,8 @@ export class ClusterRouter implements Router {
   }
 
   register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
-    if (scope === SCOPE.LOCAL && !this.localSpansNodes) return this.local.register(name, pid, scope);
+    const table = scope === SCOPE.LOCAL ? this.nodeNames : this.names;
+    if (table === null) return this.local.register(name, pid, scope);
     if (name === '') return kernelErrors.nameEmpty();
     if (scope === SCOPE.LOCAL) scope = SCOPE.EVENTUAL;
     const owner = this.local.resolve(pid);
@@ -209,21 +254,27 @@ export class ClusterRouter implements Router {
     }
     const id = owner.value.id;
     this.hook(id);
-    return this.names.register(name, id, scope);
+    return table.register(name, id, scope);
   }
 
   lookup(name: string): Result<string> {
-    const owner = this.names.lookup(name);
+    const owner = this.nameOwner(name);
     return owner === undefined ? this.local.lookup(name) : { ok: true, value: owner };
+  }
+
+  /** The holder of `name` in the cluster's scopes, else in the node's LOCAL table (threads), else undefined. */
+  private nameOwner(name: string): string | undefined {
+    return this.names.lookup(name) ?? (this.nodeNames === this.names ? undefined : this.nodeNames?.lookup(name));
   }
 
   unregister(name: string, scope: number): boolean {
     if (scope !== SCOPE.LOCAL) return this.names.unregister(name, scope);
-    return this.localSpansNodes ? this.names.unregister(name, SCOPE.EVENTUAL) || this.local.unregister(name, scope) : this.local.unregister(name, scope);
+    return this.nodeNames?.unregister(name, SCOPE.EVENTUAL) === true || this.local.unregister(name, scope);
   }
 
   namesOf(pid: string): string[] {
-    return [...this.local.namesOf(pid), ...this.names.namesOf(pid)];
+    const node = this.nodeNames === null || this.nodeNames === this.names ? [] : this.nodeNames.namesOf(pid);
+    return [...this.local.namesOf(pid), ...this.names.namesOf(pid), ...node];
   }
 
   setTrapLinks(pid: string, trap: boolean): void {
@@ -249,10 +300,11 @@ export class ClusterRouter implements Router {
    * gets it.
    */
   publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null {
-    if (!this.localSpansNodes) return this.local.publish(event, fromProcess);
+    if (this.nodeNames === null) return this.local.publish(event, fromProcess);
     const data = flatten([event.data]);
     let posted = false;
     for (const node of this.peers.nodes()) {
+      if (!this.peers.isSteady(node)) continue;
       const unsent = this.bus.post(node, eventFrame(this.self, node, event, data));
       if (unsent === null) posted = true;
       else if (!posted) return unsent;
@@ -271,7 +323,7 @@ export class ClusterRouter implements Router {
 
   /** A name held by a local process in a cluster scope resolves to its PID; anything else stays as given. */
   private localTarget(dest: string): string {
-    return dest.startsWith('{') ? dest : (this.names.lookup(dest) ?? dest);
+    return dest.startsWith('{') ? dest : (this.nameOwner(dest) ?? dest);
   }
 
   private forward(dest: string, remoteFrame: (remote: string) => Frame, locally: (dest: string) => ErrorValue | null): ErrorValue | null {
@@ -291,6 +343,7 @@ export class ClusterRouter implements Router {
   private localExited(pid: string, outcome: Outcome): void {
     this.hooked.delete(pid);
     this.names.releaseAll(pid);
+    if (this.nodeNames !== this.names) this.nodeNames?.releaseAll(pid);
     for (const watcher of this.remoteMonitors.take(pid)) this.postOutcome(pid, watcher, outcome, false);
     for (const other of this.remoteLinks.take(pid)) this.postOutcome(pid, other, outcome, true);
     for (const target of this.watchingRemote.take(pid)) this.postIfUp(target, [OP.UNMONITOR, pid, target]);
@@ -361,7 +414,7 @@ export class ClusterRouter implements Router {
       return;
     }
     for (const frame of frames) {
-      if (frame.op === OP.EVENT ? frame.from !== node || frame.to !== this.self || !this.localSpansNodes : nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
+      if (frame.op === OP.EVENT ? frame.from !== node || frame.to !== this.self || !this.peers.isSteady(node) : nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
         this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
@@ -410,6 +463,11 @@ export class ClusterRouter implements Router {
         return;
       case OP.UNLINK:
         this.remoteLinks.delete(f.to, f.from);
+        return;
+      case OP.SPAWN:
+        // Only a thread of this node starts processes here; another node's word is not enough.
+        if (this.peers.isSteady(nodeOf(f.from) as string)) this.spawnHere(f.from, f.to, f.request);
+        else this.log('warn', 'cluster: dropped a spawn from another node', { from: f.from });
         return;
       case OP.EXIT:
         if (f.link) {

@@ -18,6 +18,12 @@ import type { Node } from '../kernel/node';
 /** The node name of thread `i` (1-based; thread 1 is the main thread, with the terminal). */
 export const threadNode = (i: number): string => `t${i}`;
 
+/**
+ * The cluster member name of thread `i` of cluster node `node`: the node's own name for thread 1, `node.t<i>`
+ * for the others (a node name has no dot, so no node's name is another's thread).
+ */
+export const memberName = (node: string, i: number): string => (i === 1 ? node : `${node}.t${i}`);
+
 /** Largest message between threads: the same bound as a default NATS server's, so a value crosses both alike. */
 const THREAD_PAYLOAD = 1024 * 1024;
 /** How long a thread waits at start for every other thread to answer its hello. */
@@ -44,6 +50,47 @@ function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close():
       for (const port of ports.values()) port.on('message', (data: Uint8Array) => fn(data));
     },
     close: () => void (closed = true),
+  };
+}
+
+/**
+ * The bus of one thread of a cluster node with several threads (index.ts): the node's other threads over
+ * message ports (`addThreads`, once they exist), every other node's threads over `outer` (NATS).
+ */
+export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(ports: ReadonlyMap<string, MessagePort>): void; close(): void } {
+  // close(): the node said goodbye; nothing more goes out (an answer to a peer's tick would connect it again).
+  const siblings = new Map<string, MessagePort>();
+  let inner: (BusLink & { close(): void }) | null = null;
+  let receive: ((data: Uint8Array) => void) | null = null;
+  let closed = false;
+  return {
+    get maxPayload() {
+      return Math.min(outer.maxPayload, THREAD_PAYLOAD);
+    },
+    // Between threads a message goes out at the end of its task (portLink); NATS messages go with them then.
+    get publishAfter() {
+      return inner === null ? outer.publishAfter : 'task';
+    },
+    isClosed: () => closed || outer.isClosed(),
+    publish(node, data) {
+      if (closed) throw new Error('the node is leaving');
+      if (inner !== null && siblings.has(node)) inner.publish(node, data);
+      else outer.publish(node, data);
+    },
+    confirm: () => outer.confirm(),
+    listen(fn) {
+      receive = fn;
+      outer.listen(fn);
+    },
+    addThreads(ports) {
+      for (const [node, port] of ports) siblings.set(node, port);
+      inner = portLink(siblings);
+      if (receive !== null) inner.listen(receive);
+    },
+    close() {
+      closed = true;
+      inner?.close();
+    },
   };
 }
 
@@ -87,6 +134,7 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
   };
   for (const [node, port] of ports) {
     // The other end closes when its thread ends, however it ends: that thread is down for good.
+    peers.keepSteady(node);
     port.on('close', () => peers.left(node, 0));
   }
   return {
@@ -99,7 +147,7 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
         (pid, name) => node.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)),
         log,
       );
-      router = new ClusterRouter(node, bus, peers, names, log, true);
+      router = new ClusterRouter(node, bus, peers, names, log, names);
       const everyoneUp = new Promise<void>((resolve) => (allUp = resolve));
       if (ports.size === 0) allUp();
       for (const other of ports.keys()) peers.heard(other, 0);
@@ -120,14 +168,17 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
   };
 }
 
-/** The ports of `threads` threads: `ports[i]` holds thread i+1's port to each other thread. */
-export function threadPorts(threads: number): Map<string, MessagePort>[] {
+/**
+ * The ports of `threads` threads: `ports[i]` holds thread i+1's port to each other thread, by that thread's
+ * node name (`name(j)` for thread j).
+ */
+export function threadPorts(threads: number, name: (i: number) => string = threadNode): Map<string, MessagePort>[] {
   const out = Array.from({ length: threads }, () => new Map<string, MessagePort>());
   for (let a = 0; a < threads; a++) {
     for (let b = a + 1; b < threads; b++) {
       const { port1, port2 } = new MessageChannel();
-      out[a].set(threadNode(b + 1), port1);
-      out[b].set(threadNode(a + 1), port2);
+      out[a].set(name(b + 1), port1);
+      out[b].set(name(a + 1), port2);
     }
   }
   return out;

@@ -118,8 +118,8 @@ export class Node implements Router {
   }
 
   /** Makes a PID for a process the runtime itself drives (a supervisor, an exec watcher). */
-  createProcess(host: string, entry: string, parent: string | null, runtime: Runtime | null): ProcessRecord {
-    const pid = this.pids.allocate(host);
+  createProcess(host: string, entry: string, parent: string | null, runtime: Runtime | null, given?: Pid): ProcessRecord {
+    const pid = given ?? this.pids.allocate(host);
     const record = new ProcessRecord(pid, formatPid(pid), entry, parent);
     record.runtime = runtime;
     this.processes.set(record.id, record);
@@ -133,7 +133,8 @@ export class Node implements Router {
     else list.push(fn);
   }
 
-  spawn(request: SpawnRequest): Result<string> {
+  /** `as`: the PID the child gets, numbered by the thread that asked for it (src/cluster/router.ts "spawnOn"). */
+  spawn(request: SpawnRequest, as?: Pid): Result<string> {
     const host = this.hosts.get(request.host);
     if (host === undefined) return { ok: false, error: kernelErrors.hostNotFound() };
     const name = request.name ?? '';
@@ -144,7 +145,7 @@ export class Node implements Router {
         return holder;
       }
     }
-    const record = this.createProcess(request.host, request.entry, request.parent, null);
+    const record = this.createProcess(request.host, request.entry, request.parent, null, as);
     if (request.context !== undefined) record.context = request.context;
     if (request.security !== undefined) record.security = request.security;
     const error = host.start(record, request.entry, request.args);

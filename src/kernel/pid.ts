@@ -44,13 +44,22 @@ export function parsePid(s: string): Pid | null {
 
 export class PidAllocator {
   private next: number;
+  private take: (() => number) | null = null;
 
   /** `first` is above every PID of a cluster node's earlier incarnations, so those stay dead. */
   constructor(readonly node: string | null, first = 1) {
     this.next = first;
   }
 
+  /**
+   * Numbers from now on come from `take`: a counter in memory shared by the threads of one node
+   * (src/cli/threads.ts), so that another thread can number a process it starts on this one.
+   */
+  drawFrom(take: () => number): void {
+    this.take = take;
+  }
+
   allocate(host: string): Pid {
-    return { node: this.node, host, uniq: this.next++ };
+    return { node: this.node, host, uniq: this.take === null ? this.next++ : this.take() };
   }
 }

@@ -51,10 +51,12 @@ export function buildEntry(
     case 'process.host': {
       const host = f.sub('host');
       const workers = host.integer('workers', undefined, 1);
+      const threads = host.integer('threads', undefined, 1);
       return {
         ...base,
         kind,
         ...(workers !== undefined ? { workers } : {}),
+        ...(threads !== undefined ? { threads } : {}),
         queueSize: host.integer('queue_size', HOST_DEFAULTS.queueSize, 1),
         localQueueSize: host.integer('local_queue_size', HOST_DEFAULTS.localQueueSize, 1),
         lifecycle: parseLifecycle(f, ns),

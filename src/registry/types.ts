@@ -77,6 +77,12 @@ export interface ProcessHostEntry extends BaseEntry {
   kind: 'process.host';
   /** Absent means "one per CPU" (Wippy's NumCPU default); the host decides. */
   workers?: number;
+  /**
+   * wisp's own (src/cluster/spec.md "Placement"): under `wisp run --threads N`, the host's processes run on this
+   * many of the node's threads, each spawn on the least loaded of them. Absent: a child runs on its spawner's
+   * thread.
+   */
+  threads?: number;
   queueSize: number;
   localQueueSize: number;
   lifecycle: Lifecycle;

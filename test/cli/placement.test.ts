@@ -1,0 +1,39 @@
+/**
+ * Where a process runs under `wisp run --threads 2` (src/cluster/spec.md "Placement"), with real worker
+ * threads and real Lua: a child on an unmarked host stays on its spawner's thread; a host marked
+ * `host.threads: 1` lives on its own thread, so a spawn onto it from another thread runs there, and monitors
+ * and links set at spawn see even a child that ends at once; a host marked `host.threads: 2` spreads a burst of
+ * spawns over both threads.
+ */
+import { join } from 'path';
+import { projectCopy, ROOT, wisp } from '../helpers/cli';
+
+const FIXTURE = join(ROOT, 'fixtures', 'placement');
+
+describe('placement of spawns over threads', () => {
+  test('spawner thread by default, the host thread for a pinned host, spread by load for a marked one', async () => {
+    const r = await wisp(['run', '--threads', '2', '-x', 'app:driver'], { cwd: projectCopy(FIXTURE), timeoutMs: 90_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      [
+        'driver: t1',
+        'plain: t1 value p',
+        // Twenty rounds, each the same: every instant failure, link break and value reached the spawner.
+        'pinned: t2 t2 t2 error early N / error linked N / value N',
+        'echo: t2 true there 3 true ctx',
+        'spawner: t2',
+        'spread: t1 true t2 true total 20 released 20',
+        'bad: nil entry app:nope not found',
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  test('with one thread the marks change nothing: every child runs on the one thread', async () => {
+    const r = await wisp(['run', '-x', 'app:driver'], { cwd: projectCopy(FIXTURE), timeoutMs: 90_000 });
+    expect(r.stdout).toContain('pinned: ? ? ? error early N / error linked N / value N\n');
+    expect(r.stdout).toContain('spread: t1 false t2 false total 0 released 20\n');
+    expect(r.code).toBe(0);
+  }, 120_000);
+});
