@@ -7,7 +7,7 @@ import { Runtime } from '../hosts/runtime';
 import { joinThreads, PortBucket, threadNode } from '../cluster/threads';
 import { logSink } from './logs';
 import { openProject, type RunFlags } from './run';
-import { servicePlacement, type WorkerData, type WorkerReport } from './threads';
+import { localWork, servicePlacement, type WorkerData, type WorkerReport } from './threads';
 
 async function main(data: WorkerData): Promise<void> {
   const port = parentPort;
@@ -26,7 +26,7 @@ async function main(data: WorkerData): Promise<void> {
       node: { name: self, firstUniq: 1 },
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
     });
-    const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names) }, (level, message, fields) => {
+    const threads = joinThreads({ self, ports: data.ports, names: new PortBucket(data.names), work: localWork }, (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });
     });
     await threads.attach(runtime.node);

@@ -10,6 +10,8 @@ import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import { isHost, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { runDueSchedulers, schedulersDue } from '../engine/scheduler';
+import type { LocalWork } from '../cluster/thread-link';
 import type { Log } from '../api/logging';
 import type { Node } from '../kernel/node';
 
@@ -30,6 +32,9 @@ export function servicePlacement(registry: Registry, threads: number): ReadonlyM
   }
   return out;
 }
+
+/** A thread's schedulers, for the transport between threads to run straight from its poll. */
+export const localWork: LocalWork = { pending: schedulersDue, run: runDueSchedulers };
 
 /** What a worker thread is given (thread-worker.ts). */
 export interface WorkerData {
@@ -110,7 +115,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     mainNode: threadNode(1),
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
     async attach(node: Node): Promise<void> {
-      self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
+      self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket, work: localWork }, log);
       for (const port of ports[0].values()) port.unref();
       await self.attach(node);
       await Promise.all(booted);
