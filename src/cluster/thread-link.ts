@@ -41,8 +41,8 @@ type PortMessage =
   | 0
   /** The sender's ring for its messages to this thread. */
   | { readonly ring: SharedArrayBuffer }
-  /** Messages after a MARK; `ring`: the sender's ring follows them. */
-  | { readonly frames: Uint8Array[]; readonly ring: boolean };
+  /** Messages after a MARK, packed (pack()); `ring`: the sender's ring follows them. */
+  | { readonly frames: Uint8Array; readonly ring: boolean };
 
 /** The local work a poll can run at once: the thread's schedulers with a batch queued. */
 export interface LocalWork {
@@ -64,12 +64,38 @@ interface Incoming {
   ring: Ring | null;
   /** The ring said MARK: the next messages are the port's. */
   onPort: boolean;
-  held: { frames: Uint8Array[]; ring: boolean }[];
+  held: { frames: Uint8Array; ring: boolean }[];
 }
 
-/** Whether `data` spans its whole buffer, so that the buffer can be moved to another thread with it. */
-const ownsBuffer = (data: Uint8Array): data is Uint8Array & { buffer: ArrayBuffer } =>
-  data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+/**
+ * Messages as one array (each a 4-byte length and its bytes), moved to the other thread whole: a port copies
+ * each array it is given, and moving many costs time quadratic in their number.
+ */
+function pack(frames: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const f of frames) length += 4 + f.length;
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const f of frames) {
+    view.setUint32(at, f.length);
+    out.set(f, at + 4);
+    at += 4 + f.length;
+  }
+  return out;
+}
+
+/** The messages of a pack(), each an array of its own (a value decoded from one may keep it). */
+function unpack(packed: Uint8Array): Uint8Array[] {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < packed.length; ) {
+    const length = view.getUint32(at);
+    out.push(packed.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out;
+}
 
 export interface ThreadLink extends BusLink {
   /** The peer's port closed: `fn` after what it wrote has been read. */
@@ -98,10 +124,11 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
   function readFrom(state: Incoming): boolean {
     let got = false;
     for (;;) {
-      if (state.onPort) {
+      // A sender without a ring (past its budget) sends everything by port.
+      if (state.onPort || state.ring === null) {
         const next = state.held.shift();
         if (next === undefined) return got;
-        for (const f of next.frames) deliver(f);
+        for (const f of unpack(next.frames)) deliver(f);
         got = true;
         state.onPort = !next.ring;
         continue;
@@ -135,9 +162,9 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
       o.wrote = false;
       if (o.viaPort) {
         const ring = o.ring?.canMark() ?? false;
-        const frames = o.queued;
+        const frames = pack(o.queued);
         o.queued = [];
-        o.port.postMessage({ frames, ring } satisfies PortMessage, frames.filter(ownsBuffer).map((f) => f.buffer));
+        o.port.postMessage({ frames, ring } satisfies PortMessage, [frames.buffer]);
         o.viaPort = !ring;
       } else if (o.ring?.claimWake() === true) o.port.postMessage(0 satisfies PortMessage);
     }
