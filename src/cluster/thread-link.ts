@@ -241,13 +241,19 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
       if (closed) throw new Error('the thread is closing');
       const o = out.get(node);
       if (o === undefined) return;
+      const first = !o.wrote;
       o.wrote = true;
       if (o.ring === null && ringsMade < RINGS_PER_THREAD) {
         ringsMade++;
         o.ring = Ring.create(RING_BYTES);
         o.port.postMessage({ ring: o.ring.buffer } satisfies PortMessage);
       }
-      if (!o.viaPort && o.ring !== null && data.length <= INLINE_MAX && o.ring.write(data)) return;
+      if (!o.viaPort && o.ring !== null && data.length <= INLINE_MAX && o.ring.write(data)) {
+        // A sleeping reader is woken by the first message of a task at once, rather than at the end of the
+        // task (which wakes it again if it has gone back to sleep meanwhile): at most two wake-ups a task.
+        if (first && o.ring.claimWake()) o.port.postMessage(0 satisfies PortMessage);
+        return;
+      }
       if (!o.viaPort && o.ring !== null) {
         o.ring.mark();
         o.viaPort = true;
