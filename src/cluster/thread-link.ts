@@ -9,11 +9,11 @@
  *   the ring up to the MARK, then the port's messages in order, then the ring again, so per-sender FIFO holds
  *   across the two. The ring is bounded; the port is what it was before the rings (unbounded, as postMessage).
  * - A reader that sleeps in its event loop is woken through the port, once, by the first writer that sees it
- *   asleep (at the end of the writer's task). A thread that has just sent something and has nothing to run polls
- *   its rings for a moment before sleeping (a reply usually comes within tens of microseconds), and runs its
- *   schedulers straight from the poll. The poll is bounded and adapts: it doubles after one that paid, halves
- *   after one that did not, and stops below a floor, trying again only now and then; a thread that sends
- *   nothing never polls, so an idle node uses no CPU.
+ *   asleep (at its first message of a task, and at the end of the task). A thread that has just sent something
+ *   and has nothing to run polls its rings for a moment before sleeping (a reply usually comes within tens of
+ *   microseconds), and runs its schedulers straight from the poll. The poll is bounded and backs off: after
+ *   misses in a row it is tried one time in 2, 4, ... 64 until one pays; a thread that sends nothing never
+ *   polls, so an idle node uses no CPU.
  * - Rings are made when a thread first sends to another (64 KiB each, at most 32 per thread); past that budget a
  *   pair uses its port alone.
  * - A port closes when its thread ends: what that thread wrote into the ring before is read first.
@@ -28,9 +28,12 @@ const RINGS_PER_THREAD = 32;
 /** A message larger than this goes through the port, so that one large frame does not fill the ring. */
 const INLINE_MAX = RING_BYTES / 4;
 
-/** How long a thread polls for a reply at most (µs), the floor below which it stops, and how often it retries then. */
-const POLL_MAX_US = 200;
-const POLL_MIN_US = 10;
+/**
+ * How long a thread polls for a reply at most (µs; a poll that pays ends when the reply comes, so only a miss
+ * costs all of it), the misses in a row after which it polls only one time in 2, 4, ... and at most 64.
+ */
+const POLL_US = 200;
+const MISSES_BEFORE_BACKOFF = 2;
 const POLL_RETRY_EVERY = 64;
 /** Work done straight from one poll before the event loop gets its turn again (ms). */
 const POLL_WORK_MS = 2;
@@ -115,7 +118,7 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
     into.set(node, { ring: null, onPort: false, held: [] });
   }
 
-  let pollUs = POLL_MAX_US;
+  let misses = 0;
   let skipped = 0;
   let polling = false;
   let pollAgain = false;
@@ -172,20 +175,19 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
   }
 
   /**
-   * Polls the rings for up to pollUs, running what arrives (and the schedulers it wakes) at once; the budget
-   * adapts to whether polling pays. Never longer than POLL_WORK_MS of work before the event loop's turn.
+   * Polls the rings for up to POLL_US, running what arrives (and the schedulers it wakes) at once; after misses
+   * in a row, only now and then. Never longer than POLL_WORK_MS of work before the event loop's turn.
    */
   function poll(): void {
     if (polling) return;
-    if (pollUs === 0) {
-      if (++skipped < POLL_RETRY_EVERY) return;
+    if (misses >= MISSES_BEFORE_BACKOFF) {
+      if (++skipped < Math.min(POLL_RETRY_EVERY, 2 ** (misses - MISSES_BEFORE_BACKOFF))) return;
       skipped = 0;
-      pollUs = POLL_MIN_US;
     }
     polling = true;
     setSleep(AWAKE);
     const began = performance.now();
-    let deadline = began + pollUs / 1000;
+    let deadline = began + POLL_US / 1000;
     let paid = false;
     try {
       for (;;) {
@@ -198,14 +200,14 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
             pollAgain = true;
             return;
           }
-          deadline = performance.now() + pollUs / 1000;
+          deadline = performance.now() + POLL_US / 1000;
           continue;
         }
         if (now > deadline || work.pending() || closed) return;
       }
     } finally {
       polling = false;
-      pollUs = paid ? Math.min(POLL_MAX_US, Math.max(pollUs * 2, POLL_MIN_US)) : pollUs / 2 < POLL_MIN_US ? 0 : pollUs / 2;
+      misses = paid ? 0 : Math.min(misses + 1, 64);
       setSleep(ASLEEP);
       // A writer that looked before the doorbell went back to ASLEEP did not wake this thread: look once more.
       if (readAll()) {
