@@ -32,7 +32,7 @@ const INLINE_MAX = RING_BYTES / 4;
  * How long a thread polls for a reply at most (µs; a poll that pays ends when the reply comes, so only a miss
  * costs all of it), the misses in a row after which it polls only one time in 2, 4, ... and at most 64.
  */
-const POLL_US = 200;
+const POLL_US = 50;
 const MISSES_BEFORE_BACKOFF = 2;
 const POLL_RETRY_EVERY = 64;
 /** Work done straight from one poll before the event loop gets its turn again (ms). */
@@ -61,6 +61,11 @@ interface Outgoing {
   queued: Uint8Array[];
   /** Something was written for this thread in this task. */
   wrote: boolean;
+  /**
+   * A message went into the ring after the doorbell was last looked at. Looking at it (waking the reader if it
+   * sleeps) after a write covers that write: a reader woken, or still to go back to sleep, reads it.
+   */
+  unseen: boolean;
 }
 
 interface Incoming {
@@ -114,7 +119,7 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
   const out = new Map<string, Outgoing>();
   const into = new Map<string, Incoming>();
   for (const [node, port] of ports) {
-    out.set(node, { port, ring: null, viaPort: false, queued: [], wrote: false });
+    out.set(node, { port, ring: null, viaPort: false, queued: [], wrote: false, unseen: false });
     into.set(node, { ring: null, onPort: false, held: [] });
   }
 
@@ -156,6 +161,12 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
     for (const s of into.values()) s.ring?.setSleep(state);
   }
 
+  /** Looks at the reader's doorbell after a write: wakes it if it sleeps. */
+  function ring(o: Outgoing): void {
+    o.unseen = false;
+    if (o.ring?.claimWake() === true) o.port.postMessage(0 satisfies PortMessage);
+  }
+
   /** The end of a task that wrote: port messages out, sleeping readers woken. */
   function endTask(): boolean {
     let wrote = false;
@@ -169,7 +180,7 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
         o.queued = [];
         o.port.postMessage({ frames, ring } satisfies PortMessage, [frames.buffer]);
         o.viaPort = !ring;
-      } else if (o.ring?.claimWake() === true) o.port.postMessage(0 satisfies PortMessage);
+      } else if (o.unseen) ring(o);
     }
     return wrote;
   }
@@ -251,9 +262,10 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
         o.port.postMessage({ ring: o.ring.buffer } satisfies PortMessage);
       }
       if (!o.viaPort && o.ring !== null && data.length <= INLINE_MAX && o.ring.write(data)) {
-        // A sleeping reader is woken by the first message of a task at once, rather than at the end of the
-        // task (which wakes it again if it has gone back to sleep meanwhile): at most two wake-ups a task.
-        if (first && o.ring.claimWake()) o.port.postMessage(0 satisfies PortMessage);
+        // A sleeping reader is woken by the first message of a task at once, and at the end of the task only
+        // if more came after that: at most two wake-ups a task, and none for a task's single message twice.
+        o.unseen = true;
+        if (first) ring(o);
         return;
       }
       if (!o.viaPort && o.ring !== null) {
