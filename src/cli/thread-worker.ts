@@ -10,7 +10,7 @@ import { SharedLink } from '../cluster/shared';
 import { logSink } from './logs';
 import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
-import { placeSpawns, servicePlacement, threadPlacement, type WorkerData, type WorkerReport } from './threads';
+import { localWork, placeSpawns, servicePlacement, threadPlacement, type WorkerData, type WorkerReport } from './threads';
 import { workerView } from './thread-view';
 import { followRegistry } from './thread-registry';
 
@@ -48,7 +48,7 @@ async function main(data: WorkerData): Promise<void> {
       threads: { index: data.index, ports: new Map([[1, data.services]]) },
     });
     const names = new PortBucket(data.names);
-    const threads = cluster === null ? joinThreads({ self, ports: data.ports, names }, log('threads')) : null;
+    const threads = cluster === null ? joinThreads({ self, ports: data.ports, names, work: localWork }, log('threads')) : null;
     // Listening before boot: a service may change the registry as it starts (thread 1 answers and passes it on).
     const followed = followRegistry(runtime.store, port, log('threads'));
     const view = workerView(runtime, port);

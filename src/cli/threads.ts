@@ -15,6 +15,8 @@ import { formatPid } from '../kernel/pid';
 import { serveShared, SharedEnv } from '../cluster/shared';
 import type { Resources } from '../api/resources';
 import { memoryDatabaseDir } from './thread-services';
+import { runDueSchedulers, schedulersDue } from '../engine/scheduler';
+import type { LocalWork } from '../cluster/thread-link';
 import type { Log } from '../api/logging';
 import type { ClusterOptions } from '../cluster/config';
 import type { SiblingThreads } from '../cluster';
@@ -115,6 +117,9 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
     return { node: name(best), pid: formatPid({ node: name(best), host: request.host, uniq }) };
   };
 }
+
+/** A thread's schedulers, for the transport between threads to run straight from its poll. */
+export const localWork: LocalWork = { pending: schedulersDue, run: runDueSchedulers };
 
 /** What a worker thread is given (thread-worker.ts). */
 export interface WorkerData {
@@ -261,7 +266,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     async attach(node: Node): Promise<void> {
       for (const port of ports[0].values()) port.unref();
       if (cluster === undefined) {
-        self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket }, log);
+        self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket, work: localWork }, log);
         await self.attach(node);
       }
       placeSpawns(node, threadPlacement(options.registry, threads, 1, name, memory, node));

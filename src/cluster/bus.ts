@@ -60,10 +60,12 @@ export interface BusLink {
   readonly maxPayload: number;
   /**
    * When queued frames go out: at the end of the task that queued them (a scheduler's batch, a received
-   * message), or once per turn of the event loop. A port between threads is cheap per message and its
-   * receiver waits for every turn the sender spends, so the threads publish at once; NATS batches per turn.
+   * message), or once per turn of the event loop; or each frame as soon as it is posted ('post': the rings
+   * between threads, where a message costs a copy and a polling receiver sees it at once). NATS batches per turn.
    */
-  readonly publishAfter: 'task' | 'turn';
+  readonly publishAfter: 'post' | 'task' | 'turn';
+  /** Called at the end of each flush (the end of a task, for 'post' and 'task'). */
+  afterFlush?(): void;
   isClosed(): boolean;
   /** Hands a message to the link for `node`; throws only while the link is closing. */
   publish(node: string, data: Uint8Array): void;
@@ -134,6 +136,11 @@ export class Bus {
     if (unconfirmed + bytes.length > UNCONFIRMED_BYTES) {
       return new ErrorValue(`the NATS server is not keeping up: ${unconfirmed} bytes sent or queued and not yet confirmed`, 'Unavailable', true);
     }
+    if (this.link.publishAfter === 'post' && !this.outboxes.has(node)) {
+      this.publish(node, [bytes]);
+      this.schedule();
+      return null;
+    }
     const box = this.outbox(node);
     if (box.frames.length >= OUTBOX_LIMIT || box.bytes + bytes.length > OUTBOX_BYTES) {
       return new ErrorValue(`node ${node} is not keeping up: ${box.frames.length} messages (${box.bytes} bytes) waiting`, 'Unavailable', true);
@@ -169,6 +176,11 @@ export class Bus {
     this.scheduled = false;
     this.queued = 0;
     if (this.link.isClosed()) return this.outboxes.clear();
+    this.publishQueued();
+    this.link.afterFlush?.();
+  }
+
+  private publishQueued(): void {
     const limit = this.frameLimit;
     for (const [node, box] of this.outboxes) {
       this.outboxes.delete(node);
@@ -194,12 +206,15 @@ export class Bus {
   private outbox(node: string): Outbox {
     let box = this.outboxes.get(node);
     if (box === undefined) this.outboxes.set(node, (box = { frames: [], bytes: 0 }));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      if (this.link.publishAfter === 'task') queueMicrotask(this.flushBound);
-      else setImmediate(this.flushBound);
-    }
+    this.schedule();
     return box;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (this.link.publishAfter === 'turn') setImmediate(this.flushBound);
+    else queueMicrotask(this.flushBound);
   }
 
   /** One bus message `[node, incarnation, epoch, seen, number, frames]`, the frames already encoded. */

@@ -2,12 +2,14 @@
  * The threads of one node (spec.md "Threads"): each worker thread is a node of an in-process cluster named
  * `t1`, `t2`, ... (its PIDs say so: `{t2@app:processes|0x00001}`). The cluster's own Router, Bus, Peers and
  * names run unchanged; only what carries them differs: a MessagePort per pair of threads instead of NATS
- * subjects, and a name table the main thread owns instead of a JetStream KV bucket. A port carries messages
- * whole and in order and closes when its thread dies, so a dead thread is a node going down (EXIT and
- * LINK_DOWN "node down" for everything related to its processes).
+ * subjects (shared-memory rings beside a MessagePort per pair of threads: thread-link.ts), and a name table the
+ * main thread owns instead of a JetStream KV bucket. The link carries messages whole and in order and the port
+ * closes when its thread dies, so a dead thread is a node going down (EXIT and LINK_DOWN "node down" for
+ * everything related to its processes).
  */
 import { MessageChannel, type MessagePort } from 'worker_threads';
 import { Bus, type BusLink } from './bus';
+import { threadLink, type LocalWork } from './thread-link';
 import { ClusterNames, type NameBucket, type NameBucketEntry } from './names';
 import { Peers } from './peers';
 import { ClusterRouter } from './router';
@@ -99,6 +101,8 @@ export interface ThreadWiring {
   readonly self: string;
   readonly ports: ReadonlyMap<string, MessagePort>;
   readonly names: NameBucket;
+  /** The thread's schedulers, which the transport runs straight from its poll (thread-link.ts). */
+  readonly work: LocalWork;
 }
 
 export interface ThreadNode {
@@ -115,7 +119,7 @@ export interface ThreadNode {
 export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
   const { self, ports } = wiring;
   const peers = new Peers(self, 0, Number.POSITIVE_INFINITY);
-  const link = portLink(ports);
+  const link = threadLink(ports, THREAD_PAYLOAD, wiring.work);
   const bus = new Bus(link, self, 0, peers, log);
   let router: ClusterRouter | null = null;
   let allUp = (): void => undefined;
@@ -132,11 +136,9 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
     tick: (node) => bus.tick(node),
     tooMany: () => undefined,
   };
-  for (const [node, port] of ports) {
-    // The other end closes when its thread ends, however it ends: that thread is down for good.
-    peers.keepSteady(node);
-    port.on('close', () => peers.left(node, 0));
-  }
+  for (const node of ports.keys()) peers.keepSteady(node);
+  // The other end closes when its thread ends, however it ends: that thread is down for good.
+  link.onClosed((node) => peers.left(node, 0));
   return {
     self,
     async attach(node: Node): Promise<ClusterRouter> {

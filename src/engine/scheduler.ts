@@ -48,6 +48,22 @@ export interface SchedulerOptions {
   batchMs: number;
 }
 
+/**
+ * The schedulers of this thread with a batch queued. The transport between threads polls for a reply before
+ * its thread sleeps, and runs these straight from the poll instead of a turn of the event loop later
+ * (src/cluster/thread-link.ts).
+ */
+const due = new Set<Scheduler>();
+
+/** Whether a scheduler of this thread has a batch queued. */
+export const schedulersDue = (): boolean => due.size > 0;
+
+/** Runs now the batch each due scheduler of this thread would run at its next turn. */
+export function runDueSchedulers(): void {
+  // A copy: a scheduler whose batch ran out of time queues itself again, for the next turn.
+  for (const s of [...due]) s.runNow();
+}
+
 export class Scheduler {
   /** The task whose thread is running right now (host functions find their process through it). */
   current: Task | null = null;
@@ -56,7 +72,7 @@ export class Scheduler {
   /** Counts resumes, so per-resume state elsewhere (the runaway guard) can tell one resume from the next. */
   resumes = 0;
   private readonly queue = new Fifo<Task>();
-  private scheduled = false;
+  private scheduled: NodeJS.Immediate | null = null;
   private readonly drainBound = (): void => this.drain();
   /** Called after each batch with the time it ended (the memory watchdog's cheap check). */
   afterBatch: ((now: number) => void) | null = null;
@@ -77,10 +93,19 @@ export class Scheduler {
     task.state = 'queued';
     task.resumeValues = values;
     this.queue.push(task);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drainBound);
-    }
+    if (this.scheduled === null) this.schedule();
+  }
+
+  private schedule(): void {
+    this.scheduled = setImmediate(this.drainBound);
+    due.add(this);
+  }
+
+  /** Runs the queued batch now rather than at the next turn (runDueSchedulers). */
+  runNow(): void {
+    if (this.scheduled === null) return;
+    clearImmediate(this.scheduled);
+    this.drain();
   }
 
   /** Resumes a blocked task with `values`. Waking a task that is not blocked is a no-op (returns false). */
@@ -151,7 +176,8 @@ export class Scheduler {
   }
 
   private drain(): void {
-    this.scheduled = false;
+    this.scheduled = null;
+    due.delete(this);
     let now = performance.now();
     const deadline = now + this.options.batchMs;
     for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
@@ -169,10 +195,7 @@ export class Scheduler {
       task.owner.taskRan(now - began);
       if (now > deadline) break;
     }
-    if (this.queue.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drainBound);
-    }
+    if (this.queue.length > 0 && this.scheduled === null) this.schedule();
     if (this.afterBatch !== null) this.afterBatch(now);
   }
 

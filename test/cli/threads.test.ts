@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { ECHO, ROOT, projectCopy, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
+import { ECHO, ROOT, logged, projectCopy, sleep, startWisp, wisp, writeProject } from '../helpers/cli';
 import { until } from '../helpers/poll';
 
 /** A service on thread 2 writes to a SQLite file through its thread's db service; `-x` on thread 1 reads it. */
@@ -67,7 +67,85 @@ return { main = main }
   return dir;
 }
 
+/** A pinger on thread 2 and a ponger on thread 1 (their hosts' threads) make 3000 round trips, then idle. */
+function pingPongProject(): string {
+  return writeProject({
+    '_index.yaml': `version: "1.0"
+namespace: app
+entries:
+  - name: a_hosts
+    kind: process.host
+    lifecycle: { auto_start: true }
+  - name: b_hosts
+    kind: process.host
+    lifecycle: { auto_start: true }
+  - name: pingpong
+    kind: process.lua
+    source: file://pingpong.lua
+    method: main
+    modules: [logger, time]
+  - name: ponger
+    kind: process.service
+    process: app:pingpong
+    host: app:b_hosts
+    input: [pong]
+    lifecycle: { auto_start: true }
+  - name: pinger
+    kind: process.service
+    process: app:pingpong
+    host: app:a_hosts
+    input: [ping]
+    lifecycle: { auto_start: true }
+`,
+    'pingpong.lua': `local logger = require("logger")
+local time = require("time")
+local function main(role)
+  local inbox = process.inbox()
+  if role == "pong" then
+    process.registry.register("ponger")
+    while true do
+      local m = inbox:receive()
+      process.send(m:payload():data(), "pong", process.pid())
+    end
+  end
+  while process.registry.lookup("ponger") == nil do time.sleep("10ms") end
+  local other
+  for _ = 1, 3000 do
+    process.send("ponger", "ping", process.pid())
+    other = inbox:receive():payload():data()
+  end
+  logger:info("round trips done", { me = process.pid(), other = other })
+  inbox:receive()
+end
+return { main = main }
+`,
+  });
+}
+
+/** CPU seconds (user + system, every thread) process `pid` has used. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 describe('wisp run --threads', () => {
+  test('--threads 2 at rest after traffic between threads: near no CPU (the transport polls only after sends, and briefly)', async () => {
+    const run = startWisp(['run', '--threads', '2'], pingPongProject());
+    try {
+      const done = await until('the round trips', () => logged(run.err(), 'round trips done')[0], 60_000, run.err);
+      expect(String(done.me)).toMatch(/^\{t2@/);
+      expect(String(done.other)).toMatch(/^\{t1@/);
+      await sleep(500);
+      const before = cpuSeconds(run.child.pid as number);
+      await sleep(3000);
+      // A bound for a loaded machine: a thread polling without end would be 3 s (100%) or more.
+      expect(cpuSeconds(run.child.pid as number) - before).toBeLessThan(0.6);
+    } finally {
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    }
+  }, 90_000);
+
   test('--threads 2: the echo tutorial answers from workers on thread 2', async () => {
     const r = await wisp(['run', '--threads', '2', '-x', 'app:terminal/app:cli'], { cwd: ECHO, input: 'hello threads\nagain\n', timeoutMs: 60_000 });
     expect(r.stderr).toBe('');

@@ -117,6 +117,12 @@ describe('two threads in one node', () => {
     expect(r.unlink).toBe('value done');
   }, 60_000);
 
+  test('small and large messages in one run, past what the ring holds: all arrive whole and in order (ring, then port, then ring)', async () => {
+    const r = await drive('ring_port_fifo', 'fifo');
+    expect(r.ring_port_fifo).toBe('6000 (120 large) before value mixed done');
+    expect(r.fifo).toBe('in order 2000');
+  }, 60_000);
+
   test('hostile sizes: a value over the 1 MiB between threads is refused to its sender; an EXIT too large crosses shrunk', async () => {
     const r = await drive('too_large');
     const parts = r.too_large.split(' / ');
@@ -136,6 +142,20 @@ describe('two threads in one node', () => {
 });
 
 describe('a thread that dies', () => {
+  test('mid-traffic: what it sent arrives in order, then its EXIT "node down: t2"', async () => {
+    const t = await startThreads(project());
+    try {
+      const done = t.runtime.exec('app:driver', 'app:terminal', ['stream_down']);
+      await t.terminal.waitFor(/streaming: \{t2@/, 30_000);
+      await t.group.worker(2).terminate();
+      await t.terminal.waitFor(/stream_down: .*\n/, 30_000);
+      expect(/stream_down: (.*)\n/.exec(t.terminal.out)?.[1]).toBe('error node down: t2 after over 500 in order');
+      void done;
+    } finally {
+      await stopThreads(t);
+    }
+  }, 90_000);
+
   test('is a node going down: monitors get EXIT and links LINK_DOWN "node down: t2", its names and sends fail', async () => {
     const t = await startThreads(project());
     try {
