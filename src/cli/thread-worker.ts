@@ -34,6 +34,7 @@ async function main(data: WorkerData): Promise<void> {
       terminal: null,
       node: { name: self, firstUniq: 1 },
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
+      onExitRequest: (code) => report({ exit: code }),
     });
     const log: Log = (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields: { thread: self, ...fields } });

@@ -55,6 +55,11 @@ ${service('crowd_a', 'a')}${service('crowd_b', 'b')}${service('reporter', 'a')} 
     source: file://check.lua
     method: main
     modules: [system, io, time]
+  - name: quit
+    kind: process.lua
+    source: file://quit.lua
+    method: main
+    modules: [time]
 `,
     'crowd_a.lua': crowd(3, 'app:a'),
     'crowd_b.lua': crowd(2, 'app:b'),
@@ -66,6 +71,7 @@ return { main = main }
 `,
     'reporter.lua': `local system = require("system")
 local function report(asker)
+  if asker == "exit" then return assert(system.exit(7)) end
   local procs = assert(system.hosts.processes("app:b"))
   local threads = {}
   for _, p in ipairs(procs) do threads[#threads + 1] = p.source .. "@" .. p.thread end
@@ -80,6 +86,13 @@ local function main()
     if r.channel == inbox then report(r.value:payload():data())
     elseif r.value.kind == process.event.CANCEL then return 0 end
   end
+end
+return { main = main }
+`,
+    'quit.lua': `local function main()
+  while process.registry.lookup("reporter") == nil do require("time").sleep("20ms") end
+  process.send("reporter", "ask", "exit")
+  process.inbox():receive()
 end
 return { main = main }
 `,
@@ -179,6 +192,12 @@ describe('the live view of wisp run --threads 2', () => {
     // The reporter on t2 lists app:b's processes, which run on t1.
     expect(r.stdout).toMatch(/\{t2@app:a\|0x[0-9a-f]{5}\} sees on app:b: app:crowd_b@t1 app:member@t1 app:member@t1\n/);
     expect(r.code).toBe(0);
+  }, 90_000);
+
+  test('system.exit on thread 2 shuts the whole node down with its code', async () => {
+    const r = await wisp(['run', '--threads', '2', '-x', 'app:quit'], { cwd: project(), timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(7);
   }, 90_000);
 
   test('a thread that has ended shows as down; wisp ps still lists the others', async () => {
