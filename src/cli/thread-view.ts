@@ -196,9 +196,14 @@ export function workerView(runtime: Runtime, port: MessagePort): (message: unkno
     }
     if (typeof message.observe !== 'number') return false;
     const request = message as ObserveRequest;
-    const answer: ObserveAnswer = 'query' in request
-      ? { observed: request.observe, snapshot: takeSnapshot(runtime, threadQuery(request.query)) }
-      : { observed: request.observe, details: processDetails(runtime, request.details) };
+    let answer: ObserveAnswer = { observed: request.observe };
+    try {
+      answer = 'query' in request
+        ? { observed: request.observe, snapshot: takeSnapshot(runtime, threadQuery(request.query)) }
+        : { observed: request.observe, details: processDetails(runtime, request.details) };
+    } catch {
+      // A failure of the view must not end the thread: answered without a part, thread 1 shows it as not answering.
+    }
     port.postMessage(answer);
     return true;
   };

@@ -160,6 +160,12 @@ describe('the live view of wisp run --threads 2', () => {
       expect(table.stdout).toMatch(/\nt1 +\{t1@app:b\|0x[0-9a-f]{5}\} +app:member +member-\{t1@app:b/);
       expect(table.stdout).toMatch(/\nTHREAD +STATE +PROCESSES +MESSAGES +HEAP +BUSY\nt1 +up +\d+ .*\nt2 +up +\d+ /);
 
+      const top = await wisp(['top', '--once', '--filter', 'app:member'], { cwd: dir, timeoutMs: 30_000 });
+      expect(top.stdout).toMatch(/\n\nTHREAD +STATE +PROCESSES +MESSAGES +HEAP +BUSY\nt1 +up +\d+ +\d+ +[\d.]+ MiB +\d+%\nt2 +up /);
+      expect(top.stdout).toMatch(/\nTHREAD +SERVICE +STATE[^\n]*\nt1 +app:crowd_b-service +Running/);
+      expect(top.stdout).toMatch(/\nt2 +app:a +process.host +5 /);
+      expect(top.stdout).toMatch(/\nt2 +\{t2@app:a\|0x[0-9a-f]{5}\} +app:member /);
+
       // Sorted and cut across threads: the five members by entry, then thread, then PID.
       const limited = JSON.parse((await wisp(['ps', '--json', '--sort', 'entry', '--filter', 'member', '--limit', '4'], { cwd: dir, timeoutMs: 30_000 })).stdout) as SystemSnapshot;
       expect(limited.matched).toBe(5);
