@@ -101,8 +101,16 @@ local io = require("io")
 local time = require("time")
 local function main()
   while process.registry.lookup("reporter") == nil do time.sleep("20ms") end
-  for _, h in ipairs(assert(system.hosts.list())) do
-    if h.id == "app:a" or h.id == "app:b" then io.print(h.id .. " workers " .. h.workers .. " processes " .. h.processes) end
+  -- Until both crowds have spawned their members (app:a: crowd, reporter, 3 members; app:b: crowd, 2 members).
+  local counts
+  for _ = 1, 500 do
+    counts = {}
+    for _, h in ipairs(assert(system.hosts.list())) do counts[h.id] = h end
+    if counts["app:a"].processes == 5 and counts["app:b"].processes == 3 then break end
+    time.sleep("20ms")
+  end
+  for _, id in ipairs({ "app:a", "app:b" }) do
+    io.print(id .. " workers " .. counts[id].workers .. " processes " .. counts[id].processes)
   end
   io.print("goroutines > 6: " .. tostring(system.runtime.goroutines() > 6))
   process.send("reporter", "ask", process.pid())
@@ -128,7 +136,8 @@ function getJson<T>(url: string): Promise<{ status: number; body: T }> {
   });
 }
 
-const ready = (err: string): number => err.split('crowd ready').length - 1;
+/** Both crowds have spawned their members, and the reporter runs. */
+const ready = (err: string): number => (err.includes('"service": "app:reporter-service", "pid"') ? err.split('crowd ready').length - 1 : 0);
 
 describe('the live view of wisp run --threads 2', () => {
   test('wisp ps and the observer list the processes of both threads, each with its thread, and the threads', async () => {
@@ -193,7 +202,7 @@ describe('the live view of wisp run --threads 2', () => {
     const r = await wisp(['run', '--threads', '2', '-x', 'app:check'], { cwd: dir, timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     // The check runs on t1's terminal; app:a's five processes (crowd, reporter, three members) are on t2.
-    expect(r.stdout).toContain('app:a workers 2 processes 5\n');
+    expect(r.stdout).toContain('app:a workers 2 processes 5\napp:b workers 2 processes 3\n');
     expect(r.stdout).toContain('goroutines > 6: true\n');
     // The reporter on t2 lists app:b's processes, which run on t1.
     expect(r.stdout).toMatch(/\{t2@app:a\|0x[0-9a-f]{5}\} sees on app:b: app:crowd_b@t1 app:member@t1 app:member@t1\n/);
@@ -211,7 +220,7 @@ describe('the live view of wisp run --threads 2', () => {
     const run = startWisp(['run', '--threads', '2'], dir, { ...process.env, WISP_THREADS_FAULT: 't2:end' });
     try {
       await until('t2 to end', () => run.err().includes('threads: thread t2 ended') || !run.running(), 60_000, () => run.err());
-      await until('crowd b', () => ready(run.err()) >= 1 || !run.running(), 60_000, () => run.err());
+      await until('crowd b', () => /crowd ready\t\{"pid": "\{t1@app:b\|/.test(run.err()) || !run.running(), 60_000, () => run.err());
       const ps = await wisp(['ps', '--json'], { cwd: dir, timeoutMs: 30_000 });
       const s = JSON.parse(ps.stdout) as SystemSnapshot;
       expect(s.threads?.map((t) => [t.thread, t.state, t.processes])).toEqual([['t1', 'up', s.node.processes], ['t2', 'down', 0]]);
