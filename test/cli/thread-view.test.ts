@@ -4,8 +4,10 @@
  * thread's totals; the `system` module on either thread sees the other's; a thread that ended shows as down
  * and one that hangs as not answering, and neither freezes `wisp ps`.
  */
+import { existsSync } from 'fs';
 import { request } from 'http';
-import { startWisp, wisp, writeProject } from '../helpers/cli';
+import { chromium } from 'playwright-core';
+import { ECHO, projectCopy, startWisp, wisp, writeProject } from '../helpers/cli';
 import { until } from '../helpers/poll';
 import type { ProcessDetails, SystemSnapshot } from '../../src/api/system';
 
@@ -250,5 +252,30 @@ describe('the live view of wisp run --threads 2', () => {
       run.child.kill('SIGKILL');
     }
     await run.exited;
+  }, 120_000);
+
+  const CHROMIUM = '/usr/bin/chromium';
+  (existsSync(CHROMIUM) ? test : test.skip)('the observer page shows the threads, and each process and host row its thread', async () => {
+    const run = startWisp(['run', '--threads', '2', '--observe', '127.0.0.1:0'], projectCopy(ECHO));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      await until('the observer', () => /observer on http/.test(run.err()) || !run.running(), 60_000, () => run.err());
+      const url = /observer on (http:\/\/\S+)/.exec(run.err())?.[1] ?? '';
+      const page = await browser.newPage();
+      await page.goto(url);
+      const threads = page.locator('#threads-section');
+      await threads.locator('tbody tr').nth(1).waitFor();
+      expect(await threads.isVisible()).toBe(true);
+      expect(await threads.locator('tbody tr td:first-child').allTextContents()).toEqual(['t1', 't2']);
+      expect(await threads.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['up', 'up']);
+      const relay = page.locator('#processes tr[data-entry="app:relay"]');
+      await relay.waitFor();
+      expect(await relay.locator('td').last().textContent()).toBe('t2');
+      expect(await relay.locator('td').last().isVisible()).toBe(true);
+    } finally {
+      await browser.close();
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
   }, 120_000);
 });
