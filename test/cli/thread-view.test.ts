@@ -6,6 +6,8 @@
  */
 import { existsSync } from 'fs';
 import { request } from 'http';
+import { createConnection } from 'net';
+import { join } from 'path';
 import { chromium } from 'playwright-core';
 import { ECHO, projectCopy, startWisp, wisp, writeProject } from '../helpers/cli';
 import { until } from '../helpers/poll';
@@ -181,6 +183,23 @@ describe('the live view of wisp run --threads 2', () => {
       const limited = JSON.parse((await wisp(['ps', '--json', '--sort', 'entry', '--filter', 'member', '--limit', '4'], { cwd: dir, timeoutMs: 30_000 })).stdout) as SystemSnapshot;
       expect(limited.matched).toBe(5);
       expect(limited.processes.map((p) => p.thread)).toEqual(['t1', 't1', 't2', 't2']);
+
+      // Requests pipelined on one connection: answered one after the other (each gathered from both threads), in order.
+      const answers = await new Promise<string[]>((resolve, reject) => {
+        const socket = createConnection(join(dir, '.wisp', 'control.sock'));
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => {
+          text += d;
+          const lines = text.split('\n').slice(0, -1);
+          if (lines.length < 50) return;
+          socket.destroy();
+          resolve(lines);
+        });
+        socket.on('error', reject);
+        socket.write(Array.from({ length: 50 }, (_, i) => `${JSON.stringify({ op: 'snapshot', limit: i % 7 })}\n`).join(''));
+      });
+      expect(answers.map((line) => (JSON.parse(line) as { snapshot: SystemSnapshot }).snapshot.processes.length)).toEqual(Array.from({ length: 50 }, (_, i) => i % 7));
 
       const url = /observer on (http:\/\/\S+)\//.exec(run.err())?.[1] ?? '';
       expect(url).not.toBe('');
