@@ -89,11 +89,13 @@ export class Inspector {
     const sample = (): void => {
       if (sampling) return; // the last one is still being gathered from the threads
       sampling = true;
-      void Promise.resolve(runtime.snapshot({ sort: 'pid', filter: '', limit: 0 })).then(({ node }) => {
-        sampling = false;
-        if (history.length >= HISTORY_POINTS) history.shift();
-        history.push({ at: node.at, processes: node.processes, messages: node.messages, heap_used: node.heap_used });
-      });
+      void Promise.resolve(runtime.snapshot({ sort: 'pid', filter: '', limit: 0 }))
+        .then(({ node }) => {
+          if (history.length >= HISTORY_POINTS) history.shift();
+          history.push({ at: node.at, processes: node.processes, messages: node.messages, heap_used: node.heap_used });
+        })
+        .catch(() => undefined) // a point missed; the next second tries again
+        .finally(() => (sampling = false));
     };
     sample();
     const sampler = setInterval(sample, HISTORY_EVERY_MS).unref();
@@ -192,10 +194,13 @@ function serve(req: IncomingMessage, res: ServerResponse, runtime: ObservedRunti
   }
   if (path === '/api/process') {
     const pid = url.searchParams.get('pid') ?? '';
-    void Promise.resolve(pid.length > 200 ? null : runtime.details(pid)).then((details) => {
-      if (details === null) res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('no such process\n');
-      else res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(details));
-    });
+    void Promise.resolve(pid.length > 200 ? null : runtime.details(pid)).then(
+      (details) => {
+        if (details === null) res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('no such process\n');
+        else res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(details));
+      },
+      (e: unknown) => res.writeHead(503, { ...headers, 'content-type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`),
+    );
     return;
   }
   if (path === '/api/history') {

@@ -89,6 +89,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     log: (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields });
     },
+    onExitRequest: (code) => exitRequested(code),
   });
   const terminal = new StdioTerminal(target?.args ?? []);
   let signalled = false;

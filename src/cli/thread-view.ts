@@ -84,6 +84,8 @@ class WorkerLine {
   readonly pending = new Pending<ObserveAnswer>();
   readonly busy: BusyMeter;
   down = false;
+  /** It let a request time out and has answered nothing since: the view does not wait for it again until it does. */
+  stuck = false;
 
   constructor(
     readonly thread: string,
@@ -119,6 +121,7 @@ export class ThreadView implements NodeThreads {
   received(index: number, message: unknown): boolean {
     const line = this.lines[index - 2];
     if (isObject(message) && typeof message.observed === 'number') {
+      line.stuck = false;
       line.pending.settle(message.observed, message as ObserveAnswer);
       return true;
     }
@@ -135,7 +138,10 @@ export class ThreadView implements NodeThreads {
     const others = this.lines.map(async (line): Promise<ThreadPart> => {
       const busy = line.busy.share();
       if (line.down) return { thread: line.thread, snapshot: null, state: 'down', busy: 0 };
-      const answer = await line.pending.ask((id) => line.worker.postMessage({ observe: id, query: asked } satisfies ObserveRequest), OBSERVE_TIMEOUT_MS);
+      const asking = line.pending.ask((id) => line.worker.postMessage({ observe: id, query: asked } satisfies ObserveRequest), OBSERVE_TIMEOUT_MS);
+      // Still stuck since the last time: asked again (its answer will say it is back), but not waited for.
+      const answer = line.stuck ? null : await asking;
+      if (answer === null && !line.down) line.stuck = true;
       if (answer?.snapshot === undefined) return { thread: line.thread, snapshot: null, state: line.down ? 'down' : 'not answering', busy };
       return { thread: line.thread, snapshot: answer.snapshot, state: 'up', busy };
     });
@@ -196,9 +202,14 @@ export function workerView(runtime: Runtime, port: MessagePort): (message: unkno
     }
     if (typeof message.observe !== 'number') return false;
     const request = message as ObserveRequest;
-    const answer: ObserveAnswer = 'query' in request
-      ? { observed: request.observe, snapshot: takeSnapshot(runtime, threadQuery(request.query)) }
-      : { observed: request.observe, details: processDetails(runtime, request.details) };
+    let answer: ObserveAnswer = { observed: request.observe };
+    try {
+      answer = 'query' in request
+        ? { observed: request.observe, snapshot: takeSnapshot(runtime, threadQuery(request.query)) }
+        : { observed: request.observe, details: processDetails(runtime, request.details) };
+    } catch {
+      // A failure of the view must not end the thread: answered without a part, thread 1 shows it as not answering.
+    }
     port.postMessage(answer);
     return true;
   };

@@ -46,6 +46,7 @@ async function main(data: WorkerData): Promise<void> {
       node: { name: self, firstUniq: cluster?.firstUniq ?? 1 },
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
       threads: { index: data.index, ports: new Map([[1, data.services]]) },
+      onExitRequest: (code) => report({ exit: code }),
     });
     const names = new PortBucket(data.names);
     const threads = cluster === null ? joinThreads({ self, ports: data.ports, names, work: localWork }, log('threads')) : null;

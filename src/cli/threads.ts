@@ -151,7 +151,12 @@ export interface ThreadsInCluster {
 }
 
 /** What a worker thread says to the main thread. */
-export type WorkerReport = { readonly ready: true } | { readonly failed: string } | { readonly stopped: true };
+export type WorkerReport =
+  | { readonly ready: true }
+  | { readonly failed: string }
+  | { readonly stopped: true }
+  /** `system.exit(code)` on that thread: the node shuts down, as when thread 1's processes call it. */
+  | { readonly exit: number };
 
 export interface ThreadGroup {
   readonly threads: number;
@@ -191,6 +196,8 @@ export interface ThreadGroupOptions {
   readonly flags: object;
   readonly registry: Registry;
   readonly log: Log;
+  /** `system.exit(code)` on a worker thread. */
+  readonly onExitRequest?: (code: number) => void;
   /** The compiled worker script (default: thread-worker.js next to this file). */
   readonly workerFile?: string;
   readonly cluster?: ThreadsInCluster;
@@ -234,7 +241,8 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     stopped.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     worker.on('message', (report: WorkerReport) => {
       if (view.received(i, report) || registryRequest(worker, report)) return;
-      if ('ready' in report) ready();
+      if ('exit' in report) options.onExitRequest?.(report.exit);
+      else if ('ready' in report) ready();
       else if ('failed' in report) {
         log('error', `threads: thread ${threadNode(i)} failed to start: ${report.failed}`, {});
         ready();

@@ -133,10 +133,13 @@ export class ControlSocket {
           socket.write(`${JSON.stringify(reply)}\n`);
           continue;
         }
+        // Nothing more is read meanwhile: a client pipelining requests waits, as for a drain.
         answering = true;
+        socket.pause();
         void reply.then((r) => {
           answering = false;
           if (socket.destroyed) return;
+          socket.resume();
           socket.write(`${JSON.stringify(r)}\n`);
           answerLines();
         });

@@ -74,6 +74,9 @@ function get(url: string, host: string): Promise<number> {
       const relayRow = page.locator('#processes tr[data-entry="app:relay"]');
       await relayRow.waitFor();
       expect(await relayRow.locator('td').nth(2).textContent()).toBe('relay');
+      // One thread: no threads table, no thread column.
+      expect(await page.locator('#threads-section').isVisible()).toBe(false);
+      expect(await relayRow.locator('td').last().isVisible()).toBe(false);
       expect(await page.locator('#services tbody tr').first().textContent()).toContain('app:relay-serviceRunning0');
       expect(await page.locator('#processes tr[data-entry="app:worker"]').count()).toBe(0);
       const messagesBefore = Number(await page.locator('#summary').getAttribute('data-messages'));

@@ -54,11 +54,11 @@ describe('wisp run cluster settings', () => {
     expect(r.stderr).toMatch(/^Error: cannot join the cluster at /);
   });
 
-  test('a standalone run loads neither the cluster code nor the NATS client nor msgpackr', () => {
+  test('a standalone run loads neither the cluster code nor the NATS client nor msgpackr nor the threads\' code', () => {
     const script = `
       const { run } = require(${JSON.stringify(join(ROOT, 'dist', 'cli', 'run'))});
       run(['x'], { exec: 'app:main' }, process.argv[1]).then((code) => {
-        const loaded = Object.keys(require.cache).filter((f) => /@nats-io|msgpackr|[\\\\/]dist[\\\\/]cluster[\\\\/](index|router|wire)/.test(f));
+        const loaded = Object.keys(require.cache).filter((f) => /@nats-io|msgpackr|[\\\\/]dist[\\\\/]cluster[\\\\/](index|router|wire|threads)|[\\\\/]dist[\\\\/]cli[\\\\/]thread|[\\\\/]dist[\\\\/]hosts[\\\\/]node-snapshot/.test(f));
         console.log(JSON.stringify({ code, loaded }));
         process.exit(0);
       });`;
