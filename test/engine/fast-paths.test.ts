@@ -5,6 +5,9 @@
  * scripts/fengari-patches/24-push-reuse.js: values pushed by host functions reuse the slot objects above the top.
  * Every case leaves a closure's variable in a slot a later push could reuse, or reads values a host function
  * pushed after others were popped: a shared or stale object would show another value.
+ * scripts/fengari-patches/25-table-read-inline.js: a string or integer key present in a table is read in the
+ * interpreter loop. Every case where the result must still come from the general path (a missing key with
+ * `__index`, float and other keys, strings and userdata, deleted keys) or must not consult a metamethod.
  */
 import { run } from '../helpers/lua';
 
@@ -124,5 +127,56 @@ describe('slots reused by host pushes (patch 24)', () => {
       return { a[1] == nil, a[2], a[3] == nil, a[4], ok, err.code, y1, y2, c1, p1, q1, n, tostring(nil), math.max(3, 9, 4) }
     end }`);
     expect(r).toEqual([true, 4, true, 8, false, 7, 10, 20, 3, 'p', 'q', 3, 'nil', 9]);
+  });
+});
+
+describe('table fields read inline (patch 25)', () => {
+  test('present keys are read raw; missing ones still reach __index, as a table or a function', async () => {
+    const r = await run(`return { main = function()
+      local seen = {}
+      local base = { inherited = "base", shadowed = "base" }
+      local t = setmetatable({ shadowed = "own", f = false, [1] = "one", [-2147483648] = "min" }, { __index = base })
+      local c = setmetatable({ present = 1 }, { __index = function(_, k) seen[#seen + 1] = tostring(k) return "computed" end })
+      local key = "shad" .. "owed"
+      return { t.shadowed, t[key], t.inherited, t.f, t[1], t[math.mininteger], t.nothing == nil, c.present, c.absent, c[7], table.concat(seen, ",") }
+    end }`);
+    expect(r).toEqual(['own', 'own', 'base', false, 'one', 'min', true, 1, 'computed', 'computed', 'absent,7']);
+  });
+
+  test('float keys, numeric strings and other key types keep their own meaning', async () => {
+    const r = await run(`return { main = function()
+      local t = { [1] = "int", ["1"] = "string", [2.5] = "float", [true] = "bool" }
+      local k = {}
+      t[k] = "table"
+      local one, two = 1.0, 2^53
+      t[two] = "big"
+      return { t[one], t[1], t["1"], t[2.5], t[true], t[k], t[2^53], t[-0.0] == nil, t[0/0] == nil }
+    end }`);
+    expect(r).toEqual(['int', 'int', 'string', 'float', 'bool', 'table', 'big', true, true]);
+  });
+
+  test('a deleted key falls back to __index; a re-added one is read again; strings and userdata use their metatables', async () => {
+    const r = await run(`return { main = function()
+      local t = setmetatable({ x = 1, y = 2 }, { __index = function(_, k) return "meta " .. k end })
+      local before = t.x
+      t.x = nil
+      local deleted = t.x
+      for k in pairs(t) do t[k] = nil end
+      local cleared = t.y
+      t.x = 3
+      local readded = t.x
+      local s = "abc"
+      return { before, deleted, cleared, readded, s:upper(), ("x"):rep(3), #s, s.len(s) }
+    end }`);
+    expect(r).toEqual([1, 'meta x', 'meta y', 3, 'ABC', 'xxx', 3, 3]);
+  });
+
+  test('reading a field of a non-table still raises the same error', async () => {
+    const r = await run(`return { main = function()
+      local ok1, e1 = pcall(function() local n = nil return n.field end)
+      local ok2, e2 = pcall(function() local v = 5 return v[1] end)
+      return { ok1, (e1:gsub("^.-:%d+: ", "")), ok2, (e2:gsub("^.-:%d+: ", "")) }
+    end }`);
+    expect(r).toEqual([false, "attempt to index a nil value (local 'n')", false, "attempt to index a number value (local 'v')"]);
   });
 });
