@@ -185,6 +185,22 @@ export function pushString(L: LuaState, s: string): void {
   L.top++;
 }
 
+/**
+ * The base library's `type`, answering with one shared Lua string per type name: Fengari's makes a new string
+ * (bytes, object and hash) on every call, and `type(x) == "table"` is in most scripts' hot loops (and in the
+ * boot of every process).
+ */
+const TYPE_NAMES = new Map<number, TString>();
+export function luaType(L: LuaState): number {
+  const t = lua.lua_type(L, 1);
+  if (t === lua.LUA_TNONE) return lauxlib.luaL_argerror(L, 1, 'value expected');
+  let name = TYPE_NAMES.get(t);
+  if (name === undefined) TYPE_NAMES.set(t, (name = luaS_bless(L, lua.lua_typename(L, t))));
+  L.stack[L.top] = new TValue(LONG_STRING, name);
+  L.top++;
+  return 1;
+}
+
 /** Pushes a new Lua array of the strings. */
 export function pushStringList(L: LuaState, list: readonly string[]): void {
   lua.lua_createtable(L, list.length, 0);
