@@ -156,18 +156,23 @@ export function fromByteString(s: string): Uint8Array {
  * are kept; the table starts over when it is full.
  */
 const INTERNED = 4096;
+const PID_OPEN = '{'.charCodeAt(0);
 const interned = new BoundedMap<string, TString>(INTERNED, 'all');
+const internedPids = new BoundedMap<string, TString>(1024, 'all');
 
 /** The Lua string for a JS string (shared when short ASCII). */
 export function luaStringOf(L: LuaState, s: string): TString {
   if (s.length >= SHORT) return luaS_bless(L, encode(s));
-  let ts = interned.get(s);
+  // A PID is new with every process: in the one table, a stream of spawns would clear it every few thousand
+  // and take the strings pushed all the time (field names, topics) with them. PIDs have a table of their own.
+  const table = s.charCodeAt(0) === PID_OPEN ? internedPids : interned;
+  let ts = table.get(s);
   if (ts !== undefined) return ts;
   const ascii = asciiBytes(s);
   if (ascii === null) return luaS_bless(L, to_luastring(s));
   ts = luaS_bless(L, ascii);
   ts.wisp_js = s;
-  interned.set(s, ts);
+  table.set(s, ts);
   return ts;
 }
 

@@ -291,7 +291,7 @@ const visiting: Table[] = [];
 function isSmallRoot(t: Table): boolean {
   visiting.push(t);
   const small = isSmallTree(t, visiting);
-  visiting.length = 0;
+  while (visiting.length > 0) visiting.pop();
   return small;
 }
 
