@@ -26,25 +26,33 @@ export interface SelectWait {
   readonly waiters: Waiter[];
 }
 
-/** One blocked operation. */
-export interface Waiter {
-  readonly channel: Channel;
-  readonly task: Task;
-  readonly sending: boolean;
-  /** The value a blocked sender offers. */
-  readonly value: Slot | null;
-  readonly select: SelectWait | null;
-  readonly caseIndex: number;
+/**
+ * One blocked operation, and once completed, how it ended (the task is resumed with it): one object per wait,
+ * since a message to a waiting process completes one on every hop.
+ */
+export class Waiter {
+  /** The value completing it: the one received, or for a send the one sent. */
+  result: Slot | null = null;
+  ok = false;
+  /** A send that failed because the channel was closed. */
+  closedSend = false;
+
+  constructor(
+    readonly channel: Channel,
+    readonly task: Task,
+    /** The value a blocked sender offers (null for a receive). */
+    readonly value: Slot | null,
+    readonly select: SelectWait | null,
+    readonly caseIndex: number,
+  ) {}
+
+  get sending(): boolean {
+    return this.value !== null;
+  }
 }
 
-/** How a blocked operation ended; the task is resumed with it. */
-export interface Completion {
-  readonly waiter: Waiter;
-  readonly value: Slot | null;
-  readonly ok: boolean;
-  /** A send that failed because the channel was closed. */
-  readonly closedSend: boolean;
-}
+/** A completed Waiter. */
+export type Completion = Waiter;
 
 export type Resumer = (completion: Completion) => void;
 
@@ -144,9 +152,8 @@ export class Channel {
 
   /** Registers a blocked receive (or send, with `value`) of `task`, possibly as one case of a select. */
   wait(task: Task, value: Slot | null, select: SelectWait | null = null, caseIndex = 0): void {
-    const sending = value !== null;
-    const waiter: Waiter = { channel: this, task, sending, value, select, caseIndex };
-    (sending ? this.senders : this.receivers).push(waiter);
+    const waiter = new Waiter(this, task, value, select, caseIndex);
+    (value !== null ? this.senders : this.receivers).push(waiter);
     select?.waiters.push(waiter);
   }
 
@@ -158,7 +165,10 @@ export class Channel {
         if (other !== w) (other.sending ? other.channel.senders : other.channel.receivers).remove((x) => x === other);
       }
     }
-    this.resume({ waiter: w, value, ok, closedSend });
+    w.result = value;
+    w.ok = ok;
+    w.closedSend = closedSend;
+    this.resume(w);
   }
 }
 
