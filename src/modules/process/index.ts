@@ -96,7 +96,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
     // A child runs as its parent unless the spawner was given another actor or scope.
     const security = given === null ? proc.security : given.securityFor(proc.security);
-    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, security, ...start });
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, security, name: start.name, messages: start.messages });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
