@@ -33,9 +33,8 @@ export interface SelectWait {
 export class Waiter {
   /** The value completing it: the one received, or for a send the one sent. */
   result: Slot | null = null;
-  ok = false;
-  /** A send that failed because the channel was closed. */
-  closedSend = false;
+  /** How it ended (one field: a process blocked in a receive holds its Waiter as long as it waits). */
+  private status = PENDING;
 
   constructor(
     readonly channel: Channel,
@@ -43,13 +42,31 @@ export class Waiter {
     /** The value a blocked sender offers (null for a receive). */
     readonly value: Slot | null,
     readonly select: SelectWait | null,
-    readonly caseIndex: number,
   ) {}
 
   get sending(): boolean {
     return this.value !== null;
   }
+
+  get ok(): boolean {
+    return this.status === DONE;
+  }
+
+  /** A send that failed because the channel was closed. */
+  get closedSend(): boolean {
+    return this.status === CLOSED_SEND;
+  }
+
+  end(result: Slot | null, ok: boolean, closedSend: boolean): void {
+    this.result = result;
+    this.status = ok ? DONE : closedSend ? CLOSED_SEND : CLOSED;
+  }
 }
+
+const PENDING = 0;
+const DONE = 1;
+const CLOSED = 2;
+const CLOSED_SEND = 3;
 
 /** A completed Waiter. */
 export type Completion = Waiter;
@@ -151,8 +168,8 @@ export class Channel {
   }
 
   /** Registers a blocked receive (or send, with `value`) of `task`, possibly as one case of a select. */
-  wait(task: Task, value: Slot | null, select: SelectWait | null = null, caseIndex = 0): void {
-    const waiter = new Waiter(this, task, value, select, caseIndex);
+  wait(task: Task, value: Slot | null, select: SelectWait | null = null): void {
+    const waiter = new Waiter(this, task, value, select);
     (value !== null ? this.senders : this.receivers).push(waiter);
     select?.waiters.push(waiter);
   }
@@ -165,9 +182,7 @@ export class Channel {
         if (other !== w) (other.sending ? other.channel.senders : other.channel.receivers).remove((x) => x === other);
       }
     }
-    w.result = value;
-    w.ok = ok;
-    w.closedSend = closedSend;
+    w.end(value, ok, closedSend);
     this.resume(w);
   }
 }

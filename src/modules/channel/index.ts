@@ -172,7 +172,7 @@ function installChannel(vm: LuaVM): ChannelApi {
     }
     const task = currentTask(T);
     const wait: SelectWait = { done: false, waiters: [] };
-    cases.forEach((c, i) => c.channel.wait(task, c.value, wait, i));
+    for (const c of cases) c.channel.wait(task, c.value, wait);
     return sched.block(T, selectDone);
   };
 
