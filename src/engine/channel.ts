@@ -26,25 +26,50 @@ export interface SelectWait {
   readonly waiters: Waiter[];
 }
 
-/** One blocked operation. */
-export interface Waiter {
-  readonly channel: Channel;
-  readonly task: Task;
-  readonly sending: boolean;
-  /** The value a blocked sender offers. */
-  readonly value: Slot | null;
-  readonly select: SelectWait | null;
-  readonly caseIndex: number;
+/**
+ * One blocked operation, and once completed, how it ended (the task is resumed with it): one object per wait,
+ * since a message to a waiting process completes one on every hop.
+ */
+export class Waiter {
+  /** The value completing it: the one received, or for a send the one sent. */
+  result: Slot | null = null;
+  /** How it ended (one field: a process blocked in a receive holds its Waiter as long as it waits). */
+  private status = PENDING;
+
+  constructor(
+    readonly channel: Channel,
+    readonly task: Task,
+    /** The value a blocked sender offers (null for a receive). */
+    readonly value: Slot | null,
+    readonly select: SelectWait | null,
+  ) {}
+
+  get sending(): boolean {
+    return this.value !== null;
+  }
+
+  get ok(): boolean {
+    return this.status === DONE;
+  }
+
+  /** A send that failed because the channel was closed. */
+  get closedSend(): boolean {
+    return this.status === CLOSED_SEND;
+  }
+
+  end(result: Slot | null, ok: boolean, closedSend: boolean): void {
+    this.result = result;
+    this.status = ok ? DONE : closedSend ? CLOSED_SEND : CLOSED;
+  }
 }
 
-/** How a blocked operation ended; the task is resumed with it. */
-export interface Completion {
-  readonly waiter: Waiter;
-  readonly value: Slot | null;
-  readonly ok: boolean;
-  /** A send that failed because the channel was closed. */
-  readonly closedSend: boolean;
-}
+const PENDING = 0;
+const DONE = 1;
+const CLOSED = 2;
+const CLOSED_SEND = 3;
+
+/** A completed Waiter. */
+export type Completion = Waiter;
 
 export type Resumer = (completion: Completion) => void;
 
@@ -143,10 +168,9 @@ export class Channel {
   }
 
   /** Registers a blocked receive (or send, with `value`) of `task`, possibly as one case of a select. */
-  wait(task: Task, value: Slot | null, select: SelectWait | null = null, caseIndex = 0): void {
-    const sending = value !== null;
-    const waiter: Waiter = { channel: this, task, sending, value, select, caseIndex };
-    (sending ? this.senders : this.receivers).push(waiter);
+  wait(task: Task, value: Slot | null, select: SelectWait | null = null): void {
+    const waiter = new Waiter(this, task, value, select);
+    (value !== null ? this.senders : this.receivers).push(waiter);
     select?.waiters.push(waiter);
   }
 
@@ -158,7 +182,8 @@ export class Channel {
         if (other !== w) (other.sending ? other.channel.senders : other.channel.receivers).remove((x) => x === other);
       }
     }
-    this.resume({ waiter: w, value, ok, closedSend });
+    w.end(value, ok, closedSend);
+    this.resume(w);
   }
 }
 

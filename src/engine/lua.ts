@@ -156,18 +156,23 @@ export function fromByteString(s: string): Uint8Array {
  * are kept; the table starts over when it is full.
  */
 const INTERNED = 4096;
+const PID_OPEN = '{'.charCodeAt(0);
 const interned = new BoundedMap<string, TString>(INTERNED, 'all');
+const internedPids = new BoundedMap<string, TString>(1024, 'all');
 
 /** The Lua string for a JS string (shared when short ASCII). */
 export function luaStringOf(L: LuaState, s: string): TString {
   if (s.length >= SHORT) return luaS_bless(L, encode(s));
-  let ts = interned.get(s);
+  // A PID is new with every process: in the one table, a stream of spawns would clear it every few thousand
+  // and take the strings pushed all the time (field names, topics) with them. PIDs have a table of their own.
+  const table = s.charCodeAt(0) === PID_OPEN ? internedPids : interned;
+  let ts = table.get(s);
   if (ts !== undefined) return ts;
   const ascii = asciiBytes(s);
   if (ascii === null) return luaS_bless(L, to_luastring(s));
   ts = luaS_bless(L, ascii);
   ts.wisp_js = s;
-  interned.set(s, ts);
+  table.set(s, ts);
   return ts;
 }
 
@@ -183,6 +188,22 @@ export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
 export function pushString(L: LuaState, s: string): void {
   L.stack[L.top] = new TValue(LONG_STRING, luaStringOf(L, s));
   L.top++;
+}
+
+/**
+ * The base library's `type`, answering with one shared Lua string per type name: Fengari's makes a new string
+ * (bytes, object and hash) on every call, and `type(x) == "table"` is in most scripts' hot loops (and in the
+ * boot of every process).
+ */
+const TYPE_NAMES = new Map<number, TString>();
+export function luaType(L: LuaState): number {
+  const t = lua.lua_type(L, 1);
+  if (t === lua.LUA_TNONE) return lauxlib.luaL_argerror(L, 1, 'value expected');
+  let name = TYPE_NAMES.get(t);
+  if (name === undefined) TYPE_NAMES.set(t, (name = luaS_bless(L, lua.lua_typename(L, t))));
+  L.stack[L.top] = new TValue(LONG_STRING, name);
+  L.top++;
+  return 1;
 }
 
 /** Pushes a new Lua array of the strings. */

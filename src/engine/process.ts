@@ -245,7 +245,9 @@ export class LuaProcess implements TaskOwner {
     if (this.result !== null) return;
     this.result = result;
     this.vm.watchdog?.untrack(this);
-    for (const task of this.tasks()) this.vm.sched.cancel(task);
+    // Not through tasks(): a generator object for every process that ends.
+    if (this.main !== null) this.vm.sched.cancel(this.main);
+    if (this.spawned !== null) for (const task of this.spawned) this.vm.sched.cancel(task);
     this.spawned = null;
     this.main = null;
     ending.run(this);

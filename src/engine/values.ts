@@ -279,10 +279,20 @@ function pushScalar(L: LuaState, v: Exclude<Value, Table>, ctx: ValueContext): v
 
 export function pushValue(L: LuaState, v: Value, ctx: ValueContext, made?: Map<Table, Slot>): void {
   if (!(v instanceof Table)) pushScalar(L, v, ctx);
-  else if (made === undefined && isSmallTree(v, [v])) {
+  else if (made === undefined && isSmallRoot(v)) {
     if (!lua.lua_checkstack(L, 3 * SMALL_TREE + 3)) throw new ValueCopyError('value nested too deep to copy (Lua stack full)');
     pushSmall(L, v, ctx);
   } else pushTable(L, v, ctx, made ?? new Map<Table, Slot>());
+}
+
+/** The tables isSmallTree has met; one list for every call (it calls out to nothing, so never re-entered). */
+const visiting: Table[] = [];
+
+function isSmallRoot(t: Table): boolean {
+  visiting.push(t);
+  const small = isSmallTree(t, visiting);
+  while (visiting.length > 0) visiting.pop();
+  return small;
 }
 
 /** A small tree (see exportSmall), so that pushSmall's recursion is at most SMALL_TREE deep. */

@@ -3,7 +3,7 @@
  * processes; modules build their tables with binding.ts. A host owns one VM; every process of the host is a Lua
  * thread in it with its own globals table.
  */
-import { lua, lauxlib, lualib, byteString, encode, fromByteString, joinArgs, pushString, toJsString, raise,
+import { lua, lauxlib, lualib, luaType, byteString, encode, fromByteString, joinArgs, pushString, toJsString, raise,
   type LuaSource, type LuaState } from './lua';
 import { popSlot, pushSlot, slotAt, tableAtTop, type LuaTable, type Slot } from './slots';
 import { Scheduler, type Task } from './scheduler';
@@ -84,6 +84,8 @@ export class LuaVM implements ValueContext, Binder {
       lauxlib.luaL_requiref(L, name, open, 1);
       lua.lua_settop(L, 0);
     }
+    lua.lua_pushjsfunction(L, luaType);
+    lua.lua_setglobal(L, 'type');
     const exports = this.runPrelude();
     this.base = exports.base;
     this.envMeta = exports.env_meta;

@@ -68,8 +68,10 @@ export class Mailbox {
 
   /** Messages not read yet: waiting here for a subscriber, or held by one (events not counted). */
   get unread(): number {
-    let n = this.pending.length + (this.inboxBacklog?.buffered ?? 0);
-    for (let i = 0; i < this.listeners.length; i++) n += this.listeners[i].backlog?.buffered ?? 0;
+    // Counted on every send: most mailboxes have an inbox channel and nothing else.
+    let n = this.pending.length;
+    if (this.inboxBacklog !== null) n += this.inboxBacklog.buffered;
+    if (this.listeners !== NO_LISTENERS) for (let i = 0; i < this.listeners.length; i++) n += this.listeners[i].backlog?.buffered ?? 0;
     if (this.held !== null) for (const backlog of this.heldBacklogs()) n += backlog.buffered;
     return n;
   }

@@ -69,6 +69,8 @@ export class ProcessRecord {
   ) {}
 }
 
+const AT = '@'.charCodeAt(0);
+
 const fail = (message: string, kind: ErrorKind = 'NotFound'): ErrorValue => new ErrorValue(message, kind);
 
 export class Node implements Router {
@@ -224,13 +226,17 @@ export class Node implements Router {
   }
 
   send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
-    if (topic.startsWith('@')) return kernelErrors.atTopic();
-    const target = this.resolve(dest);
-    if (!target.ok) return target.error;
-    const mailbox = target.value.mailbox;
+    if (topic.charCodeAt(0) === AT) return kernelErrors.atTopic();
+    let record = this.processes.get(dest); // a canonical PID string: resolve's common case, without its Result
+    if (record === undefined) {
+      const target = this.resolve(dest);
+      if (!target.ok) return target.error;
+      record = target.value;
+    }
+    const mailbox = record.mailbox;
     if (mailbox.unread >= this.mailboxLimit) {
       // The sender hears of it; the receiver and what it has queued are untouched.
-      return kernelErrors.mailboxFull(target.value.id, this.mailboxLimit);
+      return kernelErrors.mailboxFull(record.id, this.mailboxLimit);
     }
     mailbox.deliver({ from, topic, payloads });
     this.delivered++;

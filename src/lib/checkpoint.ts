@@ -16,6 +16,16 @@ export function checkpointed<R>(cp: () => void, fn: () => R): R {
   }
 }
 
+/**
+ * Sets the checkpoint and returns the one it replaces, for a hot caller that restores it itself in a `finally`
+ * (`checkpointed` without its two closures per call).
+ */
+export function swapCheckpoint(cp: (() => void) | null): (() => void) | null {
+  const saved = current;
+  current = cp;
+  return saved;
+}
+
 /** The checkpoint of the work running now, or null when nobody set one. */
 export function currentCheckpoint(): (() => void) | null {
   return current;

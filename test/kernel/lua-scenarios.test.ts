@@ -87,6 +87,20 @@ describe('the kernel seen from Lua processes', () => {
     });
   });
 
+  test('the per-message and per-spawn fast paths: type names, copies, order, names, EXIT tables of their own', async () => {
+    expect(await scenario(rt, 'fast_paths')).toEqual({
+      types: ['nil', 'boolean', 'number', 'number', 'string', 'table', 'function', 'thread', 'userdata'],
+      type_none: [false, "bad argument #1 to 'type' (value expected)"],
+      type_key: 2,
+      type_concat: 'number/string',
+      copy: [1, 1, true],
+      order: [1, 2, 'three'],
+      unregistered: true,
+      exit: ['pid.exit', true, 'pid.exit', true, 'stopped', 'watching'],
+      dead: [true, 'process not found'],
+    });
+  });
+
   test('send, spawn, cancel and terminate report the spec errors', async () => {
     expect(await scenario(rt, 'send_errors')).toEqual({
       name: [true, "could not resolve 'nobody' as PID or registered name"],

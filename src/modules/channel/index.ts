@@ -27,8 +27,8 @@ function installChannel(vm: LuaVM): ChannelApi {
   // The completion waits on the task itself, not on the Lua stack: the continuation of the blocked call (which
   // runs on that task, however deep in coroutines it blocked) takes it from there.
   const resume = (c: Completion): void => {
-    c.waiter.task.payload = c;
-    sched.wake(c.waiter.task);
+    c.task.payload = c;
+    sched.wake(c.task);
   };
 
   const currentTask = (T: LuaState): Task => sched.current ?? raise(T, 'channel operation outside a process');
@@ -80,13 +80,13 @@ function installChannel(vm: LuaVM): ChannelApi {
 
   const receiveDone = (T: LuaState): number => {
     const c = completionAt(T);
-    return pushReceived(T, c.value, c.ok);
+    return pushReceived(T, c.result, c.ok);
   };
 
   const selectDone = (T: LuaState): number => {
     const c = completionAt(T);
     if (c.closedSend) closedSend(T);
-    return pushResult(T, c.waiter.channel, c.value, c.ok);
+    return pushResult(T, c.channel, c.result, c.ok);
   };
 
   const methods: Record<string, JSFunction> = {
@@ -172,7 +172,7 @@ function installChannel(vm: LuaVM): ChannelApi {
     }
     const task = currentTask(T);
     const wait: SelectWait = { done: false, waiters: [] };
-    cases.forEach((c, i) => c.channel.wait(task, c.value, wait, i));
+    for (const c of cases) c.channel.wait(task, c.value, wait);
     return sched.block(T, selectDone);
   };
 

@@ -17,7 +17,7 @@ import type { LuaVM } from '../../engine/vm';
 import type { KernelLink, LuaProcess } from '../../engine/process';
 import { topicMatcher, type Subscription } from '../../kernel/mailbox';
 import { RegexError } from '../../lib/regex';
-import { checkpointed } from '../../lib/checkpoint';
+import { checkpointed, swapCheckpoint } from '../../lib/checkpoint';
 import { NO_CONTEXT, type ContextValues, type Router, type SpawnRequest, type StartMessage } from '../../kernel/router';
 import { ErrorValue, type Value } from '../../kernel/value';
 import type { JSFunction } from 'fengari';
@@ -96,7 +96,7 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     if (args instanceof ErrorValue) return lua.lua_pushnil(T), pushError(T, vm, args), 2;
     // A child runs as its parent unless the spawner was given another actor or scope.
     const security = given === null ? proc.security : given.securityFor(proc.security);
-    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, security, ...start });
+    const r = k.router.spawn({ entry, host, args, parent: k.pid, monitor, link, context: context ?? proc.context, security, name: start.name, messages: start.messages });
     if (!proc.alive) return sched.block(T);
     if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
     pushString(T, r.value);
@@ -162,19 +162,34 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
     return outcome(T, proc, mayReach(T, link, what, dest) ?? op(link.router, link.pid, dest));
   };
 
+  let sendingThread: LuaState = vm.L;
+  const sendCheckpoint = (): void => vm.checkpoint(sendingThread);
+
   const api: Record<string, JSFunction> = {
     pid: (T) => (pushString(T, self(T).link.pid), 1),
     id: (T) => (pushString(T, vm.currentProcess(T).spec.entryId), 1),
     send: (T) => {
-      const { proc, link } = self(T);
+      const proc = vm.currentProcess(T);
+      const link = proc.kernel ?? raise(T, 'process functions need a running node');
       const dest = checkJsString(T, 1);
       const topic = checkJsString(T, 2);
       const denied = mayReach(T, link, 'send', dest);
       if (denied !== null) return outcome(T, proc, denied);
       const payloads = exportArgs(T, 3);
       if (payloads instanceof ErrorValue) return outcome(T, proc, payloads);
-      // The receiver's `listen` wildcards are matched against the topic on the sender's time.
-      return outcome(T, proc, checkpointed(() => vm.checkpoint(T), () => link.router.send(link.pid, dest, topic, payloads)));
+      // The receiver's `listen` wildcards are matched against the topic on the sender's time (the send of every
+      // message: the checkpoint is one closure for the VM, told which thread sends).
+      const savedThread = sendingThread;
+      sendingThread = T;
+      const saved = swapCheckpoint(sendCheckpoint);
+      let error: ErrorValue | null;
+      try {
+        error = link.router.send(link.pid, dest, topic, payloads);
+      } finally {
+        swapCheckpoint(saved);
+        sendingThread = savedThread;
+      }
+      return outcome(T, proc, error);
     },
     spawn: spawner(false, false),
     spawn_monitored: spawner(true, false),
