@@ -8,8 +8,8 @@
  *   port until the end of the task, the last port message saying whether the ring follows. The reader reads
  *   the ring up to the MARK, then the port's messages in order, then the ring again, so per-sender FIFO holds
  *   across the two. The ring is bounded; the port is what it was before the rings (unbounded, as postMessage).
- * - A reader that sleeps in its event loop is woken through the port, once, by the first writer that sees it
- *   asleep (at its first message of a task, and at the end of the task). A thread that has just sent something
+ * - A reader that sleeps in its event loop is woken through the port, once per sleep, by the writer that sees it
+ *   asleep (at its first message of a task, and at the end of the task if it wrote more after that). A thread that has just sent something
  *   and has nothing to run polls its rings for a moment before sleeping (a reply usually comes within tens of
  *   microseconds), and runs its schedulers straight from the poll. The poll is bounded and backs off: after
  *   misses in a row it is tried one time in 2, 4, ... 64 until one pays; a thread that sends nothing never

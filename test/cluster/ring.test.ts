@@ -24,7 +24,7 @@ function message(i: number, size: number): Uint8Array {
 function intact(data: Uint8Array, i: number, size: number): boolean {
   if (data.length !== Math.max(4, size) || new DataView(data.buffer, data.byteOffset).getUint32(0) !== i) return false;
   for (let k = 4; k < data.length; k += 997) if (data[k] !== ((i + k) & 0xff)) return false;
-  return data[data.length - 1] === (data.length > 4 ? (i + data.length - 1) & 0xff : data[data.length - 1]);
+  return data.length === 4 || data[data.length - 1] === ((i + data.length - 1) & 0xff);
 }
 
 /** The first message of `got` that is not the one expected at its place (-1: none). */
