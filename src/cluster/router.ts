@@ -97,6 +97,7 @@ export class ClusterRouter implements Router {
   /** Local PIDs whose exit this router already watches. */
   private readonly hooked = new Set<string>();
   private droppedFull = 0;
+  private catchingUp = false;
 
   constructor(
     readonly local: Node,
@@ -398,11 +399,28 @@ export class ClusterRouter implements Router {
         this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
+      if (frame.op !== OP.SPAWN && this.local.process(frame.to) === undefined) this.catchUp(node);
       try {
         this.apply(frame);
       } catch (e) {
         this.log('error', 'cluster: a bus frame failed', { error: e instanceof Error ? e.message : String(e), op: frame.op });
       }
+    }
+  }
+
+  /**
+   * A frame for a process that is not here may be for one another thread has just started here, whose SPAWN
+   * frame waits on that thread's port while this one, sent after it (causally: the PID went from the spawner
+   * to a third thread, which sent this), was read first (a thread reads its ports in no set order). So the
+   * other ports' waiting messages are read first; the sender's own are not, to keep its order.
+   */
+  private catchUp(sender: string): void {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    try {
+      this.bus.catchUp(sender);
+    } finally {
+      this.catchingUp = false;
     }
   }
 
