@@ -4,18 +4,19 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { Runtime } from '../hosts/runtime';
-import { joinThreads, memberName, PortBucket, threadNode } from '../cluster/threads';
+import { joinThreads, PortBucket } from '../cluster/threads';
 import { logSink } from './logs';
 import type { Log } from '../api/logging';
 import { openProject, type RunFlags } from './run';
-import { placeSpawns, servicePlacement, threadPlacement, type WorkerData, type WorkerReport } from './threads';
+import { placeSpawns, servicePlacement, threadNames, threadPlacement, type WorkerData, type WorkerReport } from './threads';
 
 async function main(data: WorkerData): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('thread-worker runs in a worker thread');
   const report = (r: WorkerReport): void => port.postMessage(r);
   const flags = data.flags as RunFlags;
-  const self = data.cluster === undefined ? threadNode(data.index) : memberName(data.cluster.options.node, data.index);
+  const name = threadNames(data.cluster);
+  const self = name(data.index);
   try {
     const { config, registry } = openProject(flags, data.cwd);
     const quiet = flags.exec !== undefined;
@@ -35,7 +36,6 @@ async function main(data: WorkerData): Promise<void> {
     const names = new PortBucket(data.names);
     const threads = cluster === null ? joinThreads({ self, ports: data.ports, names }, log('threads')) : null;
     await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
-    const name = (i: number): string => (data.cluster === undefined ? threadNode(i) : memberName(data.cluster.options.node, i));
     placeSpawns(runtime.node, threadPlacement(registry, data.threads, data.index, name, data.memory, runtime.node));
     await runtime.boot();
     port.on('message', (msg: { stop?: boolean }) => {

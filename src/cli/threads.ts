@@ -101,6 +101,10 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
   };
 }
 
+/** The node name of each thread (1-based): `t1`, `t2`, ... alone; in a cluster `b`, `b.t2`, ... */
+export const threadNames = (cluster: ThreadsInCluster | undefined): ((i: number) => string) =>
+  cluster === undefined ? threadNode : (i) => memberName(cluster.options.node, i);
+
 /** What a worker thread is given (thread-worker.ts). */
 export interface WorkerData {
   readonly index: number;
@@ -161,7 +165,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const { threads, log } = options;
   const placement = servicePlacement(options.registry, threads);
   const cluster = options.cluster;
-  const name = cluster === undefined ? threadNode : (i: number): string => memberName(cluster.options.node, i);
+  const name = threadNames(cluster);
   const ports = threadPorts(threads, name);
   const memory = sharedThreadMemory(threads, cluster?.firstUniq ?? 1);
   const bucket = new MemoryBucket();
