@@ -55,8 +55,8 @@ export function hostThreads(registry: Registry, threads: number): ReadonlyMap<st
   return out;
 }
 
-/** How often a thread writes its process count where the others read it. */
-const LOAD_REPORT_MS = 20;
+/** How often a thread writes its process count where the others read it (and at each of its own spawns). */
+const LOAD_REPORT_MS = 100;
 
 /**
  * The memory the threads of one node share (created by thread 1, handed to each worker): per thread, the next
@@ -84,6 +84,7 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
   const placed = hostThreads(registry, threads);
   return (request, up) => {
     const on = placed.get(request.host);
+    Atomics.store(load, self - 1, node.processCount);
     if (on === undefined || request.parent === null || (request.name ?? '') !== '' || (request.security ?? null) !== null) return null;
     if (registry.get(request.entry)?.kind !== 'process.lua') return null;
     let best = on[0];

@@ -4,7 +4,7 @@
  * exactly the local guarantees; what crosses nodes (monitors and links of remote PIDs) is tracked here, and a
  * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
  */
-import { formatPid, parsePid } from '../kernel/pid';
+import { CONTROL_HOST, formatPid, parsePid } from '../kernel/pid';
 import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
@@ -98,6 +98,12 @@ export class ClusterRouter implements Router {
   private readonly hooked = new Set<string>();
   private droppedFull = 0;
   private catchingUp = false;
+  /**
+   * The runtime's own watchers (`onExit`: process.exec, funcs) of processes on another thread: they monitor
+   * through one PID of this node that never runs.
+   */
+  private exitWatcher: string | null = null;
+  private readonly exitFns = new Map<string, ((outcome: Outcome) => void)[]>();
 
   constructor(
     readonly local: Node,
@@ -286,7 +292,24 @@ export class ClusterRouter implements Router {
   }
 
   onExit(pid: string, fn: (outcome: Outcome) => void): void {
-    this.local.onExit(pid, fn);
+    const remote = this.routeRemote(pid);
+    if (remote === null) return this.local.onExit(pid, fn);
+    const waiting = this.exitFns.get(remote);
+    if (waiting !== undefined) return void waiting.push(fn);
+    this.exitWatcher ??= this.local.createProcess(CONTROL_HOST, 'cluster:exit-watcher', null, null).id;
+    const node = this.reachable(remote);
+    const refused = node.ok ? this.bus.post(node.value, [OP.MONITOR, this.exitWatcher, remote]) : node.error;
+    if (refused !== null) return queueMicrotask(() => fn({ value: null, error: refused }));
+    this.exitFns.set(remote, [fn]);
+    this.watchingRemote.add(this.exitWatcher, remote);
+  }
+
+  /** `target` (remote) ended for local `watcher`: an EXIT event, or the runtime's own onExit watchers. */
+  private watchedExit(watcher: string, target: string, outcome: Outcome): void {
+    if (watcher !== this.exitWatcher) return void this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
+    const fns = this.exitFns.get(target) ?? [];
+    this.exitFns.delete(target);
+    for (const fn of fns) fn(outcome);
   }
 
   // The event bus is per node, as Wippy's: publishing and subscribing never cross the bus.
@@ -367,9 +390,7 @@ export class ClusterRouter implements Router {
   lost(node: string): void {
     const outcome: Outcome = { value: null, error: nodeDown(node) };
     this.remoteMonitors.takeNode(node);
-    for (const [watcher, target] of this.watchingRemote.takeNode(node)) {
-      this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
-    }
+    for (const [watcher, target] of this.watchingRemote.takeNode(node)) this.watchedExit(watcher, target, outcome);
     for (const [pid, other] of this.remoteLinks.takeNode(node)) this.local.linkBroken(pid, other, outcome);
   }
 
@@ -471,7 +492,7 @@ export class ClusterRouter implements Router {
         if (f.link) {
           if (this.remoteLinks.delete(f.to, f.from)) this.local.linkBroken(f.to, f.from, f.outcome);
         } else if (this.watchingRemote.delete(f.to, f.from)) {
-          this.local.mailboxOf(f.to)?.deliverEvent(exitEvent(f.from, f.outcome));
+          this.watchedExit(f.to, f.from, f.outcome);
         }
     }
   }

@@ -23,6 +23,7 @@ describe('placement of spawns over threads', () => {
         'pinned: t2 t2 t2 error early N / error linked N / value N',
         'echo: t2 true there 3 true ctx',
         'spawner: t2',
+        'exec: 42 / nil exec failure',
         'spread: t1 true t2 true total 20 released 20',
         'bad: nil entry app:nope not found',
         '',
