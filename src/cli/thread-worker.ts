@@ -5,12 +5,12 @@
 import { parentPort, workerData } from 'worker_threads';
 import type { Log } from '../api/logging';
 import { Runtime } from '../hosts/runtime';
-import { joinThreads, memberName, PortBucket, threadNode } from '../cluster/threads';
+import { joinThreads, PortBucket } from '../cluster/threads';
 import { SharedLink } from '../cluster/shared';
 import { logSink } from './logs';
 import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
-import { localWork, placeSpawns, servicePlacement, threadPlacement, type WorkerData, type WorkerReport } from './threads';
+import { localWork, placeSpawns, servicePlacement, threadNames, threadPlacement, type WorkerData, type WorkerReport } from './threads';
 import { workerView } from './thread-view';
 import { followRegistry } from './thread-registry';
 
@@ -25,7 +25,8 @@ async function main(data: WorkerData): Promise<void> {
   if (port === null) throw new Error('thread-worker runs in a worker thread');
   const report = (r: WorkerReport): void => port.postMessage(r);
   const flags = data.flags as RunFlags;
-  const self = data.cluster === undefined ? threadNode(data.index) : memberName(data.cluster.options.node, data.index);
+  const name = threadNames(data.cluster);
+  const self = name(data.index);
   try {
     const { config, registry } = openProject(flags, data.cwd);
     const quiet = flags.exec !== undefined;
@@ -34,7 +35,6 @@ async function main(data: WorkerData): Promise<void> {
     const log = (logger: string): Log => (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger, fields: { thread: self, ...fields } });
     };
-    const name = (i: number): string => (data.cluster === undefined ? threadNode(i) : memberName(data.cluster.options.node, i));
     // In a cluster this thread is a member of its own (src/cluster/spec.md "Threads in a cluster").
     const cluster = data.cluster === undefined ? null : await (await import('../cluster')).joinCluster({ ...data.cluster.options, node: self }, log('cluster'), data.cluster.incarnation);
     const shared = new SharedLink(data.shared, name(1));

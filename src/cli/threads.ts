@@ -72,8 +72,8 @@ export function hostThreads(registry: Registry, threads: number): ReadonlyMap<st
   return out;
 }
 
-/** How often a thread writes its process count where the others read it. */
-const LOAD_REPORT_MS = 20;
+/** How often a thread writes its process count where the others read it (and at each of its own spawns). */
+const LOAD_REPORT_MS = 100;
 
 /**
  * The memory the threads of one node share (created by thread 1, handed to each worker): per thread, the next
@@ -101,6 +101,7 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
   const placed = hostThreads(registry, threads);
   return (request, up) => {
     const on = placed.get(request.host);
+    Atomics.store(load, self - 1, node.processCount);
     if (on === undefined || request.parent === null || (request.name ?? '') !== '' || (request.security ?? null) !== null) return null;
     if (registry.get(request.entry)?.kind !== 'process.lua') return null;
     let best = on[0];
@@ -120,6 +121,10 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
 
 /** A thread's schedulers, for the transport between threads to run straight from its poll. */
 export const localWork: LocalWork = { pending: schedulersDue, run: runDueSchedulers };
+
+/** The node name of each thread (1-based): `t1`, `t2`, ... alone; in a cluster `b`, `b.t2`, ... */
+export const threadNames = (cluster: ThreadsInCluster | undefined): ((i: number) => string) =>
+  cluster === undefined ? threadNode : (i) => memberName(cluster.options.node, i);
 
 /** What a worker thread is given (thread-worker.ts). */
 export interface WorkerData {
@@ -207,7 +212,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const { threads, log } = options;
   const placement = servicePlacement(options.registry, threads);
   const cluster = options.cluster;
-  const name = cluster === undefined ? threadNode : (i: number): string => memberName(cluster.options.node, i);
+  const name = threadNames(cluster);
   const ports = threadPorts(threads, name);
   const memory = sharedThreadMemory(threads, cluster?.firstUniq ?? 1);
   const bucket = new MemoryBucket();

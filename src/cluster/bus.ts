@@ -73,6 +73,11 @@ export interface BusLink {
   confirm(): Promise<void>;
   /** Where this node's own messages go. */
   listen(fn: (data: Uint8Array) => void): void;
+  /**
+   * Hands to `listen`'s function, now, the messages already waiting from every other thread but `except`
+   * (ports only): see ClusterRouter "catchUp".
+   */
+  catchUp?(except: string): void;
 }
 
 /** The bus over NATS: each node listens on its own subject. */
@@ -121,6 +126,11 @@ export class Bus {
 
   onBatch(fn: (data: Uint8Array) => void): void {
     this.batchListener = fn;
+  }
+
+  /** Receives now what the other threads (but `except`) have already sent this one. */
+  catchUp(except: string): void {
+    this.link.catchUp?.(except);
   }
 
   /** The largest frame the bus carries: the server's max_payload less a header. */

@@ -98,15 +98,16 @@ export async function joinCluster(options: ClusterOptions, log: Log, incarnation
     if (hb.kind === 'taken' && hb.node === options.node) holder = hb.incarnation;
   };
   let kv: KV;
+  const bucket = (): Promise<KV> => new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 });
   try {
     if (incarnation === undefined) {
       say('probe', -1);
-      [kv] = await Promise.all([new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 }), sleep(PROBE_WAIT_MS)]);
+      [kv] = await Promise.all([bucket(), sleep(PROBE_WAIT_MS)]);
       if (holder !== null) {
         throw new Error(`node name "${options.node}" is in use by a running node of cluster "${options.cluster}" (incarnation ${holder}): stop that one first, or choose another --node`);
       }
       incarnation = await nextIncarnation(kv, options.node);
-    } else kv = await new Kvm(nc).create(`wisp_${options.cluster}`, { history: 1 });
+    } else kv = await bucket();
   } catch (e) {
     await nc.close().catch(() => undefined);
     throw e;

@@ -4,7 +4,7 @@
  * exactly the local guarantees; what crosses nodes (monitors and links of remote PIDs) is tracked here, and a
  * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
  */
-import { formatPid, parsePid } from '../kernel/pid';
+import { CONTROL_HOST, formatPid, parsePid } from '../kernel/pid';
 import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
@@ -97,6 +97,13 @@ export class ClusterRouter implements Router {
   /** Local PIDs whose exit this router already watches. */
   private readonly hooked = new Set<string>();
   private droppedFull = 0;
+  private catchingUp = false;
+  /**
+   * The runtime's own watchers (`onExit`: process.exec, funcs) of processes on another thread: they monitor
+   * through one PID of this node that never runs.
+   */
+  private exitWatcher: string | null = null;
+  private readonly exitFns = new Map<string, ((outcome: Outcome) => void)[]>();
 
   constructor(
     readonly local: Node,
@@ -290,7 +297,24 @@ export class ClusterRouter implements Router {
   }
 
   onExit(pid: string, fn: (outcome: Outcome) => void): void {
-    this.local.onExit(pid, fn);
+    const remote = this.routeRemote(pid);
+    if (remote === null) return this.local.onExit(pid, fn);
+    const waiting = this.exitFns.get(remote);
+    if (waiting !== undefined) return void waiting.push(fn);
+    this.exitWatcher ??= this.local.createProcess(CONTROL_HOST, 'cluster:exit-watcher', null, null).id;
+    const node = this.reachable(remote);
+    const refused = node.ok ? this.bus.post(node.value, [OP.MONITOR, this.exitWatcher, remote]) : node.error;
+    if (refused !== null) return queueMicrotask(() => fn({ value: null, error: refused }));
+    this.exitFns.set(remote, [fn]);
+    this.watchingRemote.add(this.exitWatcher, remote);
+  }
+
+  /** `target` (remote) ended for local `watcher`: an EXIT event, or the runtime's own onExit watchers. */
+  private watchedExit(watcher: string, target: string, outcome: Outcome): void {
+    if (watcher !== this.exitWatcher) return void this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
+    const fns = this.exitFns.get(target) ?? [];
+    this.exitFns.delete(target);
+    for (const fn of fns) fn(outcome);
   }
 
   /**
@@ -386,9 +410,7 @@ export class ClusterRouter implements Router {
   lost(node: string): void {
     const outcome: Outcome = { value: null, error: nodeDown(node) };
     this.remoteMonitors.takeNode(node);
-    for (const [watcher, target] of this.watchingRemote.takeNode(node)) {
-      this.local.mailboxOf(watcher)?.deliverEvent(exitEvent(target, outcome));
-    }
+    for (const [watcher, target] of this.watchingRemote.takeNode(node)) this.watchedExit(watcher, target, outcome);
     for (const [pid, other] of this.remoteLinks.takeNode(node)) this.local.linkBroken(pid, other, outcome);
   }
 
@@ -418,11 +440,28 @@ export class ClusterRouter implements Router {
         this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
+      if (frame.op !== OP.SPAWN && this.local.process(frame.to) === undefined) this.catchUp(node);
       try {
         this.apply(frame);
       } catch (e) {
         this.log('error', 'cluster: a bus frame failed', { error: e instanceof Error ? e.message : String(e), op: frame.op });
       }
+    }
+  }
+
+  /**
+   * A frame for a process that is not here may be for one another thread has just started here, whose SPAWN
+   * frame waits on that thread's port while this one, sent after it (causally: the PID went from the spawner
+   * to a third thread, which sent this), was read first (a thread reads its ports in no set order). So the
+   * other ports' waiting messages are read first; the sender's own are not, to keep its order.
+   */
+  private catchUp(sender: string): void {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    try {
+      this.bus.catchUp(sender);
+    } finally {
+      this.catchingUp = false;
     }
   }
 
@@ -473,7 +512,7 @@ export class ClusterRouter implements Router {
         if (f.link) {
           if (this.remoteLinks.delete(f.to, f.from)) this.local.linkBroken(f.to, f.from, f.outcome);
         } else if (this.watchingRemote.delete(f.to, f.from)) {
-          this.local.mailboxOf(f.to)?.deliverEvent(exitEvent(f.from, f.outcome));
+          this.watchedExit(f.to, f.from, f.outcome);
         }
         return;
       case OP.EVENT:

@@ -7,7 +7,7 @@
  * closes when its thread dies, so a dead thread is a node going down (EXIT and LINK_DOWN "node down" for
  * everything related to its processes).
  */
-import { MessageChannel, type MessagePort } from 'worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import { Bus, type BusLink } from './bus';
 import { threadLink, type LocalWork } from './thread-link';
 import { ClusterNames, type NameBucket, type NameBucketEntry } from './names';
@@ -38,6 +38,7 @@ const ownsBuffer = (data: Uint8Array): data is Uint8Array & { buffer: ArrayBuffe
 /** The bus over message ports: one port per other thread; `close` stops it publishing. */
 function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close(): void } {
   let closed = false;
+  let receive: ((data: Uint8Array) => void) | null = null;
   return {
     maxPayload: THREAD_PAYLOAD,
     publishAfter: 'task',
@@ -49,7 +50,14 @@ function portLink(ports: ReadonlyMap<string, MessagePort>): BusLink & { close():
     },
     confirm: () => Promise.resolve(),
     listen(fn) {
+      receive = fn;
       for (const port of ports.values()) port.on('message', (data: Uint8Array) => fn(data));
+    },
+    catchUp(except) {
+      for (const [node, port] of ports) {
+        if (node === except) continue;
+        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) receive?.(m.message as Uint8Array);
+      }
     },
     close: () => void (closed = true),
   };
@@ -84,6 +92,7 @@ export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(port
       receive = fn;
       outer.listen(fn);
     },
+    catchUp: (except) => inner?.catchUp?.(except),
     addThreads(ports) {
       for (const [node, port] of ports) siblings.set(node, port);
       inner = portLink(siblings);

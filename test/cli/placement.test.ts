@@ -3,7 +3,8 @@
  * threads and real Lua: a child on an unmarked host stays on its spawner's thread; a host marked
  * `host.threads: 1` lives on its own thread, so a spawn onto it from another thread runs there, and monitors
  * and links set at spawn see even a child that ends at once; a host marked `host.threads: 2` spreads a burst of
- * spawns over both threads.
+ * spawns over both threads; a child started on another thread is there before any message sent to it after
+ * its spawn, even through a third thread.
  */
 import { join } from 'path';
 import { projectCopy, ROOT, wisp } from '../helpers/cli';
@@ -22,11 +23,20 @@ describe('placement of spawns over threads', () => {
         'pinned: t2 t2 t2 error early N / error linked N / value N',
         'echo: t2 true there 3 true ctx',
         'spawner: t2',
+        'exec: 42 / nil exec failure',
         'spread: t1 true t2 true total 20 released 20',
         'bad: nil entry app:nope not found',
         '',
       ].join('\n'),
     );
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  test('three threads: a child started on t2 by t3 gets the message t1 sent it on hearing of it from t3, while t2 was busy', async () => {
+    // t2 spins while t3 starts 50 children on it and has the relay on t1 message each at once: t2 then finds
+    // both on its ports and must read t3's SPAWN before t1's message (without that, all 50 were lost once in 3).
+    const r = await wisp(['run', '--threads', '3', '-x', 'app:driver', 'relay'], { cwd: projectCopy(FIXTURE), timeoutMs: 90_000 });
+    expect([r.stdout, r.stderr]).toEqual(['relay on t1, looper on t3, children on t2: 50 of 50\n', '']);
     expect(r.code).toBe(0);
   }, 120_000);
 
