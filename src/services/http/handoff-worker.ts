@@ -8,7 +8,7 @@ import type { MessagePort } from 'worker_threads';
 import { BaseStream, STREAM_CLOSED, type ByteStream, type Maybe, type StreamInfo } from '../../lib/byte-stream';
 import { ResponseWriter, type HeaderMap, type ResponseSink } from './exchange';
 import { callFunction, type HandlerEnv, type HandlerExchange } from './handler';
-import { RESPONSE_WINDOW, headerList, headerMap, movable, securityFrom, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
+import { Outbox, RESPONSE_WINDOW, headerList, headerMap, movable, securityFrom, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
 import type { HttpRequestView } from '../../api/http';
 import type { SecurityContext } from '../../lib/security';
 import type { Value } from '../../kernel/value';
@@ -23,6 +23,9 @@ class PortSink implements ResponseSink {
   private gone = false;
   private ended = false;
   private waiters: { resolve(): void; reject(e: Error): void }[] = [];
+  /** The response's end, held until the handler is done so that both go in one message. */
+  private last: Extract<ToMain, { t: 'res' }> | null = null;
+  private lastTransfer: ArrayBuffer[] | undefined;
 
   constructor(
     private readonly id: number,
@@ -57,6 +60,14 @@ class PortSink implements ResponseSink {
     this.send(chunk ?? null, true);
   }
 
+  /** The handler is done: its response's end goes now, saying so, or a bare `done`. */
+  done(): void {
+    const last = this.last;
+    this.last = null;
+    if (last === null) this.post({ t: 'done', id: this.id });
+    else this.post({ ...last, done: true }, this.lastTransfer);
+  }
+
   acked(bytes: number): void {
     this.unacked -= bytes;
     if (this.unacked >= RESPONSE_WINDOW) return;
@@ -71,9 +82,11 @@ class PortSink implements ResponseSink {
   private send(chunk: Uint8Array | null, end: boolean): void {
     const head = this.head === null ? null : { status: this.head.status, headers: headerList(this.head.headers) };
     this.head = null;
-    if (chunk === null || chunk.length === 0) return this.post({ t: 'res', id: this.id, head, data: null, end });
-    const own = movable(chunk);
-    this.post({ t: 'res', id: this.id, head, data: own.data, end }, own.transfer);
+    const own = chunk === null || chunk.length === 0 ? null : movable(chunk);
+    const m: Extract<ToMain, { t: 'res' }> = { t: 'res', id: this.id, head, data: own?.data ?? null, end, done: false };
+    if (!end) return this.post(m, own?.transfer);
+    this.last = m;
+    this.lastTransfer = own?.transfer;
   }
 }
 
@@ -215,8 +228,11 @@ class WorkerHub {
   private readonly post: Post;
 
   constructor(port: MessagePort) {
-    this.post = (m, transfer) => port.postMessage(m, transfer);
-    port.on('message', (m: ToWorker) => this.receive(m));
+    const outbox = new Outbox<ToMain>(port);
+    this.post = (m, transfer) => outbox.push(m, transfer);
+    port.on('message', (batch: ToWorker[]) => {
+      for (const m of batch) this.receive(m);
+    });
   }
 
   serve(server: string, env: HandlerEnv): () => void {
@@ -245,7 +261,7 @@ class WorkerHub {
     this.calls.set(m.id, x);
     void callFunction(env, m.func, x).finally(() => {
       this.calls.delete(m.id);
-      this.post({ t: 'done', id: m.id });
+      x.sink.done();
     });
   }
 }

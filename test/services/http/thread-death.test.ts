@@ -16,13 +16,15 @@ import { SILENT } from '../../../src/modules/logger';
 const DYING_THREAD = `
 const { workerData } = require('worker_threads');
 const port = workerData.port;
-port.postMessage({ t: 'ready', server: 't:gateway' });
-port.on('message', (m) => {
-  if (m.t === 'ack') process.exit(1);
-  if (m.t !== 'call') return;
-  if (m.request.path !== '/mid') process.exit(1);
-  const data = new TextEncoder().encode('partial');
-  port.postMessage({ t: 'res', id: m.id, head: { status: 200, headers: [['Content-Type', ['text/plain']]] }, data, end: false });
+port.postMessage([{ t: 'ready', server: 't:gateway' }]);
+port.on('message', (batch) => {
+  for (const m of batch) {
+    if (m.t === 'ack') process.exit(1);
+    if (m.t !== 'call') continue;
+    if (m.request.path !== '/mid') process.exit(1);
+    const data = new TextEncoder().encode('partial');
+    port.postMessage([{ t: 'res', id: m.id, head: { status: 200, headers: [['Content-Type', ['text/plain']]] }, data, end: false, done: false }]);
+  }
 });
 `;
 
