@@ -7,43 +7,26 @@
  */
 import { request, type IncomingMessage } from 'http';
 import { connect } from 'net';
-import { sleep, startWisp, writeProject } from '../helpers/cli';
+import { sleep, startWisp } from '../helpers/cli';
+import { endpoint, httpProject } from '../services/http/fixture';
 import { freePort } from '../helpers/net';
 import { until } from '../helpers/poll';
 
 const T1 = /^\{t1@functions\|0x[0-9a-f]{5,}\}$/;
 const T2 = /^\{t2@functions\|0x[0-9a-f]{5,}\}$/;
 
-function endpoint(name: string, method: string, path: string): string {
-  return `  - name: ${name}
-    kind: function.lua
-    source: file://${name}.lua
-    method: handler
-    modules: [http, time, json]
-  - name: ${name}.ep
-    kind: http.endpoint
-    meta: { router: app:api }
-    method: ${method}
-    path: ${path}
-    func: ${name}
-`;
-}
-
 function project(port: number): string {
-  return writeProject({
-    '_index.yaml': `version: "1.0"
-namespace: app
-entries:
-  - name: gateway
-    kind: http.service
-    addr: 127.0.0.1:${port}
-    limits: { max_body_bytes: 4000000 }
-    lifecycle: { auto_start: true }
-  - name: api
-    kind: http.router
-    meta: { server: gateway }
-    prefix: /
-${endpoint('pid', 'GET', '/pid')}${endpoint('echo', 'POST', '/echo')}${endpoint('stream', 'GET', '/stream')}${endpoint('forever', 'GET', '/forever')}${endpoint('alive', 'GET', '/alive')}${endpoint('events', 'GET', '/events')}${endpoint('release', 'GET', '/release')}`,
+  const endpoints = [
+    ['pid', 'GET', '/pid'],
+    ['echo', 'POST', '/echo'],
+    ['stream', 'GET', '/stream'],
+    ['forever', 'GET', '/forever'],
+    ['alive', 'GET', '/alive'],
+    ['events', 'GET', '/events'],
+    ['release', 'GET', '/release'],
+  ];
+  const entries = endpoints.map(([name, method, path]) => endpoint(name, method, path, 'api', ['http', 'time', 'json'])).join('');
+  return httpProject(port, entries, {
     'pid.lua': `local http = require("http")
 local function handler()
   local res = http.response()
@@ -107,7 +90,7 @@ local function handler()
   http.response():write(tostring(process.send(http.request():query("name"), "go", true)))
 end
 return { handler = handler }`,
-  });
+  }, '    limits: { max_body_bytes: 4000000 }');
 }
 
 interface Reply {

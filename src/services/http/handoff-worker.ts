@@ -5,8 +5,8 @@
  * to thread 1 instead of to a socket, at most RESPONSE_WINDOW ahead of what the client took.
  */
 import type { MessagePort } from 'worker_threads';
-import { BaseStream, STREAM_CLOSED, type ByteStream, type Maybe, type StreamInfo } from '../../lib/byte-stream';
-import { ResponseWriter, type HeaderMap, type ResponseSink } from './exchange';
+import { STREAM_CLOSED, type Maybe } from '../../lib/byte-stream';
+import { HandlerBody, ResponseWriter, type HeaderMap, type ResponseSink } from './exchange';
 import { callFunction, type HandlerEnv, type HandlerExchange } from './handler';
 import { Outbox, RESPONSE_WINDOW, headerList, headerMap, movable, securityFrom, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
 import type { HttpRequestView } from '../../api/http';
@@ -91,17 +91,16 @@ class PortSink implements ResponseSink {
 }
 
 /** The request body, pulled from thread 1 as the handler reads it. */
-class PulledBody extends BaseStream {
-  private closed = false;
+class PulledBody extends HandlerBody {
   private ended = false;
   waiting: { resolve(c: Uint8Array | null): void; reject(e: Error): void } | null = null;
 
   constructor(
     private readonly id: number,
-    private readonly size: number,
+    size: number,
     private readonly post: Post,
   ) {
-    super();
+    super(size);
   }
 
   override read(max: number): Maybe<Uint8Array | null> {
@@ -120,14 +119,7 @@ class PulledBody extends BaseStream {
     });
   }
 
-  stat(): StreamInfo {
-    if (this.closed) throw new Error(STREAM_CLOSED);
-    return { size: this.size, position: -1, readable: true, writable: false, seekable: false };
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     if (!this.ended) this.post({ t: 'pull', id: this.id, max: 0 });
   }
 
@@ -145,49 +137,24 @@ class PulledBody extends BaseStream {
   }
 }
 
-class HandedRequest implements HttpRequestView {
-  readonly headers: ReadonlyMap<string, readonly string[]>;
-  readonly params: ReadonlyMap<string, string> | null;
-  body: PulledBody | null = null;
-  private taken = false;
+type HandedRequest = HttpRequestView & { readonly body: PulledBody | null };
 
-  constructor(
-    private readonly head: RequestHead,
-    private readonly id: number,
-    private readonly post: Post,
-  ) {
-    this.headers = headerMap(head.headers);
-    this.params = head.params === null ? null : new Map(head.params);
-  }
-
-  get method(): string {
-    return this.head.method;
-  }
-  get path(): string {
-    return this.head.path;
-  }
-  get rawQuery(): string {
-    return this.head.rawQuery;
-  }
-  get host(): string {
-    return this.head.host;
-  }
-  get remoteAddr(): string {
-    return this.head.remoteAddr;
-  }
-  get contentLength(): number {
-    return this.head.contentLength;
-  }
-  get maxBodyBytes(): number {
-    return this.head.maxBodyBytes;
-  }
-
-  takeBody(): ByteStream | null {
-    if (this.taken || this.head.contentLength === 0) return null;
-    this.taken = true;
-    this.body = new PulledBody(this.id, this.head.contentLength, this.post);
-    return this.body;
-  }
+/** The request as the message gave it; the body is pulled when taken. */
+function handedRequest(head: RequestHead, id: number, post: Post): HandedRequest {
+  let body: PulledBody | null = null;
+  return {
+    ...head,
+    headers: headerMap(head.headers),
+    params: head.params === null ? null : new Map(head.params),
+    get body() {
+      return body;
+    },
+    takeBody() {
+      if (body !== null || head.contentLength === 0) return null;
+      body = new PulledBody(id, head.contentLength, post);
+      return body;
+    },
+  };
 }
 
 class HandedExchange implements HandlerExchange {
@@ -202,7 +169,7 @@ class HandedExchange implements HandlerExchange {
     post: Post,
     readonly security: SecurityContext | null,
   ) {
-    this.request = new HandedRequest(m.request, m.id, post);
+    this.request = handedRequest(m.request, m.id, post);
     this.sink = new PortSink(m.id, post);
     this.response = new ResponseWriter(this.sink, m.request.method === 'HEAD');
     for (const [k, v] of m.headers) this.response.headers.set(k, v);
