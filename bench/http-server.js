@@ -144,12 +144,11 @@ async function threadScaling() {
   const twoPort = await freePort();
   const one = await start([join(ROOT, 'bin', 'wisp.js'), 'run', '--threads', '1'], project(onePort), 'runtime ready');
   const two = await start([join(ROOT, 'bin', 'wisp.js'), 'run', '--threads', '2'], project(twoPort), 'runtime ready');
-  try {
-    const oneUrl = `http://127.0.0.1:${onePort}/hello`;
-    const twoUrl = `http://127.0.0.1:${twoPort}/hello`;
-    // Warm-up: each thread's V8 compiles Fengari for itself (src/cluster/spec.md "Threads").
+  /** `prefix`_rps_1/_2, _scaling_2, _cpu_us_1/_2 for `path`, after a warm-up of each. */
+  const compare = async (prefix, path) => {
+    const oneUrl = `http://127.0.0.1:${onePort}${path}`;
+    const twoUrl = `http://127.0.0.1:${twoPort}${path}`;
     await wrk(oneUrl);
-    await wrk(twoUrl);
     await wrk(twoUrl);
     const a = [];
     const b = [];
@@ -159,30 +158,18 @@ async function threadScaling() {
     }
     const rps1 = median(a.map((r) => r.rps));
     const rps2 = median(b.map((r) => r.rps));
-    const workOne = `http://127.0.0.1:${onePort}/work`;
-    const workTwo = `http://127.0.0.1:${twoPort}/work`;
-    await wrk(workOne);
-    await wrk(workTwo);
-    const c = [];
-    const d = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      c.push(await wrkCpu(workOne, one.pid));
-      d.push(await wrkCpu(workTwo, two.pid));
-    }
-    const work1 = median(c.map((r) => r.rps));
-    const work2 = median(d.map((r) => r.rps));
     return {
-      http_threads_work_rps_1: work1,
-      http_threads_work_rps_2: work2,
-      http_threads_work_scaling_2: work2 / work1,
-      http_threads_work_cpu_us_1: median(c.map((r) => r.cpu)),
-      http_threads_work_cpu_us_2: median(d.map((r) => r.cpu)),
-      http_threads_rps_1: rps1,
-      http_threads_rps_2: rps2,
-      http_threads_scaling_2: rps2 / rps1,
-      http_threads_cpu_us_1: median(a.map((r) => r.cpu)),
-      http_threads_cpu_us_2: median(b.map((r) => r.cpu)),
+      [`${prefix}_rps_1`]: rps1,
+      [`${prefix}_rps_2`]: rps2,
+      [`${prefix}_scaling_2`]: rps2 / rps1,
+      [`${prefix}_cpu_us_1`]: median(a.map((r) => r.cpu)),
+      [`${prefix}_cpu_us_2`]: median(b.map((r) => r.cpu)),
     };
+  };
+  try {
+    // A longer warm-up for two threads: each thread's V8 compiles Fengari for itself (src/cluster/spec.md "Threads").
+    await wrk(`http://127.0.0.1:${twoPort}/hello`);
+    return { ...(await compare('http_threads', '/hello')), ...(await compare('http_threads_work', '/work')) };
   } finally {
     await stop(one);
     await stop(two);
