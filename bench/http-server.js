@@ -3,7 +3,11 @@
  * HTTP server benchmark: Wippy's hello-world endpoint served by `wisp run` against a bare Node `http` server
  * answering the same JSON, each alone in its own process, driven by the same load generator (wrk, keep-alive,
  * the same connections and duration), round by round in pairs. Rows: requests/s ratio, p99 latency ratio,
- * and the memory one idle keep-alive connection costs the wisp server.
+ * and the memory one idle keep-alive connection costs the wisp server. Then the same endpoint served by
+ * `wisp run --threads 2` against `wisp run` (one thread), alternating rounds with the same client
+ * (`http_threads_scaling_2`, requests/s), and the server's CPU time per request on each (every thread of the
+ * process counted): on a 2-core machine wrk takes a core's share too, so the CPU figure says what the threads
+ * cost, and the scaling what is left of the cores for them.
  */
 const { spawn, execFile } = require('child_process');
 const { mkdtempSync, mkdirSync, writeFileSync, readFileSync } = require('fs');
@@ -51,7 +55,28 @@ entries:
     method: GET
     path: /hello
     func: hello
+  - name: work
+    kind: function.lua
+    source: file://work.lua
+    method: handler
+    modules: [http]
+  - name: work.endpoint
+    kind: http.endpoint
+    meta: { router: app:api }
+    method: GET
+    path: /work
+    func: work
 `);
+  writeFileSync(join(dir, 'src', 'work.lua'), `local http = require("http")
+local function handler()
+  local t = {}
+  for i = 1, 300 do t[i] = {id = i, name = "item" .. i} end
+  table.sort(t, function(a, b) return a.name < b.name end)
+  local res = http.response()
+  res:set_content_type(http.CONTENT.JSON)
+  res:write_json({first = t[1].name, n = #t})
+end
+return { handler = handler }`);
   writeFileSync(join(dir, 'src', 'hello.lua'), `local http = require("http")
 local function handler()
   local res = http.response()
@@ -95,7 +120,63 @@ function stop(child) {
   });
 }
 
-/** One wrk run: requests/s and p99 latency (µs). */
+/** CPU time (user + system, every thread) the process `pid` has used, in µs. */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** One wrk run against `pid`'s server: requests/s, and that server's CPU µs per request. */
+async function wrkCpu(url, pid) {
+  const before = cpuMicros(pid);
+  const r = await wrk(url);
+  return { rps: r.rps, cpu: (cpuMicros(pid) - before) / r.requests };
+}
+
+/**
+ * `http_threads_*`: the hello world on `wisp run --threads 2` against one thread, rounds alternating; and
+ * `http_threads_work_*`: the same for a handler that does some Lua work (300 records built and sorted, some
+ * ms), where the handler, not the hand-over, is most of a request's cost.
+ */
+async function threadScaling() {
+  const onePort = await freePort();
+  const twoPort = await freePort();
+  const one = await start([join(ROOT, 'bin', 'wisp.js'), 'run', '--threads', '1'], project(onePort), 'runtime ready');
+  const two = await start([join(ROOT, 'bin', 'wisp.js'), 'run', '--threads', '2'], project(twoPort), 'runtime ready');
+  /** `prefix`_rps_1/_2, _scaling_2, _cpu_us_1/_2 for `path`, after a warm-up of each. */
+  const compare = async (prefix, path) => {
+    const oneUrl = `http://127.0.0.1:${onePort}${path}`;
+    const twoUrl = `http://127.0.0.1:${twoPort}${path}`;
+    await wrk(oneUrl);
+    await wrk(twoUrl);
+    const a = [];
+    const b = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      a.push(await wrkCpu(oneUrl, one.pid));
+      b.push(await wrkCpu(twoUrl, two.pid));
+    }
+    const rps1 = median(a.map((r) => r.rps));
+    const rps2 = median(b.map((r) => r.rps));
+    return {
+      [`${prefix}_rps_1`]: rps1,
+      [`${prefix}_rps_2`]: rps2,
+      [`${prefix}_scaling_2`]: rps2 / rps1,
+      [`${prefix}_cpu_us_1`]: median(a.map((r) => r.cpu)),
+      [`${prefix}_cpu_us_2`]: median(b.map((r) => r.cpu)),
+    };
+  };
+  try {
+    // A longer warm-up for two threads: each thread's V8 compiles Fengari for itself (src/cluster/spec.md "Threads").
+    await wrk(`http://127.0.0.1:${twoPort}/hello`);
+    return { ...(await compare('http_threads', '/hello')), ...(await compare('http_threads_work', '/work')) };
+  } finally {
+    await stop(one);
+    await stop(two);
+  }
+}
+
+/** One wrk run: requests/s, p99 latency (µs) and the number of requests. */
 function wrk(url) {
   return new Promise((resolve, reject) => {
     execFile('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], (err, stdout) => {
@@ -105,7 +186,8 @@ function wrk(url) {
       const p99 = m === null ? NaN : Number(m[1]) * (m[2] === 'us' ? 1 : m[2] === 'ms' ? 1000 : 1e6);
       const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
       if (non2xx !== null) return reject(new Error(`wrk saw ${non2xx[1]} error responses`));
-      resolve({ rps, p99 });
+      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+      resolve({ rps, p99, requests });
     });
   });
 }
@@ -136,6 +218,10 @@ async function idleBytes(pid, port) {
 }
 
 async function run() {
+  return { ...(await single()), ...(await threadScaling()) };
+}
+
+async function single() {
   const wispPort = await freePort();
   const barePort = await freePort();
   const bareFile = join(mkdtempSync(join(tmpdir(), 'wisp-bench-bare-')), 'bare.js');
@@ -173,4 +259,4 @@ async function run() {
   }
 }
 
-module.exports = { targets: { http_hello_vs_node: { min: 0.5 }, http_p99_vs_node: { max: 3 } }, run };
+module.exports = { targets: { http_hello_vs_node: { min: 0.5 }, http_p99_vs_node: { max: 3 } }, run, threadScaling };

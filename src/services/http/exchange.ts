@@ -265,18 +265,39 @@ function bodyAllowed(status: number): boolean {
   return !((status >= 100 && status < 200) || status === 204 || status === 304);
 }
 
-/** A request body a handler may read once; closing it drains the rest instead of killing the connection. */
-export class RequestBody extends BaseStream {
+/** A request body a handler reads once, of a known size or -1; closing it lets go of the rest (`release`). */
+export abstract class HandlerBody extends BaseStream {
+  protected closed = false;
+
+  constructor(protected readonly size: number) {
+    super();
+  }
+
+  stat(): StreamInfo {
+    if (this.closed) throw new Error(STREAM_CLOSED);
+    return { size: this.size, position: -1, readable: true, writable: false, seekable: false };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+  }
+
+  protected abstract release(): void;
+}
+
+/** The body from this thread's socket; closing it drains the rest instead of killing the connection. */
+export class RequestBody extends HandlerBody {
   private readonly inner: ReadableByteStream;
-  private closed = false;
   private read_ = 0;
 
   constructor(
     private readonly req: IncomingMessage,
-    private readonly size: number,
+    size: number,
     private readonly max: number,
   ) {
-    super();
+    super(size);
     this.inner = new ReadableByteStream(req, size);
   }
 
@@ -295,14 +316,7 @@ export class RequestBody extends BaseStream {
     return chunk;
   }
 
-  stat(): StreamInfo {
-    if (this.closed) throw new Error(STREAM_CLOSED);
-    return { size: this.size, position: -1, readable: true, writable: false, seekable: false };
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     this.req.removeAllListeners('readable');
     this.req.resume();
   }

@@ -4,6 +4,7 @@
  * `ServiceThreads`. Every message names its request by a number thread 1 chose; byte chunks travel in buffers
  * of their own, moved to the other thread (a view of Node's shared pool would be copied whole).
  */
+import type { MessagePort } from 'worker_threads';
 import { Actor, Scope, type Policy, type SecurityContext } from '../../lib/security';
 import type { Registry, SecurityPolicyEntry } from '../../registry';
 import type { HeaderMap } from './exchange';
@@ -63,11 +64,39 @@ export type ToMain =
       readonly head: { readonly status: number; readonly headers: HeaderList } | null;
       readonly data: Uint8Array | null;
       readonly end: boolean;
+      /** The handler process ended too (nothing more comes for this request). */
+      readonly done: boolean;
     }
-  /** The handler process ended (after its last `res`). */
+  /** The handler process ended (after its last `res`), with nothing more to send. */
   | { readonly t: 'done'; readonly id: number }
   /** The worker cannot run it (its registry changed, its server stops): thread 1 runs it itself. */
   | { readonly t: 'refused'; readonly id: number };
+
+/**
+ * What one thread posts to another, sent as one array per turn of the event loop: under load the requests of
+ * a turn (one per connection that had data) share one post and one wake-up of the other thread.
+ */
+export class Outbox<T> {
+  private batch: T[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private readonly flushBound = (): void => this.flush();
+
+  constructor(private readonly port: MessagePort) {}
+
+  push(message: T, transfer?: readonly ArrayBuffer[]): void {
+    if (this.batch.length === 0) setImmediate(this.flushBound);
+    this.batch.push(message);
+    if (transfer !== undefined) this.transfer.push(...transfer);
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    const transfer = this.transfer;
+    this.batch = [];
+    this.transfer = [];
+    if (batch.length > 0) this.port.postMessage(batch, transfer);
+  }
+}
 
 export const headerList = (headers: ReadonlyMap<string, readonly string[]>): HeaderList => [...headers].map(([k, v]) => [k, [...v]]);
 

@@ -5,10 +5,10 @@
  * to thread 1 instead of to a socket, at most RESPONSE_WINDOW ahead of what the client took.
  */
 import type { MessagePort } from 'worker_threads';
-import { BaseStream, STREAM_CLOSED, type ByteStream, type Maybe, type StreamInfo } from '../../lib/byte-stream';
-import { ResponseWriter, type HeaderMap, type ResponseSink } from './exchange';
+import { STREAM_CLOSED, type Maybe } from '../../lib/byte-stream';
+import { HandlerBody, ResponseWriter, type HeaderMap, type ResponseSink } from './exchange';
 import { callFunction, type HandlerEnv, type HandlerExchange } from './handler';
-import { RESPONSE_WINDOW, headerList, headerMap, movable, securityFrom, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
+import { Outbox, RESPONSE_WINDOW, headerList, headerMap, movable, securityFrom, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
 import type { HttpRequestView } from '../../api/http';
 import type { SecurityContext } from '../../lib/security';
 import type { Value } from '../../kernel/value';
@@ -23,6 +23,9 @@ class PortSink implements ResponseSink {
   private gone = false;
   private ended = false;
   private waiters: { resolve(): void; reject(e: Error): void }[] = [];
+  /** The response's end, held until the handler is done so that both go in one message. */
+  private last: Extract<ToMain, { t: 'res' }> | null = null;
+  private lastTransfer: ArrayBuffer[] | undefined;
 
   constructor(
     private readonly id: number,
@@ -57,6 +60,14 @@ class PortSink implements ResponseSink {
     this.send(chunk ?? null, true);
   }
 
+  /** The handler is done: its response's end goes now, saying so, or a bare `done`. */
+  done(): void {
+    const last = this.last;
+    this.last = null;
+    if (last === null) this.post({ t: 'done', id: this.id });
+    else this.post({ ...last, done: true }, this.lastTransfer);
+  }
+
   acked(bytes: number): void {
     this.unacked -= bytes;
     if (this.unacked >= RESPONSE_WINDOW) return;
@@ -71,24 +82,25 @@ class PortSink implements ResponseSink {
   private send(chunk: Uint8Array | null, end: boolean): void {
     const head = this.head === null ? null : { status: this.head.status, headers: headerList(this.head.headers) };
     this.head = null;
-    if (chunk === null || chunk.length === 0) return this.post({ t: 'res', id: this.id, head, data: null, end });
-    const own = movable(chunk);
-    this.post({ t: 'res', id: this.id, head, data: own.data, end }, own.transfer);
+    const own = chunk === null || chunk.length === 0 ? null : movable(chunk);
+    const m: Extract<ToMain, { t: 'res' }> = { t: 'res', id: this.id, head, data: own?.data ?? null, end, done: false };
+    if (!end) return this.post(m, own?.transfer);
+    this.last = m;
+    this.lastTransfer = own?.transfer;
   }
 }
 
 /** The request body, pulled from thread 1 as the handler reads it. */
-class PulledBody extends BaseStream {
-  private closed = false;
+class PulledBody extends HandlerBody {
   private ended = false;
   waiting: { resolve(c: Uint8Array | null): void; reject(e: Error): void } | null = null;
 
   constructor(
     private readonly id: number,
-    private readonly size: number,
+    size: number,
     private readonly post: Post,
   ) {
-    super();
+    super(size);
   }
 
   override read(max: number): Maybe<Uint8Array | null> {
@@ -107,14 +119,7 @@ class PulledBody extends BaseStream {
     });
   }
 
-  stat(): StreamInfo {
-    if (this.closed) throw new Error(STREAM_CLOSED);
-    return { size: this.size, position: -1, readable: true, writable: false, seekable: false };
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     if (!this.ended) this.post({ t: 'pull', id: this.id, max: 0 });
   }
 
@@ -132,49 +137,24 @@ class PulledBody extends BaseStream {
   }
 }
 
-class HandedRequest implements HttpRequestView {
-  readonly headers: ReadonlyMap<string, readonly string[]>;
-  readonly params: ReadonlyMap<string, string> | null;
-  body: PulledBody | null = null;
-  private taken = false;
+type HandedRequest = HttpRequestView & { readonly body: PulledBody | null };
 
-  constructor(
-    private readonly head: RequestHead,
-    private readonly id: number,
-    private readonly post: Post,
-  ) {
-    this.headers = headerMap(head.headers);
-    this.params = head.params === null ? null : new Map(head.params);
-  }
-
-  get method(): string {
-    return this.head.method;
-  }
-  get path(): string {
-    return this.head.path;
-  }
-  get rawQuery(): string {
-    return this.head.rawQuery;
-  }
-  get host(): string {
-    return this.head.host;
-  }
-  get remoteAddr(): string {
-    return this.head.remoteAddr;
-  }
-  get contentLength(): number {
-    return this.head.contentLength;
-  }
-  get maxBodyBytes(): number {
-    return this.head.maxBodyBytes;
-  }
-
-  takeBody(): ByteStream | null {
-    if (this.taken || this.head.contentLength === 0) return null;
-    this.taken = true;
-    this.body = new PulledBody(this.id, this.head.contentLength, this.post);
-    return this.body;
-  }
+/** The request as the message gave it; the body is pulled when taken. */
+function handedRequest(head: RequestHead, id: number, post: Post): HandedRequest {
+  let body: PulledBody | null = null;
+  return {
+    ...head,
+    headers: headerMap(head.headers),
+    params: head.params === null ? null : new Map(head.params),
+    get body() {
+      return body;
+    },
+    takeBody() {
+      if (body !== null || head.contentLength === 0) return null;
+      body = new PulledBody(id, head.contentLength, post);
+      return body;
+    },
+  };
 }
 
 class HandedExchange implements HandlerExchange {
@@ -189,7 +169,7 @@ class HandedExchange implements HandlerExchange {
     post: Post,
     readonly security: SecurityContext | null,
   ) {
-    this.request = new HandedRequest(m.request, m.id, post);
+    this.request = handedRequest(m.request, m.id, post);
     this.sink = new PortSink(m.id, post);
     this.response = new ResponseWriter(this.sink, m.request.method === 'HEAD');
     for (const [k, v] of m.headers) this.response.headers.set(k, v);
@@ -215,8 +195,11 @@ class WorkerHub {
   private readonly post: Post;
 
   constructor(port: MessagePort) {
-    this.post = (m, transfer) => port.postMessage(m, transfer);
-    port.on('message', (m: ToWorker) => this.receive(m));
+    const outbox = new Outbox<ToMain>(port);
+    this.post = (m, transfer) => outbox.push(m, transfer);
+    port.on('message', (batch: ToWorker[]) => {
+      for (const m of batch) this.receive(m);
+    });
   }
 
   serve(server: string, env: HandlerEnv): () => void {
@@ -245,7 +228,7 @@ class WorkerHub {
     this.calls.set(m.id, x);
     void callFunction(env, m.func, x).finally(() => {
       this.calls.delete(m.id);
-      this.post({ t: 'done', id: m.id });
+      x.sink.done();
     });
   }
 }

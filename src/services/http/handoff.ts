@@ -1,14 +1,14 @@
 /**
  * Thread 1's side of handing HTTP handlers to the node's other threads (spec.md "Threads"). Thread 1 owns the
  * socket, parses, routes and runs the middleware; for each endpoint call it picks the thread with the fewest
- * handlers in flight (itself included, ties in turn), and a worker's handler gets the request as a message,
+ * load (itself included, its own handlers counting double: it does every request's HTTP work), and a worker's handler gets the request as a message,
  * pulls the body a chunk at a time (thread 1's body limit applies), and sends the response back in chunks that
  * thread 1 writes through the request's own ResponseWriter (so compression and relays act as on one thread),
  * acknowledging each once the client took it. What thread 1 holds for a request is bounded: one body chunk,
  * and the response window of handoff-wire.ts.
  */
 import type { MessagePort } from 'worker_threads';
-import { PULL_MAX, headerList, movable, portableSecurity, type PortableSecurity, type ToMain, type ToWorker } from './handoff-wire';
+import { Outbox, PULL_MAX, headerList, movable, portableSecurity, type PortableSecurity, type ToMain, type ToWorker } from './handoff-wire';
 import type { Exchange } from './exchange';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { ServiceContext, ServiceThreads } from '../service';
@@ -35,14 +35,18 @@ class ThreadHub {
   /** Handlers in flight per thread (1 included). */
   private readonly busy = new Map<number, number>([[1, 0]]);
   private readonly calls = new Map<number, RemoteCall>();
+  private readonly outboxes = new Map<number, Outbox<ToWorker>>();
   private next = 1;
   private turn = 0;
 
-  constructor(private readonly ports: ReadonlyMap<number, MessagePort>) {
+  constructor(ports: ReadonlyMap<number, MessagePort>) {
     for (const [thread, port] of ports) {
       this.ready.set(thread, new Set());
       this.busy.set(thread, 0);
-      port.on('message', (m: ToMain) => this.receive(thread, m));
+      this.outboxes.set(thread, new Outbox(port));
+      port.on('message', (batch: ToMain[]) => {
+        for (const m of batch) this.receive(thread, m);
+      });
       // The port closes when its thread ends, however it ends.
       port.on('close', () => this.lost(thread));
       port.unref();
@@ -106,6 +110,11 @@ class ThreadHub {
     return portableSecurity(x.security, ctx.store.current);
   }
 
+  /**
+   * The thread with the least load, in turn among equals. Thread 1 also parses, routes and writes every
+   * request, so its handlers count double and it takes one only when the others are busier: idle workers
+   * always get the next request.
+   */
   private pick(server: string): number {
     const candidates = [1];
     for (const [thread, servers] of this.ready) if (servers.has(server)) candidates.push(thread);
@@ -115,8 +124,9 @@ class ThreadHub {
     for (let i = 0; i < candidates.length; i++) {
       const thread = candidates[(start + i) % candidates.length];
       const n = this.busy.get(thread) ?? 0;
-      if (n < least) {
-        least = n;
+      const load = thread === 1 ? 2 * n + 1 : n;
+      if (load < least) {
+        least = load;
         best = thread;
       }
     }
@@ -129,7 +139,7 @@ class ThreadHub {
   }
 
   private post(call: RemoteCall, message: ToWorker, transfer?: ArrayBuffer[]): void {
-    this.ports.get(call.thread)?.postMessage(message, transfer);
+    this.outboxes.get(call.thread)?.push(message, transfer);
   }
 
   private receive(thread: number, m: ToMain): void {
@@ -145,7 +155,9 @@ class ThreadHub {
       case 'pull':
         return this.pull(call, m.max);
       case 'res':
-        return this.respond(call, m);
+        this.respond(call, m);
+        if (m.done) void call.writing.then(() => call.settle());
+        return;
       case 'done':
         return void call.writing.then(() => call.settle());
       case 'refused': {
@@ -189,9 +201,14 @@ class ThreadHub {
     }
     if (m.data !== null) {
       const bytes = m.data.length;
+      // The last bytes need no acknowledgement: the worker sends nothing more.
       const wrote = settled(w.write(m.data)).then(
-        () => this.post(call, { t: 'ack', id: call.id, bytes }),
-        () => this.post(call, { t: 'gone', id: call.id }),
+        () => {
+          if (!m.end) this.post(call, { t: 'ack', id: call.id, bytes });
+        },
+        () => {
+          if (!m.end) this.post(call, { t: 'gone', id: call.id });
+        },
       );
       call.writing = call.writing.then(() => wrote);
     }

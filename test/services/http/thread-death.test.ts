@@ -7,6 +7,7 @@
 import { MessageChannel, Worker } from 'worker_threads';
 import { request } from 'http';
 import { freePort } from '../../helpers/net';
+import { until } from '../../helpers/poll';
 import { endpoint, httpProject } from './fixture';
 import { Runtime } from '../../../src/hosts/runtime';
 import { loadProject } from '../../../src/registry';
@@ -14,15 +15,18 @@ import { SILENT } from '../../../src/modules/logger';
 
 /** Answers nothing to a call for /before and exits; for /mid sends the head and some bytes, then exits once they were taken. */
 const DYING_THREAD = `
-const { workerData } = require('worker_threads');
+const { parentPort, workerData } = require('worker_threads');
 const port = workerData.port;
-port.postMessage({ t: 'ready', server: 't:gateway' });
-port.on('message', (m) => {
-  if (m.t === 'ack') process.exit(1);
-  if (m.t !== 'call') return;
-  if (m.request.path !== '/mid') process.exit(1);
-  const data = new TextEncoder().encode('partial');
-  port.postMessage({ t: 'res', id: m.id, head: { status: 200, headers: [['Content-Type', ['text/plain']]] }, data, end: false });
+port.postMessage([{ t: 'ready', server: 't:gateway' }]);
+parentPort.postMessage('up');
+port.on('message', (batch) => {
+  for (const m of batch) {
+    if (m.t === 'ack') process.exit(1);
+    if (m.t !== 'call') continue;
+    if (m.request.path !== '/mid') process.exit(1);
+    const data = new TextEncoder().encode('partial');
+    port.postMessage([{ t: 'res', id: m.id, head: { status: 200, headers: [['Content-Type', ['text/plain']]] }, data, end: false, done: false }]);
+  }
 });
 `;
 
@@ -56,18 +60,18 @@ return { handler = handler }`;
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(DYING_THREAD, { eval: true, workerData: { port: port2 }, transferList: [port2] });
   const exited = new Promise((resolve) => worker.once('exit', resolve));
+  await new Promise((resolve) => worker.once('message', resolve));
   const runtime = new Runtime(loadProject(dir), { logs: SILENT, terminal: null, threads: { index: 1, ports: new Map([[2, port1]]) } });
   await runtime.boot();
   return { runtime, port, worker, exited };
 }
 
 /** Asks `path` until a request lands on the dying thread (thread 1 serves the others itself). */
-async function untilHandedOver(port: number, path: string): Promise<Outcome> {
-  for (let i = 0; i < 6; i++) {
+function untilHandedOver(port: number, path: string): Promise<Outcome> {
+  return until('a request handed to thread 2', async () => {
     const r = await get(port, path);
-    if (!r.body.startsWith('served by')) return r;
-  }
-  throw new Error('no request was handed to thread 2');
+    return r.body.startsWith('served by') ? null : r;
+  });
 }
 
 test('a thread that dies before answering: 502; the server goes on without it', async () => {
