@@ -17,8 +17,9 @@
  * - Rings are made when a thread first sends to another (64 KiB each, at most 32 per thread); past that budget a
  *   pair uses its port alone.
  * - A port closes when its thread ends: what that thread wrote into the ring before is read first.
+ * - `catchUp` reads, at once, what every thread but one has sent (see ClusterRouter "catchUp").
  */
-import type { MessagePort } from 'worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import { Ring, PORT_MARK, AWAKE, ASLEEP } from './ring';
 import type { BusLink } from './bus';
 
@@ -232,12 +233,16 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
     }
   }
 
+  /** Takes what a port message says into `state`: a ring, or messages that came by port. */
+  function takePortMessage(state: Incoming, msg: PortMessage): void {
+    if (msg === 0) return;
+    if ('frames' in msg) state.held.push({ frames: msg.frames, ring: msg.ring });
+    else state.ring = new Ring(msg.ring);
+  }
+
   function onPortMessage(node: string, msg: PortMessage): void {
     const state = into.get(node) as Incoming;
-    if (msg !== 0) {
-      if ('frames' in msg) state.held.push({ frames: msg.frames, ring: msg.ring });
-      else state.ring = new Ring(msg.ring);
-    }
+    takePortMessage(state, msg);
     // Asleep again before reading: a writer after this read wakes it anew.
     state.ring?.setSleep(ASLEEP);
     if (readAll() && !polling) {
@@ -287,6 +292,19 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
           readFrom(into.get(node) as Incoming);
           closedFn(node);
         });
+      }
+    },
+    catchUp(except) {
+      // Everything the other threads (but `except`, whose order stands) have sent so far, their ports' waiting
+      // messages included (a ring, or frames that came by port), delivered now.
+      for (const [node, port] of ports) {
+        if (node === except) continue;
+        const state = into.get(node) as Incoming;
+        readFrom(state);
+        for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+          takePortMessage(state, m.message as PortMessage);
+          readFrom(state);
+        }
       }
     },
     onClosed(fn) {
