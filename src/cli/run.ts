@@ -139,6 +139,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   group?.lead(runtime);
   await group?.attach(runtime.node);
   await runtime.boot();
+  group?.started();
   const prometheus = await startPrometheus(config, runtime.metrics, logs);
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});

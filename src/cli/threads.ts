@@ -191,6 +191,8 @@ export interface ThreadGroup {
    * (thread-view.ts) and thread 1 orders the registry's changes (thread-registry.ts).
    */
   lead(runtime: Runtime): void;
+  /** Thread 1 has booted: logs the threads that failed to start. */
+  started(): void;
   /** Stops every worker thread (each shuts its runtime down), then leaves. */
   stop(): Promise<void>;
 }
@@ -223,6 +225,9 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   let registryRequest: (worker: Worker, message: unknown) => boolean = () => false;
   const exited = new Set<Worker>();
   const booted: Promise<void>[] = [];
+  // Logged once thread 1 has booted: a mistake in the project fails every thread alike, and thread 1's own error
+  // is then the one line the user gets.
+  const failures: string[] = [];
   const env = new SharedEnv();
   const memoryDatabases = memoryDatabaseDir();
   const sharedPorts: MessagePort[] = [];
@@ -249,7 +254,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       if ('exit' in report) options.onExitRequest?.(report.exit);
       else if ('ready' in report) ready();
       else if ('failed' in report) {
-        log('error', `threads: thread ${threadNode(i)} failed to start: ${report.failed}`, {});
+        failures.push(`threads: thread ${threadNode(i)} failed to start: ${report.failed}`);
         ready();
       }
     });
@@ -286,6 +291,9 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
+    started(): void {
+      for (const failure of failures.splice(0)) log('error', failure, {});
+    },
     lead(runtime: Runtime): void {
       view.observe(runtime);
       registryRequest = leadRegistry(runtime.store, workers, (w) => !exited.has(w), log);

@@ -90,4 +90,10 @@ describe('signals', () => {
     const r = await wisp(['run'], { cwd: dir });
     expect([r.code, r.stderr]).toEqual([1, 'Error: dependency cycle: sig:a -> sig:b -> sig:a\n']);
   });
+
+  test('with --threads 2 the same mistake is still the one line (a worker failing alike is not logged over it)', async () => {
+    const dir = project(service('a', 'graceful', '      requires: [b]\n') + service('b', 'graceful', '      requires: [a]\n'));
+    const r = await wisp(['run', '--threads', '2'], { cwd: dir });
+    expect([r.code, r.stderr]).toEqual([1, 'Error: dependency cycle: sig:a -> sig:b -> sig:a\n']);
+  });
 });
