@@ -8,7 +8,7 @@
  */
 import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
-import { isHost, type Registry } from '../registry';
+import { isHost, type Entry, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, memberName, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import { ClusterRouter, type Placement } from '../cluster/router';
 import { formatPid } from '../kernel/pid';
@@ -26,15 +26,15 @@ import { ThreadView } from './thread-view';
 import { leadRegistry } from './thread-registry';
 import type { Runtime } from '../hosts/runtime';
 
-/** Each process host's own thread (1-based): dealt round-robin in id order, starting with thread 2. */
-function hostHomes(registry: Registry, threads: number): Map<string, number> {
-  const hosts = registry
-    .entries()
-    .filter((e) => isHost(e) && e.kind !== 'terminal.host')
-    .map((e) => e.id)
-    .sort();
-  return new Map(hosts.map((id, i) => [id, ((i + 1) % threads) + 1]));
+/** The entries `pick` chooses, each with its thread (1-based): dealt round-robin in id order, starting with thread 2. */
+function dealt(registry: Registry, threads: number, pick: (e: Entry) => boolean): Map<string, number> {
+  const ids = registry.entries().filter(pick).map((e) => e.id).sort();
+  return new Map(ids.map((id, i) => [id, ((i + 1) % threads) + 1]));
 }
+
+/** Each process host's own thread. */
+const hostHomes = (registry: Registry, threads: number): Map<string, number> =>
+  dealt(registry, threads, (e) => isHost(e) && e.kind !== 'terminal.host');
 
 /**
  * The thread (1-based) each auto-start `process.service` runs on: its host's thread; and each `queue.consumer`
@@ -44,16 +44,10 @@ function hostHomes(registry: Registry, threads: number): Map<string, number> {
  */
 export function servicePlacement(registry: Registry, threads: number): ReadonlyMap<string, number> {
   const hostThread = hostHomes(registry, threads);
-  const out = new Map<string, number>();
+  const out = dealt(registry, threads, (e) => e.kind === 'queue.consumer');
   for (const e of registry.entries()) {
     if (e.kind === 'process.service') out.set(e.id, hostThread.get(e.host) ?? 1);
   }
-  const consumers = registry
-    .entries()
-    .filter((e) => e.kind === 'queue.consumer')
-    .map((e) => e.id)
-    .sort();
-  consumers.forEach((id, i) => out.set(id, ((i + 1) % threads) + 1));
   return out;
 }
 
@@ -269,7 +263,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   let self: ThreadNode | null = null;
   return {
     threads,
-    mainNode: cluster === undefined ? threadNode(1) : cluster.options.node,
+    mainNode: name(1),
     runsHere: (id) => (placement.get(id) ?? 1) === 1,
     siblings: { ports: ports[0], nodeNames: bucket },
     env,
