@@ -3,13 +3,13 @@
  * (src/services/metrics/). As in Wippy, a port that cannot be bound is logged and the runtime runs on.
  */
 import type { LogSink } from '../api/logging';
-import type { MetricsRegistry } from '../services/metrics/collector';
+import type { MetricsSource } from '../services/metrics/collector';
 import { startExporter, type Exporter } from '../services/metrics/exporter';
 import type { RuntimeConfig } from './config';
 import { UsageError } from './errors';
 import { messageOf } from '../lib/message';
 
-export async function startPrometheus(config: RuntimeConfig, metrics: MetricsRegistry, logs: LogSink): Promise<Exporter | null> {
+export async function startPrometheus(config: RuntimeConfig, metrics: MetricsSource, logs: LogSink): Promise<Exporter | null> {
   const enabled = config.setting('prometheus.enabled');
   if (enabled !== true && enabled !== 'true') return null;
   const address = config.setting('prometheus.address');

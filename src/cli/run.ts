@@ -77,6 +77,13 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   });
 
   const threads = parseThreads(flags.threads ?? process.env.WISP_THREADS);
+  const terminal = new StdioTerminal(target?.args ?? []);
+  let signalled = false;
+  const stopWaitNotice = (service: string, ms: number): void => {
+    // A notice after "> " (a prompt) or a terminal's echoed ^C starts on a line of its own.
+    const fresh = terminal.atLineStart && !(signalled && process.stderr.isTTY) ? '' : '\n';
+    process.stderr.write(`${fresh}${service} did not stop on CANCEL; waiting up to ${ms / 1000}s (stop_timeout); Ctrl+C to exit now\n`);
+  };
   const joined = await joinIfConfigured(flags, config, logs);
   const cluster = joined?.cluster ?? null;
   // Loaded only for several threads: one thread never pays for the cluster's modules.
@@ -84,15 +91,15 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     threads,
     cwd,
     flags,
+    quiet,
     registry,
     cluster: joined === null ? undefined : { options: joined.options, incarnation: joined.cluster.incarnation, firstUniq: joined.cluster.firstUniq },
     log: (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger: 'threads', fields });
     },
     onExitRequest: (code) => exitRequested(code),
+    onStopWait: stopWaitNotice,
   });
-  const terminal = new StdioTerminal(target?.args ?? []);
-  let signalled = false;
   // `system.exit(code)` from Lua: a graceful shutdown that ends with that code.
   let exitRequested!: (code: number) => void;
   const exitRequest = new Promise<number>((resolve) => (exitRequested = resolve));
@@ -108,11 +115,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
     securityStrict: config.securityStrict,
     logs,
     terminal,
-    onStopWait: (service, ms) => {
-      // A notice after "> " (a prompt) or a terminal's echoed ^C starts on a line of its own.
-      const fresh = terminal.atLineStart && !(signalled && process.stderr.isTTY) ? '' : '\n';
-      process.stderr.write(`${fresh}${service} did not stop on CANCEL; waiting up to ${ms / 1000}s (stop_timeout); Ctrl+C to exit now\n`);
-    },
+    onStopWait: stopWaitNotice,
   });
   group?.serveShared(runtime.native);
   // The first signal starts a graceful shutdown; one during shutdown (whatever started it) exits at once.
@@ -140,7 +143,7 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   await group?.attach(runtime.node);
   await runtime.boot();
   group?.started();
-  const prometheus = await startPrometheus(config, runtime.metrics, logs);
+  const prometheus = await startPrometheus(config, group?.metrics(runtime.metrics) ?? runtime.metrics, logs);
   const live = await startLiveView(runtime, inspect, logs);
   info(logs, 'runtime ready', {});
 
@@ -172,11 +175,14 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   info(logs, 'shutting down', {});
   terminal.close();
   const giveUpMs = config.shutdownTimeoutMs ?? runtime.maxShutdownMs() + SHUTDOWN_MARGIN_MS;
-  await Promise.race([runtime.shutdown(), new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
+  const giveUpAt = performance.now() + giveUpMs;
+  // With threads, every thread stops a stop level before any stops the next (dependency order across them).
+  const stopped = runtime.shutdown(group === null ? undefined : (k) => Promise.all([runtime.stopLevel(k), group.stopLevel(k)]));
+  await Promise.race([stopped, new Promise((r) => after(giveUpMs, () => r(undefined)).unref())]);
   await live.close();
   await prometheus?.close();
   await cluster?.close();
-  await group?.stop();
+  await group?.stop(Math.max(0, giveUpAt - performance.now()) + SHUTDOWN_MARGIN_MS);
   if (supersededBy !== null) {
     process.stderr.write(`Error: ${supersededBy}\n`);
     code = 1;

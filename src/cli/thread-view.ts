@@ -14,6 +14,7 @@ import { mergeSnapshots, threadQuery, type ThreadPart } from '../hosts/node-snap
 import type { NodeThreads, Runtime } from '../hosts/runtime';
 import type { ProcessDetails, SystemSnapshot } from '../api/system';
 import { threadNode } from '../cluster/threads';
+import { summedText, type MetricsRegistry, type MetricsSource, type MetricsJson } from '../services/metrics/collector';
 
 /** How long thread 1 waits for a worker's part before showing it as not answering. */
 export const OBSERVE_TIMEOUT_MS = 2000;
@@ -25,8 +26,14 @@ const BUSY_WINDOW_MS = 500;
 /** Thread 1 to a worker, and back. */
 export type ObserveRequest =
   | { readonly observe: number; readonly query: ProcessQuery }
-  | { readonly observe: number; readonly details: string };
-export type ObserveAnswer = { readonly observed: number; readonly snapshot?: SystemSnapshot; readonly details?: ProcessDetails | null };
+  | { readonly observe: number; readonly details: string }
+  | { readonly observe: number; readonly metrics: true };
+export type ObserveAnswer = {
+  readonly observed: number;
+  readonly snapshot?: SystemSnapshot;
+  readonly details?: ProcessDetails | null;
+  readonly metrics?: MetricsJson;
+};
 /** A worker to thread 1 (one of its processes wants the node's picture), and back. */
 export type GatherRequest =
   | { readonly gather: number; readonly query: ProcessQuery }
@@ -159,6 +166,21 @@ export class ThreadView implements NodeThreads {
     return answer?.details ?? null;
   }
 
+  /** The node's metrics for the Prometheus exporter: thread 1's and each answering worker's, added up. */
+  metrics(own: MetricsRegistry): MetricsSource {
+    return {
+      contentType: own.contentType,
+      text: async () => {
+        const others = this.lines.map(async (line) => {
+          if (line.down) return [];
+          const answer = await line.pending.ask((id) => line.worker.postMessage({ observe: id, metrics: true } satisfies ObserveRequest), OBSERVE_TIMEOUT_MS);
+          return answer?.metrics ?? [];
+        });
+        return summedText([await own.json(), ...(await Promise.all(others))]);
+      },
+    };
+  }
+
   private ownRuntime(): Runtime {
     if (this.runtime === null) throw new Error('the thread view is not observing a runtime yet');
     return this.runtime;
@@ -202,6 +224,13 @@ export function workerView(runtime: Runtime, port: MessagePort): (message: unkno
     }
     if (typeof message.observe !== 'number') return false;
     const request = message as ObserveRequest;
+    if ('metrics' in request) {
+      void runtime.metrics.json().then(
+        (metrics) => port.postMessage({ observed: request.observe, metrics } satisfies ObserveAnswer),
+        () => port.postMessage({ observed: request.observe } satisfies ObserveAnswer),
+      );
+      return true;
+    }
     let answer: ObserveAnswer = { observed: request.observe };
     try {
       answer = 'query' in request

@@ -12,6 +12,7 @@ import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
 import { openProject, type RunFlags } from './run';
 import { localWork, placeSpawns, servicePlacement, threadNames, threadPlacement, type WorkerData, type WorkerReport } from './threads';
 import { workerView } from './thread-view';
+import { schedulersDue } from '../engine/scheduler';
 import { followRegistry } from './thread-registry';
 
 /**
@@ -19,6 +20,19 @@ import { followRegistry } from './thread-registry';
  * for a minute when first asked for its part of the view, or ends once it has booted. Unset, nothing.
  */
 const FAULT = /^(t\d+):(hang|end)$/.exec(process.env.WISP_THREADS_FAULT ?? '');
+
+/** How long a booted worker waits for its services' first steps before it says it is ready. */
+const SETTLE_MS = 1000;
+
+/**
+ * Waits until `quiet()` (at most SETTLE_MS): what the services did as they started, up to their first wait,
+ * has run and their names have reached the node's table. On one thread that has happened before the `-x`
+ * process runs (they were scheduled first); thread 1 starts it once every worker is ready, so with threads too.
+ */
+async function settled(quiet: () => boolean): Promise<void> {
+  const end = performance.now() + SETTLE_MS;
+  while (!quiet() && performance.now() < end) await new Promise((resolve) => setImmediate(resolve));
+}
 
 async function main(data: WorkerData): Promise<void> {
   const port = parentPort;
@@ -29,8 +43,7 @@ async function main(data: WorkerData): Promise<void> {
   const self = name(data.index);
   try {
     const { config, registry } = openProject(flags, data.cwd);
-    const quiet = flags.exec !== undefined;
-    const logs = logSink(flags, quiet, config.logger, performance.timeOrigin);
+    const logs = logSink(flags, data.quiet, config.logger, performance.timeOrigin);
     const placement = servicePlacement(registry, data.threads);
     const log = (logger: string): Log => (level, message, fields) => {
       if (logs.enabled(level)) logs.write({ level, message, logger, fields: { thread: self, ...fields } });
@@ -47,6 +60,7 @@ async function main(data: WorkerData): Promise<void> {
       runsService: (id) => (placement.get(id) ?? data.index) === data.index,
       threads: { index: data.index, ports: new Map([[1, data.services]]) },
       onExitRequest: (code) => report({ exit: code }),
+      onStopWait: (service, ms) => report({ stopWait: { service, ms } }),
     });
     const names = new PortBucket(data.names);
     const threads = cluster === null ? joinThreads({ self, ports: data.ports, names, work: localWork }, log('threads')) : null;
@@ -54,9 +68,11 @@ async function main(data: WorkerData): Promise<void> {
     const followed = followRegistry(runtime.store, port, log('threads'));
     const view = workerView(runtime, port);
     const fault = FAULT !== null && FAULT[1] === self ? FAULT[2] : null;
-    port.on('message', (msg: { stop?: boolean }) => {
+    port.on('message', (msg: { stop?: boolean; stopLevel?: number }) => {
       if (fault === 'hang' && 'observe' in msg) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
       if (view(msg) || followed(msg)) return;
+      const level = msg.stopLevel;
+      if (level !== undefined) return void runtime.stopLevel(level).then(() => report({ levelStopped: level }));
       if (msg.stop !== true) return;
       threads?.leaving();
       void runtime.shutdown().finally(async () => {
@@ -69,9 +85,10 @@ async function main(data: WorkerData): Promise<void> {
         process.exit(0);
       });
     });
-    await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
+    const router = await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
     placeSpawns(runtime.node, threadPlacement(registry, data.threads, data.index, name, data.memory, runtime.node));
     await runtime.boot();
+    await settled(() => !schedulersDue() && router?.claiming !== true);
     report({ ready: true });
     if (fault === 'end') setImmediate(() => process.exit(3));
   } catch (e) {

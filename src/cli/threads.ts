@@ -23,6 +23,8 @@ import type { SiblingThreads } from '../cluster';
 import type { Node } from '../kernel/node';
 import type { ServiceThreads } from '../services/service';
 import { ThreadView } from './thread-view';
+import { after } from '../util/timer';
+import type { MetricsRegistry, MetricsSource } from '../services/metrics/collector';
 import { leadRegistry } from './thread-registry';
 import type { Runtime } from '../hosts/runtime';
 
@@ -127,6 +129,8 @@ export interface WorkerData {
   readonly cwd: string;
   /** The run's flags (plain values). */
   readonly flags: Record<string, unknown>;
+  /** Whether the log is quiet (`-x` or a command name), as on thread 1. */
+  readonly quiet: boolean;
   readonly ports: ReadonlyMap<string, MessagePort>;
   readonly names: MessagePort;
   /** To thread 1's memory services (src/cluster/shared.ts). */
@@ -155,7 +159,11 @@ export type WorkerReport =
   | { readonly failed: string }
   | { readonly stopped: true }
   /** `system.exit(code)` on that thread: the node shuts down, as when thread 1's processes call it. */
-  | { readonly exit: number };
+  | { readonly exit: number }
+  /** A service of that thread did not stop on CANCEL: thread 1 says so as for its own. */
+  | { readonly stopWait: { readonly service: string; readonly ms: number } }
+  /** That thread has stopped its services of stop level `levelStopped` (Runtime.stopLevel). */
+  | { readonly levelStopped: number };
 
 export interface ThreadGroup {
   readonly threads: number;
@@ -185,20 +193,31 @@ export interface ThreadGroup {
    * (thread-view.ts) and thread 1 orders the registry's changes (thread-registry.ts).
    */
   lead(runtime: Runtime): void;
+  /** What the Prometheus exporter serves: thread 1's metrics (`own`) and every worker's, added up. */
+  metrics(own: MetricsRegistry): MetricsSource;
   /** Thread 1 has booted: logs the threads that failed to start. */
   started(): void;
-  /** Stops every worker thread (each shuts its runtime down), then leaves. */
-  stop(): Promise<void>;
+  /** Has every running worker stop its services of stop level `k` (Runtime.stopLevel), and waits until each has. */
+  stopLevel(k: number): Promise<void>;
+  /**
+   * Stops every worker thread (each shuts its runtime down), then leaves. A worker still running `graceMs`
+   * later is ended.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface ThreadGroupOptions {
   readonly threads: number;
   readonly cwd: string;
   readonly flags: object;
+  /** Whether the log is quiet (default false). */
+  readonly quiet?: boolean;
   readonly registry: Registry;
   readonly log: Log;
   /** `system.exit(code)` on a worker thread. */
   readonly onExitRequest?: (code: number) => void;
+  /** A worker thread's service did not stop on CANCEL (Runtime's `onStopWait`). */
+  readonly onStopWait?: (service: string, timeoutMs: number) => void;
   /** The compiled worker script (default: thread-worker.js next to this file). */
   readonly workerFile?: string;
   readonly cluster?: ThreadsInCluster;
@@ -227,6 +246,8 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const sharedPorts: MessagePort[] = [];
   const stopped: Promise<void>[] = [];
   const servicePorts = new Map<number, MessagePort>();
+  // Each worker's answer to the stop level thread 1 asked for last (stopLevel).
+  const levelsStopped = new Map<Worker, (k: number) => void>();
   for (let i = 2; i <= threads; i++) {
     const services = new MessageChannel();
     servicePorts.set(i, services.port1);
@@ -236,7 +257,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     const mine = ports[i - 1];
     const shared = new MessageChannel();
     sharedPorts.push(shared.port1);
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2, memory, cluster };
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, quiet: options.quiet ?? false, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2, memory, cluster };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2, services.port2] });
     workers.push(worker);
     view.addWorker(i, worker);
@@ -246,6 +267,8 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     worker.on('message', (report: WorkerReport) => {
       if (view.received(i, report) || registryRequest(worker, report)) return;
       if ('exit' in report) options.onExitRequest?.(report.exit);
+      else if ('stopWait' in report) options.onStopWait?.(report.stopWait.service, report.stopWait.ms);
+      else if ('levelStopped' in report) levelsStopped.get(worker)?.(report.levelStopped);
       else if ('ready' in report) ready();
       else if ('failed' in report) {
         failures.push(`threads: thread ${threadNode(i)} failed to start: ${report.failed}`);
@@ -256,6 +279,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     worker.once('exit', (code) => {
       exited.add(worker);
       ready();
+      levelsStopped.get(worker)?.(-1);
       if (!stopping) log('error', `threads: thread ${threadNode(i)} ended`, { code });
     });
   }
@@ -285,6 +309,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
+    metrics: (own) => view.metrics(own),
     started(): void {
       for (const failure of failures.splice(0)) log('error', failure, {});
     },
@@ -292,11 +317,30 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       view.observe(runtime);
       registryRequest = leadRegistry(runtime.store, workers, (w) => !exited.has(w), log);
     },
-    async stop(): Promise<void> {
+    async stopLevel(k: number): Promise<void> {
+      stopping = true;
+      const running = workers.filter((w) => !exited.has(w));
+      await Promise.all(
+        running.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              levelsStopped.set(w, (done) => {
+                if (done !== k && done !== -1) return;
+                levelsStopped.delete(w);
+                resolve();
+              });
+              w.postMessage({ stopLevel: k });
+            }),
+        ),
+      );
+    },
+    async stop(graceMs = Number.POSITIVE_INFINITY): Promise<void> {
       stopping = true;
       self?.leaving();
       for (const w of workers) w.postMessage({ stop: true });
+      const late = Number.isFinite(graceMs) ? after(graceMs, () => workers.forEach((w) => void w.terminate())) : null;
       await Promise.all(stopped);
+      late?.cancel();
       self?.close();
     },
   };

@@ -92,6 +92,7 @@ export class ClusterNames {
   private readonly replica = new Map<string, Held>();
   /** This node's processes → the keys they hold (or are claiming). */
   private readonly owned = new Map<string, Set<string>>();
+  private inFlight = 0;
 
   constructor(
     private readonly kv: NameBucket,
@@ -218,8 +219,14 @@ export class ClusterNames {
     return this.peers.incarnationOf(claim.node) === claim.incarnation;
   }
 
+  /** Whether a claim of this node is on its way to the bucket. */
+  get claiming(): boolean {
+    return this.inFlight > 0;
+  }
+
   /** true when this claim holds the key; false when a live claim of another holds it; an error if the bus failed. */
   private async claim(key: string, claim: Claim): Promise<boolean | ErrorValue> {
+    this.inFlight++;
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         let revision: number | null = null;
@@ -241,6 +248,8 @@ export class ClusterNames {
       return false;
     } catch (e) {
       return new ErrorValue(`cluster registry unavailable: ${errorText(e)}`, 'Unavailable', true);
+    } finally {
+      this.inFlight--;
     }
   }
 

@@ -279,6 +279,11 @@ export class ClusterRouter implements Router {
     return this.nodeNames?.unregister(name, SCOPE.EVENTUAL) === true || this.local.unregister(name, scope);
   }
 
+  /** Whether a name claim of this node is on its way to the cluster's or the node's table. */
+  get claiming(): boolean {
+    return this.names.claiming || this.nodeNames?.claiming === true;
+  }
+
   namesOf(pid: string): string[] {
     const node = this.nodeNames === null || this.nodeNames === this.names ? [] : this.nodeNames.namesOf(pid);
     return [...this.local.namesOf(pid), ...this.names.namesOf(pid), ...node];

@@ -79,6 +79,7 @@ export class Runtime {
   /** What the `metrics` module records; the CLI's Prometheus exporter serves it. */
   readonly metrics = new MetricsRegistry();
   private levels: string[][] = [];
+  private readonly levelsStopping = new Map<number, Promise<void>>();
   private readonly unwatch: () => void;
   /** One environment for all hosts: a memory storage is shared by the whole runtime, as in Wippy. */
   private readonly env: Environment;
@@ -230,28 +231,50 @@ export class Runtime {
     return new Promise((resolve) => this.node.onExit(r.value, resolve));
   }
 
-  /** The longest shutdown() can take: each stop level waits for its slowest stop_timeout, then the hosts' grace. */
+  /**
+   * The longest shutdown() can take: each stop level waits for its slowest stop_timeout, then the hosts' grace.
+   * Read from the registry, so that services another thread runs count too.
+   */
   maxShutdownMs(): number {
     let total = HOST_GRACE_MS;
     for (const level of this.levels) {
-      total += Math.max(0, ...level.map((id) => this.services.get(id)?.entry.lifecycle.stopTimeoutMs ?? this.native.services.get(id)?.entry.lifecycle?.stopTimeoutMs ?? 0));
+      total += Math.max(0, ...level.map((id) => (this.registry.get(id) as ServiceLikeEntry | undefined)?.lifecycle?.stopTimeoutMs ?? 0));
     }
     return total;
   }
 
+  /** How many levels shutdown() stops, the last to start first (`stopLevel(0)`). */
+  get stopLevels(): number {
+    return this.levels.length;
+  }
+
   /**
-   * Stops services in reverse dependency order (each: CANCEL, then terminate after its stop_timeout), then
-   * gives the hosts' remaining processes a CANCEL "scheduler shutdown" and a short grace before terminating.
+   * Stops the services of stop level `k` (each: CANCEL, then terminate after its stop_timeout). With several
+   * threads, thread 1 has every thread stop level k before any stops level k + 1, so that dependency order
+   * holds across them. A level is stopped once.
    */
-  async shutdown(): Promise<void> {
-    for (const level of [...this.levels].reverse()) {
-      const stopping = level.flatMap((id) => {
-        const s = this.services.get(id);
-        if (s !== undefined) return [s.stop((svc, ms) => this.options.onStopWait?.(svc.id, ms))];
-        return this.native.services.has(id) ? [this.native.stop(id)] : [];
-      });
-      await Promise.all(stopping);
+  stopLevel(k: number): Promise<void> {
+    let stopping = this.levelsStopping.get(k);
+    if (stopping === undefined) {
+      const level = this.levels[this.levels.length - 1 - k] ?? [];
+      stopping = Promise.all(
+        level.flatMap((id) => {
+          const s = this.services.get(id);
+          if (s !== undefined) return [s.stop((svc, ms) => this.options.onStopWait?.(svc.id, ms))];
+          return this.native.services.has(id) ? [this.native.stop(id)] : [];
+        }),
+      ).then(() => undefined);
+      this.levelsStopping.set(k, stopping);
     }
+    return stopping;
+  }
+
+  /**
+   * Stops services in reverse dependency order (`stopLevel` each, or what `eachLevel` does for it), then gives
+   * the hosts' remaining processes a CANCEL "scheduler shutdown" and a short grace before terminating.
+   */
+  async shutdown(eachLevel: (k: number) => Promise<unknown> = (k) => this.stopLevel(k)): Promise<void> {
+    for (let k = 0; k < this.levels.length; k++) await eachLevel(k);
     await this.native.close();
     const left = this.node.allProcesses().filter((p) => p.runtime !== null && this.hosts.has(p.pid.host));
     if (left.length > 0) {

@@ -4,7 +4,7 @@
  * the label names and type of its first record; a record that disagrees is dropped and counted, as are
  * records past the series limit, so a script cannot grow the registry without bound.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { MetricLabels, MetricsCollector } from '../../api/metrics';
 
 /** Distinct label combinations kept over all metrics. */
@@ -13,6 +13,14 @@ const MAX_NAME = 256;
 const MAX_LABEL_VALUE = 1024;
 
 type Kind = 'counter' | 'gauge' | 'histogram';
+/** One registry's metrics as plain data (prom-client's JSON), which a thread can post to another. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/** What the Prometheus exporter serves: the text exposition and its content type. */
+export interface MetricsSource {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
 type Metric = Counter<string> | Gauge<string> | Histogram<string>;
 
 interface Entry {
@@ -38,8 +46,9 @@ function labelName(name: string): string {
   return lead.startsWith('__') ? `x${lead}` : lead;
 }
 
-export class MetricsRegistry implements MetricsCollector {
+export class MetricsRegistry implements MetricsCollector, MetricsSource {
   readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
   private readonly metrics = new Map<string, Entry>();
   private seriesCount = 0;
   /** Records dropped: a type or label set other than the metric's, a bad name, or past the series limit. */
@@ -66,6 +75,11 @@ export class MetricsRegistry implements MetricsCollector {
   /** The text exposition (what `/metrics` serves). */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** The metrics as plain data, for thread 1 to add up with the other threads' (summedText). */
+  json(): Promise<MetricsJson> {
+    return this.registry.getMetricsAsJSON();
   }
 
   private with(kind: Kind, rawName: string, raw: MetricLabels, record: (m: Metric, labels: Record<string, string>) => void): void {
@@ -95,4 +109,12 @@ export class MetricsRegistry implements MetricsCollector {
     }
     record(entry.metric, labels);
   }
+}
+
+/**
+ * The text exposition of several threads' metrics, series by series added up (prom-client's aggregator):
+ * counters and histograms count the node's records; a gauge is the sum of what each thread set.
+ */
+export function summedText(parts: readonly MetricsJson[]): Promise<string> {
+  return AggregatorRegistry.aggregate([...parts]).metrics();
 }

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'http';
 import type { AddressInfo } from 'net';
-import type { MetricsRegistry } from './collector';
+import type { MetricsSource } from './collector';
 
 export interface Exporter {
   /** Where it listens (the real port when the address asked for port 0). */
@@ -22,7 +22,7 @@ export function parseAddress(address: string): { host: string | undefined; port:
   return { host: host === '' ? undefined : host, port };
 }
 
-export function startExporter(metrics: MetricsRegistry, address: string): Promise<Exporter> {
+export function startExporter(metrics: MetricsSource, address: string): Promise<Exporter> {
   const { host, port } = parseAddress(address);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -30,7 +30,7 @@ export function startExporter(metrics: MetricsRegistry, address: string): Promis
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     } else if (path === '/metrics') {
       metrics.text().then(
-        (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+        (text) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(req.method === 'HEAD' ? undefined : text),
         (e: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`),
       );
     } else if (path === '/livez') {
