@@ -8,7 +8,7 @@
  * everything related to its processes).
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'worker_threads';
-import { Bus, type BusLink } from './bus';
+import { Bus, OUTBOX_BYTES, type BusLink } from './bus';
 import { threadLink, type LocalWork } from './thread-link';
 import { ClusterNames, type NameBucket, type NameBucketEntry } from './names';
 import { Peers } from './peers';
@@ -26,8 +26,12 @@ export const threadNode = (i: number): string => `t${i}`;
  */
 export const memberName = (node: string, i: number): string => (i === 1 ? node : `${node}.t${i}`);
 
-/** Largest message between threads: the same bound as a default NATS server's, so a value crosses both alike. */
-const THREAD_PAYLOAD = 1024 * 1024;
+/**
+ * Largest message between the threads of a node: as much as may wait for one thread (the Bus's OUTBOX_BYTES),
+ * so that what one thread carries (a Lua string is at most 64 MiB) crosses between threads too. In a cluster the
+ * threads' messages share NATS with the nodes', and its max payload bounds both.
+ */
+const THREAD_PAYLOAD = OUTBOX_BYTES;
 /** How long a thread waits at start for every other thread to answer its hello. */
 const HELLO_WAIT_MS = 5000;
 

@@ -57,7 +57,7 @@ local function main()
   while process.registry.lookup("listener") == nil do time.sleep("20ms") end
   local from_t2 = assert(events.subscribe("from_t2"))
   local mine = assert(events.subscribe("from_t1", "n"))
-  local ok, err = events.send("from_t1", "big", "x", string.rep("x", 2 * 1024 * 1024))
+  local ok, err = events.send("from_t1", "big", "x", { string.rep("x", 35 * 1024 * 1024), string.rep("y", 35 * 1024 * 1024) })
   io.print("big: " .. tostring(ok) .. " " .. tostring(err))
   for i = 1, 50 do assert(events.send("from_t1", "n", tostring(i), { i = i })) end
   assert(events.send("from_t1", "end", "x", process.pid()))

@@ -123,16 +123,19 @@ describe('two threads in one node', () => {
     expect(r.fifo).toBe('in order 2000');
   }, 60_000);
 
-  test('hostile sizes: a value over the 1 MiB between threads is refused to its sender; an EXIT too large crosses shrunk', async () => {
-    const r = await drive('too_large');
-    const parts = r.too_large.split(' / ');
-    const limit = 1024 * 1024 - 128;
+  test('sizes: what one thread carries crosses whole (2 MiB); a value over the 64 MiB between threads is refused to its sender; an EXIT too large crosses shrunk', async () => {
+    const fits = (await drive('too_large:2'))['too_large:2'].split(' / ');
+    expect(fits.slice(0, 3)).toEqual(['true', 'nil', '-']);
+    expect(fits[6]).toBe(`${2 * 1024 * 1024} bytes`); // the factory's echo of it
+    const r = await drive('too_large:70');
+    const parts = r['too_large:70'].split(' / ');
+    const limit = 64 * 1024 * 1024 - 128;
     expect(parts.slice(0, 3)).toEqual(['nil', `message too large for the cluster: ${parts[4]} bytes, at most ${limit}`, 'Invalid']);
-    expect(Number(parts[4])).toBeGreaterThan(2 * 1024 * 1024);
+    expect(Number(parts[4])).toBeGreaterThan(70 * 1024 * 1024);
     expect(parts[6]).toBe('small');
     expect(parts[7]).toMatch(new RegExp(`^value exit value too large for the cluster: \\d+ bytes, at most ${limit}$`));
     expect(parts[8]).toMatch(/^Invalid \d+ eeeee /);
-  }, 60_000);
+  }, 120_000);
 
   test('names registered on one thread resolve on the other, both ways; a taken name is refused', async () => {
     const r = await drive('names', 'eventual');
