@@ -5,7 +5,7 @@
  */
 const fs = require('fs');
 const path = require('path');
-const base = require('./jest.config');
+const { project, testTimeout } = require('./jest.config');
 
 /** Imports that start another process, and file names of long runs. */
 /** (A fixture with an exec.native entry runs host commands.) */
@@ -21,6 +21,7 @@ function testFiles(dir) {
 const slow = testFiles(path.join(__dirname, 'test')).filter((file) => SLOW.some((re) => re.test(fs.readFileSync(file, 'utf8')) || re.test(file)));
 
 module.exports = {
-  ...base,
+  ...project,
+  testTimeout,
   testPathIgnorePatterns: ['/node_modules/', ...slow.map((f) => `^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)],
 };
