@@ -108,9 +108,12 @@ export class ThreadView implements NodeThreads {
   private readonly mainBusy = new BusyMeter((from) => performance.eventLoopUtilization(from));
   private runtime: Runtime | null = null;
 
+  /** `name(i)`: thread i's node name (`t2`, or in a cluster `b.t2`: threads.ts `threadNames`). */
+  constructor(private readonly name: (i: number) => string = threadNode) {}
+
   /** Worker `index` (2..N); its messages that belong to the view are passed to `received`. */
   addWorker(index: number, worker: Worker): void {
-    const line = new WorkerLine(threadNode(index), worker);
+    const line = new WorkerLine(this.name(index), worker);
     this.lines.push(line);
     worker.once('exit', () => {
       line.down = true;
@@ -152,7 +155,7 @@ export class ThreadView implements NodeThreads {
       if (answer?.snapshot === undefined) return { thread: line.thread, snapshot: null, state: line.down ? 'down' : 'not answering', busy };
       return { thread: line.thread, snapshot: answer.snapshot, state: 'up', busy };
     });
-    const own: ThreadPart = { thread: threadNode(1), snapshot: takeSnapshot(runtime, asked), state: 'up', busy: this.mainBusy.share() };
+    const own: ThreadPart = { thread: this.name(1), snapshot: takeSnapshot(runtime, asked), state: 'up', busy: this.mainBusy.share() };
     return mergeSnapshots([own, ...(await Promise.all(others))], query);
   }
 

@@ -234,7 +234,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
-  const view = new ThreadView();
+  const view = new ThreadView(name);
   let registryRequest: (worker: Worker, message: unknown) => boolean = () => false;
   const exited = new Set<Worker>();
   const booted: Promise<void>[] = [];
@@ -271,16 +271,16 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
       else if ('levelStopped' in report) levelsStopped.get(worker)?.(report.levelStopped);
       else if ('ready' in report) ready();
       else if ('failed' in report) {
-        failures.push(`threads: thread ${threadNode(i)} failed to start: ${report.failed}`);
+        failures.push(`threads: thread ${name(i)} failed to start: ${report.failed}`);
         ready();
       }
     });
-    worker.on('error', (e) => log('error', `threads: thread ${threadNode(i)} failed`, { error: e.message }));
+    worker.on('error', (e) => log('error', `threads: thread ${name(i)} failed`, { error: e.message }));
     worker.once('exit', (code) => {
       exited.add(worker);
       ready();
       levelsStopped.get(worker)?.(-1);
-      if (!stopping) log('error', `threads: thread ${threadNode(i)} ended`, { code });
+      if (!stopping) log('error', `threads: thread ${name(i)} ended`, { code });
     });
   }
   let stopping = false;
