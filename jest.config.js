@@ -1,19 +1,11 @@
 /**
- * Tests are TypeScript, transpiled without type checking (tsc runs as its own step in `npm test`). Two projects:
- * the whole suite, and the tests that run `wisp run` again with every node on two threads (`WISP_THREADS=2`,
+ * Two projects: the whole suite, and the tests that run `wisp run` again with every node on two threads (`WISP_THREADS=2`,
  * src/cluster/spec.md "Threads"), so that a difference between one thread and several shows as a failure.
  */
 const fs = require('fs');
 const path = require('path');
 
-const project = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }],
-  },
-};
+const project = require('./jest.project');
 
 function testFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -39,6 +31,4 @@ module.exports = {
     { ...project, displayName: 'one thread' },
     { ...project, displayName: 'two threads', testMatch: twoThreads, setupFiles: ['<rootDir>/test/helpers/two-threads.js'] },
   ],
-  /** The project every other config (jest.unit.config.js) builds on. */
-  project,
 };

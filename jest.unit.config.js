@@ -5,7 +5,8 @@
  */
 const fs = require('fs');
 const path = require('path');
-const { project, testTimeout } = require('./jest.config');
+const project = require('./jest.project');
+const { testTimeout } = require('./jest.config');
 
 /** Imports that start another process, and file names of long runs. */
 /** (A fixture with an exec.native entry runs host commands.) */

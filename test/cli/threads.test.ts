@@ -169,7 +169,7 @@ describe('wisp run --threads', () => {
     expect(r.code).toBe(0);
   }, 90_000);
 
-  test('SIGINT: thread 1 and then every worker thread shut their services down; the run exits 0', async () => {
+  test('SIGINT: every thread shuts its services down, stop level by stop level; the run exits 0', async () => {
     const dir = projectCopy(join(ROOT, 'fixtures', 'cluster'), {
       'src/_index.yaml': (text) =>
         `${text}\n  - name: factory_service\n    kind: process.service\n    process: app:factory\n    host: app:processes\n    lifecycle:\n      auto_start: true\n`,
@@ -185,6 +185,60 @@ describe('wisp run --threads', () => {
     expect(run.err()).toMatch(/factory registered true nil\s+\{"pid": "\{t2@app:processes\|0x[0-9a-f]{5,}\}"/);
     expect(run.err()).toContain('factory cancelled: service stopping');
     expect(run.err()).not.toMatch(/WARN|ERROR/);
+  }, 60_000);
+
+  test('shutdown keeps dependency order across threads: a service on thread 2 that needs one on thread 1 stops first, and may still use it', async () => {
+    // Hosts are dealt from thread 2 in id order: app:a_host on t2, app:b_host on t1.
+    const dir = writeProject({
+      '_index.yaml': `version: "1.0"
+namespace: app
+entries:
+  - { name: a_host, kind: process.host, lifecycle: { auto_start: true } }
+  - { name: b_host, kind: process.host, lifecycle: { auto_start: true } }
+  - { name: svc, kind: process.lua, source: file://svc.lua, method: main, modules: [logger] }
+  - { name: ledger, kind: process.service, process: app:svc, host: app:b_host, input: [ledger], lifecycle: { auto_start: true } }
+  - { name: user, kind: process.service, process: app:svc, host: app:a_host, input: [user], lifecycle: { auto_start: true, requires: [app:ledger] } }
+`,
+      'svc.lua': `local logger = require("logger")
+local function main(role)
+  process.registry.register(role)
+  local inbox, events = process.inbox(), process.events()
+  while true do
+    local r = channel.select { inbox:case_receive(), events:case_receive() }
+    if r.channel == events and r.value.kind == process.event.CANCEL then
+      if role == "user" then
+        -- On its way out it still asks the ledger, which must be running.
+        process.send("ledger", "ping", process.pid())
+        local answer = inbox:receive()
+        logger:info("user stopping: ledger answered " .. answer:payload():data())
+      end
+      return 0
+    elseif r.channel == inbox then
+      process.send(r.value:payload():data(), "pong", "pong")
+    end
+  end
+end
+return { main = main }
+`,
+    });
+    const run = startWisp(['run', '--threads', '2'], dir);
+    try {
+      await until('both services to run', () => (run.err().match(/service running/g) ?? []).length === 2 || !run.running(), 30_000, () => run.err());
+      expect(run.err()).toMatch(/service running\s+\{"service": "app:ledger", "pid": "\{t1@app:b_host\|/);
+      expect(run.err()).toMatch(/service running\s+\{"service": "app:user", "pid": "\{t2@app:a_host\|/);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+    const err = run.err();
+    expect(err).toContain('user stopping: ledger answered pong');
+    // Each thread writes its own log lines, so their order in stderr is not the order of events: the times are.
+    const at = (re: RegExp): number => Date.parse(new RegExp(`^(\\S+)\\s+INFO\\s+supervisor\\s+${re.source}`, 'm').exec(err)?.[1] ?? 'none');
+    const userStopped = at(/service stopped\s+\{"service": "app:user"\}/);
+    const ledgerStopping = at(/service stopping\s+\{"service": "app:ledger"\}/);
+    expect(userStopped).toBeGreaterThan(0);
+    expect(ledgerStopping).toBeGreaterThanOrEqual(userStopped);
+    expect(err).not.toMatch(/WARN|ERROR/);
   }, 60_000);
 
   test('--threads with a cluster that cannot be reached is one line naming the server, before any thread starts', async () => {

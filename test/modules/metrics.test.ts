@@ -146,4 +146,46 @@ return { main = main }`,
     }
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
+
+  test('--threads 2: what the threads record is added up at /metrics (a service on thread 2, the -x process on thread 1)', async () => {
+    const port = await freePort();
+    const dir = writeProject({
+      '_index.yaml': indexWithHosts('app', `
+  - name: recorder
+    kind: process.lua
+    source: file://recorder.lua
+    method: main
+    modules: [metrics, time]
+  - name: recorder_service
+    kind: process.service
+    process: app:recorder
+    host: app:processes
+    lifecycle: { auto_start: true }`),
+      'recorder.lua': `local metrics = require("metrics")
+local time = require("time")
+local function main()
+  metrics.counter_add("orders_total", 3, { status = "ok" })
+  metrics.histogram("order_seconds", 0.2, { status = "ok" })
+  if process.pid():find("app:terminal", 1, true) then metrics.counter_add("orders_total", 1, { status = "failed" }) end
+  time.sleep("20s")
+end
+return { main = main }`,
+    });
+    writeFileSync(join(dir, '.wippy.yaml'), `version: "1.0"\nprometheus:\n  enabled: true\n  address: "127.0.0.1:${port}"\n`);
+    const w = startWisp(['run', '--threads', '2', '-x', 'app:recorder'], dir);
+    try {
+      let text = '';
+      for (let i = 0; i < 100 && !text.includes('orders_total{status="ok"} 6'); i++) {
+        await sleep(100);
+        text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      }
+      expect(text).toContain('orders_total{status="ok"} 6');
+      expect(text).toContain('orders_total{status="failed"} 1');
+      expect(text).toContain('order_seconds_count{status="ok"} 2');
+      expect(text).toContain('order_seconds_bucket{le="0.25",status="ok"} 2');
+    } finally {
+      w.child.kill('SIGTERM');
+      await w.exited;
+    }
+  }, 30_000);
 });
