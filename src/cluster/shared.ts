@@ -7,7 +7,7 @@
  * goes to exactly one consumer of the node and a consumer's limits hold as on its own thread.
  *
  * What waits is bounded on the caller's side: at most MAX_IN_FLIGHT calls and MAX_IN_FLIGHT_BYTES of values
- * per thread (further calls fail Unavailable), and a value larger than MAX_VALUE_BYTES is refused (Invalid).
+ * per thread (further calls fail Unavailable), and a value larger than MAX_VALUE_BYTES (64 MiB) is refused (Invalid).
  * When the port closes (thread 1 is gone), pending and later calls fail `node down: t1`.
  */
 import type { MessagePort } from 'worker_threads';
@@ -18,12 +18,15 @@ import type { Resources } from '../api/resources';
 import type { KeyValueStore, StoreHold } from '../api/store';
 import type { DriverDelivery, QueueDriver, QueueLimits, QueueMessage, QueueStats, QueueSubscriber, QueueSubscription } from '../api/queue';
 
-/** Largest value (a store value, a queue message) that crosses to the owner thread: a thread message's bound. */
-export const MAX_VALUE_BYTES = 1024 * 1024;
 /** Most calls one thread has waiting on the owner at once. */
 export const MAX_IN_FLIGHT = 4096;
 /** Most bytes of values one thread has waiting on the owner at once. */
 export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest value (a store value, a queue message) that crosses to the owner thread: all that may wait, as the
+ * largest message between threads (what one thread stores, another can, up to the store's own max_size).
+ */
+export const MAX_VALUE_BYTES = MAX_IN_FLIGHT_BYTES;
 
 type WireMessage = readonly [id: string, keys: string[], values: WireValues];
 

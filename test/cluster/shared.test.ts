@@ -66,7 +66,7 @@ describe('store proxy', () => {
   test('a value larger than a thread message is refused before it crosses, Invalid', async () => {
     const { link } = thread(resourcesOf({ 'app:cache': { store } }));
     const proxy = new StoreProxy(link, 'app:cache');
-    await expect(proxy.set('big', 'x'.repeat(2 * 1024 * 1024), 0)).rejects.toMatchObject({ kind: 'Invalid', message: 'value too large to cross threads: more than 1048576 bytes' });
+    await expect(proxy.set('big', 'x'.repeat(65 * 1024 * 1024), 0)).rejects.toMatchObject({ kind: 'Invalid', message: `value too large to cross threads: more than ${64 * 1024 * 1024} bytes` });
     expect(store.has('big')).toBe(false);
   });
 
@@ -184,7 +184,7 @@ describe('queue driver proxy', () => {
     const proxy = new QueueDriverProxy(link, 'app:drv');
     expect(await proxy.publish('app:small', message(1))).toBeNull();
     expect(await proxy.publish('app:small', message(2))).toMatchObject({ kind: 'Unavailable', message: 'queue app:small is full (max_length 1)' });
-    expect(proxy.publish('app:small', { id: 'x', body: 'y'.repeat(2 << 20), headers: new Map() })).toMatchObject({ kind: 'Invalid' });
+    expect(proxy.publish('app:small', { id: 'x', body: 'y'.repeat(65 << 20), headers: new Map() })).toMatchObject({ kind: 'Invalid' });
     const c = new Consumer(1);
     proxy.attach('app:jobs', c);
     await tick();
@@ -220,7 +220,7 @@ describe('env memory storage', () => {
     for (let i = 0; i < MAX_IN_FLIGHT; i++) expect(replica.set('X', `v${i}`)).toBeNull();
     expect(replica.set('X', 'one more')).toMatchObject({ kind: 'Unavailable', message: expect.stringContaining('too many calls waiting on thread t1') });
     expect(replica.get('X')).toBe(`v${MAX_IN_FLIGHT - 1}`);
-    expect(replica.set('Y', 'z'.repeat(2 << 20))).toMatchObject({ kind: 'Invalid' });
+    expect(replica.set('Y', 'z'.repeat(65 << 20))).toMatchObject({ kind: 'Invalid' });
     port1.close();
     await until('the port to close', () => replica.set('X', 'after')?.message === 'node down: t1');
     expect(replica.set('X', 'after')).toMatchObject({ message: 'node down: t1', kind: 'Unavailable', retryable: true });
