@@ -23,17 +23,19 @@ export type Frame =
   | readonly [typeof OP.EVENT, string, string, string, string, string, WireValues]
   /**
    * Between the threads of one node only: start `child` (numbered by the sender) as process `parent`'s child:
-   * entry, host, arguments, monitor, link, context keys and values, first messages (topic and payloads).
+   * entry, host, arguments, monitor, link, context keys and values, first messages (topic and payloads), and
+   * the PID on the sender's thread told of the child's exit from its start (SpawnRequest `exited`), or "".
    */
-  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][]];
+  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][], string];
 
 /** The frame that starts `child` on another thread of this node (the spawner's side of router.ts "spawnOn"). */
-export function spawnFrame(child: string, r: SpawnRequest): Frame {
+export function spawnFrame(child: string, r: SpawnRequest, watcher = ''): Frame {
   const context = [...(r.context ?? new Map<string, Value>())];
   return [
     OP.SPAWN, r.parent as string, child, r.entry, r.host, flatten(r.args), r.monitor, r.link,
     context.map(([k]) => k), flatten(context.map(([, v]) => v)),
     (r.messages ?? []).map((m): [string, WireValues] => [m.topic, flatten(m.payloads)]),
+    watcher,
   ];
 }
 
@@ -71,7 +73,7 @@ export type Received =
   | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean }
   | { readonly op: typeof OP.EVENT; readonly from: string; readonly to: string; readonly event: BusEvent }
   /** `from` is the parent, `to` the child; `request.parent` is `from`. */
-  | { readonly op: typeof OP.SPAWN; readonly from: string; readonly to: string; readonly request: SpawnRequest };
+  | { readonly op: typeof OP.SPAWN; readonly from: string; readonly to: string; readonly request: SpawnRequest; readonly watcher: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string';
 
@@ -123,7 +125,8 @@ function parseFrame(f: unknown): Received {
       return { op, from, to, event: { system: f[3], kind: f[4], path: f[5], data: data ?? null } };
     }
     case OP.SPAWN:
-      return { op, from, to, request: parseSpawn(f, from) };
+      if (!isString(f[11])) throw new WireError('bad spawn frame');
+      return { op, from, to, request: parseSpawn(f, from), watcher: f[11] };
     default:
       throw new WireError(`unknown op ${String(op)}`);
   }
@@ -131,7 +134,7 @@ function parseFrame(f: unknown): Received {
 
 function parseSpawn(f: unknown[], parent: string): SpawnRequest {
   const [, , , entry, host, args, monitor, link, keys, values, messages] = f;
-  if (f.length !== 11 || !isString(entry) || !isString(host) || typeof monitor !== 'boolean' || typeof link !== 'boolean') throw new WireError('bad spawn frame');
+  if (f.length !== 12 || !isString(entry) || !isString(host) || typeof monitor !== 'boolean' || typeof link !== 'boolean') throw new WireError('bad spawn frame');
   if (!Array.isArray(keys) || !keys.every(isString) || !Array.isArray(messages)) throw new WireError('bad spawn frame');
   const contextValues = unflatten(values);
   if (contextValues.length !== keys.length) throw new WireError('bad spawn context');

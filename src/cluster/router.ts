@@ -164,16 +164,21 @@ export class ClusterRouter implements Router {
   private spawnOn(node: string, child: string, request: SpawnRequest): Result<string> {
     const parent = request.parent as string;
     if (!this.peers.isUp(node)) return { ok: false, error: nodeDown(node) };
-    const refused = this.bus.post(node, spawnFrame(child, request));
+    const watcher = request.exited === undefined ? '' : this.exitWatcherPid();
+    const refused = this.bus.post(node, spawnFrame(child, request, watcher));
     if (refused !== null) return { ok: false, error: refused };
+    if (request.exited !== undefined) this.watchExit(child, request.exited);
     if (request.monitor) this.watchingRemote.add(parent, child);
     if (request.link) this.remoteLinks.add(parent, child);
     if (request.monitor || request.link) this.hook(parent);
     return { ok: true, value: child };
   }
 
-  /** The other side of spawnOn: the child starts here as `to`, with its spawner's monitor or link. */
-  private spawnHere(from: string, to: string, request: SpawnRequest): void {
+  /**
+   * The other side of spawnOn: the child starts here as `to`, with its spawner's monitor or link, and the
+   * spawner thread's `watcher` (SpawnRequest `exited`) monitoring it.
+   */
+  private spawnHere(from: string, to: string, request: SpawnRequest, watcher: string): void {
     const pid = parsePid(to);
     const started = pid === null ? { ok: false as const, error: kernelErrors.processNotFound() } : this.local.spawn(request, pid);
     if (!started.ok) {
@@ -181,11 +186,13 @@ export class ClusterRouter implements Router {
       const failed: Outcome = { value: null, error: started.error };
       if (request.monitor) this.postOutcome(to, from, failed, false);
       if (request.link) this.postOutcome(to, from, failed, true);
+      if (watcher !== '') this.postOutcome(to, watcher, failed, false);
       return;
     }
     if (request.monitor) this.remoteMonitors.add(to, from);
     if (request.link) this.remoteLinks.add(to, from);
-    if (request.monitor || request.link) this.hook(to);
+    if (watcher !== '') this.remoteMonitors.add(to, watcher);
+    if (request.monitor || request.link || watcher !== '') this.hook(to);
   }
 
   terminate(from: string, dest: string): ErrorValue | null {
@@ -306,12 +313,21 @@ export class ClusterRouter implements Router {
     if (remote === null) return this.local.onExit(pid, fn);
     const waiting = this.exitFns.get(remote);
     if (waiting !== undefined) return void waiting.push(fn);
-    this.exitWatcher ??= this.local.createProcess(CONTROL_HOST, 'cluster:exit-watcher', null, null).id;
     const node = this.reachable(remote);
-    const refused = node.ok ? this.bus.post(node.value, [OP.MONITOR, this.exitWatcher, remote]) : node.error;
+    const refused = node.ok ? this.bus.post(node.value, [OP.MONITOR, this.exitWatcherPid(), remote]) : node.error;
     if (refused !== null) return queueMicrotask(() => fn({ value: null, error: refused }));
-    this.exitFns.set(remote, [fn]);
-    this.watchingRemote.add(this.exitWatcher, remote);
+    this.watchExit(remote, fn);
+  }
+
+  /** The local PID that monitors remote processes for the runtime's onExit watchers. */
+  private exitWatcherPid(): string {
+    return (this.exitWatcher ??= this.local.createProcess(CONTROL_HOST, 'cluster:exit-watcher', null, null).id);
+  }
+
+  /** `fn` is told when remote `pid` ends (its monitor by the exit watcher is set or on its way). */
+  private watchExit(pid: string, fn: (outcome: Outcome) => void): void {
+    this.exitFns.set(pid, [fn]);
+    this.watchingRemote.add(this.exitWatcherPid(), pid);
   }
 
   /** `target` (remote) ended for local `watcher`: an EXIT event, or the runtime's own onExit watchers. */
@@ -510,7 +526,7 @@ export class ClusterRouter implements Router {
         return;
       case OP.SPAWN:
         // Only a thread of this node starts processes here; another node's word is not enough.
-        if (this.peers.isSteady(nodeOf(f.from) as string)) this.spawnHere(f.from, f.to, f.request);
+        if (this.peers.isSteady(nodeOf(f.from) as string)) this.spawnHere(f.from, f.to, f.request, f.watcher);
         else this.log('warn', 'cluster: dropped a spawn from another node', { from: f.from });
         return;
       case OP.EXIT:

@@ -158,6 +158,7 @@ export class Node implements Router {
     // The child is queued, not yet run: its name, monitor, link and first messages are in place before its
     // first instruction.
     if (name !== '') this.names.register(name, record.id);
+    if (request.exited !== undefined) this.onExit(record.id, request.exited);
     const parent = request.parent === null ? undefined : this.processes.get(request.parent);
     if (parent !== undefined) {
       if (request.monitor) this.addMonitor(parent, record);

@@ -36,6 +36,11 @@ export interface SpawnRequest {
   readonly name?: string;
   /** Messages delivered to the child (or the name's holder) right after the spawn, from no PID. */
   readonly messages?: readonly StartMessage[];
+  /**
+   * Told once how the child ended, set before its first instruction (`process.exec` waits on it): an
+   * `onExit` made after the spawn returns would miss a child on another thread that ends at once.
+   */
+  readonly exited?: (outcome: Outcome) => void;
 }
 
 export interface StartMessage {

@@ -26,6 +26,7 @@ describe('placement of spawns over threads', () => {
         'exec: 42 / nil exec failure',
         'spread: t1 true t2 true total 20 released 20',
         'bad: nil entry app:nope not found',
+        'exec at once: 30 of 30',
         '',
       ].join('\n'),
     );

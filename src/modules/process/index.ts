@@ -9,7 +9,7 @@ import { exportArgs, exportValue, pushValue } from '../../engine/values';
 import { captureFrames, pushError, fail } from '../errors';
 import { SCOPE } from '../../kernel/names';
 import { parsePid } from '../../kernel/pid';
-import { EVENT, type Message } from '../../kernel/message';
+import { EVENT, type Message, type Outcome } from '../../kernel/message';
 import type { ChannelApi } from '../channel';
 import type { Channel } from '../../engine/channel';
 import type { PayloadApi } from '../payload';
@@ -207,16 +207,16 @@ function installProcess(vm: LuaVM, channels: ChannelApi, payloads: PayloadApi, g
       const args = exportArgs(T, 3);
       if (args instanceof ErrorValue) return lua.lua_pushnil(T), processError(T, args), 2;
       if (!guard(T, 'process.exec', entry)) return raise(T, `not allowed to exec process: ${entry}`);
-      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context, security: proc.security });
-      if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       const task = sched.current;
-      if (task === null || !proc.alive) return sched.block(T);
-      link.router.onExit(r.value, (result) => {
+      const exited = (result: Outcome): void => {
+        if (task === null || !proc.alive) return;
         sched.wake(task, (R) => {
           if (result.error === null) return pushValue(R, result.value, vm), 1;
           return lua.lua_pushnil(R), processError(R, result.error), 2;
         });
-      });
+      };
+      const r = link.router.spawn({ entry, host, args, parent: link.pid, monitor: false, link: false, context: proc.context, security: proc.security, exited });
+      if (!r.ok) return lua.lua_pushnil(T), processError(T, r.error), 2;
       return sched.block(T);
     },
     terminate: onTarget('terminate', (r, me, dest) => r.terminate(me, dest)),
