@@ -138,7 +138,8 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
   let allUp = (): void => undefined;
   let leaving = false;
   peers.events = {
-    up: () => {
+    up: (node) => {
+      router?.connected(node);
       if (peers.nodes().length === ports.size) allUp();
     },
     down: (node, reason) => {
