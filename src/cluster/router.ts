@@ -333,15 +333,17 @@ export class ClusterRouter implements Router {
   /**
    * The event bus is per node, as Wippy's: across nodes nothing crosses. The threads of one node are one node:
    * a publish goes to every other thread with a subscription it may match (each thread announces its patterns,
-   * below), in order per publisher (as every frame between two threads), and to this thread's subscribers. A
-   * value too large to cross to a thread that wants it is refused whole, before anyone gets it.
+   * below), in order per publisher (as every frame between two threads), and to this thread's subscribers. It
+   * goes too to a thread whose messages to this one wait unread: one of them may announce a subscription made
+   * before (causally) this publish, which reached here by way of a third thread. A value too large to cross to a
+   * thread that may want it is refused whole, before anyone gets it.
    */
   publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null {
     if (this.nodeNames === null) return this.local.publish(event, fromProcess);
     let data: ReturnType<typeof flatten> | null = null;
     let posted = false;
     for (const node of this.peers.nodes()) {
-      if (!this.peers.isSteady(node) || !this.interest.wants(node, event)) continue;
+      if (!this.peers.isSteady(node) || !(this.interest.wants(node, event) || this.bus.mayHaveUnread(node))) continue;
       data ??= flatten([event.data]);
       const unsent = this.bus.post(node, eventFrame(this.self, node, event, data));
       if (unsent === null) {

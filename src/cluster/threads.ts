@@ -97,6 +97,7 @@ export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(port
       outer.listen(fn);
     },
     catchUp: (except) => inner?.catchUp?.(except),
+    mayHaveUnread: (node) => inner?.mayHaveUnread?.(node) ?? false,
     addThreads(ports) {
       for (const [node, port] of ports) siblings.set(node, port);
       inner = portLink(siblings);
