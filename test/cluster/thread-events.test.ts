@@ -18,6 +18,8 @@ import { joinThreads, MemoryBucket, threadPorts, type ThreadNode } from '../../s
 import { Node } from '../../src/kernel/node';
 import { CONTROL_HOST } from '../../src/kernel/pid';
 import type { BusEvent, BusSubscription } from '../../src/kernel/events';
+import { OP, interestFrame, parseFrames } from '../../src/cluster/frames';
+import { decode, encode } from '../../src/cluster/wire';
 import type { ClusterRouter } from '../../src/cluster/router';
 import type { Runtime } from '../../src/hosts/runtime';
 
@@ -268,4 +270,23 @@ describe('event patterns between thread links (kernel nodes)', () => {
       for (const t of [t1, t2]) t.threads.close();
     }
   }, 30_000);
+});
+
+describe('the INTEREST frame', () => {
+  test('carries a whole set or changes; anything else in its shape is refused whole', () => {
+    const frame = interestFrame('t1', 't2', false, [{ system: 'a.*', kind: '*', present: true }, { system: 'b', kind: 'k', present: false }]);
+    expect(parseFrames([decode(encode(frame))])).toEqual([
+      { op: OP.INTEREST, from: 't1', to: 't2', whole: false, changes: [{ system: 'a.*', kind: '*', present: true }, { system: 'b', kind: 'k', present: false }] },
+    ]);
+    for (const bad of [
+      [OP.INTEREST, 't1', 't2', 1, []],
+      [OP.INTEREST, 't1', 't2', true, {}],
+      [OP.INTEREST, 't1', 't2', true, [['a', 'k']]],
+      [OP.INTEREST, 't1', 't2', true, [['a', 1, true]]],
+      [OP.INTEREST, 't1', 't2', true, [['a', 'k', 'yes']]],
+      [OP.INTEREST, 't1', 't2', true],
+    ]) {
+      expect(() => parseFrames([bad])).toThrow('bad interest frame');
+    }
+  });
 });
