@@ -78,6 +78,11 @@ export interface BusLink {
    * (ports only): see ClusterRouter "catchUp".
    */
   catchUp?(except: string): void;
+  /**
+   * Whether `node` may have sent this one something it has not read yet (rings: its ring holds something, or
+   * its messages come by port now). Links that cannot tell (NATS, ports alone) leave it out.
+   */
+  mayHaveUnread?(node: string): boolean;
 }
 
 /** The bus over NATS: each node listens on its own subject. */
@@ -131,6 +136,11 @@ export class Bus {
   /** Receives now what the other threads (but `except`) have already sent this one. */
   catchUp(except: string): void {
     this.link.catchUp?.(except);
+  }
+
+  /** Whether `node` may have sent this one something not read yet (BusLink "mayHaveUnread"); false when the link cannot tell. */
+  mayHaveUnread(node: string): boolean {
+    return this.link.mayHaveUnread?.(node) ?? false;
   }
 
   /** The largest frame the bus carries: the server's max_payload less a header. */

@@ -7,10 +7,10 @@ import { flatten, unflatten, WireError, type WireValues } from './wire';
 import { ErrorValue, type Value } from '../kernel/value';
 import type { Outcome } from '../kernel/message';
 import type { Header } from './peers';
-import type { BusEvent } from '../kernel/events';
+import type { BusEvent, PatternChange } from '../kernel/events';
 import type { SpawnRequest } from '../kernel/router';
 
-export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8, EVENT: 9, SPAWN: 10 } as const;
+export const OP = { SEND: 1, TERMINATE: 2, CANCEL: 3, MONITOR: 4, UNMONITOR: 5, LINK: 6, UNLINK: 7, EXIT: 8, EVENT: 9, SPAWN: 10, INTEREST: 11 } as const;
 
 export type Frame =
   | readonly [typeof OP.SEND, string, string, string, WireValues]
@@ -26,7 +26,16 @@ export type Frame =
    * entry, host, arguments, monitor, link, context keys and values, first messages (topic and payloads), and
    * the PID on the sender's thread told of the child's exit from its start (SpawnRequest `exited`), or "".
    */
-  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][], string];
+  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][], string]
+  /**
+   * Between the threads of one node only (from and to are the two nodes): the event patterns the sender's bus
+   * has subscriptions for, its whole set (`whole`) or what changed, each `[system, kind, present]`.
+   */
+  | readonly [typeof OP.INTEREST, string, string, boolean, [string, string, boolean][]];
+
+/** The sender's event patterns for node `to`: its whole set, or changes to it. */
+export const interestFrame = (from: string, to: string, whole: boolean, changes: readonly PatternChange[]): Frame =>
+  [OP.INTEREST, from, to, whole, changes.map((c): [string, string, boolean] => [c.system, c.kind, c.present])];
 
 /** The frame that starts `child` on another thread of this node (the spawner's side of router.ts "spawnOn"). */
 export function spawnFrame(child: string, r: SpawnRequest, watcher = ''): Frame {
@@ -72,6 +81,7 @@ export type Received =
   | { readonly op: typeof OP.MONITOR | typeof OP.UNMONITOR | typeof OP.LINK | typeof OP.UNLINK; readonly from: string; readonly to: string }
   | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean }
   | { readonly op: typeof OP.EVENT; readonly from: string; readonly to: string; readonly event: BusEvent }
+  | { readonly op: typeof OP.INTEREST; readonly from: string; readonly to: string; readonly whole: boolean; readonly changes: PatternChange[] }
   /** `from` is the parent, `to` the child; `request.parent` is `from`. */
   | { readonly op: typeof OP.SPAWN; readonly from: string; readonly to: string; readonly request: SpawnRequest; readonly watcher: string };
 
@@ -127,9 +137,17 @@ function parseFrame(f: unknown): Received {
     case OP.SPAWN:
       if (!isString(f[11])) throw new WireError('bad spawn frame');
       return { op, from, to, request: parseSpawn(f, from), watcher: f[11] };
+    case OP.INTEREST:
+      if (f.length !== 5 || typeof f[3] !== 'boolean' || !Array.isArray(f[4])) throw new WireError('bad interest frame');
+      return { op, from, to, whole: f[3], changes: f[4].map(parseChange) };
     default:
       throw new WireError(`unknown op ${String(op)}`);
   }
+}
+
+function parseChange(c: unknown): PatternChange {
+  if (!Array.isArray(c) || c.length !== 3 || !isString(c[0]) || !isString(c[1]) || typeof c[2] !== 'boolean') throw new WireError('bad interest frame');
+  return { system: c[0], kind: c[1], present: c[2] };
 }
 
 function parseSpawn(f: unknown[], parent: string): SpawnRequest {

@@ -124,7 +124,10 @@ export async function joinCluster(options: ClusterOptions, log: Log, incarnation
   let closing = false;
   let tooManyLogged = false;
   peers.events = {
-    up: (node) => log('info', 'cluster: node up', { node, incarnation: peers.incarnationOf(node) }),
+    up: (node) => {
+      log('info', 'cluster: node up', { node, incarnation: peers.incarnationOf(node) });
+      router?.connected(node);
+    },
     down: (node, reason) => {
       // Once this node has said goodbye, the others' going down (or resetting) is expected.
       log(closing ? 'debug' : 'warn', 'cluster: node down', { node, reason });

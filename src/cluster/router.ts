@@ -9,11 +9,12 @@ import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
 import { SCOPE } from '../kernel/names';
-import { OP, eventFrame, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, spawnFrame, type Frame, type Received } from './frames';
+import { OP, eventFrame, interestFrame, outcomeFrame, parseBatch, parseFrames, sendFrame, shrunkOutcome, spawnFrame, type Frame, type Received } from './frames';
 import { decode, flatten } from './wire';
 import type { Node } from '../kernel/node';
 import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
-import type { BusEvent, BusSubscription } from '../kernel/events';
+import type { BusEvent, BusSubscription, PatternChange } from '../kernel/events';
+import { EventInterest } from './event-interest';
 import type { Mailbox } from '../kernel/mailbox';
 import type { Bus } from './bus';
 import type { ClusterNames } from './names';
@@ -104,6 +105,10 @@ export class ClusterRouter implements Router {
    */
   private exitWatcher: string | null = null;
   private readonly exitFns = new Map<string, ((outcome: Outcome) => void)[]>();
+  /** What the node's other threads subscribe to (threads only): a publish goes only where it may be wanted. */
+  private readonly interest = new EventInterest();
+  /** EVENT frames this thread has posted to each other thread (what the tests count). */
+  readonly eventsPosted = new Map<string, number>();
 
   constructor(
     readonly local: Node,
@@ -119,6 +124,9 @@ export class ClusterRouter implements Router {
     private readonly nodeNames: ClusterNames | null = null,
   ) {
     bus.onBatch((data) => this.receive(data));
+    if (nodeNames === null) return;
+    local.events.watchPatterns((change) => this.announce(change));
+    for (const node of peers.nodes()) this.connected(node);
   }
 
   get self(): string {
@@ -340,22 +348,50 @@ export class ClusterRouter implements Router {
 
   /**
    * The event bus is per node, as Wippy's: across nodes nothing crosses. The threads of one node are one node:
-   * a publish goes to every other thread too, in order per publisher (as every frame between two threads), and
-   * to this thread's subscribers. A value too large to cross between threads is refused whole, before anyone
-   * gets it.
+   * a publish goes to every other thread with a subscription it may match (each thread announces its patterns,
+   * below), in order per publisher (as every frame between two threads), and to this thread's subscribers. It
+   * goes too to a thread whose messages to this one wait unread: one of them may announce a subscription made
+   * before (causally) this publish, which reached here by way of a third thread. A value too large to cross to a
+   * thread that may want it is refused whole, before anyone gets it.
    */
   publish(event: BusEvent, fromProcess?: boolean): ErrorValue | null {
     if (this.nodeNames === null) return this.local.publish(event, fromProcess);
-    const data = flatten([event.data]);
+    let data: ReturnType<typeof flatten> | null = null;
     let posted = false;
     for (const node of this.peers.nodes()) {
-      if (!this.peers.isSteady(node)) continue;
+      if (!this.peers.isSteady(node) || !(this.interest.wants(node, event) || this.bus.mayHaveUnread(node))) continue;
+      data ??= flatten([event.data]);
       const unsent = this.bus.post(node, eventFrame(this.self, node, event, data));
-      if (unsent === null) posted = true;
-      else if (!posted) return unsent;
+      if (unsent === null) {
+        posted = true;
+        this.eventsPosted.set(node, (this.eventsPosted.get(node) ?? 0) + 1);
+      } else if (!posted) return unsent;
       else this.log('warn', 'threads: an event could not reach a thread', { node, system: event.system, kind: event.kind, error: unsent.message });
     }
     return this.local.publish(event, fromProcess);
+  }
+
+  /**
+   * This thread's bus has its first subscription of a pattern pair, or no more: every other thread of the node
+   * hears of it before anything this thread sends it later, so a process that subscribes and then tells another
+   * thread to publish gets the event.
+   */
+  private announce(change: PatternChange): void {
+    for (const node of this.peers.nodes()) if (this.peers.isSteady(node)) this.postInterest(node, false, [change]);
+  }
+
+  /**
+   * The connection with `node` is up: if it is another thread of this node, its first frame from here is this
+   * thread's whole set of patterns (a thread that starts late, or a connection that was reset, starts from it).
+   */
+  connected(node: string): void {
+    if (this.nodeNames !== null && this.peers.isSteady(node)) this.postInterest(node, true, this.local.events.patterns());
+  }
+
+  /** A thread that does not hear of this one's subscriptions would miss events: if it cannot be told, the connection is reset. */
+  private postInterest(node: string, whole: boolean, changes: readonly PatternChange[]): void {
+    const refused = this.bus.post(node, interestFrame(this.self, node, whole, changes));
+    if (refused !== null) this.unsent(node, refused);
   }
 
   subscribeBus(pid: string, system: string, kind: string, delivery: BusDelivery): Result<BusSubscription> {
@@ -430,6 +466,7 @@ export class ClusterRouter implements Router {
   /** A node is gone: every relationship with its processes ends as if each of them had failed with "node down". */
   lost(node: string): void {
     const outcome: Outcome = { value: null, error: nodeDown(node) };
+    this.interest.forget(node);
     this.remoteMonitors.takeNode(node);
     for (const [watcher, target] of this.watchingRemote.takeNode(node)) this.watchedExit(watcher, target, outcome);
     for (const [pid, other] of this.remoteLinks.takeNode(node)) this.local.linkBroken(pid, other, outcome);
@@ -457,11 +494,11 @@ export class ClusterRouter implements Router {
       return;
     }
     for (const frame of frames) {
-      if (frame.op === OP.EVENT ? frame.from !== node || frame.to !== this.self || !this.peers.isSteady(node) : nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
+      if (frame.op === OP.EVENT || frame.op === OP.INTEREST ? frame.from !== node || frame.to !== this.self || !this.peers.isSteady(node) : nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
         this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
-      if (frame.op !== OP.SPAWN && this.local.process(frame.to) === undefined) this.catchUp(node);
+      if (frame.op !== OP.SPAWN && frame.op !== OP.EVENT && frame.op !== OP.INTEREST && this.local.process(frame.to) === undefined) this.catchUp(node);
       try {
         this.apply(frame);
       } catch (e) {
@@ -538,6 +575,11 @@ export class ClusterRouter implements Router {
         return;
       case OP.EVENT:
         this.local.publish(f.event);
+        return;
+      case OP.INTEREST:
+        if (!this.interest.apply(f.from, f.whole, f.changes)) {
+          this.log('warn', 'threads: a thread announced too many event patterns; the rest are ignored', { node: f.from });
+        }
     }
   }
 }

@@ -307,6 +307,10 @@ export function threadLink(ports: ReadonlyMap<string, MessagePort>, maxPayload: 
         }
       }
     },
+    mayHaveUnread(node) {
+      const state = into.get(node);
+      return state !== undefined && (state.ring === null || state.onPort || state.held.length > 0 || state.ring.pending());
+    },
     onClosed(fn) {
       closedFn = fn;
     },

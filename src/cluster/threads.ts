@@ -97,6 +97,7 @@ export function threadsAndOuterLink(outer: BusLink): BusLink & { addThreads(port
       outer.listen(fn);
     },
     catchUp: (except) => inner?.catchUp?.(except),
+    mayHaveUnread: (node) => inner?.mayHaveUnread?.(node) ?? false,
     addThreads(ports) {
       for (const [node, port] of ports) siblings.set(node, port);
       inner = portLink(siblings);
@@ -138,7 +139,8 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
   let allUp = (): void => undefined;
   let leaving = false;
   peers.events = {
-    up: () => {
+    up: (node) => {
+      router?.connected(node);
       if (peers.nodes().length === ports.size) allUp();
     },
     down: (node, reason) => {

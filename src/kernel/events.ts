@@ -49,6 +49,16 @@ export interface EventSubscriber {
   ended?(): void;
 }
 
+/**
+ * One pattern pair (system, kind) of the bus's subscriptions, `present` when its first subscription opened and
+ * not when its last one closed; an empty kind pattern is given as `*` (the same pattern).
+ */
+export interface PatternChange {
+  readonly system: string;
+  readonly kind: string;
+  readonly present: boolean;
+}
+
 /** What `subscribe` returns; `active` turns false when it ends, however it ends. */
 export interface BusSubscription {
   readonly system: string;
@@ -100,6 +110,9 @@ export class EventBus {
   private delivering = false;
   private resumeScheduled = false;
   private count = 0;
+  /** Open subscriptions per pattern pair (system and kind, `*` for an empty kind), for `watchPatterns`. */
+  private readonly pairs = new Map<string, { readonly system: string; readonly kind: string; open: number }>();
+  private patternsChanged: ((change: PatternChange) => void) | null = null;
 
   /** Open subscriptions. */
   get size(): number {
@@ -131,7 +144,32 @@ export class EventBus {
     else this.patterned.add(sub);
     if (owner !== null) addTo(this.byOwner, owner, sub);
     this.count++;
+    this.countPair(sub, 1);
     return sub;
+  }
+
+  /**
+   * The pattern pairs of the open subscriptions (each once), and from now on `fn` at each pair's first
+   * subscription and after its last (the node's other threads are told: src/cluster/spec.md "Events").
+   */
+  watchPatterns(fn: (change: PatternChange) => void): PatternChange[] {
+    this.patternsChanged = fn;
+    return this.patterns();
+  }
+
+  /** The pattern pairs of the open subscriptions, each once. */
+  patterns(): PatternChange[] {
+    return [...this.pairs.values()].map(({ system, kind }) => ({ system, kind, present: true }));
+  }
+
+  private countPair(sub: Subscription, delta: 1 | -1): void {
+    const kind = sub.kind === '' ? '*' : sub.kind;
+    const key = JSON.stringify([sub.system, kind]);
+    let pair = this.pairs.get(key);
+    if (pair === undefined) this.pairs.set(key, (pair = { system: sub.system, kind, open: 0 }));
+    pair.open += delta;
+    if (pair.open === 0) this.pairs.delete(key);
+    if (pair.open === 0 || (pair.open === 1 && delta === 1)) this.patternsChanged?.({ system: sub.system, kind, present: pair.open > 0 });
   }
 
   /** Ends a subscription; nothing more reaches it, not even an event being delivered now. Twice is a no-op. */
@@ -143,6 +181,7 @@ export class EventBus {
     if (isExact(sub.system)) removeFrom(this.exact, sub.system, sub);
     else this.patterned.delete(sub);
     if (sub.owner !== null) removeFrom(this.byOwner, sub.owner, sub);
+    this.countPair(sub, -1);
   }
 
   /** Ends every subscription of `owner` (its process has exited). */

@@ -1,9 +1,11 @@
 /**
  * The node's event bus across the threads of `wisp run --threads 2` (needs `npm run build`): an event published
  * on one thread reaches subscribers on the other, in the order it was published, both ways; a value too large
- * to cross between threads is refused whole.
+ * to cross between threads is refused whole; an event crosses only to a thread with a subscriber it may match, so
+ * a flood of large events nobody on the other thread subscribes to does not fill the bus to it.
  */
-import { wisp, writeProject } from '../helpers/cli';
+import { join } from 'path';
+import { ROOT, wisp, writeProject } from '../helpers/cli';
 
 /** app:a's processes run on t2 (hosts are dealt from thread 2); -x runs on t1's terminal. */
 function project(): string {
@@ -93,4 +95,11 @@ describe('events across threads', () => {
     expect(lines[3]).toMatch(new RegExp(`^\\{t1@app:terminal\\|0x[0-9a-f]{5}\\} got ${sequence(50)}$`));
     expect(r.code).toBe(0);
   }, 90_000);
+
+  test('400 events of 1 MiB in one task, their subscriber on the same thread: every send succeeds (none crosses to t2)', async () => {
+    const fixture = join(ROOT, 'fixtures', 'events');
+    const r = await wisp(['run', '--threads', '2', '-x', 'ev:memory', '400', String(1024 * 1024)], { cwd: fixture, node: ['--max-old-space-size=128'], timeoutMs: 180_000 });
+    expect(r.stdout.split('\n').filter((line) => line.startsWith('flood: '))).toEqual(['flood: 400']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+  }, 180_000);
 });

@@ -2,7 +2,8 @@
  * Threads in a cluster (src/cluster/spec.md "Threads in a cluster"): two wisp nodes, each `--threads 2`, as
  * separate OS processes through a real nats-server. Each thread is a cluster member of its own (`b` for thread
  * 1, `b.t2` for thread 2); a process on a's thread 2 reaches one on b's thread 2 by name and by PID (sends in
- * order, monitors, links), and killing node b reaches the monitors and links on both of a's threads.
+ * order, monitors, links), and killing node b reaches the monitors and links on both of a's threads. Events stay
+ * each node's: one crosses to its node's other thread, never to the other node.
  */
 import { join } from 'path';
 import { projectCopy, ROOT } from '../helpers/cli';
@@ -10,6 +11,17 @@ import { describeNats, NatsServer } from '../helpers/nats';
 import { startNode, writeClusterConfig } from '../helpers/cluster';
 
 const FIXTURE = join(ROOT, 'fixtures', 'threadcluster');
+
+/** The fixture with an events listener on each thread (app:processes runs on thread 2, app:processes2 on 1). */
+const withListeners = (): string =>
+  projectCopy(FIXTURE, {
+    'src/_index.yaml': (text) => `${text}
+  - { name: listener, kind: process.lua, source: file://listener.lua, method: main, modules: [events] }
+  - { name: listener_t2, kind: process.service, process: app:listener, host: app:processes, lifecycle: { auto_start: true } }
+  - { name: listener_t1, kind: process.service, process: app:listener, host: app:processes2, lifecycle: { auto_start: true } }
+  - { name: events_driver, kind: process.lua, source: file://driver.lua, method: events, modules: [events, io, time] }
+`,
+  });
 
 /** For each thread of b and node of a, whether b's log last said it was up or down. */
 function lastWord(log: string): Record<string, string> {
@@ -81,6 +93,27 @@ describeNats('--threads 2 in a cluster of two nodes', () => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(lastWord(b.err())).toEqual({ 'b a': 'down', 'b a.t2': 'down', 'b.t2 a': 'down', 'b.t2 a.t2': 'down' });
       expect(b.err().match(/"node": "a(\.t2)?", "reason": "it left the cluster"/g)).toHaveLength(4);
+    } finally {
+      await a.kill();
+      await b.kill();
+    }
+  }, 120_000);
+
+  test("events: one reaches its node's other thread and no other node; each node's events stay its own", async () => {
+    const dir = withListeners();
+    writeClusterConfig(dir);
+    const b = startNode(dir, 'b', nats.url, ['--threads', '2']);
+    const a = startNode(dir, 'a', nats.url, ['--threads', '2', '-x', 'app:events_driver']);
+    try {
+      const code = await a.exited;
+      expect({ code, err: a.err() }).toEqual({ code: 0, err: '' });
+      const a10 = Array.from({ length: 10 }, (_, i) => `a${i + 1}`).join(',');
+      expect(a.out().split('\n').filter((line) => /^[ab]-t\d: /.test(line))).toEqual([
+        `a-t1: ${a10},aend`,
+        `a-t2: ${a10},aend`,
+        'b-t1: b1,b2,bend',
+        'b-t2: b1,b2,bend',
+      ]);
     } finally {
       await a.kill();
       await b.kill();

@@ -124,4 +124,23 @@ describe('EventBus', () => {
     expect([bus.size, bus.ownedBy('p1'), bus.ownedBy('p2'), other.active]).toEqual([2, 0, 1, true]);
     subscribed(bus.subscribe('c', '', recorder(), 'p1'));
   });
+
+  test('watchPatterns: the open pattern pairs, then each pair at its first subscription and after its last, however it ends', () => {
+    const bus = new EventBus();
+    bus.subscribe('a', '', recorder());
+    const changes: string[] = [];
+    const initial = bus.watchPatterns((c) => changes.push(`${c.present ? '+' : '-'}${c.system}/${c.kind}`));
+    expect(initial).toEqual([{ system: 'a', kind: '*', present: true }]);
+    const star = subscribed(bus.subscribe('a', '*', recorder())); // the same pair as an empty kind
+    const full = subscribed(bus.subscribe('b.*', 'k', recorder(() => false), 'p1'));
+    bus.subscribe('c', 'k', recorder(), 'p2');
+    bus.subscribe('c', 'k', recorder(), 'p2');
+    expect(changes).toEqual(['+b.*/k', '+c/k']);
+    bus.unsubscribe(star);
+    bus.publish(event('b.x')); // its subscriber cannot take it: the bus ends the subscription
+    bus.releaseOwner('p2');
+    bus.unsubscribe(full); // already ended: nothing more
+    expect(changes).toEqual(['+b.*/k', '+c/k', '-b.*/k', '-c/k']);
+    expect(bus.patterns()).toEqual([{ system: 'a', kind: '*', present: true }]);
+  });
 });
