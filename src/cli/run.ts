@@ -43,6 +43,8 @@ interface Target {
 
 /** How much longer than its own stop timeouts a graceful shutdown may take before the CLI exits anyway. */
 const SHUTDOWN_MARGIN_MS = 30_000;
+/** How long a worker thread has, once shutdown's time is up, to end on its own before it is ended. */
+const WORKER_END_MS = 2000;
 
 /** The config and the registry with its overrides applied: what `run`, `run list` and `registry` read. */
 export function openProject(flags: ProjectFlags, cwd: string, tolerant = false): { config: RuntimeConfig; registry: Registry } {
@@ -182,7 +184,8 @@ export async function run(positional: string[], flags: RunFlags, cwd = process.c
   await live.close();
   await prometheus?.close();
   await cluster?.close();
-  await group?.stop(Math.max(0, giveUpAt - performance.now()) + SHUTDOWN_MARGIN_MS);
+  // Workers still stopping when the time is up (a service waiting out its stop_timeout) are ended.
+  await group?.stop(Math.max(0, giveUpAt - performance.now()) + WORKER_END_MS);
   if (supersededBy !== null) {
     process.stderr.write(`Error: ${supersededBy}\n`);
     code = 1;
