@@ -1,7 +1,8 @@
 import { join } from 'path';
 import { ECHO, projectCopy, ROOT, wisp } from '../helpers/cli';
+import { pidPattern } from '../helpers/pid';
 
-const PID = /\{app:processes\|0x[0-9a-f]{5,}\}/;
+const PID = pidPattern('app:processes');
 /** The tutorial's relay ignores CANCEL, so shutdown waits for its stop_timeout; these copies stop in 0.5 s. */
 const quickStop = (yaml: string): string => yaml.replace('      auto_start: true\n\n  - name: worker', '      auto_start: true\n      stop_timeout: 500ms\n\n  - name: worker');
 
@@ -55,8 +56,9 @@ describe('the echo service tutorial, unmodified, through the wisp CLI', () => {
     const dir = projectCopy(ECHO, { 'src/_index.yaml': quickStop });
     const r = await wisp(['run', '-c', '-x', 'app:cli'], { cwd: dir, input: 'x\n' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/INFO +relay started +\{"pid": "\{app:processes\|0x00002\}", "location": "app:relay:\d+"\}/);
-    expect(r.stdout).toMatch(/INFO +supervisor +service running +\{"service": "app:relay-service", "pid": "\{app:processes\|0x00002\}"\}/);
+    const relay = pidPattern('app:processes', { uniq: '0x00002' }).source;
+    expect(r.stdout).toMatch(new RegExp(`INFO +relay started +\\{"pid": "${relay}", "location": "app:relay:\\d+"\\}`));
+    expect(r.stdout).toMatch(new RegExp(`INFO +supervisor +service running +\\{"service": "app:relay-service", "pid": "${relay}"\\}`));
     expect(r.stdout).toMatch(/INFO +worker exited/);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { indexWithHosts, projectCopy, ROOT, wisp, writeProject } from '../helpers/cli';
+import { pidPattern } from '../helpers/pid';
 
 const APP = join(ROOT, 'fixtures', 'cli', 'app');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -261,7 +262,8 @@ end }`;
     const dir = writeProject({ '_index.yaml': LOGGING, 'main.lua': MAIN });
     const r = await wisp(['run', '-c', '-x', 'log:main'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ +\d+\.\d\ds {2}WARN {3}app\.part {6}tricky {2}\{"pid": "\{log:terminal\|0x[0-9a-f]+\}", "location": "log:main:2", "s": "k\\":v\\",\\"w", "n": 3\}$/m);
+    const pid = pidPattern('log:terminal', { uniq: '0x[0-9a-f]+', thread: 1 }).source;
+    expect(r.stdout).toMatch(new RegExp(`^ +\\d+\\.\\d\\ds {2}WARN {3}app\\.part {6}tricky {2}\\{"pid": "${pid}", "location": "log:main:2", "s": "k\\\\":v\\\\",\\\\"w", "n": 3\\}$`, 'm'));
   });
 
   test('level colours on a terminal that allows them; NO_COLOR turns them off', async () => {

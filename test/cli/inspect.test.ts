@@ -8,6 +8,7 @@ import { request } from 'http';
 import { chromium, type Browser } from 'playwright-core';
 import { ECHO, WISP, plain, projectCopy, sleep, writeProject, indexWithHosts } from '../helpers/cli';
 import { serviceEntries } from '../helpers/live';
+import { TEST_THREADS } from '../helpers/pid';
 import { until } from '../helpers/poll';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -74,9 +75,16 @@ function get(url: string, host: string): Promise<number> {
       const relayRow = page.locator('#processes tr[data-entry="app:relay"]');
       await relayRow.waitFor();
       expect(await relayRow.locator('td').nth(2).textContent()).toBe('relay');
-      // One thread: no threads table, no thread column.
-      expect(await page.locator('#threads-section').isVisible()).toBe(false);
-      expect(await relayRow.locator('td').last().isVisible()).toBe(false);
+      if (TEST_THREADS === 1) {
+        // One thread: no threads table, no thread column.
+        expect(await page.locator('#threads-section').isVisible()).toBe(false);
+        expect(await relayRow.locator('td').last().isVisible()).toBe(false);
+      } else {
+        // Threads: a row for each, and each process's thread in the last column.
+        expect(await page.locator('#threads-section').isVisible()).toBe(true);
+        expect(await page.locator('#threads tbody tr').count()).toBe(TEST_THREADS);
+        expect(await relayRow.locator('td').last().textContent()).toMatch(/^t\d+$/);
+      }
       expect(await page.locator('#services tbody tr').first().textContent()).toContain('app:relay-serviceRunning0');
       expect(await page.locator('#processes tr[data-entry="app:worker"]').count()).toBe(0);
       const messagesBefore = Number(await page.locator('#summary').getAttribute('data-messages'));

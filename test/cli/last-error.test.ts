@@ -5,7 +5,8 @@
 import { existsSync } from 'fs';
 import { chromium } from 'playwright-core';
 import { startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries } from '../helpers/live';
+import { serviceEntries, THREAD_CELL, THREAD_HEADER } from '../helpers/live';
+import { pidPattern } from '../helpers/pid';
 import { until } from '../helpers/poll';
 import type { SystemSnapshot } from '../../src/api/system';
 
@@ -67,14 +68,14 @@ test('ps --json, ps, top and the web view show the same last errors and restart 
 
     const table = await wisp(['ps'], { cwd: dir });
     expect(table.stdout).toMatch(new RegExp(`^FAILED +WHAT +LAST ERROR\\napp:crasher-service +service, Failed, restarts 2 +${CLOCK} src/crasher\\.lua:2 \\(app:crasher\\): boom\\n`, 'm'));
-    expect(table.stdout).toMatch(new RegExp(`^\\{app:processes\\|0x[0-9a-f]+\\} +app:child +${CLOCK} src/child\\.lua:2 \\(app:child\\): child broke$`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^${pidPattern('app:processes', { uniq: '0x[0-9a-f]+' }).source} +app:child +${CLOCK} src/child\\.lua:2 \\(app:child\\): child broke$`, 'm'));
     const filtered = await wisp(['ps', '--filter', 'child'], { cwd: dir });
     expect(filtered.stdout).not.toContain('boom');
     expect(filtered.stdout).toContain('child broke');
 
     const top = await wisp(['top', '--once'], { cwd: dir });
-    expect(top.stdout).toMatch(/^SERVICE +STATE +RESTARTS +NEXT RETRY +PID +LAST ERROR$/m);
-    expect(top.stdout).toMatch(new RegExp(`^app:crasher-service +Failed +2 +- +- +${CLOCK} src/crasher\\.lua:2 \\(app:crasher\\): boom$`, 'm'));
+    expect(top.stdout).toMatch(new RegExp(`^${THREAD_HEADER}SERVICE +STATE +RESTARTS +NEXT RETRY +PID +LAST ERROR$`, 'm'));
+    expect(top.stdout).toMatch(new RegExp(`^${THREAD_CELL}app:crasher-service +Failed +2 +- +- +${CLOCK} src/crasher\\.lua:2 \\(app:crasher\\): boom$`, 'm'));
     expect(top.stdout).toMatch(/app:child +\d\d:\d\d:\d\d src\/child\.lua:2 \(app:child\): child broke$/m);
 
     if (existsSync(CHROMIUM)) {

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, statSync } from 'fs';
 import { createConnection, createServer } from 'net';
 import { join } from 'path';
 import { ECHO, hasTmux, WISP, projectCopy, sleep, startWisp, wisp, writeProject, indexWithHosts } from '../helpers/cli';
-import { serviceEntries } from '../helpers/live';
+import { hostTotals, psSections, serviceEntries, THREAD_CELL, THREAD_HEADER } from '../helpers/live';
+import { pidPattern } from '../helpers/pid';
 import { until } from '../helpers/poll';
 import type { SystemSnapshot } from '../../src/api/system';
 
@@ -87,15 +88,17 @@ describe('the control socket and wisp ps', () => {
       expect(crasher).toMatchObject({ state: 'Failed', retry_count: 1, pid: null });
       // initial_delay 1h, ±jitter: the retry is about an hour away
       expect((crasher?.next_retry_at ?? 0) - s.node.at).toBeGreaterThan(30 * 60_000);
-      expect(s.hosts.find((h) => h.id === 'app:processes')).toMatchObject({ kind: 'process.host', processes: 1, queue_depth: 0 });
+      expect(hostTotals(s, 'app:processes')).toMatchObject({ kind: 'process.host', processes: 1, queue_depth: 0 });
       expect(s.node.processes).toBe(s.processes.length);
-      expect(s.hosts.find((h) => h.id === 'node:control')).toMatchObject({ kind: 'internal', processes: 2 }); // the two supervisors
+      expect(hostTotals(s, 'node:control')).toMatchObject({ kind: 'internal', processes: 2 }); // the two supervisors
 
       const table = await wisp(['ps', '--filter', 'keeper'], { cwd: dir });
       expect(table.code).toBe(0);
-      expect(table.stdout.split('\n')[0]).toMatch(/^PID\s+ENTRY\s+NAMES\s+STATE\s+MAILBOX\s+RUN\s+UP\s+COROUTINES$/);
-      expect(table.stdout.trim().split('\n')).toHaveLength(2);
-      expect(table.stdout).toContain('app:idle');
+      const [processes, ...others] = psSections(table.stdout);
+      expect(processes[0]).toMatch(new RegExp(`^${THREAD_HEADER}PID\\s+ENTRY\\s+NAMES\\s+STATE\\s+MAILBOX\\s+RUN\\s+UP\\s+COROUTINES$`));
+      expect(processes).toHaveLength(2);
+      expect(others).toEqual([]);
+      expect(processes[1]).toContain('app:idle');
     } finally {
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
@@ -125,8 +128,10 @@ end }`,
       });
       expect(s.node.messages).toBe(50);
       const sorted = await wisp(['ps', '--sort', 'mailbox', '--limit', '1'], { cwd: dir });
-      expect(sorted.stdout.trim().split('\n')).toHaveLength(2);
-      expect(sorted.stdout.split('\n')[1]).toContain('app:sink');
+      const [processes, ...others] = psSections(sorted.stdout);
+      expect(processes).toHaveLength(2);
+      expect(others).toEqual([]);
+      expect(processes[1]).toContain('app:sink');
       // The runtime filters, sorts and cuts: a watcher gets what it shows, and how many matched.
       const reply = JSON.parse((await rawRequest(dir, '{"op":"snapshot","filter":"control","limit":0}\n')) ?? '') as { snapshot: SystemSnapshot };
       expect(reply.snapshot.processes).toEqual([]);
@@ -239,10 +244,11 @@ describe('wisp top without a terminal', () => {
       expect(r.code).toBe(0);
       const lines = r.stdout.split('\n');
       expect(lines[0]).toMatch(new RegExp(`^wisp ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  up \\S+  processes 2  messages/s 0\\.0  heap [\\d.]+ MiB of [\\d.]+ MiB$`));
-      expect(r.stdout).toMatch(/^app:relay-service\s+Running\s+0\s+-\s+\{app:processes\|0x\d+\}\s+-$/m);
-      expect(r.stdout).toMatch(/^app:processes\s+process\.host\s+1\s+0\s+\d+$/m);
+      const relay = pidPattern('app:processes', { uniq: '0x\\d+' }).source;
+      expect(r.stdout).toMatch(new RegExp(`^${THREAD_CELL}app:relay-service\\s+Running\\s+0\\s+-\\s+${relay}\\s+-$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${THREAD_CELL}app:processes\\s+process\\.host\\s+1\\s+0\\s+\\d+$`, 'm'));
       expect(r.stdout).toContain('processes sorted by run  filter "relay": 2 of 2');
-      expect(r.stdout).toMatch(/^\{app:processes\|0x\d+\}\s+app:relay\s+relay\s+waiting\s+0\s+\S+\s+\S+\s+2$/m);
+      expect(r.stdout).toMatch(new RegExp(`^${THREAD_CELL}${relay}\\s+app:relay\\s+relay\\s+waiting\\s+0\\s+\\S+\\s+\\S+\\s+2$`, 'm'));
       const none = await wisp(['top', '--filter', 'nothing-matches'], { cwd: dir });
       expect(none.stdout).toContain('filter "nothing-matches": 0 of 2');
     } finally {

@@ -42,7 +42,7 @@ describe('placement of spawns over threads', () => {
   }, 120_000);
 
   test('with one thread the marks change nothing: every child runs on the one thread', async () => {
-    const r = await wisp(['run', '-x', 'app:driver'], { cwd: projectCopy(FIXTURE), timeoutMs: 90_000 });
+    const r = await wisp(['run', '--threads', '1', '-x', 'app:driver'], { cwd: projectCopy(FIXTURE), timeoutMs: 90_000 });
     expect(r.stdout).toContain('pinned: ? ? ? error early N / error linked N / value N\n');
     expect(r.stdout).toContain('spread: t1 false t2 false total 0 released 20\n');
     expect(r.code).toBe(0);

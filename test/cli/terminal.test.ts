@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'child_process';
 import { ECHO, hasTmux, WISP } from '../helpers/cli';
+import { pidPattern, TEST_THREADS } from '../helpers/pid';
 import { until } from '../helpers/poll';
 
 const session = `wisp-test-${process.pid}`;
@@ -26,12 +27,13 @@ const waitFor = (pattern: RegExp, ms = 15000): Promise<string> =>
   });
 
   test('lines are echoed; Ctrl+C starts shutdown, says what it waits for; a second Ctrl+C exits at once', async () => {
-    const command = `cd '${ECHO}' && node '${WISP}' run -x app:terminal/app:cli; echo "EXIT=$?"; sleep 60`;
+    // tmux's server, not this process, gives the shell its environment: the thread count is passed on explicitly.
+    const command = `cd '${ECHO}' && WISP_THREADS=${TEST_THREADS} node '${WISP}' run -x app:terminal/app:cli; echo "EXIT=$?"; sleep 60`;
     tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
     await waitFor(/Type messages to echo/);
     await waitFor(/^>\s*$/m);
     tmux('send-keys', '-t', session, 'hello from a terminal', 'Enter');
-    let text = await waitFor(/from worker: \{app:processes\|0x[0-9a-f]{5,}\}/);
+    let text = await waitFor(new RegExp(`from worker: ${pidPattern('app:processes').source}`));
     expect(text).toContain('> hello from a terminal\n  HELLO FROM A TERMINAL\n');
     tmux('send-keys', '-t', session, 'again', 'Enter');
     text = await waitFor(/ {2}AGAIN\n/);

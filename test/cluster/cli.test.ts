@@ -5,6 +5,7 @@ import { join } from 'path';
 import { indexWithHosts, ROOT, wisp, writeProject } from '../helpers/cli';
 import { describeNats, NatsServer } from '../helpers/nats';
 import { freePort } from '../helpers/net';
+import { oneThreadEnv } from '../helpers/pid';
 
 const project = (): string =>
   writeProject({
@@ -62,7 +63,7 @@ describe('wisp run cluster settings', () => {
         console.log(JSON.stringify({ code, loaded }));
         process.exit(0);
       });`;
-    const r = spawnSync(process.execPath, ['-e', script, project()], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', script, project()], { encoding: 'utf8', env: oneThreadEnv() });
     expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ code: 0, loaded: [] });
   });
 });

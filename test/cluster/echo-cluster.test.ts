@@ -7,6 +7,7 @@ import { join } from 'path';
 import { projectCopy, ROOT, sleep } from '../helpers/cli';
 import { describeNats, NatsServer } from '../helpers/nats';
 import { startNode, writeClusterConfig, type WispNode } from '../helpers/cluster';
+import { pidPattern } from '../helpers/pid';
 
 const ECHO_CLUSTER = join(ROOT, 'lua', 'echo-cluster');
 
@@ -41,14 +42,14 @@ describeNats('the echo service across two nodes', () => {
     const a = startNode(dirA, 'a', nats.url, ['-x', 'app:terminal/app:cli']);
     try {
       await a.waitFor(/> $/);
-      await typeUntil(a, 'hello cluster', /HELLO CLUSTER\n {2}from worker: \{b@app:processes\|0x[0-9a-f]{5,}\}\n/);
+      await typeUntil(a, 'hello cluster', new RegExp(`HELLO CLUSTER\\n {2}from worker: ${pidPattern('app:processes', { node: 'b' }).source}\\n`));
       await b.kill('SIGKILL');
       // First the CLI may time out (b is silent but not yet known to be down), then the relay is unavailable.
       await typeUntil(a, 'anyone?', /error: relay not available/);
       expect(a.out()).not.toContain('ANYONE?');
       b = startNode(dirB, 'b', nats.url, ['-v']);
       await b.waitFor(/relay started/);
-      await typeUntil(a, 'back again', /BACK AGAIN\n {2}from worker: \{b@app:processes\|0x[0-9a-f]{16}\}\n/);
+      await typeUntil(a, 'back again', new RegExp(`BACK AGAIN\\n {2}from worker: ${pidPattern('app:processes', { node: 'b', uniq: '0x[0-9a-f]{16}' }).source}\\n`));
       a.write('\n');
       expect(await a.exited).toBe(0);
       expect(a.out()).toContain('Goodbye!');

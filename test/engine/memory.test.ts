@@ -8,6 +8,7 @@ import { spawn as spawnChild } from 'child_process';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { plain, projectCopy, ROOT, wisp, WISP } from '../helpers/cli';
+import { pidPattern } from '../helpers/pid';
 import { boot, runEntry } from '../helpers/project';
 import { watchdogOfIsolate } from '../../src/engine/watchdog';
 const watchdog = watchdogOfIsolate();
@@ -23,7 +24,7 @@ const SMALL_HEAP = ['--max-old-space-size=128'];
 const scenario = (args: string[], node: string[] = []) =>
   wisp(['run', '-x', 'safety:memory', ...args], { cwd: PROJECT, node, timeoutMs: 180_000 });
 const TOO_LARGE = 'string too large (max 67108864 bytes)';
-const PID = String.raw`\{safety:processes\|0x[0-9a-f]+\}`;
+const PID = pidPattern('safety:processes', { uniq: '0x[0-9a-f]+' }).source;
 
 describe('the string size limit', () => {
   test('every way to build a string past 64 MiB fails with the same clear error; 64 MiB itself works', async () => {

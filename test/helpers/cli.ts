@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from 'child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join } from 'path';
+import { dirname, join, sep } from 'path';
+import { CONTROL_DIR } from '../../src/hosts/control';
 
 export const ROOT = join(__dirname, '..', '..');
 export const WISP = join(ROOT, 'bin', 'wisp.js');
@@ -52,10 +53,14 @@ export function wisp(args: string[], options: WispOptions = {}): Promise<CliResu
   });
 }
 
-/** A copy of a project in a temp directory, with optional edits (file → transform of its text). */
+/**
+ * A copy of a project in a temp directory, with optional edits (file → transform of its text). The source's
+ * `.wisp` (a running node's control socket, its state) is not copied: another test may be running wisp there.
+ */
 export function projectCopy(from: string, edits: Record<string, (text: string) => string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'wisp-'));
-  cpSync(from, dir, { recursive: true });
+  const state = join(from, CONTROL_DIR);
+  cpSync(from, dir, { recursive: true, filter: (path) => path !== state && !path.startsWith(state + sep) });
   for (const [file, edit] of Object.entries(edits)) {
     const path = join(dir, file);
     writeFileSync(path, edit(readFileSync(path, 'utf8')));

@@ -14,7 +14,7 @@ import { SILENT } from '../../src/modules/logger';
 const WORKER = join(ROOT, 'dist', 'cli', 'thread-worker.js');
 
 /** The thread count the HTTP test files run with: `WISP_THREADS` (default 1). */
-export const TEST_THREADS = Number(process.env.WISP_THREADS ?? '1');
+export { TEST_THREADS } from './pid';
 
 export async function bootThreaded(dir: string, threads: number): Promise<Runtime> {
   if (!existsSync(WORKER)) throw new Error(`${WORKER} is missing: run \`npm run build\` first`);

@@ -4,6 +4,7 @@
  */
 import { wisp, writeProject, indexWithHosts } from '../helpers/cli';
 import { serviceEntries } from '../helpers/live';
+import { pidPattern } from '../helpers/pid';
 
 /** A project with a named, CANCEL-handling service and a check entry `app:check` whose source is `lua`. */
 function project(lua: string): string {
@@ -56,7 +57,7 @@ end }`);
     const procs = out.procs as { source: string; state: string; parent?: string; stats: { names: string[] } }[];
     expect(procs).toHaveLength(1);
     expect(procs[0]).toMatchObject({ source: 'app:idle', state: 'waiting', stats: { names: ['keeper'] } });
-    expect(procs[0].parent).toMatch(/^\{node:control\|0x/);
+    expect(procs[0].parent).toMatch(new RegExp(`^${pidPattern('node:control', { uniq: '0x[0-9a-f]+' }).source}$`));
     expect(out.states).toEqual([expect.objectContaining({ id: 'app:idle-service', status: 'Running', desired: 'Running', retry_count: 0 })]);
     expect((out.one as { started_at: number }).started_at).toBeGreaterThan(1.7e18);
     expect(out).toMatchObject({

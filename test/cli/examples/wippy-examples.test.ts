@@ -11,6 +11,7 @@ import { dirname, join } from 'path';
 import { ROOT, logged, sleep, startWisp, wisp } from '../../helpers/cli';
 import { until } from '../../helpers/poll';
 import { freePort } from '../../helpers/net';
+import { pidPattern, pidText } from '../../helpers/pid';
 
 function findExamples(): string | null {
   if (process.env.WIPPY_EXAMPLES) return process.env.WIPPY_EXAMPLES;
@@ -304,7 +305,7 @@ maybe("Wippy's examples, as their READMEs run them", () => {
   test('01-hello-world: `wippy run hello` (the meta.command name) prints the greeting and the PID', async () => {
     const dir = exportExample('01-hello-world');
     expect((await wisp(['init'], { cwd: dir })).code).toBe(0);
-    const expected = ['Hello from Wippy!', 'My PID: {app:terminal|0x00001}', '', 'This is a process — the basic unit of computation.', 'Every piece of code in Wippy runs inside a process.', 'Each process has its own isolated memory.', ''].join('\n');
+    const expected = ['Hello from Wippy!', `My PID: ${pidText('app:terminal', '0x00001', 1)}`, '', 'This is a process — the basic unit of computation.', 'Every piece of code in Wippy runs inside a process.', 'Each process has its own isolated memory.', ''].join('\n');
     for (const args of [['run', 'hello'], ['run', '-x', 'app:hello']]) {
       const r = await wisp(args, { cwd: dir, timeoutMs: 60000 });
       expect(r.stderr).toBe('');
@@ -337,7 +338,7 @@ maybe("Wippy's examples, as their READMEs run them", () => {
     expect(r.code).toBe(0);
     const out = r.stdout;
     expect(out.startsWith('=== Supervision: Let It Crash ===\n\nSpawning an unstable worker that randomly crashes.\n')).toBe(true);
-    for (let n = 1; n <= 5; n++) expect(out).toMatch(new RegExp(`\\[supervisor\\] Worker \\{app:processes\\|0x[0-9a-f]{5}\\} crashed! \\(${n}/5\\)`));
+    for (let n = 1; n <= 5; n++) expect(out).toMatch(new RegExp(`\\[supervisor\\] Worker ${pidPattern('app:processes', { uniq: '0x[0-9a-f]{5}' }).source} crashed! \\(${n}/5\\)`));
     // Lua's error() puts the position first; the README shows the message alone
     expect(out.match(/\[supervisor\] Error: .*something went wrong at tick \d+\n/g)).toHaveLength(5);
     expect(out.match(/\[supervisor\] Restarting in \ds\.\.\./g)).toEqual(['1', '2', '3', '4'].map((n) => `[supervisor] Restarting in ${n}s...`));
@@ -374,7 +375,7 @@ maybe("Wippy's examples, as their READMEs run them", () => {
     const workers = lines.filter((l) => l.startsWith('  from worker: ')).map((l) => l.slice(15));
     expect(workers).toHaveLength(2);
     expect(workers[0]).not.toBe(workers[1]);
-    for (const w of workers) expect(w).toMatch(/^\{app:processes\|0x[0-9a-f]{5}\}$/);
+    for (const w of workers) expect(w).toMatch(new RegExp(`^${pidPattern('app:processes', { uniq: '0x[0-9a-f]{5}' }).source}$`));
     expect(lines.slice(-3)).toEqual(['> ', 'Goodbye!', '']);
   }, 90000);
 
