@@ -108,8 +108,14 @@ export class ThreadView implements NodeThreads {
   private readonly mainBusy = new BusyMeter((from) => performance.eventLoopUtilization(from));
   private runtime: Runtime | null = null;
 
-  /** `name(i)`: thread i's node name (`t2`, or in a cluster `b.t2`: threads.ts `threadNames`). */
-  constructor(private readonly name: (i: number) => string = threadNode) {}
+  /**
+   * `name(i)`: thread i's node name (`t2`, or in a cluster `b.t2`: threads.ts `threadNames`); `nodeName`: the
+   * node's own (null standalone, as on one thread; in a cluster its name, `b`).
+   */
+  constructor(
+    private readonly name: (i: number) => string = threadNode,
+    private readonly nodeName: string | null = null,
+  ) {}
 
   /** Worker `index` (2..N); its messages that belong to the view are passed to `received`. */
   addWorker(index: number, worker: Worker): void {
@@ -156,7 +162,7 @@ export class ThreadView implements NodeThreads {
       return { thread: line.thread, snapshot: answer.snapshot, state: 'up', busy };
     });
     const own: ThreadPart = { thread: this.name(1), snapshot: takeSnapshot(runtime, asked), state: 'up', busy: this.mainBusy.share() };
-    return mergeSnapshots([own, ...(await Promise.all(others))], query);
+    return mergeSnapshots([own, ...(await Promise.all(others))], query, this.nodeName);
   }
 
   async details(pid: string): Promise<ProcessDetails | null> {

@@ -235,7 +235,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
-  const view = new ThreadView(name);
+  const view = new ThreadView(name, cluster?.options.node ?? null);
   let registryRequest: (worker: Worker, message: unknown) => boolean = () => false;
   const exited = new Set<Worker>();
   const booted: Promise<void>[] = [];

@@ -25,8 +25,11 @@ export function threadQuery(query: ProcessQuery): ProcessQuery {
   return { ...query, limit: Math.min(query.limit, THREAD_ANSWER_LIMIT) };
 }
 
-/** Thread 1's part comes first; it is always there (the view is served from thread 1). */
-export function mergeSnapshots(parts: readonly ThreadPart[], query: ProcessQuery): SystemSnapshot {
+/**
+ * Thread 1's part comes first; it is always there (the view is served from thread 1). `nodeName` is the node's
+ * own name, not thread 1's: null for a standalone node (as on one thread), the cluster node's name in a cluster.
+ */
+export function mergeSnapshots(parts: readonly ThreadPart[], query: ProcessQuery, nodeName: string | null): SystemSnapshot {
   const main = parts[0].snapshot as SystemSnapshot;
   const order = new Map(parts.map((p, i) => [p.thread, i]));
   const answered = parts.filter((p): p is ThreadPart & { snapshot: SystemSnapshot } => p.snapshot !== null);
@@ -47,6 +50,7 @@ export function mergeSnapshots(parts: readonly ThreadPart[], query: ProcessQuery
     ...main,
     node: {
       ...main.node,
+      name: nodeName,
       processes: sum((s) => s.node.processes),
       messages: sum((s) => s.node.messages),
       heap_used: sum((s) => s.node.heap_used),
