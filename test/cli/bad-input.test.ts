@@ -50,7 +50,7 @@ function expectOk(r: CliResult, stdout: string): void {
 
 /** `wisp run -c` as a live child, for the tests that signal it. */
 function start(dir: string) {
-  const child = spawn(process.execPath, [WISP, 'run', '-c'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WISP, 'run', '-c'], { cwd: dir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += plain(d.toString())));

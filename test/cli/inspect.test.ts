@@ -22,7 +22,7 @@ interface Run {
 
 /** Starts `wisp run ... --observe 127.0.0.1:0` and waits for it to say where the inspector listens. */
 async function startInspected(dir: string, args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [WISP, 'run', ...args, '--observe', '127.0.0.1:0'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WISP, 'run', ...args, '--observe', '127.0.0.1:0'], { cwd: dir, env: process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += plain(d.toString())));

@@ -35,7 +35,7 @@ ${extra}`;
 
 /** Starts `wisp run -c` and resolves once every named service is running. */
 function start(dir: string, running: string[]) {
-  const child = spawn(process.execPath, [WISP, 'run', '-c'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WISP, 'run', '-c'], { cwd: dir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += plain(d.toString())));

@@ -4,7 +4,10 @@
  * there being the node itself, `{b@...}`); on one thread a PID is exactly as it always was.
  */
 
-/** The thread count the tests run with: `WISP_THREADS` (default 1), as `wisp run` reads it. */
+/**
+ * The thread count the tests run with: `WISP_THREADS` (default 1), as `wisp run` reads it. A test's `process.env`
+ * is jest's copy: a child sees what a setup file set there only when spawned with `env: process.env`.
+ */
 export const TEST_THREADS = Number(process.env.WISP_THREADS ?? '1');
 
 export interface PidParts {
