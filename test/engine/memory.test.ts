@@ -121,7 +121,7 @@ entries:
   test('stays up while a hog service is failed and restarted again and again, until told to stop', async () => {
     const dir = projectCopy(PROJECT);
     writeFileSync(join(dir, 'src', '_index.yaml'), services);
-    const child = spawnChild(process.execPath, [...SMALL_HEAP, WISP, 'run', '-c'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(process.execPath, [...SMALL_HEAP, WISP, 'run', '-c'], { cwd: dir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += plain(d.toString())));
