@@ -54,6 +54,8 @@ describeNats('--threads 2 in a cluster of two nodes', () => {
       expect(out).toMatch(/^peer-b-t2: \{b\.t2@app:processes\|0x[0-9a-f]{5,}\}$/m);
       // LOCAL names are the node's (registered on thread 2, seen on thread 1), and each node has its own.
       expect(out).toMatch(/^local-t2: \{a\.t2@app:processes\|/m);
+      // The view of a node of threads in a cluster: its threads by their cluster names, the node by its own.
+      expect(out).toMatch(/^view threads: a,a\.t2 node a$/m);
       const b2 = /^peer-b-t2: (\S+)$/m.exec(out)?.[1];
       expect(out).toContain(
         `probe: by name from ${b2} / by pid true / fifo in order / victim on t2 exit error monitored failure link_down error linked failure / ghost error process not found\n`,
