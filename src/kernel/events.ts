@@ -110,7 +110,7 @@ export class EventBus {
   private delivering = false;
   private resumeScheduled = false;
   private count = 0;
-  /** Open subscriptions per pattern pair (system and kind, `*` for an empty kind), for `watchPatterns`. */
+  /** Open subscriptions per pattern pair (system and kind, `*` for an empty kind), counted once `watchPatterns` is called. */
   private readonly pairs = new Map<string, { readonly system: string; readonly kind: string; open: number }>();
   private patternsChanged: ((change: PatternChange) => void) | null = null;
 
@@ -153,23 +153,34 @@ export class EventBus {
    * subscription and after its last (the node's other threads are told: src/cluster/spec.md "Events").
    */
   watchPatterns(fn: (change: PatternChange) => void): PatternChange[] {
+    this.pairs.clear();
+    for (const subs of this.exact.values()) for (const sub of subs) this.tally(sub, 1);
+    for (const sub of this.patterned) this.tally(sub, 1);
     this.patternsChanged = fn;
     return this.patterns();
   }
 
-  /** The pattern pairs of the open subscriptions, each once. */
+  /** The pattern pairs of the open subscriptions, each once (while they are watched). */
   patterns(): PatternChange[] {
     return [...this.pairs.values()].map(({ system, kind }) => ({ system, kind, present: true }));
   }
 
+  /** Only while the patterns are watched (a node's threads): a node of one thread counts nothing. */
   private countPair(sub: Subscription, delta: 1 | -1): void {
-    const kind = sub.kind === '' ? '*' : sub.kind;
+    if (this.patternsChanged === null) return;
+    const open = this.tally(sub, delta);
+    if (open === 0 || (open === 1 && delta === 1)) this.patternsChanged({ system: sub.system, kind: kindPattern(sub), present: open > 0 });
+  }
+
+  /** Counts `sub` in or out of its pattern pair; the pair's open subscriptions after. */
+  private tally(sub: Subscription, delta: 1 | -1): number {
+    const kind = kindPattern(sub);
     const key = JSON.stringify([sub.system, kind]);
     let pair = this.pairs.get(key);
     if (pair === undefined) this.pairs.set(key, (pair = { system: sub.system, kind, open: 0 }));
     pair.open += delta;
     if (pair.open === 0) this.pairs.delete(key);
-    if (pair.open === 0 || (pair.open === 1 && delta === 1)) this.patternsChanged?.({ system: sub.system, kind, present: pair.open > 0 });
+    return pair.open;
   }
 
   /** Ends a subscription; nothing more reaches it, not even an event being delivered now. Twice is a no-op. */
@@ -287,3 +298,6 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   set.delete(value);
   if (set.size === 0) map.delete(key);
 }
+
+/** A subscription's kind as a pattern pair gives it: an empty kind is `*` (the same pattern). */
+const kindPattern = (sub: Subscription): string => (sub.kind === '' ? '*' : sub.kind);
