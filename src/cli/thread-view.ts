@@ -113,8 +113,8 @@ export class ThreadView implements NodeThreads {
    * node's own (null standalone, as on one thread; in a cluster its name, `b`).
    */
   constructor(
-    private readonly name: (i: number) => string = threadNode,
-    private readonly nodeName: string | null = null,
+    private readonly name: (i: number) => string,
+    private readonly nodeName: string | null,
   ) {}
 
   /** Worker `index` (2..N); its messages that belong to the view are passed to `received`. */

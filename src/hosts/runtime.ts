@@ -243,11 +243,6 @@ export class Runtime {
     return total;
   }
 
-  /** How many levels shutdown() stops, the last to start first (`stopLevel(0)`). */
-  get stopLevels(): number {
-    return this.levels.length;
-  }
-
   /**
    * Stops the services of stop level `k` (each: CANCEL, then terminate after its stop_timeout). With several
    * threads, thread 1 has every thread stop level k before any stops level k + 1, so that dependency order
