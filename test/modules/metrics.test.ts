@@ -9,7 +9,8 @@ import { createVM } from '../../src/modules';
 import { MetricsRegistry, MAX_SERIES } from '../../src/services/metrics/collector';
 import { parseAddress } from '../../src/services/metrics/exporter';
 import { spawn } from '../helpers/lua';
-import { indexWithHosts, sleep, startWisp, writeProject } from '../helpers/cli';
+import { indexWithHosts, startWisp, writeProject } from '../helpers/cli';
+import { until } from '../helpers/poll';
 import { valueToPlain } from '../../src/engine/plain';
 
 async function runMetrics(body: string, metrics?: MetricsRegistry): Promise<unknown> {
@@ -107,6 +108,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Has the project at `dir` export its metrics on `port` (`.wippy.yaml` `prometheus`). */
+function exportOn(dir: string, port: number): void {
+  writeFileSync(join(dir, '.wippy.yaml'), `version: "1.0"\nprometheus:\n  enabled: true\n  address: "127.0.0.1:${port}"\n`);
+}
+
+/** The exporter's `/metrics` text once it shows `wanted` (the run records as it starts). */
+function scraped(port: number, wanted: string): Promise<string> {
+  return until(`/metrics to show ${wanted}`, async () => {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    return text.includes(wanted) && text;
+  });
+}
+
 describe('prometheus export (wisp run)', () => {
   test('.wippy.yaml prometheus: {enabled, address} serves what Lua records at /metrics', async () => {
     const port = await freePort();
@@ -126,14 +140,10 @@ local function main()
 end
 return { main = main }`,
     });
-    writeFileSync(join(dir, '.wippy.yaml'), `version: "1.0"\nprometheus:\n  enabled: true\n  address: "127.0.0.1:${port}"\n`);
+    exportOn(dir, port);
     const w = startWisp(['run', '-x', 'app:worker'], dir);
     try {
-      let text = '';
-      for (let i = 0; i < 100 && !text.includes('orders_total'); i++) {
-        await sleep(100);
-        text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-      }
+      const text = await scraped(port, 'orders_total');
       expect(text).toContain('orders_total{status="ok"} 3');
       expect(text).toContain('app_queue_depth 7');
       const live = await fetch(`http://127.0.0.1:${port}/livez`);
@@ -171,14 +181,10 @@ local function main()
 end
 return { main = main }`,
     });
-    writeFileSync(join(dir, '.wippy.yaml'), `version: "1.0"\nprometheus:\n  enabled: true\n  address: "127.0.0.1:${port}"\n`);
+    exportOn(dir, port);
     const w = startWisp(['run', '--threads', '2', '-x', 'app:recorder'], dir);
     try {
-      let text = '';
-      for (let i = 0; i < 100 && !text.includes('orders_total{status="ok"} 6'); i++) {
-        await sleep(100);
-        text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-      }
+      const text = await scraped(port, 'orders_total{status="ok"} 6');
       expect(text).toContain('orders_total{status="ok"} 6');
       expect(text).toContain('orders_total{status="failed"} 1');
       expect(text).toContain('order_seconds_count{status="ok"} 2');
