@@ -12,6 +12,8 @@ import { isHost, type Entry, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, memberName, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import { ClusterRouter, type Placement } from '../cluster/router';
 import { formatPid } from '../kernel/pid';
+import type { SpawnRequest } from '../kernel/router';
+import { securityOfText, securityText } from '../services/security/portable';
 import { serveShared } from '../cluster/shared';
 import { SharedEnv } from '../cluster/shared-env';
 import type { Resources } from '../api/resources';
@@ -96,11 +98,14 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
   const report = setInterval(() => Atomics.store(load, self - 1, node.processCount), LOAD_REPORT_MS);
   report.unref();
   const placed = hostThreads(registry, threads);
-  return (request, up) => {
+  const place = (request: SpawnRequest, up: (node: string) => boolean): ReturnType<Placement['place']> => {
     const on = placed.get(request.host);
     Atomics.store(load, self - 1, node.processCount);
-    if (on === undefined || request.parent === null || (request.name ?? '') !== '' || (request.security ?? null) !== null) return null;
+    if (on === undefined || request.parent === null || (request.name ?? '') !== '') return null;
     if (registry.get(request.entry)?.kind !== 'process.lua') return null;
+    // A context whose scope holds a policy other than the booted registry's (changed since) stays here.
+    const security = securityText(request.security, registry);
+    if (security === undefined) return null;
     let best = on[0];
     let least = Number.POSITIVE_INFINITY;
     for (const i of on) {
@@ -112,8 +117,9 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
     Atomics.add(load, best - 1, 1);
     if (best === self) return null;
     const uniq = Number(Atomics.add(next, best - 1, 1n));
-    return { node: name(best), pid: formatPid({ node: name(best), host: request.host, uniq }) };
+    return { node: name(best), pid: formatPid({ node: name(best), host: request.host, uniq }), security };
   };
+  return { place, security: (text) => securityOfText(text, registry) };
 }
 
 /** A thread's schedulers, for the transport between threads to run straight from its poll. */

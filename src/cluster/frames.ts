@@ -24,9 +24,10 @@ export type Frame =
   /**
    * Between the threads of one node only: start `child` (numbered by the sender) as process `parent`'s child:
    * entry, host, arguments, monitor, link, context keys and values, first messages (topic and payloads), and
-   * the PID on the sender's thread told of the child's exit from its start (SpawnRequest `exited`), or "".
+   * the PID on the sender's thread told of the child's exit from its start (SpawnRequest `exited`), or "", and
+   * the child's security context as text (src/services/security/portable.ts), or "".
    */
-  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][], string]
+  | readonly [typeof OP.SPAWN, string, string, string, string, WireValues, boolean, boolean, string[], WireValues, [string, WireValues][], string, string]
   /**
    * Between the threads of one node only (from and to are the two nodes): the event patterns the sender's bus
    * has subscriptions for, its whole set (`whole`) or what changed, each `[system, kind, present]`.
@@ -38,13 +39,14 @@ export const interestFrame = (from: string, to: string, whole: boolean, changes:
   [OP.INTEREST, from, to, whole, changes.map((c): [string, string, boolean] => [c.system, c.kind, c.present])];
 
 /** The frame that starts `child` on another thread of this node (the spawner's side of router.ts "spawnOn"). */
-export function spawnFrame(child: string, r: SpawnRequest, watcher = ''): Frame {
+export function spawnFrame(child: string, r: SpawnRequest, watcher = '', security = ''): Frame {
   const context = [...(r.context ?? new Map<string, Value>())];
   return [
     OP.SPAWN, r.parent as string, child, r.entry, r.host, flatten(r.args), r.monitor, r.link,
     context.map(([k]) => k), flatten(context.map(([, v]) => v)),
     (r.messages ?? []).map((m): [string, WireValues] => [m.topic, flatten(m.payloads)]),
     watcher,
+    security,
   ];
 }
 
@@ -82,8 +84,8 @@ export type Received =
   | { readonly op: typeof OP.EXIT; readonly from: string; readonly to: string; readonly outcome: Outcome; readonly link: boolean }
   | { readonly op: typeof OP.EVENT; readonly from: string; readonly to: string; readonly event: BusEvent }
   | { readonly op: typeof OP.INTEREST; readonly from: string; readonly to: string; readonly whole: boolean; readonly changes: PatternChange[] }
-  /** `from` is the parent, `to` the child; `request.parent` is `from`. */
-  | { readonly op: typeof OP.SPAWN; readonly from: string; readonly to: string; readonly request: SpawnRequest; readonly watcher: string };
+  /** `from` is the parent, `to` the child; `request.parent` is `from`; `security` as spawnFrame's. */
+  | { readonly op: typeof OP.SPAWN; readonly from: string; readonly to: string; readonly request: SpawnRequest; readonly watcher: string; readonly security: string };
 
 const isString = (x: unknown): x is string => typeof x === 'string';
 
@@ -135,8 +137,8 @@ function parseFrame(f: unknown): Received {
       return { op, from, to, event: { system: f[3], kind: f[4], path: f[5], data: data ?? null } };
     }
     case OP.SPAWN:
-      if (!isString(f[11])) throw new WireError('bad spawn frame');
-      return { op, from, to, request: parseSpawn(f, from), watcher: f[11] };
+      if (!isString(f[11]) || !isString(f[12])) throw new WireError('bad spawn frame');
+      return { op, from, to, request: parseSpawn(f, from), watcher: f[11], security: f[12] };
     case OP.INTEREST:
       if (f.length !== 5 || typeof f[3] !== 'boolean' || !Array.isArray(f[4])) throw new WireError('bad interest frame');
       return { op, from, to, whole: f[3], changes: f[4].map(parseChange) };
@@ -152,7 +154,7 @@ function parseChange(c: unknown): PatternChange {
 
 function parseSpawn(f: unknown[], parent: string): SpawnRequest {
   const [, , , entry, host, args, monitor, link, keys, values, messages] = f;
-  if (f.length !== 12 || !isString(entry) || !isString(host) || typeof monitor !== 'boolean' || typeof link !== 'boolean') throw new WireError('bad spawn frame');
+  if (f.length !== 13 || !isString(entry) || !isString(host) || typeof monitor !== 'boolean' || typeof link !== 'boolean') throw new WireError('bad spawn frame');
   if (!Array.isArray(keys) || !keys.every(isString) || !Array.isArray(messages)) throw new WireError('bad spawn frame');
   const contextValues = unflatten(values);
   if (contextValues.length !== keys.length) throw new WireError('bad spawn context');

@@ -13,6 +13,7 @@ import { OP, eventFrame, interestFrame, outcomeFrame, parseBatch, parseFrames, s
 import { decode, flatten } from './wire';
 import type { Node } from '../kernel/node';
 import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router';
+import type { SecurityContext } from '../lib/security';
 import type { BusEvent, BusSubscription, PatternChange } from '../kernel/events';
 import { EventInterest } from './event-interest';
 import type { Mailbox } from '../kernel/mailbox';
@@ -79,12 +80,17 @@ function parsed(pid: string): { readonly node: string | null; readonly canonical
 }
 const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
 
-/**
- * Where a spawn runs when the node has several threads (src/cli/threads.ts "placement"): another thread of this
- * node (`up` says which are) and the child's PID there, numbered by the shared counter of that thread; null
- * for this thread.
- */
-export type Placement = (request: SpawnRequest, up: (node: string) => boolean) => { readonly node: string; readonly pid: string } | null;
+/** Where spawns run when the node has several threads (src/cli/threads.ts "threadPlacement"). */
+export interface Placement {
+  /**
+   * Another thread of this node for `request` (`up` says which are up): its node name, the child's PID there
+   * (numbered by that thread's shared counter) and the child's security context as text ("" for none); null
+   * for this thread.
+   */
+  place(request: SpawnRequest, up: (node: string) => boolean): { readonly node: string; readonly pid: string; readonly security: string } | null;
+  /** The security context of a spawn from another thread, from its text: null for none, undefined when unreadable. */
+  security(text: string): SecurityContext | null | undefined;
+}
 
 export class ClusterRouter implements Router {
   /** Spawns onto a host placed on other threads (src/cli/threads.ts); null: every child runs here. */
@@ -159,8 +165,8 @@ export class ClusterRouter implements Router {
   }
 
   spawn(request: SpawnRequest): Result<string> {
-    const there = this.placement?.(request, (node) => this.peers.isUp(node)) ?? null;
-    return there === null || there.node === this.self ? this.local.spawn(request) : this.spawnOn(there.node, there.pid, request);
+    const there = this.placement?.place(request, (node) => this.peers.isUp(node)) ?? null;
+    return there === null || there.node === this.self ? this.local.spawn(request) : this.spawnOn(there.node, there.pid, there.security, request);
   }
 
   /**
@@ -169,11 +175,11 @@ export class ClusterRouter implements Router {
    * instruction, so an early exit reaches it as EXIT / LINK_DOWN like any other. A start that fails there
    * (the entry cannot be loaded) is the child's failure: EXIT to a monitor, LINK_DOWN to a link.
    */
-  private spawnOn(node: string, child: string, request: SpawnRequest): Result<string> {
+  private spawnOn(node: string, child: string, security: string, request: SpawnRequest): Result<string> {
     const parent = request.parent as string;
     if (!this.peers.isUp(node)) return { ok: false, error: nodeDown(node) };
     const watcher = request.exited === undefined ? '' : this.exitWatcherPid();
-    const refused = this.bus.post(node, spawnFrame(child, request, watcher));
+    const refused = this.bus.post(node, spawnFrame(child, request, watcher, security));
     if (refused !== null) return { ok: false, error: refused };
     if (request.exited !== undefined) this.watchExit(child, request.exited);
     if (request.monitor) this.watchingRemote.add(parent, child);
@@ -186,9 +192,14 @@ export class ClusterRouter implements Router {
    * The other side of spawnOn: the child starts here as `to`, with its spawner's monitor or link, and the
    * spawner thread's `watcher` (SpawnRequest `exited`) monitoring it.
    */
-  private spawnHere(from: string, to: string, request: SpawnRequest, watcher: string): void {
+  private spawnHere(from: string, to: string, spawned: SpawnRequest, watcher: string, securityText: string): void {
     const pid = parsePid(to);
-    const started = pid === null ? { ok: false as const, error: kernelErrors.processNotFound() } : this.local.spawn(request, pid);
+    const security = securityText === '' ? null : this.placement?.security(securityText);
+    const request = { ...spawned, security };
+    const started =
+      pid === null ? { ok: false as const, error: kernelErrors.processNotFound() }
+      : security === undefined ? { ok: false as const, error: new ErrorValue('spawn: unreadable security context', 'Internal') }
+      : this.local.spawn(request, pid);
     if (!started.ok) {
       this.log('warn', 'threads: a process spawned from another thread failed to start', { pid: to, entry: request.entry, error: started.error.message });
       const failed: Outcome = { value: null, error: started.error };
@@ -563,7 +574,7 @@ export class ClusterRouter implements Router {
         return;
       case OP.SPAWN:
         // Only a thread of this node starts processes here; another node's word is not enough.
-        if (this.peers.isSteady(nodeOf(f.from) as string)) this.spawnHere(f.from, f.to, f.request, f.watcher);
+        if (this.peers.isSteady(nodeOf(f.from) as string)) this.spawnHere(f.from, f.to, f.request, f.watcher, f.security);
         else this.log('warn', 'cluster: dropped a spawn from another node', { from: f.from });
         return;
       case OP.EXIT:

@@ -4,7 +4,7 @@
  * `host.threads: 1` lives on its own thread, so a spawn onto it from another thread runs there, and monitors
  * and links set at spawn see even a child that ends at once; a host marked `host.threads: 2` spreads a burst of
  * spawns over both threads; a child started on another thread is there before any message sent to it after
- * its spawn, even through a third thread.
+ * its spawn, even through a third thread; a spawn's actor and scope cross with it, rebuilt from the registry there.
  */
 import { join } from 'path';
 import { projectCopy, ROOT, wisp } from '../helpers/cli';
@@ -22,6 +22,9 @@ describe('placement of spawns over threads', () => {
         // Twenty rounds, each the same: every instant failure, link break and value reached the spawner.
         'pinned: t2 t2 t2 error early N / error linked N / value N',
         'echo: t2 true there 3 true ctx',
+        // A spawn's actor and scope cross with it, as do its child's.
+        'secured: t2 child t1 alice admin 3 b read true write false admin true',
+        'bob: t2 bob nil nil nil read true write false admin false',
         'spawner: t2',
         'exec: 42 / nil exec failure',
         'spread: t1 true t2 true total 20 released 20',
@@ -45,6 +48,7 @@ describe('placement of spawns over threads', () => {
     const r = await wisp(['run', '--threads', '1', '-x', 'app:driver'], { cwd: projectCopy(FIXTURE), timeoutMs: 90_000 });
     expect(r.stdout).toContain('pinned: ? ? ? error early N / error linked N / value N\n');
     expect(r.stdout).toContain('spread: t1 false t2 false total 0 released 20\n');
+    expect(r.stdout).toContain('secured: ? child ? alice admin 3 b read true write false admin true\n');
     expect(r.code).toBe(0);
   }, 120_000);
 });

@@ -5,8 +5,7 @@
  * of their own, moved to the other thread (a view of Node's shared pool would be copied whole).
  */
 import type { MessagePort } from 'worker_threads';
-import { Actor, Scope, type Policy, type SecurityContext } from '../../lib/security';
-import type { Registry, SecurityPolicyEntry } from '../../registry';
+import type { PortableSecurity } from '../security/portable';
 import type { HeaderMap } from './exchange';
 
 /** Most body bytes thread 1 sends for one pull. */
@@ -26,12 +25,6 @@ export interface RequestHead {
   readonly contentLength: number;
   readonly params: [string, string][] | null;
   readonly maxBodyBytes: number;
-}
-
-/** A security context as ids: the actor, and the registry policies of its scope (null: no scope). */
-export interface PortableSecurity {
-  readonly actor: { readonly id: string; readonly meta: Record<string, unknown> } | null;
-  readonly policies: string[] | null;
 }
 
 export type ToWorker =
@@ -108,41 +101,4 @@ export function headerMap(list: HeaderList): HeaderMap {
 export function movable(data: Uint8Array): { data: Uint8Array; transfer: ArrayBuffer[] } {
   const own = new Uint8Array(data);
   return { data: own, transfer: [own.buffer] };
-}
-
-const isPolicyEntry = (e: { kind: string } | undefined): e is SecurityPolicyEntry => e?.kind === 'security.policy' || e?.kind === 'security.policy.expr';
-
-/**
- * `security` as ids, when every policy of its scope is the registry's policy of that id (a token's grant, a
- * named scope); undefined when one is not (a policy made in Lua), which cannot be rebuilt on another thread.
- */
-export function portableSecurity(security: SecurityContext | null, registry: Registry): PortableSecurity | null | undefined {
-  if (security === null) return null;
-  let policies: string[] | null = null;
-  if (security.scope !== null) {
-    policies = [];
-    for (const p of security.scope.policies()) {
-      const e = registry.get(p.id);
-      if (!isPolicyEntry(e) || e.policy !== p) return undefined;
-      policies.push(p.id);
-    }
-  }
-  const actor = security.actor === null ? null : { id: security.actor.id, meta: { ...security.actor.meta } };
-  return { actor, policies };
-}
-
-/** The security context again, from this thread's registry (a policy it lacks is left out, as a token's is). */
-export function securityFrom(portable: PortableSecurity | null, registry: Registry): SecurityContext | null {
-  if (portable === null) return null;
-  let scope: Scope | null = null;
-  if (portable.policies !== null) {
-    const policies: Policy[] = [];
-    for (const id of portable.policies) {
-      const e = registry.get(id);
-      if (isPolicyEntry(e)) policies.push(e.policy);
-    }
-    scope = Scope.of(policies);
-  }
-  const actor = portable.actor === null ? null : new Actor(portable.actor.id, Object.freeze({ ...portable.actor.meta }));
-  return { actor, scope };
 }

@@ -8,7 +8,8 @@
  * and the response window of handoff-wire.ts.
  */
 import type { MessagePort } from 'worker_threads';
-import { Outbox, PULL_MAX, headerList, movable, portableSecurity, type PortableSecurity, type ToMain, type ToWorker } from './handoff-wire';
+import { Outbox, PULL_MAX, headerList, movable, type ToMain, type ToWorker } from './handoff-wire';
+import { portableSecurity, type PortableSecurity } from '../security/portable';
 import type { Exchange } from './exchange';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { ServiceContext, ServiceThreads } from '../service';
