@@ -505,7 +505,7 @@ export class ClusterRouter implements Router {
       return;
     }
     for (const frame of frames) {
-      if (frame.op === OP.EVENT || frame.op === OP.INTEREST ? frame.from !== node || frame.to !== this.self || !this.peers.isSteady(node) : nodeOf(frame.from) !== node || nodeOf(frame.to) !== this.self) {
+      if (!this.owned(frame, node)) {
         this.log('warn', 'cluster: dropped a frame for a process this node does not own', { from: frame.from, to: frame.to, node });
         continue;
       }
@@ -516,6 +516,17 @@ export class ClusterRouter implements Router {
         this.log('error', 'cluster: a bus frame failed', { error: e instanceof Error ? e.message : String(e), op: frame.op });
       }
     }
+  }
+
+  /**
+   * Whether `node` may send `frame`: as its own processes, to one of this node's. Events and interest are
+   * between threads, node to node; a message from no PID (a spawn's first messages to a name's holder, an
+   * embedding app's) only from a thread of this node.
+   */
+  private owned(frame: Received, node: string): boolean {
+    if (frame.op === OP.EVENT || frame.op === OP.INTEREST) return frame.from === node && frame.to === this.self && this.peers.isSteady(node);
+    const from = frame.op === OP.SEND && frame.from === '' && this.peers.isSteady(node) ? node : nodeOf(frame.from);
+    return from === node && nodeOf(frame.to) === this.self;
   }
 
   /**

@@ -157,7 +157,9 @@ export class Node implements Router {
     }
     // The child is queued, not yet run: its name, monitor, link and first messages are in place before its
     // first instruction.
-    if (name !== '') this.names.register(name, record.id);
+    // With threads the name goes to the node's table through the router, as `process.registry.register` does,
+    // so that every thread sees it (src/cluster/spec.md "Names").
+    if (name !== '') void (this.router === this ? this.names.register(name, record.id) : this.router.register(name, record.id, SCOPE.LOCAL));
     if (request.exited !== undefined) this.onExit(record.id, request.exited);
     const parent = request.parent === null ? undefined : this.processes.get(request.parent);
     if (parent !== undefined) {

@@ -1,7 +1,8 @@
 /**
  * The SPAWN frame (src/cluster/spec.md "Placement") starts a process only when it comes from a thread of the
  * same node: between two cluster nodes (kernel nodes in this process, a real nats-server) a node that sends one
- * starts nothing on the other, and a spawn placed on a node that is down fails with "node down".
+ * starts nothing on the other, and a spawn placed on a node that is down fails with "node down". Likewise a
+ * message from no PID (a spawn's first messages) crosses only between the threads of a node.
  */
 import { formatPid } from '../../src/kernel/pid';
 import { kernelCluster, testProcess, until } from '../helpers/kernel-cluster';
@@ -33,5 +34,18 @@ describeNats('SPAWN frames between nodes', () => {
     const r = x.router.spawn({ entry: 'app:worker', host: 'app:processes', args: [], parent: parent.id, monitor: true, link: true });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error.message).toBe('node down: gone');
+  }, 30_000);
+
+  test('a message from no PID from another node is dropped, never delivered as if from the runtime', async () => {
+    const x = await c.member('x3');
+    const y = await c.member('y3');
+    await until('x3 and y3 to see each other', () => y.logs.some((l) => l.includes('node up')) && x.logs.some((l) => l.includes('node up')));
+    const target = testProcess(y);
+    const from = testProcess(x);
+    expect(x.router.send('', target.id, 'forged', [])).toBeNull();
+    expect(x.router.send(from.id, target.id, 'real', [])).toBeNull();
+    await until('y3 to get the real one', () => target.mailbox.queued > 0);
+    expect(y.logs.some((l) => l.includes('dropped a frame for a process this node does not own'))).toBe(true);
+    expect(target.mailbox.head(5).map((m) => m.topic)).toEqual(['real']);
   }, 30_000);
 });
