@@ -86,7 +86,7 @@ async function main(data: WorkerData): Promise<void> {
       });
     });
     const router = await (cluster === null ? threads?.attach(runtime.node) : cluster.attach(runtime.node, { ports: data.ports, nodeNames: names }));
-    placeSpawns(runtime.node, threadPlacement(registry, data.threads, data.index, name, data.memory, runtime.node));
+    placeSpawns(runtime.node, threadPlacement(registry, data.threads, data.index, name, data.memory, runtime.node), data.threads, name, data.memory);
     await runtime.boot();
     await settled(() => !schedulersDue() && router?.claiming !== true);
     report({ ready: true });

@@ -14,6 +14,7 @@ import { ClusterRouter, type Placement } from '../cluster/router';
 import { formatPid } from '../kernel/pid';
 import type { SpawnRequest } from '../kernel/router';
 import { securityOfText, securityText } from '../services/security/portable';
+import { LiveSets, liveSetBytes } from '../cluster/live-set';
 import { serveShared } from '../cluster/shared';
 import { SharedEnv } from '../cluster/shared-env';
 import type { Resources } from '../api/resources';
@@ -76,19 +77,23 @@ const LOAD_REPORT_MS = 100;
 
 /**
  * The memory the threads of one node share (created by thread 1, handed to each worker): per thread, the next
- * PID number (so that a thread can number a process it starts on another) and its process count (its load).
+ * PID number (so that a thread can number a process it starts on another), its process count (its load), and
+ * which of its processes are alive (src/cluster/live-set.ts).
  */
 export function sharedThreadMemory(threads: number, firstUniq: number): SharedArrayBuffer {
-  const memory = new SharedArrayBuffer(threads * 12);
+  const memory = new SharedArrayBuffer(liveSetsAt(threads) + liveSetBytes(threads));
   new BigInt64Array(memory, 0, threads).fill(BigInt(firstUniq));
   return memory;
 }
+
+/** Where in the threads' memory their live sets begin (after the PID counters and the loads). */
+const liveSetsAt = (threads: number): number => threads * 16;
 
 /**
  * Places the spawns of thread `self` (src/cluster/spec.md "Placement"): a spawn onto a host marked
  * `host.threads` runs on the least loaded of that host's threads (this one on a tie); any other runs here.
  * Spawns that stay here whatever the host: one with a name (spawn-or-signal answers from this thread's table),
- * one with an actor or scope (a security context does not cross threads), one with no parent process, and one
+ * one whose security context cannot cross (services/security/portable.ts), one with no parent process, and one
  * whose entry is not a process.lua (the local spawn gives its error).
  */
 export function threadPlacement(registry: Registry, threads: number, self: number, name: (i: number) => string, memory: SharedArrayBuffer, node: Node): Placement {
@@ -312,7 +317,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
         self = joinThreads({ self: threadNode(1), ports: ports[0], names: bucket, work: localWork }, log);
         await self.attach(node);
       }
-      placeSpawns(node, threadPlacement(options.registry, threads, 1, name, memory, node));
+      placeSpawns(node, threadPlacement(options.registry, threads, 1, name, memory, node), threads, name, memory);
       await Promise.all(booted);
     },
     worker: (i) => workers[i - 2],
@@ -353,7 +358,14 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   };
 }
 
-/** Has the threads' router in front of `node` place its spawns with `placement`. */
-export function placeSpawns(node: Node, placement: Placement): void {
-  if (node.router instanceof ClusterRouter) node.router.placement = placement;
+/**
+ * Has the threads' router in front of `node` place its spawns with `placement`, and tell the other threads
+ * which of its processes are alive.
+ */
+export function placeSpawns(node: Node, placement: Placement, threads: number, name: (i: number) => string, memory: SharedArrayBuffer): void {
+  if (!(node.router instanceof ClusterRouter)) return;
+  node.router.placement = placement;
+  const live = new LiveSets(memory, liveSetsAt(threads), Array.from({ length: threads }, (_, i) => name(i + 1)));
+  node.router.liveness = live;
+  node.observeProcesses(live);
 }

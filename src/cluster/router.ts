@@ -16,6 +16,7 @@ import type { BusDelivery, Result, Router, SpawnRequest } from '../kernel/router
 import type { SecurityContext } from '../lib/security';
 import type { BusEvent, BusSubscription, PatternChange } from '../kernel/events';
 import { EventInterest } from './event-interest';
+import type { LiveSets } from './live-set';
 import type { Mailbox } from '../kernel/mailbox';
 import type { Bus } from './bus';
 import type { ClusterNames } from './names';
@@ -66,18 +67,19 @@ class Relations {
  * of a PID's length are kept: a process sending to long made-up strings must not fill the cache.
  */
 const PID_CACHE_SIZE = 10_000;
-const pidCache = new BoundedMap<string, { readonly node: string | null; readonly canonical: string } | null>(PID_CACHE_SIZE, 'all');
+const pidCache = new BoundedMap<string, { readonly node: string | null; readonly uniq: number; readonly canonical: string } | null>(PID_CACHE_SIZE, 'all');
 const PID_CACHE_KEY = 256;
-function parsed(pid: string): { readonly node: string | null; readonly canonical: string } | null {
+function parsed(pid: string): { readonly node: string | null; readonly uniq: number; readonly canonical: string } | null {
   let entry = pidCache.get(pid);
   if (entry === undefined) {
     const p = pid.startsWith('{') ? parsePid(pid) : null;
-    entry = p === null ? null : { node: p.node, canonical: formatPid(p) };
+    entry = p === null ? null : { node: p.node, uniq: p.uniq, canonical: formatPid(p) };
     if (pid.length > PID_CACHE_KEY) return entry;
     pidCache.set(pid, entry);
   }
   return entry;
 }
+
 const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
 
 /** Where spawns run when the node has several threads (src/cli/threads.ts "threadPlacement"). */
@@ -95,6 +97,8 @@ export interface Placement {
 export class ClusterRouter implements Router {
   /** Spawns onto a host placed on other threads (src/cli/threads.ts); null: every child runs here. */
   placement: Placement | null = null;
+  /** Which processes of this node's other threads are alive (threads only; live-set.ts). */
+  liveness: LiveSets | null = null;
   /** Remote processes monitoring a local one. */
   private readonly remoteMonitors = new Relations();
   /** Local processes monitoring a remote one. */
@@ -145,12 +149,19 @@ export class ClusterRouter implements Router {
     return this.peers.isUp(node) ? { ok: true, value: node } : { ok: false, error: nodeDown(node) };
   }
 
+  /** Whether `remote`, a process of another thread of this node, is known to have ended (live-set.ts). */
+  private ended(remote: string): boolean {
+    const pid = this.liveness === null ? null : parsed(remote);
+    return pid !== null && this.liveness?.alive(pid.node, pid.uniq) === false;
+  }
+
   send(from: string, dest: string, topic: string, payloads: readonly Value[]): ErrorValue | null {
     const remote = this.routeRemote(dest);
     if (remote === null) return this.local.send(from, this.localTarget(dest), topic, payloads);
     if (topic.startsWith('@')) return kernelErrors.atTopic();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
+    if (this.ended(remote)) return kernelErrors.processNotFound();
     return this.bus.post(node.value, sendFrame(from, remote, topic, payloads));
   }
 
@@ -179,8 +190,14 @@ export class ClusterRouter implements Router {
     const parent = request.parent as string;
     if (!this.peers.isUp(node)) return { ok: false, error: nodeDown(node) };
     const watcher = request.exited === undefined ? '' : this.exitWatcherPid();
+    const numbered = parsePid(child);
+    // Alive from now for every thread, as a child on one thread is once spawn returns: its thread clears it.
+    if (numbered !== null) this.liveness?.started(numbered);
     const refused = this.bus.post(node, spawnFrame(child, request, watcher, security));
-    if (refused !== null) return { ok: false, error: refused };
+    if (refused !== null) {
+      if (numbered !== null) this.liveness?.ended(numbered);
+      return { ok: false, error: refused };
+    }
     if (request.exited !== undefined) this.watchExit(child, request.exited);
     if (request.monitor) this.watchingRemote.add(parent, child);
     if (request.link) this.remoteLinks.add(parent, child);
@@ -201,6 +218,7 @@ export class ClusterRouter implements Router {
       : security === undefined ? { ok: false as const, error: new ErrorValue('spawn: unreadable security context', 'Internal') }
       : this.local.spawn(request, pid);
     if (!started.ok) {
+      if (pid !== null) this.liveness?.ended(pid);
       this.log('warn', 'threads: a process spawned from another thread failed to start', { pid: to, entry: request.entry, error: started.error.message });
       const failed: Outcome = { value: null, error: started.error };
       if (request.monitor) this.postOutcome(to, from, failed, false);
@@ -226,6 +244,7 @@ export class ClusterRouter implements Router {
     const remote = this.routeRemote(dest);
     if (remote === null) return this.local.monitor(watcher, this.localTarget(dest));
     if (this.local.process(watcher) === undefined) return kernelErrors.processNotFound();
+    if (this.ended(remote)) return kernelErrors.pidNotRegistered();
     if (this.watchingRemote.has(watcher, remote)) return kernelErrors.alreadyMonitoring();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
@@ -246,6 +265,7 @@ export class ClusterRouter implements Router {
     if (this.local.process(pid) === undefined) return kernelErrors.processNotFound();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
+    if (this.ended(remote)) return kernelErrors.pidNotRegistered();
     if (this.remoteLinks.has(pid, remote)) return null;
     const refused = this.bus.post(node.value, [OP.LINK, pid, remote]);
     if (refused !== null) return refused;
@@ -268,6 +288,10 @@ export class ClusterRouter implements Router {
   ): ErrorValue | null {
     const remote = this.routeRemote(dest);
     if (remote === null) return locally(this.localTarget(dest));
+    if (this.ended(remote)) {
+      relations.delete(self, remote);
+      return kernelErrors.pidNotRegistered();
+    }
     if (!relations.delete(self, remote)) return null;
     const node = this.reachable(remote);
     return node.ok ? this.bus.post(node.value, [op, self, remote]) : null;
@@ -422,7 +446,8 @@ export class ClusterRouter implements Router {
     const remote = this.routeRemote(dest);
     if (remote === null) return locally(this.localTarget(dest));
     const node = this.reachable(remote);
-    return node.ok ? this.bus.post(node.value, remoteFrame(remote)) : node.error;
+    if (!node.ok) return node.error;
+    return this.ended(remote) ? kernelErrors.processNotFound() : this.bus.post(node.value, remoteFrame(remote));
   }
 
   /** Watches a local process's exit once, to tell remote monitors and links and to release its cluster names. */

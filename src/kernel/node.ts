@@ -73,6 +73,11 @@ const AT = '@'.charCodeAt(0);
 
 const fail = (message: string, kind: ErrorKind = 'NotFound'): ErrorValue => new ErrorValue(message, kind);
 
+export interface ProcessObserver {
+  started(pid: Pid): void;
+  ended(pid: Pid): void;
+}
+
 export class Node implements Router {
   readonly pids: PidAllocator;
   /** Unread messages a process may have; a send beyond it fails (src/engine/spec.md "Memory"). */
@@ -92,6 +97,8 @@ export class Node implements Router {
   private readonly exits = new DrainQueue<{ readonly pid: string; readonly outcome: Outcome }>((e) => this.report(e.pid, e.outcome));
   /** What processes send through: this node, or a cluster router wrapping it (src/cluster/). */
   router: Router = this;
+  /** Told of every process created and ended (the threads' shared live sets, src/cluster/live-set.ts). */
+  private observer: ProcessObserver | null = null;
 
   constructor(readonly name: string | null = null, firstUniq = 1) {
     this.pids = new PidAllocator(name, firstUniq);
@@ -125,7 +132,14 @@ export class Node implements Router {
     const record = new ProcessRecord(pid, formatPid(pid), entry, parent);
     record.runtime = runtime;
     this.processes.set(record.id, record);
+    this.observer?.started(pid);
     return record;
+  }
+
+  /** Tells `observer` of every process from now on, and at once of those alive. */
+  observeProcesses(observer: ProcessObserver): void {
+    this.observer = observer;
+    for (const record of this.processes.values()) observer.started(record.pid);
   }
 
   /** Calls `fn` once when `pid` exits (runtime-internal watchers: exec, supervisors, the terminal). */
@@ -409,6 +423,7 @@ export class Node implements Router {
   private forget(record: ProcessRecord): void {
     record.alive = false;
     this.processes.delete(record.id);
+    this.observer?.ended(record.pid);
     this.names.releaseAll(record.id);
     this.events.releaseOwner(record.id);
   }

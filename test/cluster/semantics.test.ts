@@ -52,7 +52,7 @@ describeNats('cluster semantics across two wisp nodes', () => {
     expect(r.monitor_normal).toBe('value done');
     expect(r.cancel).toBe('value cancelled');
     expect(r.terminate).toBe('error process terminated');
-    expect(r.monitor_dead).toBe('error process not found');
+    expect(r.monitor_dead).toBe('true nil / error process not found');
     expect(r.unmonitor).toBe('no event');
   }, 60_000);
 

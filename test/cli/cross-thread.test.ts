@@ -1,0 +1,41 @@
+/**
+ * Kernel operations aimed at a process on another thread answer as on one thread (src/cluster/spec.md
+ * "Liveness"): `wisp run --threads 2` with real Lua, the driver on thread 1 and its targets on thread 2, prints
+ * exactly what `--threads 1` prints. Operations on a process that has ended fail at once with one thread's
+ * errors (not posted to a thread that drops them); on a living one they reach it.
+ */
+import { join } from 'path';
+import { projectCopy, ROOT, wisp } from '../helpers/cli';
+
+const FIXTURE = join(ROOT, 'fixtures', 'cross-thread');
+
+const DEAD = [
+  'exit value 1',
+  'send nil process not found',
+  'monitor nil pid not registered',
+  'link nil pid not registered',
+  'cancel nil process not found',
+  'terminate nil process not found',
+  'unmonitor nil pid not registered',
+  'unlink nil pid not registered',
+  'send live true',
+  'exit done',
+  'send after nil process not found',
+  'monitor live true',
+  'monitor again nil already monitoring pid',
+  'unmonitor live true',
+  'link down boom',
+  'cancel live true',
+  'cancelled cancelled',
+  'terminate live true',
+  'terminated process terminated',
+];
+
+describe('kernel operations across threads', () => {
+  test.each([1, 2])('on a process that ended or lives, --threads %i answers as one thread', async (threads) => {
+    const r = await wisp(['run', '--threads', String(threads), '-x', 'app:driver'], { cwd: projectCopy(FIXTURE), timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(DEAD.join('\n') + '\n');
+    expect(r.code).toBe(0);
+  }, 90_000);
+});
