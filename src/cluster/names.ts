@@ -43,6 +43,8 @@ interface Claim {
   readonly pid: string;
   readonly node: string;
   readonly incarnation: number;
+  /** The thread that made the claim for a process of another thread of its node (spec.md "Names"); absent: `node`. */
+  readonly by?: string;
 }
 
 interface Held {
@@ -78,7 +80,7 @@ function decodeClaim(bytes: Uint8Array): Claim | null {
   try {
     const c = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<Claim>;
     if (typeof c.pid === 'string' && typeof c.node === 'string' && typeof c.incarnation === 'number') {
-      return { pid: c.pid, node: c.node, incarnation: c.incarnation };
+      return typeof c.by === 'string' ? { pid: c.pid, node: c.node, incarnation: c.incarnation, by: c.by } : { pid: c.pid, node: c.node, incarnation: c.incarnation };
     }
   } catch {
     /* not a claim: ignored below */
@@ -92,6 +94,8 @@ export class ClusterNames {
   private readonly replica = new Map<string, Held>();
   /** This node's processes → the keys they hold (or are claiming). */
   private readonly owned = new Map<string, Set<string>>();
+  /** Claims this thread made for another thread's process and released before they landed. */
+  private readonly withdrawn = new WeakSet<Claim>();
   private inFlight = 0;
 
   constructor(
@@ -143,7 +147,11 @@ export class ClusterNames {
     return undefined;
   }
 
-  register(name: string, pid: string, scope: number): ErrorValue | null | Promise<ErrorValue | null> {
+  /**
+   * Claims `name` for `pid`, a process of this node, or (`node`) of another thread of this node: that thread
+   * takes the claim over when its watch sees it (`seen`), so that the name goes when the process does.
+   */
+  register(name: string, pid: string, scope: number, node = this.peers.self): ErrorValue | null | Promise<ErrorValue | null> {
     if (PREFIX[scope] === undefined) return new ErrorValue(`unknown registry scope ${scope}`, 'Invalid');
     const bytes = Buffer.byteLength(name, 'utf8');
     if (bytes > MAX_CLUSTER_NAME_BYTES) return new ErrorValue(`name too long for the cluster: ${bytes} bytes (at most ${MAX_CLUSTER_NAME_BYTES})`, 'Invalid');
@@ -152,34 +160,54 @@ export class ClusterNames {
     if (current !== undefined && this.live(current.claim)) {
       return current.claim.pid === pid ? null : kernelErrors.nameTaken();
     }
+    const mine = node === this.peers.self;
     // The kernel's bound for a process's names holds for its cluster names (held, or being claimed) too: every
     // node keeps a replica of them.
-    if ((this.owned.get(pid)?.size ?? 0) >= NAMES_PER_PROCESS) {
+    if (mine && (this.owned.get(pid)?.size ?? 0) >= NAMES_PER_PROCESS) {
       return new ErrorValue(`too many names: ${pid} has ${NAMES_PER_PROCESS} registered`, 'Unavailable');
     }
-    const claim: Claim = { pid, node: this.peers.self, incarnation: this.peers.incarnation };
-    this.own(pid, key);
+    const incarnation = mine ? this.peers.incarnation : this.peers.incarnationOf(node);
+    if (incarnation === undefined) return kernelErrors.processNotFound();
+    const claim: Claim = mine ? { pid, node, incarnation } : { pid, node, incarnation, by: this.peers.self };
+    if (mine) this.own(pid, key);
     if (scope === SCOPE.EVENTUAL) {
       // Visible here at once; the bus decides later, and a loser is told by CANCEL.
-      this.replica.set(key, { claim, revision: 0 });
+      const provisional = { claim, revision: 0 };
+      this.replica.set(key, provisional);
       void this.claim(key, claim).then((won) => {
-        if (won === false) this.lose(key, pid, name);
-        else if (won !== true) this.log('warn', 'cluster: an EVENTUAL name is held on this node only for now', { name, error: won.message });
+        if (won === true) return;
+        if (won !== false) this.log('warn', 'cluster: an EVENTUAL name is held on this node only for now', { name, error: won.message });
+        else if (mine) this.lose(key, pid, name);
+        else if (this.replica.get(key) === provisional) this.replica.delete(key);
       });
       return null;
     }
     return this.claim(key, claim).then((won) => {
       if (won === true) return null;
-      this.disown(pid, key);
+      if (mine) this.disown(pid, key);
       return won === false ? kernelErrors.nameTaken() : won;
     });
   }
 
+  /** Releases `name`: held by a process of this node, or of another thread of this node (its thread is told by the watch). */
   unregister(name: string, scope: number): boolean {
     if (PREFIX[scope] === undefined || name.length > MAX_CLUSTER_NAME_BYTES) return false;
     const key = nameKey(scope, name);
     const held = this.replica.get(key);
-    if (held === undefined || held.claim.node !== this.peers.self || !this.owned.get(held.claim.pid)?.has(key)) return false;
+    if (held === undefined || !this.live(held.claim)) return false;
+    if (held.claim.node !== this.peers.self) {
+      if (!this.peers.isSteady(held.claim.node)) return false;
+      // This thread's claim for another's process, still on its way: dropped once it lands (claimed).
+      if (held.revision === 0) {
+        if (held.claim.by !== this.peers.self) return false;
+        this.withdrawn.add(held.claim);
+        this.replica.delete(key);
+        return true;
+      }
+      this.drop(key, held);
+      return true;
+    }
+    if (!this.owned.get(held.claim.pid)?.has(key)) return false;
     this.disown(held.claim.pid, key);
     this.drop(key, held);
     return true;
@@ -255,7 +283,7 @@ export class ClusterNames {
 
   private claimed(key: string, claim: Claim, revision: number): true {
     const held = { claim, revision };
-    if (this.owned.get(claim.pid)?.has(key) !== true || !this.isLocalAlive(claim.pid)) {
+    if (this.withdrawn.delete(claim) || (claim.node === this.peers.self && (this.owned.get(claim.pid)?.has(key) !== true || !this.isLocalAlive(claim.pid)))) {
       this.drop(key, held); // the owner exited (or unregistered) while the claim was on its way
       return true;
     }
@@ -280,16 +308,26 @@ export class ClusterNames {
     }
     const held = this.replica.get(key);
     if (held !== undefined && held.revision > revision) return;
-    this.replica.set(key, { claim, revision });
+    const now = { claim, revision };
+    this.replica.set(key, now);
     // A claim of ours lost: an EVENTUAL claim lost the race, or this node was cut off and another took the name.
     if (held !== undefined && held.claim.node === this.peers.self && held.claim.pid !== claim.pid) {
       this.lose(key, held.claim.pid, nameOfKey(key));
+    }
+    // Another thread of this node claimed it for a process here: this thread holds it from now on, or drops it
+    // if the process has ended meanwhile.
+    if (claim.by !== undefined && claim.node === this.peers.self && claim.incarnation === this.peers.incarnation) {
+      if (this.isLocalAlive(claim.pid)) this.own(claim.pid, key);
+      else this.drop(key, now);
     }
   }
 
   private gone(key: string, revision: number): void {
     const held = this.replica.get(key);
-    if (held !== undefined && held.revision !== 0 && held.revision < revision) this.replica.delete(key);
+    if (held === undefined || held.revision === 0 || held.revision >= revision) return;
+    this.replica.delete(key);
+    // Released by another thread of this node (process.registry.unregister there).
+    if (held.claim.node === this.peers.self) this.disown(held.claim.pid, key);
   }
 
   private drop(key: string, held: Held): void {

@@ -304,10 +304,12 @@ export class ClusterRouter implements Router {
     if (scope === SCOPE.LOCAL) scope = SCOPE.EVENTUAL;
     const owner = this.local.resolve(pid);
     if (!owner.ok) {
-      const remote = parsePid(pid)?.node;
-      return remote !== undefined && remote !== null && remote !== this.self
-        ? new ErrorValue('a cluster name can only be registered for a process of this node', 'Invalid')
-        : owner.error;
+      const remote = parsed(pid);
+      if (remote === null || remote.node === null || remote.node === this.self) return owner.error;
+      // A process of another thread of this node: claimed for it, that thread takes the claim over.
+      if (!this.peers.isSteady(remote.node)) return new ErrorValue('a cluster name can only be registered for a process of this node', 'Invalid');
+      if (!this.peers.isUp(remote.node) || this.ended(remote.canonical)) return kernelErrors.processNotFound();
+      return table.register(name, remote.canonical, scope, remote.node);
     }
     const id = owner.value.id;
     this.hook(id);
