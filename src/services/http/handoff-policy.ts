@@ -1,0 +1,106 @@
+/**
+ * Whether handing an endpoint's handler to another thread pays (spec.md "Threads"). Thread 1 does every
+ * request's HTTP work, so with a trivial handler it is the node's bottleneck, and a handoff (the request
+ * posted, the response received and written back, the garbage and the wake-ups that come with them) can cost
+ * it more than running the handler itself. So thread 1 learns two figures:
+ *
+ * - what each endpoint's handler costs: its spawn and the time its Lua process ran, on whichever thread ran it
+ *   (a moving average);
+ * - what a request costs thread 1 besides its handler: its busy time (event loop utilisation, so garbage
+ *   collection and the port's own work are in it), less the handlers it ran itself, per request, over a
+ *   window of at least WINDOW requests and WINDOW_MS in which at least HANDED_SHARE of them went out. That is
+ *   at least a request's HTTP work plus half a handoff (all of one when all went out). A calibration is
+ *   CALIBRATION such windows, and its figure their least (noise only adds, and the first windows may find
+ *   thread 1's code still cold).
+ *
+ * A handler goes out (to the least loaded thread, thread 1 included) when it costs more than MARGIN times that
+ * figure, so more than a whole handoff and a request's HTTP work (with the least share handed over, twice the
+ * figure is the HTTP work twice and a handoff); a cheaper one runs on thread 1. Until both figures are known
+ * every request may go out; the first requests are a calibration, and while requests come there is another after 1 s,
+ * then 2 s, ... at most every RECALIBRATE_MS, so that the figure follows the machine's load (the first ones
+ * may have found the code cold).
+ */
+import { performance, type EventLoopUtilization } from 'perf_hooks';
+
+/** The weight of a new figure in a handler's moving average. */
+const WEIGHT = 1 / 8;
+/** Requests a window of thread 1's busy time spans at least... */
+const WINDOW = 64;
+/** ...and the time (ms): a shorter window is mostly the timer's noise. */
+const WINDOW_MS = 20;
+/** A window older than this (ms) measured a trickle, not thread 1's cost under load: it starts again. */
+const STALE_MS = 1000;
+/** The least share of a window's requests that went out for it to count in a calibration. */
+const HANDED_SHARE = 0.5;
+/** Windows of one calibration. */
+const CALIBRATION = 3;
+/** The longest time (ms) between calibrations while requests come (the first comes after 1 s, then doubling). */
+const RECALIBRATE_MS = 30_000;
+/** A handler goes out when it costs more than this many times what a handed request costs thread 1. */
+const MARGIN = 2;
+
+export class HandoffPolicy {
+  private readonly handlers = new Map<string, number>();
+  /** What a handed request costs thread 1 (ms); undefined until a calibration has measured it. */
+  private handoff: number | undefined;
+  /** Time the handlers run on thread 1 took in the window (ms). */
+  private local = 0;
+  /** Windows left in the calibration under way (0: none). */
+  private calibrating = CALIBRATION;
+  private calibrated = Number.NEGATIVE_INFINITY;
+  private interval = 1000;
+  private least = Number.POSITIVE_INFINITY;
+  private windowStart = performance.now();
+  private windowElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private requests = 0;
+  private handed = 0;
+
+  /** The endpoint `key`'s handler ran, costing the thread it ran on (thread 1 when `here`) `ms`. */
+  ran(key: string, ms: number, here: boolean): void {
+    if (here) this.local += ms;
+    const old = this.handlers.get(key);
+    this.handlers.set(key, old === undefined ? ms : old + (ms - old) * WEIGHT);
+  }
+
+  /**
+   * Whether the handler of `key` should go to another thread: during a calibration, while its cost is not
+   * known (it is measured wherever it runs), and when it costs more than MARGIN handed requests cost thread 1.
+   */
+  pays(key: string): boolean {
+    if (this.calibrating > 0 || this.handoff === undefined) return true;
+    const handler = this.handlers.get(key);
+    return handler === undefined || handler > MARGIN * this.handoff;
+  }
+
+  /** Thread 1 served a request that could go out, handing it over or not; a window closes when long enough. */
+  served(handedOver: boolean): void {
+    this.requests++;
+    if (handedOver) this.handed++;
+    if (this.requests < WINDOW) return;
+    const now = performance.now();
+    const elapsed = now - this.windowStart;
+    if (elapsed < WINDOW_MS) return;
+    if (this.calibrating > 0 && elapsed < STALE_MS && this.handed >= this.requests * HANDED_SHARE) {
+      const busy = performance.eventLoopUtilization(this.windowElu).active;
+      this.least = Math.min(this.least, Math.max(0, busy - this.local) / this.requests);
+      if (--this.calibrating === 0) {
+        this.handoff = this.least;
+        this.least = Number.POSITIVE_INFINITY;
+        this.calibrated = now;
+      }
+    } else if (this.calibrating === 0 && now - this.calibrated >= this.interval) {
+      this.calibrating = CALIBRATION;
+      this.interval = Math.min(RECALIBRATE_MS, this.interval * 2);
+    }
+    this.windowStart = now;
+    this.windowElu = performance.eventLoopUtilization();
+    this.requests = 0;
+    this.handed = 0;
+    this.local = 0;
+  }
+
+  /** The figures, for the tests: ms per handler by endpoint, and per handed request on thread 1. */
+  figures(): { readonly handlers: ReadonlyMap<string, number>; readonly handoff: number | undefined } {
+    return { handlers: this.handlers, handoff: this.handoff };
+  }
+}
