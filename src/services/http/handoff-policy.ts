@@ -20,7 +20,15 @@
  * then 2 s, ... at most every RECALIBRATE_MS, so that the figure follows the machine's load (the first ones
  * may have found the code cold).
  */
-import { performance, type EventLoopUtilization } from 'perf_hooks';
+import { performance } from 'perf_hooks';
+
+/** A clock and the thread's busy time so far, both in ms: the event loop's (the tests give their own). */
+export interface BusyMeter {
+  now(): number;
+  busy(): number;
+}
+
+const eventLoop: BusyMeter = { now: () => performance.now(), busy: () => performance.eventLoopUtilization().active };
 
 /** The weight of a new figure in a handler's moving average. */
 const WEIGHT = 1 / 8;
@@ -36,12 +44,12 @@ const HANDED_SHARE = 0.5;
 const CALIBRATION = 3;
 /** The longest time (ms) between calibrations while requests come (the first comes after 1 s, then doubling). */
 const RECALIBRATE_MS = 30_000;
-/** A handler goes out when it costs more than this many times what a handed request costs thread 1. */
+/** A handler goes out when it costs more than this many times what a request costs thread 1 besides it. */
 const MARGIN = 2;
 
 export class HandoffPolicy {
   private readonly handlers = new Map<string, number>();
-  /** What a handed request costs thread 1 (ms); undefined until a calibration has measured it. */
+  /** What a request costs thread 1 besides its handler (ms); undefined until a calibration has measured it. */
   private handoff: number | undefined;
   /** Time the handlers run on thread 1 took in the window (ms). */
   private local = 0;
@@ -50,10 +58,15 @@ export class HandoffPolicy {
   private calibrated = Number.NEGATIVE_INFINITY;
   private interval = 1000;
   private least = Number.POSITIVE_INFINITY;
-  private windowStart = performance.now();
-  private windowElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private windowStart: number;
+  private windowBusy: number;
   private requests = 0;
   private handed = 0;
+
+  constructor(private readonly meter: BusyMeter = eventLoop) {
+    this.windowStart = meter.now();
+    this.windowBusy = meter.busy();
+  }
 
   /** The endpoint `key`'s handler ran, costing the thread it ran on (thread 1 when `here`) `ms`. */
   ran(key: string, ms: number, here: boolean): void {
@@ -64,7 +77,8 @@ export class HandoffPolicy {
 
   /**
    * Whether the handler of `key` should go to another thread: during a calibration, while its cost is not
-   * known (it is measured wherever it runs), and when it costs more than MARGIN handed requests cost thread 1.
+   * known (it is measured wherever it runs), and when it costs more than MARGIN times what a request costs
+   * thread 1 besides its handler.
    */
   pays(key: string): boolean {
     if (this.calibrating > 0 || this.handoff === undefined) return true;
@@ -77,11 +91,11 @@ export class HandoffPolicy {
     this.requests++;
     if (handedOver) this.handed++;
     if (this.requests < WINDOW) return;
-    const now = performance.now();
+    const now = this.meter.now();
     const elapsed = now - this.windowStart;
     if (elapsed < WINDOW_MS) return;
     if (this.calibrating > 0 && elapsed < STALE_MS && this.handed >= this.requests * HANDED_SHARE) {
-      const busy = performance.eventLoopUtilization(this.windowElu).active;
+      const busy = this.meter.busy() - this.windowBusy;
       this.least = Math.min(this.least, Math.max(0, busy - this.local) / this.requests);
       if (--this.calibrating === 0) {
         this.handoff = this.least;
@@ -93,13 +107,13 @@ export class HandoffPolicy {
       this.interval = Math.min(RECALIBRATE_MS, this.interval * 2);
     }
     this.windowStart = now;
-    this.windowElu = performance.eventLoopUtilization();
+    this.windowBusy = this.meter.busy();
     this.requests = 0;
     this.handed = 0;
     this.local = 0;
   }
 
-  /** The figures, for the tests: ms per handler by endpoint, and per handed request on thread 1. */
+  /** The figures, for the tests: ms per handler by endpoint, and per request on thread 1 besides its handler. */
   figures(): { readonly handlers: ReadonlyMap<string, number>; readonly handoff: number | undefined } {
     return { handlers: this.handlers, handoff: this.handoff };
   }
