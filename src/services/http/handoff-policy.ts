@@ -47,8 +47,12 @@ const RECALIBRATE_MS = 30_000;
 /** A handler goes out when it costs more than this many times what a request costs thread 1 besides it. */
 const MARGIN = 2;
 
+/** What the policy knows of one endpoint's handler: its cost (ms, a moving average), once measured. */
+export interface EndpointCost {
+  ms: number | undefined;
+}
+
 export class HandoffPolicy {
-  private readonly handlers = new Map<string, number>();
   /** What a request costs thread 1 besides its handler (ms); undefined until a calibration has measured it. */
   private handoff: number | undefined;
   /** Time the handlers run on thread 1 took in the window (ms). */
@@ -68,22 +72,21 @@ export class HandoffPolicy {
     this.windowBusy = meter.busy();
   }
 
-  /** The endpoint `key`'s handler ran, costing the thread it ran on (thread 1 when `here`) `ms`. */
-  ran(key: string, ms: number, here: boolean): void {
+  /** An endpoint's handler ran, costing the thread it ran on (thread 1 when `here`) `ms`. */
+  ran(endpoint: EndpointCost, ms: number, here: boolean): void {
     if (here) this.local += ms;
-    const old = this.handlers.get(key);
-    this.handlers.set(key, old === undefined ? ms : old + (ms - old) * WEIGHT);
+    const old = endpoint.ms;
+    endpoint.ms = old === undefined ? ms : old + (ms - old) * WEIGHT;
   }
 
   /**
-   * Whether the handler of `key` should go to another thread: during a calibration, while its cost is not
+   * Whether an endpoint's handler should go to another thread: during a calibration, while its cost is not
    * known (it is measured wherever it runs), and when it costs more than MARGIN times what a request costs
    * thread 1 besides its handler.
    */
-  pays(key: string): boolean {
+  pays(endpoint: EndpointCost): boolean {
     if (this.calibrating > 0 || this.handoff === undefined) return true;
-    const handler = this.handlers.get(key);
-    return handler === undefined || handler > MARGIN * this.handoff;
+    return endpoint.ms === undefined || endpoint.ms > MARGIN * this.handoff;
   }
 
   /** Thread 1 served a request that could go out, handing it over or not; a window closes when long enough. */
@@ -113,8 +116,8 @@ export class HandoffPolicy {
     this.local = 0;
   }
 
-  /** The figures, for the tests: ms per handler by endpoint, and per request on thread 1 besides its handler. */
-  figures(): { readonly handlers: ReadonlyMap<string, number>; readonly handoff: number | undefined } {
-    return { handlers: this.handlers, handoff: this.handoff };
+  /** The figure, for the tests: ms per request on thread 1 besides its handler. */
+  get requestCost(): number | undefined {
+    return this.handoff;
   }
 }

@@ -10,7 +10,7 @@
  */
 import type { MessagePort } from 'worker_threads';
 import { Outbox, PULL_MAX, headerList, movable, portableSecurity, type PortableSecurity, type ToMain, type ToWorker } from './handoff-wire';
-import { HandoffPolicy } from './handoff-policy';
+import { HandoffPolicy, type EndpointCost } from './handoff-policy';
 import type { Exchange } from './exchange';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { ServiceContext, ServiceThreads } from '../service';
@@ -19,8 +19,8 @@ interface RemoteCall {
   readonly id: number;
   readonly thread: number;
   readonly server: string;
-  /** The endpoint, as the policy names it. */
-  readonly key: string;
+  /** The endpoint's cost, as the policy knows it. */
+  readonly endpoint: EndpointCost;
   readonly x: Exchange;
   /** Runs the handler on thread 1 instead (the worker refused it). */
   readonly local: () => Promise<void>;
@@ -40,7 +40,7 @@ class ThreadHub {
   private readonly busy = new Map<number, number>([[1, 0]]);
   private readonly calls = new Map<number, RemoteCall>();
   private readonly outboxes = new Map<number, Outbox<ToWorker>>();
-  readonly policy = new HandoffPolicy();
+  private readonly policy = new HandoffPolicy();
   private next = 1;
   private turn = 0;
 
@@ -62,12 +62,11 @@ class ThreadHub {
    * Runs `func` for `x` on the least busy thread that can, when a handoff pays: `local` here (telling what
    * the handler cost), else handed over.
    */
-  call(ctx: ServiceContext, server: string, func: string, x: Exchange, local: (cost: (ms: number) => void) => Promise<void>): Promise<void> {
-    const key = `${server} ${func}`;
-    const here = (): Promise<void> => local((ms) => this.policy.ran(key, ms, true));
+  call(ctx: ServiceContext, server: string, func: string, endpoint: EndpointCost, x: Exchange, local: (cost: (ms: number) => void) => Promise<void>): Promise<void> {
+    const here = (): Promise<void> => local((ms) => this.policy.ran(endpoint, ms, true));
     const security = this.handable(ctx, x);
     if (security === undefined) return this.counted(1, here);
-    const thread = this.policy.pays(key) ? this.pick(server) : 1;
+    const thread = this.policy.pays(endpoint) ? this.pick(server) : 1;
     this.policy.served(thread !== 1);
     if (thread === 1) return this.counted(1, here);
     const id = this.next++;
@@ -91,7 +90,7 @@ class ThreadHub {
       security: security ?? null,
     };
     return this.counted(thread, () => new Promise<void>((resolve) => {
-      const call: RemoteCall = { id, thread, server, key, x, local: here, body: null, writing: Promise.resolve(), settle: resolve };
+      const call: RemoteCall = { id, thread, server, endpoint, x, local: here, body: null, writing: Promise.resolve(), settle: resolve };
       this.calls.set(id, call);
       const stopWatching = x.whenGone(() => this.post(call, { t: 'gone', id }));
       call.settle = () => {
@@ -182,7 +181,7 @@ class ThreadHub {
 
   /** The handler ended on its thread, having cost it `cost` ms; the call is over once its response is written. */
   private finished(call: RemoteCall, cost: number): void {
-    this.policy.ran(call.key, cost, false);
+    this.policy.ran(call.endpoint, cost, false);
     void call.writing.then(() => call.settle());
   }
 
@@ -263,8 +262,14 @@ export function handoffFor(threads: ServiceThreads, server: string, ctx: Service
     hubs.set(threads, hub);
   }
   const h = hub;
+  const endpoints = new Map<string, EndpointCost>();
+  const endpointOf = (func: string): EndpointCost => {
+    let e = endpoints.get(func);
+    if (e === undefined) endpoints.set(func, (e = { ms: undefined }));
+    return e;
+  };
   return {
-    call: (func, x, local) => h.call(ctx, server, func, x, local),
+    call: (func, x, local) => h.call(ctx, server, func, endpointOf(func), x, local),
     stopping: () => h.stopping(server),
   };
 }
