@@ -36,7 +36,7 @@ export interface HandlerEnv {
 
 /** Thread 1's server with several threads: it may run an endpoint's handler on another thread (handoff.ts). */
 export interface HandoffEnv {
-  readonly handoff: { call(func: string, x: Exchange, local: (cost: (ms: number) => void) => Promise<void>): Promise<void> } | null;
+  readonly handoff: { call(func: string, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void> } | null;
 }
 
 let nextToken = 0;

@@ -40,8 +40,10 @@ const WINDOW_MS = 20;
 const STALE_MS = 1000;
 /** The least share of a window's requests that went out for it to count in a calibration. */
 const HANDED_SHARE = 0.5;
-/** Windows of one calibration. */
+/** Windows of one calibration; one ends after twice as many windows in any case (keeping the old figure if none counted). */
 const CALIBRATION = 3;
+/** Outside a calibration, one in this many handlers run on thread 1 is timed (its cost is a moving average). */
+const SAMPLE = 8;
 /** The longest time (ms) between calibrations while requests come (the first comes after 1 s, then doubling). */
 const RECALIBRATE_MS = 30_000;
 /** A handler goes out when it costs more than this many times what a request costs thread 1 besides it. */
@@ -59,6 +61,9 @@ export class HandoffPolicy {
   private local = 0;
   /** Windows left in the calibration under way (0: none). */
   private calibrating = CALIBRATION;
+  /** Windows closed in the calibration under way. */
+  private tries = 0;
+  private runs = 0;
   private calibrated = Number.NEGATIVE_INFINITY;
   private interval = 1000;
   private least = Number.POSITIVE_INFINITY;
@@ -70,6 +75,11 @@ export class HandoffPolicy {
   constructor(private readonly meter: BusyMeter = eventLoop) {
     this.windowStart = meter.now();
     this.windowBusy = meter.busy();
+  }
+
+  /** Whether to time a handler thread 1 runs: during a calibration (its time is taken out), else one in SAMPLE. */
+  measures(endpoint: EndpointCost): boolean {
+    return this.calibrating > 0 || endpoint.ms === undefined || ++this.runs % SAMPLE === 0;
   }
 
   /** An endpoint's handler ran, costing the thread it ran on (thread 1 when `here`) `ms`. */
@@ -97,12 +107,19 @@ export class HandoffPolicy {
     const now = this.meter.now();
     const elapsed = now - this.windowStart;
     if (elapsed < WINDOW_MS) return;
-    if (this.calibrating > 0 && elapsed < STALE_MS && this.handed >= this.requests * HANDED_SHARE) {
-      const busy = this.meter.busy() - this.windowBusy;
-      this.least = Math.min(this.least, Math.max(0, busy - this.local) / this.requests);
-      if (--this.calibrating === 0) {
-        this.handoff = this.least;
+    if (this.calibrating > 0) {
+      this.tries++;
+      if (elapsed < STALE_MS && this.handed >= this.requests * HANDED_SHARE) {
+        const busy = this.meter.busy() - this.windowBusy;
+        this.least = Math.min(this.least, Math.max(0, busy - this.local) / this.requests);
+        this.calibrating--;
+      }
+      const found = this.least < Number.POSITIVE_INFINITY;
+      if (this.calibrating === 0 || (this.tries >= 2 * CALIBRATION && (found || this.handoff !== undefined))) {
+        if (found) this.handoff = this.least;
         this.least = Number.POSITIVE_INFINITY;
+        this.calibrating = 0;
+        this.tries = 0;
         this.calibrated = now;
       }
     } else if (this.calibrating === 0 && now - this.calibrated >= this.interval) {

@@ -62,8 +62,8 @@ class ThreadHub {
    * Runs `func` for `x` on the least busy thread that can, when a handoff pays: `local` here (telling what
    * the handler cost), else handed over.
    */
-  call(ctx: ServiceContext, server: string, func: string, endpoint: EndpointCost, x: Exchange, local: (cost: (ms: number) => void) => Promise<void>): Promise<void> {
-    const here = (): Promise<void> => local((ms) => this.policy.ran(endpoint, ms, true));
+  call(ctx: ServiceContext, server: string, func: string, endpoint: EndpointCost, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void> {
+    const here = (): Promise<void> => local(this.policy.measures(endpoint) ? (ms) => this.policy.ran(endpoint, ms, true) : undefined);
     const security = this.handable(ctx, x);
     if (security === undefined) return this.counted(1, here);
     const thread = this.policy.pays(endpoint) ? this.pick(server) : 1;
@@ -251,7 +251,7 @@ function settled(r: void | Promise<void>): Promise<void> {
 
 /** Thread 1's handoff for one http.service. */
 export interface Handoff {
-  call(func: string, x: Exchange, local: (cost: (ms: number) => void) => Promise<void>): Promise<void>;
+  call(func: string, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void>;
   stopping(): void;
 }
 

@@ -111,6 +111,29 @@ describe('the handoff policy', () => {
     expect(runs).toBeGreaterThan(1);
   });
 
+  test('a calibration whose windows do not count ends after six windows, keeping the figure it had', () => {
+    const { policy, meter } = calibrated([0.05, 0.05, 0.05]);
+    policy.ran(e('cheap'), 0.09, true);
+    // Ten windows of 100 ms: the tenth, a second after the calibration, starts another.
+    for (let ms = 0; ms < 1000; ms += 100) serve(policy, meter, { handed: 0, perRequest: 0.05, ms: 100 });
+    expect(policy.pays(e('cheap'))).toBe(true);
+    for (let i = 0; i < 5; i++) serve(policy, meter, { handed: 10, perRequest: 0.5 });
+    expect(policy.pays(e('cheap'))).toBe(true);
+    serve(policy, meter, { handed: 10, perRequest: 0.5 });
+    expect(policy.pays(e('cheap'))).toBe(false);
+    expect(policy.requestCost).toBeCloseTo(0.05, 9);
+  });
+
+  test('outside a calibration one in eight of the handlers thread 1 runs is timed; during one, every one', () => {
+    const { policy, meter } = calibrated([0.05, 0.05, 0.05]);
+    policy.ran(e('cheap'), 0.01, true);
+    const timed = Array.from({ length: 64 }, () => policy.measures(e('cheap'))).filter((t) => t).length;
+    expect(timed).toBe(8);
+    expect(policy.measures(e('unknown'))).toBe(true);
+    for (let ms = 0; ms < 1000; ms += 100) serve(policy, meter, { handed: 0, perRequest: 0.05, ms: 100 });
+    expect(Array.from({ length: 8 }, () => policy.measures(e('cheap')))).toEqual(Array(8).fill(true));
+  });
+
   test("thread 1's figure is measured again after 1 s of requests, then after 2 s, ...: everything may go out meanwhile", () => {
     const { policy, meter } = calibrated([0.05, 0.05, 0.05]);
     policy.ran(e('h'), 0.3, true);
