@@ -6,10 +6,8 @@
  * out, then comes back: the pick follows the measured cost of each endpoint, not the load alone.
  */
 import { request } from 'http';
-import { startWisp } from '../helpers/cli';
+import { wispAround } from '../helpers/cli';
 import { endpoint, httpProject } from '../services/http/fixture';
-import { freePort } from '../helpers/net';
-import { until } from '../helpers/poll';
 
 function project(port: number): string {
   return httpProject(port, endpoint('work', 'GET', '/work'), {
@@ -64,20 +62,10 @@ async function untilAll(port: number, n: number, count: number, thread: string, 
 }
 
 describe('wisp run --threads 2: which thread runs a handler', () => {
-  let port = 0;
-  let run: ReturnType<typeof startWisp>;
-  beforeAll(async () => {
-    port = await freePort();
-    run = startWisp(['run', '--threads', '2'], project(port));
-    await until('the runtime to be ready', () => run.err().includes('runtime ready') || !run.running(), 60_000, () => run.err());
-  }, 90_000);
-  afterAll(async () => {
-    run.child.kill('SIGINT');
-    expect(await run.exited).toBe(0);
-    expect(run.err()).not.toMatch(/ERROR/);
-  }, 60_000);
+  const server = wispAround(['run', '--threads', '2'], project);
 
   test('cheap requests go out while thread 1 measures; then they stay on thread 1 with the worker idle; costly ones go out; an endpoint turned cheap comes back', async () => {
+    const { port } = server;
     // Nothing measured yet: an idle worker takes the request, as the least loaded thread.
     expect(await threadOf(port, 0)).toBe('t2');
     // After the first windows of requests thread 1 knows what a request costs it: a batch of cheap requests
