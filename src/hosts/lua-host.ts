@@ -59,7 +59,7 @@ export class LuaHost implements Host {
     proc.kernel = { pid: record.id, host: this.id, router: this.node.router };
     proc.context = record.context;
     proc.security = record.security;
-    record.runtime = { terminate: (reason) => proc.terminate(reason.message) };
+    record.runtime = { terminate: (reason) => proc.terminate(reason.message), ranMs: () => proc.runMs };
     this.running.set(record.id, proc);
     this.prepare(proc);
     proc.start((T) => {

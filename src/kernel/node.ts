@@ -17,6 +17,8 @@ import { NO_CONTEXT, type BusDelivery, type ContextValues, type Result, type Rou
 /** How the node kills a process; the runtime then reports the exit through `Node.exited`. */
 export interface Runtime {
   terminate(reason: ErrorValue): void;
+  /** How long the process has run so far (ms), where its host measures it. */
+  ranMs?(): number;
 }
 
 /** A host runs processes of some kind (Lua on a process host or terminal host). */

@@ -7,9 +7,8 @@
  */
 import { request, type IncomingMessage } from 'http';
 import { connect } from 'net';
-import { sleep, startWisp } from '../helpers/cli';
+import { sleep, wispAround } from '../helpers/cli';
 import { endpoint, httpProject } from '../services/http/fixture';
-import { freePort } from '../helpers/net';
 import { until } from '../helpers/poll';
 
 const T1 = /^\{t1@functions\|0x[0-9a-f]{5,}\}$/;
@@ -142,19 +141,10 @@ function open(port: number, path: string): Promise<IncomingMessage> {
 }
 
 describe('wisp run --threads 2 serving HTTP', () => {
+  // One listener: no thread fails to bind the address.
+  const server = wispAround(['run', '--threads', '2'], project, /ERROR|address already in use/);
   let port = 0;
-  let run: ReturnType<typeof startWisp>;
-  beforeAll(async () => {
-    port = await freePort();
-    run = startWisp(['run', '--threads', '2'], project(port));
-    await until('the runtime to be ready', () => run.err().includes('runtime ready') || !run.running(), 60_000, () => run.err());
-  }, 90_000);
-  afterAll(async () => {
-    run.child.kill('SIGINT');
-    expect(await run.exited).toBe(0);
-    // One listener: no thread fails to bind the address.
-    expect(run.err()).not.toMatch(/ERROR|address already in use/);
-  }, 60_000);
+  beforeAll(() => (port = server.port));
 
   test('an idle worker thread takes each request; thread 1 takes handlers too once the worker is busier', async () => {
     for (let i = 0; i < 4; i++) {

@@ -4,6 +4,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os';
 import { dirname, join, sep } from 'path';
 import { CONTROL_DIR } from '../../src/hosts/control';
+import { freePort } from './net';
+import { until } from './poll';
 
 export const ROOT = join(__dirname, '..', '..');
 export const WISP = join(ROOT, 'bin', 'wisp.js');
@@ -93,6 +95,26 @@ export function startWisp(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   let done = false;
   void exited.then(() => (done = true));
   return { child, exited, out: () => stdout, err: () => stderr, running: () => !done };
+}
+
+/**
+ * For a describe block: `wisp args` in the project `make(port)` on a free port, started before its tests (they
+ * run once the runtime is ready) and stopped after them, which must exit 0 having logged nothing matching `bad`.
+ */
+export function wispAround(args: string[], make: (port: number) => string, bad = /ERROR/): { port: number; run: ReturnType<typeof startWisp> } {
+  const server = { port: 0, run: null as unknown as ReturnType<typeof startWisp> };
+  beforeAll(async () => {
+    server.port = await freePort();
+    const run = startWisp(args, make(server.port));
+    server.run = run;
+    await until('the runtime to be ready', () => run.err().includes('runtime ready') || !run.running(), 60_000, () => run.err());
+  }, 90_000);
+  afterAll(async () => {
+    server.run.child.kill('SIGINT');
+    expect(await server.run.exited).toBe(0);
+    expect(server.run.err()).not.toMatch(bad);
+  }, 60_000);
+  return server;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

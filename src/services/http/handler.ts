@@ -4,6 +4,8 @@
  * response is finished by Wippy's rules: an error before anything was written is a 500 with its text,
  * nothing written and nothing returned is `500 no response sent`, a returned value with nothing written is an
  * empty JSON 200. A client that goes away, or a handler past the server's handler timeout, ends the process.
+ * `cost` is told what the handler cost this thread: its spawn and the time its process ran (ms), which the
+ * pick of a thread weighs (handoff-policy.ts).
  */
 import { FUNCTION_HOST } from '../../kernel/pid';
 import { HTTP_EXCHANGE_KEY, HTTP_SERVER_KEY } from '../../registry/kinds/http';
@@ -34,12 +36,13 @@ export interface HandlerEnv {
 
 /** Thread 1's server with several threads: it may run an endpoint's handler on another thread (handoff.ts). */
 export interface HandoffEnv {
-  readonly handoff: { call(func: string, x: Exchange, local: () => Promise<void>): Promise<void> } | null;
+  readonly handoff: { call(func: string, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void> } | null;
 }
 
 let nextToken = 0;
 
-export function callFunction(env: HandlerEnv, func: string, x: HandlerExchange): Promise<void> {
+export function callFunction(env: HandlerEnv, func: string, x: HandlerExchange, cost?: (ms: number) => void): Promise<void> {
+  const began = cost === undefined ? 0 : performance.now();
   const token = (++nextToken).toString(36);
   const node = env.service.node;
   const context = new Map<string, Value>(x.context);
@@ -53,6 +56,8 @@ export function callFunction(env: HandlerEnv, func: string, x: HandlerExchange):
     return Promise.resolve();
   }
   const pid = spawned.value;
+  const record = cost === undefined ? undefined : node.process(pid);
+  const spawnMs = cost === undefined ? 0 : performance.now() - began;
   return new Promise<void>((resolve) => {
     let timer: NodeJS.Timeout | null = null;
     let timedOut = false;
@@ -72,6 +77,8 @@ export function callFunction(env: HandlerEnv, func: string, x: HandlerExchange):
       env.exchanges.delete(token);
       if (timedOut) x.response.fail(503, `handler timed out after ${env.handlerTimeoutMs / 1000}s`);
       else finish(x, outcome);
+      // Read once the scheduler has counted the run that ended the process (it does after the run returns).
+      if (cost !== undefined) queueMicrotask(() => cost(spawnMs + (record?.runtime?.ranMs?.() ?? 0)));
       resolve();
     });
   });

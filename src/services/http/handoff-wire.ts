@@ -59,9 +59,11 @@ export type ToMain =
       readonly end: boolean;
       /** The handler process ended too (nothing more comes for this request). */
       readonly done: boolean;
+      /** With `done`: what the handler cost its thread (ms, callFunction's figure); else 0. */
+      readonly cost: number;
     }
-  /** The handler process ended (after its last `res`), with nothing more to send. */
-  | { readonly t: 'done'; readonly id: number }
+  /** The handler process ended (after its last `res`), with nothing more to send; `cost` as in `res`. */
+  | { readonly t: 'done'; readonly id: number; readonly cost: number }
   /** The worker cannot run it (its registry changed, its server stops): thread 1 runs it itself. */
   | { readonly t: 'refused'; readonly id: number };
 

@@ -61,12 +61,12 @@ class PortSink implements ResponseSink {
     this.send(chunk ?? null, true);
   }
 
-  /** The handler is done: its response's end goes now, saying so, or a bare `done`. */
-  done(): void {
+  /** The handler is done, having cost `cost` ms here: its response's end goes now, saying so, or a bare `done`. */
+  done(cost: number): void {
     const last = this.last;
     this.last = null;
-    if (last === null) this.post({ t: 'done', id: this.id });
-    else this.post({ ...last, done: true }, this.lastTransfer);
+    if (last === null) this.post({ t: 'done', id: this.id, cost });
+    else this.post({ ...last, done: true, cost }, this.lastTransfer);
   }
 
   acked(bytes: number): void {
@@ -84,7 +84,7 @@ class PortSink implements ResponseSink {
     const head = this.head === null ? null : { status: this.head.status, headers: headerList(this.head.headers) };
     this.head = null;
     const own = chunk === null || chunk.length === 0 ? null : movable(chunk);
-    const m: Extract<ToMain, { t: 'res' }> = { t: 'res', id: this.id, head, data: own?.data ?? null, end, done: false };
+    const m: Extract<ToMain, { t: 'res' }> = { t: 'res', id: this.id, head, data: own?.data ?? null, end, done: false, cost: 0 };
     if (!end) return this.post(m, own?.transfer);
     this.last = m;
     this.lastTransfer = own?.transfer;
@@ -227,9 +227,10 @@ class WorkerHub {
     if (env === undefined || env.service.store.version.id !== 0) return this.post({ t: 'refused', id: m.id });
     const x = new HandedExchange(m, this.post, securityFrom(m.security, env.service.store.current));
     this.calls.set(m.id, x);
-    void callFunction(env, m.func, x).finally(() => {
+    let cost = 0;
+    void callFunction(env, m.func, x, (ms) => (cost = ms)).finally(() => {
       this.calls.delete(m.id);
-      x.sink.done();
+      x.sink.done(cost);
     });
   }
 }

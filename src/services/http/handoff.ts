@@ -1,7 +1,8 @@
 /**
  * Thread 1's side of handing HTTP handlers to the node's other threads (spec.md "Threads"). Thread 1 owns the
- * socket, parses, routes and runs the middleware; for each endpoint call it picks the thread with the fewest
- * load (itself included, its own handlers counting double: it does every request's HTTP work), and a worker's handler gets the request as a message,
+ * socket, parses, routes and runs the middleware; for each endpoint call whose handler costs more than a
+ * handoff (handoff-policy.ts) it picks the thread with the fewest load (itself included, its own handlers
+ * counting double: it does every request's HTTP work), and a worker's handler gets the request as a message,
  * pulls the body a chunk at a time (thread 1's body limit applies), and sends the response back in chunks that
  * thread 1 writes through the request's own ResponseWriter (so compression and relays act as on one thread),
  * acknowledging each once the client took it. What thread 1 holds for a request is bounded: one body chunk,
@@ -10,6 +11,7 @@
 import type { MessagePort } from 'worker_threads';
 import { Outbox, PULL_MAX, headerList, movable, type ToMain, type ToWorker } from './handoff-wire';
 import { portableSecurity, type PortableSecurity } from '../security/portable';
+import { HandoffPolicy, type EndpointCost } from './handoff-policy';
 import type { Exchange } from './exchange';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { ServiceContext, ServiceThreads } from '../service';
@@ -18,6 +20,8 @@ interface RemoteCall {
   readonly id: number;
   readonly thread: number;
   readonly server: string;
+  /** The endpoint's cost, as the policy knows it. */
+  readonly endpoint: EndpointCost;
   readonly x: Exchange;
   /** Runs the handler on thread 1 instead (the worker refused it). */
   readonly local: () => Promise<void>;
@@ -37,6 +41,7 @@ class ThreadHub {
   private readonly busy = new Map<number, number>([[1, 0]]);
   private readonly calls = new Map<number, RemoteCall>();
   private readonly outboxes = new Map<number, Outbox<ToWorker>>();
+  private readonly policy = new HandoffPolicy();
   private next = 1;
   private turn = 0;
 
@@ -54,11 +59,17 @@ class ThreadHub {
     }
   }
 
-  /** Runs `func` for `x` on the least busy thread that can: `local` here, else handed over. */
-  call(ctx: ServiceContext, server: string, func: string, x: Exchange, local: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `func` for `x` on the least busy thread that can, when a handoff pays: `local` here (telling what
+   * the handler cost), else handed over.
+   */
+  call(ctx: ServiceContext, server: string, func: string, endpoint: EndpointCost, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void> {
+    const here = (): Promise<void> => local(this.policy.measures(endpoint) ? (ms) => this.policy.ran(endpoint, ms, true) : undefined);
     const security = this.handable(ctx, x);
-    const thread = security === undefined ? 1 : this.pick(server);
-    if (thread === 1) return this.counted(1, local);
+    if (security === undefined) return this.counted(1, here);
+    const thread = this.policy.pays(endpoint) ? this.pick(server) : 1;
+    this.policy.served(thread !== 1);
+    if (thread === 1) return this.counted(1, here);
     const id = this.next++;
     const message: ToWorker = {
       t: 'call',
@@ -80,7 +91,7 @@ class ThreadHub {
       security: security ?? null,
     };
     return this.counted(thread, () => new Promise<void>((resolve) => {
-      const call: RemoteCall = { id, thread, server, x, local, body: null, writing: Promise.resolve(), settle: resolve };
+      const call: RemoteCall = { id, thread, server, endpoint, x, local: here, body: null, writing: Promise.resolve(), settle: resolve };
       this.calls.set(id, call);
       const stopWatching = x.whenGone(() => this.post(call, { t: 'gone', id }));
       call.settle = () => {
@@ -157,16 +168,22 @@ class ThreadHub {
         return this.pull(call, m.max);
       case 'res':
         this.respond(call, m);
-        if (m.done) void call.writing.then(() => call.settle());
+        if (m.done) this.finished(call, m.cost);
         return;
       case 'done':
-        return void call.writing.then(() => call.settle());
+        return this.finished(call, m.cost);
       case 'refused': {
         const settle = call.settle;
         this.calls.delete(call.id);
         return void this.counted(1, call.local).then(settle);
       }
     }
+  }
+
+  /** The handler ended on its thread, having cost it `cost` ms; the call is over once its response is written. */
+  private finished(call: RemoteCall, cost: number): void {
+    this.policy.ran(call.endpoint, cost, false);
+    void call.writing.then(() => call.settle());
   }
 
   private pull(call: RemoteCall, max: number): void {
@@ -235,7 +252,7 @@ function settled(r: void | Promise<void>): Promise<void> {
 
 /** Thread 1's handoff for one http.service. */
 export interface Handoff {
-  call(func: string, x: Exchange, local: () => Promise<void>): Promise<void>;
+  call(func: string, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void>;
   stopping(): void;
 }
 
@@ -246,8 +263,14 @@ export function handoffFor(threads: ServiceThreads, server: string, ctx: Service
     hubs.set(threads, hub);
   }
   const h = hub;
+  const endpoints = new Map<string, EndpointCost>();
+  const endpointOf = (func: string): EndpointCost => {
+    let e = endpoints.get(func);
+    if (e === undefined) endpoints.set(func, (e = { ms: undefined }));
+    return e;
+  };
   return {
-    call: (func, x, local) => h.call(ctx, server, func, x, local),
+    call: (func, x, local) => h.call(ctx, server, func, endpointOf(func), x, local),
     stopping: () => h.stopping(server),
   };
 }

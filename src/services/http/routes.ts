@@ -82,9 +82,9 @@ export function buildRoutes(registry: Registry, serverId: string, env: Middlewar
       continue;
     }
     const { endpoint } = spec;
-    const here = (x: Exchange): Promise<void> => callFunction(env, endpoint.func, x);
+    const here = (x: Exchange, cost?: (ms: number) => void): Promise<void> => callFunction(env, endpoint.func, x, cost);
     const { handoff } = env;
-    const call = c.post(handoff === null ? here : (x) => handoff.call(endpoint.func, x, () => here(x)));
+    const call = c.post(handoff === null ? here : (x) => handoff.call(endpoint.func, x, (cost) => here(x, cost)));
     mux.add(spec.pattern, { handle: c.pre(call), endpoint: endpoint.id });
   }
   return { mux, refused };
