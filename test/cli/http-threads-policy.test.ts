@@ -22,7 +22,8 @@ local function handler()
   res:write(tostring(process.pid()))
 end
 return { handler = handler }`,
-  });
+    // Thread 1 alone accepts: the pick is thread 1's, for the requests it accepted.
+  }, '    host: { threads: 1 }');
 }
 
 /** One request at a time (so the worker is always idle when thread 1 picks): the thread that answered. */

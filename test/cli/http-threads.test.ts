@@ -1,6 +1,6 @@
 /**
  * `wisp run --threads 2` serving HTTP (src/services/http/spec.md "Threads"), as a child process with real
- * clients over loopback: thread 1 owns the socket and the handlers run on both threads (a handler answers its
+ * clients over loopback: thread 1 alone accepts (`host.threads: 1`) and the handlers run on both threads (a handler answers its
  * own PID, whose node part names its thread): an idle worker first, thread 1 when the worker is busier. Requests served on thread 2 keep their whole life there: a body
  * of megabytes pulled across, the body limit, a streamed response to a slow reader, SSE events flushed one by
  * one, a client that disconnects mid-response (the handler ends, the server goes on).
@@ -89,7 +89,8 @@ local function handler()
   http.response():write(tostring(process.send(http.request():query("name"), "go", true)))
 end
 return { handler = handler }`,
-  }, '    limits: { max_body_bytes: 4000000 }');
+    // Thread 1 alone accepts: these are the hand-over's tests (the shared socket's: http-threads-listen.test.ts).
+  }, '    limits: { max_body_bytes: 4000000 }\n    host: { threads: 1 }');
 }
 
 interface Reply {

@@ -39,6 +39,11 @@ export interface HttpServiceEntry extends ServiceEntry {
   /** Go's Read/Write/IdleTimeout; 0 = none. */
   readonly timeouts: { readonly readMs: number; readonly writeMs: number; readonly idleMs: number };
   readonly limits: HttpLimits;
+  /**
+   * `host.threads`, wisp's own (src/services/http/spec.md "Threads"): under `wisp run --threads N`, how many
+   * of the node's threads accept on the socket (thread 1 and the ones after it). Absent: all of them.
+   */
+  readonly threads?: number;
 }
 
 export interface HttpRouterEntry extends ServiceEntry {
@@ -137,6 +142,7 @@ export const httpKinds = kindDefinition<HttpEntry>({
         const t = f.sub('timeouts');
         const l = f.sub('limits');
         const d = DEFAULT_LIMITS;
+        const threads = f.sub('host').integer('threads', undefined, 1);
         return {
           ...serviceBase(f, base, true),
           kind: 'http.service',
@@ -152,6 +158,7 @@ export const httpKinds = kindDefinition<HttpEntry>({
             maxBodyBytes: l.integer('max_body_bytes', d.maxBodyBytes, 0),
             maxConnections: l.integer('max_connections', d.maxConnections, 1),
           },
+          ...(threads !== undefined ? { threads } : {}),
         };
       }
       case 'http.router': {

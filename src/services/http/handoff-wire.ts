@@ -1,8 +1,9 @@
 /**
  * The messages between thread 1, which owns an http.service's socket, and a worker thread that runs one of its
- * requests' handler (handoff.ts on thread 1, handoff-worker.ts on the worker), over the services port of
- * `ServiceThreads`. Every message names its request by a number thread 1 chose; byte chunks travel in buffers
- * of their own, moved to the other thread (a view of Node's shared pool would be copied whole).
+ * requests' handler or accepts on a copy of the socket (handoff.ts on thread 1, handoff-worker.ts on the
+ * worker), over the services port of `ServiceThreads`. Every message about a request names it by a number
+ * thread 1 chose; byte chunks travel in buffers of their own, moved to the other thread (a view of Node's
+ * shared pool would be copied whole).
  */
 import type { MessagePort } from 'worker_threads';
 import type { PortableSecurity } from '../security/portable';
@@ -43,11 +44,17 @@ export type ToWorker =
   /** Response bytes thread 1 has written to the client. */
   | { readonly t: 'ack'; readonly id: number; readonly bytes: number }
   /** The client went away (or the server stops): end the handler. */
-  | { readonly t: 'gone'; readonly id: number };
+  | { readonly t: 'gone'; readonly id: number }
+  /** The answer to `listen`: the worker's own copy of the listening descriptor, or null (shared-socket.ts). */
+  | { readonly t: 'socket'; readonly server: string; readonly fd: number | null };
 
 export type ToMain =
   /** The worker's http.service `server` takes handlers (ready) or no longer does (down). */
-  | { readonly t: 'ready' | 'down'; readonly server: string }
+  | { readonly t: 'ready'; readonly server: string }
+  | { readonly t: 'down'; readonly server: string }
+  /** The worker's http.service `server` would accept on the socket (listen), or accepts on the copy `fd` it was given. */
+  | { readonly t: 'listen'; readonly server: string }
+  | { readonly t: 'listening'; readonly server: string; readonly fd: number }
   /** Up to `max` more body bytes; 0 closes the body (the rest is drained on thread 1). */
   | { readonly t: 'pull'; readonly id: number; readonly max: number }
   | {

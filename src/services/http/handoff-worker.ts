@@ -10,6 +10,7 @@ import { HandlerBody, ResponseWriter, type HeaderMap, type ResponseSink } from '
 import { callFunction, type HandlerEnv, type HandlerExchange } from './handler';
 import { Outbox, RESPONSE_WINDOW, headerList, headerMap, movable, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
 import { securityFrom } from '../security/portable';
+import { closeCopy } from './shared-socket';
 import type { HttpRequestView } from '../../api/http';
 import type { SecurityContext } from '../../lib/security';
 import type { Value } from '../../kernel/value';
@@ -193,6 +194,8 @@ const hubs = new WeakMap<ServiceThreads, WorkerHub>();
 class WorkerHub {
   private readonly servers = new Map<string, HandlerEnv>();
   private readonly calls = new Map<number, HandedExchange>();
+  /** Per server: what takes the socket copy asked for. */
+  private readonly takers = new Map<string, (fd: number | null) => void>();
   private readonly post: Post;
 
   constructor(port: MessagePort) {
@@ -203,17 +206,32 @@ class WorkerHub {
     });
   }
 
-  serve(server: string, env: HandlerEnv): () => void {
+  serve(server: string, env: HandlerEnv): WorkerSide {
     this.servers.set(server, env);
     this.post({ t: 'ready', server });
-    return () => {
-      if (this.servers.get(server) !== env) return;
-      this.servers.delete(server);
-      this.post({ t: 'down', server });
+    return {
+      stop: () => {
+        if (this.servers.get(server) !== env) return;
+        this.servers.delete(server);
+        this.takers.delete(server);
+        this.post({ t: 'down', server });
+      },
+      askSocket: (take) => {
+        this.takers.set(server, take);
+        this.post({ t: 'listen', server });
+      },
+      listening: (fd) => this.post({ t: 'listening', server, fd }),
     };
   }
 
   private receive(m: ToWorker): void {
+    if (m.t === 'socket') {
+      const take = this.takers.get(m.server);
+      this.takers.delete(m.server);
+      if (take !== undefined) take(m.fd);
+      else if (m.fd !== null) closeCopy(m.fd);
+      return;
+    }
     if (m.t !== 'call') {
       const x = this.calls.get(m.id);
       if (x === undefined) return;
@@ -235,8 +253,18 @@ class WorkerHub {
   }
 }
 
-/** Takes handlers of http.service `server` from thread 1; the function returned stops taking them. */
-export function serveHandoff(threads: ServiceThreads, server: string, env: HandlerEnv): () => void {
+/** A worker's http.service `server` as thread 1 knows it. */
+export interface WorkerSide {
+  /** No longer takes handlers (nor a socket asked for). */
+  stop(): void;
+  /** Asks thread 1 for a copy of the listening socket; `take` gets it (null: none to be had). */
+  askSocket(take: (fd: number | null) => void): void;
+  /** Listens on the copy `fd` (it is this thread's to close from now on). */
+  listening(fd: number): void;
+}
+
+/** Takes handlers of http.service `server` from thread 1, and the socket copies it asks for. */
+export function serveHandoff(threads: ServiceThreads, server: string, env: HandlerEnv): WorkerSide {
   let hub = hubs.get(threads);
   if (hub === undefined) {
     const port = threads.ports.get(1);

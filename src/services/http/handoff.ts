@@ -12,6 +12,7 @@ import type { MessagePort } from 'worker_threads';
 import { Outbox, PULL_MAX, headerList, movable, type ToMain, type ToWorker } from './handoff-wire';
 import { portableSecurity, type PortableSecurity } from '../security/portable';
 import { HandoffPolicy, type EndpointCost } from './handoff-policy';
+import { closeCopy } from './shared-socket';
 import type { Exchange } from './exchange';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { ServiceContext, ServiceThreads } from '../service';
@@ -42,6 +43,12 @@ class ThreadHub {
   private readonly calls = new Map<number, RemoteCall>();
   private readonly outboxes = new Map<number, Outbox<ToWorker>>();
   private readonly policy = new HandoffPolicy();
+  /** Per server listening here: a copy of its socket for a worker (shared-socket.ts). */
+  private readonly sockets = new Map<string, () => number | null>();
+  /** Per server not listening yet: the threads that asked for its socket. */
+  private readonly asked = new Map<string, Set<number>>();
+  /** Per thread: the copies it was sent and has not yet listened on (closed here if it ends first). */
+  private readonly sent = new Map<number, Set<number>>();
   private next = 1;
   private turn = 0;
 
@@ -154,11 +161,37 @@ class ThreadHub {
     this.outboxes.get(call.thread)?.push(message, transfer);
   }
 
+  /** `server` listens here (a copy of its socket for each worker that asks), or no longer does (null). */
+  offer(server: string, copy: (() => number | null) | null): void {
+    if (copy === null) return void this.sockets.delete(server);
+    this.sockets.set(server, copy);
+    for (const thread of this.asked.get(server) ?? []) this.sendSocket(thread, server);
+    this.asked.delete(server);
+  }
+
+  private sendSocket(thread: number, server: string): void {
+    const copy = this.sockets.get(server);
+    if (copy === undefined) {
+      let threads = this.asked.get(server);
+      if (threads === undefined) this.asked.set(server, (threads = new Set()));
+      return void threads.add(thread);
+    }
+    const fd = copy();
+    if (fd !== null) {
+      let fds = this.sent.get(thread);
+      if (fds === undefined) this.sent.set(thread, (fds = new Set()));
+      fds.add(fd);
+    }
+    this.outboxes.get(thread)?.push({ t: 'socket', server, fd });
+  }
+
   private receive(thread: number, m: ToMain): void {
     if (!('id' in m)) {
       const servers = this.ready.get(thread);
       if (m.t === 'ready') servers?.add(m.server);
-      else servers?.delete(m.server);
+      else if (m.t === 'down') servers?.delete(m.server);
+      else if (m.t === 'listen') this.sendSocket(thread, m.server);
+      else this.sent.get(thread)?.delete(m.fd);
       return;
     }
     const call = this.calls.get(m.id);
@@ -236,6 +269,9 @@ class ThreadHub {
   /** A worker thread ended: its requests get a 502 (or, with a response under way, a cut connection). */
   private lost(thread: number): void {
     this.ready.delete(thread);
+    for (const threads of this.asked.values()) threads.delete(thread);
+    for (const fd of this.sent.get(thread) ?? []) closeCopy(fd);
+    this.sent.delete(thread);
     for (const call of [...this.calls.values()]) {
       if (call.thread !== thread) continue;
       if (call.x.response.headersSent) call.x.req.socket.destroy();
@@ -254,6 +290,8 @@ function settled(r: void | Promise<void>): Promise<void> {
 export interface Handoff {
   call(func: string, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void>;
   stopping(): void;
+  /** The server listens (`copy` makes a copy of its socket for a worker that asks), or stopped listening (null). */
+  offer(copy: (() => number | null) | null): void;
 }
 
 export function handoffFor(threads: ServiceThreads, server: string, ctx: ServiceContext): Handoff {
@@ -272,5 +310,6 @@ export function handoffFor(threads: ServiceThreads, server: string, ctx: Service
   return {
     call: (func, x, local) => h.call(ctx, server, func, endpointOf(func), x, local),
     stopping: () => h.stopping(server),
+    offer: (copy) => h.offer(server, copy),
   };
 }

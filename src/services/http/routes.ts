@@ -9,7 +9,7 @@ import { ServeMux } from '../../lib/servemux';
 import { httpRoutes, type HttpRouterEntry } from '../../registry/kinds/http';
 import { callFunction, type HandlerEnv, type HandoffEnv } from './handler';
 import { staticHandler } from './static';
-import { MIDDLEWARE, type Handler, type MiddlewareEnv } from './middleware';
+import { MIDDLEWARE, type Handler, type Middleware, type MiddlewareEnv } from './middleware';
 import type { Registry } from '../../registry';
 import type { Exchange } from './exchange';
 
@@ -23,16 +23,19 @@ export interface RouteTable {
   readonly mux: ServeMux<RouteTarget>;
   /** Routers (or static mounts) left out, with why. */
   readonly refused: readonly { readonly id: string; readonly reason: string }[];
+  /** A middleware served holds the node's state (types.ts `nodeState`). */
+  readonly nodeState: boolean;
 }
 
 const BY_NAME = new Map(MIDDLEWARE.map((m) => [m.name, m]));
 
 type Wrap = (next: Handler) => Handler;
 
-function chain(names: readonly string[], options: Readonly<Record<string, string>>, env: MiddlewareEnv): Wrap {
+function chain(names: readonly string[], options: Readonly<Record<string, string>>, env: MiddlewareEnv, seen: Set<Middleware>): Wrap {
   const wraps: Wrap[] = names.map((name) => {
     const m = BY_NAME.get(name);
     if (m === undefined) throw new Error(`middleware not found: ${name} (wisp has ${[...BY_NAME.keys()].join(', ')})`);
+    seen.add(m);
     try {
       return m.make(options, env);
     } catch (e) {
@@ -45,12 +48,13 @@ function chain(names: readonly string[], options: Readonly<Record<string, string
 
 export function buildRoutes(registry: Registry, serverId: string, env: MiddlewareEnv & HandlerEnv & HandoffEnv): RouteTable {
   const refused: { id: string; reason: string }[] = [];
+  const used = new Set<Middleware>();
   const chains = new Map<string, { pre: Wrap; post: Wrap } | null>();
   const chainsOf = (router: HttpRouterEntry): { pre: Wrap; post: Wrap } | null => {
     let c = chains.get(router.id);
     if (c !== undefined) return c;
     try {
-      c = { pre: chain(router.middleware, router.options, env), post: chain(router.postMiddleware, router.postOptions, env) };
+      c = { pre: chain(router.middleware, router.options, env, used), post: chain(router.postMiddleware, router.postOptions, env, used) };
     } catch (e) {
       refused.push({ id: router.id, reason: e instanceof Error ? e.message : String(e) });
       c = null;
@@ -63,7 +67,7 @@ export function buildRoutes(registry: Registry, serverId: string, env: Middlewar
     if (spec.kind === 'static') {
       let wrap: Wrap;
       try {
-        wrap = chain(spec.mount.middleware, spec.mount.options, env);
+        wrap = chain(spec.mount.middleware, spec.mount.options, env, used);
       } catch (e) {
         refused.push({ id: spec.mount.id, reason: e instanceof Error ? e.message : String(e) });
         continue;
@@ -87,5 +91,5 @@ export function buildRoutes(registry: Registry, serverId: string, env: Middlewar
     const call = c.post(handoff === null ? here : (x) => handoff.call(endpoint.func, x, (cost) => here(x, cost)));
     mux.add(spec.pattern, { handle: c.pre(call), endpoint: endpoint.id });
   }
-  return { mux, refused };
+  return { mux, refused, nodeState: [...used].some((m) => m.nodeState === true) };
 }

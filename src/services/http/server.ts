@@ -11,6 +11,8 @@ import { Exchange, NodeSink, SocketSink } from './exchange';
 import { buildRoutes, type RouteTable } from './routes';
 import { RelayHost } from './relay-host';
 import { handoffFor, type Handoff } from './handoff';
+import { closeCopy, listeningCopy } from './shared-socket';
+import type { WorkerSide } from './handoff-worker';
 import type { HandlerExchange } from './handler';
 import type { HttpServiceEntry } from '../../registry/kinds/http';
 import type { Registry } from '../../registry';
@@ -26,15 +28,20 @@ export class HttpServer {
   private idle: (() => void)[] = [];
   readonly relays: RelayHost;
   private refusedBefore = new Set<string>();
-  /** With several threads: hands handlers to the others (handoff.ts). */
+  /** Thread 1's with several threads: hands handlers to the others and copies of its socket (handoff.ts). */
   private readonly handoff: Handoff | null;
+  /** Another thread's: accepting on a copy of thread 1's socket, or asking for one (shared-socket.ts). */
+  private accepting: 'no' | 'asking' | 'yes' = 'no';
+  private stopped = false;
 
+  /** `worker`: on a thread other than 1, how this server reaches thread 1 (handoff-worker.ts). */
   constructor(
     private entry: HttpServiceEntry,
     private readonly ctx: ServiceContext,
+    private readonly worker: WorkerSide | null = null,
   ) {
     this.relays = new RelayHost(entry.id, ctx.node);
-    this.handoff = ctx.threads === undefined ? null : handoffFor(ctx.threads, entry.id, ctx);
+    this.handoff = ctx.threads === undefined || worker !== null ? null : handoffFor(ctx.threads, entry.id, ctx);
     const l = entry.limits;
     const requestTimeout = entry.timeouts.readMs > 0 ? entry.timeouts.readMs : l.requestTimeoutMs;
     this.server = createServer({
@@ -46,13 +53,23 @@ export class HttpServer {
     });
     this.server.maxConnections = l.maxConnections;
     if (entry.timeouts.writeMs > 0) this.server.timeout = entry.timeouts.writeMs;
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.dispatch(new Exchange(req, new NodeSink(res), l.maxBodyBytes)));
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // A thread that no longer accepts closes the connections it still has, one request at a time.
+      if (this.worker !== null && this.accepting !== 'yes') res.shouldKeepAlive = false;
+      this.dispatch(new Exchange(req, new NodeSink(res), l.maxBodyBytes));
+    });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const s = socket as Socket;
       s.on('error', () => undefined);
       this.dispatch(new Exchange(req, new SocketSink(s), l.maxBodyBytes, { socket: s, head }));
     });
     this.routes = this.build(ctx.store.current);
+    if (worker !== null) {
+      this.server.on('error', (e) => {
+        this.ctx.log('warn', 'http.service: this thread cannot accept on the socket', { error: e.message });
+        this.accepting = 'no';
+      });
+    }
   }
 
   listen(): Promise<void> {
@@ -65,6 +82,7 @@ export class HttpServer {
         this.server.off('error', failed);
         this.server.on('error', (e) => this.ctx.failed(e));
         this.ctx.log('info', `service listening on ${this.entry.addr}`, { addr: this.entry.addr });
+        this.handoff?.offer(() => listeningCopy(this.server));
         resolve();
       });
     });
@@ -84,6 +102,32 @@ export class HttpServer {
     if (entry.addr !== this.entry.addr) throw new Error(`http.service ${entry.id}: the address changed from ${this.entry.addr} to ${entry.addr}`);
     this.entry = entry;
     this.routes = this.build(registry);
+    this.followSocket();
+  }
+
+  /**
+   * Another thread accepts on a copy of thread 1's socket while it is one of the entry's `host.threads` and no
+   * middleware served holds the node's state (spec.md "Threads").
+   */
+  followSocket(): void {
+    const { worker, ctx } = this;
+    if (worker === null || ctx.threads === undefined) return;
+    const wanted = !this.stopped && !this.routes.nodeState && ctx.threads.index <= (this.entry.threads ?? Number.POSITIVE_INFINITY);
+    if (wanted && this.accepting === 'no') {
+      this.accepting = 'asking';
+      worker.askSocket((fd) => this.acceptOn(fd));
+    } else if (!wanted && this.accepting !== 'no') {
+      if (this.accepting === 'yes') this.server.close();
+      this.accepting = 'no';
+      this.server.closeIdleConnections();
+    }
+  }
+
+  private acceptOn(fd: number | null): void {
+    if (fd === null) return void (this.accepting = 'no');
+    if (this.accepting !== 'asking') return closeCopy(fd);
+    this.accepting = 'yes';
+    this.server.listen({ fd }, () => this.worker?.listening(fd));
   }
 
   private build(registry: Registry): RouteTable {
@@ -96,6 +140,8 @@ export class HttpServer {
       handoff: this.handoff,
     });
     const now = new Set<string>();
+    // Thread 1 tells the user; the other threads build the same table.
+    if (this.worker !== null) return table;
     for (const r of table.refused) {
       const key = `${r.id}\n${r.reason}`;
       now.add(key);
@@ -149,6 +195,9 @@ export class HttpServer {
 
   /** Stops accepting, waits up to `graceMs` for requests in flight, then closes every connection. */
   async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.accepting = 'no';
+    this.handoff?.offer(null);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {

@@ -2,10 +2,11 @@
  * A handler thread that dies with requests handed to it (src/services/http/spec.md "Threads"): this jest
  * process is thread 1 with the real server, and thread 2 is a real worker thread that speaks the handoff's
  * messages and then exits. A request it had not answered gets a 502; one whose response was under way has its
- * connection cut (not ended as if complete); the server goes on serving on thread 1.
+ * connection cut (not ended as if complete); the server goes on serving on thread 1. A thread that accepted on
+ * a copy of the socket and dies, or ends before listening on it, leaves thread 1's socket open and no copy behind.
  */
 import { MessageChannel, Worker } from 'worker_threads';
-import { request } from 'http';
+import { createServer, request } from 'http';
 import { freePort } from '../../helpers/net';
 import { until } from '../../helpers/poll';
 import { endpoint, httpProject } from './fixture';
@@ -26,6 +27,27 @@ port.on('message', (batch) => {
     if (m.request.path !== '/mid') process.exit(1);
     const data = new TextEncoder().encode('partial');
     port.postMessage([{ t: 'res', id: m.id, head: { status: 200, headers: [['Content-Type', ['text/plain']]] }, data, end: false, done: false }]);
+  }
+});
+`;
+
+/**
+ * Asks thread 1 for a copy of its socket (shared-socket.ts); with \`listen\`, accepts on it, answering "from thread
+ * 2"; without, exits as soon as it has the copy.
+ */
+const SOCKET_THREAD = `
+const { parentPort, workerData } = require('worker_threads');
+const http = require('http');
+const port = workerData.port;
+port.postMessage([{ t: 'listen', server: 't:gateway' }]);
+parentPort.postMessage('up');
+port.on('message', (batch) => {
+  for (const m of batch) {
+    if (m.t !== 'socket') continue;
+    if (!workerData.listen || m.fd === null) process.exit(0);
+    http.createServer((req, res) => res.end('from thread 2')).listen({ fd: m.fd }, () => {
+      port.postMessage([{ t: 'listening', server: m.server, fd: m.fd }]);
+    });
   }
 });
 `;
@@ -51,14 +73,14 @@ function get(port: number, path: string): Promise<Outcome> {
   });
 }
 
-async function boot(): Promise<{ runtime: Runtime; port: number; worker: Worker; exited: Promise<unknown> }> {
+async function boot(source = DYING_THREAD, data: Record<string, unknown> = {}): Promise<{ runtime: Runtime; port: number; worker: Worker; exited: Promise<unknown> }> {
   const port = await freePort();
   const lua = `local http = require("http")
 local function handler() http.response():write("served by " .. tostring(process.pid())) end
 return { handler = handler }`;
   const dir = httpProject(port, endpoint('before', 'GET', '/before') + endpoint('mid', 'GET', '/mid'), { 'before.lua': lua, 'mid.lua': lua });
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(DYING_THREAD, { eval: true, workerData: { port: port2 }, transferList: [port2] });
+  const worker = new Worker(source, { eval: true, workerData: { ...data, port: port2 }, transferList: [port2] });
   const exited = new Promise((resolve) => worker.once('exit', resolve));
   await new Promise((resolve) => worker.once('message', resolve));
   const runtime = new Runtime(loadProject(dir), { logs: SILENT, terminal: null, threads: { index: 1, ports: new Map([[2, port1]]) } });
@@ -99,4 +121,37 @@ test('a thread that dies mid-response: the connection is cut, not ended as if wh
     await runtime.shutdown();
     await worker.terminate();
   }
+}, 30_000);
+
+/** Whether a server of this process can listen on `port` (no socket, nor a copy of one, holds it). */
+function free(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+test('a thread accepting on a copy of the socket dies: thread 1 goes on accepting, and the port is freed at stop', async () => {
+  const { runtime, port, worker } = await boot(SOCKET_THREAD, { listen: true });
+  try {
+    await until('a request accepted by thread 2', async () => ((await get(port, '/before')).body === 'from thread 2' ? true : null));
+    await worker.terminate();
+    for (let i = 0; i < 8; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+  } finally {
+    await runtime.shutdown();
+    await worker.terminate();
+  }
+  expect(await free(port)).toBe(true);
+}, 30_000);
+
+test('a thread that ends before listening on its copy of the socket: thread 1 closes the copy', async () => {
+  const { runtime, port, worker, exited } = await boot(SOCKET_THREAD, { listen: false });
+  try {
+    await exited;
+    for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+  } finally {
+    await runtime.shutdown();
+  }
+  expect(await free(port)).toBe(true);
 }, 30_000);

@@ -25,6 +25,7 @@ interface Bucket {
 
 export const ratelimit: Middleware = {
   name: 'ratelimit',
+  nodeState: true,
   make(o) {
     const requests = positiveInt(option(o, ['ratelimit.requests'], ''), 100);
     const windowText = option(o, ['ratelimit.window'], '1m');

@@ -18,6 +18,11 @@ export interface MiddlewareEnv {
 
 export interface Middleware {
   readonly name: string;
+  /**
+   * Its state must be the node's, one for all threads (a rate limit's buckets): a server using it accepts on
+   * thread 1 alone (src/services/http/spec.md "Threads").
+   */
+  readonly nodeState?: boolean;
   /** The wrapper for one router; throws an Error with a one-line reason for bad options. */
   make(options: Readonly<Record<string, string>>, env: MiddlewareEnv): (next: Handler) => Handler;
 }

@@ -1,0 +1,158 @@
+/**
+ * `wisp run --threads 2` accepting on every thread (src/services/http/spec.md "Threads", shared-socket.ts), as a
+ * child process with real clients over loopback. Which thread accepted a connection is seen through an upgrade
+ * request: its handler never leaves the thread that accepted it, and answers its own PID, whose node part names
+ * the thread. By default both threads accept; `host.threads: 1` keeps the socket on thread 1; a server with a
+ * rate limit is accepted on thread 1 alone, so its buckets are the node's.
+ */
+import { request, type IncomingMessage } from 'http';
+import { connect } from 'net';
+import { wispAround } from '../helpers/cli';
+import { endpoint, httpProject } from '../services/http/fixture';
+import { until } from '../helpers/poll';
+
+const PID = `local http = require("http")
+return { handler = function() http.response():write(tostring(process.pid())) end }`;
+
+const EVENTS = `local http = require("http")
+local function handler()
+  local res = http.response()
+  res:set_header("X-Pid", tostring(process.pid()))
+  process.registry.register(http.request():query("name"))
+  res:write_event({name = "first", data = {n = 1}})
+  process.inbox():receive()
+  res:write_event({name = "second", data = {n = 2}})
+end
+return { handler = handler }`;
+
+const RELEASE = `local http = require("http")
+return { handler = function() http.response():write(tostring(process.send(http.request():query("name"), "go", true))) end }`;
+
+function project(server: string, limited = ''): (port: number) => string {
+  return (port) =>
+    httpProject(
+      port,
+      endpoint('pid', 'GET', '/pid') + endpoint('events', 'GET', '/events') + endpoint('release', 'GET', '/release') + limited,
+      { 'pid.lua': PID, 'events.lua': EVENTS, 'release.lua': RELEASE },
+      server,
+    );
+}
+
+/** A second router with a rate limit of 5 at once (then 1 a minute) per client address, and its endpoint. */
+const LIMITED = `  - name: limited
+    kind: http.router
+    meta: { server: gateway }
+    prefix: /limited
+    middleware: [ratelimit]
+    options: { ratelimit.requests: "1", ratelimit.window: "1m", ratelimit.burst: "5" }
+  - name: limited.ep
+    kind: http.endpoint
+    meta: { router: limited }
+    method: GET
+    path: /pid
+    func: pid
+`;
+
+/** The thread that accepted a new connection: an upgrade request's handler runs there. */
+function acceptedBy(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('GET /pid HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      text += c;
+      const m = /\{(t\d)@functions\|0x[0-9a-f]+\}/.exec(text);
+      if (m !== null) {
+        socket.destroy();
+        resolve(m[1]);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`no PID in ${JSON.stringify(text)}`)));
+  });
+}
+
+/** The threads that accepted `count` connections, opened two at a time. */
+async function acceptors(port: number, count: number): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < count; i += 2) seen.push(...(await Promise.all([acceptedBy(port), acceptedBy(port)])));
+  return seen;
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function open(port: number, path: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('wisp run --threads 2: every thread accepts on the socket', () => {
+  const server = wispAround(['run', '--threads', '2'], project(''));
+
+  test('connections land on both threads, each served whole where it landed', async () => {
+    const seen = new Set<string>();
+    await until('connections accepted by both threads', async () => {
+      for (const t of await acceptors(server.port, 10)) seen.add(t);
+      return seen.size === 2 ? true : null;
+    }, 30_000, () => [...seen].join(','));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(server.port, '/pid')));
+    for (const a of answers) expect(a).toEqual({ status: 200, body: expect.stringMatching(/^\{t[12]@functions\|0x[0-9a-f]+\}$/) as string });
+  }, 60_000);
+
+  test('an SSE stream on thread 2 flushes its first event, and a release from another connection reaches it', async () => {
+    let res = await open(server.port, '/events?name=s0');
+    const others: IncomingMessage[] = [];
+    while (!/^\{t2@/.test(String(res.headers['x-pid'])) && others.length < 20) {
+      others.push(res);
+      res = await open(server.port, `/events?name=s${others.length}`);
+    }
+    expect(String(res.headers['x-pid'])).toMatch(/^\{t2@functions\|/);
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    await until('the first event', () => text.includes('\n\n'), 20_000, () => text);
+    expect(text).toBe('event: first\ndata: {"n":1}\n\n');
+    const ended = new Promise((r) => res.on('end', r));
+    // A name taken on one thread is seen on the other a port round trip later.
+    await until('the release', async () => ((await get(server.port, `/release?name=s${others.length}`)).body === 'true' ? true : null), 10_000);
+    await ended;
+    expect(text).toBe('event: first\ndata: {"n":1}\n\nevent: second\ndata: {"n":2}\n\n');
+    for (let i = 0; i < others.length; i++) {
+      others[i].resume();
+      await until('a release', async () => ((await get(server.port, `/release?name=s${i}`)).body === 'true' ? true : null), 10_000);
+    }
+  }, 60_000);
+});
+
+describe('wisp run --threads 2 with host.threads: 1 on the http.service', () => {
+  const server = wispAround(['run', '--threads', '2'], project('    host: { threads: 1 }'));
+
+  test('thread 1 alone accepts', async () => {
+    expect(new Set(await acceptors(server.port, 40))).toEqual(new Set(['t1']));
+  }, 60_000);
+});
+
+describe('wisp run --threads 2 serving a rate limit', () => {
+  const server = wispAround(['run', '--threads', '2'], project('', LIMITED));
+
+  test('thread 1 alone accepts, and the limit is the node\'s: 5 of 20 at once pass', async () => {
+    expect(new Set(await acceptors(server.port, 40))).toEqual(new Set(['t1']));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(server.port, '/limited/pid')));
+    expect(answers.filter((a) => a.status === 200).length).toBe(5);
+    expect(answers.filter((a) => a.status === 429).length).toBe(15);
+  }, 60_000);
+});
