@@ -11,7 +11,6 @@ import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import { isHost, type Entry, type Registry } from '../registry';
 import { MemoryBucket, joinThreads, memberName, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
 import { ClusterRouter, type Placement } from '../cluster/router';
-import { formatPid } from '../kernel/pid';
 import type { SpawnRequest } from '../kernel/router';
 import { securityOfText, securityText } from '../services/security/portable';
 import { LiveSets, liveSetBytes } from '../cluster/live-set';
@@ -122,7 +121,7 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
     Atomics.add(load, best - 1, 1);
     if (best === self) return null;
     const uniq = Number(Atomics.add(next, best - 1, 1n));
-    return { node: name(best), pid: formatPid({ node: name(best), host: request.host, uniq }), security };
+    return { pid: { node: name(best), host: request.host, uniq }, security };
   };
   return { place, security: (text) => securityOfText(text, registry) };
 }

@@ -9,7 +9,6 @@
  * one when it was created sets the slot's overflow bit, for good: for that slot the answer is "unknown", and
  * the operation goes as before (posted, as to any remote process). So a live process is never reported ended.
  */
-import { parsePid } from '../kernel/pid';
 import type { Pid } from '../kernel/pid';
 
 export const LIVE_SLOTS = 1 << 16;
@@ -58,12 +57,6 @@ export class LiveSets {
     const at = thread * LIVE_SLOTS + (uniq % LIVE_SLOTS);
     if (Atomics.load(this.slots, at) === tag(uniq)) return true;
     return (Atomics.load(this.overflow, at >> 5) & (1 << (at & 31))) !== 0 ? undefined : false;
-  }
-
-  /** alive() for a PID's text. */
-  aliveText(pid: string): boolean | undefined {
-    const p = parsePid(pid);
-    return p === null ? undefined : this.alive(p.node, p.uniq);
   }
 
   private threadOf(node: string | null): number | undefined {

@@ -4,7 +4,7 @@
  * exactly the local guarantees; what crosses nodes (monitors and links of remote PIDs) is tracked here, and a
  * lost node turns into EXIT / LINK_DOWN events with a "node down" error.
  */
-import { CONTROL_HOST, formatPid, parsePid } from '../kernel/pid';
+import { CONTROL_HOST, formatPid, parsePid, type Pid } from '../kernel/pid';
 import { exitEvent, type Outcome } from '../kernel/message';
 import { ErrorValue, type Value } from '../kernel/value';
 import { kernelErrors } from '../kernel/errors';
@@ -85,11 +85,11 @@ const nodeOf = (pid: string): string | null => parsed(pid)?.node ?? null;
 /** Where spawns run when the node has several threads (src/cli/threads.ts "threadPlacement"). */
 export interface Placement {
   /**
-   * Another thread of this node for `request` (`up` says which are up): its node name, the child's PID there
-   * (numbered by that thread's shared counter) and the child's security context as text ("" for none); null
-   * for this thread.
+   * Another thread of this node for `request` (`up` says which are up): the child's PID there (numbered by
+   * that thread's shared counter, its node part naming the thread) and the child's security context as text
+   * ("" for none); null for this thread.
    */
-  place(request: SpawnRequest, up: (node: string) => boolean): { readonly node: string; readonly pid: string; readonly security: string } | null;
+  place(request: SpawnRequest, up: (node: string) => boolean): { readonly pid: Pid; readonly security: string } | null;
   /** The security context of a spawn from another thread, from its text: null for none, undefined when unreadable. */
   security(text: string): SecurityContext | null | undefined;
 }
@@ -177,7 +177,7 @@ export class ClusterRouter implements Router {
 
   spawn(request: SpawnRequest): Result<string> {
     const there = this.placement?.place(request, (node) => this.peers.isUp(node)) ?? null;
-    return there === null || there.node === this.self ? this.local.spawn(request) : this.spawnOn(there.node, there.pid, there.security, request);
+    return there === null || there.pid.node === null || there.pid.node === this.self ? this.local.spawn(request) : this.spawnOn(there.pid.node, there.pid, there.security, request);
   }
 
   /**
@@ -186,16 +186,16 @@ export class ClusterRouter implements Router {
    * instruction, so an early exit reaches it as EXIT / LINK_DOWN like any other. A start that fails there
    * (the entry cannot be loaded) is the child's failure: EXIT to a monitor, LINK_DOWN to a link.
    */
-  private spawnOn(node: string, child: string, security: string, request: SpawnRequest): Result<string> {
+  private spawnOn(node: string, pid: Pid, security: string, request: SpawnRequest): Result<string> {
     const parent = request.parent as string;
     if (!this.peers.isUp(node)) return { ok: false, error: nodeDown(node) };
     const watcher = request.exited === undefined ? '' : this.exitWatcherPid();
-    const numbered = parsePid(child);
+    const child = formatPid(pid);
     // Alive from now for every thread, as a child on one thread is once spawn returns: its thread clears it.
-    if (numbered !== null) this.liveness?.started(numbered);
+    this.liveness?.started(pid);
     const refused = this.bus.post(node, spawnFrame(child, request, watcher, security));
     if (refused !== null) {
-      if (numbered !== null) this.liveness?.ended(numbered);
+      this.liveness?.ended(pid);
       return { ok: false, error: refused };
     }
     if (request.exited !== undefined) this.watchExit(child, request.exited);

@@ -16,7 +16,6 @@ test('alive from creation to end, as another thread sees it', () => {
   const [t1, t2] = views();
   t2.started(pid('t2', 7));
   expect(t1.alive('t2', 7)).toBe(true);
-  expect(t1.aliveText('{t2@app:h|0x00007}')).toBe(true);
   expect(t1.alive('t2', 8)).toBe(false);
   expect(t1.alive('t1', 7)).toBe(false);
   t2.ended(pid('t2', 7));
@@ -41,5 +40,5 @@ test('a PID of another node (or none) is unknown', () => {
   const [t1] = views();
   expect(t1.alive('b', 1)).toBeUndefined();
   expect(t1.alive(null, 1)).toBeUndefined();
-  expect(t1.aliveText('not a pid')).toBeUndefined();
+  expect(t1.alive('t3', 1)).toBeUndefined();
 });

@@ -18,8 +18,9 @@ describeNats('SPAWN frames between nodes', () => {
     const started: string[] = [];
     y.node.addHost({ id: 'app:processes', start: (record) => (started.push(record.id), null) });
     const parent = testProcess(x);
-    const child = formatPid({ node: 'y', host: 'app:processes', uniq: 0xfffff });
-    x.router.placement = { place: () => ({ node: 'y', pid: child, security: '' }), security: () => null };
+    const placed = { node: 'y', host: 'app:processes', uniq: 0xfffff };
+    const child = formatPid(placed);
+    x.router.placement = { place: () => ({ pid: placed, security: '' }), security: () => null };
     const r = x.router.spawn({ entry: 'app:worker', host: 'app:processes', args: [], parent: parent.id, monitor: false, link: false });
     expect(r).toEqual({ ok: true, value: child });
     await until('y to drop the frame', () => y.logs.some((l) => l.includes('dropped a spawn from another node')));
@@ -30,7 +31,7 @@ describeNats('SPAWN frames between nodes', () => {
   test('a spawn placed on a node that is not up fails at once with "node down"', async () => {
     const x = await c.member('x2');
     const parent = testProcess(x);
-    x.router.placement = { place: () => ({ node: 'gone', pid: formatPid({ node: 'gone', host: 'app:processes', uniq: 1 }), security: '' }), security: () => null };
+    x.router.placement = { place: () => ({ pid: { node: 'gone', host: 'app:processes', uniq: 1 }, security: '' }), security: () => null };
     const r = x.router.spawn({ entry: 'app:worker', host: 'app:processes', args: [], parent: parent.id, monitor: true, link: true });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error.message).toBe('node down: gone');

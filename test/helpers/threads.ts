@@ -27,6 +27,8 @@ export async function bootThreaded(dir: string, threads: number): Promise<Runtim
     runsService: (id) => group.runsHere(id),
     threads: group.services,
   });
+  // As `wisp run` does: a change made here (the registry module, or `store.leader`) reaches every thread.
+  group.lead(runtime);
   await group.attach(runtime.node);
   await runtime.boot();
   const shutdown = runtime.shutdown.bind(runtime);

@@ -7,11 +7,16 @@ import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { bootHttp, endpoint, httpProject } from './fixture';
+import { connect } from 'net';
 import { freePort } from '../../helpers/net';
+import { until } from '../../helpers/poll';
+import { TEST_THREADS } from '../../helpers/threads';
 import type { Runtime } from '../../../src/hosts/runtime';
 import type { ChangeOp } from '../../../src/registry/store';
 
 const LUA = {
+  'pid.lua': `local http = require("http")
+return { handler = function() http.response():write(tostring(process.pid())) end }`,
   'one.lua': `local http = require("http")
 return { handler = function() http.response():write("one") end }`,
   'two.lua': `local http = require("http")
@@ -37,11 +42,12 @@ const STATIC = `  - name: public
 
 let rt: Runtime;
 let base: string;
+let httpPort: number;
 let dir: string;
 
 beforeAll(async () => {
   const port = await freePort();
-  dir = httpProject(port, endpoint('one', 'GET', '/one') + endpoint('two', 'GET', '/unused') + STATIC, LUA);
+  dir = httpProject(port, endpoint('one', 'GET', '/one') + endpoint('two', 'GET', '/unused') + endpoint('pid', 'GET', '/pid') + STATIC, LUA);
   mkdirSync(join(dir, 'public', 'css'), { recursive: true });
   writeFileSync(join(dir, 'public', 'index.html'), '<html>home</html>');
   writeFileSync(join(dir, 'public', 'css', 'a.css'), 'body{}');
@@ -50,15 +56,47 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'spa', 'index.html'), '<html>spa</html>');
   rt = await bootHttp(dir);
   base = `http://127.0.0.1:${port}`;
+  httpPort = port;
 });
 
 afterAll(async () => {
   await rt.shutdown();
 });
 
-const endpointRecord = (name: string, path: string, func: string): ChangeOp['record'] => ({
-  id: `t:${name}`, kind: 'http.endpoint', meta: { router: 'api' }, data: { method: 'GET', path, func },
+const endpointRecord = (name: string, path: string, func: string, router = 'api'): ChangeOp['record'] => ({
+  id: `t:${name}`, kind: 'http.endpoint', meta: { router }, data: { method: 'GET', path, func },
 });
+
+/** A change as the registry module makes it: on several threads, every thread has it once this resolves. */
+async function change(ops: ChangeOp[]): Promise<void> {
+  if (rt.store.leader === null) rt.store.apply(ops);
+  else await rt.store.leader.change({ ops });
+}
+
+/** The thread that accepted a new connection (t1 on one thread): an upgrade request's handler runs there. */
+function acceptedBy(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('GET /pid HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      text += c;
+      const m = /\{(?:(t\d)@)?functions\|0x[0-9a-f]+\}/.exec(text);
+      if (m !== null) {
+        socket.destroy();
+        resolve(m[1] ?? 't1');
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`no PID in ${JSON.stringify(text)}`)));
+  });
+}
+
+async function acceptors(count: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i += 2) for (const t of await Promise.all([acceptedBy(httpPort), acceptedBy(httpPort)])) seen.add(t);
+  return seen;
+}
 
 test('endpoints added, changed and deleted at run time, on the same keep-alive connection', async () => {
   const agent = new Agent({ connections: 1, pipelining: 1 });
@@ -67,13 +105,13 @@ test('endpoints added, changed and deleted at run time, on the same keep-alive c
     return [r.status, await r.text()];
   };
   expect(await get('/one')).toEqual([200, 'one']);
-  rt.store.apply([{ kind: 'entry.create', record: endpointRecord('added', '/added', 't:two') }]);
+  await change([{ kind: 'entry.create', record: endpointRecord('added', '/added', 't:two') }]);
   expect(await get('/added')).toEqual([200, 'two']);
-  rt.store.apply([{ kind: 'entry.update', record: endpointRecord('added', '/added', 't:one') }]);
+  await change([{ kind: 'entry.update', record: endpointRecord('added', '/added', 't:one') }]);
   expect(await get('/added')).toEqual([200, 'one']);
-  expect(() => rt.store.apply([{ kind: 'entry.create', record: endpointRecord('clash', '/{x}', 't:two') }, { kind: 'entry.create', record: endpointRecord('clash2', '/{y}', 't:two') }])).toThrow(/conflicts with pattern/);
+  await expect(change([{ kind: 'entry.create', record: endpointRecord('clash', '/{x}', 't:two') }, { kind: 'entry.create', record: endpointRecord('clash2', '/{y}', 't:two') }])).rejects.toThrow(/conflicts with pattern/);
   expect(await get('/added')).toEqual([200, 'one']);
-  rt.store.apply([{ kind: 'entry.delete', record: { id: 't:added', kind: 'http.endpoint', meta: {}, data: {} } }]);
+  await change([{ kind: 'entry.delete', record: { id: 't:added', kind: 'http.endpoint', meta: {}, data: {} } }]);
   expect((await get('/added'))[0]).toBe(404);
   await agent.close();
 });
@@ -92,3 +130,32 @@ test('static files from an fs.directory and a plain directory; index, cache, SPA
   expect(await (await fetch(`${base}/app/deep/route`)).text()).toBe('<html>spa</html>');
   expect((await fetch(`${base}/site/css/a.css`, { method: 'POST' })).status).toBe(405);
 });
+
+test('a rate limit brought in at run time: thread 1 alone accepts while it is served, and the limit is the node\'s', async () => {
+  const limited: ChangeOp[] = [
+    {
+      kind: 'entry.create',
+      record: {
+        id: 't:limited', kind: 'http.router', meta: { server: 'gateway' },
+        data: { prefix: '/limited', middleware: ['ratelimit'], options: { 'ratelimit.requests': '1', 'ratelimit.window': '1m', 'ratelimit.burst': '5' } },
+      },
+    },
+    { kind: 'entry.create', record: endpointRecord('limited.ep', '/one', 't:one', 'limited') },
+  ];
+  await change(limited);
+  expect(await acceptors(30)).toEqual(new Set(['t1']));
+  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/limited/one`).then((r) => r.status)));
+  expect(answers.filter((s) => s === 200).length).toBe(5);
+  expect(answers.filter((s) => s === 429).length).toBe(15);
+  await change([
+    { kind: 'entry.delete', record: { id: 't:limited.ep', kind: 'http.endpoint', meta: {}, data: {} } },
+    { kind: 'entry.delete', record: { id: 't:limited', kind: 'http.router', meta: {}, data: {} } },
+  ]);
+  // Without it, every thread accepts again.
+  const threads = TEST_THREADS;
+  const seen = new Set<string>();
+  await until('every thread accepting again', async () => {
+    for (const t of await acceptors(10)) seen.add(t);
+    return seen.size === threads ? true : null;
+  }, 20_000, () => [...seen].join(','));
+}, 60_000);
