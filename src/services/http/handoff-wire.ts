@@ -52,9 +52,13 @@ export type ToMain =
   /** The worker's http.service `server` takes handlers (ready) or no longer does (down). */
   | { readonly t: 'ready'; readonly server: string }
   | { readonly t: 'down'; readonly server: string }
-  /** The worker's http.service `server` would accept on the socket (listen), or accepts on the copy `fd` it was given. */
+  /**
+   * The worker's http.service `server` would accept on the socket (listen); it accepts on the copy `fd` it was
+   * given, which is its own to close from then on (listening); or it will not use that copy (unused: thread 1
+   * closes it). Only thread 1 closes a copy a worker does not listen on, so none is closed twice.
+   */
   | { readonly t: 'listen'; readonly server: string }
-  | { readonly t: 'listening'; readonly server: string; readonly fd: number }
+  | { readonly t: 'listening' | 'unused'; readonly server: string; readonly fd: number }
   /** Up to `max` more body bytes; 0 closes the body (the rest is drained on thread 1). */
   | { readonly t: 'pull'; readonly id: number; readonly max: number }
   | {

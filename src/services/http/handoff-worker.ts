@@ -10,7 +10,6 @@ import { HandlerBody, ResponseWriter, type HeaderMap, type ResponseSink } from '
 import { callFunction, type HandlerEnv, type HandlerExchange } from './handler';
 import { Outbox, RESPONSE_WINDOW, headerList, headerMap, movable, type RequestHead, type ToMain, type ToWorker } from './handoff-wire';
 import { securityFrom } from '../security/portable';
-import { closeCopy } from './shared-socket';
 import type { HttpRequestView } from '../../api/http';
 import type { SecurityContext } from '../../lib/security';
 import type { Value } from '../../kernel/value';
@@ -221,6 +220,7 @@ class WorkerHub {
         this.post({ t: 'listen', server });
       },
       listening: (fd) => this.post({ t: 'listening', server, fd }),
+      unused: (fd) => this.post({ t: 'unused', server, fd }),
     };
   }
 
@@ -229,7 +229,7 @@ class WorkerHub {
       const take = this.takers.get(m.server);
       this.takers.delete(m.server);
       if (take !== undefined) take(m.fd);
-      else if (m.fd !== null) closeCopy(m.fd);
+      else if (m.fd !== null) this.post({ t: 'unused', server: m.server, fd: m.fd });
       return;
     }
     if (m.t !== 'call') {
@@ -261,6 +261,8 @@ export interface WorkerSide {
   askSocket(take: (fd: number | null) => void): void;
   /** Listens on the copy `fd` (it is this thread's to close from now on). */
   listening(fd: number): void;
+  /** Will not listen on the copy `fd` (thread 1 closes it). */
+  unused(fd: number): void;
 }
 
 /** Takes handlers of http.service `server` from thread 1, and the socket copies it asks for. */

@@ -191,7 +191,7 @@ class ThreadHub {
       if (m.t === 'ready') servers?.add(m.server);
       else if (m.t === 'down') servers?.delete(m.server);
       else if (m.t === 'listen') this.sendSocket(thread, m.server);
-      else this.sent.get(thread)?.delete(m.fd);
+      else if (this.sent.get(thread)?.delete(m.fd) === true && m.t === 'unused') closeCopy(m.fd);
       return;
     }
     const call = this.calls.get(m.id);

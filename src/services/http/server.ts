@@ -11,7 +11,7 @@ import { Exchange, NodeSink, SocketSink } from './exchange';
 import { buildRoutes, type RouteTable } from './routes';
 import { RelayHost } from './relay-host';
 import { handoffFor, type Handoff } from './handoff';
-import { closeCopy, listeningCopy } from './shared-socket';
+import { listeningCopy } from './shared-socket';
 import type { WorkerSide } from './handoff-worker';
 import type { HandlerExchange } from './handler';
 import type { HttpServiceEntry } from '../../registry/kinds/http';
@@ -124,10 +124,19 @@ export class HttpServer {
   }
 
   private acceptOn(fd: number | null): void {
+    const worker = this.worker as WorkerSide;
     if (fd === null) return void (this.accepting = 'no');
-    if (this.accepting !== 'asking') return closeCopy(fd);
+    if (this.accepting !== 'asking') return worker.unused(fd);
+    try {
+      // The server's handle holds the descriptor once listen returns: closing the server closes it.
+      this.server.listen({ fd });
+    } catch (e) {
+      this.accepting = 'no';
+      this.ctx.log('warn', 'http.service: this thread cannot accept on the socket', { error: e instanceof Error ? e.message : String(e) });
+      return worker.unused(fd);
+    }
     this.accepting = 'yes';
-    this.server.listen({ fd }, () => this.worker?.listening(fd));
+    worker.listening(fd);
   }
 
   private build(registry: Registry): RouteTable {

@@ -32,8 +32,8 @@ port.on('message', (batch) => {
 `;
 
 /**
- * Asks thread 1 for a copy of its socket (shared-socket.ts); with \`listen\`, accepts on it, answering "from thread
- * 2"; without, exits as soon as it has the copy.
+ * Asks thread 1 for a copy of its socket (shared-socket.ts); then, by \`mode\`: accepts on it, answering "from
+ * thread 2" (listen), exits as soon as it has the copy (exit), or gives it back unused and lives on (unused).
  */
 const SOCKET_THREAD = `
 const { parentPort, workerData } = require('worker_threads');
@@ -44,7 +44,12 @@ parentPort.postMessage('up');
 port.on('message', (batch) => {
   for (const m of batch) {
     if (m.t !== 'socket') continue;
-    if (!workerData.listen || m.fd === null) process.exit(0);
+    if (workerData.mode === 'unused' && m.fd !== null) {
+      port.postMessage([{ t: 'unused', server: m.server, fd: m.fd }]);
+      parentPort.postMessage('gave back');
+      continue;
+    }
+    if (workerData.mode !== 'listen' || m.fd === null) process.exit(0);
     http.createServer((req, res) => res.end('from thread 2')).listen({ fd: m.fd }, () => {
       port.postMessage([{ t: 'listening', server: m.server, fd: m.fd }]);
     });
@@ -133,7 +138,7 @@ function free(port: number): Promise<boolean> {
 }
 
 test('a thread accepting on a copy of the socket dies: thread 1 goes on accepting, and the port is freed at stop', async () => {
-  const { runtime, port, worker } = await boot(SOCKET_THREAD, { listen: true });
+  const { runtime, port, worker } = await boot(SOCKET_THREAD, { mode: 'listen' });
   try {
     await until('a request accepted by thread 2', async () => ((await get(port, '/before')).body === 'from thread 2' ? true : null));
     await worker.terminate();
@@ -146,7 +151,7 @@ test('a thread accepting on a copy of the socket dies: thread 1 goes on acceptin
 }, 30_000);
 
 test('a thread that ends before listening on its copy of the socket: thread 1 closes the copy', async () => {
-  const { runtime, port, worker, exited } = await boot(SOCKET_THREAD, { listen: false });
+  const { runtime, port, worker, exited } = await boot(SOCKET_THREAD, { mode: 'exit' });
   try {
     await exited;
     for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
@@ -154,4 +159,17 @@ test('a thread that ends before listening on its copy of the socket: thread 1 cl
     await runtime.shutdown();
   }
   expect(await free(port)).toBe(true);
+}, 30_000);
+
+test('a thread that gives its copy of the socket back unused: thread 1 closes it, the port is freed at stop', async () => {
+  const { runtime, port, worker } = await boot(SOCKET_THREAD, { mode: 'unused' });
+  try {
+    await new Promise((resolve) => worker.once('message', resolve));
+    for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+    await runtime.shutdown();
+    // The thread is still up: only thread 1 closing the copy frees the port.
+    expect(await free(port)).toBe(true);
+  } finally {
+    await worker.terminate();
+  }
 }, 30_000);
