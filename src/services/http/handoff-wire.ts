@@ -46,7 +46,9 @@ export type ToWorker =
   /** The client went away (or the server stops): end the handler. */
   | { readonly t: 'gone'; readonly id: number }
   /** The answer to `listen`: the worker's own copy of the listening descriptor, or null (shared-socket.ts). */
-  | { readonly t: 'socket'; readonly server: string; readonly fd: number | null };
+  | { readonly t: 'socket'; readonly server: string; readonly fd: number | null }
+  /** Thread 1's server stops: close the copy (then say `dropped`), so that the address can be listened on again. */
+  | { readonly t: 'drop'; readonly server: string };
 
 export type ToMain =
   /** The worker's http.service `server` takes handlers (ready) or no longer does (down). */
@@ -55,9 +57,11 @@ export type ToMain =
   /**
    * The worker's http.service `server` would accept on the socket (listen); it accepts on the copy `fd` it was
    * given, which is its own to close from then on (listening); or it will not use that copy (unused: thread 1
-   * closes it). Only thread 1 closes a copy a worker does not listen on, so none is closed twice.
+   * closes it). Only thread 1 closes a copy a worker does not listen on, so none is closed twice. `dropped`
+   * answers `drop`: the worker's copy is closed.
    */
   | { readonly t: 'listen'; readonly server: string }
+  | { readonly t: 'dropped'; readonly server: string }
   | { readonly t: 'listening' | 'unused'; readonly server: string; readonly fd: number }
   /** Up to `max` more body bytes; 0 closes the body (the rest is drained on thread 1). */
   | { readonly t: 'pull'; readonly id: number; readonly max: number }

@@ -193,8 +193,9 @@ const hubs = new WeakMap<ServiceThreads, WorkerHub>();
 class WorkerHub {
   private readonly servers = new Map<string, HandlerEnv>();
   private readonly calls = new Map<number, HandedExchange>();
-  /** Per server: what takes the socket copy asked for. */
+  /** Per server: what takes the socket copy asked for, and what closes the copy when thread 1 asks. */
   private readonly takers = new Map<string, (fd: number | null) => void>();
+  private readonly droppers = new Map<string, () => void>();
   private readonly post: Post;
 
   constructor(port: MessagePort) {
@@ -213,8 +214,11 @@ class WorkerHub {
         if (this.servers.get(server) !== env) return;
         this.servers.delete(server);
         this.takers.delete(server);
+        this.droppers.delete(server);
         this.post({ t: 'down', server });
       },
+      onDrop: (drop) => void this.droppers.set(server, drop),
+      dropped: () => this.post({ t: 'dropped', server }),
       askSocket: (take) => {
         this.takers.set(server, take);
         this.post({ t: 'listen', server });
@@ -230,6 +234,12 @@ class WorkerHub {
       this.takers.delete(m.server);
       if (take !== undefined) take(m.fd);
       else if (m.fd !== null) this.post({ t: 'unused', server: m.server, fd: m.fd });
+      return;
+    }
+    if (m.t === 'drop') {
+      const drop = this.droppers.get(m.server);
+      if (drop !== undefined) drop();
+      else this.post({ t: 'dropped', server: m.server });
       return;
     }
     if (m.t !== 'call') {
@@ -263,6 +273,9 @@ export interface WorkerSide {
   listening(fd: number): void;
   /** Will not listen on the copy `fd` (thread 1 closes it). */
   unused(fd: number): void;
+  /** `drop` closes the copy listened on when thread 1's server stops; then `dropped` says so. */
+  onDrop(drop: () => void): void;
+  dropped(): void;
 }
 
 /** Takes handlers of http.service `server` from thread 1, and the socket copies it asks for. */

@@ -33,6 +33,8 @@ interface RemoteCall {
 }
 
 const hubs = new WeakMap<ServiceThreads, ThreadHub>();
+/** How long a stopping server waits for the workers to close their copies of its socket. */
+const WITHDRAW_MS = 2000;
 
 /** Thread 1's end of the services ports: which worker serves which http.service, and the requests handed over. */
 class ThreadHub {
@@ -49,6 +51,10 @@ class ThreadHub {
   private readonly asked = new Map<string, Set<number>>();
   /** Per thread: the copies it was sent and has not yet listened on (closed here if it ends first). */
   private readonly sent = new Map<number, Set<number>>();
+  /** Per server: the threads accepting on a copy of its socket. */
+  private readonly listening = new Map<string, Set<number>>();
+  /** Per server stopping here: the threads still to close their copy, and what to call once none is left. */
+  private readonly dropping = new Map<string, { threads: Set<number>; done(): void }>();
   private next = 1;
   private turn = 0;
 
@@ -161,12 +167,44 @@ class ThreadHub {
     this.outboxes.get(call.thread)?.push(message, transfer);
   }
 
-  /** `server` listens here (a copy of its socket for each worker that asks), or no longer does (null). */
-  offer(server: string, copy: (() => number | null) | null): void {
-    if (copy === null) return void this.sockets.delete(server);
+  /** `server` listens here: a copy of its socket for each worker that asks. */
+  offer(server: string, copy: () => number | null): void {
     this.sockets.set(server, copy);
     for (const thread of this.asked.get(server) ?? []) this.sendSocket(thread, server);
     this.asked.delete(server);
+  }
+
+  /**
+   * `server` stops listening here: every worker closes its copy, so that the address is free once this
+   * resolves (a restart listens on it again; a worker that does not answer within WITHDRAW_MS is not waited for).
+   * The workers ask again at once, and get a copy when a server listens here again.
+   */
+  withdraw(server: string): Promise<void> {
+    this.sockets.delete(server);
+    const threads = this.listening.get(server) ?? new Set<number>();
+    this.listening.delete(server);
+    if (threads.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, WITHDRAW_MS);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.dropping.set(server, { threads, done: finish });
+      for (const thread of threads) this.outboxes.get(thread)?.push({ t: 'drop', server });
+    }).finally(() => this.dropping.delete(server));
+  }
+
+  private dropped(thread: number, server: string): void {
+    const d = this.dropping.get(server);
+    if (d === undefined || !d.threads.delete(thread)) return;
+    if (d.threads.size === 0) d.done();
+  }
+
+  private listenersOf(server: string): Set<number> {
+    let threads = this.listening.get(server);
+    if (threads === undefined) this.listening.set(server, (threads = new Set()));
+    return threads;
   }
 
   private sendSocket(thread: number, server: string): void {
@@ -191,7 +229,11 @@ class ThreadHub {
       if (m.t === 'ready') servers?.add(m.server);
       else if (m.t === 'down') servers?.delete(m.server);
       else if (m.t === 'listen') this.sendSocket(thread, m.server);
-      else if (this.sent.get(thread)?.delete(m.fd) === true && m.t === 'unused') closeCopy(m.fd);
+      else if (m.t === 'dropped') this.dropped(thread, m.server);
+      else if (this.sent.get(thread)?.delete(m.fd) === true) {
+        if (m.t === 'unused') closeCopy(m.fd);
+        else this.listenersOf(m.server).add(thread);
+      }
       return;
     }
     const call = this.calls.get(m.id);
@@ -272,6 +314,8 @@ class ThreadHub {
     for (const threads of this.asked.values()) threads.delete(thread);
     for (const fd of this.sent.get(thread) ?? []) closeCopy(fd);
     this.sent.delete(thread);
+    for (const threads of this.listening.values()) threads.delete(thread);
+    for (const server of [...this.dropping.keys()]) this.dropped(thread, server);
     for (const call of [...this.calls.values()]) {
       if (call.thread !== thread) continue;
       if (call.x.response.headersSent) call.x.req.socket.destroy();
@@ -290,8 +334,10 @@ function settled(r: void | Promise<void>): Promise<void> {
 export interface Handoff {
   call(func: string, x: Exchange, local: (cost?: (ms: number) => void) => Promise<void>): Promise<void>;
   stopping(): void;
-  /** The server listens (`copy` makes a copy of its socket for a worker that asks), or stopped listening (null). */
-  offer(copy: (() => number | null) | null): void;
+  /** The server listens: `copy` makes a copy of its socket for a worker that asks. */
+  offer(copy: () => number | null): void;
+  /** The server stops listening: resolves once the workers closed their copies (ThreadHub.withdraw). */
+  withdraw(): Promise<void>;
 }
 
 export function handoffFor(threads: ServiceThreads, server: string, ctx: ServiceContext): Handoff {
@@ -311,5 +357,6 @@ export function handoffFor(threads: ServiceThreads, server: string, ctx: Service
     call: (func, x, local) => h.call(ctx, server, func, endpointOf(func), x, local),
     stopping: () => h.stopping(server),
     offer: (copy) => h.offer(server, copy),
+    withdraw: () => h.withdraw(server),
   };
 }

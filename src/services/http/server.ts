@@ -65,6 +65,7 @@ export class HttpServer {
     });
     this.routes = this.build(ctx.store.current);
     if (worker !== null) {
+      worker.onDrop(() => this.dropSocket());
       this.server.on('error', (e) => {
         this.ctx.log('warn', 'http.service: this thread cannot accept on the socket', { error: e.message });
         this.accepting = 'no';
@@ -121,6 +122,18 @@ export class HttpServer {
       this.accepting = 'no';
       this.server.closeIdleConnections();
     }
+  }
+
+  /** Thread 1's server stops: close the copy so that its address is free, and ask for the next server's. */
+  private dropSocket(): void {
+    const worker = this.worker as WorkerSide;
+    if (this.accepting === 'yes') {
+      this.server.close();
+      this.server.closeIdleConnections();
+      this.accepting = 'no';
+    }
+    worker.dropped();
+    this.followSocket();
   }
 
   private acceptOn(fd: number | null): void {
@@ -206,7 +219,7 @@ export class HttpServer {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     this.accepting = 'no';
-    this.handoff?.offer(null);
+    const withdrawn = this.handoff?.withdraw();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
@@ -223,6 +236,7 @@ export class HttpServer {
     this.relays.closeAll();
     this.server.closeAllConnections();
     await closed;
+    await withdrawn;
   }
 }
 

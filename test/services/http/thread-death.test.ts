@@ -13,6 +13,7 @@ import { endpoint, httpProject } from './fixture';
 import { Runtime } from '../../../src/hosts/runtime';
 import { loadProject } from '../../../src/registry';
 import { SILENT } from '../../../src/modules/logger';
+import type { ServiceEntry } from '../../../src/registry/types';
 
 /** Answers nothing to a call for /before and exits; for /mid sends the head and some bytes, then exits once they were taken. */
 const DYING_THREAD = `
@@ -33,7 +34,8 @@ port.on('message', (batch) => {
 
 /**
  * Asks thread 1 for a copy of its socket (shared-socket.ts); then, by \`mode\`: accepts on it, answering "from
- * thread 2" (listen), exits as soon as it has the copy (exit), or gives it back unused and lives on (unused).
+ * thread 2" (listen; told to drop it, closes it and asks again), exits as soon as it has the copy (exit), or
+ * gives it back unused and lives on (unused).
  */
 const SOCKET_THREAD = `
 const { parentPort, workerData } = require('worker_threads');
@@ -50,9 +52,18 @@ port.on('message', (batch) => {
       continue;
     }
     if (workerData.mode !== 'listen' || m.fd === null) process.exit(0);
-    http.createServer((req, res) => res.end('from thread 2')).listen({ fd: m.fd }, () => {
-      port.postMessage([{ t: 'listening', server: m.server, fd: m.fd }]);
-    });
+    server = http.createServer((req, res) => res.end('from thread 2'));
+    server.listen({ fd: m.fd });
+    port.postMessage([{ t: 'listening', server: m.server, fd: m.fd }]);
+  }
+});
+let server = null;
+port.on('message', (batch) => {
+  for (const m of batch) {
+    if (m.t !== 'drop') continue;
+    server.close();
+    port.postMessage([{ t: 'dropped', server: m.server }, { t: 'listen', server: m.server }]);
+    parentPort.postMessage('dropped');
   }
 });
 `;
@@ -172,4 +183,25 @@ test('a thread that gives its copy of the socket back unused: thread 1 closes it
   } finally {
     await worker.terminate();
   }
+}, 30_000);
+
+test('thread 1\'s server restarts on its address while a thread accepts on a copy: the copy is dropped first, then taken again', async () => {
+  const { runtime, port, worker } = await boot(SOCKET_THREAD, { mode: 'listen' });
+  try {
+    await until('a request accepted by thread 2', async () => ((await get(port, '/before')).body === 'from thread 2' ? true : null));
+    const dropped = Promise.race([new Promise((resolve) => worker.once('message', resolve)), new Promise((resolve) => setTimeout(resolve, 10_000, 'not told to drop it').unref())]);
+    await runtime.native.stop('t:gateway');
+    expect(await dropped).toBe('dropped');
+    expect(await runtime.native.start(runtime.registry.get('t:gateway') as ServiceEntry)).toBe(true);
+    const seen = new Set<string>();
+    await until('both threads accepting again', async () => {
+      const body = (await get(port, '/before')).body;
+      seen.add(body === 'from thread 2' ? 't2' : /^served by \{functions\|/.test(body) ? 't1' : body);
+      return seen.size === 2 && seen.has('t1') && seen.has('t2') ? true : null;
+    }, 20_000, () => [...seen].join(', '));
+  } finally {
+    await runtime.shutdown();
+    await worker.terminate();
+  }
+  expect(await free(port)).toBe(true);
 }, 30_000);
