@@ -23,38 +23,18 @@ import type { ClusterNames } from './names';
 import type { Peers } from './peers';
 import type { Log } from '../api/logging';
 import { BoundedMap } from '../util/bounded-map';
+import { SetMap } from '../util/set-map';
 
 
 const { nodeDown } = kernelErrors;
 const NOPROC = (): Outcome => ({ value: null, error: kernelErrors.processNotFound() });
 
-/** A multimap of PID → PIDs (the cross-node relationships of one kind). */
-class Relations {
-  private readonly map = new Map<string, Set<string>>();
-
-  add(a: string, b: string): void {
-    let set = this.map.get(a);
-    if (set === undefined) this.map.set(a, (set = new Set()));
-    set.add(b);
-  }
-  has(a: string, b: string): boolean {
-    return this.map.get(a)?.has(b) ?? false;
-  }
-  delete(a: string, b: string): boolean {
-    const set = this.map.get(a);
-    if (set === undefined || !set.delete(b)) return false;
-    if (set.size === 0) this.map.delete(a);
-    return true;
-  }
-  take(a: string): Set<string> {
-    const set = this.map.get(a) ?? new Set<string>();
-    this.map.delete(a);
-    return set;
-  }
+/** PID → PIDs: the cross-node relationships of one kind. */
+class Relations extends SetMap<string, string> {
   /** Removes and returns every pair whose second PID is on `node`. */
   takeNode(node: string): [string, string][] {
     const out: [string, string][] = [];
-    for (const [a, set] of this.map) {
+    for (const [a, set] of this.entries()) {
       for (const b of set) if (nodeOf(b) === node) out.push([a, b]);
     }
     for (const [a, b] of out) this.delete(a, b);

@@ -5,10 +5,9 @@
  * the thread. By default both threads accept; `host.threads: 1` keeps the socket on thread 1; a server with a
  * rate limit is accepted on thread 1 alone, so its buckets are the node's.
  */
-import { request, type IncomingMessage } from 'http';
-import { connect } from 'net';
+import type { IncomingMessage } from 'http';
 import { wispAround } from '../helpers/cli';
-import { endpoint, httpProject } from '../services/http/fixture';
+import { acceptors, endpoint, httpProject, open, roundTrip } from '../services/http/fixture';
 import { until } from '../helpers/poll';
 
 const PID = `local http = require("http")
@@ -53,53 +52,6 @@ const LIMITED = `  - name: limited
     func: pid
 `;
 
-/** The thread that accepted a new connection: an upgrade request's handler runs there. */
-function acceptedBy(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write('GET /pid HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (c: string) => {
-      text += c;
-      const m = /\{(t\d)@functions\|0x[0-9a-f]+\}/.exec(text);
-      if (m !== null) {
-        socket.destroy();
-        resolve(m[1]);
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`no PID in ${JSON.stringify(text)}`)));
-  });
-}
-
-/** The threads that accepted `count` connections, opened two at a time. */
-async function acceptors(port: number, count: number): Promise<string[]> {
-  const seen: string[] = [];
-  for (let i = 0; i < count; i += 2) seen.push(...(await Promise.all([acceptedBy(port), acceptedBy(port)])));
-  return seen;
-}
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function open(port: number, path: string): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, resolve);
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('wisp run --threads 2: every thread accepts on the socket', () => {
   const server = wispAround(['run', '--threads', '2'], project(''));
 
@@ -109,8 +61,8 @@ describe('wisp run --threads 2: every thread accepts on the socket', () => {
       for (const t of await acceptors(server.port, 10)) seen.add(t);
       return seen.size === 2 ? true : null;
     }, 30_000, () => [...seen].join(','));
-    const answers = await Promise.all(Array.from({ length: 20 }, () => get(server.port, '/pid')));
-    for (const a of answers) expect(a).toEqual({ status: 200, body: expect.stringMatching(/^\{t[12]@functions\|0x[0-9a-f]+\}$/) as string });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => roundTrip(server.port, '/pid')));
+    for (const a of answers) expect({ status: a.status, text: a.text }).toEqual({ status: 200, text: expect.stringMatching(/^\{t[12]@functions\|0x[0-9a-f]+\}$/) as string });
   }, 60_000);
 
   test('an SSE stream on thread 2 flushes its first event, and a release from another connection reaches it', async () => {
@@ -128,12 +80,12 @@ describe('wisp run --threads 2: every thread accepts on the socket', () => {
     expect(text).toBe('event: first\ndata: {"n":1}\n\n');
     const ended = new Promise((r) => res.on('end', r));
     // A name taken on one thread is seen on the other a port round trip later.
-    await until('the release', async () => ((await get(server.port, `/release?name=s${others.length}`)).body === 'true' ? true : null), 10_000);
+    await until('the release', async () => ((await roundTrip(server.port, `/release?name=s${others.length}`)).text === 'true' ? true : null), 10_000);
     await ended;
     expect(text).toBe('event: first\ndata: {"n":1}\n\nevent: second\ndata: {"n":2}\n\n');
     for (let i = 0; i < others.length; i++) {
       others[i].resume();
-      await until('a release', async () => ((await get(server.port, `/release?name=s${i}`)).body === 'true' ? true : null), 10_000);
+      await until('a release', async () => ((await roundTrip(server.port, `/release?name=s${i}`)).text === 'true' ? true : null), 10_000);
     }
   }, 60_000);
 });
@@ -151,7 +103,7 @@ describe('wisp run --threads 2 serving a rate limit', () => {
 
   test('thread 1 alone accepts, and the limit is the node\'s: 5 of 20 at once pass', async () => {
     expect(new Set(await acceptors(server.port, 40))).toEqual(new Set(['t1']));
-    const answers = await Promise.all(Array.from({ length: 20 }, () => get(server.port, '/limited/pid')));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => roundTrip(server.port, '/limited/pid')));
     expect(answers.filter((a) => a.status === 200).length).toBe(5);
     expect(answers.filter((a) => a.status === 429).length).toBe(15);
   }, 60_000);

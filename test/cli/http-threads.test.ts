@@ -5,10 +5,10 @@
  * of megabytes pulled across, the body limit, a streamed response to a slow reader, SSE events flushed one by
  * one, a client that disconnects mid-response (the handler ends, the server goes on).
  */
-import { request, type IncomingMessage } from 'http';
+import type { IncomingMessage } from 'http';
 import { connect } from 'net';
 import { sleep, wispAround } from '../helpers/cli';
-import { endpoint, httpProject } from '../services/http/fixture';
+import { endpoint, httpProject, open, roundTrip, type Reply } from '../services/http/fixture';
 import { until } from '../helpers/poll';
 
 const T1 = /^\{t1@functions\|0x[0-9a-f]{5,}\}$/;
@@ -93,25 +93,6 @@ return { handler = handler }`,
   }, '    limits: { max_body_bytes: 4000000 }\n    host: { threads: 1 }');
 }
 
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: Buffer;
-}
-
-function get(port: number, path: string, method = 'GET', body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Sends `text` on a socket of its own and resolves with everything received until the server closes it. */
 function raw(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -132,15 +113,6 @@ async function onThread2(ask: () => Promise<Reply>): Promise<Reply> {
   throw new Error('no response from thread 2 in 10 requests');
 }
 
-/** Opens a streamed GET and hands over the response without reading it. */
-function open(port: number, path: string): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, resolve);
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('wisp run --threads 2 serving HTTP', () => {
   // One listener: no thread fails to bind the address.
   const server = wispAround(['run', '--threads', '2'], project, /ERROR|address already in use/);
@@ -149,7 +121,7 @@ describe('wisp run --threads 2 serving HTTP', () => {
 
   test('an idle worker thread takes each request; thread 1 takes handlers too once the worker is busier', async () => {
     for (let i = 0; i < 4; i++) {
-      const r = await get(port, '/pid');
+      const r = await roundTrip(port, '/pid');
       expect(r.status).toBe(200);
       expect(r.headers['content-length']).toBe(String(r.body.length));
       expect(r.body.toString()).toMatch(T2);
@@ -165,14 +137,14 @@ describe('wisp run --threads 2 serving HTTP', () => {
     expect(held.slice(0, -1).every((r) => T2.test(String(r.headers['x-pid'])))).toBe(true);
     for (const [i, r] of held.entries()) {
       r.resume();
-      await get(port, `/release?name=h${i}`);
+      await roundTrip(port, `/release?name=h${i}`);
     }
   }, 30_000);
 
   test('a 3 MB body is pulled to thread 2 and echoed back byte for byte; one over the limit is refused there', async () => {
     const body = Buffer.alloc(3_000_000);
     for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 11)) & 0xff;
-    const r = await onThread2(() => get(port, '/echo', 'POST', body));
+    const r = await onThread2(() => roundTrip(port, '/echo', 'POST', body));
     expect(r.status).toBe(200);
     expect(r.body.equals(body)).toBe(true);
     // Content-Length over the limit: refused before the body is read (the rest is never sent here).
@@ -228,17 +200,17 @@ describe('wisp run --threads 2 serving HTTP', () => {
     res.on('data', (c: string) => (text += c));
     await until('the first event', () => text.includes('\n\n'), 20_000, () => text);
     expect(text).toBe('event: first\ndata: {"n":1}\n\n');
-    expect((await get(port, `/release?name=e${opened.length}`)).body.toString()).toBe('true');
+    expect((await roundTrip(port, `/release?name=e${opened.length}`)).body.toString()).toBe('true');
     await new Promise((r) => res.on('end', r));
     expect(text).toBe('event: first\ndata: {"n":1}\n\nevent: second\ndata: {"n":2}\n\n');
     for (let i = 0; i < opened.length; i++) {
       opened[i].resume();
-      await get(port, `/release?name=e${i}`);
+      await roundTrip(port, `/release?name=e${i}`);
     }
   }, 60_000);
 
   test('a client that disconnects mid-response ends the handler on thread 2; the server goes on', async () => {
-    const alive = async (name: string): Promise<string> => (await get(port, `/alive?name=${name}`)).body.toString();
+    const alive = async (name: string): Promise<string> => (await roundTrip(port, `/alive?name=${name}`)).body.toString();
     const opened: IncomingMessage[] = [];
     let res = await open(port, '/forever?name=f0');
     while (!T2.test(String(res.headers['x-pid'])) && opened.length < 5) {
@@ -255,7 +227,7 @@ describe('wisp run --threads 2 serving HTTP', () => {
       r.destroy();
       await until('the handler to end', async () => (await alive(`f${i}`)) === 'false', 20_000);
     }
-    const pids = await Promise.all([get(port, '/pid'), get(port, '/pid')]);
+    const pids = await Promise.all([roundTrip(port, '/pid'), roundTrip(port, '/pid')]);
     expect(pids.map((r) => r.status)).toEqual([200, 200]);
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import { Outbox, PULL_MAX, headerList, movable, type ToMain, type ToWorker } fro
 import { portableSecurity, type PortableSecurity } from '../security/portable';
 import { HandoffPolicy, type EndpointCost } from './handoff-policy';
 import { closeCopy } from './shared-socket';
+import { SetMap } from '../../util/set-map';
 import type { Exchange } from './exchange';
 import type { ByteStream } from '../../lib/byte-stream';
 import type { ServiceContext, ServiceThreads } from '../service';
@@ -48,11 +49,11 @@ class ThreadHub {
   /** Per server listening here: a copy of its socket for a worker (shared-socket.ts). */
   private readonly sockets = new Map<string, () => number | null>();
   /** Per server not listening yet: the threads that asked for its socket. */
-  private readonly asked = new Map<string, Set<number>>();
+  private readonly asked = new SetMap<string, number>();
   /** Per thread: the copies it was sent and has not yet listened on (closed here if it ends first). */
-  private readonly sent = new Map<number, Set<number>>();
+  private readonly sent = new SetMap<number, number>();
   /** Per server: the threads accepting on a copy of its socket. */
-  private readonly listening = new Map<string, Set<number>>();
+  private readonly listening = new SetMap<string, number>();
   /** Per server stopping here: the threads still to close their copy, and what to call once none is left. */
   private readonly dropping = new Map<string, { threads: Set<number>; done(): void }>();
   private next = 1;
@@ -170,8 +171,7 @@ class ThreadHub {
   /** `server` listens here: a copy of its socket for each worker that asks. */
   offer(server: string, copy: () => number | null): void {
     this.sockets.set(server, copy);
-    for (const thread of this.asked.get(server) ?? []) this.sendSocket(thread, server);
-    this.asked.delete(server);
+    for (const thread of this.asked.take(server)) this.sendSocket(thread, server);
   }
 
   /**
@@ -181,8 +181,7 @@ class ThreadHub {
    */
   withdraw(server: string): Promise<void> {
     this.sockets.delete(server);
-    const threads = this.listening.get(server) ?? new Set<number>();
-    this.listening.delete(server);
+    const threads = this.listening.take(server);
     if (threads.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(finish, WITHDRAW_MS);
@@ -201,25 +200,11 @@ class ThreadHub {
     if (d.threads.size === 0) d.done();
   }
 
-  private listenersOf(server: string): Set<number> {
-    let threads = this.listening.get(server);
-    if (threads === undefined) this.listening.set(server, (threads = new Set()));
-    return threads;
-  }
-
   private sendSocket(thread: number, server: string): void {
     const copy = this.sockets.get(server);
-    if (copy === undefined) {
-      let threads = this.asked.get(server);
-      if (threads === undefined) this.asked.set(server, (threads = new Set()));
-      return void threads.add(thread);
-    }
+    if (copy === undefined) return this.asked.add(server, thread);
     const fd = copy();
-    if (fd !== null) {
-      let fds = this.sent.get(thread);
-      if (fds === undefined) this.sent.set(thread, (fds = new Set()));
-      fds.add(fd);
-    }
+    if (fd !== null) this.sent.add(thread, fd);
     this.outboxes.get(thread)?.push({ t: 'socket', server, fd });
   }
 
@@ -230,9 +215,9 @@ class ThreadHub {
       else if (m.t === 'down') servers?.delete(m.server);
       else if (m.t === 'listen') this.sendSocket(thread, m.server);
       else if (m.t === 'dropped') this.dropped(thread, m.server);
-      else if (this.sent.get(thread)?.delete(m.fd) === true) {
+      else if (this.sent.delete(thread, m.fd)) {
         if (m.t === 'unused') closeCopy(m.fd);
-        else this.listenersOf(m.server).add(thread);
+        else this.listening.add(m.server, thread);
       }
       return;
     }
@@ -311,10 +296,9 @@ class ThreadHub {
   /** A worker thread ended: its requests get a 502 (or, with a response under way, a cut connection). */
   private lost(thread: number): void {
     this.ready.delete(thread);
-    for (const threads of this.asked.values()) threads.delete(thread);
-    for (const fd of this.sent.get(thread) ?? []) closeCopy(fd);
-    this.sent.delete(thread);
-    for (const threads of this.listening.values()) threads.delete(thread);
+    this.asked.deleteValue(thread);
+    for (const fd of this.sent.take(thread)) closeCopy(fd);
+    this.listening.deleteValue(thread);
     for (const server of [...this.dropping.keys()]) this.dropped(thread, server);
     for (const call of [...this.calls.values()]) {
       if (call.thread !== thread) continue;

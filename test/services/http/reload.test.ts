@@ -6,8 +6,7 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { bootHttp, endpoint, httpProject } from './fixture';
-import { connect } from 'net';
+import { acceptors, bootHttp, endpoint, httpProject } from './fixture';
 import { freePort } from '../../helpers/net';
 import { until } from '../../helpers/poll';
 import { TEST_THREADS } from '../../helpers/threads';
@@ -73,31 +72,6 @@ async function change(ops: ChangeOp[]): Promise<void> {
   else await rt.store.leader.change({ ops });
 }
 
-/** The thread that accepted a new connection (t1 on one thread): an upgrade request's handler runs there. */
-function acceptedBy(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write('GET /pid HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'));
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (c: string) => {
-      text += c;
-      const m = /\{(?:(t\d)@)?functions\|0x[0-9a-f]+\}/.exec(text);
-      if (m !== null) {
-        socket.destroy();
-        resolve(m[1] ?? 't1');
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`no PID in ${JSON.stringify(text)}`)));
-  });
-}
-
-async function acceptors(count: number): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < count; i += 2) for (const t of await Promise.all([acceptedBy(httpPort), acceptedBy(httpPort)])) seen.add(t);
-  return seen;
-}
-
 test('endpoints added, changed and deleted at run time, on the same keep-alive connection', async () => {
   const agent = new Agent({ connections: 1, pipelining: 1 });
   const get = async (path: string): Promise<[number, string]> => {
@@ -143,7 +117,7 @@ test('a rate limit brought in at run time: thread 1 alone accepts while it is se
     { kind: 'entry.create', record: endpointRecord('limited.ep', '/one', 't:one', 'limited') },
   ];
   await change(limited);
-  expect(await acceptors(30)).toEqual(new Set(['t1']));
+  expect(new Set(await acceptors(httpPort, 30))).toEqual(new Set(['t1']));
   const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/limited/one`).then((r) => r.status)));
   expect(answers.filter((s) => s === 200).length).toBe(5);
   expect(answers.filter((s) => s === 429).length).toBe(15);
@@ -155,7 +129,7 @@ test('a rate limit brought in at run time: thread 1 alone accepts while it is se
   const threads = TEST_THREADS;
   const seen = new Set<string>();
   await until('every thread accepting again', async () => {
-    for (const t of await acceptors(10)) seen.add(t);
+    for (const t of await acceptors(httpPort, 10)) seen.add(t);
     return seen.size === threads ? true : null;
   }, 20_000, () => [...seen].join(','));
 }, 60_000);

@@ -6,10 +6,10 @@
  * a copy of the socket and dies, or ends before listening on it, leaves thread 1's socket open and no copy behind.
  */
 import { MessageChannel, Worker } from 'worker_threads';
-import { createServer, request } from 'http';
+import { createServer } from 'http';
 import { freePort } from '../../helpers/net';
 import { until } from '../../helpers/poll';
-import { endpoint, httpProject } from './fixture';
+import { endpoint, httpProject, roundTrip, type Reply } from './fixture';
 import { Runtime } from '../../../src/hosts/runtime';
 import { loadProject } from '../../../src/registry';
 import { SILENT } from '../../../src/modules/logger';
@@ -68,27 +68,6 @@ port.on('message', (batch) => {
 });
 `;
 
-interface Outcome {
-  readonly status: number;
-  readonly body: string;
-  readonly complete: boolean;
-}
-
-function get(port: number, path: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, complete: res.complete }));
-      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, body, complete: false }));
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, body, complete: false }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function boot(source = DYING_THREAD, data: Record<string, unknown> = {}): Promise<{ runtime: Runtime; port: number; worker: Worker; exited: Promise<unknown> }> {
   const port = await freePort();
   const lua = `local http = require("http")
@@ -105,10 +84,10 @@ return { handler = handler }`;
 }
 
 /** Asks `path` until a request lands on the dying thread (thread 1 serves the others itself). */
-function untilHandedOver(port: number, path: string): Promise<Outcome> {
+function untilHandedOver(port: number, path: string): Promise<Reply> {
   return until('a request handed to thread 2', async () => {
-    const r = await get(port, path);
-    return r.body.startsWith('served by') ? null : r;
+    const r = await roundTrip(port, path);
+    return r.text.startsWith('served by') ? null : r;
   });
 }
 
@@ -116,9 +95,9 @@ test('a thread that dies before answering: 502; the server goes on without it', 
   const { runtime, port, worker, exited } = await boot();
   try {
     const r = await untilHandedOver(port, '/before');
-    expect(r).toEqual({ status: 502, body: 'handler thread ended\n', complete: true });
+    expect({ status: r.status, text: r.text, complete: r.complete }).toEqual({ status: 502, text: 'handler thread ended\n', complete: true });
     await exited;
-    for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+    for (let i = 0; i < 4; i++) expect((await roundTrip(port, '/before')).text).toMatch(/^served by \{functions\|/);
   } finally {
     await runtime.shutdown();
     await worker.terminate();
@@ -131,8 +110,8 @@ test('a thread that dies mid-response: the connection is cut, not ended as if wh
     const r = await untilHandedOver(port, '/mid');
     expect(r.status).toBe(200);
     expect(r.complete).toBe(false);
-    expect(r.body).toBe('partial');
-    expect((await get(port, '/mid')).body).toMatch(/^served by \{functions\|/);
+    expect(r.text).toBe('partial');
+    expect((await roundTrip(port, '/mid')).text).toMatch(/^served by \{functions\|/);
   } finally {
     await runtime.shutdown();
     await worker.terminate();
@@ -151,9 +130,9 @@ function free(port: number): Promise<boolean> {
 test('a thread accepting on a copy of the socket dies: thread 1 goes on accepting, and the port is freed at stop', async () => {
   const { runtime, port, worker } = await boot(SOCKET_THREAD, { mode: 'listen' });
   try {
-    await until('a request accepted by thread 2', async () => ((await get(port, '/before')).body === 'from thread 2' ? true : null));
+    await until('a request accepted by thread 2', async () => ((await roundTrip(port, '/before')).text === 'from thread 2' ? true : null));
     await worker.terminate();
-    for (let i = 0; i < 8; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+    for (let i = 0; i < 8; i++) expect((await roundTrip(port, '/before')).text).toMatch(/^served by \{functions\|/);
   } finally {
     await runtime.shutdown();
     await worker.terminate();
@@ -165,7 +144,7 @@ test('a thread that ends before listening on its copy of the socket: thread 1 cl
   const { runtime, port, worker, exited } = await boot(SOCKET_THREAD, { mode: 'exit' });
   try {
     await exited;
-    for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+    for (let i = 0; i < 4; i++) expect((await roundTrip(port, '/before')).text).toMatch(/^served by \{functions\|/);
   } finally {
     await runtime.shutdown();
   }
@@ -176,7 +155,7 @@ test('a thread that gives its copy of the socket back unused: thread 1 closes it
   const { runtime, port, worker } = await boot(SOCKET_THREAD, { mode: 'unused' });
   try {
     await new Promise((resolve) => worker.once('message', resolve));
-    for (let i = 0; i < 4; i++) expect((await get(port, '/before')).body).toMatch(/^served by \{functions\|/);
+    for (let i = 0; i < 4; i++) expect((await roundTrip(port, '/before')).text).toMatch(/^served by \{functions\|/);
     await runtime.shutdown();
     // The thread is still up: only thread 1 closing the copy frees the port.
     expect(await free(port)).toBe(true);
@@ -188,14 +167,14 @@ test('a thread that gives its copy of the socket back unused: thread 1 closes it
 test('thread 1\'s server restarts on its address while a thread accepts on a copy: the copy is dropped first, then taken again', async () => {
   const { runtime, port, worker } = await boot(SOCKET_THREAD, { mode: 'listen' });
   try {
-    await until('a request accepted by thread 2', async () => ((await get(port, '/before')).body === 'from thread 2' ? true : null));
+    await until('a request accepted by thread 2', async () => ((await roundTrip(port, '/before')).text === 'from thread 2' ? true : null));
     const dropped = Promise.race([new Promise((resolve) => worker.once('message', resolve)), new Promise((resolve) => setTimeout(resolve, 10_000, 'not told to drop it').unref())]);
     await runtime.native.stop('t:gateway');
     expect(await dropped).toBe('dropped');
     expect(await runtime.native.start(runtime.registry.get('t:gateway') as ServiceEntry)).toBe(true);
     const seen = new Set<string>();
     await until('both threads accepting again', async () => {
-      const body = (await get(port, '/before')).body;
+      const body = (await roundTrip(port, '/before')).text;
       seen.add(body === 'from thread 2' ? 't2' : /^served by \{functions\|/.test(body) ? 't1' : body);
       return seen.size === 2 && seen.has('t1') && seen.has('t2') ? true : null;
     }, 20_000, () => [...seen].join(', '));
