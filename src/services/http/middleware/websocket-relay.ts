@@ -5,6 +5,7 @@
  * connection's PID goes to the client as one text frame `{"data":…,"topic":…}` (bytes base64-encoded);
  * `ws.close` closes it, `ws.control` changes target or topic. It closes when the target exits.
  */
+import { setImmediate as nextTurn } from 'timers/promises';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { Table, type Value } from '../../../kernel/value';
 import { EVENT } from '../../../kernel/message';
@@ -50,6 +51,11 @@ export const websocketRelay: Middleware = {
       const accepted = upgrade as { target: string; topic: string; heartbeatMs: number; metadata: Record<string, unknown> | null } | null;
       if (accepted === null || x.upgrade === null) return;
       const { socket, head } = x.upgrade;
+      // The processes the handler spawned (the target, typically) get their first turn before the client hears
+      // 101 and can send: in Wippy they are goroutines already running. Otherwise a fast client's first frame
+      // can be waiting beside the target's ws.join when it first looks, and a select that lists the message
+      // topic first takes the frame before it knows the client.
+      await nextTurn();
       wss.handleUpgrade(x.req, socket, head, (ws) => relay(ws, accepted));
     };
 
