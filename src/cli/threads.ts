@@ -91,9 +91,8 @@ const liveSetsAt = (threads: number): number => threads * 16;
 /**
  * Places the spawns of thread `self` (src/cluster/spec.md "Placement"): a spawn onto a host marked
  * `host.threads` runs on the least loaded of that host's threads (this one on a tie); any other runs here.
- * Spawns that stay here whatever the host: one with a name (spawn-or-signal answers from this thread's table),
- * one whose security context cannot cross (services/security/portable.ts), one with no parent process, and one
- * whose entry is not a process.lua (the local spawn gives its error).
+ * Spawns that stay here whatever the host: one whose security context cannot cross (services/security/portable.ts),
+ * one with no parent process, and one whose entry is not a process.lua (the local spawn gives its error).
  */
 export function threadPlacement(registry: Registry, threads: number, self: number, name: (i: number) => string, memory: SharedArrayBuffer, node: Node): Placement {
   const next = new BigInt64Array(memory, 0, threads);
@@ -105,7 +104,7 @@ export function threadPlacement(registry: Registry, threads: number, self: numbe
   const place = (request: SpawnRequest, up: (node: string) => boolean): ReturnType<Placement['place']> => {
     const on = placed.get(request.host);
     Atomics.store(load, self - 1, node.processCount);
-    if (on === undefined || request.parent === null || (request.name ?? '') !== '') return null;
+    if (on === undefined || request.parent === null) return null;
     if (registry.get(request.entry)?.kind !== 'process.lua') return null;
     // A context whose scope holds a policy other than the booted registry's (changed since) stays here.
     const security = securityText(request.security, registry);

@@ -156,8 +156,16 @@ export class ClusterRouter implements Router {
   }
 
   spawn(request: SpawnRequest): Result<string> {
+    const name = request.name ?? '';
+    // Spawn-or-signal: a name already held signals its holder, wherever it runs (the local spawn does that).
+    if (name !== '' && this.lookup(name).ok) return this.local.spawn(request);
     const there = this.placement?.place(request, (node) => this.peers.isUp(node)) ?? null;
-    return there === null || there.pid.node === null || there.pid.node === this.self ? this.local.spawn(request) : this.spawnOn(there.pid.node, there.pid, there.security, request);
+    if (there === null || there.pid.node === null || there.pid.node === this.self) return this.local.spawn(request);
+    const spawned = this.spawnOn(there.pid.node, there.pid, there.security, request);
+    // The name is claimed here for the child, as `register` claims one for a process of another thread: this
+    // thread sees it at once, the others once the node's table tells them. (The SPAWN frame carries no name.)
+    if (spawned.ok && name !== '') void this.register(name, spawned.value, SCOPE.LOCAL);
+    return spawned;
   }
 
   /**

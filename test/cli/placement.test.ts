@@ -27,6 +27,8 @@ describe('placement of spawns over threads', () => {
         'bob: t2 bob nil nil nil read true write false admin false',
         // A name taken at spawn is the node's: seen from t2, whose spawn-or-signal reaches the holder on t1.
         'named: t1 found true same true got hi from t2',
+        // A spawn with a name runs on its host's thread; the name is the spawner's at once.
+        'named elsewhere: t2 seen true same true got hi again',
         'spawner: t2',
         'exec: 42 / nil exec failure',
         'spread: t1 true t2 true total 20 released 20',
@@ -52,6 +54,7 @@ describe('placement of spawns over threads', () => {
     expect(r.stdout).toContain('spread: t1 false t2 false total 0 released 20\n');
     expect(r.stdout).toContain('secured: ? child ? alice admin 3 b read true write false admin true\n');
     expect(r.stdout).toContain('named: ? found true same true got hi from ?\n');
+    expect(r.stdout).toContain('named elsewhere: ? seen true same true got hi again\n');
     expect(r.code).toBe(0);
   }, 120_000);
 });
