@@ -52,14 +52,17 @@ const LIMITED = `  - name: limited
     func: pid
 `;
 
+/** Started with threads, every PID names its thread: one that does not reads as 'no thread', and fails. */
+const THREADED = { bare: 'no thread' };
+
 describe('wisp run --threads 2: every thread accepts on the socket', () => {
   const server = wispAround(['run', '--threads', '2'], project(''));
 
   test('connections land on both threads, each served whole where it landed', async () => {
     const seen = new Set<string>();
     await until('connections accepted by both threads', async () => {
-      for (const t of await acceptors(server.port, 10)) seen.add(t);
-      return seen.size === 2 ? true : null;
+      for (const t of await acceptors(server.port, 10, THREADED)) seen.add(t);
+      return seen.size === 2 && seen.has('t1') && seen.has('t2') ? true : null;
     }, 30_000, () => [...seen].join(','));
     const answers = await Promise.all(Array.from({ length: 20 }, () => roundTrip(server.port, '/pid')));
     for (const a of answers) expect({ status: a.status, text: a.text }).toEqual({ status: 200, text: expect.stringMatching(/^\{t[12]@functions\|0x[0-9a-f]+\}$/) as string });
@@ -94,7 +97,7 @@ describe('wisp run --threads 2 with host.threads: 1 on the http.service', () => 
   const server = wispAround(['run', '--threads', '2'], project('    host: { threads: 1 }'));
 
   test('thread 1 alone accepts', async () => {
-    expect(new Set(await acceptors(server.port, 40))).toEqual(new Set(['t1']));
+    expect(new Set(await acceptors(server.port, 40, THREADED))).toEqual(new Set(['t1']));
   }, 60_000);
 });
 
@@ -102,7 +105,7 @@ describe('wisp run --threads 2 serving a rate limit', () => {
   const server = wispAround(['run', '--threads', '2'], project('', LIMITED));
 
   test('thread 1 alone accepts, and the limit is the node\'s: 5 of 20 at once pass', async () => {
-    expect(new Set(await acceptors(server.port, 40))).toEqual(new Set(['t1']));
+    expect(new Set(await acceptors(server.port, 40, THREADED))).toEqual(new Set(['t1']));
     const answers = await Promise.all(Array.from({ length: 20 }, () => roundTrip(server.port, '/limited/pid')));
     expect(answers.filter((a) => a.status === 200).length).toBe(5);
     expect(answers.filter((a) => a.status === 429).length).toBe(15);

@@ -87,24 +87,30 @@ export function open(port: number, path: string): Promise<IncomingMessage> {
   });
 }
 
-/** The thread named by the first PID in `text` ('t1' for a PID without a thread, as on one thread), or null. */
-export function threadIn(text: string): string | null {
+/**
+ * How a PID without a thread part reads: 't1' where the node may run on one thread; a test of a node started
+ * with threads, where every PID has its thread part, names it otherwise, so that its expectations fail.
+ */
+export interface ThreadReading { readonly bare?: string }
+
+/** The thread named by the first PID in `text`, or null. */
+export function threadIn(text: string, { bare = 't1' }: ThreadReading = {}): string | null {
   const m = /\{(?:(t\d+)@)?functions\|0x[0-9a-f]+\}/.exec(text);
-  return m === null ? null : (m[1] ?? 't1');
+  return m === null ? null : (m[1] ?? bare);
 }
 
 /**
  * The thread that accepted a new connection. An upgrade request's handler never leaves the thread that accepted
  * it, so a handler at `path` that writes its own PID names that thread.
  */
-export function acceptedBy(port: number, path = '/pid'): Promise<string> {
+export function acceptedBy(port: number, path = '/pid', reading: ThreadReading = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`));
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (c: string) => {
       text += c;
-      const thread = threadIn(text);
+      const thread = threadIn(text, reading);
       if (thread !== null) {
         socket.destroy();
         resolve(thread);
@@ -116,8 +122,9 @@ export function acceptedBy(port: number, path = '/pid'): Promise<string> {
 }
 
 /** The threads that accepted `count` new connections, opened two at a time. */
-export async function acceptors(port: number, count: number): Promise<string[]> {
+export async function acceptors(port: number, count: number, reading: ThreadReading = {}): Promise<string[]> {
   const seen: string[] = [];
-  for (let i = 0; i < count; i += 2) seen.push(...(await Promise.all([acceptedBy(port), acceptedBy(port)])));
+  const one = (): Promise<string> => acceptedBy(port, '/pid', reading);
+  for (let i = 0; i < count; i += 2) seen.push(...(await Promise.all([one(), one()])));
   return seen;
 }
