@@ -8,7 +8,8 @@
 local time = require("time")
 local io = require("io")
 
-local WARM_MIN_NS, WARM_MAX_NS = 1000 * 1000 * 1000, 15 * 1000 * 1000 * 1000
+-- Floats: Fengari's integers are 32-bit, and 15 * 1000 * 1000 * 1000 wrapped to 2.1 s.
+local WARM_MIN_NS, WARM_MAX_NS = 1e9, 15e9
 local BLOCK = 1000
 
 local function now() return time.now():unix_nano() end
