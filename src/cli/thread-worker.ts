@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'worker_threads';
 import type { Log } from '../api/logging';
 import { Runtime } from '../hosts/runtime';
-import { joinThreads, PortBucket } from '../cluster/threads';
+import { joinThreads } from '../cluster/threads';
+import { PortBucket } from '../cluster/name-table';
 import { SharedLink } from '../cluster/shared';
 import { logSink } from './logs';
 import { sharedMemoryDatabases, sharedServiceProxies } from './thread-services';
@@ -62,7 +63,7 @@ async function main(data: WorkerData): Promise<void> {
       onExitRequest: (code) => report({ exit: code }),
       onStopWait: (service, ms) => report({ stopWait: { service, ms } }),
     });
-    const names = new PortBucket(data.names);
+    const names = new PortBucket(data.names, data.namesMemory, data.index);
     const threads = cluster === null ? joinThreads({ self, ports: data.ports, names, work: localWork }, log('threads')) : null;
     // Listening before boot: a service may change the registry as it starts (thread 1 answers and passes it on).
     const followed = followRegistry(runtime.store, port, log('threads'));

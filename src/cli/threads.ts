@@ -9,7 +9,8 @@
 import { join } from 'path';
 import { MessageChannel, Worker, type MessagePort } from 'worker_threads';
 import { isHost, type Entry, type Registry } from '../registry';
-import { MemoryBucket, joinThreads, memberName, serveBucket, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { joinThreads, memberName, threadNode, threadPorts, type ThreadNode } from '../cluster/threads';
+import { MemoryBucket, serveBucket } from '../cluster/name-table';
 import { ClusterRouter, type Placement } from '../cluster/router';
 import type { SpawnRequest } from '../kernel/router';
 import { securityOfText, securityText } from '../services/security/portable';
@@ -143,6 +144,8 @@ export interface WorkerData {
   readonly quiet: boolean;
   readonly ports: ReadonlyMap<string, MessagePort>;
   readonly names: MessagePort;
+  /** The memory of the node's name table (MemoryBucket's). */
+  readonly namesMemory: SharedArrayBuffer;
   /** To thread 1's memory services (src/cluster/shared.ts). */
   readonly shared: MessagePort;
   /** Where the node's ":memory:" SQLite databases are (thread-services.ts). */
@@ -240,7 +243,7 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
   const name = threadNames(cluster);
   const ports = threadPorts(threads, name);
   const memory = sharedThreadMemory(threads, cluster?.firstUniq ?? 1);
-  const bucket = new MemoryBucket();
+  const bucket = new MemoryBucket(threads);
   const flags = JSON.parse(JSON.stringify(options.flags)) as Record<string, unknown>;
   const file = options.workerFile ?? join(__dirname, 'thread-worker.js');
   const workers: Worker[] = [];
@@ -262,12 +265,12 @@ export function startThreadGroup(options: ThreadGroupOptions): ThreadGroup {
     const services = new MessageChannel();
     servicePorts.set(i, services.port1);
     const { port1, port2 } = new MessageChannel();
-    serveBucket(bucket, port1);
+    serveBucket(bucket, port1, i);
     port1.unref();
     const mine = ports[i - 1];
     const shared = new MessageChannel();
     sharedPorts.push(shared.port1);
-    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, quiet: options.quiet ?? false, ports: mine, names: port2, shared: shared.port2, memoryDatabases, services: services.port2, memory, cluster };
+    const data: WorkerData = { index: i, threads, cwd: options.cwd, flags, quiet: options.quiet ?? false, ports: mine, names: port2, namesMemory: bucket.memory, shared: shared.port2, memoryDatabases, services: services.port2, memory, cluster };
     const worker = new Worker(file, { workerData: data, transferList: [...mine.values(), port2, shared.port2, services.port2] });
     workers.push(worker);
     view.addWorker(i, worker);

@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { MAX_PEERS, Peers } from './peers';
 import { Bus, Subjects, natsLink } from './bus';
-import { ClusterNames, type NameBucket } from './names';
+import { ClusterNames, kvNames, type NameBucket } from './names';
 import { ClusterRouter } from './router';
 import { threadsAndOuterLink } from './threads';
 import type { MessagePort } from 'worker_threads';
@@ -198,7 +198,7 @@ export async function joinCluster(options: ClusterOptions, log: Log, incarnation
           (pid, name) => node.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)),
           log,
         );
-      names = table(kv);
+      names = table(kvNames(kv, log));
       let threadsUp = Promise.resolve();
       if (siblings !== undefined && siblings.ports.size > 0) {
         nodeNames = table(siblings.nodeNames);

@@ -24,19 +24,58 @@ export interface NameBucketEntry {
 }
 
 /**
- * The store the claims live in: a JetStream KV bucket across nodes (NATS's `KV` fits this shape as it is), or
- * the table the main thread owns for the threads of one node (threads.ts). Writes are first-write-wins by
- * revision, and every replica sees every change through the watch.
+ * The store the claims live in: a JetStream KV bucket across nodes (`kvNames`), or the table thread 1 owns for
+ * the threads of one node (name-table.ts). Writes are first-write-wins by revision, and every replica is given
+ * every change.
  */
 export interface NameBucket {
-  status(): Promise<{ readonly values: number }>;
-  watch(options: { key: string }): Promise<AsyncIterable<NameBucketEntry>>;
+  /** Gives `apply` every entry, then every change; resolves once it has had what the bucket held (or after `maxWaitMs`). */
+  follow(apply: (entry: NameBucketEntry) => void, maxWaitMs: number): Promise<void>;
+  /** Gives `apply`, before returning, every change made so far (where the bucket can: the threads' table). */
+  catchUp?(): void;
   /** Fails when the key exists. */
   create(key: string, value: Uint8Array): Promise<number>;
   get(key: string): Promise<NameBucketEntry | null>;
   /** Fails unless the key is at `revision`. */
   update(key: string, value: Uint8Array, revision: number): Promise<number>;
   delete(key: string, options: { previousSeq: number }): Promise<unknown>;
+}
+
+/** A JetStream KV bucket, as NATS's `KV` has it. */
+export interface KvBucket extends Omit<NameBucket, 'follow' | 'catchUp'> {
+  status(): Promise<{ readonly values: number }>;
+  watch(options: { key: string }): Promise<AsyncIterable<NameBucketEntry>>;
+}
+
+/** The names of a cluster in KV bucket `kv`: a replica follows its watch. */
+export function kvNames(kv: KvBucket, log: Log): NameBucket {
+  return {
+    async follow(apply, maxWaitMs) {
+      const status = await kv.status();
+      let synced!: () => void;
+      const ready = new Promise<void>((resolve) => (synced = resolve));
+      if (status.values === 0) synced();
+      // One filter for the whole bucket (several need nats-server 2.10; Debian ships 2.9); incarnations skipped.
+      const iter = await kv.watch({ key: '>' });
+      void (async () => {
+        try {
+          for await (const e of iter) {
+            apply(e);
+            if (e.delta === 0) synced(); // nothing pending: the replica has caught up
+          }
+        } catch (error) {
+          log('error', 'cluster: name watch ended', { error: errorText(error) });
+        }
+      })();
+      const timer = setTimeout(synced, maxWaitMs);
+      await ready;
+      clearTimeout(timer);
+    },
+    create: (key, value) => kv.create(key, value),
+    get: (key) => kv.get(key),
+    update: (key, value, revision) => kv.update(key, value, revision),
+    delete: (key, options) => kv.delete(key, options),
+  };
 }
 
 interface Claim {
@@ -107,30 +146,13 @@ export class ClusterNames {
     private readonly log: Log,
   ) {}
 
-  /** Starts the watch; resolves once the replica holds what the bucket held (or after `maxWaitMs`). */
+  /** Starts following the bucket; resolves once the replica holds what the bucket held (or after `maxWaitMs`). */
   async start(maxWaitMs = 3000): Promise<void> {
-    const status = await this.kv.status();
-    let synced!: () => void;
-    const ready = new Promise<void>((resolve) => (synced = resolve));
-    if (status.values === 0) synced();
-    // One filter for the whole bucket (several need nats-server 2.10; Debian ships 2.9); incarnations skipped.
-    const iter = await this.kv.watch({ key: '>' });
-    void (async () => {
-      try {
-        for await (const e of iter) {
-          if (isNameKey(e.key)) {
-            if (e.operation === 'PUT') this.seen(e.key, e.value, e.revision);
-            else this.gone(e.key, e.revision);
-          }
-          if (e.delta === 0) synced(); // nothing pending: the replica has caught up
-        }
-      } catch (error) {
-        this.log('error', 'cluster: name watch ended', { error: errorText(error) });
-      }
-    })();
-    const timer = setTimeout(synced, maxWaitMs);
-    await ready;
-    clearTimeout(timer);
+    await this.kv.follow((e) => {
+      if (!isNameKey(e.key)) return;
+      if (e.operation === 'PUT') this.seen(e.key, e.value, e.revision);
+      else this.gone(e.key, e.revision);
+    }, maxWaitMs);
     // Claims left by this node's former incarnations are void now.
     for (const [key, held] of this.replica) {
       if (held.claim.node === this.peers.self && held.claim.incarnation !== this.peers.incarnation) this.drop(key, held);
@@ -138,6 +160,7 @@ export class ClusterNames {
   }
 
   lookup(name: string): string | undefined {
+    this.kv.catchUp?.();
     // No longer name can be held (and none is worth a cached key).
     if (this.replica.size === 0 || name.length > MAX_CLUSTER_NAME_BYTES) return undefined;
     for (const key of lookupKeys(name)) {
@@ -153,6 +176,7 @@ export class ClusterNames {
    */
   register(name: string, pid: string, scope: number, node = this.peers.self): ErrorValue | null | Promise<ErrorValue | null> {
     if (PREFIX[scope] === undefined) return new ErrorValue(`unknown registry scope ${scope}`, 'Invalid');
+    this.kv.catchUp?.();
     const bytes = Buffer.byteLength(name, 'utf8');
     if (bytes > MAX_CLUSTER_NAME_BYTES) return new ErrorValue(`name too long for the cluster: ${bytes} bytes (at most ${MAX_CLUSTER_NAME_BYTES})`, 'Invalid');
     const key = nameKey(scope, name);
@@ -192,6 +216,7 @@ export class ClusterNames {
   /** Releases `name`: held by a process of this node, or of another thread of this node (its thread is told by the watch). */
   unregister(name: string, scope: number): boolean {
     if (PREFIX[scope] === undefined || name.length > MAX_CLUSTER_NAME_BYTES) return false;
+    this.kv.catchUp?.();
     const key = nameKey(scope, name);
     const held = this.replica.get(key);
     if (held === undefined || !this.live(held.claim)) return false;
@@ -215,6 +240,7 @@ export class ClusterNames {
 
   /** The cluster names a local process holds or is claiming. */
   namesOf(pid: string): string[] {
+    this.kv.catchUp?.();
     return [...(this.owned.get(pid) ?? [])].map(nameOfKey);
   }
 

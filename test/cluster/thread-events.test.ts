@@ -14,7 +14,8 @@
 import { writeProject } from '../helpers/cli';
 import { bootThreaded } from '../helpers/threads';
 import { until } from '../helpers/poll';
-import { joinThreads, MemoryBucket, threadPorts, type ThreadNode } from '../../src/cluster/threads';
+import { joinThreads, threadPorts, type ThreadNode } from '../../src/cluster/threads';
+import { MemoryBucket } from '../../src/cluster/name-table';
 import { Node } from '../../src/kernel/node';
 import { CONTROL_HOST } from '../../src/kernel/pid';
 import type { BusEvent, BusSubscription } from '../../src/kernel/events';
