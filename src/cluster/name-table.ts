@@ -20,6 +20,7 @@ const REVISION = 0;
 
 /** The node's name table (thread 1): first write wins by revision, as on a KV bucket. */
 export class MemoryBucket implements NameBucket {
+  readonly exact = true;
   /** Shared with the other threads: REVISION, then one answer counter per thread (index = thread number). */
   readonly memory: SharedArrayBuffer;
   private readonly words: Int32Array;
@@ -136,6 +137,7 @@ export function serveBucket(bucket: MemoryBucket, port: MessagePort, index: numb
 
 /** The node's name table as another thread sees it: each call waits for thread 1's answer. */
 export class PortBucket implements NameBucket {
+  readonly exact = true;
   private next = 1;
   private readonly words: Int32Array;
   /** The calls waiting for their answer (a write made while taking in a change waits inside another's wait). */

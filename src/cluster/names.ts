@@ -33,6 +33,12 @@ export interface NameBucket {
   follow(apply: (entry: NameBucketEntry) => void, maxWaitMs: number): Promise<void>;
   /** Gives `apply`, before returning, every change made so far (where the bucket can: the threads' table). */
   catchUp?(): void;
+  /**
+   * Whether every write is answered within the turn of the event loop it is made in and every replica sees it at
+   * its next read (the threads' table): then an EVENTUAL claim waits for its answer as a CONSISTENT one does, and
+   * a name taken first is refused at once, as on one thread, where a KV bucket's EVENTUAL claim is revoked later.
+   */
+  readonly exact?: boolean;
   /** Fails when the key exists. */
   create(key: string, value: Uint8Array): Promise<number>;
   get(key: string): Promise<NameBucketEntry | null>;
@@ -194,7 +200,7 @@ export class ClusterNames {
     if (incarnation === undefined) return kernelErrors.processNotFound();
     const claim: Claim = mine ? { pid, node, incarnation } : { pid, node, incarnation, by: this.peers.self };
     if (mine) this.own(pid, key);
-    if (scope === SCOPE.EVENTUAL) {
+    if (scope === SCOPE.EVENTUAL && this.kv.exact !== true) {
       // Visible here at once; the bus decides later, and a loser is told by CANCEL.
       const provisional = { claim, revision: 0 };
       this.replica.set(key, provisional);

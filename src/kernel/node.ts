@@ -173,9 +173,7 @@ export class Node implements Router {
     }
     // The child is queued, not yet run: its name, monitor, link and first messages are in place before its
     // first instruction.
-    // With threads the name goes to the node's table through the router, as `process.registry.register` does,
-    // so that every thread sees it (src/cluster/spec.md "Names").
-    if (name !== '') void (this.router === this ? this.names.register(name, record.id) : this.router.register(name, record.id, SCOPE.LOCAL));
+    if (name !== '') this.claimAtSpawn(name, record.id);
     if (request.exited !== undefined) this.onExit(record.id, request.exited);
     const parent = request.parent === null ? undefined : this.processes.get(request.parent);
     if (parent !== undefined) {
@@ -184,6 +182,19 @@ export class Node implements Router {
     }
     this.deliverStart(record.id, request);
     return { ok: true, value: record.id };
+  }
+
+  /**
+   * With threads the name goes to the node's table through the router, as `process.registry.register` does, so
+   * that every thread sees it (src/cluster/spec.md "Names"). Another thread may have taken it since it was looked
+   * up: then the child loses it as a later EVENTUAL claim does, by CANCEL.
+   */
+  private claimAtSpawn(name: string, pid: string): void {
+    if (this.router === this) return void this.names.register(name, pid);
+    const claimed = this.router.register(name, pid, SCOPE.LOCAL);
+    if (claimed instanceof Promise) {
+      void claimed.then((error) => error !== null && this.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)));
+    }
   }
 
   /** A spawn's messages, from no PID; like Wippy, a failed delivery (a full mailbox) fails nothing. */
