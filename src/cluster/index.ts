@@ -195,6 +195,7 @@ export async function joinCluster(options: ClusterOptions, log: Log, incarnation
           bucket,
           peers,
           (pid) => node.process(pid) !== undefined,
+          (pid) => router?.hasEnded(pid) === true,
           (pid, name) => node.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)),
           log,
         );

@@ -3,7 +3,8 @@
  * other threads reach it over a port each (`PortBucket`). Unlike a KV bucket between nodes it is exact across
  * threads: a thread's write waits for thread 1's answer, and a thread about to read its replica first takes in,
  * without waiting, every change thread 1 has made so far. So whatever a process hears of from another thread
- * after that thread's process registered, released or ended with a name, its lookups see, as on one thread.
+ * after that thread's process registered or released a name, its lookups see, as on one thread. (The name of a
+ * process that ended is let go without waiting: every thread reads a claim of an ended process as free.)
  *
  * The memory the threads share for it: word 0 is the table's revision once every thread has been sent that
  * change (a thread whose replica is older reads its port); word i counts thread i's answers (it waits on it).
@@ -52,25 +53,47 @@ export class MemoryBucket implements NameBucket {
   }
 
   create(key: string, value: Uint8Array): Promise<number> {
-    if (this.entries.has(key)) return Promise.reject(new Error('wrong last sequence: key exists'));
-    return Promise.resolve(this.put(key, value));
+    return settled(() => this.createNow(key, value));
   }
 
   get(key: string): Promise<NameBucketEntry | null> {
-    const e = this.entries.get(key);
-    return Promise.resolve(e === undefined ? null : { key, operation: 'PUT', value: e.value, revision: e.revision });
+    return settled(() => this.getNow(key));
   }
 
   update(key: string, value: Uint8Array, revision: number): Promise<number> {
-    if (this.entries.get(key)?.revision !== revision) return Promise.reject(new Error(`wrong last sequence: ${revision}`));
-    return Promise.resolve(this.put(key, value));
+    return settled(() => this.updateNow(key, value, revision));
   }
 
   delete(key: string, options: { previousSeq: number }): Promise<unknown> {
-    if (this.entries.get(key)?.revision !== options.previousSeq) return Promise.reject(new Error('wrong last sequence'));
+    return settled(() => this.deleteNow(key, options.previousSeq));
+  }
+
+  forget(key: string, revision: number): void {
+    if (this.entries.get(key)?.revision === revision) this.deleteNow(key, revision);
+  }
+
+  // The calls done at once (the answers serveBucket gives): a result, or an Error thrown.
+
+  createNow(key: string, value: Uint8Array): number {
+    if (this.entries.has(key)) throw new Error('wrong last sequence: key exists');
+    return this.put(key, value);
+  }
+
+  getNow(key: string): NameBucketEntry | null {
+    const e = this.entries.get(key);
+    return e === undefined ? null : { key, operation: 'PUT', value: e.value, revision: e.revision };
+  }
+
+  updateNow(key: string, value: Uint8Array, revision: number): number {
+    if (this.entries.get(key)?.revision !== revision) throw new Error(`wrong last sequence: ${revision}`);
+    return this.put(key, value);
+  }
+
+  deleteNow(key: string, revision: number): null {
+    if (this.entries.get(key)?.revision !== revision) throw new Error('wrong last sequence');
     this.entries.delete(key);
     this.emit({ key, operation: 'DEL', value: new Uint8Array(0), revision: ++this.revision });
-    return Promise.resolve();
+    return null;
   }
 
   /** Tells thread `index`, waiting in PortBucket.call, that its answer is on its port. */
@@ -98,6 +121,7 @@ export class MemoryBucket implements NameBucket {
   }
 }
 
+/** A call; id 0: no answer wanted (PortBucket.forget). */
 type BucketCall =
   | { readonly id: number; readonly op: 'follow' }
   | { readonly id: number; readonly op: 'create' | 'get'; readonly key: string; readonly value?: Uint8Array }
@@ -110,26 +134,31 @@ type BucketReply = { readonly id: number; readonly ok: boolean; readonly result:
 export function serveBucket(bucket: MemoryBucket, port: MessagePort, index: number): void {
   const watcher: Apply = (watched) => port.postMessage({ watched } satisfies BucketReply);
   const answer = (id: number, ok: boolean, result: unknown): void => {
+    if (id === 0) return;
     port.postMessage({ id, ok, result } satisfies BucketReply);
     bucket.answered(index);
   };
-  const done = (id: number, p: Promise<unknown>): void =>
-    void p.then(
-      (result) => answer(id, true, result),
-      (e: unknown) => answer(id, false, e instanceof Error ? e.message : String(e)),
-    );
+  const done = (id: number, call: () => unknown): void => {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (e) {
+      return answer(id, false, e instanceof Error ? e.message : String(e));
+    }
+    answer(id, true, result);
+  };
   port.on('message', (call: BucketCall) => {
     switch (call.op) {
       case 'follow':
         return answer(call.id, true, bucket.subscribe(watcher));
       case 'create':
-        return done(call.id, bucket.create(call.key, call.value ?? new Uint8Array(0)));
+        return done(call.id, () => bucket.createNow(call.key, call.value ?? new Uint8Array(0)));
       case 'get':
-        return done(call.id, bucket.get(call.key));
+        return done(call.id, () => bucket.getNow(call.key));
       case 'update':
-        return done(call.id, bucket.update(call.key, call.value, call.revision));
+        return done(call.id, () => bucket.updateNow(call.key, call.value, call.revision));
       case 'delete':
-        return done(call.id, bucket.delete(call.key, { previousSeq: call.revision }));
+        return done(call.id, () => bucket.deleteNow(call.key, call.revision));
     }
   });
   port.on('close', () => bucket.unsubscribe(watcher));
@@ -183,6 +212,10 @@ export class PortBucket implements NameBucket {
     return this.call({ op: 'delete', key, revision: options.previousSeq });
   }
 
+  forget(key: string, revision: number): void {
+    this.port.postMessage({ op: 'delete', key, revision, id: 0 } satisfies BucketCall);
+  }
+
   /** Sends `call` and waits for thread 1's answer (the changes it sent before it are taken in on the way). */
   private call(call: DistributiveOmit<BucketCall, 'id'>): Promise<unknown> {
     const id = this.next++;
@@ -217,6 +250,15 @@ export class PortBucket implements NameBucket {
       this.revision = Math.max(this.revision, reply.watched.revision);
       this.apply?.(reply.watched);
     } else if (this.waiting.has(reply.id)) this.answers.set(reply.id, { ok: reply.ok, result: reply.result });
+  }
+}
+
+/** What `call` returns, or the Error it throws, as a settled promise. */
+function settled<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (e) {
+    return Promise.reject(e as Error);
   }
 }
 

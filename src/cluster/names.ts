@@ -39,6 +39,11 @@ export interface NameBucket {
    * a name taken first is refused at once, as on one thread, where a KV bucket's EVENTUAL claim is revoked later.
    */
   readonly exact?: boolean;
+  /**
+   * Deletes the claim of a process that has ended, without waiting for the answer: every thread reads such a
+   * claim as free already (ClusterNames's `ended`), so only the table's size waits for it.
+   */
+  forget?(key: string, revision: number): void;
   /** Fails when the key exists. */
   create(key: string, value: Uint8Array): Promise<number>;
   get(key: string): Promise<NameBucketEntry | null>;
@@ -147,6 +152,8 @@ export class ClusterNames {
     private readonly kv: NameBucket,
     private readonly peers: Peers,
     private readonly isLocalAlive: (pid: string) => boolean,
+    /** Whether a process of another thread of this node is known to have ended (live-set.ts). */
+    private readonly ended: (pid: string) => boolean,
     /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
     private readonly revoked: (pid: string, name: string) => void,
     private readonly log: Log,
@@ -257,7 +264,7 @@ export class ClusterNames {
     this.owned.delete(pid);
     for (const key of keys) {
       const held = this.replica.get(key);
-      if (held !== undefined && held.claim.pid === pid) this.drop(key, held);
+      if (held !== undefined && held.claim.pid === pid) this.drop(key, held, true);
     }
   }
 
@@ -276,7 +283,7 @@ export class ClusterNames {
 
   private live(claim: Claim): boolean {
     if (claim.node === this.peers.self) return claim.incarnation === this.peers.incarnation && this.isLocalAlive(claim.pid);
-    return this.peers.incarnationOf(claim.node) === claim.incarnation;
+    return this.peers.incarnationOf(claim.node) === claim.incarnation && !this.ended(claim.pid);
   }
 
   /** Whether a claim of this node is on its way to the bucket. */
@@ -350,7 +357,7 @@ export class ClusterNames {
     // if the process has ended meanwhile.
     if (claim.by !== undefined && claim.node === this.peers.self && claim.incarnation === this.peers.incarnation) {
       if (this.isLocalAlive(claim.pid)) this.own(claim.pid, key);
-      else this.drop(key, now);
+      else this.drop(key, now, true);
     }
   }
 
@@ -362,9 +369,12 @@ export class ClusterNames {
     if (held.claim.node === this.peers.self) this.disown(held.claim.pid, key);
   }
 
-  private drop(key: string, held: Held): void {
+  /** Deletes a claim of the replica and the bucket (`ended`: its holder has ended, so no reader waits for it). */
+  private drop(key: string, held: Held, ended = false): void {
     if (this.replica.get(key) === held) this.replica.delete(key);
-    if (held.revision > 0) this.kv.delete(key, { previousSeq: held.revision }).catch(() => undefined);
+    if (held.revision === 0) return;
+    if (ended && this.kv.forget !== undefined) this.kv.forget(key, held.revision);
+    else this.kv.delete(key, { previousSeq: held.revision }).catch(() => undefined);
   }
 
   private own(pid: string, key: string): void {

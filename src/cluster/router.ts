@@ -130,7 +130,7 @@ export class ClusterRouter implements Router {
   }
 
   /** Whether `remote`, a process of another thread of this node, is known to have ended (live-set.ts). */
-  private ended(remote: string): boolean {
+  hasEnded(remote: string): boolean {
     const pid = this.liveness === null ? null : parsed(remote);
     return pid !== null && this.liveness?.alive(pid.node, pid.uniq) === false;
   }
@@ -141,7 +141,7 @@ export class ClusterRouter implements Router {
     if (topic.startsWith('@')) return kernelErrors.atTopic();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
-    if (this.ended(remote)) return kernelErrors.processNotFound();
+    if (this.hasEnded(remote)) return kernelErrors.processNotFound();
     return this.bus.post(node.value, sendFrame(from, remote, topic, payloads));
   }
 
@@ -232,7 +232,7 @@ export class ClusterRouter implements Router {
     const remote = this.routeRemote(dest);
     if (remote === null) return this.local.monitor(watcher, this.localTarget(dest));
     if (this.local.process(watcher) === undefined) return kernelErrors.processNotFound();
-    if (this.ended(remote)) return kernelErrors.pidNotRegistered();
+    if (this.hasEnded(remote)) return kernelErrors.pidNotRegistered();
     if (this.watchingRemote.has(watcher, remote)) return kernelErrors.alreadyMonitoring();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
@@ -253,7 +253,7 @@ export class ClusterRouter implements Router {
     if (this.local.process(pid) === undefined) return kernelErrors.processNotFound();
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
-    if (this.ended(remote)) return kernelErrors.pidNotRegistered();
+    if (this.hasEnded(remote)) return kernelErrors.pidNotRegistered();
     if (this.remoteLinks.has(pid, remote)) return null;
     const refused = this.bus.post(node.value, [OP.LINK, pid, remote]);
     if (refused !== null) return refused;
@@ -276,7 +276,7 @@ export class ClusterRouter implements Router {
   ): ErrorValue | null {
     const remote = this.routeRemote(dest);
     if (remote === null) return locally(this.localTarget(dest));
-    if (this.ended(remote)) {
+    if (this.hasEnded(remote)) {
       relations.delete(self, remote);
       return kernelErrors.pidNotRegistered();
     }
@@ -296,7 +296,7 @@ export class ClusterRouter implements Router {
       if (remote === null || remote.node === null || remote.node === this.self) return owner.error;
       // A process of another thread of this node: claimed for it, that thread takes the claim over.
       if (!this.peers.isSteady(remote.node)) return new ErrorValue('a cluster name can only be registered for a process of this node', 'Invalid');
-      if (!this.peers.isUp(remote.node) || this.ended(remote.canonical)) return kernelErrors.processNotFound();
+      if (!this.peers.isUp(remote.node) || this.hasEnded(remote.canonical)) return kernelErrors.processNotFound();
       return table.register(name, remote.canonical, scope, remote.node);
     }
     const id = owner.value.id;
@@ -437,7 +437,7 @@ export class ClusterRouter implements Router {
     if (remote === null) return locally(this.localTarget(dest));
     const node = this.reachable(remote);
     if (!node.ok) return node.error;
-    return this.ended(remote) ? kernelErrors.processNotFound() : this.bus.post(node.value, remoteFrame(remote));
+    return this.hasEnded(remote) ? kernelErrors.processNotFound() : this.bus.post(node.value, remoteFrame(remote));
   }
 
   /** Watches a local process's exit once, to tell remote monitors and links and to release its cluster names. */

@@ -161,6 +161,7 @@ export function joinThreads(wiring: ThreadWiring, log: Log): ThreadNode {
         wiring.names,
         peers,
         (pid) => node.process(pid) !== undefined,
+        (pid) => router?.hasEnded(pid) === true,
         (pid, name) => node.mailboxOf(pid)?.deliverEvent(cancelEvent('', `name revoked: ${name}`)),
         log,
       );
