@@ -353,10 +353,10 @@ export class ClusterNames {
     if (held !== undefined && held.claim.node === this.peers.self && held.claim.pid !== claim.pid) {
       this.lose(key, held.claim.pid, nameOfKey(key));
     }
-    // Another thread of this node claimed it for a process here: this thread holds it from now on, or drops it
-    // if the process has ended meanwhile.
+    // Another thread of this node claimed it for a process here: this thread holds it from now on (the process
+    // may not have started here yet: a spawner claims before the child runs), or drops it if it has ended.
     if (claim.by !== undefined && claim.node === this.peers.self && claim.incarnation === this.peers.incarnation) {
-      if (this.isLocalAlive(claim.pid)) this.own(claim.pid, key);
+      if (this.isLocalAlive(claim.pid) || !this.ended(claim.pid)) this.own(claim.pid, key);
       else this.drop(key, now, true);
     }
   }

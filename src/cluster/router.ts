@@ -161,11 +161,7 @@ export class ClusterRouter implements Router {
     if (name !== '' && this.lookup(name).ok) return this.local.spawn(request);
     const there = this.placement?.place(request, (node) => this.peers.isUp(node)) ?? null;
     if (there === null || there.pid.node === null || there.pid.node === this.self) return this.local.spawn(request);
-    const spawned = this.spawnOn(there.pid.node, there.pid, there.security, request);
-    // The name is claimed here for the child, as `register` claims one for a process of another thread: this
-    // thread sees it at once, the others once the node's table tells them. (The SPAWN frame carries no name.)
-    if (spawned.ok && name !== '') void this.register(name, spawned.value, SCOPE.LOCAL);
-    return spawned;
+    return this.spawnOn(there.pid.node, there.pid, there.security, request);
   }
 
   /**
@@ -181,6 +177,13 @@ export class ClusterRouter implements Router {
     const child = formatPid(pid);
     // Alive from now for every thread, as a child on one thread is once spawn returns: its thread clears it.
     this.liveness?.started(pid);
+    // A name is claimed here for the child, as `register` claims one for a process of another thread, and before
+    // the child can run: it has the name from its first instruction. (The SPAWN frame carries no name.) Lost to
+    // another thread since the lookup, it is revoked from the child, as on its own thread (Node.spawn).
+    const name = request.name ?? '';
+    const claimed = name === '' ? null : this.register(name, child, SCOPE.LOCAL);
+    // (From the spawner: a frame from no PID carries only messages.)
+    if (claimed instanceof Promise) void claimed.then((error) => error !== null && this.cancel(parent, child, `name revoked: ${name}`));
     const refused = this.bus.post(node, spawnFrame(child, request, watcher, security));
     if (refused !== null) {
       this.liveness?.ended(pid);

@@ -2,7 +2,8 @@
  * Names across threads are exact (src/cluster/spec.md "Threads", "Names"): under `wisp run --threads 3`, with
  * real worker threads and real Lua, whatever a process hears of from another thread after that thread's process
  * registered a name, gave it back or ended holding it, its lookups and registrations see, as on one thread; and
- * of two processes of two threads that register one name at once, one gets it and the other is refused. The
+ * of two processes of two threads that register one name at once, one gets it and the other is refused; a
+ * child started on another thread with a name has it from its first instruction. The
  * driver on t1 has children on t2 and t3 (fixtures/thread-names), a hundred rounds of each.
  */
 import { join } from 'path';
@@ -22,6 +23,8 @@ describe('names across threads', () => {
         'unregistered: taken on t3 100 of 100',
         // Before names were exact, one in three of these rounds gave both the name, and revoked it from one later.
         'race: one holder 100 of 100, refused 100, revoked 0',
+        // Before, the child's thread learnt the name a moment after the child had started: 0 of 100.
+        'spawned with a name: on t2, its own at once 100 of 100',
         '',
       ].join('\n'),
       '',
@@ -38,6 +41,7 @@ describe('names across threads', () => {
         'ended: on ?, gone here 100 of 100, taken on ? 100 of 100',
         'unregistered: taken on ? 100 of 100',
         'race: one holder 100 of 100, refused 100, revoked 0',
+        'spawned with a name: on ?, its own at once 100 of 100',
         '',
       ].join('\n'),
     );
