@@ -9,7 +9,11 @@
  *   took is reported as threads_warm_ms_1 / _2.
  * - cross_thread_echo_vs_local: in one 2-thread run, the driver's round trip to the echo server on thread 2
  *   over the one to the echo server on its own thread.
- * Both are CPU-bound on every thread they use: on a machine shared with other work they measure the share the
+ * - thread_name_write_us / _t1: what a name write (register or unregister) costs a process of thread 2 / of
+ *   thread 1 in a 2-thread run, against name_write_us_1_thread on one thread: a worker thread's write waits for
+ *   thread 1's answer (src/cluster/spec.md "Names" under "Threads"), and thread 1's passes the change on to
+ *   every thread.
+ * The first two are CPU-bound on every thread they use: on a machine shared with other work they measure the share the
  * other work leaves, not the runtime. So the pairs runs also report CPU time per round trip (user + system of the
  * whole wisp process, all its threads, during the timed part alone, read from /proc): equal figures on 1 and 2
  * threads mean the threads cost nothing extra, whatever the wall clock says.
@@ -25,6 +29,8 @@ const PROJECT = path.join(__dirname, 'threads-project');
 const ROUNDS = 5;
 /** Round trips per pair in a timed pairs run. */
 const PAIRS_N = 60000;
+/** Registers (and as many unregisters) a name-writes run times. */
+const NAME_WRITES = 2000;
 
 /** The CPU seconds (user + system, all threads) process `pid` has used so far; NaN where /proc cannot tell. */
 function cpuSeconds(pid) {
@@ -77,6 +83,7 @@ module.exports = {
     const cpuTwo = [];
     const warmOne = [];
     const warmTwo = [];
+    const names = { t2: [], t1: [], one: [] };
     for (let i = 0; i < ROUNDS; i++) {
       const a = await drive(1, 'pairs', PAIRS_N);
       const b = await drive(2, 'pairs', PAIRS_N);
@@ -89,6 +96,10 @@ module.exports = {
       const [toThread2, toThread1] = (await drive(2, 'rtt', 10000)).numbers;
       cross.push(toThread2);
       local.push(toThread1);
+      const [t2, t1] = (await drive(2, 'names', NAME_WRITES)).numbers;
+      names.t2.push(t2);
+      names.t1.push(t1);
+      names.one.push((await drive(1, 'names', NAME_WRITES)).numbers[0]);
     }
     return {
       threads_pairs_1_per_s: median(one),
@@ -101,6 +112,9 @@ module.exports = {
       cross_thread_echo_us: median(cross),
       same_thread_echo_us: median(local),
       cross_thread_echo_vs_local: median(cross) / median(local),
+      thread_name_write_us: median(names.t2),
+      thread_name_write_us_t1: median(names.t1),
+      name_write_us_1_thread: median(names.one),
     };
   },
 };

@@ -53,7 +53,7 @@ export interface NameBucket {
 }
 
 /** A JetStream KV bucket, as NATS's `KV` has it. */
-export interface KvBucket extends Omit<NameBucket, 'follow' | 'catchUp'> {
+export interface KvBucket extends Pick<NameBucket, 'create' | 'get' | 'update' | 'delete'> {
   status(): Promise<{ readonly values: number }>;
   watch(options: { key: string }): Promise<AsyncIterable<NameBucketEntry>>;
 }
@@ -152,7 +152,7 @@ export class ClusterNames {
     private readonly kv: NameBucket,
     private readonly peers: Peers,
     private readonly isLocalAlive: (pid: string) => boolean,
-    /** Whether a process of another thread of this node is known to have ended (live-set.ts). */
+    /** Whether a process of this node, of any of its threads, is known to have ended (live-set.ts; else false). */
     private readonly ended: (pid: string) => boolean,
     /** Tells a process it lost an EVENTUAL name to an earlier claim (Wippy: CANCEL "name revoked: <n>"). */
     private readonly revoked: (pid: string, name: string) => void,

@@ -1,5 +1,6 @@
 -- bench/threads.js: `rtt N` prints the echo round trip in us to echo1 and to echo2; `pairs N` runs both
--- clients at once, N round trips each, and prints the round trips per second of the two together.
+-- clients at once, N round trips each, and prints the round trips per second of the two together; `names N`
+-- prints what a name write (register or unregister) costs client1 and client2, in us, over N of each.
 -- Both measure the steady state: every thread first runs the same flow until its rate settles, so that each
 -- thread's V8 has compiled Fengari's interpreter loop (luaV_execute alone takes ~0.35 s of a core, and each
 -- thread compiles it for itself: code is not shared between V8 isolates). How long that took is printed too
@@ -50,6 +51,18 @@ local function main(mode, n)
     while process.registry.lookup(name) == nil do time.sleep("10ms") end
   end
   local inbox = process.inbox()
+  if mode == "names" then
+    -- A name write's cost on each client's thread (t2 and t1 with --threads 2): register and unregister, in us.
+    io.print("warm: 0")
+    local us = {}
+    for i, client in ipairs({ "client1", "client2" }) do
+      process.send(client, "names", { n = n, reply = process.pid() })
+      us[i] = inbox:receive():payload():data() / (2 * n) / 1000
+    end
+    io.print(string.format("names: %.3f %.3f", us[1], us[2]))
+    time.sleep("300ms")
+    return 0
+  end
   if mode == "rtt" then
     -- Blocks to each echo server in turn, so that drift (the machine's other work) weighs on both alike.
     local cold = warm(function()

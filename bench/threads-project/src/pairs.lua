@@ -1,4 +1,5 @@
--- An echo server and a client that makes n round trips to it when told "go"; both stop on CANCEL.
+-- An echo server and a client that makes n round trips to it when told "go" (or times n name writes when told
+-- "names"); both stop on CANCEL.
 local function serve(name, on_message)
   process.registry.register(name)
   local inbox = process.inbox()
@@ -19,9 +20,27 @@ local function echo(name)
   end)
 end
 
+local time = require("time")
+
+-- n names registered and unregistered in turn; the ns it took.
+local function name_writes(n)
+  local t0 = time.now():unix_nano()
+  for i = 1, n do
+    process.registry.register("bench-name-" .. i)
+    process.registry.unregister("bench-name-" .. i)
+  end
+  return time.now():unix_nano() - t0
+end
+
 local function client(name, target)
   local me = process.pid()
   return serve(name, function(msg, inbox)
+    if msg:topic() == "names" then
+      local ask = msg:payload():data()
+      name_writes(ask.n) -- the first time warms up
+      process.send(ask.reply, "names", name_writes(ask.n))
+      return
+    end
     if msg:topic() ~= "go" then return end
     local go = msg:payload():data()
     for _ = 1, go.n do
